@@ -1,0 +1,2 @@
+/** Public API of alchemy-iot-jobs. */
+export {};
