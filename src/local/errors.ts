@@ -1,0 +1,63 @@
+/**
+ * AWS restJson1 error responses, as AWS IoT sends them: the code in the
+ * `x-amzn-ErrorType` header, `{"message": ...}` (plus modeled extra members)
+ * in the body, and the HTTP status the service model declares for the code.
+ */
+
+export const ERROR_STATUS = {
+  InvalidRequestException: 400,
+  ThrottlingException: 400,
+  UnauthorizedException: 401,
+  AccessDeniedException: 403,
+  InvalidSignatureException: 403,
+  UnrecognizedClientException: 403,
+  MissingAuthenticationTokenException: 403,
+  IncompleteSignatureException: 403,
+  UnknownOperationException: 404,
+  ResourceNotFoundException: 404,
+  ConflictException: 409,
+  ResourceAlreadyExistsException: 409,
+  InvalidStateTransitionException: 409,
+  VersionConflictException: 409,
+  LimitExceededException: 410,
+  InternalFailureException: 500,
+  InternalServerException: 500,
+  ServiceUnavailableException: 503,
+  // awsQuery (CloudFormation) codes
+  ValidationError: 400,
+  Throttling: 400,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An error the endpoint answers with; thrown by operation handlers. */
+export class IoTError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra modeled members, e.g. resourceId/resourceArn of ResourceAlreadyExistsException. */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export const invalid = (message: string) => new IoTError("InvalidRequestException", message);
+export const notFound = (message: string) => new IoTError("ResourceNotFoundException", message);
+
+/** The family an operation belongs to decides which 5xx code the model gives it. */
+export function serverErrorFor(operation: string): IoTError {
+  if (operation.includes("ManagedJobTemplate")) {
+    return new IoTError("InternalServerException", "Internal server error (injected fault)");
+  }
+  if (
+    operation.includes("JobTemplate") ||
+    operation.endsWith("TagResource") ||
+    operation === "ListTagsForResource"
+  ) {
+    return new IoTError("InternalFailureException", "Internal failure (injected fault)");
+  }
+  return new IoTError("ServiceUnavailableException", "Service unavailable (injected fault)");
+}

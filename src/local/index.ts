@@ -1,0 +1,16 @@
+/** The local IoT Jobs endpoint: `import { startLocalIoT } from "alchemy-iot-jobs/local"`. */
+export {
+  startLocalIoT,
+  LOCAL_CREDENTIALS,
+  OPERATIONS,
+  isReadOnly,
+  type LocalIoT,
+  type LocalIoTOptions,
+  type LocalIoTStats,
+  type OperationStats,
+  type CallRecord,
+} from "./server.ts";
+export type { FaultOptions } from "./faults.ts";
+export { PersistenceError } from "./store.ts";
+export type { LocalCredentials } from "./sigv4.ts";
+export { MANAGED_TEMPLATES, type ManagedTemplate, type ManagedParameter } from "./managed.ts";

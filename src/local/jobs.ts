@@ -1,0 +1,429 @@
+/** CreateJob, UpdateJob, DescribeJob, ListJobs, CancelJob, DeleteJob, GetJobDocument. */
+import {
+  ENUMS,
+  LISTS,
+  STRINGS,
+  TERMINAL_JOB_STATUSES,
+  UPDATABLE_JOB_MEMBERS,
+} from "../iot/constraints.ts";
+import * as check from "./checks.ts";
+import { IoTError, invalid, notFound } from "./errors.ts";
+import {
+  checkDocumentParameters,
+  managedFromArn,
+  substituteParameters,
+} from "./managed.ts";
+import type { JobRecord, JsonObject } from "./store.ts";
+import { requireTemplate } from "./templates.ts";
+import { compact, parseScheduleTime, type Operation, type World } from "./world.ts";
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** A job that exists (a job being deleted still exists, as DELETION_IN_PROGRESS, until deletion completes). */
+export function requireJob(world: World, jobId: string): JobRecord {
+  const job = world.tables.jobs.get(jobId);
+  if (!job) throw notFound(`Job ${jobId} cannot be found.`);
+  return job;
+}
+
+function checkTargets(world: World, value: unknown): string[] {
+  const targets = check.list("targets", value, LISTS.targets) as string[] | undefined;
+  check.required("targets", targets);
+  for (const [i, target] of targets!.entries()) {
+    check.str(`targets.${i + 1}`, target, STRINGS.targetArn, { required: true });
+    const parsed = world.parseArn(target);
+    if (!parsed || (parsed.type !== "thing" && parsed.type !== "thinggroup")) {
+      throw invalid(`Target '${target}' is not a thing or thing group ARN.`);
+    }
+    const exists =
+      parsed.region === world.region &&
+      parsed.account === world.accountId &&
+      (parsed.type === "thing"
+        ? world.tables.things.has(parsed.name)
+        : world.tables.thingGroups.has(parsed.name));
+    if (!exists) {
+      throw notFound(
+        `${parsed.type === "thing" ? "Thing" : "Thing group"} ${target} cannot be found in account ${world.accountId}, region ${world.region}.`,
+      );
+    }
+  }
+  return [...new Set(targets!)];
+}
+
+function checkScheduling(world: World, value: unknown, targetSelection: string): JsonObject | undefined {
+  const config = check.obj("schedulingConfig", value);
+  if (!config) return undefined;
+  const now = world.nowMs();
+  const start = check.str("schedulingConfig.startTime", config.startTime, STRINGS.schedulingTime);
+  const end = check.str("schedulingConfig.endTime", config.endTime, STRINGS.schedulingTime);
+  check.oneOf("schedulingConfig.endBehavior", config.endBehavior, ENUMS.jobEndBehavior);
+  const windows = check.maintenanceWindows("schedulingConfig.maintenanceWindows", config.maintenanceWindows);
+  const parse = (member: string, text: string) => {
+    const ms = parseScheduleTime(text);
+    if (ms === undefined) {
+      throw invalid(`schedulingConfig.${member} '${text}' is not a date and time in the format YYYY-MM-DDTHH:MM.`);
+    }
+    return ms;
+  };
+  const startMs = start !== undefined ? parse("startTime", start) : undefined;
+  const endMs = end !== undefined ? parse("endTime", end) : undefined;
+  if (startMs !== undefined) {
+    if (startMs < now + 30 * MINUTE) throw invalid("schedulingConfig.startTime must be at least 30 minutes in the future.");
+    if (startMs > now + 366 * DAY) throw invalid("schedulingConfig.startTime must be at most one year in the future.");
+  }
+  if (endMs !== undefined) {
+    if (endMs < now + 30 * MINUTE) throw invalid("schedulingConfig.endTime must be at least 30 minutes in the future.");
+    if (endMs > now + 2 * 366 * DAY) throw invalid("schedulingConfig.endTime must be at most two years in the future.");
+    if (startMs !== undefined && endMs - startMs < 30 * MINUTE) {
+      throw invalid("schedulingConfig.endTime must be at least 30 minutes after startTime.");
+    }
+  }
+  if (windows && windows.length > 0 && targetSelection === "SNAPSHOT") {
+    throw invalid("TargetSelection is invalid. MaintenanceWindow cannot be used with SNAPSHOT job.");
+  }
+  return config;
+}
+
+export const createJob: Operation = (world, { params, body }) => {
+  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
+  const targets = checkTargets(world, body.targets);
+  let document = check.document("document", body.document);
+  let documentSource = check.str("documentSource", body.documentSource, STRINGS.documentSource);
+  const description = check.str("description", body.description, STRINGS.description);
+  const targetSelection = check.oneOf("targetSelection", body.targetSelection, ENUMS.targetSelection) ?? "SNAPSHOT";
+  const jobTemplateArn = check.str("jobTemplateArn", body.jobTemplateArn, STRINGS.jobTemplateArn);
+  const namespaceId = check.str("namespaceId", body.namespaceId, STRINGS.namespaceId);
+  const documentParameters = check.stringMap(
+    "documentParameters",
+    body.documentParameters,
+    STRINGS.documentParameterKey,
+    STRINGS.documentParameterValue,
+  );
+  let presignedUrlConfig = check.presignedUrlConfig("presignedUrlConfig", body.presignedUrlConfig);
+  let rollout = check.rolloutConfig("jobExecutionsRolloutConfig", body.jobExecutionsRolloutConfig);
+  let abortConfig = check.abortConfig("abortConfig", body.abortConfig);
+  let timeoutConfig = check.timeoutConfig("timeoutConfig", body.timeoutConfig);
+  let retryConfig = check.retryConfig("jobExecutionsRetryConfig", body.jobExecutionsRetryConfig);
+  let destinationPackageVersions = check.arnList(
+    "destinationPackageVersions",
+    body.destinationPackageVersions,
+    LISTS.destinationPackageVersions.max,
+  );
+  let schedulingConfig = check.obj("schedulingConfig", body.schedulingConfig);
+  const tags = check.tags("tags", body.tags);
+
+  if (document !== undefined && documentSource !== undefined) {
+    throw invalid("Only one of document or documentSource can be specified.");
+  }
+  if (jobTemplateArn !== undefined) {
+    const managed = managedFromArn(world, jobTemplateArn);
+    if (managed) {
+      checkDocumentParameters(managed, documentParameters);
+      if (document === undefined && documentSource === undefined) document = managed.document;
+    } else {
+      if (documentParameters !== undefined) {
+        throw invalid("Document parameters are only supported for managed job templates.");
+      }
+      const parsed = world.parseArn(jobTemplateArn);
+      if (
+        !parsed ||
+        parsed.type !== "jobtemplate" ||
+        parsed.account !== world.accountId ||
+        parsed.region !== world.region ||
+        !world.tables.templates.has(parsed.name)
+      ) {
+        throw notFound(`Job Template ${parsed?.name ?? jobTemplateArn} cannot be found.`);
+      }
+      // A job made from a template copies it; members given in the request replace the template's.
+      const t = requireTemplate(world, parsed.name);
+      if (document === undefined && documentSource === undefined) {
+        document = t.document;
+        documentSource = t.documentSource;
+      }
+      presignedUrlConfig ??= t.presignedUrlConfig;
+      rollout ??= t.jobExecutionsRolloutConfig;
+      abortConfig ??= t.abortConfig;
+      timeoutConfig ??= t.timeoutConfig;
+      retryConfig ??= t.jobExecutionsRetryConfig;
+      destinationPackageVersions ??= t.destinationPackageVersions;
+      if (t.maintenanceWindows?.length && !schedulingConfig?.maintenanceWindows) {
+        schedulingConfig = { ...(schedulingConfig ?? {}), maintenanceWindows: t.maintenanceWindows };
+      }
+    }
+  } else {
+    if (documentParameters !== undefined) {
+      throw invalid("Document parameters are only supported for managed job templates.");
+    }
+    if (document === undefined && documentSource === undefined) {
+      throw invalid("Either document or documentSource must be specified, or a jobTemplateArn.");
+    }
+  }
+  schedulingConfig = checkScheduling(world, schedulingConfig, targetSelection);
+
+  const existing = world.tables.jobs.get(jobId);
+  if (existing) {
+    throw new IoTError("ResourceAlreadyExistsException", `Job ${jobId} already exists.`, {
+      resourceId: jobId,
+      resourceArn: existing.jobArn,
+    });
+  }
+  const now = world.now();
+  const scheduled =
+    typeof schedulingConfig?.startTime === "string" &&
+    (parseScheduleTime(schedulingConfig.startTime) ?? 0) > world.nowMs();
+  const job: JobRecord = {
+    seq: world.nextSeq(),
+    jobId,
+    jobArn: world.arn(`job/${jobId}`),
+    targets,
+    targetSelection,
+    status: scheduled ? "SCHEDULED" : "IN_PROGRESS",
+    description,
+    document,
+    documentSource,
+    presignedUrlConfig,
+    jobExecutionsRolloutConfig: rollout,
+    abortConfig,
+    timeoutConfig,
+    jobExecutionsRetryConfig: retryConfig,
+    namespaceId,
+    jobTemplateArn,
+    documentParameters,
+    schedulingConfig,
+    destinationPackageVersions,
+    createdAt: now,
+    lastUpdatedAt: now,
+  };
+  world.tables.jobs.set(jobId, job);
+  if (tags && Object.keys(tags).length > 0) world.tables.tags.set(job.jobArn, tags);
+  if (!scheduled) world.rollOut(job);
+  return compact({ jobArn: job.jobArn, jobId, description });
+};
+
+export const updateJob: Operation = (world, { params, query, body }) => {
+  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
+  check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
+  const job = requireJob(world, jobId);
+  const given = UPDATABLE_JOB_MEMBERS.filter((m) => body[m] !== undefined && body[m] !== null);
+  if (given.length === 0) throw invalid(`Update Job request for job ${jobId} cannot be empty.`);
+  if (job.status === "CANCELED" || job.status === "COMPLETED" || job.status === "DELETION_IN_PROGRESS") {
+    throw invalid(`Job ${jobId} in status ${job.status} cannot be updated.`);
+  }
+  const description = check.str("description", body.description, STRINGS.description);
+  const presigned = check.presignedUrlConfig("presignedUrlConfig", body.presignedUrlConfig);
+  const rollout = check.rolloutConfig("jobExecutionsRolloutConfig", body.jobExecutionsRolloutConfig);
+  const abortConfig = check.abortConfig("abortConfig", body.abortConfig);
+  const timeoutConfig = check.timeoutConfig("timeoutConfig", body.timeoutConfig);
+  const retry = check.retryConfig("jobExecutionsRetryConfig", body.jobExecutionsRetryConfig);
+  if (retry) {
+    const current = (job.jobExecutionsRetryConfig?.criteriaList ?? []) as JsonObject[];
+    if (current.length === 0) {
+      throw invalid(`Job ${jobId} was created without a retry configuration; retries cannot be added by UpdateJob.`);
+    }
+    for (const c of retry.criteriaList as JsonObject[]) {
+      const before = current.find((x) => x.failureType === c.failureType);
+      if (!before) {
+        throw invalid(
+          `jobExecutionsRetryConfig failureType ${c.failureType} was not defined when job ${jobId} was created.`,
+        );
+      }
+      if (c.numberOfRetries !== 0 && c.numberOfRetries !== before.numberOfRetries) {
+        throw invalid(
+          `jobExecutionsRetryConfig numberOfRetries for ${c.failureType} can only be set to 0 after the job is created.`,
+        );
+      }
+    }
+  }
+  if (description !== undefined) job.description = description;
+  if (presigned) job.presignedUrlConfig = presigned;
+  if (rollout) job.jobExecutionsRolloutConfig = rollout;
+  if (abortConfig) job.abortConfig = abortConfig;
+  if (timeoutConfig) job.timeoutConfig = timeoutConfig;
+  if (retry) job.jobExecutionsRetryConfig = retry;
+  job.lastUpdatedAt = world.now();
+  world.applyAbortCriteria(job);
+  return undefined;
+};
+
+function processDetails(world: World, job: JobRecord): JsonObject {
+  const counts: Record<string, number> = {
+    numberOfCanceledThings: 0,
+    numberOfSucceededThings: 0,
+    numberOfFailedThings: 0,
+    numberOfRejectedThings: 0,
+    numberOfQueuedThings: 0,
+    numberOfInProgressThings: 0,
+    numberOfRemovedThings: 0,
+    numberOfTimedOutThings: 0,
+  };
+  const field: Record<string, string> = {
+    CANCELED: "numberOfCanceledThings",
+    SUCCEEDED: "numberOfSucceededThings",
+    FAILED: "numberOfFailedThings",
+    REJECTED: "numberOfRejectedThings",
+    QUEUED: "numberOfQueuedThings",
+    IN_PROGRESS: "numberOfInProgressThings",
+    REMOVED: "numberOfRemovedThings",
+    TIMED_OUT: "numberOfTimedOutThings",
+  };
+  for (const e of world.jobExecutions(job.jobId)) counts[field[e.status]] += 1;
+  return counts;
+}
+
+function thingGroupIdOf(world: World, job: JobRecord): string | undefined {
+  for (const target of job.targets) {
+    const parsed = world.parseArn(target);
+    if (parsed?.type === "thinggroup") return world.tables.thingGroups.get(parsed.name)?.thingGroupId;
+  }
+  return undefined;
+}
+
+export const describeJob: Operation = (world, { params, query }) => {
+  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
+  check.bool("beforeSubstitution", query.beforeSubstitution);
+  const job = requireJob(world, jobId);
+  const canceled = job.status === "CANCELED" || job.statusBeforeDeletion === "CANCELED";
+  return compact({
+    documentSource: job.documentSource,
+    job: compact({
+      jobArn: job.jobArn,
+      jobId: job.jobId,
+      targetSelection: job.targetSelection,
+      status: job.status,
+      forceCanceled: canceled ? job.forceCanceled === true : undefined,
+      reasonCode: job.reasonCode,
+      comment: job.comment,
+      targets: job.targets,
+      description: job.description,
+      // Unset configurations come back as empty objects, as the AWS CLI shows them.
+      presignedUrlConfig: job.presignedUrlConfig ?? {},
+      jobExecutionsRolloutConfig: job.jobExecutionsRolloutConfig ?? {},
+      abortConfig: job.abortConfig,
+      createdAt: job.createdAt,
+      lastUpdatedAt: job.lastUpdatedAt,
+      completedAt: job.completedAt,
+      jobProcessDetails: processDetails(world, job),
+      timeoutConfig: job.timeoutConfig ?? {},
+      namespaceId: job.namespaceId,
+      jobTemplateArn: job.jobTemplateArn,
+      jobExecutionsRetryConfig: job.jobExecutionsRetryConfig,
+      documentParameters: job.documentParameters,
+      isConcurrent: false,
+      schedulingConfig: job.schedulingConfig ?? {},
+      scheduledJobRollouts:
+        job.status === "SCHEDULED" && typeof job.schedulingConfig?.startTime === "string"
+          ? [{ startTime: job.schedulingConfig.startTime }]
+          : undefined,
+      destinationPackageVersions: job.destinationPackageVersions,
+    }),
+  });
+};
+
+export const listJobs: Operation = (world, { query }) => {
+  const maxResults = check.maxResults(query.maxResults);
+  const status = check.oneOf("status", query.status, ENUMS.jobStatus);
+  const targetSelection = check.oneOf("targetSelection", query.targetSelection, ENUMS.targetSelection);
+  const thingGroupName = check.str("thingGroupName", query.thingGroupName, STRINGS.thingGroupName);
+  const thingGroupId = check.str("thingGroupId", query.thingGroupId, { min: 1, max: 128 });
+  const namespaceId = check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
+  const groupArn =
+    thingGroupName !== undefined
+      ? world.arn(`thinggroup/${thingGroupName}`)
+      : thingGroupId !== undefined
+        ? [...world.tables.thingGroups.values()].find((g) => g.thingGroupId === thingGroupId)?.thingGroupArn
+        : undefined;
+  if ((thingGroupName !== undefined || thingGroupId !== undefined) && groupArn === undefined) {
+    throw notFound(`Thing group ${thingGroupName ?? thingGroupId} cannot be found.`);
+  }
+  const items = [...world.tables.jobs.values()]
+    .filter(
+      (j) =>
+        (status === undefined || j.status === status) &&
+        (targetSelection === undefined || j.targetSelection === targetSelection) &&
+        (namespaceId === undefined || j.namespaceId === namespaceId) &&
+        (groupArn === undefined || j.targets.includes(groupArn)),
+    )
+    .sort((a, b) => b.seq - a.seq);
+  const page = world.paginate("ListJobs", items, {
+    nextToken: query.nextToken,
+    maxResults,
+    descending: true,
+    filter: JSON.stringify([status, targetSelection, thingGroupName, thingGroupId, namespaceId]),
+  });
+  return compact({
+    jobs: page.items.map((j) =>
+      compact({
+        jobArn: j.jobArn,
+        jobId: j.jobId,
+        thingGroupId: thingGroupIdOf(world, j),
+        targetSelection: j.targetSelection,
+        status: j.status,
+        createdAt: j.createdAt,
+        lastUpdatedAt: j.lastUpdatedAt,
+        completedAt: j.completedAt,
+        isConcurrent: false,
+      }),
+    ),
+    nextToken: page.nextToken,
+  });
+};
+
+export const cancelJob: Operation = (world, { params, query, body }) => {
+  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
+  const force = check.bool("force", query.force) ?? false;
+  const reasonCode = check.str("reasonCode", body.reasonCode, STRINGS.reasonCode);
+  const comment = check.str("comment", body.comment, STRINGS.comment);
+  const job = requireJob(world, jobId);
+  if (job.status === "DELETION_IN_PROGRESS") {
+    throw invalid(`Job ${jobId} is being deleted and cannot be canceled.`);
+  }
+  if (job.status === "COMPLETED") {
+    throw invalid(`Job ${jobId} in status COMPLETED cannot be canceled.`);
+  }
+  // Canceling a canceled job again is accepted; with force it also cancels IN_PROGRESS executions.
+  if (job.status !== "CANCELED" || force) {
+    world.cancel(job, { force, reasonCode, comment });
+  }
+  return compact({ jobArn: job.jobArn, jobId, description: job.description });
+};
+
+export const deleteJob: Operation = (world, { params, query }) => {
+  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
+  const force = check.bool("force", query.force) ?? false;
+  check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
+  const job = requireJob(world, jobId);
+  if (job.status === "DELETION_IN_PROGRESS") {
+    throw new IoTError("InvalidStateTransitionException", `Job ${jobId} is already being deleted.`);
+  }
+  if (!force && !TERMINAL_JOB_STATUSES.includes(job.status)) {
+    throw new IoTError(
+      "InvalidStateTransitionException",
+      `Job ${jobId} is in status ${job.status}; only COMPLETED or CANCELED jobs can be deleted without force.`,
+    );
+  }
+  if (world.deletionsInProgress() >= world.maxConcurrentDeletions) {
+    throw new IoTError(
+      "LimitExceededException",
+      `Cannot delete job ${jobId}: ${world.maxConcurrentDeletions} jobs are already in DELETION_IN_PROGRESS, the maximum at one time.`,
+    );
+  }
+  world.startDeletion(job);
+  return undefined;
+};
+
+export const getJobDocument: Operation = (world, { params, query }) => {
+  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
+  const before = check.bool("beforeSubstitution", query.beforeSubstitution) ?? false;
+  const job = requireJob(world, jobId);
+  let document = job.document;
+  if (document === undefined && job.documentSource !== undefined) {
+    document = world.s3Objects.get(job.documentSource);
+    if (document === undefined) {
+      throw invalid(
+        `The local endpoint has no copy of ${job.documentSource}; register the object with putS3Object() to read the job document back.`,
+      );
+    }
+  }
+  return { document: before ? (document ?? "") : substituteParameters(document ?? "", job.documentParameters) };
+};

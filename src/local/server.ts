@@ -1,0 +1,488 @@
+/**
+ * The local IoT Jobs endpoint: a node:http server that speaks AWS IoT's
+ * restJson1 protocol, so the unmodified `@aws-sdk/client-iot` can use it.
+ *
+ * Requests are routed by the SDK's HTTP method and URI templates, must be
+ * SigV4-signed with the endpoint's credentials, and are answered with the
+ * service's status codes, JSON shapes and error conventions.
+ */
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { IoTError, serverErrorFor, type ErrorCode } from "./errors.ts";
+import * as executions from "./executions.ts";
+import { Faults, type FaultOptions } from "./faults.ts";
+import * as jobs from "./jobs.ts";
+import * as managed from "./managed.ts";
+import { verifySignature, type LocalCredentials } from "./sigv4.ts";
+import { Persister, PersistenceError, readStateFile, type JsonObject } from "./store.ts";
+import * as tags from "./tags.ts";
+import * as templates from "./templates.ts";
+import * as things from "./things.ts";
+import { World, type Operation } from "./world.ts";
+
+export interface LocalIoTOptions {
+  /** Port to listen on; 0 picks a free port. @default 0 */
+  port?: number;
+  /** Interface to bind. @default "127.0.0.1" */
+  host?: string;
+  /** Region the endpoint answers for (ARNs and signatures use it). @default "us-east-1" */
+  region?: string;
+  /** Account id in ARNs. @default "123456789012" */
+  accountId?: string;
+  /** Credentials requests must be signed with. @default LOCAL_CREDENTIALS */
+  credentials?: LocalCredentials;
+  /** File that keeps the endpoint's data across restarts. @default in memory only */
+  persistPath?: string;
+  /** How long a deleted job stays DELETION_IN_PROGRESS. @default 250 */
+  deletionDelayMs?: number;
+  /** Jobs that may be DELETION_IN_PROGRESS at once. @default 10 (the AWS limit) */
+  maxConcurrentDeletions?: number;
+  /** Fault injection (off by default). */
+  faults?: FaultOptions;
+  /** Receives one line per request (for the standalone server). */
+  log?: (line: string) => void;
+}
+
+/** The credentials the endpoint accepts unless told otherwise. Not a secret: the endpoint is local. */
+export const LOCAL_CREDENTIALS: Readonly<LocalCredentials> = {
+  accessKeyId: "AKIALOCALIOTJOBS0000",
+  secretAccessKey: "local-iot-jobs-secret-access-key",
+};
+
+export interface OperationStats {
+  count: number;
+  ok: number;
+  /** Error responses by error code ("dropped" for dropped connections). */
+  errors: Record<string, number>;
+}
+
+export interface CallRecord {
+  operation: string;
+  /** HTTP status answered, or 0 when the connection was dropped. */
+  status: number;
+  error?: string;
+}
+
+export interface LocalIoTStats {
+  /** API requests received (admin routes excluded). */
+  requests: number;
+  byOperation: Record<string, OperationStats>;
+  /** Requests to operations that change state (everything but Describe*, List*, Get*). */
+  mutatingRequests: number;
+  throttled: number;
+  injectedErrors: number;
+  droppedConnections: number;
+  /** Requests refused before routing: unsigned, badly signed, malformed, too large, unknown route. */
+  rejected: number;
+  peakDeletionsInProgress: number;
+  /** Every API call in arrival order. */
+  calls: CallRecord[];
+}
+
+export interface LocalIoT {
+  /** Base URL to pass as the SDK's `endpoint`. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly region: string;
+  readonly accountId: string;
+  /** A fresh copy each time (the SDK annotates the credentials object it is given). */
+  readonly credentials: LocalCredentials;
+  stop(): Promise<void>;
+  stats(): LocalIoTStats;
+  resetStats(): void;
+  /** Replaces the fault configuration. */
+  setFaults(faults: FaultOptions): void;
+  /** Changes how long deleted jobs stay DELETION_IN_PROGRESS. */
+  setDeletionDelay(ms: number): void;
+  /** Acts as a device (the jobs data plane): moves the thing's latest execution of a job. */
+  updateJobExecution(request: {
+    thingName: string;
+    jobId: string;
+    status: executions.DeviceStatus;
+    statusDetails?: Record<string, string>;
+  }): Promise<void>;
+  /** Moves the endpoint's clock forward (to reach scheduled start times). */
+  advanceTime(ms: number): void;
+  /** Registers an S3 object that jobs with `documentSource` read their document from. */
+  putS3Object(url: string, body: string): void;
+  /** @internal the emulated account, for in-process tools. */
+  readonly world: World;
+}
+
+interface Route {
+  method: string;
+  segments: string[];
+  operation: string;
+  handler: Operation;
+}
+
+const route = (method: string, template: string, operation: string, handler: Operation): Route => ({
+  method,
+  segments: template.split("/").slice(1),
+  operation,
+  handler,
+});
+
+/** Method + URI template of every operation, as in the SDK's service model. */
+const ROUTES: Route[] = [
+  route("PUT", "/job-templates/{jobTemplateId}", "CreateJobTemplate", templates.createJobTemplate),
+  route("GET", "/job-templates/{jobTemplateId}", "DescribeJobTemplate", templates.describeJobTemplate),
+  route("GET", "/job-templates", "ListJobTemplates", templates.listJobTemplates),
+  route("DELETE", "/job-templates/{jobTemplateId}", "DeleteJobTemplate", templates.deleteJobTemplate),
+  route("PUT", "/jobs/{jobId}", "CreateJob", jobs.createJob),
+  route("PATCH", "/jobs/{jobId}", "UpdateJob", jobs.updateJob),
+  route("GET", "/jobs/{jobId}", "DescribeJob", jobs.describeJob),
+  route("GET", "/jobs", "ListJobs", jobs.listJobs),
+  route("PUT", "/jobs/{jobId}/cancel", "CancelJob", jobs.cancelJob),
+  route("DELETE", "/jobs/{jobId}", "DeleteJob", jobs.deleteJob),
+  route("GET", "/jobs/{jobId}/job-document", "GetJobDocument", jobs.getJobDocument),
+  route("GET", "/managed-job-templates", "ListManagedJobTemplates", managed.listManagedJobTemplates),
+  route("GET", "/managed-job-templates/{templateName}", "DescribeManagedJobTemplate", managed.describeManagedJobTemplate),
+  route("POST", "/tags", "TagResource", tags.tagResource),
+  route("POST", "/untag", "UntagResource", tags.untagResource),
+  route("GET", "/tags", "ListTagsForResource", tags.listTagsForResource),
+  route("GET", "/things/{thingName}/jobs/{jobId}", "DescribeJobExecution", executions.describeJobExecution),
+  route("GET", "/jobs/{jobId}/things", "ListJobExecutionsForJob", executions.listJobExecutionsForJob),
+  route("GET", "/things/{thingName}/jobs", "ListJobExecutionsForThing", executions.listJobExecutionsForThing),
+  route("PUT", "/things/{thingName}/jobs/{jobId}/cancel", "CancelJobExecution", executions.cancelJobExecution),
+  route(
+    "DELETE",
+    "/things/{thingName}/jobs/{jobId}/executionNumber/{executionNumber}",
+    "DeleteJobExecution",
+    executions.deleteJobExecution,
+  ),
+  route("POST", "/things/{thingName}", "CreateThing", things.createThing),
+  route("GET", "/things/{thingName}", "DescribeThing", things.describeThing),
+  route("PATCH", "/things/{thingName}", "UpdateThing", things.updateThing),
+  route("DELETE", "/things/{thingName}", "DeleteThing", things.deleteThing),
+  route("POST", "/thing-groups/{thingGroupName}", "CreateThingGroup", things.createThingGroup),
+  route("GET", "/thing-groups/{thingGroupName}", "DescribeThingGroup", things.describeThingGroup),
+  route("PATCH", "/thing-groups/{thingGroupName}", "UpdateThingGroup", things.updateThingGroup),
+  route("DELETE", "/thing-groups/{thingGroupName}", "DeleteThingGroup", things.deleteThingGroup),
+  route("PUT", "/thing-groups/addThingToThingGroup", "AddThingToThingGroup", things.addThingToThingGroup),
+  route("PUT", "/thing-groups/removeThingFromThingGroup", "RemoveThingFromThingGroup", things.removeThingFromThingGroup),
+  route("GET", "/things/{thingName}/thing-groups", "ListThingGroupsForThing", things.listThingGroupsForThing),
+  route("GET", "/thing-groups/{thingGroupName}/things", "ListThingsInThingGroup", things.listThingsInThingGroup),
+];
+
+/** The API operations this endpoint serves. */
+export const OPERATIONS: readonly string[] = ROUTES.map((r) => r.operation);
+
+export function isReadOnly(operation: string): boolean {
+  return /^(Describe|List|Get)/.test(operation);
+}
+
+class BadRequest extends IoTError {}
+
+function matchRoute(method: string, rawPath: string): { route: Route; params: Record<string, string> } | undefined {
+  const segments = rawPath.split("/").slice(1);
+  let best: { route: Route; params: Record<string, string>; literals: number } | undefined;
+  for (const r of ROUTES) {
+    if (r.method !== method || r.segments.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    let literals = 0;
+    let ok = true;
+    for (let i = 0; i < segments.length && ok; i++) {
+      const t = r.segments[i];
+      if (t.startsWith("{")) {
+        try {
+          params[t.slice(1, -1)] = decodeURIComponent(segments[i]);
+        } catch {
+          throw new BadRequest("InvalidRequestException", `Malformed percent-encoding in path segment '${segments[i]}'.`);
+        }
+      } else if (t === segments[i]) literals++;
+      else ok = false;
+    }
+    if (ok && (!best || literals > best.literals)) best = { route: r, params, literals };
+  }
+  return best;
+}
+
+const MAX_BODY = 1024 * 1024;
+/** Beyond this, an oversized body is not even drained: the connection is closed. */
+const HARD_BODY_LIMIT = 16 * MAX_BODY;
+const ADMIN_PREFIX = "/_local/";
+
+function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > HARD_BODY_LIMIT) {
+        req.destroy();
+        reject(new Error("request body far too large"));
+        return;
+      }
+      if (size > MAX_BODY) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on("end", () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
+    req.on("error", reject);
+  });
+}
+
+function emptyStats(): LocalIoTStats {
+  return {
+    requests: 0,
+    byOperation: {},
+    mutatingRequests: 0,
+    throttled: 0,
+    injectedErrors: 0,
+    droppedConnections: 0,
+    rejected: 0,
+    peakDeletionsInProgress: 0,
+    calls: [],
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the endpoint. Throws PersistenceError when `persistPath` holds an unreadable file. */
+export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<LocalIoT> {
+  const credentials = options.credentials ?? LOCAL_CREDENTIALS;
+  let region = options.region;
+  let accountId = options.accountId;
+  const loaded = options.persistPath ? readStateFile(options.persistPath) : undefined;
+  if (loaded) {
+    if ((region && region !== loaded.region) || (accountId && accountId !== loaded.accountId)) {
+      throw new PersistenceError(
+        `${options.persistPath} holds data of account ${loaded.accountId} in ${loaded.region}, but the endpoint was asked to serve account ${accountId ?? loaded.accountId} in ${region ?? loaded.region}. Use another persistPath or the same account and region.`,
+      );
+    }
+    region = loaded.region;
+    accountId = loaded.accountId;
+  }
+  region ??= "us-east-1";
+  accountId ??= "123456789012";
+  const world = new World({
+    accountId,
+    region,
+    deletionDelayMs: options.deletionDelayMs ?? 250,
+    maxConcurrentDeletions: options.maxConcurrentDeletions ?? 10,
+    tables: loaded?.tables,
+  });
+  const persister = options.persistPath
+    ? Persister.forTables(options.persistPath, accountId, region, world.tables)
+    : undefined;
+  const faults = new Faults(options.faults);
+  let stats = emptyStats();
+  const log = options.log;
+
+  const commit = () => persister?.commit() ?? Promise.resolve();
+
+  function countCall(operation: string, status: number, error?: string) {
+    const s = (stats.byOperation[operation] ??= { count: 0, ok: 0, errors: {} });
+    s.count++;
+    if (status === 200) s.ok++;
+    else {
+      const key = error ?? "dropped";
+      s.errors[key] = (s.errors[key] ?? 0) + 1;
+    }
+    stats.calls.push(error ? { operation, status, error } : { operation, status });
+  }
+
+  function send(res: http.ServerResponse, status: number, body: JsonObject | undefined, code?: string) {
+    const text = body === undefined ? "" : JSON.stringify(body);
+    const headers: http.OutgoingHttpHeaders = {
+      "x-amzn-requestid": randomUUID(),
+      "content-length": Buffer.byteLength(text),
+    };
+    if (text) headers["content-type"] = "application/json";
+    if (code) headers["x-amzn-errortype"] = code;
+    res.writeHead(status, headers);
+    res.end(text);
+  }
+
+  function sendError(res: http.ServerResponse, error: IoTError) {
+    send(res, error.status, { message: error.message, ...error.extra } as JsonObject, error.code);
+  }
+
+  async function handleAdmin(path: string, body: JsonObject, res: http.ServerResponse) {
+    const [area, ...rest] = path.slice(ADMIN_PREFIX.length).split("/").map(decodeURIComponent);
+    if (area === "devices" && rest.length === 3 && rest[1] === "jobs") {
+      await api.updateJobExecution({
+        thingName: rest[0],
+        jobId: rest[2],
+        status: body.status as executions.DeviceStatus,
+        statusDetails: body.statusDetails as Record<string, string> | undefined,
+      });
+      return send(res, 200, {});
+    }
+    if (area === "stats") {
+      if (rest[0] === "reset") api.resetStats();
+      return send(res, 200, api.stats() as unknown as JsonObject);
+    }
+    if (area === "faults") {
+      api.setFaults(body as FaultOptions);
+      return send(res, 200, faults.current as JsonObject);
+    }
+    if (area === "clock") {
+      api.advanceTime(Number(body.advanceMs ?? 0));
+      return send(res, 200, { offsetMs: world.clockOffsetMs });
+    }
+    if (area === "s3") {
+      api.putS3Object(String(body.url), String(body.body));
+      return send(res, 200, {});
+    }
+    throw new IoTError("UnknownOperationException", `No admin route ${path}`);
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const rawUrl = req.url ?? "/";
+    const q = rawUrl.indexOf("?");
+    const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    const rawQuery = q === -1 ? "" : rawUrl.slice(q + 1);
+    const method = req.method ?? "GET";
+    let operation: string | undefined;
+    const admin = rawPath.startsWith(ADMIN_PREFIX);
+    try {
+      const { body: bodyBuffer, tooLarge } = await readBody(req);
+      if (tooLarge) throw new BadRequest("InvalidRequestException", `Request body exceeds the ${MAX_BODY} byte limit.`);
+      const bodyText = bodyBuffer.toString("utf8");
+      const searchParams = new URLSearchParams(rawQuery);
+      const signedQuery: Record<string, string | string[]> = {};
+      const query: Record<string, string> = {};
+      for (const [k, v] of searchParams) {
+        const prev = signedQuery[k];
+        signedQuery[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+        query[k] ??= v;
+      }
+      await verifySignature(
+        { method, path: rawPath, query: signedQuery, headers: req.headers, body: bodyText },
+        credentials,
+        world.region,
+        ["iot", "execute-api"],
+      );
+      let body: JsonObject = {};
+      if (bodyText.trim().length > 0) {
+        try {
+          body = JSON.parse(bodyText);
+        } catch {
+          throw new BadRequest("InvalidRequestException", "The request body is not valid JSON.");
+        }
+        if (body === null || typeof body !== "object" || Array.isArray(body)) {
+          throw new BadRequest("InvalidRequestException", "The request body must be a JSON object.");
+        }
+      }
+      if (admin) return await handleAdmin(rawPath, body, res);
+      const matched = matchRoute(method, rawPath);
+      if (!matched) throw new BadRequest("UnknownOperationException", `No operation matches ${method} ${rawPath}.`);
+      operation = matched.route.operation;
+      stats.requests++;
+      if (!isReadOnly(operation)) stats.mutatingRequests++;
+
+      const latency = faults.latencyFor(operation);
+      if (latency > 0) await sleep(latency);
+      const outcome = faults.outcomeFor(operation);
+      if (outcome === "drop-before") return drop(req, res, operation);
+      if (outcome === "throttle") {
+        stats.throttled++;
+        throw new IoTError("ThrottlingException", "Rate exceeded");
+      }
+      if (outcome === "error") {
+        stats.injectedErrors++;
+        throw serverErrorFor(operation);
+      }
+      world.tick();
+      const result = matched.route.handler(world, { params: matched.params, query, body });
+      if (!isReadOnly(operation)) await commit();
+      if (outcome === "drop-after") return drop(req, res, operation);
+      countCall(operation, 200);
+      log?.(`${method} ${rawPath} -> 200 ${operation}`);
+      send(res, 200, result);
+    } catch (error) {
+      const e =
+        error instanceof IoTError
+          ? error
+          : new IoTError("InternalFailureException", `Internal error: ${(error as Error)?.message ?? error}`);
+      if (operation && !(e instanceof BadRequest)) countCall(operation, e.status, e.code);
+      else if (!admin) stats.rejected++;
+      log?.(`${method} ${rawPath} -> ${e.status} ${e.code}: ${e.message}`);
+      if (!res.headersSent && !res.destroyed) sendError(res, e);
+    }
+  }
+
+  function drop(req: http.IncomingMessage, res: http.ServerResponse, operation: string) {
+    stats.droppedConnections++;
+    countCall(operation, 0, "dropped");
+    log?.(`${req.method} ${req.url} -> connection dropped (${operation})`);
+    res.destroy();
+    req.socket.destroy();
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      // Never let a request take the server down.
+      if (!res.headersSent && !res.destroyed) {
+        sendError(res, new IoTError("InternalFailureException", String(error?.message ?? error)));
+      }
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on("clientError", (_error, socket) => {
+    stats.rejected++;
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
+
+  const api: LocalIoT = {
+    endpoint: `http://${urlHost}:${port}`,
+    port,
+    region: world.region,
+    accountId: world.accountId,
+    get credentials() {
+      return { ...credentials };
+    },
+    world,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await commit();
+    },
+    stats() {
+      return structuredClone({ ...stats, peakDeletionsInProgress: world.peakDeletionsInProgress });
+    },
+    resetStats() {
+      stats = emptyStats();
+      world.peakDeletionsInProgress = world.deletionsInProgress();
+    },
+    setFaults(f) {
+      faults.set(f);
+    },
+    setDeletionDelay(ms) {
+      world.deletionDelayMs = ms;
+    },
+    async updateJobExecution(request) {
+      world.tick();
+      executions.updateJobExecution(world, request);
+      await commit();
+    },
+    advanceTime(ms) {
+      if (!(ms >= 0)) throw new Error("advanceTime expects a non-negative number of milliseconds");
+      world.clockOffsetMs += ms;
+    },
+    putS3Object(url, body) {
+      world.s3Objects.set(url, body);
+    },
+  };
+  return api;
+}
+
+export type { FaultOptions } from "./faults.ts";
+export type { ErrorCode };

@@ -1,0 +1,284 @@
+/**
+ * In-memory tables of the local IoT Jobs endpoint, with optional persistence.
+ *
+ * Persistence writes the whole state as one JSON file, atomically (temporary
+ * file + rename), and acknowledges a mutation only once a write that contains
+ * it has completed ("group commit": concurrent mutations share one write).
+ * A file that exists but cannot be read or parsed stops start-up with a clear
+ * error; it is never overwritten.
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { JobExecutionStatus, JobStatus, TargetSelection } from "../iot/constraints.ts";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface TemplateRecord {
+  /** Creation order, for pagination. */
+  seq: number;
+  jobTemplateId: string;
+  jobTemplateArn: string;
+  description: string;
+  document?: string;
+  documentSource?: string;
+  presignedUrlConfig?: JsonObject;
+  jobExecutionsRolloutConfig?: JsonObject;
+  abortConfig?: JsonObject;
+  timeoutConfig?: JsonObject;
+  jobExecutionsRetryConfig?: JsonObject;
+  maintenanceWindows?: JsonObject[];
+  destinationPackageVersions?: string[];
+  /** Epoch seconds. */
+  createdAt: number;
+}
+
+export interface JobRecord {
+  seq: number;
+  jobId: string;
+  jobArn: string;
+  targets: string[];
+  targetSelection: TargetSelection;
+  status: JobStatus;
+  forceCanceled?: boolean;
+  reasonCode?: string;
+  comment?: string;
+  description?: string;
+  /** The document as given (placeholders unresolved). */
+  document?: string;
+  documentSource?: string;
+  presignedUrlConfig?: JsonObject;
+  jobExecutionsRolloutConfig?: JsonObject;
+  abortConfig?: JsonObject;
+  timeoutConfig?: JsonObject;
+  jobExecutionsRetryConfig?: JsonObject;
+  namespaceId?: string;
+  jobTemplateArn?: string;
+  documentParameters?: Record<string, string>;
+  schedulingConfig?: JsonObject;
+  destinationPackageVersions?: string[];
+  createdAt: number;
+  lastUpdatedAt: number;
+  completedAt?: number;
+  /** Epoch milliseconds at which an asynchronous deletion completes. */
+  deleteAt?: number;
+  /** Status the job had when its deletion started (to know whether it was forced). */
+  statusBeforeDeletion?: JobStatus;
+}
+
+export interface ExecutionRecord {
+  jobId: string;
+  thingName: string;
+  thingArn: string;
+  executionNumber: number;
+  status: JobExecutionStatus;
+  forceCanceled?: boolean;
+  statusDetails?: Record<string, string>;
+  queuedAt: number;
+  startedAt?: number;
+  lastUpdatedAt: number;
+  versionNumber: number;
+  retryAttempt: number;
+}
+
+export interface ThingRecord {
+  seq: number;
+  thingName: string;
+  thingArn: string;
+  thingId: string;
+  thingTypeName?: string;
+  attributes: Record<string, string>;
+  version: number;
+  createdAt: number;
+}
+
+export interface ThingGroupRecord {
+  seq: number;
+  thingGroupName: string;
+  thingGroupArn: string;
+  thingGroupId: string;
+  description?: string;
+  attributes: Record<string, string>;
+  parentGroupName?: string;
+  version: number;
+  createdAt: number;
+  /** Thing names, in the order they joined. */
+  members: string[];
+}
+
+/** A CloudFormation stack registered through the admin API (for the read operations). */
+export interface StackRecord {
+  stackName: string;
+  stackId: string;
+  status: string;
+  createdAt: number;
+  templateBody: string;
+  resources: Array<{
+    logicalResourceId: string;
+    physicalResourceId: string;
+    resourceType: string;
+    status: string;
+  }>;
+}
+
+export interface Tables {
+  templates: Map<string, TemplateRecord>;
+  jobs: Map<string, JobRecord>;
+  /** Keyed by `${jobId}/${thingName}`: every execution number of that pair, oldest first. */
+  executions: Map<string, ExecutionRecord[]>;
+  things: Map<string, ThingRecord>;
+  thingGroups: Map<string, ThingGroupRecord>;
+  /** Tags by resource ARN. */
+  tags: Map<string, Record<string, string>>;
+  stacks: Map<string, StackRecord>;
+}
+
+const FILE_FORMAT = "alchemy-iot-jobs/local-endpoint";
+const FILE_VERSION = 1;
+
+interface PersistedFile {
+  format: typeof FILE_FORMAT;
+  version: number;
+  accountId: string;
+  region: string;
+  templates: TemplateRecord[];
+  jobs: JobRecord[];
+  executions: ExecutionRecord[];
+  things: ThingRecord[];
+  thingGroups: ThingGroupRecord[];
+  tags: Record<string, Record<string, string>>;
+  stacks: StackRecord[];
+}
+
+export class PersistenceError extends Error {
+  override name = "PersistenceError";
+}
+
+export function emptyTables(): Tables {
+  return {
+    templates: new Map(),
+    jobs: new Map(),
+    executions: new Map(),
+    things: new Map(),
+    thingGroups: new Map(),
+    tags: new Map(),
+    stacks: new Map(),
+  };
+}
+
+/** Reads a persisted state file; undefined when it does not exist. Throws PersistenceError otherwise. */
+export function readStateFile(
+  file: string,
+): { accountId: string; region: string; tables: Tables } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error: any) {
+    if (error?.code === "ENOENT") return undefined;
+    throw new PersistenceError(
+      `Cannot read the local IoT endpoint's state file ${file}: ${error?.message ?? error}. ` +
+        "Fix its permissions or point persistPath elsewhere; the file was left untouched.",
+    );
+  }
+  let data: PersistedFile;
+  try {
+    data = JSON.parse(text);
+  } catch (error: any) {
+    throw new PersistenceError(
+      `The local IoT endpoint's state file ${file} is not valid JSON (${error?.message}). ` +
+        "It was left untouched: restore it from a backup, or move it away to start with an empty endpoint.",
+    );
+  }
+  if (!data || typeof data !== "object" || data.format !== FILE_FORMAT) {
+    throw new PersistenceError(
+      `${file} is not a local IoT endpoint state file (expected "format": "${FILE_FORMAT}"). ` +
+        "It was left untouched: move it away or choose another persistPath.",
+    );
+  }
+  if (data.version !== FILE_VERSION) {
+    throw new PersistenceError(
+      `${file} has state file version ${data.version}; this endpoint reads version ${FILE_VERSION}. It was left untouched.`,
+    );
+  }
+  const tables = emptyTables();
+  for (const t of data.templates ?? []) tables.templates.set(t.jobTemplateId, t);
+  for (const j of data.jobs ?? []) tables.jobs.set(j.jobId, j);
+  for (const e of data.executions ?? []) {
+    const key = `${e.jobId}/${e.thingName}`;
+    const list = tables.executions.get(key) ?? [];
+    list.push(e);
+    tables.executions.set(key, list);
+  }
+  for (const t of data.things ?? []) tables.things.set(t.thingName, t);
+  for (const g of data.thingGroups ?? []) tables.thingGroups.set(g.thingGroupName, g);
+  for (const [arn, tags] of Object.entries(data.tags ?? {})) tables.tags.set(arn, tags);
+  for (const s of data.stacks ?? []) tables.stacks.set(s.stackName, s);
+  return { accountId: data.accountId, region: data.region, tables };
+}
+
+function toFile(accountId: string, region: string, t: Tables): PersistedFile {
+  return {
+    format: FILE_FORMAT,
+    version: FILE_VERSION,
+    accountId,
+    region,
+    templates: [...t.templates.values()],
+    jobs: [...t.jobs.values()],
+    executions: [...t.executions.values()].flat(),
+    things: [...t.things.values()],
+    thingGroups: [...t.thingGroups.values()],
+    tags: Object.fromEntries(t.tags),
+    stacks: [...t.stacks.values()],
+  };
+}
+
+/**
+ * Group-commit persistence: `commit()` resolves once a write containing every
+ * mutation made before the call has reached the file.
+ */
+export class Persister {
+  private requested = 0;
+  private written = 0;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly snapshot: () => PersistedFile,
+  ) {}
+
+  static forTables(file: string, accountId: string, region: string, tables: Tables): Persister {
+    return new Persister(file, () => toFile(accountId, region, tables));
+  }
+
+  /** Resolves when the state as of this call is on disk; rejects if that write failed. */
+  async commit(): Promise<void> {
+    const want = ++this.requested;
+    while (this.written < want) {
+      this.inFlight ??= this.writeOnce().finally(() => {
+        this.inFlight = undefined;
+      });
+      // Every caller waiting on a failed write sees its error.
+      await this.inFlight;
+    }
+  }
+
+  private async writeOnce(): Promise<void> {
+    const version = this.requested;
+    const text = JSON.stringify(this.snapshot());
+    const tmp = `${this.file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+    try {
+      await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
+      await fs.promises.writeFile(tmp, text);
+      await fs.promises.rename(tmp, this.file);
+    } catch (error: any) {
+      await fs.promises.rm(tmp, { force: true }).catch(() => {});
+      throw new PersistenceError(
+        `Could not write the local IoT endpoint's state file ${this.file}: ${error?.message ?? error}`,
+      );
+    } finally {
+      // Never spin on a failing disk: this version is handled either way.
+      this.written = Math.max(this.written, version);
+    }
+  }
+}
