@@ -182,6 +182,7 @@ export const createJob: Operation = (world, { params, body }) => {
     description,
     document,
     documentSource,
+    sourceDocument: documentSource !== undefined ? world.s3Objects.get(documentSource) : undefined,
     presignedUrlConfig,
     jobExecutionsRolloutConfig: rollout,
     abortConfig,
@@ -325,11 +326,11 @@ export const listJobs: Operation = (world, { query }) => {
   const status = check.oneOf("status", query.status, ENUMS.jobStatus);
   const targetSelection = check.oneOf("targetSelection", query.targetSelection, ENUMS.targetSelection);
   const thingGroupName = check.str("thingGroupName", query.thingGroupName, STRINGS.thingGroupName);
-  const thingGroupId = check.str("thingGroupId", query.thingGroupId, { min: 1, max: 128 });
+  const thingGroupId = check.str("thingGroupId", query.thingGroupId, { min: 1, max: 128, pattern: "[a-zA-Z0-9\\-]+" });
   const namespaceId = check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
   const groupArn =
     thingGroupName !== undefined
-      ? world.arn(`thinggroup/${thingGroupName}`)
+      ? world.tables.thingGroups.get(thingGroupName)?.thingGroupArn
       : thingGroupId !== undefined
         ? [...world.tables.thingGroups.values()].find((g) => g.thingGroupId === thingGroupId)?.thingGroupArn
         : undefined;
@@ -416,8 +417,9 @@ export const getJobDocument: Operation = (world, { params, query }) => {
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   const before = check.bool("beforeSubstitution", query.beforeSubstitution) ?? false;
   const job = requireJob(world, jobId);
-  let document = job.document;
+  let document = job.document ?? job.sourceDocument;
   if (document === undefined && job.documentSource !== undefined) {
+    // Not registered when the job was created: read it now.
     document = world.s3Objects.get(job.documentSource);
     if (document === undefined) {
       throw invalid(

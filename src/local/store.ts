@@ -48,6 +48,8 @@ export interface JobRecord {
   /** The document as given (placeholders unresolved). */
   document?: string;
   documentSource?: string;
+  /** The documentSource object as it was when the job was created (AWS reads it once, at creation). */
+  sourceDocument?: string;
   presignedUrlConfig?: JsonObject;
   jobExecutionsRolloutConfig?: JsonObject;
   abortConfig?: JsonObject;
