@@ -18,6 +18,8 @@ import { requireTemplate } from "./templates.ts";
 import { compact, parseScheduleTime, type Operation, type World } from "./world.ts";
 
 const MINUTE = 60_000;
+const ONLY_MANAGED =
+  "Document parameters are only supported for managed job templates. Remove documentParameters, or set jobTemplateArn to an AWS managed template ARN.";
 const DAY = 24 * 60 * MINUTE;
 
 /** A job that exists (a job being deleted still exists, as DELETION_IN_PROGRESS, until deletion completes). */
@@ -118,12 +120,17 @@ export const createJob: Operation = (world, { params, body }) => {
   }
   if (jobTemplateArn !== undefined) {
     const managed = managedFromArn(world, jobTemplateArn);
+    const arn = world.parseArn(jobTemplateArn);
+    if (!managed && arn?.type === "jobtemplate" && arn.account === "") {
+      // An AWS managed template ARN (empty account field) that names no published template.
+      throw notFound(`Managed job template ${arn.name} cannot be found in region ${arn.region || "(none)"}.`);
+    }
     if (managed) {
       checkDocumentParameters(managed, documentParameters);
       if (document === undefined && documentSource === undefined) document = managed.document;
     } else {
       if (documentParameters !== undefined) {
-        throw invalid("Document parameters are only supported for managed job templates.");
+        throw invalid(ONLY_MANAGED);
       }
       const parsed = world.parseArn(jobTemplateArn);
       if (
@@ -153,7 +160,7 @@ export const createJob: Operation = (world, { params, body }) => {
     }
   } else {
     if (documentParameters !== undefined) {
-      throw invalid("Document parameters are only supported for managed job templates.");
+      throw invalid(ONLY_MANAGED);
     }
     if (document === undefined && documentSource === undefined) {
       throw invalid("Either document or documentSource must be specified, or a jobTemplateArn.");
