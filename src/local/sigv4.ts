@@ -3,7 +3,7 @@
  * request as received with the endpoint's credentials (the SDK's own
  * `@smithy/signature-v4`) and comparing signatures.
  */
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -65,6 +65,16 @@ export async function verifySignature(
     const value = header(request.headers, name);
     if (value === undefined) throw new IoTError("InvalidSignatureException", `Signed header '${name}' is missing.`);
     headers[name] = value;
+  }
+  // The signer takes a signed x-amz-content-sha256 header as the payload hash
+  // without looking at the body, so check that it is the body's hash (the SDK
+  // always sends it); otherwise the body could be swapped after signing.
+  const payloadHash = headers["x-amz-content-sha256"];
+  if (payloadHash !== undefined && payloadHash !== createHash("sha256").update(request.body).digest("hex")) {
+    throw new IoTError(
+      "InvalidSignatureException",
+      "The provided 'x-amz-content-sha256' header does not match what was computed from the request body.",
+    );
   }
   const signer = new SignatureV4({
     credentials,
