@@ -42,6 +42,12 @@ export interface LocalIoTOptions {
   faults?: FaultOptions;
   /** Receives one line per request (for the standalone server). */
   log?: (line: string) => void;
+  /**
+   * Let the process exit while the server is running (for an endpoint embedded
+   * in a deploy). Writes still complete before each response is sent.
+   * @default false
+   */
+  unref?: boolean;
 }
 
 /** The credentials the endpoint accepts unless told otherwise. Not a secret: the endpoint is local. */
@@ -436,6 +442,10 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
       resolve();
     });
   });
+  if (options.unref) {
+    server.unref();
+    server.on("connection", (socket) => socket.unref());
+  }
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
 

@@ -1,0 +1,249 @@
+/**
+ * The one place that builds IoT clients.
+ *
+ * Where a resource's IoT calls go (its *target*) is decided, in order, by:
+ *   1. an explicit `endpoint` (resource props, then scope settings);
+ *   2. local mode: `local: true` in props or scope settings, Alchemy's local
+ *      mode (`--local` / `--dev`, i.e. `scope.local`), or ALCHEMY_IOT_LOCAL=1:
+ *      the embedded local IoT Jobs endpoint, started on demand in this process
+ *      on a free loopback port, its data kept under `.alchemy/local-iot/`;
+ *   3. otherwise AWS, through the standard credential chain. The SDK itself
+ *      honours AWS_ENDPOINT_URL_IOT / AWS_ENDPOINT_URL.
+ *
+ * Credentials and region follow Alchemy's AwsClientProps precedence:
+ * environment < scope (`aws` and `iot` settings of the enclosing
+ * `alchemy(...)` / `alchemy.run(...)` scopes) < resource props.
+ * Clients are shared per target and credentials, so the SDK's adaptive retry
+ * rate limiter sees all the traffic that goes to one account and region.
+ */
+import path from "node:path";
+import { IoTClient } from "@aws-sdk/client-iot";
+import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import type { Scope, Secret } from "alchemy";
+import type { AwsClientProps } from "alchemy/aws";
+import { startLocalIoT, type LocalIoT } from "../local/server.ts";
+
+/**
+ * Where and how a resource talks to IoT. Every member can also be set for a
+ * whole scope: `alchemy("app", { iot: { local: true } })` or
+ * `alchemy.run("eu", { aws: { region: "eu-west-1" } }, ...)`.
+ */
+export interface IoTClientProps extends AwsClientProps {
+  /**
+   * Send IoT calls to this URL instead of AWS (e.g. a standalone local
+   * endpoint: `npx alchemy-iot-jobs local`).
+   */
+  endpoint?: string;
+  /**
+   * Use the embedded local IoT Jobs endpoint.
+   * @default true in Alchemy's local mode (`--local` / `--dev`), otherwise false
+   */
+  local?: boolean;
+}
+
+/** Where a resource's IoT calls go; stored in outputs so updates and deletes use the same place. */
+export interface IoTTarget {
+  kind: "aws" | "local" | "endpoint";
+  region: string;
+  /** Stable identity of the target: "aws", "local" or the endpoint URL. */
+  key: string;
+  /** One-line description for logs. */
+  description: string;
+  endpoint?: string;
+  /** The embedded endpoint, when the target is local (for tests and tools). */
+  local?: LocalIoT;
+}
+
+export interface ResolvedIoT {
+  client: IoTClient;
+  target: IoTTarget;
+}
+
+export const IOT_CLIENT_KEYS = [
+  "region",
+  "profile",
+  "accessKeyId",
+  "secretAccessKey",
+  "sessionToken",
+  "roleArn",
+  "externalId",
+  "roleSessionName",
+  "endpoint",
+  "local",
+] as const satisfies readonly (keyof IoTClientProps)[];
+
+/** Retries: the SDK's adaptive mode (a client-side rate limiter that adapts to throttling). */
+export const RETRY = { retryMode: "adaptive", maxAttempts: 10 } as const;
+
+const reveal = (v: Secret<string> | string | undefined) =>
+  v === undefined ? undefined : typeof v === "string" ? v : v.unencrypted;
+
+/** Scope settings from the root down to `scope` (inner scopes win). */
+function scopeSettings(scope: Scope | undefined): IoTClientProps {
+  const chain: Scope[] = [];
+  for (let s = scope; s; s = s.parent) chain.unshift(s);
+  const merged: IoTClientProps = {};
+  for (const s of chain) {
+    const creds = s.providerCredentials as { aws?: IoTClientProps; iot?: IoTClientProps } | undefined;
+    Object.assign(merged, defined(creds?.aws ?? {}), defined(creds?.iot ?? {}));
+  }
+  return merged;
+}
+
+const defined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** Picks the client settings out of a resource's props. */
+export function clientProps(props: object | undefined): IoTClientProps {
+  const out: Record<string, unknown> = {};
+  for (const key of IOT_CLIENT_KEYS) {
+    const v = (props as Record<string, unknown> | undefined)?.[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out as IoTClientProps;
+}
+
+// ------------------------------------------------------------------ embedded local endpoint
+
+const embedded = new Map<string, Promise<LocalIoT>>();
+
+/** The directory holding the embedded endpoint's data for an Alchemy project. */
+export function localDataFile(dotAlchemy: string): string {
+  return path.join(dotAlchemy, "local-iot", "endpoint.json");
+}
+
+/**
+ * Starts (once per process and data file) the embedded endpoint. It does not
+ * keep the process alive, and every write reaches its file before the call
+ * that made it returns, so nothing is lost when the process ends.
+ */
+export function embeddedLocalIoT(dotAlchemy: string): Promise<LocalIoT> {
+  const file = localDataFile(dotAlchemy);
+  let started = embedded.get(file);
+  if (!started) {
+    started = startLocalIoT({ port: 0, persistPath: file, unref: true });
+    embedded.set(file, started);
+    started.catch(() => embedded.delete(file));
+  }
+  return started;
+}
+
+/** Stops embedded endpoints (tests; a normal process just exits). */
+export async function stopEmbeddedEndpoints(): Promise<void> {
+  const all = [...embedded.values()];
+  embedded.clear();
+  clients.clear();
+  await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.stop()));
+}
+
+// ------------------------------------------------------------------ clients
+
+const clients = new Map<string, IoTClient>();
+const announced = new Set<string>();
+
+function cachedClient(key: string, make: () => IoTClient): IoTClient {
+  let client = clients.get(key);
+  if (!client) {
+    client = make();
+    clients.set(key, client);
+  }
+  return client;
+}
+
+function isLocalMode(settings: IoTClientProps, scope: Scope | undefined): boolean {
+  if (settings.local !== undefined) return settings.local;
+  if (process.env.ALCHEMY_IOT_LOCAL === "1" || process.env.ALCHEMY_IOT_LOCAL === "true") return true;
+  return scope?.local ?? false;
+}
+
+/**
+ * Resolves the target and client for a resource.
+ * @param props the resource's props (client settings are picked out of them)
+ * @param scope the scope the resource was declared in (for scope settings and local mode)
+ */
+export async function resolveIoT(props: object | undefined, scope: Scope | undefined): Promise<ResolvedIoT> {
+  const settings: IoTClientProps = { ...scopeSettings(scope), ...defined(clientProps(props)) };
+  const resolved = await resolveSettings(settings, scope);
+  if (!announced.has(resolved.target.description)) {
+    announced.add(resolved.target.description);
+    scope?.logger.log(`IoT target: ${resolved.target.description}`);
+  }
+  return resolved;
+}
+
+async function resolveSettings(settings: IoTClientProps, scope: Scope | undefined): Promise<ResolvedIoT> {
+  if (settings.endpoint === undefined && isLocalMode(settings, scope)) {
+    const dotAlchemy = scope?.dotAlchemy ?? path.resolve(".alchemy");
+    const local = await embeddedLocalIoT(dotAlchemy);
+    const target: IoTTarget = {
+      kind: "local",
+      region: local.region,
+      key: "local",
+      endpoint: local.endpoint,
+      local,
+      description: `local IoT Jobs endpoint (embedded, data in ${path.relative(process.cwd(), localDataFile(dotAlchemy)) || localDataFile(dotAlchemy)})`,
+    };
+    const client = cachedClient(`local|${local.endpoint}`, () =>
+      new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...RETRY }),
+    );
+    return { client, target };
+  }
+
+  const accessKeyId = reveal(settings.accessKeyId);
+  const secretAccessKey = reveal(settings.secretAccessKey);
+  const sessionToken = reveal(settings.sessionToken);
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new Error("IoT client settings: accessKeyId and secretAccessKey must be given together.");
+  }
+  let credentials: IoTClient["config"]["credentials"] | { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  if (accessKeyId !== undefined) credentials = { accessKeyId, secretAccessKey: secretAccessKey!, sessionToken };
+  else if (settings.profile !== undefined) credentials = fromIni({ profile: settings.profile });
+  if (settings.roleArn !== undefined) {
+    credentials = fromTemporaryCredentials({
+      params: {
+        RoleArn: settings.roleArn,
+        RoleSessionName: settings.roleSessionName ?? "alchemy-iot-jobs",
+        ExternalId: settings.externalId,
+      },
+      masterCredentials: credentials as any,
+      clientConfig: settings.region ? { region: settings.region } : undefined,
+    });
+  }
+  const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const endpoint = settings.endpoint;
+  const identity = [
+    endpoint ?? "aws",
+    region ?? "",
+    accessKeyId ?? "",
+    settings.profile ?? "",
+    settings.roleArn ?? "",
+  ].join("|");
+  const client = cachedClient(identity, () =>
+    new IoTClient({
+      ...(region ? { region } : {}),
+      ...(endpoint ? { endpoint } : {}),
+      ...(credentials ? { credentials: credentials as any } : {}),
+      ...(settings.profile && !credentials ? { profile: settings.profile } : {}),
+      ...RETRY,
+    }),
+  );
+  const resolvedRegion = await client.config.region();
+  if (endpoint) {
+    return {
+      client,
+      target: { kind: "endpoint", region: resolvedRegion, key: endpoint, endpoint, description: `IoT endpoint ${endpoint} (${resolvedRegion})` },
+    };
+  }
+  const envEndpoint = process.env.AWS_ENDPOINT_URL_IOT ?? process.env.AWS_ENDPOINT_URL;
+  return {
+    client,
+    target: {
+      kind: "aws",
+      region: resolvedRegion,
+      key: "aws",
+      description: envEndpoint
+        ? `AWS IoT API at ${envEndpoint} (from ${process.env.AWS_ENDPOINT_URL_IOT ? "AWS_ENDPOINT_URL_IOT" : "AWS_ENDPOINT_URL"}), region ${resolvedRegion}`
+        : `AWS IoT in ${resolvedRegion}${settings.profile ? ` (profile ${settings.profile})` : ""}`,
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Pieces every resource handler shares: ownership of a resource, default
+ * physical ids, the client for where a resource was deployed, and errors.
+ */
+import { createHash } from "node:crypto";
+import { IoTClient } from "@aws-sdk/client-iot";
+import type { Scope } from "alchemy";
+import { embeddedLocalIoT, resolveIoT, RETRY, type ResolvedIoT } from "./client.ts";
+import type { Ownership } from "./tags.ts";
+
+/** The identity of an Alchemy resource, as written into ownership tags. */
+export function ownershipOf(ctx: { scope: Scope; fqn: string }): Ownership {
+  return { app: ctx.scope.appName, stage: ctx.scope.stage, resource: ctx.fqn };
+}
+
+export function shortHash(value: unknown, length = 8): string {
+  return createHash("sha256").update(typeof value === "string" ? value : JSON.stringify(value)).digest("hex").slice(0, length);
+}
+
+/**
+ * A stable physical id from the app, stage and resource id, sanitised to
+ * `[a-zA-Z0-9_-]` and at most `max` characters. A name that is too long keeps
+ * its start and ends with a hash of the whole name, so it stays unique. With
+ * `suffix`, the suffix (e.g. a hash of replacement-forcing props) is always kept.
+ */
+export function physicalId(o: Ownership, max = 64, suffix?: string): string {
+  const base = `${o.app}-${o.stage}-${o.resource.split("/").slice(2).join("-") || o.resource}`.replace(/[^a-zA-Z0-9_-]/g, "-");
+  const tail = suffix ? `-${suffix}` : "";
+  if (base.length + tail.length <= max) return `${base}${tail}`;
+  const hash = `-${shortHash(base, 6)}`;
+  return `${base.slice(0, max - tail.length - hash.length)}${hash}${tail}`;
+}
+
+/** Where a deployed resource lives, as recorded in its output. */
+export interface StoredTarget {
+  target?: string;
+  region?: string;
+}
+
+/**
+ * The client for a resource as it was deployed: the recorded target wins over
+ * the current settings, so a destroy or replacement acts where the resource
+ * really is (for example, resources deployed with `--local` are deleted from
+ * the local endpoint even if destroy runs without it).
+ */
+export async function resolveDeployed(stored: StoredTarget, props: object | undefined, scope: Scope): Promise<ResolvedIoT> {
+  const current = await resolveIoT(props, scope);
+  if (!stored.target || (stored.target === current.target.key && stored.region === current.target.region)) return current;
+  if (stored.target === "local") {
+    const local = await embeddedLocalIoT(scope.dotAlchemy);
+    return {
+      client: new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...RETRY }),
+      target: { kind: "local", key: "local", region: local.region, endpoint: local.endpoint, local, description: "local IoT Jobs endpoint" },
+    };
+  }
+  const region = stored.region ?? current.target.region;
+  if (stored.target === "aws") {
+    return resolveIoT({ ...props, region, endpoint: undefined, local: false }, scope);
+  }
+  return resolveIoT({ ...props, region, endpoint: stored.target, local: false }, scope);
+}
+
+/** A resource exists already and is not this Alchemy resource's. */
+export class AlreadyExistsError extends Error {
+  override name = "AlreadyExistsError";
+}
+
+/** The error name of an AWS SDK error (or undefined). */
+export const errorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
+
+/**
+ * Wraps an Alchemy resource so its props are validated before Alchemy sees
+ * them: a bad prop rejects the call before any state is written or any API
+ * call is made. (Alchemy records a resource as "creating"/"updating" before
+ * it runs the handler, so checking inside the handler would be too late.)
+ * The handler validates again, for callers that bypass the wrapper.
+ */
+export function validatedResource<F extends (id: string, props: any) => Promise<any>>(
+  resource: F,
+  validate: (id: string, props: Parameters<F>[1]) => void,
+): F {
+  const wrapped = function (this: unknown, id: string, props: Parameters<F>[1]) {
+    try {
+      validate(id, props);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return resource.call(this, id, props);
+  } as unknown as F;
+  // Keep the provider's identity (type, handler, options) for Alchemy.
+  return Object.assign(wrapped, resource);
+}

@@ -1,0 +1,60 @@
+/**
+ * Configuration shapes shared by JobTemplate and Job. They are the SDK's own
+ * types (`@aws-sdk/client-iot`), with the members the service requires made
+ * non-optional so that TypeScript catches what the API would reject.
+ */
+import type * as SDK from "@aws-sdk/client-iot";
+import type { Secret } from "alchemy";
+
+/** Removes `undefined` from members the service model requires. */
+export type Defined<T> = { [K in keyof T]: Exclude<T[K], undefined> };
+
+/**
+ * A job document: JSON text, or a JSON value that the provider serialises.
+ * Wrap it in `alchemy.secret(...)` to keep it encrypted in state and masked
+ * in logs and previews.
+ */
+export type JobDocument =
+  | string
+  | Record<string, unknown>
+  | unknown[]
+  | Secret<string>
+  | Secret<Record<string, unknown>>;
+
+/** Presigned S3 URLs for `${aws:iot:s3-presigned-url:...}` placeholders. */
+export type PresignedUrlConfig = SDK.PresignedUrlConfig;
+
+/** How fast the job is rolled out: a fixed maximum per minute, or an exponential ramp. */
+export interface RolloutConfig {
+  /** Things notified per minute, 1–1000. @default 1000 */
+  maximumPerMinute?: number;
+  /** Start at `baseRatePerMinute` and multiply by `incrementFactor` each time `rateIncreaseCriteria` is met. */
+  exponentialRate?: Defined<Omit<SDK.ExponentialRolloutRate, "rateIncreaseCriteria">> & {
+    rateIncreaseCriteria: SDK.RateIncreaseCriteria;
+  };
+}
+
+/** One abort criterion: cancel the job when this share of executed things failed this way. */
+export type AbortCriteria = Defined<SDK.AbortCriteria>;
+export interface AbortConfig {
+  criteriaList: AbortCriteria[];
+}
+
+export type TimeoutConfig = SDK.TimeoutConfig;
+
+/** One retry criterion: how often a device retries after this kind of failure. */
+export type RetryCriteria = Defined<SDK.RetryCriteria>;
+export interface RetryConfig {
+  criteriaList: RetryCriteria[];
+}
+
+/** A recurring window (cron start, duration) in which the job rolls out. */
+export type MaintenanceWindow = Defined<SDK.MaintenanceWindow>;
+
+/** When a job starts and ends, and its maintenance windows. */
+export type SchedulingConfig = Omit<SDK.SchedulingConfig, "maintenanceWindows"> & {
+  maintenanceWindows?: MaintenanceWindow[];
+};
+
+/** Anything that designates a job's target: an ARN, or a Thing/ThingGroup-like object. */
+export type JobTarget = string | { arn: string } | { thingArn: string } | { thingGroupArn: string };

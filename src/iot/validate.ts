@@ -1,0 +1,516 @@
+/**
+ * Props -> checked input. Every constraint of `constraints.ts` is expressed as
+ * a zod schema; a failed check becomes one line naming the prop path, the bad
+ * value (truncated, or "(sensitive)" for secrets) and the rule, and all
+ * problems of a resource are reported together before any API call is made.
+ *
+ * zod was chosen because it reports every issue with its path in one pass,
+ * composes the shared shapes (abort, retry, rollout, ...) between JobTemplate
+ * and Job, and lets each refinement carry our own wording.
+ */
+import { isSecret, type Secret } from "alchemy";
+import { z } from "zod";
+import {
+  ENUMS,
+  LISTS,
+  NUMBERS,
+  RESERVED_TAG_PREFIX,
+  STRINGS,
+  SUBSTITUTION_PATTERN,
+  checkNumber,
+  checkString,
+  utf8Length,
+  type NumberRule,
+  type StringRule,
+} from "./constraints.ts";
+import { OWNERSHIP_TAG_PREFIX, OWNERSHIP_TAG_COUNT } from "./tags.ts";
+import { isUnknown } from "./unknown.ts";
+
+/** One problem with a prop. */
+export interface ValidationIssue {
+  /** Prop path, e.g. `abortConfig.criteriaList[0].action`. */
+  path: string;
+  /** The whole line: path, value and rule. */
+  message: string;
+}
+
+/** Thrown before any API call when props break the API's rules. */
+export class ValidationError extends Error {
+  override name = "ValidationError";
+  constructor(
+    readonly resource: string,
+    readonly issues: ValidationIssue[],
+  ) {
+    super(
+      `Invalid props for ${resource} (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +
+        issues.map((i) => `  - ${i.message}`).join("\n"),
+    );
+  }
+}
+
+// ------------------------------------------------------------------ paths
+
+export type PathPart = string | number;
+
+export function formatPath(parts: readonly PathPart[]): string {
+  let out = "";
+  for (const p of parts) {
+    if (typeof p === "number") out += `[${p}]`;
+    else out += out ? `.${p}` : p;
+  }
+  return out;
+}
+
+const MAX_SHOWN = 60;
+export function showValue(value: unknown): string {
+  let text: string;
+  if (value === undefined) text = "undefined";
+  else if (typeof value === "string") text = JSON.stringify(value);
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 3)}...` : text;
+}
+
+// ------------------------------------------------------------------ secrets
+
+/**
+ * Returns props with secrets replaced by their values (for checking) and the
+ * paths that held secrets (so messages never print them).
+ */
+export function revealForChecks(value: unknown, path: PathPart[] = [], sensitive = new Set<string>()): {
+  view: unknown;
+  sensitive: Set<string>;
+} {
+  const walk = (v: unknown, p: PathPart[]): unknown => {
+    if (isSecret(v)) {
+      sensitive.add(formatPath(p));
+      return walk((v as Secret<unknown>).unencrypted, p);
+    }
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...p, i]));
+    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...p, k])]));
+    }
+    return v;
+  };
+  return { view: walk(value, path), sensitive };
+}
+
+function isSensitive(path: string, sensitive: Set<string>): boolean {
+  for (const s of sensitive) {
+    if (path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`)) return true;
+  }
+  return false;
+}
+
+// ------------------------------------------------------------------ schema helpers
+
+/**
+ * Refinements run even when a member already failed, so that every problem
+ * (an unknown prop next to a missing one, say) is reported in one go.
+ */
+const ALWAYS = { when: () => true };
+
+/** A string checked against a constraints rule; values not known until deploy pass. */
+export const str = (rule: StringRule) =>
+  z.string().superRefine((value, ctx) => {
+    if (isUnknown(value)) return;
+    const broken = checkString(value, rule);
+    if (broken) ctx.addIssue({ code: "custom", message: broken });
+  });
+
+export const num = (rule: NumberRule) =>
+  z.number().superRefine((value, ctx) => {
+    const broken = checkNumber(value, rule);
+    if (broken) ctx.addIssue({ code: "custom", message: broken });
+  });
+
+export const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.string().superRefine((value, ctx) => {
+    if (!values.includes(value)) ctx.addIssue({ code: "custom", message: `is not one of ${values.join(", ")}` });
+  }) as unknown as z.ZodType<T[number]>;
+
+const editDistance = (a: string, b: string): number => {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+};
+
+/** Suggests the closest known key for a mistyped one. */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const exact = known.find((k) => k.toLowerCase() === lower);
+  if (exact) return exact;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const distance = editDistance(lower, k.toLowerCase());
+    if (distance < bestDistance) {
+      best = k;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
+}
+
+/**
+ * An object with a fixed set of props: unknown props are reported with a hint
+ * (a specific explanation when one is registered, else the closest known prop).
+ */
+export function strict<S extends z.ZodRawShape>(shape: S, hints: Record<string, string> = {}) {
+  const known = Object.keys(shape);
+  return z
+    .object(shape)
+    .passthrough()
+    .superRefine((value, ctx) => {
+      if (!value || typeof value !== "object") return;
+      for (const key of Object.keys(value)) {
+        if (key in shape) continue;
+        const near = closestKey(key, known);
+        const hint =
+          hints[key] ?? (near ? `did you mean ${near}?` : `valid props here: ${known.join(", ")}`);
+        ctx.addIssue({ code: "custom", path: [key], message: `unknown property; ${hint}`, params: { unknownKey: true } });
+      }
+    }, ALWAYS) as unknown as z.ZodObject<S>;
+}
+
+// ------------------------------------------------------------------ shared shapes
+
+/** `${aws:iot:...}` placeholder count and JSON-ness of a job document (string or object). */
+export const documentSchema = z
+  .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+  .superRefine((value, ctx) => {
+    if (isUnknown(value)) return;
+    let text: string;
+    if (typeof value === "string") {
+      try {
+        JSON.parse(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `is not valid JSON (${(error as Error).message}); job documents are JSON` });
+        return;
+      }
+      text = value;
+    } else {
+      text = JSON.stringify(value);
+    }
+    const bytes = utf8Length(text);
+    if (bytes > STRINGS.document.max) {
+      ctx.addIssue({ code: "custom", message: `is ${bytes} bytes; a job document is at most ${STRINGS.document.max} bytes (32 KB)` });
+    }
+    const patterns = text.match(SUBSTITUTION_PATTERN)?.length ?? 0;
+    if (patterns > LISTS.substitutionsPerDocument.max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `has ${patterns} \${aws:iot:...} substitution patterns; at most ${LISTS.substitutionsPerDocument.max} are allowed`,
+      });
+    }
+  });
+
+export const documentSourceSchema = str(STRINGS.documentSource).superRefine((value, ctx) => {
+  if (isUnknown(value)) return;
+  if (!/^(https:\/\/|s3:\/\/)\S+$/.test(value)) {
+    ctx.addIssue({ code: "custom", message: "must be the URL of an S3 object (https://... or s3://...)" });
+  }
+});
+
+export const presignedUrlConfigSchema = strict({
+  roleArn: str(STRINGS.roleArn).optional(),
+  expiresInSec: num(NUMBERS.expiresInSec).optional(),
+});
+
+export const rolloutConfigSchema = strict(
+  {
+    maximumPerMinute: num(NUMBERS.maximumPerMinute).optional(),
+    exponentialRate: strict({
+      baseRatePerMinute: num(NUMBERS.baseRatePerMinute),
+      incrementFactor: num(NUMBERS.incrementFactor),
+      rateIncreaseCriteria: strict({
+        numberOfNotifiedThings: num(NUMBERS.numberOfNotifiedThings).optional(),
+        numberOfSucceededThings: num(NUMBERS.numberOfSucceededThings).optional(),
+      }).superRefine((v, ctx) => {
+        if (v.numberOfNotifiedThings === undefined && v.numberOfSucceededThings === undefined) {
+          ctx.addIssue({ code: "custom", message: "set numberOfNotifiedThings or numberOfSucceededThings" });
+        }
+      }),
+    }).optional(),
+  },
+  {
+    minimumPerMinute:
+      "there is no minimum rate; jobExecutionsRolloutConfig has maximumPerMinute (1-1000) and exponentialRate",
+  },
+);
+
+export const abortConfigSchema = strict({
+  criteriaList: z
+    .array(
+      strict({
+        failureType: oneOf(ENUMS.abortFailureType),
+        action: oneOf(ENUMS.abortAction),
+        thresholdPercentage: num(NUMBERS.thresholdPercentage),
+        minNumberOfExecutedThings: num(NUMBERS.minNumberOfExecutedThings),
+      }),
+    )
+    .min(LISTS.abortCriteria.min, "must list at least one abort criterion"),
+});
+
+export const timeoutConfigSchema = strict({
+  inProgressTimeoutInMinutes: num(NUMBERS.inProgressTimeoutInMinutes).optional(),
+});
+
+export const retryConfigSchema = strict(
+  {
+    criteriaList: z
+      .array(
+        strict({
+          failureType: oneOf(ENUMS.retryFailureType),
+          numberOfRetries: num(NUMBERS.numberOfRetries),
+        }),
+      )
+      .min(LISTS.retryCriteria.min, "must list at least one retry criterion")
+      .max(LISTS.retryCriteria.max, `lists at most ${LISTS.retryCriteria.max} retry criteria`)
+      .superRefine((list, ctx) => {
+        const types = list.map((c) => c.failureType);
+        if (new Set(types).size !== types.length) {
+          ctx.addIssue({ code: "custom", message: "lists the same failureType more than once" });
+        }
+        if (types.includes("ALL") && types.length > 1) {
+          ctx.addIssue({ code: "custom", message: "failureType ALL cannot be combined with other failure types" });
+        }
+        const total = list.reduce((n, c) => n + (typeof c.numberOfRetries === "number" ? c.numberOfRetries : 0), 0);
+        if (total > LISTS.totalRetries.max) {
+          ctx.addIssue({
+            code: "custom",
+            message: `asks for ${total} retries per device; at most ${LISTS.totalRetries.max} in total across failure types`,
+          });
+        }
+      }),
+  },
+  {
+    retryAttempts:
+      "jobExecutionsRetryConfig takes criteriaList: [{ failureType: \"FAILED\" | \"TIMED_OUT\" | \"ALL\", numberOfRetries }]",
+    RetryCriteriaList: "the IoT API calls it criteriaList",
+  },
+);
+
+export const maintenanceWindowsSchema = z.array(
+  strict(
+    {
+      startTime: str(STRINGS.maintenanceWindowStartTime),
+      durationInMinutes: num(NUMBERS.durationInMinutes),
+    },
+    {
+      endTime: "a maintenance window has startTime (a cron expression) and durationInMinutes (1-1430), not endTime",
+    },
+  ),
+);
+
+export const destinationPackageVersionsSchema = z
+  .array(str(STRINGS.destinationPackageVersion))
+  .max(LISTS.destinationPackageVersions.max, `lists at most ${LISTS.destinationPackageVersions.max} package version ARNs`);
+
+/** User tags; the provider adds its ownership tags on top, so they count against the 50-tag limit. */
+export const MAX_USER_TAGS = LISTS.tagsPerResource.max - OWNERSHIP_TAG_COUNT;
+export const tagsSchema = z.record(z.string(), z.string()).superRefine((tags, ctx) => {
+  const keys = Object.keys(tags);
+  if (keys.length > MAX_USER_TAGS) {
+    ctx.addIssue({
+      code: "custom",
+      message: `has ${keys.length} tags; at most ${MAX_USER_TAGS} (IoT allows ${LISTS.tagsPerResource.max} per resource and ${OWNERSHIP_TAG_COUNT} are used by the provider's ownership tags)`,
+    });
+  }
+  for (const [key, value] of Object.entries(tags)) {
+    const keyProblem = checkString(key, STRINGS.tagKey);
+    if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `tag key ${keyProblem}` });
+    else if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
+      ctx.addIssue({ code: "custom", path: [key], message: `tag keys starting with "${RESERVED_TAG_PREFIX}" are reserved by AWS` });
+    } else if (key.startsWith(OWNERSHIP_TAG_PREFIX)) {
+      ctx.addIssue({ code: "custom", path: [key], message: `tag keys starting with "${OWNERSHIP_TAG_PREFIX}" are reserved for the provider's ownership tags` });
+    }
+    if (!isUnknown(value)) {
+      const valueProblem = checkString(value, STRINGS.tagValue);
+      if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `tag value ${valueProblem}` });
+    }
+  }
+});
+
+const secretLike = z.custom<Secret<string>>((v) => isSecret(v) || typeof v === "string", {
+  message: "must be an alchemy.secret(...) or a string",
+});
+
+/** The client settings every resource accepts (Alchemy's AwsClientProps plus endpoint/local). */
+export const clientPropsShape = {
+  region: str({ min: 1, max: 64, pattern: "[a-z0-9-]+", patternText: "a region name like us-east-1" }).optional(),
+  profile: str({ min: 1 }).optional(),
+  accessKeyId: secretLike.optional(),
+  secretAccessKey: secretLike.optional(),
+  sessionToken: secretLike.optional(),
+  roleArn: str({ min: 20, max: 2048 }).optional(),
+  externalId: str({ min: 2, max: 1224 }).optional(),
+  roleSessionName: str({ min: 2, max: 64 }).optional(),
+  endpoint: z
+    .string()
+    .superRefine((value, ctx) => {
+      if (!/^https?:\/\/[^\s/]+/.test(value)) ctx.addIssue({ code: "custom", message: "must be an http(s) URL" });
+    })
+    .optional(),
+  local: z.boolean().optional(),
+};
+
+// ------------------------------------------------------------------ resources
+
+const PRESIGNED_PLACEHOLDER = "${aws:iot:s3-presigned-url:";
+
+/** Exactly one of the given document sources; named in the message. */
+function exactlyOne(value: Record<string, unknown>, members: readonly string[], ctx: z.RefinementCtx): void {
+  const given = members.filter((m) => value[m] !== undefined);
+  const names = `${members.slice(0, -1).join(", ")} or ${members[members.length - 1]}`;
+  if (given.length === 0) {
+    ctx.addIssue({ code: "custom", path: [members[0]], message: `is required: give exactly one of ${names}` });
+  } else if (given.length > 1) {
+    ctx.addIssue({
+      code: "custom",
+      path: [given[1]],
+      message: `cannot be combined with ${given[0]}: give exactly one of ${names}`,
+    });
+  }
+}
+
+/** A document that uses presigned S3 URL placeholders needs presignedUrlConfig.roleArn. */
+function presignedNeedsRole(value: Record<string, any>, ctx: z.RefinementCtx): void {
+  const doc = value.document;
+  const text = typeof doc === "string" ? doc : doc === undefined ? "" : JSON.stringify(doc);
+  if (text.includes(PRESIGNED_PLACEHOLDER) && !value.presignedUrlConfig?.roleArn) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["presignedUrlConfig", "roleArn"],
+      message: "is required: the document uses ${aws:iot:s3-presigned-url:...} placeholders, which IoT signs with this role",
+    });
+  }
+}
+
+const COMMON_HINTS: Record<string, string> = {
+  name: "the id prop is jobTemplateId (or jobId for a Job)",
+  Tags: "tags is an object of key/value strings: tags: { team: \"fleet\" }",
+};
+
+/** JobTemplate props. */
+export const jobTemplatePropsSchema = strict(
+  {
+    ...clientPropsShape,
+    jobTemplateId: str(STRINGS.jobTemplateId).optional(),
+    description: str({ ...STRINGS.description, min: 1 }),
+    document: documentSchema.optional(),
+    documentSource: documentSourceSchema.optional(),
+    jobArn: z
+      .union([str({ min: 1, max: 2048 }), z.object({ jobArn: z.string() }).passthrough()])
+      .optional(),
+    presignedUrlConfig: presignedUrlConfigSchema.optional(),
+    jobExecutionsRolloutConfig: rolloutConfigSchema.optional(),
+    abortConfig: abortConfigSchema.optional(),
+    timeoutConfig: timeoutConfigSchema.optional(),
+    jobExecutionsRetryConfig: retryConfigSchema.optional(),
+    maintenanceWindows: maintenanceWindowsSchema.optional(),
+    destinationPackageVersions: destinationPackageVersionsSchema.optional(),
+    tags: tagsSchema.optional(),
+    adopt: z.boolean().optional(),
+  },
+  {
+    ...COMMON_HINTS,
+    documentParameters:
+      "documentParameters belong to a Job created from an AWS managed template (ManagedJobTemplate); a job template cannot have them",
+    targets: "a job template has no targets; create a Job from it (jobTemplate: template)",
+    targetSelection: "targetSelection is set on the Job created from the template",
+    schedulingConfig: "a job template takes maintenanceWindows directly; schedulingConfig belongs to a Job",
+    jobTemplateArn: "to copy a job use jobArn; a template is not created from another template",
+  },
+).superRefine((value, ctx) => {
+  if (!value || typeof value !== "object") return;
+  exactlyOne(value as Record<string, unknown>, ["document", "documentSource", "jobArn"], ctx);
+  presignedNeedsRole(value as Record<string, any>, ctx);
+}, ALWAYS);
+
+// ------------------------------------------------------------------ running a schema
+
+/**
+ * Checks props with a schema; throws one ValidationError listing every
+ * problem. Secret values are checked but never printed. Returns the props
+ * with secrets revealed (to build API input from) and the secret paths.
+ */
+export function checkProps(
+  resource: string,
+  schema: z.ZodType<unknown>,
+  props: unknown,
+): { view: Record<string, unknown>; sensitive: Set<string> } {
+  const { view, sensitive } = revealForChecks(props);
+  const result = schema.safeParse(view);
+  if (result.success) return { view: view as Record<string, unknown>, sensitive };
+  const seen = new Set<string>();
+  const issues: ValidationIssue[] = [];
+  for (const issue of result.error.issues) {
+    for (const line of describeIssue(issue, view, sensitive)) {
+      if (seen.has(line.message)) continue;
+      seen.add(line.message);
+      issues.push(line);
+    }
+  }
+  throw new ValidationError(resource, issues);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: any = root;
+  for (const p of path) v = v?.[p as any];
+  return v;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, root: unknown, sensitive: Set<string>): ValidationIssue[] {
+  if (issue.code === "invalid_union" && "errors" in issue) {
+    // Report the branch that got furthest (the most specific problems).
+    const branches = (issue.errors as z.core.$ZodIssue[][]).filter((b) => b.length > 0);
+    const deepest = branches.sort((a, b) => depth(b) - depth(a))[0];
+    if (deepest && depth(deepest) > issue.path.length) {
+      return deepest.flatMap((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue, root, sensitive));
+    }
+  }
+  const parts = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+  const path = formatPath(parts) || "(props)";
+  const value = valueAt(root, parts);
+  const shown = isSensitive(path, sensitive) ? "(sensitive)" : showValue(value);
+  let message: string;
+  if (issue.code === "custom" && (issue.params as any)?.unknownKey) {
+    message = `${path}: ${issue.message}`;
+  } else if (issue.code === "invalid_type" && value === undefined) {
+    message = `${path}: is required`;
+  } else if (value === undefined) {
+    message = `${path}: ${issue.message}`;
+  } else if (issue.code === "invalid_type") {
+    message = `${path}: ${shown} must be ${article(issue.expected)}`;
+  } else if (issue.code === "invalid_union") {
+    message = `${path}: ${shown} ${issue.message === "Invalid input" ? "has an unsupported type" : issue.message}`;
+  } else {
+    message = `${path}: ${shown} ${issue.message}`;
+  }
+  return [{ path, message }];
+}
+
+const depth = (issues: z.core.$ZodIssue[]) => Math.max(...issues.map((i) => i.path.length));
+
+function article(expected: string): string {
+  const names: Record<string, string> = {
+    string: "a string",
+    number: "a number",
+    boolean: "true or false",
+    object: "an object",
+    array: "a list",
+    record: "an object of string values",
+  };
+  return names[expected] ?? `of type ${expected}`;
+}
