@@ -157,6 +157,21 @@ function isLocalMode(settings: IoTClientProps, scope: Scope | undefined): boolea
 }
 
 /**
+ * A synchronous fingerprint of where a resource's calls go ("local",
+ * "aws|us-east-1", "http://host:port|us-east-1"). The resource wrappers add
+ * it to the props Alchemy stores, so that pointing a stack elsewhere (local
+ * endpoint -> AWS, another region) makes Alchemy run the handlers, which then
+ * move the resources, instead of skipping them as unchanged.
+ */
+export function targetFingerprint(props: object | undefined, scope: Scope | undefined): string {
+  const settings: IoTClientProps = { ...scopeSettings(scope), ...defined(clientProps(props)) };
+  const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "";
+  if (settings.endpoint !== undefined) return `${settings.endpoint}|${region}`;
+  if (isLocalMode(settings, scope)) return "local";
+  return `aws|${region}`;
+}
+
+/**
  * Resolves the target and client for a resource.
  * @param props the resource's props (client settings are picked out of them)
  * @param scope the scope the resource was declared in (for scope settings and local mode)

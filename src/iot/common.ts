@@ -4,8 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { IoTClient } from "@aws-sdk/client-iot";
-import type { Scope } from "alchemy";
-import { embeddedLocalIoT, resolveIoT, RETRY, type ResolvedIoT } from "./client.ts";
+import { Scope } from "alchemy";
+import { embeddedLocalIoT, resolveIoT, RETRY, targetFingerprint, type ResolvedIoT } from "./client.ts";
 import type { Ownership } from "./tags.ts";
 
 /** The identity of an Alchemy resource, as written into ownership tags. */
@@ -68,12 +68,25 @@ export class AlreadyExistsError extends Error {
 /** The error name of an AWS SDK error (or undefined). */
 export const errorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
 
+/** The prop the wrappers add: where the resource's calls go (see `targetFingerprint`). */
+export const TARGET_PROP = "__target";
+
+/** Props without the wrapper's `__target`. */
+export function withoutTarget<P extends object>(props: P): P {
+  if (!props || !(TARGET_PROP in props)) return props;
+  const { [TARGET_PROP]: _, ...rest } = props as Record<string, unknown>;
+  return rest as P;
+}
+
 /**
  * Wraps an Alchemy resource so its props are validated before Alchemy sees
  * them: a bad prop rejects the call before any state is written or any API
  * call is made. (Alchemy records a resource as "creating"/"updating" before
  * it runs the handler, so checking inside the handler would be too late.)
  * The handler validates again, for callers that bypass the wrapper.
+ *
+ * The wrapper also adds `__target` to the props, so that a change of where
+ * the stack deploys is a change Alchemy acts on.
  */
 export function validatedResource<F extends (id: string, props: any) => Promise<any>>(
   resource: F,
@@ -85,7 +98,8 @@ export function validatedResource<F extends (id: string, props: any) => Promise<
     } catch (error) {
       return Promise.reject(error);
     }
-    return resource.call(this, id, props);
+    const scope = Scope.getScope();
+    return resource.call(this, id, { ...props, [TARGET_PROP]: targetFingerprint(props, scope) });
   } as unknown as F;
   // Keep the provider's identity (type, handler, options) for Alchemy.
   return Object.assign(wrapped, resource);

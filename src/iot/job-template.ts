@@ -11,7 +11,14 @@ import { Resource, type Context, type Scope } from "alchemy";
 import { isDeepStrictEqual } from "node:util";
 import { decideJobTemplate, parseDocument, type Change, type TemplateState } from "./changes.ts";
 import { resolveIoT, type IoTClientProps, type IoTTarget } from "./client.ts";
-import { AlreadyExistsError, ownershipOf, physicalId, resolveDeployed, validatedResource } from "./common.ts";
+import {
+  AlreadyExistsError,
+  ownershipOf,
+  physicalId,
+  resolveDeployed,
+  validatedResource,
+  withoutTarget,
+} from "./common.ts";
 import {
   applyTagChanges,
   isOwnedBy,
@@ -349,11 +356,12 @@ export function planJobTemplate(deployed: JobTemplate | undefined, desired: Temp
  */
 export const JobTemplate = validatedResource(Resource(
   "iot::JobTemplate",
-  async function (this: Context<JobTemplate, JobTemplateProps>, id: string, props: JobTemplateProps): Promise<JobTemplate> {
+  async function (this: Context<JobTemplate, JobTemplateProps>, id: string, rawProps: JobTemplateProps): Promise<JobTemplate> {
     const label = `JobTemplate "${id}"`;
+    const props = withoutTarget(rawProps);
     if (this.phase === "delete") {
       if (this.output?.jobTemplateId) {
-        const { client } = await resolveDeployed(this.output, this.props, this.scope);
+        const { client } = await resolveDeployed(this.output, withoutTarget(this.props), this.scope);
         await deleteJobTemplate(client, this.output.jobTemplateId);
       }
       return this.destroy();
