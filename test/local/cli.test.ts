@@ -1,0 +1,140 @@
+import { CreateJobTemplateCommand, DescribeJobTemplateCommand, IoTClient, ListJobTemplatesCommand } from "@aws-sdk/client-iot";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { DOC } from "./helpers.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+  stdout: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the standalone endpoint and waits for the banner that names its URL and credentials. */
+function startCli(args: string[], entry: string[] = ["--import", "tsx", "src/cli.ts"]): Promise<Running> {
+  const child = spawn(process.execPath, [...entry, "local", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+  });
+  let out = "";
+  let err = "";
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner after 20 s; stdout: ${out}; stderr: ${err}`)), 20_000);
+    child.stderr.on("data", (d) => (err += d));
+    child.stdout.on("data", (d) => {
+      out += d;
+      const url = /listening on (http:\/\/\S+)/.exec(out);
+      const keys = /AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)/.exec(out);
+      const region = /region (\S+),/.exec(out);
+      if (url && keys && region) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          endpoint: url[1],
+          accessKeyId: keys[1],
+          secretAccessKey: keys[2],
+          region: region[1],
+          stdout: () => out,
+          exit,
+        });
+      }
+    });
+    exit.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before the banner; stdout: ${out}; stderr: ${err}`));
+    });
+  });
+}
+
+const clientFor = (r: Running) =>
+  new IoTClient({
+    endpoint: r.endpoint,
+    region: r.region,
+    credentials: { accessKeyId: r.accessKeyId, secretAccessKey: r.secretAccessKey },
+  });
+
+async function stop(r: Running): Promise<number | null> {
+  r.child.kill("SIGTERM");
+  const { code } = await r.exit;
+  return code;
+}
+
+describe("the standalone `local` command", () => {
+  test("serves the SDK on the port it prints and exits 0 on SIGTERM", async () => {
+    const r = await startCli(["--port", "0", "--quiet"]);
+    try {
+      expect(r.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(r.stdout()).toContain("aws iot list-job-templates --endpoint-url");
+      const out = await clientFor(r).send(new ListJobTemplatesCommand({}));
+      expect(out.jobTemplates).toEqual([]);
+      // --quiet: no request log lines.
+      expect(r.stdout()).not.toContain("ListJobTemplates");
+    } finally {
+      expect(await stop(r)).toBe(0);
+    }
+    expect(r.stdout()).toContain("Stopped.");
+  });
+
+  test("logs one line per request unless --quiet, and keeps data with --persist across runs", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-iot-cli-"));
+    const file = path.join(dir, "state.json");
+    try {
+      const first = await startCli(["--port", "0", "--persist", file, "--region", "eu-west-1", "--account-id", "000011112222"]);
+      expect(first.region).toBe("eu-west-1");
+      await clientFor(first).send(new CreateJobTemplateCommand({ jobTemplateId: "cli", description: "d", document: DOC }));
+      expect(await stop(first)).toBe(0);
+      expect(first.stdout()).toMatch(/PUT \/job-templates\/cli -> 200 CreateJobTemplate/);
+
+      const second = await startCli(["--port", "0", "--quiet", "--persist", file]);
+      try {
+        const t = await clientFor(second).send(new DescribeJobTemplateCommand({ jobTemplateId: "cli" }));
+        expect(t.jobTemplateArn).toBe("arn:aws:iot:eu-west-1:000011112222:jobtemplate/cli");
+      } finally {
+        expect(await stop(second)).toBe(0);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the package bin (npx alchemy-iot-jobs local) starts the same endpoint", async () => {
+    const r = await startCli(["--port", "0", "--quiet"], ["bin/alchemy-iot-jobs.mjs"]);
+    try {
+      expect((await clientFor(r).send(new ListJobTemplatesCommand({}))).$metadata.httpStatusCode).toBe(200);
+    } finally {
+      expect(await stop(r)).toBe(0);
+    }
+  });
+
+  test("a corrupt --persist file makes the command fail with the reason, leaving the file alone", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-iot-cli-"));
+    const file = path.join(dir, "state.json");
+    fs.writeFileSync(file, "{ not json");
+    try {
+      const error = await startCli(["--port", "0", "--persist", file]).then(
+        async (r) => {
+          await stop(r);
+          return undefined;
+        },
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(/exited with 1/);
+      expect(error?.message).toContain("not valid JSON");
+      expect(fs.readFileSync(file, "utf8")).toBe("{ not json");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
