@@ -1,0 +1,118 @@
+/** The in-process API and the admin HTTP routes that mirror it (all under /_local/, all SigV4-signed). */
+import {
+  CreateJobCommand,
+  CreateJobTemplateCommand,
+  DescribeJobCommand,
+  GetJobDocumentCommand,
+  ListJobTemplatesCommand,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-iot";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { OPERATIONS, isReadOnly, startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
+import { DOC, createThings, expectError, iotClient, rawRequest } from "./helpers.ts";
+
+let local: LocalIoT;
+beforeAll(async () => {
+  local = await startLocalIoT();
+});
+afterAll(() => local.stop());
+
+describe("stats()", () => {
+  test("counts requests, mutating requests, per-operation outcomes and every call in order", async () => {
+    const iot = iotClient(local, { maxAttempts: 1 });
+    local.resetStats();
+    await iot.send(new CreateJobTemplateCommand({ jobTemplateId: "s1", description: "d", document: DOC }));
+    await iot.send(new ListJobTemplatesCommand({}));
+    await iot.send(new CreateJobTemplateCommand({ jobTemplateId: "s1", description: "d", document: DOC })).catch(() => undefined);
+    const stats = local.stats();
+    expect(stats).toMatchObject({
+      requests: 3,
+      mutatingRequests: 2,
+      throttled: 0,
+      injectedErrors: 0,
+      droppedConnections: 0,
+      rejected: 0,
+      peakDeletionsInProgress: 0,
+    });
+    expect(stats.byOperation).toEqual({
+      CreateJobTemplate: { count: 2, ok: 1, errors: { ConflictException: 1 } },
+      ListJobTemplates: { count: 1, ok: 1, errors: {} },
+    });
+    expect(stats.calls).toEqual([
+      { operation: "CreateJobTemplate", status: 200 },
+      { operation: "ListJobTemplates", status: 200 },
+      { operation: "CreateJobTemplate", status: 409, error: "ConflictException" },
+    ]);
+    // A snapshot: changing it changes nothing.
+    stats.calls.length = 0;
+    expect(local.stats().calls).toHaveLength(3);
+  });
+
+  test("GET /_local/stats returns the same figures; /_local/stats/reset clears them", async () => {
+    const res = await rawRequest(local, { method: "GET", path: "/_local/stats" });
+    expect(res.status).toBe(200);
+    expect(res.json.requests).toBe(local.stats().requests);
+    const reset = await rawRequest(local, { method: "POST", path: "/_local/stats/reset", body: "{}" });
+    expect(reset.json).toMatchObject({ requests: 0, calls: [] });
+    expect(local.stats().requests).toBe(0);
+  });
+});
+
+describe("clock and S3 admin routes", () => {
+  test("POST /_local/clock advances the clock like advanceTime()", async () => {
+    const iot = iotClient(local);
+    const { thingArns } = await createThings(iot, ["clock-thing"]);
+    const startTime = new Date(Date.now() + local.world.clockOffsetMs + 2 * 3_600_000).toISOString().slice(0, 16);
+    await iot.send(new CreateJobCommand({ jobId: "clock", targets: thingArns, document: DOC, schedulingConfig: { startTime } }));
+    expect((await iot.send(new DescribeJobCommand({ jobId: "clock" }))).job!.status).toBe("SCHEDULED");
+    const before = local.world.clockOffsetMs;
+    const res = await rawRequest(local, { method: "POST", path: "/_local/clock", body: JSON.stringify({ advanceMs: 3 * 3_600_000 }) });
+    expect(res.status).toBe(200);
+    expect(res.json.offsetMs).toBe(before + 3 * 3_600_000);
+    expect((await iot.send(new DescribeJobCommand({ jobId: "clock" }))).job!.status).toBe("IN_PROGRESS");
+    expect(() => local.advanceTime(-1)).toThrow(/non-negative/);
+  });
+
+  test("POST /_local/s3 registers a documentSource object like putS3Object()", async () => {
+    const iot = iotClient(local);
+    const { thingArns } = await createThings(iot, ["s3-thing"]);
+    const url = "https://s3.amazonaws.com/admin-bucket/doc.json";
+    const res = await rawRequest(local, { method: "POST", path: "/_local/s3", body: JSON.stringify({ url, body: '{"via":"admin"}' }) });
+    expect(res.status).toBe(200);
+    await iot.send(new CreateJobCommand({ jobId: "via-admin", targets: thingArns, documentSource: url }));
+    expect((await iot.send(new GetJobDocumentCommand({ jobId: "via-admin" }))).document).toBe('{"via":"admin"}');
+  });
+
+  test("an unknown admin route is a 404", async () => {
+    const res = await rawRequest(local, { method: "POST", path: "/_local/nothing", body: "{}" });
+    expect(res.status).toBe(404);
+    expect(res.json.message).toContain("/_local/nothing");
+    await expectError(iotClient(local).send(new DescribeJobCommand({ jobId: "none" })), ResourceNotFoundException, 404);
+  });
+});
+
+describe("exports", () => {
+  test("OPERATIONS lists the 33 operations served; isReadOnly tells reads from writes", () => {
+    expect(OPERATIONS).toHaveLength(33);
+    expect(new Set(OPERATIONS).size).toBe(33);
+    expect(OPERATIONS.filter(isReadOnly).sort()).toEqual(
+      [
+        "DescribeJob",
+        "DescribeJobExecution",
+        "DescribeJobTemplate",
+        "DescribeManagedJobTemplate",
+        "DescribeThing",
+        "DescribeThingGroup",
+        "GetJobDocument",
+        "ListJobExecutionsForJob",
+        "ListJobExecutionsForThing",
+        "ListJobTemplates",
+        "ListJobs",
+        "ListManagedJobTemplates",
+        "ListTagsForResource",
+        "ListThingGroupsForThing",
+        "ListThingsInThingGroup",
+      ].sort(),
+    );
+  });
+});
