@@ -438,6 +438,206 @@ export const jobTemplatePropsSchema = strict(
   presignedNeedsRole(value as Record<string, any>, ctx);
 }, ALWAYS);
 
+/** An ARN of a thing or thing group (what CreateJob accepts as a target). */
+const TARGET_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:(thing|thinggroup)\/[a-zA-Z0-9:_-]{1,128}$/;
+
+export const targetSchema = z
+  .union([
+    z.string(),
+    z.object({ arn: z.string() }).passthrough(),
+    z.object({ thingArn: z.string() }).passthrough(),
+    z.object({ thingGroupArn: z.string() }).passthrough(),
+  ])
+  .superRefine((value, ctx) => {
+    const arn = targetArn(value);
+    if (arn === undefined || isUnknown(arn)) return;
+    const broken = checkString(arn, STRINGS.targetArn);
+    if (broken) ctx.addIssue({ code: "custom", message: broken });
+    else if (!TARGET_ARN.test(arn)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be a thing or thing group ARN (arn:aws:iot:<region>:<account>:thing/<name> or .../thinggroup/<name>)",
+      });
+    }
+  });
+
+/** The ARN a target designates. */
+export function targetArn(target: unknown): string | undefined {
+  if (typeof target === "string") return target;
+  const t = target as { arn?: string; thingArn?: string; thingGroupArn?: string } | null;
+  return t?.arn ?? t?.thingArn ?? t?.thingGroupArn;
+}
+
+/** `YYYY-MM-DDTHH:MM` (seconds and a zone are optional; no zone means UTC). */
+const SCHEDULE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/;
+const scheduleTime = str(STRINGS.schedulingTime).superRefine((value, ctx) => {
+  if (isUnknown(value)) return;
+  if (!SCHEDULE_TIME.test(value) || Number.isNaN(Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(value) ? value : `${value}Z`))) {
+    ctx.addIssue({ code: "custom", message: "must be a date and time like 2027-01-31T22:00 (UTC unless a zone is given)" });
+  }
+});
+
+export const schedulingConfigSchema = strict({
+  startTime: scheduleTime.optional(),
+  endTime: scheduleTime.optional(),
+  endBehavior: oneOf(ENUMS.jobEndBehavior).optional(),
+  maintenanceWindows: maintenanceWindowsSchema.optional(),
+});
+
+/** A managed template (the lookup's result), a JobTemplate (or any object with its ARN), or an ARN. */
+export const jobTemplateRefSchema = z.union([
+  str(STRINGS.jobTemplateArn),
+  z.object({ templateArn: z.string() }).passthrough(),
+  z.object({ jobTemplateArn: z.string() }).passthrough(),
+]);
+
+/** Is this template reference an AWS managed template (its ARN has no account)? */
+export function isManagedTemplateArn(arn: string): boolean {
+  return /^arn:aws[a-z-]*:iot:[a-z0-9-]*::jobtemplate\/[^/]+$/.test(arn);
+}
+
+export function templateRefArn(ref: unknown): string | undefined {
+  if (typeof ref === "string") return ref;
+  const r = ref as { templateArn?: string; jobTemplateArn?: string } | null;
+  return r?.templateArn ?? r?.jobTemplateArn;
+}
+
+export const deletionSchema = strict({
+  force: z.boolean().optional(),
+  timeoutSeconds: num({ min: 1, max: 86_400, integer: true }).optional(),
+});
+
+/** Job props. Checks against the managed template's parameters live in `checkDocumentParameters`. */
+export const jobPropsSchema = strict(
+  {
+    ...clientPropsShape,
+    jobId: str(STRINGS.jobId).optional(),
+    targets: z
+      .array(targetSchema)
+      .min(LISTS.targets.min, "must list at least one thing or thing group")
+      .max(LISTS.targets.max, `lists at most ${LISTS.targets.max} targets`),
+    document: documentSchema.optional(),
+    documentSource: documentSourceSchema.optional(),
+    jobTemplate: jobTemplateRefSchema.optional(),
+    jobTemplateArn: str(STRINGS.jobTemplateArn).optional(),
+    documentParameters: z
+      .record(z.string(), z.string())
+      .superRefine((params, ctx) => {
+        for (const [key, value] of Object.entries(params)) {
+          const k = checkString(key, STRINGS.documentParameterKey);
+          if (k) ctx.addIssue({ code: "custom", path: [key], message: `parameter name ${k}` });
+          if (typeof value === "string" && !isUnknown(value)) {
+            const v = checkString(value, STRINGS.documentParameterValue);
+            if (v) ctx.addIssue({ code: "custom", path: [key], message: v });
+          }
+        }
+      })
+      .optional(),
+    description: str({ ...STRINGS.description, min: 1 }).optional(),
+    presignedUrlConfig: presignedUrlConfigSchema.optional(),
+    targetSelection: oneOf(ENUMS.targetSelection).optional(),
+    jobExecutionsRolloutConfig: rolloutConfigSchema.optional(),
+    abortConfig: abortConfigSchema.optional(),
+    timeoutConfig: timeoutConfigSchema.optional(),
+    jobExecutionsRetryConfig: retryConfigSchema.optional(),
+    schedulingConfig: schedulingConfigSchema.optional(),
+    namespaceId: str(STRINGS.namespaceId).optional(),
+    destinationPackageVersions: destinationPackageVersionsSchema.optional(),
+    tags: tagsSchema.optional(),
+    deletion: deletionSchema.optional(),
+    adopt: z.boolean().optional(),
+  },
+  {
+    ...COMMON_HINTS,
+    maintenanceWindows: "a job's maintenance windows go in schedulingConfig.maintenanceWindows",
+    target: "the prop is targets (a list)",
+    templateArn: "use jobTemplate (a ManagedJobTemplate, a JobTemplate or an ARN) or jobTemplateArn",
+    parameters: "the prop is documentParameters",
+    force: "put it in deletion: { force: true }",
+  },
+).superRefine((value, ctx) => {
+  if (!value || typeof value !== "object") return;
+  const v = value as Record<string, any>;
+  exactlyOne(v, ["document", "documentSource", "jobTemplate", "jobTemplateArn"], ctx);
+  presignedNeedsRole(v, ctx);
+  const ref = v.jobTemplate ?? v.jobTemplateArn;
+  const arn = templateRefArn(ref);
+  if (v.documentParameters !== undefined) {
+    if (arn === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["documentParameters"],
+        message: "need jobTemplate to be an AWS managed template (ManagedJobTemplate); documentParameters fill its placeholders",
+      });
+    } else if (!isUnknown(arn) && !isManagedTemplateArn(arn)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["documentParameters"],
+        message: `are only supported with AWS managed templates, and ${arn} is a custom template (a managed template ARN has no account: arn:aws:iot:<region>::jobtemplate/<name>:<version>)`,
+      });
+    }
+  }
+  const windows = v.schedulingConfig?.maintenanceWindows;
+  if (Array.isArray(windows) && windows.length > 0 && (v.targetSelection ?? "SNAPSHOT") === "SNAPSHOT") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["schedulingConfig", "maintenanceWindows"],
+      message: "cannot be used with a SNAPSHOT job: set targetSelection: \"CONTINUOUS\"",
+    });
+  }
+  const start = v.schedulingConfig?.startTime;
+  const end = v.schedulingConfig?.endTime;
+  if (typeof start === "string" && typeof end === "string" && !isUnknown(start) && !isUnknown(end)) {
+    const ms = (t: string) => Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t : `${t}Z`);
+    if (ms(end) - ms(start) < 30 * 60_000) {
+      ctx.addIssue({ code: "custom", path: ["schedulingConfig", "endTime"], message: "must be at least 30 minutes after startTime" });
+    }
+  }
+}, ALWAYS);
+
+export const managedJobTemplatePropsSchema = strict(
+  {
+    ...clientPropsShape,
+    templateName: str(STRINGS.managedTemplateName),
+    templateVersion: str(STRINGS.templateVersion).optional(),
+  },
+  { name: "the prop is templateName", version: "the prop is templateVersion" },
+);
+
+const attributesSchema = z
+  .record(z.string(), z.string())
+  .superRefine((attrs, ctx) => {
+    if (Object.keys(attrs).length > LISTS.attributes.max) {
+      ctx.addIssue({ code: "custom", message: `has ${Object.keys(attrs).length} attributes; at most ${LISTS.attributes.max}` });
+    }
+    for (const [k, v] of Object.entries(attrs)) {
+      const kp = checkString(k, STRINGS.attributeName);
+      if (kp) ctx.addIssue({ code: "custom", path: [k], message: `attribute name ${kp}` });
+      const vp = checkString(v, STRINGS.attributeValue);
+      if (vp) ctx.addIssue({ code: "custom", path: [k], message: `attribute value ${vp}` });
+    }
+  });
+
+export const thingGroupPropsSchema = strict({
+  ...clientPropsShape,
+  thingGroupName: str(STRINGS.thingGroupName).optional(),
+  description: str({ max: 2028, pattern: "[^\\p{C}]*", patternText: "no control characters" }).optional(),
+  attributes: attributesSchema.optional(),
+  parentGroupName: str(STRINGS.thingGroupName).optional(),
+  tags: tagsSchema.optional(),
+  adopt: z.boolean().optional(),
+});
+
+export const thingPropsSchema = strict({
+  ...clientPropsShape,
+  thingName: str(STRINGS.thingName).optional(),
+  attributes: attributesSchema.optional(),
+  thingGroups: z
+    .array(z.union([str(STRINGS.thingGroupName), z.object({ thingGroupName: z.string() }).passthrough()]))
+    .max(10, "lists at most 10 thing groups (IoT's limit per thing)")
+    .optional(),
+});
+
 // ------------------------------------------------------------------ running a schema
 
 /**

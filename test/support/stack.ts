@@ -22,6 +22,8 @@ export interface DeployOptions {
   /** Extra scope settings (e.g. `{ local: true }` instead of the test endpoint). */
   iot?: Record<string, unknown>;
   quiet?: boolean;
+  /** Alchemy's destroy strategy for removed resources ("parallel" deletes them concurrently). */
+  destroyStrategy?: "sequential" | "parallel";
 }
 
 export interface TestStack {
@@ -63,6 +65,7 @@ export async function createStack(options: { app?: string; stage?: string; local
       quiet: o.quiet ?? true,
       adopt: o.adopt,
       force: o.force,
+      destroyStrategy: o.destroyStrategy,
       noTrack: true,
       iot: {
         endpoint: local.endpoint,
