@@ -1,0 +1,360 @@
+/**
+ * Throughput and latency of the local IoT Jobs endpoint under a mixed
+ * workload, over keep-alive connections.
+ *
+ * The endpoint runs in a child process (bench/endpoint-server.ts), so on a
+ * 2-core machine the server and the load generator each get a core. The load
+ * generator runs CONCURRENCY virtual clients; each repeats a cycle of six
+ * requests, in order, on its own keep-alive connection:
+ *
+ *   CreateJobTemplate (new id)   PUT    /job-templates/{id}
+ *   DescribeJobTemplate (it)     GET    /job-templates/{id}
+ *   ListJobTemplates             GET    /job-templates?maxResults=10
+ *   DescribeJob                  GET    /jobs/bench-job
+ *   DescribeJobTemplate (seeded) GET    /job-templates/bench-seed-{n}
+ *   DeleteJobTemplate (it)       DELETE /job-templates/{id}
+ *
+ * Every request is SigV4-signed with @smithy/signature-v4 (the signer the SDK
+ * uses), for service "iot", and fully verified by the endpoint. The requests
+ * are signed before the timed phase so that the load generator's own CPU cost
+ * stays out of the figures (signatures stay valid for 15 minutes). A second,
+ * smaller run drives the same workload through the real @aws-sdk/client-iot
+ * for the end-to-end figure an SDK user sees (client work included).
+ *
+ * Besides throughput and latency it reports the server process's CPU time per
+ * request, which stays comparable between runs when other work competes for
+ * the cores (throughput does not).
+ *
+ * Environment knobs: BENCH_ENDPOINT_REQUESTS (default 30000),
+ * BENCH_ENDPOINT_CONCURRENCY (8), BENCH_ENDPOINT_WARMUP (6000),
+ * BENCH_ENDPOINT_SDK_REQUESTS (6000, 0 to skip), BENCH_CPU_PROF=<dir> (write a
+ * V8 CPU profile of the server process there).
+ */
+import {
+  CreateJobTemplateCommand,
+  DeleteJobTemplateCommand,
+  DescribeJobCommand,
+  DescribeJobTemplateCommand,
+  IoTClient,
+  ListJobTemplatesCommand,
+} from "@aws-sdk/client-iot";
+import { Hash } from "@smithy/hash-node";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { spawn, type ChildProcess } from "node:child_process";
+import http from "node:http";
+import { fileURLToPath } from "node:url";
+import type { Report } from "./index.ts";
+
+const num = (name: string, fallback: number) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  return value;
+};
+
+const SEED_TEMPLATES = 50;
+const CYCLE = 6;
+const DOCUMENT = JSON.stringify({ operation: "reboot", steps: [{ action: "restart", service: "agent" }] });
+
+interface Server {
+  endpoint: string;
+  region: string;
+  accountId: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  child: ChildProcess;
+  /** The server process's CPU time so far, in microseconds. */
+  cpuMicros(): Promise<number>;
+}
+
+interface Planned {
+  method: string;
+  path: string;
+  query?: Record<string, string>;
+  body?: string;
+}
+
+interface Signed {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+async function startServer(): Promise<Server> {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const profDir = process.env.BENCH_CPU_PROF;
+  const child = spawn(
+    process.execPath,
+    [
+      ...(profDir ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []),
+      "--import",
+      "tsx",
+      fileURLToPath(new URL("./endpoint-server.ts", import.meta.url)),
+    ],
+    { cwd: root, stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } },
+  );
+  // The server answers on stdout, one JSON line per message.
+  const waiting: Array<(line: string) => void> = [];
+  let buffered = "";
+  child.stdout!.on("data", (d) => {
+    buffered += d;
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) !== -1) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      waiting.push(resolve);
+      child.once("exit", (code) => reject(new Error(`endpoint server exited with ${code}`)));
+    });
+  const banner = JSON.parse(await nextLine());
+  return {
+    ...banner,
+    child,
+    async cpuMicros() {
+      const answer = nextLine();
+      child.stdin!.write("cpu\n");
+      return JSON.parse(await answer).cpuMicros;
+    },
+  };
+}
+
+async function stopServer(server: Server): Promise<void> {
+  const exited = new Promise((resolve) => server.child.once("exit", resolve));
+  server.child.kill("SIGTERM");
+  await exited;
+}
+
+function makeSigner(server: Server) {
+  const url = new URL(server.endpoint);
+  const signer = new SignatureV4({
+    credentials: server.credentials,
+    region: server.region,
+    service: "iot",
+    sha256: Hash.bind(null, "sha256"),
+  });
+  return async (p: Planned): Promise<Signed> => {
+    const headers: Record<string, string> = { host: url.host };
+    if (p.body !== undefined) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = String(Buffer.byteLength(p.body));
+    }
+    const signed = await signer.sign(
+      new HttpRequest({
+        method: p.method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: p.path,
+        query: p.query,
+        headers,
+        body: p.body,
+      }),
+    );
+    const qs = p.query ? `?${new URLSearchParams(p.query).toString()}` : "";
+    return { method: p.method, path: p.path + qs, headers: signed.headers as Record<string, string>, body: p.body };
+  };
+}
+
+/** The request sequence of one virtual client. */
+function plan(phase: string, client: number, cycles: number): Planned[] {
+  const out: Planned[] = [];
+  for (let c = 0; c < cycles; c++) {
+    const id = `${phase}-c${client}-${c}`;
+    out.push(
+      { method: "PUT", path: `/job-templates/${id}`, body: JSON.stringify({ description: "bench", document: DOCUMENT }) },
+      { method: "GET", path: `/job-templates/${id}` },
+      { method: "GET", path: "/job-templates", query: { maxResults: "10" } },
+      { method: "GET", path: "/jobs/bench-job" },
+      { method: "GET", path: `/job-templates/bench-seed-${(client * cycles + c) % SEED_TEMPLATES}` },
+      { method: "DELETE", path: `/job-templates/${id}` },
+    );
+  }
+  return out;
+}
+
+function send(agent: http.Agent, url: URL, r: Signed): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { agent, host: url.hostname, port: url.port, method: r.method, path: r.path, headers: r.headers },
+      (res) => {
+        res.on("data", () => {});
+        res.on("end", () => resolve(res.statusCode ?? 0));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(r.body);
+  });
+}
+
+interface RunResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: Float64Array;
+  firstError?: string;
+}
+
+/** Runs every client's sequence concurrently, one keep-alive connection per client. */
+async function runSigned(server: Server, sequences: Signed[][]): Promise<RunResult> {
+  const url = new URL(server.endpoint);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sequences.length });
+  const total = sequences.reduce((n, s) => n + s.length, 0);
+  const latencies = new Float64Array(total);
+  let index = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const started = performance.now();
+  await Promise.all(
+    sequences.map(async (sequence) => {
+      for (const r of sequence) {
+        const t0 = performance.now();
+        let status = 0;
+        try {
+          status = await send(agent, url, r);
+        } catch (error) {
+          firstError ??= String(error);
+        }
+        latencies[index++] = performance.now() - t0;
+        if (status !== 200) {
+          errors++;
+          firstError ??= `${r.method} ${r.path} -> ${status}`;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { requests: total, errors, seconds, latenciesMs: latencies, firstError };
+}
+
+/** The same workload through the real SDK client (end to end, client work included). */
+async function runSdk(server: Server, clients: number, cycles: number): Promise<RunResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const client = new IoTClient({
+    endpoint: server.endpoint,
+    region: server.region,
+    credentials: server.credentials,
+    maxAttempts: 1,
+    requestHandler: { httpAgent: agent },
+  });
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const timed = async (call: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    try {
+      await call();
+    } catch (error) {
+      errors++;
+      firstError ??= String(error);
+    }
+    latencies.push(performance.now() - t0);
+  };
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, w) => {
+      for (let c = 0; c < cycles; c++) {
+        const jobTemplateId = `sdk-c${w}-${c}`;
+        await timed(() => client.send(new CreateJobTemplateCommand({ jobTemplateId, description: "bench", document: DOCUMENT })));
+        await timed(() => client.send(new DescribeJobTemplateCommand({ jobTemplateId })));
+        await timed(() => client.send(new ListJobTemplatesCommand({ maxResults: 10 })));
+        await timed(() => client.send(new DescribeJobCommand({ jobId: "bench-job" })));
+        await timed(() => client.send(new DescribeJobTemplateCommand({ jobTemplateId: `bench-seed-${(w * cycles + c) % SEED_TEMPLATES}` })));
+        await timed(() => client.send(new DeleteJobTemplateCommand({ jobTemplateId })));
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  client.destroy();
+  agent.destroy();
+  return { requests: latencies.length, errors, seconds, latenciesMs: Float64Array.from(latencies), firstError };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function seed(server: Server): Promise<void> {
+  const sign = makeSigner(server);
+  const url = new URL(server.endpoint);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const thingArn = `arn:aws:iot:${server.region}:${server.accountId}:thing/bench-thing`;
+  const setup: Planned[] = [
+    { method: "POST", path: "/things/bench-thing", body: "{}" },
+    { method: "PUT", path: "/jobs/bench-job", body: JSON.stringify({ targets: [thingArn], document: DOCUMENT, description: "bench" }) },
+    ...Array.from({ length: SEED_TEMPLATES }, (_, i) => ({
+      method: "PUT",
+      path: `/job-templates/bench-seed-${i}`,
+      body: JSON.stringify({ description: `seeded template ${i}`, document: DOCUMENT }),
+    })),
+  ];
+  for (const p of setup) {
+    const status = await send(agent, url, await sign(p));
+    if (status !== 200) throw new Error(`seeding ${p.method} ${p.path} answered ${status}`);
+  }
+  agent.destroy();
+}
+
+export async function run(report: Report): Promise<void> {
+  const requests = num("BENCH_ENDPOINT_REQUESTS", 30_000);
+  const concurrency = Math.max(1, Math.floor(num("BENCH_ENDPOINT_CONCURRENCY", 8)));
+  const warmup = num("BENCH_ENDPOINT_WARMUP", 6_000);
+  const sdkRequests = num("BENCH_ENDPOINT_SDK_REQUESTS", 6_000);
+  const cyclesFor = (n: number) => Math.max(1, Math.ceil(n / (CYCLE * concurrency)));
+
+  const server = await startServer();
+  try {
+    await seed(server);
+    const sign = makeSigner(server);
+    const signAll = async (phase: string, cycles: number) => {
+      const sequences: Signed[][] = [];
+      for (let w = 0; w < concurrency; w++) {
+        const signed: Signed[] = [];
+        for (const p of plan(phase, w, cycles)) signed.push(await sign(p));
+        sequences.push(signed);
+      }
+      return sequences;
+    };
+
+    if (warmup > 0) {
+      console.error(`endpoint: warming up (${cyclesFor(warmup) * CYCLE * concurrency} requests)...`);
+      await runSigned(server, await signAll("warm", cyclesFor(warmup)));
+    }
+    const sequences = await signAll("run", cyclesFor(requests));
+    console.error(`endpoint: measuring ${sequences.length * sequences[0].length} signed requests at concurrency ${concurrency}...`);
+    const cpuBefore = await server.cpuMicros();
+    const result = await runSigned(server, sequences);
+    const cpuMicros = (await server.cpuMicros()) - cpuBefore;
+    if (result.firstError) console.error(`endpoint: first error: ${result.firstError}`);
+    const sorted = Float64Array.from(result.latenciesMs).sort();
+    report("endpoint.requests", result.requests);
+    report("endpoint.concurrency", concurrency);
+    report("endpoint.errors", result.errors);
+    report("endpoint.duration_s", result.seconds);
+    report("endpoint.throughput_rps", Math.round(result.requests / result.seconds));
+    report("endpoint.latency_p50_ms", percentile(sorted, 50));
+    report("endpoint.latency_p99_ms", percentile(sorted, 99));
+    report("endpoint.latency_max_ms", sorted[sorted.length - 1]);
+    report("endpoint.server_cpu_us_per_request", cpuMicros / result.requests);
+
+    if (sdkRequests > 0) {
+      console.error(`endpoint: the same workload through @aws-sdk/client-iot (${cyclesFor(sdkRequests) * CYCLE * concurrency} requests)...`);
+      const sdk = await runSdk(server, concurrency, cyclesFor(sdkRequests));
+      if (sdk.firstError) console.error(`endpoint: first SDK error: ${sdk.firstError}`);
+      const sdkSorted = Float64Array.from(sdk.latenciesMs).sort();
+      report("endpoint.sdk.requests", sdk.requests);
+      report("endpoint.sdk.errors", sdk.errors);
+      report("endpoint.sdk.throughput_rps", Math.round(sdk.requests / sdk.seconds));
+      report("endpoint.sdk.latency_p50_ms", percentile(sdkSorted, 50));
+      report("endpoint.sdk.latency_p99_ms", percentile(sdkSorted, 99));
+    }
+  } finally {
+    await stopServer(server);
+  }
+}
