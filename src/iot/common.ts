@@ -104,3 +104,33 @@ export function validatedResource<F extends (id: string, props: any) => Promise<
   // Keep the provider's identity (type, handler, options) for Alchemy.
   return Object.assign(wrapped, resource);
 }
+
+let failed = false;
+let exitHookInstalled = false;
+
+/**
+ * Wraps a resource handler so that a real failure (not one of Alchemy's
+ * control-flow signals) makes the process exit non-zero. Alchemy's destroy
+ * phase catches errors and calls process.exit(0); without this, a destroy
+ * that left resources behind would look successful to CI.
+ */
+export function exitNonZeroOnFailure<H extends (this: any, id: string, props: any) => Promise<any>>(handler: H): H {
+  return async function (this: { scope?: Scope } | undefined, id: string, props: unknown) {
+    try {
+      return await handler.call(this, id, props);
+    } catch (error) {
+      const kind = (error as { kind?: string } | null)?.kind;
+      // Only the destroy phase swallows errors; elsewhere they reach the program and fail it.
+      if (this?.scope?.phase === "destroy" && kind !== "ReplacedSignal" && kind !== "DestroyedSignal") {
+        failed = true;
+        if (!exitHookInstalled) {
+          exitHookInstalled = true;
+          process.on("exit", (code) => {
+            if (failed && code === 0) process.exitCode = 1;
+          });
+        }
+      }
+      throw error;
+    }
+  } as H;
+}

@@ -13,6 +13,7 @@ import { decideJobTemplate, parseDocument, type Change, type TemplateState } fro
 import { resolveIoT, type IoTClientProps, type IoTTarget } from "./client.ts";
 import {
   AlreadyExistsError,
+  exitNonZeroOnFailure,
   ownershipOf,
   physicalId,
   resolveDeployed,
@@ -356,7 +357,7 @@ export function planJobTemplate(deployed: JobTemplate | undefined, desired: Temp
  */
 export const JobTemplate = validatedResource(Resource(
   "iot::JobTemplate",
-  async function (this: Context<JobTemplate, JobTemplateProps>, id: string, rawProps: JobTemplateProps): Promise<JobTemplate> {
+  exitNonZeroOnFailure(async function (this: Context<JobTemplate, JobTemplateProps>, id: string, rawProps: JobTemplateProps): Promise<JobTemplate> {
     const label = `JobTemplate "${id}"`;
     const props = withoutTarget(rawProps);
     if (this.phase === "delete") {
@@ -407,7 +408,7 @@ export const JobTemplate = validatedResource(Resource(
     const live = await describeTemplate(client, before.jobTemplateId);
     if (!live) return recreate();
     return output(props, desired, live.jobTemplateArn!, live.createdAt!, target);
-  },
+  }),
 ), (id, props) => {
   checkProps(`JobTemplate "${id}"`, jobTemplatePropsSchema, props);
 });

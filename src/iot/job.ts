@@ -25,6 +25,7 @@ import {
 import { resolveIoT, type IoTClientProps, type IoTTarget } from "./client.ts";
 import {
   AlreadyExistsError,
+  exitNonZeroOnFailure,
   ownershipOf,
   physicalId,
   resolveDeployed,
@@ -612,7 +613,7 @@ function clientSettings(props: JobProps): IoTClientProps {
  * });
  */
 export const Job = validatedResource(
-  Resource("iot::Job", async function (this: Context<Job, JobProps>, id: string, rawProps: JobProps): Promise<Job> {
+  Resource("iot::Job", exitNonZeroOnFailure(async function (this: Context<Job, JobProps>, id: string, rawProps: JobProps): Promise<Job> {
     const label = `Job "${id}"`;
     const props = withoutTarget(rawProps);
     const log = (message: string) => this.scope.logger.log(message);
@@ -676,7 +677,7 @@ export const Job = validatedResource(
       await applyTagChanges(client, before.jobArn, tagChanges(before.tags ?? {}, desired.state.tags));
     }
     return output(props, desired.state, live, target);
-  }),
+  })),
   (id, props) => {
     const checked = checkProps(`Job "${id}"`, jobPropsSchema, props);
     const view = checked.view as Record<string, any>;

@@ -12,6 +12,7 @@ import { isDeepStrictEqual } from "node:util";
 import { resolveIoT, type IoTClientProps } from "./client.ts";
 import {
   AlreadyExistsError,
+  exitNonZeroOnFailure,
   ownershipOf,
   physicalId,
   resolveDeployed,
@@ -70,7 +71,7 @@ async function describe(client: IoTClient, thingGroupName: string) {
 export const ThingGroup = validatedResource(
   Resource(
     "iot::ThingGroup",
-    async function (this: Context<ThingGroup, ThingGroupProps>, id: string, rawProps: ThingGroupProps): Promise<ThingGroup> {
+    exitNonZeroOnFailure(async function (this: Context<ThingGroup, ThingGroupProps>, id: string, rawProps: ThingGroupProps): Promise<ThingGroup> {
       const label = `ThingGroup "${id}"`;
       const props = withoutTarget(rawProps);
       if (this.phase === "delete") {
@@ -153,7 +154,7 @@ export const ThingGroup = validatedResource(
         region: target.region,
         target: target.key,
       };
-    },
+    }),
   ),
   (id, props) => {
     checkProps(`ThingGroup "${id}"`, thingGroupPropsSchema, props ?? {});

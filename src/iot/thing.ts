@@ -13,7 +13,15 @@ import {
 import { Resource, type Context } from "alchemy";
 import { isDeepStrictEqual } from "node:util";
 import { resolveIoT, type IoTClientProps } from "./client.ts";
-import { AlreadyExistsError, ownershipOf, physicalId, resolveDeployed, validatedResource, withoutTarget } from "./common.ts";
+import {
+  AlreadyExistsError,
+  exitNonZeroOnFailure,
+  ownershipOf,
+  physicalId,
+  resolveDeployed,
+  validatedResource,
+  withoutTarget,
+} from "./common.ts";
 import { checkProps, thingPropsSchema } from "./validate.ts";
 
 /** Properties of an IoT thing (a device's registry entry). */
@@ -68,7 +76,7 @@ const groupName = (g: string | { thingGroupName: string }) => (typeof g === "str
  * await Job("calibrate", { targets: [sensor], document: { operation: "calibrate" } });
  */
 export const Thing = validatedResource(
-  Resource("iot::Thing", async function (this: Context<Thing, ThingProps>, id: string, rawProps: ThingProps): Promise<Thing> {
+  Resource("iot::Thing", exitNonZeroOnFailure(async function (this: Context<Thing, ThingProps>, id: string, rawProps: ThingProps): Promise<Thing> {
     const label = `Thing "${id}"`;
     const props = withoutTarget(rawProps);
     if (this.phase === "delete") {
@@ -127,7 +135,7 @@ export const Thing = validatedResource(
       region: target.region,
       target: target.key,
     };
-  }),
+  })),
   (id, props) => {
     checkProps(`Thing "${id}"`, thingPropsSchema, props ?? {});
   },
