@@ -104,8 +104,9 @@ export const ThingGroup = validatedResource(
 
       let live = before ? await describe(client, name) : undefined;
       if (!live) {
+        let created: { thingGroupArn?: string };
         try {
-          await client.send(
+          created = await client.send(
             new CreateThingGroupCommand({
               thingGroupName: name,
               parentGroupName: props.parentGroupName,
@@ -115,16 +116,19 @@ export const ThingGroup = validatedResource(
           );
         } catch (error) {
           if (!(error instanceof ResourceAlreadyExistsException)) throw error;
-          const existing = (await describe(client, name))!;
-          const existingTags = await readTags(client, existing.thingGroupArn!);
-          if (!isOwnedBy(existingTags, ownership) && !(props.adopt ?? this.scope.adopt)) {
+          created = (await describe(client, name))!;
+        }
+        // CreateThingGroup succeeds for an identical existing group, so ownership is checked on the tags.
+        const existingTags = await readTags(client, created.thingGroupArn!);
+        if (!isOwnedBy(existingTags, ownership)) {
+          if (!(props.adopt ?? this.scope.adopt)) {
             throw new AlreadyExistsError(
               `${label}: thing group "${name}" already exists in ${target.description} and was not created by this resource. ` +
                 `Set adopt: true (or deploy with --adopt) to take it over, or choose another thingGroupName.`,
             );
           }
           await client.send(new UpdateThingGroupCommand({ thingGroupName: name, thingGroupProperties: properties }));
-          await applyTagChanges(client, existing.thingGroupArn!, tagChanges(withoutAwsTags(existingTags), tags));
+          await applyTagChanges(client, created.thingGroupArn!, tagChanges(withoutAwsTags(existingTags), tags));
         }
         live = (await describe(client, name))!;
       } else {
