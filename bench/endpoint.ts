@@ -329,7 +329,9 @@ export async function run(report: Report): Promise<void> {
     const sequences = await signAll("run", cyclesFor(requests));
     console.error(`endpoint: measuring ${sequences.length * sequences[0].length} signed requests at concurrency ${concurrency}...`);
     const cpuBefore = await server.cpuMicros();
+    const clientBefore = process.cpuUsage();
     const result = await runSigned(server, sequences);
+    const clientUsage = process.cpuUsage(clientBefore);
     const cpuMicros = (await server.cpuMicros()) - cpuBefore;
     if (result.firstError) console.error(`endpoint: first error: ${result.firstError}`);
     const sorted = Float64Array.from(result.latenciesMs).sort();
@@ -342,6 +344,8 @@ export async function run(report: Report): Promise<void> {
     report("endpoint.latency_p99_ms", percentile(sorted, 99));
     report("endpoint.latency_max_ms", sorted[sorted.length - 1]);
     report("endpoint.server_cpu_us_per_request", cpuMicros / result.requests);
+    // The load generator's own cost: when it nears 1e6 / throughput, the client, not the server, is the limit.
+    report("endpoint.client_cpu_us_per_request", (clientUsage.user + clientUsage.system) / result.requests);
 
     if (sdkRequests > 0) {
       console.error(`endpoint: the same workload through @aws-sdk/client-iot (${cyclesFor(sdkRequests) * CYCLE * concurrency} requests)...`);
