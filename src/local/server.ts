@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { IoTError, serverErrorFor, type ErrorCode } from "./errors.ts";
+import { IoTError, invalid, serverErrorFor, type ErrorCode } from "./errors.ts";
 import * as executions from "./executions.ts";
 import { Faults, type FaultOptions } from "./faults.ts";
 import * as jobs from "./jobs.ts";
@@ -306,34 +306,53 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
     send(res, error.status, { message: error.message, ...error.extra } as JsonObject, error.code);
   }
 
-  async function handleAdmin(path: string, body: JsonObject, res: http.ServerResponse) {
-    const [area, ...rest] = path.slice(ADMIN_PREFIX.length).split("/").map(decodeURIComponent);
-    if (area === "devices" && rest.length === 3 && rest[1] === "jobs") {
-      await api.updateJobExecution({
-        thingName: rest[0],
-        jobId: rest[2],
-        status: body.status as executions.DeviceStatus,
-        statusDetails: body.statusDetails as Record<string, string> | undefined,
-      });
-      return send(res, 200, {});
+  /**
+   * Admin routes. GET only reads (stats, faults, clock); every change needs
+   * another method (POST). A bad request is a 400, never a 500.
+   */
+  async function handleAdmin(method: string, path: string, body: JsonObject, res: http.ServerResponse) {
+    let parts: string[];
+    try {
+      parts = path.slice(ADMIN_PREFIX.length).split("/").map(decodeURIComponent);
+    } catch {
+      throw invalid(`Malformed percent-encoding in ${path}.`);
     }
-    if (area === "stats") {
-      if (rest[0] === "reset") api.resetStats();
-      return send(res, 200, api.stats() as unknown as JsonObject);
+    const [area, ...rest] = parts;
+    const write = method !== "GET";
+    try {
+      if (area === "devices" && rest.length === 3 && rest[1] === "jobs" && write) {
+        await api.updateJobExecution({
+          thingName: rest[0],
+          jobId: rest[2],
+          status: body.status as executions.DeviceStatus,
+          statusDetails: body.statusDetails as Record<string, string> | undefined,
+        });
+        return send(res, 200, {});
+      }
+      if (area === "stats" && (rest.length === 0 || (rest[0] === "reset" && write))) {
+        if (rest[0] === "reset") api.resetStats();
+        return send(res, 200, api.stats() as unknown as JsonObject);
+      }
+      if (area === "faults" && rest.length === 0) {
+        if (write) api.setFaults(body as FaultOptions);
+        return send(res, 200, faults.current as JsonObject);
+      }
+      if (area === "clock" && rest.length === 0) {
+        if (write) api.advanceTime(Number(body.advanceMs ?? 0));
+        return send(res, 200, { offsetMs: world.clockOffsetMs });
+      }
+      if (area === "s3" && rest.length === 0 && write) {
+        if (typeof body.url !== "string" || typeof body.body !== "string") {
+          throw invalid(`POST ${path} expects {"url": "<S3 URL>", "body": "<document>"}.`);
+        }
+        api.putS3Object(body.url, body.body);
+        return send(res, 200, {});
+      }
+    } catch (error) {
+      // setFaults and advanceTime throw plain errors for bad values.
+      throw error instanceof IoTError ? error : invalid((error as Error).message);
     }
-    if (area === "faults") {
-      api.setFaults(body as FaultOptions);
-      return send(res, 200, faults.current as JsonObject);
-    }
-    if (area === "clock") {
-      api.advanceTime(Number(body.advanceMs ?? 0));
-      return send(res, 200, { offsetMs: world.clockOffsetMs });
-    }
-    if (area === "s3") {
-      api.putS3Object(String(body.url), String(body.body));
-      return send(res, 200, {});
-    }
-    throw new IoTError("UnknownOperationException", `No admin route ${path}`);
+    throw new IoTError("UnknownOperationException", `No admin route ${method} ${path}`);
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -373,7 +392,7 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
           throw new BadRequest("InvalidRequestException", "The request body must be a JSON object.");
         }
       }
-      if (admin) return await handleAdmin(rawPath, body, res);
+      if (admin) return await handleAdmin(method, rawPath, body, res);
       const matched = matchRoute(method, rawPath);
       if (!matched) throw new BadRequest("UnknownOperationException", `No operation matches ${method} ${rawPath}.`);
       operation = matched.route.operation;

@@ -83,6 +83,37 @@ describe("clock and S3 admin routes", () => {
     expect((await iot.send(new GetJobDocumentCommand({ jobId: "via-admin" }))).document).toBe('{"via":"admin"}');
   });
 
+  test("GET only reads: it never changes faults, the clock or an execution", async () => {
+    local.setFaults({ latencyMs: 1, operations: ["DescribeJob"] });
+    const read = await rawRequest(local, { method: "GET", path: "/_local/faults" });
+    expect(read.status).toBe(200);
+    expect(read.json).toEqual({ latencyMs: 1, operations: ["DescribeJob"] });
+    expect((await rawRequest(local, { method: "GET", path: "/_local/faults" })).json).toEqual(read.json);
+    local.setFaults({});
+    const offset = local.world.clockOffsetMs;
+    expect((await rawRequest(local, { method: "GET", path: "/_local/clock" })).json).toEqual({ offsetMs: offset });
+    expect(local.world.clockOffsetMs).toBe(offset);
+    const device = await rawRequest(local, { method: "GET", path: "/_local/devices/s3-thing/jobs/via-admin" });
+    expect(device.status).toBe(404);
+    const stats = local.stats().requests;
+    expect((await rawRequest(local, { method: "GET", path: "/_local/stats/reset" })).status).toBe(404);
+    expect(local.stats().requests).toBe(stats);
+  });
+
+  test("bad admin requests are a 400 naming the problem, not a 500", async () => {
+    const rate = await rawRequest(local, { method: "POST", path: "/_local/faults", body: JSON.stringify({ errorRate: 3 }) });
+    expect(rate.status).toBe(400);
+    expect(rate.json.message).toContain("errorRate");
+    const clock = await rawRequest(local, { method: "POST", path: "/_local/clock", body: JSON.stringify({ advanceMs: -5 }) });
+    expect(clock.status).toBe(400);
+    expect(clock.json.message).toContain("non-negative");
+    const s3 = await rawRequest(local, { method: "POST", path: "/_local/s3", body: JSON.stringify({ url: "https://s3.amazonaws.com/b/k" }) });
+    expect(s3.status).toBe(400);
+    expect(s3.json.message).toContain('"body"');
+    const encoding = await rawRequest(local, { method: "POST", path: "/_local/devices/%E0%A4%A/jobs/x", body: "{}" });
+    expect(encoding.status).toBe(400);
+  });
+
   test("an unknown admin route is a 404", async () => {
     const res = await rawRequest(local, { method: "POST", path: "/_local/nothing", body: "{}" });
     expect(res.status).toBe(404);
