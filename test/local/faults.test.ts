@@ -12,7 +12,7 @@ import {
   ThrottlingException,
   type IoTClient,
 } from "@aws-sdk/client-iot";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { Faults } from "../../src/local/faults.ts";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import { DOC, createThings, expectError, iotClient, rawRequest } from "./helpers.ts";
@@ -127,16 +127,42 @@ describe("dropped connections", () => {
 });
 
 describe("latency and determinism", () => {
-  test("latencyMs delays the listed operations by at least that much", async () => {
-    local.setFaults({ latencyMs: 120, operations: ["ListJobTemplates"] });
-    const started = performance.now();
-    await raw.send(new ListJobTemplatesCommand({}));
-    // A lower bound only: a slow machine can make it longer, never shorter.
-    expect(performance.now() - started).toBeGreaterThanOrEqual(115);
-    local.setFaults({ latencyMs: [60, 80] });
-    const again = performance.now();
-    await raw.send(new DescribeJobCommand({ jobId: "f-job" }));
-    expect(performance.now() - again).toBeGreaterThanOrEqual(55);
+  test("latencyMs holds the listed operations' answers back for that long (on a fake clock)", async () => {
+    // Only setTimeout is faked: the endpoint runs in this process, so its delay waits for the fake clock,
+    // and the test observes it without measuring wall-clock time.
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      local.setFaults({ latencyMs: 120, operations: ["ListJobTemplates"] });
+      let answered = false;
+      const pending = raw.send(new ListJobTemplatesCommand({})).then((out) => {
+        answered = true;
+        return out;
+      });
+      while (local.stats().requests === 0) await turns(1); // arrived, and waiting on its delay
+      await turns(20);
+      expect(answered).toBe(false);
+      vi.advanceTimersByTime(119);
+      await turns(20);
+      expect(answered).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect((await pending).$metadata.httpStatusCode).toBe(200);
+
+      // Operations not listed are not delayed: answered without the clock moving.
+      const other = await raw.send(new DescribeJobCommand({ jobId: "f-job" }));
+      expect(other.$metadata.httpStatusCode).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
+    // A [min, max] range draws each delay from the seeded generator, within the range.
+    const faults = new Faults({ latencyMs: [60, 80], seed: 5 });
+    const delays = Array.from({ length: 50 }, () => faults.latencyFor("DescribeJob"));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(60);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(80);
+    expect(new Set(delays).size).toBeGreaterThan(1);
+    expect(new Faults({ latencyMs: [60, 80], seed: 5 }).latencyFor("DescribeJob")).toBe(delays[0]);
   });
 
   test("the same seed gives the same sequence of outcomes; another seed another one", async () => {
