@@ -342,3 +342,110 @@ export function decideJobDelete(before: JobState): Change {
 export function decideJobTemplateDelete(before: TemplateState): Change {
   return { ...none(), action: "delete", operations: [{ operation: "DeleteJobTemplate", resource: before.spec.jobTemplateId }] };
 }
+
+// ------------------------------------------------------------------ things and thing groups
+
+export interface ThingGroupState {
+  target: string;
+  region: string;
+  spec: { thingGroupName: string; parentGroupName?: string; description?: string; attributes: Record<string, string> };
+  tags: Record<string, string>;
+}
+
+export function decideThingGroup(before: ThingGroupState | undefined, after: ThingGroupState): Change {
+  const name = after.spec.thingGroupName;
+  if (!before) {
+    return {
+      ...none(),
+      action: "create",
+      diffs: [...specDiffs({}, after.spec, () => false), ...tagDiffs({}, after.tags)],
+      operations: [{ operation: "CreateThingGroup", resource: name }],
+    };
+  }
+  const forcing = (m: string) => m === "thingGroupName" || m === "parentGroupName";
+  const diffs = [...specDiffs(before.spec, after.spec, forcing), ...tagDiffs(before.tags, after.tags)];
+  const moved = before.target !== after.target || before.region !== after.region;
+  const renamed = before.spec.thingGroupName !== name;
+  if (moved || diffs.some((d) => d.forcesReplacement)) {
+    const createFirst = moved || renamed;
+    const reasons = [
+      ...(moved ? [`the thing group moves from ${describeTarget(before)} to ${describeTarget(after)}`] : []),
+      ...(renamed ? [`thingGroupName changed (${before.spec.thingGroupName} → ${name})`] : []),
+      ...(before.spec.parentGroupName !== after.spec.parentGroupName
+        ? ["parentGroupName changed; a thing group's parent is fixed when it is created"]
+        : []),
+    ];
+    const old = before.spec.thingGroupName;
+    return {
+      ...none(),
+      action: "replace",
+      replaceMode: createFirst ? "create-first" : "delete-first",
+      reasons,
+      diffs,
+      operations: createFirst
+        ? [{ operation: "CreateThingGroup", resource: name }, { operation: "DeleteThingGroup", resource: old }]
+        : [{ operation: "DeleteThingGroup", resource: old }, { operation: "CreateThingGroup", resource: name }],
+    };
+  }
+  if (diffs.length === 0) return none();
+  const operations: PlannedOperation[] = [];
+  if (diffs.some((d) => !d.path.startsWith("tags"))) operations.push({ operation: "UpdateThingGroup", resource: name });
+  operations.push(...tagOperations(before.tags, after.tags, name));
+  return { ...none(), action: "update", diffs, operations };
+}
+
+export interface ThingState {
+  target: string;
+  region: string;
+  spec: { thingName: string; attributes: Record<string, string> };
+  /** Static groups the resource declares. */
+  groups: string[];
+}
+
+export function decideThing(before: ThingState | undefined, after: ThingState): Change {
+  const name = after.spec.thingName;
+  const add = (groups: string[]) => groups.map((g) => ({ operation: "AddThingToThingGroup", resource: `${name} → ${g}` }));
+  if (!before) {
+    return {
+      ...none(),
+      action: "create",
+      diffs: [...specDiffs({}, { ...after.spec, thingGroups: after.groups }, () => false)],
+      operations: [{ operation: "CreateThing", resource: name }, ...add(after.groups)],
+    };
+  }
+  const beforeView = { ...before.spec, thingGroups: before.groups };
+  const afterView = { ...after.spec, thingGroups: after.groups };
+  const diffs = specDiffs(beforeView, afterView, (m) => m === "thingName");
+  const moved = before.target !== after.target || before.region !== after.region;
+  if (moved || before.spec.thingName !== name) {
+    return {
+      ...none(),
+      action: "replace",
+      replaceMode: "create-first",
+      reasons: [
+        moved
+          ? `the thing moves from ${describeTarget(before)} to ${describeTarget(after)}`
+          : `thingName changed (${before.spec.thingName} → ${name})`,
+      ],
+      diffs,
+      operations: [
+        { operation: "CreateThing", resource: name },
+        ...add(after.groups),
+        { operation: "DeleteThing", resource: before.spec.thingName },
+      ],
+    };
+  }
+  if (diffs.length === 0) return none();
+  const operations: PlannedOperation[] = [];
+  if (!isDeepStrictEqual(before.spec.attributes, after.spec.attributes)) operations.push({ operation: "UpdateThing", resource: name });
+  operations.push(...add(after.groups.filter((g) => !before.groups.includes(g))));
+  for (const g of before.groups.filter((g) => !after.groups.includes(g))) {
+    operations.push({ operation: "RemoveThingFromThingGroup", resource: `${name} → ${g}` });
+  }
+  return { ...none(), action: "update", diffs, operations };
+}
+
+/** What destroying a resource does, for the resources whose delete is a single call. */
+export function decideSimpleDelete(operation: string, resource: string): Change {
+  return { ...none(), action: "delete", operations: [{ operation, resource }] };
+}

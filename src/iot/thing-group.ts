@@ -7,8 +7,8 @@ import {
   UpdateThingGroupCommand,
   type IoTClient,
 } from "@aws-sdk/client-iot";
-import { Resource, type Context } from "alchemy";
-import { isDeepStrictEqual } from "node:util";
+import { Resource, type Context, type Scope } from "alchemy";
+import { decideThingGroup, type Change, type ThingGroupState } from "./changes.ts";
 import { resolveIoT, type IoTClientProps } from "./client.ts";
 import {
   AlreadyExistsError,
@@ -61,6 +61,35 @@ async function describe(client: IoTClient, thingGroupName: string) {
   }
 }
 
+/** The desired state of a group from its props (validated first). */
+export function desiredThingGroup(
+  ctx: { id: string; fqn: string; scope: Scope },
+  props: ThingGroupProps,
+  target: { key: string; region: string },
+): ThingGroupState {
+  checkProps(`ThingGroup "${ctx.id}"`, thingGroupPropsSchema, props);
+  const spec: ThingGroupState["spec"] = {
+    thingGroupName: props.thingGroupName ?? physicalId(ownershipOf(ctx), 128),
+    attributes: { ...(props.attributes ?? {}) },
+  };
+  if (props.parentGroupName !== undefined) spec.parentGroupName = props.parentGroupName;
+  if (props.description !== undefined) spec.description = props.description;
+  return { target: target.key, region: target.region, spec, tags: { ...(props.tags ?? {}) } };
+}
+
+/** The deployed state of a group, from its output. */
+export function deployedThingGroup(output: ThingGroup): ThingGroupState {
+  const spec: ThingGroupState["spec"] = { thingGroupName: output.thingGroupName, attributes: { ...(output.attributes ?? {}) } };
+  if (output.parentGroupName !== undefined) spec.parentGroupName = output.parentGroupName;
+  if (output.description !== undefined) spec.description = output.description;
+  return { target: output.target, region: output.region, spec, tags: { ...(output.tags ?? {}) } };
+}
+
+/** Plans a deploy of the group (used by the handler and by the preview). */
+export function planThingGroup(deployed: ThingGroup | undefined, desired: ThingGroupState): Change {
+  return decideThingGroup(deployed ? deployedThingGroup(deployed) : undefined, desired);
+}
+
 /**
  * A static AWS IoT thing group, so jobs can target devices declared in the same stack.
  *
@@ -81,25 +110,17 @@ export const ThingGroup = validatedResource(
         }
         return this.destroy();
       }
-      checkProps(label, thingGroupPropsSchema, props);
       const { client, target } = await resolveIoT(props, this.scope);
       const ownership = ownershipOf(this);
-      const name = props.thingGroupName ?? physicalId(ownership, 128);
-      const attributes = props.attributes ?? {};
+      const desired = desiredThingGroup(this, props, target);
+      const name = desired.spec.thingGroupName;
       const before = this.phase === "update" ? this.output : undefined;
-      if (
-        before &&
-        (before.thingGroupName !== name ||
-          before.parentGroupName !== props.parentGroupName ||
-          before.target !== target.key ||
-          before.region !== target.region)
-      ) {
-        this.replace(before.thingGroupName === name && before.target === target.key && before.region === target.region);
-      }
-      const tags = { ...(props.tags ?? {}), ...ownershipTags(ownership) };
+      const change = planThingGroup(before, desired);
+      if (change.action === "replace") this.replace(change.replaceMode === "delete-first");
+      const tags = { ...desired.tags, ...ownershipTags(ownership) };
       const properties = {
-        thingGroupDescription: props.description,
-        attributePayload: { attributes, merge: false },
+        thingGroupDescription: desired.spec.description,
+        attributePayload: { attributes: desired.spec.attributes, merge: false },
       };
 
       let live = before ? await describe(client, name) : undefined;
@@ -109,7 +130,7 @@ export const ThingGroup = validatedResource(
           created = await client.send(
             new CreateThingGroupCommand({
               thingGroupName: name,
-              parentGroupName: props.parentGroupName,
+              parentGroupName: desired.spec.parentGroupName,
               thingGroupProperties: properties,
               tags: toTagList(tags),
             }),
@@ -132,21 +153,17 @@ export const ThingGroup = validatedResource(
         }
         live = (await describe(client, name))!;
       } else {
-        const current = live.thingGroupProperties;
-        if (
-          (current?.thingGroupDescription ?? undefined) !== props.description ||
-          !isDeepStrictEqual(current?.attributePayload?.attributes ?? {}, attributes)
-        ) {
+        if (change.operations.some((o) => o.operation === "UpdateThingGroup")) {
           await client.send(
             new UpdateThingGroupCommand({
               thingGroupName: name,
               // An empty description clears it.
-              thingGroupProperties: { ...properties, thingGroupDescription: props.description ?? "" },
+              thingGroupProperties: { ...properties, thingGroupDescription: desired.spec.description ?? "" },
             }),
           );
         }
-        if (!isDeepStrictEqual(before!.tags ?? {}, props.tags ?? {})) {
-          await applyTagChanges(client, live.thingGroupArn!, tagChanges(before!.tags ?? {}, props.tags ?? {}));
+        if (change.operations.some((o) => o.operation === "TagResource" || o.operation === "UntagResource")) {
+          await applyTagChanges(client, live.thingGroupArn!, tagChanges(before!.tags ?? {}, desired.tags));
         }
       }
       return {

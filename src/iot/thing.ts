@@ -7,11 +7,10 @@ import {
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
   UpdateThingCommand,
-  paginateListThingGroupsForThing,
   type IoTClient,
 } from "@aws-sdk/client-iot";
-import { Resource, type Context } from "alchemy";
-import { isDeepStrictEqual } from "node:util";
+import { Resource, type Context, type Scope } from "alchemy";
+import { decideThing, type Change, type ThingState } from "./changes.ts";
 import { resolveIoT, type IoTClientProps } from "./client.ts";
 import {
   AlreadyExistsError,
@@ -57,15 +56,37 @@ async function describe(client: IoTClient, thingName: string) {
   }
 }
 
-async function groupsOf(client: IoTClient, thingName: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const page of paginateListThingGroupsForThing({ client }, { thingName })) {
-    for (const g of page.thingGroups ?? []) names.push(g.groupName!);
-  }
-  return names;
+const groupName = (g: string | { thingGroupName: string }) => (typeof g === "string" ? g : g.thingGroupName);
+
+/** The desired state of a thing from its props (validated first). */
+export function desiredThing(
+  ctx: { id: string; fqn: string; scope: Scope },
+  props: ThingProps,
+  target: { key: string; region: string },
+): ThingState {
+  checkProps(`Thing "${ctx.id}"`, thingPropsSchema, props);
+  return {
+    target: target.key,
+    region: target.region,
+    spec: { thingName: props.thingName ?? physicalId(ownershipOf(ctx), 128), attributes: { ...(props.attributes ?? {}) } },
+    groups: [...new Set((props.thingGroups ?? []).map(groupName))],
+  };
 }
 
-const groupName = (g: string | { thingGroupName: string }) => (typeof g === "string" ? g : g.thingGroupName);
+/** The deployed state of a thing, from its output. */
+export function deployedThing(output: Thing): ThingState {
+  return {
+    target: output.target,
+    region: output.region,
+    spec: { thingName: output.thingName, attributes: { ...(output.attributes ?? {}) } },
+    groups: [...new Set((output.thingGroups ?? []).map(groupName))],
+  };
+}
+
+/** Plans a deploy of the thing (used by the handler and by the preview). */
+export function planThing(deployed: Thing | undefined, desired: ThingState): Change {
+  return decideThing(deployed ? deployedThing(deployed) : undefined, desired);
+}
 
 /**
  * An AWS IoT thing, with its attributes and static thing group memberships.
@@ -90,20 +111,18 @@ export const Thing = validatedResource(
       }
       return this.destroy();
     }
-    checkProps(label, thingPropsSchema, props);
     const { client, target } = await resolveIoT(props, this.scope);
-    const name = props.thingName ?? physicalId(ownershipOf(this), 128);
-    const attributes = props.attributes ?? {};
-    const wanted = [...new Set((props.thingGroups ?? []).map(groupName))];
+    const desired = desiredThing(this, props, target);
+    const name = desired.spec.thingName;
     const before = this.phase === "update" ? this.output : undefined;
-    if (before && (before.thingName !== name || before.target !== target.key || before.region !== target.region)) {
-      this.replace(false);
-    }
+    const change = planThing(before, desired);
+    if (change.action === "replace") this.replace(false);
 
     let live = before ? await describe(client, name) : undefined;
+    let add = desired.groups;
     if (!live) {
       try {
-        await client.send(new CreateThingCommand({ thingName: name, attributePayload: { attributes } }));
+        await client.send(new CreateThingCommand({ thingName: name, attributePayload: { attributes: desired.spec.attributes } }));
       } catch (error) {
         if (!(error instanceof ResourceAlreadyExistsException)) throw error;
         // Things carry no tags to prove ownership: an existing thing with other attributes is someone else's.
@@ -112,19 +131,21 @@ export const Thing = validatedResource(
         );
       }
       live = (await describe(client, name))!;
-    } else if (!isDeepStrictEqual(live.attributes ?? {}, attributes)) {
-      // merge: false replaces every attribute with the declared ones.
-      await client.send(new UpdateThingCommand({ thingName: name, attributePayload: { attributes, merge: false } }));
+    } else {
+      if (change.operations.some((o) => o.operation === "UpdateThing")) {
+        // merge: false replaces every attribute with the declared ones.
+        await client.send(
+          new UpdateThingCommand({ thingName: name, attributePayload: { attributes: desired.spec.attributes, merge: false } }),
+        );
+      }
+      add = desired.groups.filter((g) => !deployedThing(before!).groups.includes(g));
+      // Only memberships this resource declared are removed; memberships made elsewhere stay.
+      for (const g of deployedThing(before!).groups.filter((g) => !desired.groups.includes(g))) {
+        await client.send(new RemoveThingFromThingGroupCommand({ thingName: name, thingGroupName: g }));
+      }
     }
-
-    const current = before || wanted.length > 0 ? await groupsOf(client, name) : [];
-    for (const g of wanted.filter((g) => !current.includes(g))) {
+    for (const g of add) {
       await client.send(new AddThingToThingGroupCommand({ thingName: name, thingGroupName: g }));
-    }
-    const previouslyDeclared = (before?.thingGroups ?? []).map(groupName);
-    // Only memberships this resource declared are removed; memberships made elsewhere stay.
-    for (const g of current.filter((g) => !wanted.includes(g) && previouslyDeclared.includes(g))) {
-      await client.send(new RemoveThingFromThingGroupCommand({ thingName: name, thingGroupName: g }));
     }
     return {
       ...props,
