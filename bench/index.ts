@@ -25,6 +25,7 @@ export interface BenchmarkModule {
 /** Every benchmark, by name, loaded only when it runs. */
 export const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   endpoint: () => import("./endpoint.ts"),
+  preview: () => import("./preview.ts"),
 };
 
 const NAME = /^[a-z0-9][a-z0-9_.-]*$/i;

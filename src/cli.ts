@@ -2,6 +2,7 @@
  * The package's command line: `alchemy-iot-jobs <command> [options]`.
  *
  *   local     serve the local IoT Jobs endpoint until stopped
+ *   preview   show what a deploy would change (text, Markdown, JSON)
  *
  * Each command's options are listed by `alchemy-iot-jobs <command> --help`.
  */
@@ -15,6 +16,7 @@ export interface Command {
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   local: async () => (await import("./local/cli.ts")).localCommand,
+  preview: async () => (await import("./preview/cli.ts")).previewCommand,
 };
 
 function help(): string {
@@ -22,6 +24,7 @@ function help(): string {
     "Usage: alchemy-iot-jobs <command> [options]",
     "",
     "Commands:",
+    "  preview       Show what a deploy would change (docs/preview.md)",
     "  local         Serve the local IoT Jobs endpoint (docs/local-endpoint.md)",
     "",
     "Run `alchemy-iot-jobs <command> --help` for a command's options.",

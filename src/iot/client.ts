@@ -22,6 +22,7 @@ import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers
 import type { Scope, Secret } from "alchemy";
 import type { AwsClientProps } from "alchemy/aws";
 import { startLocalIoT, type LocalIoT } from "../local/server.ts";
+import { currentRecorder, previewing } from "./plan-hooks.ts";
 
 /**
  * Where and how a resource talks to IoT. Every member can also be set for a
@@ -145,9 +146,24 @@ function cachedClient(key: string, make: () => IoTClient): IoTClient {
   let client = clients.get(key);
   if (!client) {
     client = make();
+    guardPreview(client);
     clients.set(key, client);
   }
   return client;
+}
+
+/** During a preview, a client refuses every call that is not a Describe, List or Get (it would change something). */
+export function guardPreview(client: IoTClient): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName ?? "";
+      if (previewing() && !/^(Describe|List|Get)/.test(command.replace(/Command$/, ""))) {
+        throw new Error(`A preview must not change anything, but ${command.replace(/Command$/, "")} was about to be called.`);
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "alchemyIotPreviewGuard" },
+  );
 }
 
 function isLocalMode(settings: IoTClientProps, scope: Scope | undefined): boolean {
@@ -183,6 +199,7 @@ export async function resolveIoT(props: object | undefined, scope: Scope | undef
     announced.add(resolved.target.description);
     scope?.logger.log(`IoT target: ${resolved.target.description}`);
   }
+  currentRecorder()?.target(resolved.target.description);
   return resolved;
 }
 

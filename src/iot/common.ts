@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { Scope } from "alchemy";
-import { embeddedLocalIoT, resolveIoT, RETRY, targetFingerprint, type ResolvedIoT } from "./client.ts";
+import { embeddedLocalIoT, guardPreview, resolveIoT, RETRY, targetFingerprint, type ResolvedIoT } from "./client.ts";
 import type { Ownership } from "./tags.ts";
 
 /** The identity of an Alchemy resource, as written into ownership tags. */
@@ -48,8 +48,10 @@ export async function resolveDeployed(stored: StoredTarget, props: object | unde
   if (!stored.target || (stored.target === current.target.key && stored.region === current.target.region)) return current;
   if (stored.target === "local") {
     const local = await embeddedLocalIoT(scope.dotAlchemy);
+    const client = new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...RETRY });
+    guardPreview(client);
     return {
-      client: new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...RETRY }),
+      client,
       target: { kind: "local", key: "local", region: local.region, endpoint: local.endpoint, local, description: "local IoT Jobs endpoint" },
     };
   }

@@ -320,7 +320,7 @@ export function planJob(deployed: Job | undefined, desired: JobState): Change {
  * Time-relative scheduling rules (checked when a job is created, not on
  * later deploys, when its start time may well have passed).
  */
-function checkSchedule(label: string, spec: JobState["spec"]): void {
+export function checkSchedule(label: string, spec: JobState["spec"]): void {
   const config = spec.schedulingConfig as SchedulingConfig | undefined;
   const parse = (t: string) => Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t : `${t}Z`);
   const now = Date.now();
@@ -557,7 +557,7 @@ function output(props: JobProps, desired: JobState, live: DescribeJobCommandOutp
  * check documentParameters before CreateJob (a read call; pass the
  * ManagedJobTemplate lookup instead to check with no call at all).
  */
-async function checkManagedByArn(label: string, props: JobProps, desired: DesiredJob): Promise<void> {
+export async function checkManagedByArn(label: string, props: JobProps, desired: DesiredJob): Promise<void> {
   if (desired.managed) return;
   const arn = desired.state.spec.jobTemplateArn as string | undefined;
   if (!arn || !isManagedTemplateArn(arn)) return;

@@ -7,8 +7,12 @@
 const KEY = Symbol.for("alchemy-iot-jobs.plan-recorder");
 
 export interface PlanRecorder {
+  /** Whether the preview reads live resources (--refresh). */
+  readonly refresh: boolean;
   /** A data source was read (ManagedJobTemplate lookups). */
   read(kind: string, name: string, value: unknown): void;
+  /** Where IoT calls go (one description per target). */
+  target(description: string): void;
 }
 
 export function currentRecorder(): PlanRecorder | undefined {
@@ -21,4 +25,9 @@ export function installRecorder(recorder: PlanRecorder | undefined): void {
 
 export function recordRead(kind: string, name: string, value: unknown): void {
   currentRecorder()?.read(kind, name, value);
+}
+
+/** True while a preview runs: IoT clients then refuse anything but Describe/List/Get. */
+export function previewing(): boolean {
+  return currentRecorder() !== undefined;
 }

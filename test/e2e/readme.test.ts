@@ -7,16 +7,16 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterEach, beforeEach, expect, test } from "vitest";
 import { startLocalIoT } from "../../src/local/index.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 let root: string;
 
-beforeAll(() => {
+beforeEach(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-readme-"));
 });
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function run(command: string, args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(command, args, {
@@ -34,7 +34,7 @@ const counts = () => {
   return { templates: data.templates.length, jobs: data.jobs.length, things: data.things.length, thingGroups: data.thingGroups.length };
 };
 
-test("npm run deploy deploys the example to the embedded endpoint and prints the outputs; a second run changes nothing; npm run destroy removes everything", () => {
+test("npm run deploy deploys the example to the embedded endpoint and prints the outputs; a second run changes nothing; npm run preview shows nothing to do; npm run destroy removes everything", () => {
   const first = run("npm", ["run", "deploy"]);
   expect(first.code, first.out).toBe(0);
   expect(first.out).toContain("IoT target: local IoT Jobs endpoint (embedded, data in");
@@ -52,6 +52,26 @@ test("npm run deploy deploys the example to the embedded endpoint and prints the
   expect(second.out).not.toMatch(/\[(created|updated|deleted)\]/);
   // Nothing was written to the endpoint: no mutating call was made.
   expect(fs.readFileSync(endpointFile()).equals(before)).toBe(true);
+
+  // A preview now shows no changes, and leaves every file under .alchemy exactly as it was.
+  const tree = () => {
+    const out: Record<string, string> = {};
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else out[path.relative(root, p)] = fs.readFileSync(p, "base64");
+      }
+    };
+    walk(path.join(root, ".alchemy"));
+    return out;
+  };
+  const beforePreview = tree();
+  const preview = run("npm", ["run", "preview", "--", "--detailed-exitcode"]);
+  expect(preview.code, preview.out).toBe(0);
+  expect(preview.stdout).toContain("No changes. The deployed resources match the program.");
+  expect(preview.stdout).toContain("Plan: 0 to create, 0 to update, 0 to replace, 0 to delete.");
+  expect(tree()).toEqual(beforePreview);
 
   const destroy = run("npm", ["run", "destroy"]);
   expect(destroy.code, destroy.out).toBe(0);
