@@ -23,6 +23,7 @@ import type { Scope, Secret } from "alchemy";
 import type { AwsClientProps } from "alchemy/aws";
 import { startLocalIoT, type LocalIoT } from "../local/server.ts";
 import { currentRecorder, previewing } from "./plan-hooks.ts";
+import { Semaphore } from "./wait.ts";
 
 /**
  * Where and how a resource talks to IoT. Every member can also be set for a
@@ -75,6 +76,16 @@ export const IOT_CLIENT_KEYS = [
 
 /** Retries: the SDK's adaptive mode (a client-side rate limiter that adapts to throttling). */
 export const RETRY = { retryMode: "adaptive", maxAttempts: 10 } as const;
+
+/**
+ * Operations one client runs at once. The SDK paces attempts once IoT
+ * throttles, but does not bound how many operations a deploy starts: a
+ * program that declares a thousand templates with Promise.all would send a
+ * thousand requests in the same millisecond, exhaust the SDK's retry quota
+ * on the throttled burst, and fail. A small cap keeps the burst within what
+ * the adaptive limiter can absorb. (Waiting for a slot is not an attempt.)
+ */
+export const MAX_CONCURRENT_OPERATIONS = Number(process.env.ALCHEMY_IOT_MAX_CONCURRENCY ?? 16);
 
 const reveal = (v: Secret<string> | string | undefined) =>
   v === undefined ? undefined : typeof v === "string" ? v : v.unencrypted;
@@ -129,6 +140,37 @@ export function embeddedLocalIoT(dotAlchemy: string): Promise<LocalIoT> {
   return started;
 }
 
+/** What a resource's output records about where it was deployed. */
+export interface DeployedWhere {
+  target?: string;
+  /** The embedded endpoint's instance id, for resources deployed to it. */
+  localInstance?: string;
+}
+
+/**
+ * A resource recorded as deployed to the embedded endpoint whose data is not
+ * there any more (its data file was deleted or replaced: the endpoint now has
+ * another instance id). Going on would quietly create everything again, so
+ * stop and say so.
+ */
+export async function assertLocalDataPresent(output: DeployedWhere | undefined, scope: Scope, label: string): Promise<void> {
+  if (output?.target !== "local" || !output.localInstance) return;
+  const local = await embeddedLocalIoT(scope.dotAlchemy);
+  if (local.instanceId === output.localInstance) return;
+  const file = localDataFile(scope.dotAlchemy);
+  throw new Error(
+    `${label} is recorded in Alchemy's state as deployed to the local IoT endpoint, but the endpoint's data file ` +
+      `${path.relative(process.cwd(), file) || file} is not the one it was deployed to (it was deleted or replaced). ` +
+      `Nothing was changed. Restore the file; or, to start the local stage over, remove its Alchemy state ` +
+      `(${path.relative(process.cwd(), path.join(scope.dotAlchemy, ...scope.chain)) || "the stage directory"}) and deploy again.`,
+  );
+}
+
+/** The output field that records the embedded endpoint's instance (nothing for other targets). */
+export function localInstanceOf(target: IoTTarget): DeployedWhere {
+  return target.kind === "local" && target.local ? { localInstance: target.local.instanceId } : {};
+}
+
 /** Stops embedded endpoints (tests; a normal process just exits). */
 export async function stopEmbeddedEndpoints(): Promise<void> {
   const all = [...embedded.values()];
@@ -145,11 +187,63 @@ const announced = new Set<string>();
 function cachedClient(key: string, make: () => IoTClient): IoTClient {
   let client = clients.get(key);
   if (!client) {
-    client = make();
-    guardPreview(client);
+    client = perOperation(make);
     clients.set(key, client);
   }
   return client;
+}
+
+/**
+ * An IoT client that sends each API operation through its own SDK client.
+ *
+ * IoT rate-limits every API separately (10 requests per second each for the
+ * jobs APIs), while the SDK's adaptive retry mode keeps one rate limiter per
+ * client. With one client, throttling on CreateJobTemplate would also slow
+ * DescribeJobTemplate, and a deploy would run at the rate of one API instead
+ * of each at its own. So each operation gets a client of its own, built with
+ * the same configuration, and therefore its own adaptive limiter, retry quota
+ * and concurrency cap.
+ */
+function perOperation(make: () => IoTClient): IoTClient {
+  const router = make();
+  const byOperation = new Map<string, IoTClient>();
+  const forCommand = (command: object) => {
+    const name = command.constructor.name;
+    let client = byOperation.get(name);
+    if (!client) {
+      client = make();
+      guardPreview(client);
+      limitConcurrency(client, MAX_CONCURRENT_OPERATIONS);
+      byOperation.set(name, client);
+    }
+    return client;
+  };
+  guardPreview(router);
+  const send = ((command: Parameters<IoTClient["send"]>[0], ...rest: unknown[]) =>
+    (forCommand(command).send as (...args: unknown[]) => unknown)(command, ...rest)) as IoTClient["send"];
+  router.send = send;
+  const destroy = router.destroy.bind(router);
+  router.destroy = () => {
+    for (const c of byOperation.values()) c.destroy();
+    destroy();
+  };
+  return router;
+}
+
+/** Caps the operations a client runs at once (the whole operation, retries included). */
+export function limitConcurrency(client: IoTClient, size: number): void {
+  const slots = new Semaphore(size);
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const release = await slots.acquire();
+      try {
+        return await next(args);
+      } finally {
+        release();
+      }
+    },
+    { step: "initialize", name: "alchemyIotConcurrency", priority: "high" },
+  );
 }
 
 /** During a preview, a client refuses every call that is not a Describe, List or Get (it would change something). */
