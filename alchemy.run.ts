@@ -8,9 +8,13 @@
  *   npm run deploy:aws    deploy to AWS with your usual credentials (AWS_PROFILE, AWS_REGION, ...)
  */
 import alchemy from "alchemy";
-import { Job, JobTemplate, ManagedJobTemplate, Thing, ThingGroup } from "alchemy-iot-jobs";
+import { AtomicFileSystemStateStore, Job, JobTemplate, ManagedJobTemplate, Thing, ThingGroup } from "alchemy-iot-jobs";
 
-const app = await alchemy("iot-jobs-example");
+const app = await alchemy("iot-jobs-example", {
+  // Alchemy's file state store, with crash-safe writes (a killed deploy never leaves a half-written file).
+  // For a team or CI, use a shared store such as Alchemy's S3StateStore.
+  stateStore: (scope) => new AtomicFileSystemStateStore(scope),
+});
 
 // An AWS managed template: a lookup, nothing to create or destroy.
 const download = await ManagedJobTemplate({ templateName: "AWS-Download-File" });

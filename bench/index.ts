@@ -26,6 +26,8 @@ export interface BenchmarkModule {
 export const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   endpoint: () => import("./endpoint.ts"),
   preview: () => import("./preview.ts"),
+  deploy: () => import("./deploy.ts"),
+  calls: () => import("./calls.ts"),
 };
 
 const NAME = /^[a-z0-9][a-z0-9_.-]*$/i;

@@ -19,4 +19,5 @@ export { ThingGroup, type ThingGroupProps } from "./iot/thing-group.ts";
 export type { IoTClientProps } from "./iot/client.ts";
 export { ValidationError, type ValidationIssue } from "./iot/validate.ts";
 export { AlreadyExistsError } from "./iot/common.ts";
+export { AtomicFileSystemStateStore, StateFileError } from "./state-store.ts";
 export type * from "./iot/types.ts";

@@ -3,6 +3,7 @@
  * physical ids, the client for where a resource was deployed, and errors.
  */
 import { createHash } from "node:crypto";
+import path from "node:path";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { Scope } from "alchemy";
 import { embeddedLocalIoT, guardPreview, resolveIoT, RETRY, targetFingerprint, type ResolvedIoT } from "./client.ts";
@@ -67,6 +68,20 @@ export class AlreadyExistsError extends Error {
   override name = "AlreadyExistsError";
 }
 
+/**
+ * Alchemy's file store fails on a corrupt state file with a bare JSON
+ * SyntaxError; say which resource and file, and what to do.
+ */
+export function explainStateError(error: unknown, kind: string, id: string, scope: Scope | undefined): unknown {
+  if (!(error instanceof SyntaxError) || !/JSON/i.test(error.message)) return error;
+  const file = scope ? path.relative(process.cwd(), path.join(scope.dotAlchemy, ...scope.chain, `${id}.json`)) : `${id}.json`;
+  return new Error(
+    `The state of ${kind} "${id}" could not be read (${error.message}); with Alchemy's file store it is ${file}. ` +
+      `Nothing was changed. Restore the file (from version control or a backup), or delete it and deploy with --adopt ` +
+      `so that the resource is taken over instead of created again. AtomicFileSystemStateStore avoids half-written state files.`,
+  );
+}
+
 /** The error name of an AWS SDK error (or undefined). */
 export const errorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
 
@@ -101,7 +116,15 @@ export function validatedResource<F extends (id: string, props: any) => Promise<
       return Promise.reject(error);
     }
     const scope = Scope.getScope();
-    return resource.call(this, id, { ...props, [TARGET_PROP]: targetFingerprint(props, scope) });
+    const pending = resource.call(this, id, { ...props, [TARGET_PROP]: targetFingerprint(props, scope) });
+    const explained = pending.catch((error: unknown) => {
+      throw explainStateError(error, (resource as { type?: string }).type ?? "resource", id, scope);
+    });
+    // Keep Alchemy's identity of the pending resource (its symbols) on what the caller awaits.
+    for (const key of Object.getOwnPropertySymbols(pending)) {
+      (explained as unknown as Record<symbol, unknown>)[key] = (pending as unknown as Record<symbol, unknown>)[key];
+    }
+    return explained;
   } as unknown as F;
   // Keep the provider's identity (type, handler, options) for Alchemy.
   return Object.assign(wrapped, resource);
@@ -109,6 +132,25 @@ export function validatedResource<F extends (id: string, props: any) => Promise<
 
 let failed = false;
 let exitHookInstalled = false;
+const unreported: string[] = [];
+
+/**
+ * Makes the process exit non-zero when it would exit 0 (a failure Alchemy
+ * swallowed). `reason`, when given, is printed at exit: pass it for errors
+ * that nothing else prints.
+ */
+export function markFailureForExit(reason?: string): void {
+  failed = true;
+  if (reason) unreported.push(reason);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", (code) => {
+      if (!failed || code !== 0) return;
+      for (const r of unreported) process.stderr.write(`${r}\n`);
+      process.exitCode = 1;
+    });
+  }
+}
 
 /**
  * Wraps a resource handler so that a real failure (not one of Alchemy's
@@ -124,13 +166,7 @@ export function exitNonZeroOnFailure<H extends (this: any, id: string, props: an
       const kind = (error as { kind?: string } | null)?.kind;
       // Only the destroy phase swallows errors; elsewhere they reach the program and fail it.
       if (this?.scope?.phase === "destroy" && kind !== "ReplacedSignal" && kind !== "DestroyedSignal") {
-        failed = true;
-        if (!exitHookInstalled) {
-          exitHookInstalled = true;
-          process.on("exit", (code) => {
-            if (failed && code === 0) process.exitCode = 1;
-          });
-        }
+        markFailureForExit();
       }
       throw error;
     }

@@ -10,7 +10,7 @@ import {
 import { Resource, type Context, type Scope } from "alchemy";
 import { isDeepStrictEqual } from "node:util";
 import { decideJobTemplate, parseDocument, type Change, type TemplateState } from "./changes.ts";
-import { resolveIoT, type IoTClientProps, type IoTTarget } from "./client.ts";
+import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTClientProps, type IoTTarget } from "./client.ts";
 import {
   AlreadyExistsError,
   exitNonZeroOnFailure,
@@ -124,6 +124,8 @@ export interface JobTemplate extends JobTemplateProps {
   region: string;
   /** Where the template lives: "aws", "local", or an endpoint URL. */
   target: string;
+  /** For a template on the embedded local endpoint: that endpoint's instance id. */
+  localInstance?: string;
 }
 
 /** The members of CreateJobTemplate that define a template (tags aside). */
@@ -306,6 +308,7 @@ function output(props: JobTemplateProps, desired: TemplateState, arn: string, cr
     createdAt,
     region: target.region,
     target: target.key,
+    ...localInstanceOf(target),
   };
 }
 
@@ -371,6 +374,7 @@ export const JobTemplate = validatedResource(Resource(
     const { target } = await resolveIoT(props, this.scope);
     const { state: desired, ownership } = desiredTemplate(this, props, target);
     const adopt = props.adopt ?? this.scope.adopt;
+    if (this.phase === "update") await assertLocalDataPresent(this.output, this.scope, label);
     const deployed = this.phase === "update" ? this.output : undefined;
     const change = planJobTemplate(deployed, desired);
 

@@ -22,7 +22,7 @@ import {
   type Change,
   type JobState,
 } from "./changes.ts";
-import { resolveIoT, type IoTClientProps, type IoTTarget } from "./client.ts";
+import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTClientProps, type IoTTarget } from "./client.ts";
 import {
   AlreadyExistsError,
   exitNonZeroOnFailure,
@@ -189,6 +189,8 @@ export interface Job extends Omit<JobProps, "jobTemplateArn"> {
   jobTemplateArn?: string;
   region: string;
   target: string;
+  /** For a job on the embedded local endpoint: that endpoint's instance id. */
+  localInstance?: string;
 }
 
 /** The members of CreateJob that define a job (tags aside). */
@@ -549,6 +551,7 @@ function output(props: JobProps, desired: JobState, live: DescribeJobCommandOutp
     ...(desired.spec.jobTemplateArn !== undefined ? { jobTemplateArn: desired.spec.jobTemplateArn as string } : {}),
     region: target.region,
     target: target.key,
+    ...localInstanceOf(target),
   };
 }
 
@@ -628,6 +631,7 @@ export const Job = validatedResource(
     const { client, target } = await resolveIoT(props, this.scope);
     const desired = desiredJob(this, props, target);
     await checkManagedByArn(label, props, desired);
+    if (this.phase === "update") await assertLocalDataPresent(this.output, this.scope, label);
     const deployed = this.phase === "update" ? this.output : undefined;
     const change = planJob(deployed, desired.state);
 

@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-iot";
 import { Resource, type Context, type Scope } from "alchemy";
 import { decideThingGroup, type Change, type ThingGroupState } from "./changes.ts";
-import { resolveIoT, type IoTClientProps } from "./client.ts";
+import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTClientProps } from "./client.ts";
 import {
   AlreadyExistsError,
   exitNonZeroOnFailure,
@@ -50,6 +50,8 @@ export interface ThingGroup extends ThingGroupProps {
   thingGroupId: string;
   region: string;
   target: string;
+  /** For a group on the embedded local endpoint: that endpoint's instance id. */
+  localInstance?: string;
 }
 
 async function describe(client: IoTClient, thingGroupName: string) {
@@ -114,6 +116,7 @@ export const ThingGroup = validatedResource(
       const ownership = ownershipOf(this);
       const desired = desiredThingGroup(this, props, target);
       const name = desired.spec.thingGroupName;
+      if (this.phase === "update") await assertLocalDataPresent(this.output, this.scope, label);
       const before = this.phase === "update" ? this.output : undefined;
       const change = planThingGroup(before, desired);
       if (change.action === "replace") this.replace(change.replaceMode === "delete-first");
@@ -174,6 +177,7 @@ export const ThingGroup = validatedResource(
         thingGroupId: live.thingGroupId!,
         region: target.region,
         target: target.key,
+        ...localInstanceOf(target),
       };
     }),
   ),

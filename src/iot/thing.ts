@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-iot";
 import { Resource, type Context, type Scope } from "alchemy";
 import { decideThing, type Change, type ThingState } from "./changes.ts";
-import { resolveIoT, type IoTClientProps } from "./client.ts";
+import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTClientProps } from "./client.ts";
 import {
   AlreadyExistsError,
   exitNonZeroOnFailure,
@@ -45,6 +45,8 @@ export interface Thing extends ThingProps {
   thingId: string;
   region: string;
   target: string;
+  /** For a thing on the embedded local endpoint: that endpoint's instance id. */
+  localInstance?: string;
 }
 
 async function describe(client: IoTClient, thingName: string) {
@@ -114,6 +116,7 @@ export const Thing = validatedResource(
     const { client, target } = await resolveIoT(props, this.scope);
     const desired = desiredThing(this, props, target);
     const name = desired.spec.thingName;
+    if (this.phase === "update") await assertLocalDataPresent(this.output, this.scope, label);
     const before = this.phase === "update" ? this.output : undefined;
     const change = planThing(before, desired);
     if (change.action === "replace") this.replace(false);
@@ -155,6 +158,7 @@ export const Thing = validatedResource(
       thingId: live.thingId!,
       region: target.region,
       target: target.key,
+      ...localInstanceOf(target),
     };
   })),
   (id, props) => {

@@ -92,6 +92,12 @@ export interface LocalIoT {
   readonly port: number;
   readonly region: string;
   readonly accountId: string;
+  /**
+   * Identifies the endpoint's data: new for an empty endpoint, kept across
+   * restarts with `persistPath`. A client that recorded it can tell that the
+   * data it deployed to was lost or replaced.
+   */
+  readonly instanceId: string;
   /** A fresh copy each time (the SDK annotates the credentials object it is given). */
   readonly credentials: LocalCredentials;
   stop(): Promise<void>;
@@ -101,6 +107,12 @@ export interface LocalIoT {
   setFaults(faults: FaultOptions): void;
   /** Changes how long deleted jobs stay DELETION_IN_PROGRESS. */
   setDeletionDelay(ms: number): void;
+  /**
+   * Calls `listener` as each API request arrives, with its operation and its
+   * number since the last resetStats() (tests use it to kill a client at a
+   * given request). The request is served as usual. Pass undefined to remove.
+   */
+  onRequest(listener: ((operation: string, count: number) => void) | undefined): void;
   /** Acts as a device (the jobs data plane): moves the thing's latest execution of a job. */
   updateJobExecution(request: {
     thingName: string;
@@ -270,12 +282,14 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
     maxConcurrentDeletions: options.maxConcurrentDeletions ?? 10,
     tables: loaded?.tables,
   });
+  const instanceId = loaded?.instanceId ?? randomUUID();
   const persister = options.persistPath
-    ? Persister.forTables(options.persistPath, accountId, region, world.tables)
+    ? Persister.forTables(options.persistPath, accountId, region, world.tables, instanceId)
     : undefined;
   const faults = new Faults(options.faults);
   let stats = emptyStats();
   const log = options.log;
+  let requestListener: ((operation: string, count: number) => void) | undefined;
 
   const commit = () => persister?.commit() ?? Promise.resolve();
 
@@ -397,6 +411,7 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
       if (!matched) throw new BadRequest("UnknownOperationException", `No operation matches ${method} ${rawPath}.`);
       operation = matched.route.operation;
       stats.requests++;
+      requestListener?.(operation, stats.requests);
       if (!isReadOnly(operation)) stats.mutatingRequests++;
 
       const latency = faults.latencyFor(operation);
@@ -473,6 +488,7 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
     port,
     region: world.region,
     accountId: world.accountId,
+    instanceId,
     get credentials() {
       return { ...credentials };
     },
@@ -496,6 +512,9 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
     },
     setDeletionDelay(ms) {
       world.deletionDelayMs = ms;
+    },
+    onRequest(listener) {
+      requestListener = listener;
     },
     async updateJobExecution(request) {
       world.tick();

@@ -142,6 +142,8 @@ const FILE_VERSION = 1;
 interface PersistedFile {
   format: typeof FILE_FORMAT;
   version: number;
+  /** Identifies this endpoint's data: chosen when the data is first created, kept across restarts. */
+  instanceId?: string;
   accountId: string;
   region: string;
   templates: TemplateRecord[];
@@ -172,7 +174,7 @@ export function emptyTables(): Tables {
 /** Reads a persisted state file; undefined when it does not exist. Throws PersistenceError otherwise. */
 export function readStateFile(
   file: string,
-): { accountId: string; region: string; tables: Tables } | undefined {
+): { accountId: string; region: string; instanceId?: string; tables: Tables } | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -216,13 +218,14 @@ export function readStateFile(
   for (const g of data.thingGroups ?? []) tables.thingGroups.set(g.thingGroupName, g);
   for (const [arn, tags] of Object.entries(data.tags ?? {})) tables.tags.set(arn, tags);
   for (const s of data.stacks ?? []) tables.stacks.set(s.stackName, s);
-  return { accountId: data.accountId, region: data.region, tables };
+  return { accountId: data.accountId, region: data.region, instanceId: data.instanceId, tables };
 }
 
-function toFile(accountId: string, region: string, t: Tables): PersistedFile {
+function toFile(accountId: string, region: string, t: Tables, instanceId: string): PersistedFile {
   return {
     format: FILE_FORMAT,
     version: FILE_VERSION,
+    instanceId,
     accountId,
     region,
     templates: [...t.templates.values()],
@@ -249,8 +252,8 @@ export class Persister {
     private readonly snapshot: () => PersistedFile,
   ) {}
 
-  static forTables(file: string, accountId: string, region: string, tables: Tables): Persister {
-    return new Persister(file, () => toFile(accountId, region, tables));
+  static forTables(file: string, accountId: string, region: string, tables: Tables, instanceId: string): Persister {
+    return new Persister(file, () => toFile(accountId, region, tables, instanceId));
   }
 
   /** Resolves when the state as of this call is on disk; rejects if that write failed. */

@@ -29,7 +29,7 @@ import {
   parseDocument,
   type Change,
 } from "../iot/changes.ts";
-import { resolveIoT } from "../iot/client.ts";
+import { assertLocalDataPresent, localInstanceOf, resolveIoT } from "../iot/client.ts";
 import { resolveDeployed, withoutTarget } from "../iot/common.ts";
 import { TERMINAL_JOB_STATUSES } from "../iot/constraints.ts";
 import {
@@ -214,6 +214,7 @@ const jobTemplatePlanner: Planner = {
       createdAt: fresh ? UNKNOWN : deployed!.createdAt,
       region: target.region,
       target: target.key,
+      ...localInstanceOf(target),
     };
   },
   async planDelete(ctx) {
@@ -265,6 +266,7 @@ const jobPlanner: Planner = {
       ...(desired.state.spec.jobTemplateArn !== undefined ? { jobTemplateArn: desired.state.spec.jobTemplateArn } : {}),
       region: target.region,
       target: target.key,
+      ...localInstanceOf(target),
     };
   },
   async planDelete(ctx) {
@@ -319,7 +321,7 @@ const thingGroupPlanner: Planner = {
     record(ctx, "iot::ThingGroup", change, view(before?.spec, before && { tags: before.tags }), view(desired.spec, { tags: desired.tags }), new Set(), desired.spec.thingGroupName);
     const fresh = change.action === "create" || change.action === "replace";
     const arn = fresh ? UNKNOWN : deployed!.thingGroupArn;
-    return { ...props, thingGroupName: desired.spec.thingGroupName, thingGroupArn: arn, arn, thingGroupId: fresh ? UNKNOWN : deployed!.thingGroupId, region: target.region, target: target.key };
+    return { ...props, thingGroupName: desired.spec.thingGroupName, thingGroupArn: arn, arn, thingGroupId: fresh ? UNKNOWN : deployed!.thingGroupId, region: target.region, target: target.key, ...localInstanceOf(target) };
   },
   async planDelete(ctx) {
     const output = ctx.output as ThingGroup;
@@ -342,7 +344,7 @@ const thingPlanner: Planner = {
     record(ctx, "iot::Thing", change, view(before?.spec, before && { thingGroups: before.groups }), view(desired.spec, { thingGroups: desired.groups }), new Set(), desired.spec.thingName);
     const fresh = change.action === "create" || change.action === "replace";
     const arn = fresh ? UNKNOWN : deployed!.thingArn;
-    return { ...props, thingName: desired.spec.thingName, thingArn: arn, arn, thingId: fresh ? UNKNOWN : deployed!.thingId, region: target.region, target: target.key };
+    return { ...props, thingName: desired.spec.thingName, thingArn: arn, arn, thingId: fresh ? UNKNOWN : deployed!.thingId, region: target.region, target: target.key, ...localInstanceOf(target) };
   },
   async planDelete(ctx) {
     const output = ctx.output as Thing;
@@ -360,7 +362,8 @@ const PLANNERS: Record<string, Planner> = {
 
 function planningHandler(kind: string) {
   const planner = PLANNERS[kind];
-  return async function (this: Ctx, _id: string, rawProps: unknown) {
+  return async function (this: Ctx, id: string, rawProps: unknown) {
+    if (this.phase === "update") await assertLocalDataPresent(this.output, this.scope, `${kind.replace("iot::", "")} "${id}"`);
     if (this.phase === "delete") {
       if (this.output) await planner.planDelete(this);
       return this.destroy();

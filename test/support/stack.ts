@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { IoTClient } from "@aws-sdk/client-iot";
-import alchemy, { Scope } from "alchemy";
+import alchemy, { Scope, type StateStore } from "alchemy";
 import { startLocalIoT, type LocalIoT, type LocalIoTOptions } from "../../src/local/index.ts";
 
 export const PASSWORD = "test-password-for-state-encryption";
@@ -24,6 +24,8 @@ export interface DeployOptions {
   quiet?: boolean;
   /** Alchemy's destroy strategy for removed resources ("parallel" deletes them concurrently). */
   destroyStrategy?: "sequential" | "parallel";
+  /** A state store factory instead of Alchemy's file store. */
+  stateStore?: (scope: Scope) => StateStore;
 }
 
 export interface TestStack {
@@ -66,6 +68,7 @@ export async function createStack(options: { app?: string; stage?: string; local
       adopt: o.adopt,
       force: o.force,
       destroyStrategy: o.destroyStrategy,
+      stateStore: o.stateStore,
       noTrack: true,
       iot: {
         endpoint: local.endpoint,

@@ -1,0 +1,60 @@
+/**
+ * IoT calls per lifecycle operation, next to the minimum the API allows.
+ * Counted by the local endpoint, through the real Alchemy runtime.
+ */
+import { CreateThingCommand } from "@aws-sdk/client-iot";
+import { Job, JobTemplate } from "../src/index.ts";
+import { createStack } from "../test/support/stack.ts";
+import type { Report } from "./index.ts";
+
+export async function run(report: Report): Promise<void> {
+  process.env.ALCHEMY_TELEMETRY_DISABLED ??= "1";
+  const stack = await createStack({ local: { deletionDelayMs: 100 } });
+  const count = (name: string, minimum: number, what: string) => {
+    const stats = stack.local.stats();
+    report(`calls.${name}.total`, stats.requests);
+    report(`calls.${name}.mutating`, stats.mutatingRequests);
+    report(`calls.${name}.minimum`, minimum);
+    report(`calls.${name}.sequence`, stats.calls.map((c) => c.operation).join(","));
+    console.error(`${name}: ${what}`);
+    stack.local.resetStats();
+  };
+  const template = (tags: Record<string, string>, description = "v1") =>
+    JobTemplate("tpl", { jobTemplateId: "calls-tpl", description, document: { op: "x" }, tags });
+  try {
+    stack.local.resetStats();
+    await stack.deploy(() => template({ a: "1" }));
+    count("template_create", 1, "CreateJobTemplate is the minimum; DescribeJobTemplate reads createdAt, which CreateJobTemplate does not return");
+
+    await stack.deploy(() => template({ a: "2" }));
+    count("template_tag_update", 1, "TagResource only");
+
+    await stack.deploy(() => template({ a: "2" }, "v2"));
+    count("template_replace", 2, "DeleteJobTemplate + CreateJobTemplate are the minimum; DescribeJobTemplate reads the new createdAt");
+
+    await stack.deploy(() => template({ a: "2" }, "v2"));
+    count("template_noop", 0, "nothing");
+
+    // The job's target exists out of band, so only the job's own calls are counted.
+    const { thingArn } = await stack.client.send(new CreateThingCommand({ thingName: "calls-device" }));
+    const job = (description: string) => async () => {
+      await template({ a: "2" }, "v2"); // unchanged: no call
+      return Job("job", { jobId: "calls-job", targets: [thingArn!], document: { op: "y" }, description, targetSelection: "CONTINUOUS" });
+    };
+    stack.local.resetStats();
+    await stack.deploy(job("v1"));
+    count("job_create", 1, "CreateJob is the minimum; DescribeJob reads the job's status and createdAt");
+    await stack.deploy(job("v2"));
+    count("job_update", 1, "UpdateJob is the minimum; DescribeJob checks the job has not finished (IoT refuses to update finished jobs)");
+
+    // Destroy the job alone (the template stays declared).
+    await stack.deploy(() => template({ a: "2" }, "v2"));
+    count(
+      "job_destroy",
+      2,
+      "DeleteJob(force) + one DescribeJob to see it gone is the minimum; the provider reads the job first to decide whether it may force, cancels it, and polls until the asynchronous deletion completes",
+    );
+  } finally {
+    await stack.close();
+  }
+}
