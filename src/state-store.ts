@@ -4,10 +4,16 @@
  * Alchemy 0.94's FileSystemStateStore writes each state file in place, so a
  * deploy killed in the middle of a write (a CI runner cancelled, an OOM kill)
  * can leave a truncated file, and every later deploy then fails on it. This
- * store writes to a temporary file and renames it over the old one, so a
- * state file is always either the old version or the new one; it reports a
- * file that cannot be read with its path and what to do; and a destroy that
- * stops on such a file exits non-zero (Alchemy's destroy phase would exit 0).
+ * store keeps the same layout and format (the two read each other's files)
+ * but writes to a temporary file and renames it over the old one, so a state
+ * file is always either the old version or the new one; it reports a file
+ * that cannot be read with its path and what to do; and a destroy that stops
+ * on such a file exits non-zero (Alchemy's destroy phase would exit 0).
+ *
+ * It implements Alchemy's StateStore interface itself rather than extending
+ * FileSystemStateStore: importing `alchemy/state` loads every store Alchemy
+ * ships (Cloudflare, D1, SQLite...), about a second of start-up for every
+ * program.
  *
  * @example
  * import { AtomicFileSystemStateStore } from "alchemy-iot-jobs";
@@ -16,8 +22,7 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { serialize, type Scope, type State } from "alchemy";
-import { FileSystemStateStore } from "alchemy/state";
+import { deserialize, ResourceScope, serialize, type Scope, type State, type StateStore } from "alchemy";
 import { markFailureForExit } from "./iot/common.ts";
 
 const TMP = /\.tmp$/;
@@ -27,35 +32,83 @@ export class StateFileError extends Error {
   override name = "StateFileError";
 }
 
-export class AtomicFileSystemStateStore extends FileSystemStateStore {
-  constructor(scope: Scope, options?: { rootDir?: string }) {
-    super(scope, options);
+export class AtomicFileSystemStateStore implements StateStore {
+  /** The directory of this scope's state files. */
+  readonly dir: string;
+  private initialized: Promise<void> | undefined;
+
+  constructor(
+    readonly scope: Scope,
+    options?: { rootDir?: string },
+  ) {
+    this.dir = path.join(options?.rootDir ?? scope.dotAlchemy, ...scope.chain);
   }
 
-  /** The file of a key (the same layout as Alchemy's store, so the two read each other's state). */
+  /** The file of a key, laid out as Alchemy's own file store does. */
   fileOf(key: string): string {
     if (key.includes(":")) throw new Error(`ID cannot include colons: ${key}`);
     const name = process.platform === "win32" ? key.replaceAll("/", "-").replaceAll("*", "+") : key.replaceAll("/", ":");
     return path.join(this.dir, `${name}.json`);
   }
 
-  override async init(): Promise<void> {
-    await super.init();
-    await this.removeOrphanedTemporaryFiles();
+  /** Alchemy calls this before every resource: the directory is prepared once. */
+  init(): Promise<void> {
+    this.initialized ??= (async () => {
+      await fs.promises.mkdir(this.dir, { recursive: true });
+      await this.removeOrphanedTemporaryFiles();
+    })();
+    return this.initialized;
   }
 
-  override async deinit(): Promise<void> {
+  /** Removes the scope's directory once it holds no state files. */
+  async deinit(): Promise<void> {
+    this.initialized = undefined;
     await this.removeOrphanedTemporaryFiles();
-    await super.deinit();
-  }
-
-  override async get(key: string): Promise<State | undefined> {
+    let entries: fs.Dirent[];
     try {
-      return await super.get(key);
+      entries = await fs.promises.readdir(this.dir, { withFileTypes: true });
     } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
+    if (entries.some((e) => e.isFile())) {
+      throw new Error(`Cannot deinit: directory "${this.dir}" contains files and cannot be deleted.`);
+    }
+    await fs.promises.rm(this.dir, { recursive: true, force: true });
+  }
+
+  async list(): Promise<string[]> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(this.dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
+    return entries
+      .filter((e) => e.isFile() && e.name.endsWith(".json"))
+      .map((e) => e.name.replace(/\.json$/, "").replaceAll(":", "/"));
+  }
+
+  async count(): Promise<number> {
+    return (await this.list()).length;
+  }
+
+  async get(key: string): Promise<State | undefined> {
+    const file = this.fileOf(key);
+    let text: string;
+    try {
+      text = await fs.promises.readFile(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
       const failure = new StateFileError(
-        `Alchemy's state file ${path.relative(process.cwd(), this.fileOf(key)) || this.fileOf(key)} is not valid JSON (${error.message}). ` +
+        `Alchemy's state file ${path.relative(process.cwd(), file) || file} is not valid JSON (${(error as Error).message}). ` +
           `Nothing was changed. Restore it (from version control or a backup), or delete it and deploy with --adopt ` +
           `so that the resource is taken over instead of created again.`,
       );
@@ -63,10 +116,22 @@ export class AtomicFileSystemStateStore extends FileSystemStateStore {
       if (this.scope.phase === "destroy") markFailureForExit(`${failure.name}: ${failure.message}`);
       throw failure;
     }
+    const state = (await deserialize(this.scope, parsed)) as State;
+    state.output ??= {} as State["output"];
+    (state.output as unknown as Record<symbol, unknown>)[ResourceScope] = this.scope;
+    return state;
   }
 
-  override async set(key: string, value: State): Promise<void> {
-    await super.init();
+  async getBatch(ids: string[]): Promise<Record<string, State>> {
+    const entries = await Promise.all(ids.map(async (id) => [id, await this.get(id)] as const));
+    return Object.fromEntries(entries.filter((e): e is readonly [string, State] => e[1] !== undefined));
+  }
+
+  async all(): Promise<Record<string, State>> {
+    return this.getBatch(await this.list());
+  }
+
+  async set(key: string, value: State): Promise<void> {
     const file = this.fileOf(key);
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
@@ -75,6 +140,19 @@ export class AtomicFileSystemStateStore extends FileSystemStateStore {
       await fs.promises.rename(tmp, file);
     } catch (error) {
       await fs.promises.rm(tmp, { force: true });
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.promises.rm(this.fileOf(key), { force: true });
+  }
+
+  async listScopes(): Promise<string[]> {
+    try {
+      return (await fs.promises.readdir(this.dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
     }
   }

@@ -285,8 +285,11 @@ export const retryConfigSchema = strict(
         if (types.includes("ALL") && types.length > 1) {
           ctx.addIssue({ code: "custom", message: "failureType ALL cannot be combined with other failure types" });
         }
-        const total = list.reduce((n, c) => n + (typeof c.numberOfRetries === "number" ? c.numberOfRetries : 0), 0);
-        if (total > LISTS.totalRetries.max) {
+        const counts = list.map((c) => c.numberOfRetries);
+        const total = counts.reduce((n, c) => n + (typeof c === "number" ? c : 0), 0);
+        // A count that is out of range on its own is already reported; the total only speaks for valid counts.
+        const eachValid = counts.every((c) => typeof c === "number" && !checkNumber(c, NUMBERS.numberOfRetries));
+        if (eachValid && total > LISTS.totalRetries.max) {
           ctx.addIssue({
             code: "custom",
             message: `asks for ${total} retries per device; at most ${LISTS.totalRetries.max} in total across failure types`,

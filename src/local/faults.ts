@@ -24,6 +24,13 @@ export interface FaultOptions {
    * cannot tell whether it took effect).
    */
   dropRate?: number;
+  /**
+   * Drop the connection after serving these calls of an operation (1-based,
+   * counted from when the faults were set): the operation takes effect, the
+   * client never hears. Deterministic, unlike `dropRate`.
+   * @example { CreateJobTemplate: [1, 3] }
+   */
+  dropAfterCalls?: Record<string, number[]>;
   /** Limit the error, latency and drop faults to these operations. @default all */
   operations?: string[];
   /** Seed of the random generator. @default 1 */
@@ -70,6 +77,7 @@ export class Faults {
   private options: FaultOptions = {};
   private random: () => number = seededRandom(1);
   private buckets = new Map<string, TokenBucket>();
+  private calls = new Map<string, number>();
 
   constructor(options?: FaultOptions) {
     this.set(options ?? {});
@@ -88,6 +96,7 @@ export class Faults {
     this.options = { ...options };
     this.random = seededRandom(options.seed ?? 1);
     this.buckets.clear();
+    this.calls.clear();
   }
 
   get current(): FaultOptions {
@@ -113,6 +122,9 @@ export class Faults {
   /** What happens to a request arriving now: throttled, failed, dropped, or served. */
   outcomeFor(operation: string, now: number = performance.now()): FaultOutcome {
     const o = this.options;
+    const nth = (this.calls.get(operation) ?? 0) + 1;
+    this.calls.set(operation, nth);
+    if (o.dropAfterCalls?.[operation]?.includes(nth)) return "drop-after";
     const rate = this.rateFor(operation);
     if (rate !== undefined && rate > 0) {
       let bucket = this.buckets.get(operation);

@@ -1,0 +1,146 @@
+/**
+ * Crashes: a deploy running in a child process is killed with SIGKILL at a
+ * random point (as its K-th IoT request arrives; the request itself is still
+ * served, so the client dies not knowing it took effect). After every kill, a
+ * normal deploy succeeds and converges with no orphans and no duplicates, and
+ * a destroy leaves nothing. Each trial has its own endpoint and state; trials
+ * run two at a time (one per core).
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test } from "vitest";
+import { seededRandom } from "../../src/local/faults.ts";
+import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
+
+const repo = path.resolve(import.meta.dirname, "../..");
+const program = path.join("test", "reliability", "fixtures", "crash.run.ts");
+const TRIALS = 20;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+}
+
+function deploy(local: LocalIoT, root: string, version: 1 | 2, options: { destroy?: boolean; killAt?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", program, "--stage", "s", ...(options.destroy ? ["--destroy"] : [])], {
+      cwd: repo,
+      env: {
+        ...process.env,
+        VERSION: String(version),
+        ALCHEMY_ROOT: root,
+        AWS_ENDPOINT_URL_IOT: local.endpoint,
+        AWS_REGION: local.region,
+        AWS_ACCESS_KEY_ID: local.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey,
+        ALCHEMY_TELEMETRY_DISABLED: "1",
+        NO_COLOR: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    local.resetStats();
+    local.onRequest(options.killAt ? (_op, count) => count === options.killAt && child.kill("SIGKILL") : undefined);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      local.onRequest(undefined);
+      resolve({ code, signal, out });
+    });
+  });
+}
+
+/** What must exist after a converged deploy of a version (jobs not being deleted). */
+function expected(version: 1 | 2) {
+  return {
+    templates: version === 1 ? ["crash-a", "crash-b", "crash-c", "crash-d"] : ["crash-a", "crash-b2", "crash-c", "crash-e"],
+    things: ["crash-device"],
+    groups: ["crash-fleet"],
+    jobs: 2,
+  };
+}
+
+function checkConverged(local: LocalIoT, root: string, version: 1 | 2, label: string) {
+  const t = local.world.tables;
+  const want = expected(version);
+  expect([...t.templates.keys()].sort(), label).toEqual(want.templates);
+  expect([...t.things.keys()], label).toEqual(want.things);
+  expect([...t.thingGroups.keys()], label).toEqual(want.groups);
+  expect(t.thingGroups.get("crash-fleet")!.members, label).toEqual(["crash-device"]);
+  const jobs = [...t.jobs.values()].filter((j) => j.status !== "DELETION_IN_PROGRESS");
+  expect(jobs.length, label).toBe(want.jobs);
+  // Each resource is as declared.
+  expect(JSON.parse(t.templates.get("crash-a")!.document!).version, label).toBe(String(version));
+  expect(t.tags.get(t.templates.get("crash-c")!.jobTemplateArn)?.v, label).toBe(String(version));
+  expect(t.jobs.get("crash-y")?.description, label).toBe(version === 1 ? "Y1" : "Y2");
+  const x = jobs.find((j) => j.jobId !== "crash-y")!;
+  expect(x.targets, label).toEqual([version === 1 ? t.thingGroups.get("crash-fleet")!.thingGroupArn : t.things.get("crash-device")!.thingArn]);
+  // Alchemy's state matches: every resource in state exists, with the same ids.
+  const dir = path.join(root, ".alchemy", "crash", "s");
+  const states = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")));
+  expect(states.length, label).toBe(want.templates.length + want.jobs + 2);
+  for (const s of states) {
+    expect(s.status, `${label}: ${s.id}`).toMatch(/^(created|updated)$/);
+    if (s.output.jobTemplateId) expect(t.templates.get(s.output.jobTemplateId)?.jobTemplateArn, label).toBe(s.output.jobTemplateArn);
+    if (s.output.jobId) expect(t.jobs.get(s.output.jobId)?.jobArn, label).toBe(s.output.jobArn);
+  }
+  expect(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")), label).toEqual([]);
+}
+
+function checkEmpty(local: LocalIoT, label: string) {
+  const t = local.world.tables;
+  expect(t.templates.size + t.jobs.size + t.things.size + t.thingGroups.size, label).toBe(0);
+}
+
+async function trial(seed: number, requestsOf: Record<1 | 2, number>): Promise<string> {
+  const random = seededRandom(seed);
+  const version: 1 | 2 = seed % 2 === 0 ? 1 : 2;
+  const killAt = 1 + Math.floor(random() * requestsOf[version]);
+  const label = `seed ${seed}: deploy of version ${version} killed at request ${killAt}`;
+  const local = await startLocalIoT({ deletionDelayMs: 30 });
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `iot-jobs-crash-${seed}-`));
+  try {
+    if (version === 2) expect((await deploy(local, root, 1)).code, label).toBe(0);
+    const killed = await deploy(local, root, version, { killAt });
+    expect(killed.signal, `${label}: it was killed`).toBe("SIGKILL");
+    const recovered = await deploy(local, root, version);
+    expect(recovered.code, `${label}: the next deploy succeeds\n${recovered.out}`).toBe(0);
+    checkConverged(local, root, version, label);
+    const destroyed = await deploy(local, root, version, { destroy: true });
+    expect(destroyed.code, `${label}: destroy\n${destroyed.out}`).toBe(0);
+    checkEmpty(local, label);
+    return label;
+  } finally {
+    await local.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test(`${TRIALS} deploys killed at random points each recover, converge and destroy cleanly`, async () => {
+  // How many requests a whole deploy of each version makes: the range the kill point is drawn from.
+  const calibration = await startLocalIoT({ deletionDelayMs: 30 });
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-crash-calibration-"));
+  let requestsOf: Record<1 | 2, number>;
+  try {
+    expect((await deploy(calibration, root, 1)).code).toBe(0);
+    const v1 = calibration.stats().requests;
+    expect((await deploy(calibration, root, 2)).code).toBe(0);
+    requestsOf = { 1: v1, 2: calibration.stats().requests };
+  } finally {
+    await calibration.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  const seeds = Array.from({ length: TRIALS }, (_, i) => 1000 + i);
+  const done: string[] = [];
+  const queue = [...seeds];
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) done.push(await trial(seed, requestsOf));
+    }),
+  );
+  expect(done.length).toBe(TRIALS);
+}, 600_000);
