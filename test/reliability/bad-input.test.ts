@@ -106,7 +106,7 @@ test(`the table has at least 40 invalid props across the three kinds (${cases.le
 
 test.each(cases)("%s, %s: %j", async (kind, _family, props, path, rule) => {
   stack.local.resetStats();
-  const error = await stack.deploy(() => call(kind, props)).catch((e) => e);
+  const error = (await stack.deploy(() => call(kind, props)).catch((e: unknown) => e)) as ValidationError;
   expect(error).toBeInstanceOf(ValidationError);
   expect(error.issues).toHaveLength(1);
   expect(error.issues[0].path).toBe(path);
