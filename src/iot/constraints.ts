@@ -68,7 +68,8 @@ export const STRINGS = {
     pattern: "[1-9]+\\.[0-9]+",
     patternText: "a version like \"1.0\"",
   },
-  description: { max: 2028, pattern: NO_CONTROL, patternText: NO_CONTROL_TEXT },
+  /** `[^\p{C}]+` in the model: at least one character. */
+  description: { min: 1, max: 2028, pattern: NO_CONTROL, patternText: NO_CONTROL_TEXT },
   document: { max: 32768 },
   documentSource: { min: 1, max: 1350 },
   targetArn: { max: 2048 },
@@ -80,7 +81,7 @@ export const STRINGS = {
     pattern: "[\\p{Lu}\\p{Nd}_]+",
     patternText: "upper-case letters, digits and '_' only",
   },
-  comment: { max: 2028, pattern: NO_CONTROL, patternText: NO_CONTROL_TEXT },
+  comment: { min: 1, max: 2028, pattern: NO_CONTROL, patternText: NO_CONTROL_TEXT },
   tagKey: {
     min: 1,
     max: 128,

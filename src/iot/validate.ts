@@ -410,7 +410,7 @@ export const jobTemplatePropsSchema = strict(
   {
     ...clientPropsShape,
     jobTemplateId: str(STRINGS.jobTemplateId).optional(),
-    description: str({ ...STRINGS.description, min: 1 }),
+    description: str(STRINGS.description),
     document: documentSchema.optional(),
     documentSource: documentSourceSchema.optional(),
     jobArn: z
@@ -536,7 +536,7 @@ export const jobPropsSchema = strict(
         }
       })
       .optional(),
-    description: str({ ...STRINGS.description, min: 1 }).optional(),
+    description: str(STRINGS.description).optional(),
     presignedUrlConfig: presignedUrlConfigSchema.optional(),
     targetSelection: oneOf(ENUMS.targetSelection).optional(),
     jobExecutionsRolloutConfig: rolloutConfigSchema.optional(),
