@@ -10,6 +10,7 @@ import {
 import { Resource, type Context, type Scope } from "alchemy";
 import { isDeepStrictEqual } from "node:util";
 import { decideJobTemplate, parseDocument, type Change, type TemplateState } from "./changes.ts";
+import { assertNotManagedByStack, stackRefOf, type GuardedOperation, type StackResourceRef } from "./stack-guard.ts";
 import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTClientProps, type IoTTarget } from "./client.ts";
 import {
   AlreadyExistsError,
@@ -27,6 +28,7 @@ import {
   readTags,
   tagChanges,
   toTagList,
+  userTags,
   withoutAwsTags,
   type Ownership,
 } from "./tags.ts";
@@ -105,11 +107,25 @@ export interface JobTemplateProps extends IoTClientProps {
   tags?: Record<string, string>;
 
   /**
-   * Take over a template with the same id that this resource did not create.
-   * A template whose configuration differs is replaced.
+   * Take over an existing template with the same id (one this resource did
+   * not create, e.g. made by hand or by a CloudFormation stack). The template
+   * is read first: when its configuration and tags match the props, adopting
+   * it makes no change at all; differing tags are updated in place, and a
+   * differing configuration replaces it. Ownership tags are not added to an
+   * adopted template.
    * @default the `--adopt` flag of the deploy
    */
   adopt?: boolean;
+
+  /**
+   * Act on the template even though a CloudFormation stack still manages it.
+   * Without it, adopting, updating, replacing or deleting a template that
+   * carries `aws:cloudformation:*` tags first asks CloudFormation whether the
+   * stack still lists it, and refuses if it does (see
+   * docs/migrating-from-cloudformation.md).
+   * @default false
+   */
+  overrideCloudFormationStack?: boolean;
 }
 
 /** A deployed job template. */
@@ -126,6 +142,12 @@ export interface JobTemplate extends JobTemplateProps {
   target: string;
   /** For a template on the embedded local endpoint: that endpoint's instance id. */
   localInstance?: string;
+  /**
+   * The CloudFormation stack resource the template was adopted from (its
+   * `aws:cloudformation:*` tags). Every later change or deletion first checks
+   * that the stack no longer manages it.
+   */
+  cloudFormation?: StackResourceRef;
 }
 
 /** The members of CreateJobTemplate that define a template (tags aside). */
@@ -252,7 +274,108 @@ interface CreateContext {
   target: IoTTarget;
   ownership: Ownership;
   adopt: boolean;
+  override: boolean;
   label: string;
+  log: (message: string) => void;
+}
+
+interface Created {
+  arn: string;
+  createdAt: Date;
+  /** Set when an adopted template came from a CloudFormation stack. */
+  stack?: StackResourceRef;
+}
+
+/** A template that exists already, read for adoption. */
+export interface ExistingTemplate {
+  /**
+   * Its state in the shape of a deployed one, at the desired target. Its
+   * spec is the desired spec when the live configuration matches it (so the
+   * change decision sees no difference), the live spec otherwise.
+   */
+  state: TemplateState;
+  arn: string;
+  createdAt: Date;
+  /** The CloudFormation stack resource named by its tags, if any. */
+  stack?: StackResourceRef;
+}
+
+/**
+ * Reads the template with the desired id (DescribeJobTemplate and
+ * ListTagsForResource: read calls only). Undefined when there is none.
+ */
+export async function findExistingTemplate(client: IoTClient, desired: TemplateState): Promise<ExistingTemplate | undefined> {
+  const live = await describeTemplate(client, desired.spec.jobTemplateId);
+  if (!live) return undefined;
+  const tags = await readTags(client, live.jobTemplateArn!);
+  const liveSpec = liveTemplateSpec(live);
+  return {
+    state: {
+      target: desired.target,
+      region: desired.region,
+      spec: templateMatches(liveSpec, desired.spec) ? desired.spec : liveSpec,
+      tags: userTags(tags),
+    },
+    arn: live.jobTemplateArn!,
+    createdAt: live.createdAt!,
+    stack: stackRefOf(tags),
+  };
+}
+
+/** What adopting an existing template does (used by the handler and by the preview). */
+export function planTemplateAdoption(existing: ExistingTemplate, desired: TemplateState): Change {
+  const change = decideJobTemplate(existing.state, desired);
+  const from = existing.stack ? `, created by CloudFormation stack ${existing.stack.stackName} as ${existing.stack.logicalId}` : "";
+  const outcome =
+    change.action === "none"
+      ? "it matches the props, so nothing changes"
+      : change.action === "update"
+        ? "its tags are updated in place"
+        : "its configuration differs, so it is replaced";
+  change.notes.unshift(`adopts the existing job template ${desired.spec.jobTemplateId}${from}: ${outcome}`);
+  return change;
+}
+
+function guard(c: Pick<CreateContext, "client" | "target" | "label" | "override" | "log">, id: string, arn: string | undefined) {
+  return {
+    client: c.client,
+    target: c.target,
+    label: c.label,
+    log: c.log,
+    override: c.override,
+    what: `job template "${id}"`,
+    physicalIds: arn ? [id, arn] : [id],
+  };
+}
+
+/** Checks that no CloudFormation stack still manages a template before changing it. */
+export async function checkTemplateStack(
+  c: Pick<CreateContext, "client" | "target" | "label" | "override" | "log">,
+  stack: StackResourceRef | undefined,
+  id: string,
+  arn: string | undefined,
+  operation: GuardedOperation,
+): Promise<void> {
+  if (stack) await assertNotManagedByStack(guard(c, id, arn), stack, operation);
+}
+
+/**
+ * Takes over an existing template: no call when it matches, tag calls when
+ * only tags differ, delete and create when its configuration differs. A
+ * template a CloudFormation stack still manages is refused first.
+ */
+async function adoptTemplate(c: CreateContext, desired: TemplateState, existing: ExistingTemplate): Promise<Created> {
+  const change = planTemplateAdoption(existing, desired);
+  await checkTemplateStack(c, existing.stack, desired.spec.jobTemplateId, existing.arn, "adopt");
+  if (change.action === "replace") {
+    c.log(`${c.label}: ${change.notes[0]}`);
+    await deleteJobTemplate(c.client, desired.spec.jobTemplateId);
+    return createTemplate({ ...c, adopt: false }, desired);
+  }
+  if (change.action === "update") {
+    await applyTagChanges(c.client, existing.arn, tagChanges(existing.state.tags, desired.tags));
+  }
+  return { arn: existing.arn, createdAt: existing.createdAt, ...(existing.stack ? { stack: existing.stack } : {}) };
 }
 
 /**
@@ -261,7 +384,7 @@ interface CreateContext {
  * it matches and replaced when it does not; a foreign template is adopted
  * only with `adopt`.
  */
-async function createTemplate(c: CreateContext, desired: TemplateState): Promise<{ arn: string; createdAt: Date }> {
+async function createTemplate(c: CreateContext, desired: TemplateState): Promise<Created> {
   const { client, ownership } = c;
   const id = desired.spec.jobTemplateId;
   const tags = { ...desired.tags, ...ownershipTags(ownership) };
@@ -277,16 +400,23 @@ async function createTemplate(c: CreateContext, desired: TemplateState): Promise
       await create();
     } else {
       const liveTags = await readTags(client, live.jobTemplateArn!);
-      const ours = isOwnedBy(liveTags, ownership);
-      if (!ours && !c.adopt) {
+      if (!isOwnedBy(liveTags, ownership)) {
+        if (c.adopt) {
+          const existing = await findExistingTemplate(client, desired);
+          if (existing) return adoptTemplate(c, desired, existing);
+          await create();
+          return describeCreated(client, id);
+        }
+        const stack = stackRefOf(liveTags);
         throw new AlreadyExistsError(
           `${c.label}: job template "${id}" already exists in ${c.target.description} and was not created by this resource ` +
-            `(its alchemy_resource tag is ${liveTags.alchemy_resource ? `"${liveTags.alchemy_resource}"` : "absent"}). ` +
+            `(its alchemy_resource tag is ${liveTags.alchemy_resource ? `"${liveTags.alchemy_resource}"` : "absent"}` +
+            `${stack ? `; CloudFormation stack "${stack.stackName}" created it as ${stack.logicalId}` : ""}). ` +
             `Set adopt: true on the resource (or deploy with --adopt) to take it over, or choose another jobTemplateId.`,
         );
       }
       if (templateMatches(liveTemplateSpec(live), desired.spec)) {
-        // Taken over: its tags become the desired ones (AWS's own aws:* tags stay).
+        // Ours, left behind by an interrupted deploy: its tags become the desired ones.
         await applyTagChanges(client, live.jobTemplateArn!, tagChanges(withoutAwsTags(liveTags), tags));
         return { arn: live.jobTemplateArn!, createdAt: live.createdAt! };
       }
@@ -295,20 +425,25 @@ async function createTemplate(c: CreateContext, desired: TemplateState): Promise
       await create();
     }
   }
-  const created = await client.send(new DescribeJobTemplateCommand({ jobTemplateId: id }));
+  return describeCreated(client, id);
+}
+
+async function describeCreated(client: IoTClient, jobTemplateId: string): Promise<Created> {
+  const created = await client.send(new DescribeJobTemplateCommand({ jobTemplateId }));
   return { arn: created.jobTemplateArn!, createdAt: created.createdAt! };
 }
 
 /** The output Alchemy stores: the props, plus what IoT assigned. */
-function output(props: JobTemplateProps, desired: TemplateState, arn: string, createdAt: Date, target: IoTTarget): JobTemplate {
+function output(props: JobTemplateProps, desired: TemplateState, created: Created, target: IoTTarget): JobTemplate {
   return {
     ...props,
     jobTemplateId: desired.spec.jobTemplateId,
-    jobTemplateArn: arn,
-    createdAt,
+    jobTemplateArn: created.arn,
+    createdAt: created.createdAt,
     region: target.region,
     target: target.key,
     ...localInstanceOf(target),
+    ...(created.stack ? { cloudFormation: created.stack } : {}),
   };
 }
 
@@ -363,41 +498,55 @@ export const JobTemplate = validatedResource(Resource(
   exitNonZeroOnFailure(async function (this: Context<JobTemplate, JobTemplateProps>, id: string, rawProps: JobTemplateProps): Promise<JobTemplate> {
     const label = `JobTemplate "${id}"`;
     const props = withoutTarget(rawProps);
+    const log = (message: string) => this.scope.logger.log(message);
     if (this.phase === "delete") {
       if (this.output?.jobTemplateId) {
-        const { client } = await resolveDeployed(this.output, withoutTarget(this.props), this.scope);
+        const { client, target } = await resolveDeployed(this.output, withoutTarget(this.props), this.scope);
+        const override = withoutTarget(this.props)?.overrideCloudFormationStack ?? false;
+        await checkTemplateStack({ client, target, label, override, log }, this.output.cloudFormation, this.output.jobTemplateId, this.output.jobTemplateArn, "delete");
         await deleteJobTemplate(client, this.output.jobTemplateId);
       }
       return this.destroy();
     }
 
-    const { target } = await resolveIoT(props, this.scope);
+    const { client, target } = await resolveIoT(props, this.scope);
     const { state: desired, ownership } = desiredTemplate(this, props, target);
-    const adopt = props.adopt ?? this.scope.adopt;
+    const c: CreateContext = {
+      client,
+      target,
+      ownership,
+      adopt: props.adopt ?? this.scope.adopt ?? false,
+      override: props.overrideCloudFormationStack ?? false,
+      label,
+      log,
+    };
     if (this.phase === "update") await assertLocalDataPresent(this.output, this.scope, label);
     const deployed = this.phase === "update" ? this.output : undefined;
     const change = planJobTemplate(deployed, desired);
 
+    if (deployed && change.action !== "none") {
+      // An adopted template may still belong to the stack that created it.
+      await checkTemplateStack(c, deployed.cloudFormation, deployed.jobTemplateId, deployed.jobTemplateArn, change.action === "replace" ? "replace" : "update");
+    }
     if (change.action === "replace") {
       // Same id: delete first (Alchemy destroys the old template, then calls us to create).
       // New id or target: create the new one now; Alchemy deletes the old one at the end.
       this.replace(change.replaceMode === "delete-first");
     }
 
-    const { client } = await resolveIoT(props, this.scope);
-    const c: CreateContext = { client, target, ownership, adopt, label };
-
     if (change.action === "create") {
-      const { arn, createdAt } = await createTemplate(c, desired);
-      return output(props, desired, arn, createdAt, target);
+      // Adopting: read first, so taking over a matching template changes nothing.
+      const existing = c.adopt ? await findExistingTemplate(client, desired) : undefined;
+      const created = existing ? await adoptTemplate(c, desired, existing) : await createTemplate(c, desired);
+      return output(props, desired, created, target);
     }
 
     // In place: only tags change, or nothing IoT stores changed (e.g. a client setting, or --force).
     const before = deployed!;
+    const kept = { arn: before.jobTemplateArn, createdAt: before.createdAt, ...(before.cloudFormation ? { stack: before.cloudFormation } : {}) };
     const recreate = async () => {
-      this.scope.logger.log(`${label}: job template ${before.jobTemplateId} no longer exists in ${target.description}; creating it again`);
-      const { arn, createdAt } = await createTemplate(c, desired);
-      return output(props, desired, arn, createdAt, target);
+      log(`${label}: job template ${before.jobTemplateId} no longer exists in ${target.description}; creating it again`);
+      return output(props, desired, await createTemplate(c, desired), target);
     };
     if (change.operations.length > 0) {
       try {
@@ -406,12 +555,12 @@ export const JobTemplate = validatedResource(Resource(
         if (error instanceof ResourceNotFoundException) return recreate();
         throw error;
       }
-      return output(props, desired, before.jobTemplateArn, before.createdAt, target);
+      return output(props, desired, kept, target);
     }
     // Nothing to change: make sure it still exists (deleted out of band -> recreated).
     const live = await describeTemplate(client, before.jobTemplateId);
     if (!live) return recreate();
-    return output(props, desired, live.jobTemplateArn!, live.createdAt!, target);
+    return output(props, desired, { ...kept, arn: live.jobTemplateArn!, createdAt: live.createdAt! }, target);
   }),
 ), (id, props) => {
   checkProps(`JobTemplate "${id}"`, jobTemplatePropsSchema, props);

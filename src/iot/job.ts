@@ -48,9 +48,11 @@ import {
   readTags,
   tagChanges,
   toTagList,
+  userTags,
   withoutAwsTags,
   type Ownership,
 } from "./tags.ts";
+import { assertNotManagedByStack, stackRefOf, type GuardedOperation, type StackResourceRef } from "./stack-guard.ts";
 import type {
   AbortConfig,
   JobDocument,
@@ -171,10 +173,23 @@ export interface JobProps extends IoTClientProps {
   deletion?: JobDeletion;
 
   /**
-   * Take over a job with the same id that this resource did not create.
+   * Take over an existing job with the same `jobId` (one this resource did
+   * not create, e.g. made by a CloudFormation stack). The job is read first:
+   * when it matches the props, adopting it makes no change at all; differing
+   * UpdateJob members and tags are updated in place, anything else replaces
+   * the job. Ownership tags are not added to an adopted job.
    * @default the `--adopt` flag of the deploy
    */
   adopt?: boolean;
+
+  /**
+   * Act on the job even though a CloudFormation stack still manages it.
+   * Without it, adopting, updating, replacing or deleting a job that carries
+   * `aws:cloudformation:*` tags first asks CloudFormation whether the stack
+   * still lists it, and refuses if it does.
+   * @default false
+   */
+  overrideCloudFormationStack?: boolean;
 }
 
 /** A deployed job. */
@@ -191,6 +206,12 @@ export interface Job extends Omit<JobProps, "jobTemplateArn"> {
   target: string;
   /** For a job on the embedded local endpoint: that endpoint's instance id. */
   localInstance?: string;
+  /**
+   * The CloudFormation stack resource the job was adopted from (its
+   * `aws:cloudformation:*` tags). Every later change or deletion first checks
+   * that the stack no longer manages it.
+   */
+  cloudFormation?: StackResourceRef;
 }
 
 /** The members of CreateJob that define a job (tags aside). */
@@ -490,6 +511,108 @@ export async function destroyJob(c: DeleteContext, jobId: string, deletion: JobS
 interface CreateContext extends DeleteContext {
   ownership: Ownership;
   adopt: boolean;
+  override: boolean;
+}
+
+/** A job that exists already, read for adoption. */
+export interface ExistingJob {
+  /**
+   * Its state in the shape of a deployed one, at the desired target: members
+   * that match the desired spec take the desired value (so the change
+   * decision sees no difference), the others keep the live value.
+   */
+  state: JobState;
+  live: DescribeJobCommandOutput;
+  /** The CloudFormation stack resource named by its tags, if any. */
+  stack?: StackResourceRef;
+}
+
+/**
+ * Reads the job with the desired id (DescribeJob, GetJobDocument and
+ * ListTagsForResource: read calls only). Undefined when there is none or it
+ * is being deleted.
+ */
+export async function findExistingJob(client: IoTClient, desired: JobState): Promise<ExistingJob | undefined> {
+  const live = await describeJob(client, desired.spec.jobId);
+  if (!live || live.job?.status === "DELETION_IN_PROGRESS") return undefined;
+  const [liveSpec, tags] = await Promise.all([liveJobSpec(client, live), readTags(client, live.job!.jobArn!)]);
+  const { forcing, updatable } = jobDifferences(liveSpec, desired.spec);
+  const spec: JobState["spec"] = { ...desired.spec };
+  for (const m of [...forcing, ...updatable]) {
+    if (liveSpec[m] === undefined) delete spec[m];
+    else spec[m] = liveSpec[m];
+  }
+  return {
+    state: { target: desired.target, region: desired.region, spec, tags: userTags(tags), deletion: desired.deletion },
+    live,
+    stack: stackRefOf(tags),
+  };
+}
+
+/** What adopting an existing job does (used by the handler and by the preview). */
+export function planJobAdoption(existing: ExistingJob, desired: JobState): Change {
+  const change = decideJob(existing.state, desired);
+  const finished = TERMINAL_JOB_STATUSES.includes(existing.live.job?.status as never);
+  if (finished) {
+    // IoT does not update finished jobs; the handler records the new members in state only.
+    change.operations = change.operations.filter((o) => o.operation !== "UpdateJob");
+  }
+  const from = existing.stack ? `, created by CloudFormation stack ${existing.stack.stackName} as ${existing.stack.logicalId}` : "";
+  const outcome =
+    change.action === "none"
+      ? "it matches the props, so nothing changes"
+      : change.action === "update"
+        ? `${change.operations.length > 0 ? "it is updated in place" : `it is ${existing.live.job?.status}, so IoT does not update it; the props are recorded in state`}`
+        : "it differs in members UpdateJob cannot change, so it is replaced";
+  change.notes.unshift(`adopts the existing job ${desired.spec.jobId} (${existing.live.job?.status})${from}: ${outcome}`);
+  return change;
+}
+
+/** Checks that no CloudFormation stack still manages a job before changing it. */
+export async function checkJobStack(
+  c: DeleteContext & { override: boolean },
+  stack: StackResourceRef | undefined,
+  jobId: string,
+  jobArn: string | undefined,
+  operation: GuardedOperation,
+): Promise<void> {
+  if (!stack) return;
+  await assertNotManagedByStack(
+    {
+      client: c.client,
+      target: c.target,
+      label: c.label,
+      log: c.log,
+      override: c.override,
+      what: `job "${jobId}"`,
+      physicalIds: jobArn ? [jobId, jobArn] : [jobId],
+    },
+    stack,
+    operation,
+  );
+}
+
+/**
+ * Takes over an existing job: no call when it matches; UpdateJob and tag
+ * calls when only those differ; cancel, delete and create when it differs in
+ * members UpdateJob cannot change. A job a stack still manages is refused first.
+ */
+async function adoptJob(c: CreateContext, desired: JobState, existing: ExistingJob): Promise<{ live: DescribeJobCommandOutput; stack?: StackResourceRef }> {
+  const change = planJobAdoption(existing, desired);
+  const jobArn = existing.live.job!.jobArn!;
+  await checkJobStack(c, existing.stack, desired.spec.jobId, jobArn, "adopt");
+  if (change.action === "replace") {
+    c.log(`${c.label}: ${change.notes[0]}`);
+    await destroyJob(c, desired.spec.jobId, desired.deletion);
+    return { live: await createJob({ ...c, adopt: false }, desired) };
+  }
+  if (change.operations.some((o) => o.operation === "UpdateJob")) {
+    const input = updateJobInput(existing.state.spec, desired.spec);
+    await c.client.send(new UpdateJobCommand({ jobId: desired.spec.jobId, namespaceId: desired.spec.namespaceId as string | undefined, ...input }));
+  }
+  await applyTagChanges(c.client, jobArn, tagChanges(existing.state.tags, desired.tags));
+  const live = change.action === "none" ? existing.live : (await describeJob(c.client, desired.spec.jobId))!;
+  return { live, ...(existing.stack ? { stack: existing.stack } : {}) };
 }
 
 /**
@@ -514,12 +637,19 @@ async function createJob(c: CreateContext, desired: JobState): Promise<DescribeJ
       await create();
     } else {
       const liveTags = await readTags(client, live.job!.jobArn!);
-      if (!isOwnedBy(liveTags, c.ownership) && !c.adopt) {
-        throw new AlreadyExistsError(
-          `${c.label}: job "${spec.jobId}" already exists in ${c.target.description} and was not created by this resource ` +
-            `(its alchemy_resource tag is ${liveTags.alchemy_resource ? `"${liveTags.alchemy_resource}"` : "absent"}). ` +
-            `Set adopt: true on the resource (or deploy with --adopt) to take it over, or choose another jobId.`,
-        );
+      if (!isOwnedBy(liveTags, c.ownership)) {
+        const stack = stackRefOf(liveTags);
+        if (!c.adopt) {
+          throw new AlreadyExistsError(
+            `${c.label}: job "${spec.jobId}" already exists in ${c.target.description} and was not created by this resource ` +
+              `(its alchemy_resource tag is ${liveTags.alchemy_resource ? `"${liveTags.alchemy_resource}"` : "absent"}` +
+              `${stack ? `; CloudFormation stack "${stack.stackName}" created it as ${stack.logicalId}` : ""}). ` +
+              `Set adopt: true on the resource (or deploy with --adopt) to take it over, or choose another jobId.`,
+          );
+        }
+        const existing = await findExistingJob(client, desired);
+        if (existing) return (await adoptJob(c, desired, existing)).live;
+        return createJob({ ...c, adopt: false }, desired);
       }
       const diff = jobDifferences(await liveJobSpec(client, live), spec);
       if (diff.forcing.length === 0) {
@@ -539,7 +669,13 @@ async function createJob(c: CreateContext, desired: JobState): Promise<DescribeJ
   return (await describeJob(client, spec.jobId))!;
 }
 
-function output(props: JobProps, desired: JobState, live: DescribeJobCommandOutput, target: IoTTarget): Job {
+function output(
+  props: JobProps,
+  desired: JobState,
+  live: DescribeJobCommandOutput,
+  target: IoTTarget,
+  stack?: StackResourceRef,
+): Job {
   const { jobTemplateArn: _, ...rest } = props;
   const job = live.job!;
   return {
@@ -552,6 +688,7 @@ function output(props: JobProps, desired: JobState, live: DescribeJobCommandOutp
     region: target.region,
     target: target.key,
     ...localInstanceOf(target),
+    ...(stack ? { cloudFormation: stack } : {}),
   };
 }
 
@@ -623,6 +760,8 @@ export const Job = validatedResource(
     if (this.phase === "delete") {
       if (this.output?.jobId) {
         const { client, target } = await resolveDeployed(this.output, withoutTarget(this.props), this.scope);
+        const override = withoutTarget(this.props)?.overrideCloudFormationStack ?? false;
+        await checkJobStack({ client, target, label, log, override }, this.output.cloudFormation, this.output.jobId, this.output.jobArn, "delete");
         await destroyJob({ client, target, label, log }, this.output.jobId, deletionOf(this.output.deletion));
       }
       return this.destroy();
@@ -634,25 +773,36 @@ export const Job = validatedResource(
     if (this.phase === "update") await assertLocalDataPresent(this.output, this.scope, label);
     const deployed = this.phase === "update" ? this.output : undefined;
     const change = planJob(deployed, desired.state);
-
-    if (change.action === "replace") {
-      // Same id: delete (and wait) first. New id or target: create now, delete the old job at the end.
-      this.replace(change.replaceMode === "delete-first");
-    }
-
     const c: CreateContext = {
       client,
       target,
       label,
       log,
       ownership: desired.ownership,
-      adopt: props.adopt ?? this.scope.adopt,
+      adopt: props.adopt ?? this.scope.adopt ?? false,
+      override: props.overrideCloudFormationStack ?? false,
     };
+
+    if (deployed && (change.action === "replace" || change.operations.length > 0)) {
+      // An adopted job may still belong to the stack that created it.
+      await checkJobStack(c, deployed.cloudFormation, deployed.jobId, deployed.jobArn, change.action === "replace" ? "replace" : "update");
+    }
+    if (change.action === "replace") {
+      // Same id: delete (and wait) first. New id or target: create now, delete the old job at the end.
+      this.replace(change.replaceMode === "delete-first");
+    }
+
     const create = async () => {
       checkSchedule(label, desired.state.spec);
       return output(props, desired.state, await createJob(c, desired.state), target);
     };
-    if (change.action === "create") return create();
+    if (change.action === "create") {
+      // Adopting: read first, so taking over a matching job changes nothing.
+      const existing = c.adopt ? await findExistingJob(client, desired.state) : undefined;
+      if (!existing) return create();
+      const adopted = await adoptJob(c, desired.state, existing);
+      return output(props, desired.state, adopted.live, target, adopted.stack);
+    }
 
     const before = deployed!;
     const live = await describeJob(client, before.jobId);
@@ -680,7 +830,7 @@ export const Job = validatedResource(
     if (tagOps.length > 0) {
       await applyTagChanges(client, before.jobArn, tagChanges(before.tags ?? {}, desired.state.tags));
     }
-    return output(props, desired.state, live, target);
+    return output(props, desired.state, live, target, before.cloudFormation);
   })),
   (id, props) => {
     const checked = checkProps(`Job "${id}"`, jobPropsSchema, props);

@@ -425,6 +425,7 @@ export const jobTemplatePropsSchema = strict(
     destinationPackageVersions: destinationPackageVersionsSchema.optional(),
     tags: tagsSchema.optional(),
     adopt: z.boolean().optional(),
+    overrideCloudFormationStack: z.boolean().optional(),
   },
   {
     ...COMMON_HINTS,
@@ -549,6 +550,7 @@ export const jobPropsSchema = strict(
     tags: tagsSchema.optional(),
     deletion: deletionSchema.optional(),
     adopt: z.boolean().optional(),
+    overrideCloudFormationStack: z.boolean().optional(),
   },
   {
     ...COMMON_HINTS,

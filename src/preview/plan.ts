@@ -47,6 +47,11 @@ export interface PlanEntry {
   notes: string[];
   /** True for resources of other providers, whose changes this preview cannot plan. */
   notPlanned?: boolean;
+  /**
+   * True when the deploy takes over a resource that exists already
+   * (`adopt`); with actions ["no-op"] it matches the program and nothing changes.
+   */
+  adopt?: boolean;
 }
 
 export interface DriftEntry {

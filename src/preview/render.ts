@@ -52,13 +52,14 @@ export function symbol(e: PlanEntry): string {
     case "read":
       return "<=";
     default:
-      return " ";
+      return e.adopt ? "=" : " ";
   }
 }
 
 export function actionWord(e: PlanEntry): string {
   if (isReplace(e)) return e.actions[0] === "delete" ? "replace (delete first)" : "replace (create first)";
   if (e.notPlanned) return `${e.actions[0]} (not planned)`;
+  if (e.adopt) return e.actions[0] === "no-op" ? "adopt (no change)" : `adopt, ${e.actions[0]}`;
   return e.actions[0] === "no-op" ? "no change" : e.actions[0];
 }
 
@@ -114,8 +115,15 @@ function countsLine(s: PlanSummary): string {
   return `${parts.join(", ")}.`;
 }
 
+/** Entries worth listing: changes, reads, and adoptions (even unchanged ones: state takes them over). */
 function changed(plan: Plan): PlanEntry[] {
-  return plan.resources.filter((e) => e.actions[0] !== "no-op");
+  return plan.resources.filter((e) => e.actions[0] !== "no-op" || e.adopt);
+}
+
+function adoptedLine(plan: Plan): string | undefined {
+  const unchanged = plan.resources.filter((e) => e.adopt && e.actions[0] === "no-op");
+  if (unchanged.length === 0) return undefined;
+  return `${unchanged.length} existing resource${unchanged.length === 1 ? " is" : "s are"} adopted unchanged (taken into state, no API call changes them).`;
 }
 
 // ------------------------------------------------------------------ text
@@ -149,6 +157,8 @@ export function renderText(plan: Plan, options: RenderOptions = {}): string {
     }
   }
   out.push("", c("bold", summaryLine(plan.summary)), countsLine(plan.summary));
+  const adopted = adoptedLine(plan);
+  if (adopted) out.push(adopted);
   return `${out.join("\n")}\n`;
 }
 
@@ -203,10 +213,16 @@ export function renderMarkdown(plan: Plan, options: RenderOptions = {}): string 
     for (const d of plan.drift) head.push(`- ${code(d.address)}${d.physicalId ? ` (${code(d.physicalId)})` : ""}: ${escapeHtml(d.note)}`);
     head.push("");
   }
+  const adopted = adoptedLine(plan);
   if (!rows.some(isChange)) {
     head.push("No changes. The deployed resources match the program.");
+    if (adopted) {
+      head.push("", adopted, "");
+      for (const e of rows.filter((r) => r.adopt)) head.push(`- ${code(e.name)} (${escapeHtml(e.type)}): ${escapeHtml(e.notes[0] ?? "adopted")}`);
+    }
     return `${head.join("\n")}\n`;
   }
+  if (adopted) head.push(adopted, "");
 
   const tableHead = ["| | Resource | Type | Action | Why |", "|---|---|---|---|---|"];
   const row = (e: PlanEntry) =>

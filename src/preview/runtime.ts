@@ -29,23 +29,29 @@ import {
   parseDocument,
   type Change,
 } from "../iot/changes.ts";
-import { assertLocalDataPresent, localInstanceOf, resolveIoT } from "../iot/client.ts";
+import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTTarget } from "../iot/client.ts";
 import { resolveDeployed, withoutTarget } from "../iot/common.ts";
 import { TERMINAL_JOB_STATUSES } from "../iot/constraints.ts";
 import {
+  checkJobStack,
   checkManagedByArn,
   checkSchedule,
   deployedJob,
   desiredJob,
+  findExistingJob,
   planJob,
+  planJobAdoption,
   type Job,
   type JobProps,
 } from "../iot/job.ts";
 import {
+  checkTemplateStack,
   deployedTemplate,
   desiredTemplate,
+  findExistingTemplate,
   liveTemplateSpec,
   planJobTemplate,
+  planTemplateAdoption,
   templateMatches,
   type JobTemplate,
   type JobTemplateProps,
@@ -197,21 +203,46 @@ interface Planner {
   planDelete(ctx: Ctx): Promise<void>;
 }
 
+/** What the handlers pass to the CloudFormation stack check. */
+function guardContext(resolved: { client: IoTClient; target: IoTTarget }, props: { overrideCloudFormationStack?: boolean } | undefined, label: string) {
+  return { ...resolved, label, override: props?.overrideCloudFormationStack ?? false, log: () => {} };
+}
+
 const jobTemplatePlanner: Planner = {
   async plan(ctx, props: JobTemplateProps) {
+    const label = `JobTemplate "${ctx.id}"`;
     const { client, target } = await resolveIoT(props, ctx.scope);
     const { state, sensitive } = desiredTemplate(ctx, props, target);
     const deployed: JobTemplate | undefined = ctx.phase === "update" ? ctx.output : undefined;
-    const change = planJobTemplate(deployed, state);
-    const before = deployed ? deployedTemplate(deployed) : undefined;
-    if (refresh && before) await refreshTemplate(ctx, client, before.spec, deployed!);
+    let change = planJobTemplate(deployed, state);
+    let before = deployed ? deployedTemplate(deployed) : undefined;
+    let adopted: { arn: string; createdAt: Date } | undefined;
+    const g = guardContext({ client, target }, props, label);
+    if (change.action === "create" && (props.adopt ?? ctx.scope.adopt)) {
+      // The handler reads the template first and takes it over: plan the same.
+      const existing = await findExistingTemplate(client, state);
+      if (existing) {
+        change = planTemplateAdoption(existing, state);
+        await checkTemplateStack(g, existing.stack, state.spec.jobTemplateId, existing.arn, "adopt");
+        before = existing.state;
+        adopted = change.action === "replace" ? undefined : existing;
+      }
+    } else if (deployed && change.action !== "none") {
+      await checkTemplateStack(g, deployed.cloudFormation, deployed.jobTemplateId, deployed.jobTemplateArn, change.action === "replace" ? "replace" : "update");
+    }
+    if (refresh && deployed) await refreshTemplate(ctx, client, deployedTemplate(deployed).spec, deployed);
     record(ctx, "iot::JobTemplate", change, view(before?.spec, before && { tags: before.tags }), view(state.spec, { tags: state.tags }), sensitive, state.spec.jobTemplateId);
-    const fresh = change.action === "create" || change.action === "replace";
+    if (change.notes[0]?.startsWith("adopts ")) entries.get(ctx.fqn)!.adopt = true;
+    const fresh = (change.action === "create" || change.action === "replace") && !adopted;
     return {
       ...props,
       jobTemplateId: state.spec.jobTemplateId,
-      jobTemplateArn: fresh && (!deployed || deployed.jobTemplateId !== state.spec.jobTemplateId) ? UNKNOWN : (deployed?.jobTemplateArn ?? UNKNOWN),
-      createdAt: fresh ? UNKNOWN : deployed!.createdAt,
+      jobTemplateArn: adopted
+        ? adopted.arn
+        : fresh && (!deployed || deployed.jobTemplateId !== state.spec.jobTemplateId)
+          ? UNKNOWN
+          : (deployed?.jobTemplateArn ?? UNKNOWN),
+      createdAt: adopted ? adopted.createdAt : fresh ? UNKNOWN : deployed!.createdAt,
       region: target.region,
       target: target.key,
       ...localInstanceOf(target),
@@ -220,9 +251,12 @@ const jobTemplatePlanner: Planner = {
   async planDelete(ctx) {
     const output = ctx.output as JobTemplate;
     const before = deployedTemplate(output);
-    if (refresh) {
-      const { client } = await resolveDeployed(output, withoutTarget(ctx.props), ctx.scope);
-      await refreshTemplate(ctx, client, before.spec, output);
+    // Only resolve a client when a call is due (a local target would start the embedded endpoint).
+    const resolved = refresh || output.cloudFormation ? await resolveDeployed(output, withoutTarget(ctx.props), ctx.scope) : undefined;
+    if (resolved) {
+      const g = guardContext(resolved, withoutTarget(ctx.props), `JobTemplate "${ctx.id}"`);
+      await checkTemplateStack(g, output.cloudFormation, output.jobTemplateId, output.jobTemplateArn, "delete");
+      if (refresh) await refreshTemplate(ctx, resolved.client, before.spec, output);
     }
     record(ctx, "iot::JobTemplate", decideJobTemplateDelete(before), view(before.spec, { tags: before.tags }), null, new Set(), output.jobTemplateId);
   },
@@ -245,24 +279,42 @@ async function refreshTemplate(ctx: Ctx, client: IoTClient, spec: Record<string,
 
 const jobPlanner: Planner = {
   async plan(ctx, props: JobProps) {
+    const label = `Job "${ctx.id}"`;
     const { client, target } = await resolveIoT(props, ctx.scope);
     const desired = desiredJob(ctx, props, target);
     // The same checks the handler makes before its first call.
-    await checkManagedByArn(`Job "${ctx.id}"`, props, desired);
+    await checkManagedByArn(label, props, desired);
     const deployed: Job | undefined = ctx.phase === "update" ? ctx.output : undefined;
-    const change = planJob(deployed, desired.state);
-    if (change.action === "create" || change.action === "replace") checkSchedule(`Job "${ctx.id}"`, desired.state.spec);
-    const before = deployed ? deployedJob(deployed) : undefined;
+    let change = planJob(deployed, desired.state);
+    let before = deployed ? deployedJob(deployed) : undefined;
+    let adopted: { jobArn: string; status: string; createdAt: Date } | undefined;
+    const g = guardContext({ client, target }, props, label);
+    if (change.action === "create" && (props.adopt ?? ctx.scope.adopt) && desired.state.spec.jobId !== UNKNOWN) {
+      // The handler reads the job first and takes it over: plan the same.
+      const existing = await findExistingJob(client, desired.state);
+      if (existing) {
+        change = planJobAdoption(existing, desired.state);
+        await checkJobStack(g, existing.stack, desired.state.spec.jobId, existing.live.job?.jobArn, "adopt");
+        before = existing.state;
+        const job = existing.live.job!;
+        if (change.action !== "replace") adopted = { jobArn: job.jobArn!, status: job.status!, createdAt: job.createdAt! };
+      }
+    } else if (deployed && (change.action === "replace" || change.operations.length > 0)) {
+      await checkJobStack(g, deployed.cloudFormation, deployed.jobId, deployed.jobArn, change.action === "replace" ? "replace" : "update");
+    }
+    if ((change.action === "create" || change.action === "replace") && !adopted) checkSchedule(label, desired.state.spec);
     if (refresh && deployed) await refreshJob(ctx, client, change, deployed);
     record(ctx, "iot::Job", change, view(before?.spec, before && { tags: before.tags }), view(desired.state.spec, { tags: desired.state.tags }), desired.sensitive, desired.state.spec.jobId);
-    const fresh = change.action === "create" || change.action === "replace";
+    if (change.notes[0]?.startsWith("adopts ")) entries.get(ctx.fqn)!.adopt = true;
+    const fresh = (change.action === "create" || change.action === "replace") && !adopted;
     const { jobTemplateArn: _, ...rest } = props;
+    const known = adopted ?? deployed;
     return {
       ...rest,
       jobId: desired.state.spec.jobId,
-      jobArn: fresh ? UNKNOWN : deployed!.jobArn,
-      status: fresh ? UNKNOWN : deployed!.status,
-      createdAt: fresh ? UNKNOWN : deployed!.createdAt,
+      jobArn: fresh ? UNKNOWN : known!.jobArn,
+      status: fresh ? UNKNOWN : known!.status,
+      createdAt: fresh ? UNKNOWN : known!.createdAt,
       ...(desired.state.spec.jobTemplateArn !== undefined ? { jobTemplateArn: desired.state.spec.jobTemplateArn } : {}),
       region: target.region,
       target: target.key,
@@ -272,9 +324,11 @@ const jobPlanner: Planner = {
   async planDelete(ctx) {
     const output = ctx.output as Job;
     const change = decideJobDelete(deployedJob(output));
-    if (refresh) {
-      const { client } = await resolveDeployed(output, withoutTarget(ctx.props), ctx.scope);
-      await refreshJob(ctx, client, change, output);
+    const resolved = refresh || output.cloudFormation ? await resolveDeployed(output, withoutTarget(ctx.props), ctx.scope) : undefined;
+    if (resolved) {
+      const g = guardContext(resolved, withoutTarget(ctx.props), `Job "${ctx.id}"`);
+      await checkJobStack(g, output.cloudFormation, output.jobId, output.jobArn, "delete");
+      if (refresh) await refreshJob(ctx, resolved.client, change, output);
     }
     const before = deployedJob(output);
     record(ctx, "iot::Job", change, view(before.spec, { tags: before.tags }), null, new Set(), output.jobId);

@@ -189,14 +189,38 @@ describe("JobTemplate", () => {
     stack.local.resetStats();
     const adopted = await stack.deploy(() => JobTemplate("firmware-update", { ...base, adopt: true }));
     expect(adopted.createdAt.getTime()).toBe(before.createdAt!.getTime());
-    expect(stack.mutatingCalls()).toEqual(["CreateJobTemplate", "TagResource", "UntagResource"]);
-    expect(await tagsOf(adopted.jobTemplateArn)).toEqual({
-      team: "fleet",
-      env: "prod",
-      alchemy_app: stack.app,
-      alchemy_stage: "test",
-      alchemy_resource: `${stack.app}/test/firmware-update`,
-    });
+    // Read first, then only the tag difference is applied; no failing CreateJobTemplate, no ownership tags.
+    expect(stack.mutatingCalls()).toEqual(["TagResource", "UntagResource"]);
+    expect(await tagsOf(adopted.jobTemplateArn)).toEqual({ team: "fleet", env: "prod" });
+    // From then on it is an ordinary resource: a no-op deploy makes no call.
+    stack.local.resetStats();
+    await stack.deploy(() => JobTemplate("firmware-update", { ...base, adopt: true }));
+    expect(stack.local.stats().requests).toBe(0);
+  });
+
+  test("adopting a template that matches the props makes no mutating call at all", async () => {
+    await stack.client.send(
+      new CreateJobTemplateCommand({
+        jobTemplateId: "firmware-update",
+        description: base.description,
+        document: JSON.stringify(base.document),
+        timeoutConfig: base.timeoutConfig,
+        abortConfig: base.abortConfig,
+        tags: [
+          { Key: "team", Value: "fleet" },
+          { Key: "env", Value: "prod" },
+        ],
+      }),
+    );
+    stack.local.resetStats();
+    const adopted = await stack.deploy(() => JobTemplate("firmware-update", base), { adopt: true });
+    expect(stack.mutatingCalls()).toEqual([]);
+    expect(Object.keys(stack.local.stats().byOperation).sort()).toEqual(["DescribeJobTemplate", "ListTagsForResource"]);
+    expect(adopted.jobTemplateArn).toBe((await describeTemplate("firmware-update")).jobTemplateArn);
+    expect(adopted.cloudFormation).toBeUndefined();
+    // Destroy deletes it like any template of the stack.
+    await stack.destroy();
+    expect(await templateIds()).toEqual([]);
   });
 
   test("adopting a foreign template whose configuration differs replaces it", async () => {

@@ -363,6 +363,61 @@ describe("Job", () => {
     const error = await stack.deploy(() => fleetWithJob({ jobId: "theirs", document: doc }, "copycat")).catch((e) => e);
     expect(error.message).toMatch(/job "theirs" already exists .* not created by this resource.*adopt: true/);
   });
+
+  test("adopting a job: no call when it matches, UpdateJob and tags when only those differ, replacement otherwise", async () => {
+    const { CreateJobCommand } = await import("@aws-sdk/client-iot");
+    const fleet = await stack.deploy(() => ThingGroup("fleet", { thingGroupName: "fleet" }));
+    const outOfBand = (jobId: string, extra: Record<string, unknown>) =>
+      stack.client.send(
+        new CreateJobCommand({
+          jobId,
+          targets: [fleet.thingGroupArn],
+          document: JSON.stringify(doc),
+          targetSelection: "CONTINUOUS",
+          description: "made elsewhere",
+          tags: [{ Key: "team", Value: "fleet" }],
+          ...extra,
+        }),
+      );
+    const declared = (jobId: string, extra: Partial<JobProps> = {}) =>
+      Job(jobId, {
+        jobId,
+        targets: [fleet.thingGroupArn],
+        document: doc,
+        targetSelection: "CONTINUOUS",
+        description: "made elsewhere",
+        tags: { team: "fleet" },
+        adopt: true,
+        ...extra,
+      });
+    const program = (...jobs: Array<[string, Partial<JobProps>?]>) => async () => {
+      await ThingGroup("fleet", { thingGroupName: "fleet" });
+      return Promise.all(jobs.map(([id, extra]) => declared(id, extra)));
+    };
+
+    await outOfBand("same", {});
+    const createdAt = (await describeJob("same")).createdAt;
+    stack.local.resetStats();
+    const [same] = await stack.deploy(program(["same"]));
+    expect(stack.mutatingCalls()).toEqual([]);
+    expect(same.createdAt.getTime()).toBe(createdAt!.getTime());
+
+    await outOfBand("updatable", { description: "old words", tags: [{ Key: "team", Value: "other" }] });
+    stack.local.resetStats();
+    await stack.deploy(program(["same"], ["updatable"]));
+    expect(stack.mutatingCalls()).toEqual(["UpdateJob", "TagResource"]);
+    expect((await describeJob("updatable")).description).toBe("made elsewhere");
+
+    await outOfBand("different", { document: JSON.stringify({ operation: "somethingElse" }) });
+    stack.local.resetStats();
+    await stack.deploy(program(["same"], ["updatable"], ["different"]));
+    expect(stack.mutatingCalls()).toEqual(["CancelJob", "DeleteJob", "CreateJob"]);
+    const document = await stack.client.send(new GetJobDocumentCommand({ jobId: "different" }));
+    expect(JSON.parse(document.document!)).toEqual(doc);
+    // The replacement is this stack's own job: it carries the ownership tags.
+    const tags = await stack.client.send(new ListTagsForResourceCommand({ resourceArn: (await describeJob("different")).jobArn }));
+    expect(tags.tags?.find((t) => t.Key === "alchemy_resource")?.Value).toBe(`${stack.app}/test/different`);
+  });
 });
 
 describe("ManagedJobTemplate", () => {

@@ -1,0 +1,143 @@
+/**
+ * Never fight a CloudFormation stack.
+ *
+ * CloudFormation tags what it creates with `aws:cloudformation:stack-name`,
+ * `aws:cloudformation:logical-id` and `aws:cloudformation:stack-id`, and the
+ * tags stay on a resource after the stack lets go of it (DeletionPolicy:
+ * Retain). So the tags say "a stack created this", not "a stack manages
+ * this": before this provider adopts, updates, replaces or deletes such a
+ * resource, it asks CloudFormation (DescribeStackResource, with the same
+ * credentials, region and endpoint as the IoT calls) whether the stack still
+ * lists it. Only a stack that exists and still lists that very resource
+ * stops the operation.
+ */
+import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import type { IoTClient } from "@aws-sdk/client-iot";
+import { RETRY, type IoTTarget } from "./client.ts";
+
+export const STACK_NAME_TAG = "aws:cloudformation:stack-name";
+export const LOGICAL_ID_TAG = "aws:cloudformation:logical-id";
+export const STACK_ID_TAG = "aws:cloudformation:stack-id";
+
+/** The CloudFormation stack resource an IoT resource was created as. */
+export interface StackResourceRef {
+  stackName: string;
+  logicalId: string;
+  stackId?: string;
+}
+
+/** The stack resource named by a resource's aws:cloudformation tags, if it has them. */
+export function stackRefOf(tags: Record<string, string>): StackResourceRef | undefined {
+  const stackName = tags[STACK_NAME_TAG];
+  const logicalId = tags[LOGICAL_ID_TAG];
+  if (!stackName || !logicalId) return undefined;
+  return { stackName, logicalId, ...(tags[STACK_ID_TAG] ? { stackId: tags[STACK_ID_TAG] } : {}) };
+}
+
+/** Refused: a stack still manages the resource. */
+export class ManagedByStackError extends Error {
+  override name = "ManagedByStackError";
+  constructor(
+    message: string,
+    readonly stackResource: StackResourceRef,
+  ) {
+    super(message);
+  }
+}
+
+const cfnClients = new WeakMap<IoTClient, Promise<CloudFormationClient>>();
+
+/**
+ * A CloudFormation client that goes where the IoT client goes: the same
+ * region and credentials, and for a local or custom endpoint the same URL
+ * (the local endpoint serves CloudFormation's read operations too). Loaded
+ * on first use, so deploys that never meet a stack do not pay for the SDK.
+ */
+export function cloudFormationClientFor(client: IoTClient, target: IoTTarget): Promise<CloudFormationClient> {
+  let made = cfnClients.get(client);
+  if (!made) {
+    made = import("@aws-sdk/client-cloudformation").then(
+      ({ CloudFormationClient }) =>
+        new CloudFormationClient({
+          region: client.config.region,
+          credentials: client.config.credentials,
+          ...(target.kind !== "aws" && target.endpoint ? { endpoint: target.endpoint } : {}),
+          ...RETRY,
+        }),
+    );
+    cfnClients.set(client, made);
+  }
+  return made;
+}
+
+export type GuardedOperation = "adopt" | "update" | "replace" | "delete";
+
+export interface GuardContext {
+  client: IoTClient;
+  target: IoTTarget;
+  /** e.g. `JobTemplate "firmware"`. */
+  label: string;
+  /** e.g. `job template "device-update-template"`. */
+  what: string;
+  /** The resource's physical ids (its id and ARN): the stack must list one of them to manage it. */
+  physicalIds: string[];
+  /** `overrideCloudFormationStack` from the props. */
+  override?: boolean;
+  log?: (message: string) => void;
+}
+
+const VERB: Record<GuardedOperation, string> = {
+  adopt: "adopt",
+  update: "update",
+  replace: "replace",
+  delete: "delete",
+};
+
+/** Statuses in which a stack no longer holds the resource. */
+const RELEASED = new Set(["DELETE_COMPLETE", "DELETE_SKIPPED"]);
+
+/**
+ * Throws ManagedByStackError when the stack in `ref` exists and still lists
+ * this resource; returns when the stack is gone, no longer lists it, lists
+ * another physical resource under that logical id, or `override` is set.
+ * When CloudFormation cannot be asked (no permission, unreachable), it
+ * refuses too: acting blind is what this guard exists to prevent.
+ */
+export async function assertNotManagedByStack(c: GuardContext, ref: StackResourceRef, operation: GuardedOperation): Promise<void> {
+  const where = `CloudFormation stack "${ref.stackName}" (logical id "${ref.logicalId}")`;
+  if (c.override) {
+    c.log?.(`${c.label}: ${c.what} carries the tags of ${where}; overrideCloudFormationStack is set, so it is not checked`);
+    return;
+  }
+  const cfn = await cloudFormationClientFor(c.client, c.target);
+  const { DescribeStackResourceCommand } = await import("@aws-sdk/client-cloudformation");
+  let detail;
+  try {
+    detail = (await cfn.send(new DescribeStackResourceCommand({ StackName: ref.stackName, LogicalResourceId: ref.logicalId })))
+      .StackResourceDetail;
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    // The stack does not exist (any more), or no longer has that logical id.
+    if (e.name === "ValidationError" && /does not exist/i.test(e.message ?? "")) return;
+    throw new ManagedByStackError(
+      `${c.label}: ${c.what} carries the tags of ${where}, and CloudFormation could not be asked whether that stack still ` +
+        `manages it (${e.name ?? "Error"}: ${e.message ?? String(error)}). Refusing to ${VERB[operation]} it. ` +
+        `Allow cloudformation:DescribeStackResource for these credentials, or, if you know the stack no longer manages it, ` +
+        `set overrideCloudFormationStack: true on the resource. Nothing was changed.`,
+      ref,
+    );
+  }
+  if (!detail) return;
+  const physical = detail.PhysicalResourceId;
+  if (physical !== undefined && !c.physicalIds.includes(physical)) return; // the logical id now stands for another resource
+  if (detail.ResourceStatus && RELEASED.has(detail.ResourceStatus)) return;
+  throw new ManagedByStackError(
+    `${c.label}: ${c.what} is managed by ${where}, status ${detail.ResourceStatus ?? "unknown"}. ` +
+      `Refusing to ${VERB[operation]} it: the stack and this provider would fight over it (the stack's next update or ` +
+      `delete would undo or fail on what this deploy does). To move it to this provider, set DeletionPolicy: Retain on ` +
+      `${ref.logicalId} and update the stack, then remove ${ref.logicalId} from the template and update the stack again ` +
+      `(docs/migrating-from-cloudformation.md); the resource stays and this check passes. To act on it while the stack ` +
+      `still manages it, set overrideCloudFormationStack: true on the resource. Nothing was changed.`,
+    ref,
+  );
+}
