@@ -86,7 +86,6 @@ export const JOB: Shape = {
   ],
 };
 
-/** What a CloudFormation property is called in the other type, or what a common mistake should be instead. */
 /** Names the two CloudFormation types use for the same thing. */
 const OTHER_TYPE_NAME: Record<string, string> = {
   RetryCriteriaList: "CriteriaList",
@@ -124,6 +123,9 @@ function keyHint(shape: Shape, key: string): string {
   const other = OTHER_TYPE_NAME[key];
   if (other && valid.includes(other)) {
     return `the valid property is ${describe(other)} (AWS::IoT::Job and AWS::IoT::JobTemplate name it differently)`;
+  }
+  if (key === "MaintenanceWindows" && "SchedulingConfig" in shape) {
+    return "a job's maintenance windows are part of its schedule; the valid property is SchedulingConfig.MaintenanceWindows";
   }
   const reason = HINTS[key];
   const related =

@@ -117,17 +117,27 @@ export function validatedResource<F extends (id: string, props: any) => Promise<
     }
     const scope = Scope.getScope();
     const pending = resource.call(this, id, { ...props, [TARGET_PROP]: targetFingerprint(props, scope) });
-    const explained = pending.catch((error: unknown) => {
-      throw explainStateError(error, (resource as { type?: string }).type ?? "resource", id, scope);
-    });
-    // Keep Alchemy's identity of the pending resource (its symbols) on what the caller awaits.
-    for (const key of Object.getOwnPropertySymbols(pending)) {
-      (explained as unknown as Record<symbol, unknown>)[key] = (pending as unknown as Record<symbol, unknown>)[key];
-    }
-    return explained;
+    return keepIdentity(
+      pending,
+      pending.catch((error: unknown) => {
+        throw explainStateError(error, (resource as { type?: string }).type ?? "resource", id, scope);
+      }),
+    );
   } as unknown as F;
   // Keep the provider's identity (type, handler, options) for Alchemy.
   return Object.assign(wrapped, resource);
+}
+
+/**
+ * Gives `derived` (a promise made from Alchemy's pending resource) the
+ * pending resource's identity: Alchemy marks it with symbols (its id, kind,
+ * scope) that callers and Alchemy itself may read from what they await.
+ */
+export function keepIdentity<T>(pending: Promise<unknown>, derived: Promise<T>): Promise<T> {
+  for (const key of Object.getOwnPropertySymbols(pending)) {
+    (derived as unknown as Record<symbol, unknown>)[key] = (pending as unknown as Record<symbol, unknown>)[key];
+  }
+  return derived;
 }
 
 let failed = false;
