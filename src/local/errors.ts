@@ -26,6 +26,13 @@ export const ERROR_STATUS = {
   // awsQuery (CloudFormation) codes
   ValidationError: 400,
   Throttling: 400,
+  AlreadyExistsException: 400,
+  InvalidAction: 400,
+  MissingAuthenticationToken: 403,
+  IncompleteSignature: 403,
+  InvalidClientTokenId: 403,
+  SignatureDoesNotMatch: 403,
+  InternalFailure: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

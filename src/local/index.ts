@@ -14,3 +14,15 @@ export type { FaultOptions } from "./faults.ts";
 export { PersistenceError } from "./store.ts";
 export type { LocalCredentials } from "./sigv4.ts";
 export { MANAGED_TEMPLATES, type ManagedTemplate, type ManagedParameter } from "./managed.ts";
+export {
+  CLOUDFORMATION_OPERATIONS,
+  CloudFormationError,
+  type CreateStackRequest,
+  type UpdateStackRequest,
+  type LocalStack,
+  type LocalStackResource,
+  type LocalStackDeletion,
+  type StackTemplate,
+  type StackTags,
+} from "./cloudformation.ts";
+export type { StackRecord, StackResourceRecord, StackStatus } from "./store.ts";

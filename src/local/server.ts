@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as cfn from "./cloudformation.ts";
 import { IoTError, invalid, serverErrorFor, type ErrorCode } from "./errors.ts";
 import * as executions from "./executions.ts";
 import { Faults, type FaultOptions } from "./faults.ts";
@@ -40,6 +41,12 @@ export interface LocalIoTOptions {
   maxConcurrentDeletions?: number;
   /** Fault injection (off by default). */
   faults?: FaultOptions;
+  /**
+   * Page size of the CloudFormation ListStackResources and DescribeStacks
+   * operations (tests set it low to exercise pagination).
+   * @default 100 (CloudFormation's)
+   */
+  cloudFormationPageSize?: number;
   /** Receives one line per request (for the standalone server). */
   log?: (line: string) => void;
   /**
@@ -124,6 +131,24 @@ export interface LocalIoT {
   advanceTime(ms: number): void;
   /** Registers an S3 object that jobs with `documentSource` read their document from. */
   putS3Object(url: string, body: string): void;
+  /**
+   * Registers a CloudFormation stack and creates its IoT resources as
+   * CloudFormation would (dependency order, aws:cloudformation:* tags). Its
+   * stack can then be read with DescribeStacks, DescribeStackResource,
+   * ListStackResources and GetTemplate. Rejects with a CloudFormationError
+   * (400) naming the logical id and the problem; nothing is then left behind.
+   */
+  createStack(request: cfn.CreateStackRequest): Promise<cfn.LocalStack>;
+  /**
+   * Replaces a stack's template: new logical ids are created, removed ones
+   * deleted (unless the old template said `DeletionPolicy: Retain`). A change
+   * to an existing resource's Properties is refused.
+   */
+  updateStack(request: cfn.UpdateStackRequest): Promise<cfn.LocalStack>;
+  /** Deletes a stack and its resources, except those with `DeletionPolicy: Retain`. */
+  deleteStack(stackName: string): Promise<cfn.LocalStackDeletion>;
+  /** Names of the registered stacks, oldest first. */
+  listStacks(): string[];
   /** @internal the emulated account, for in-process tools. */
   readonly world: World;
 }
@@ -287,6 +312,10 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
     ? Persister.forTables(options.persistPath, accountId, region, world.tables, instanceId)
     : undefined;
   const faults = new Faults(options.faults);
+  const cloudFormationPageSize = options.cloudFormationPageSize ?? cfn.DEFAULT_CLOUDFORMATION_PAGE_SIZE;
+  if (!Number.isInteger(cloudFormationPageSize) || cloudFormationPageSize < 1) {
+    throw new Error(`cloudFormationPageSize must be a positive integer, got ${options.cloudFormationPageSize}`);
+  }
   let stats = emptyStats();
   const log = options.log;
   let requestListener: ((operation: string, count: number) => void) | undefined;
@@ -355,6 +384,19 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
         if (write) api.advanceTime(Number(body.advanceMs ?? 0));
         return send(res, 200, { offsetMs: world.clockOffsetMs });
       }
+      if (area === "stacks") {
+        if (method === "GET" && rest.length === 0) return send(res, 200, { stackNames: api.listStacks() });
+        if (method === "POST" && rest.length === 0) {
+          return send(res, 200, (await api.createStack(body as unknown as cfn.CreateStackRequest)) as unknown as JsonObject);
+        }
+        if (method === "PUT" && rest.length === 1) {
+          const updated = await api.updateStack({ stackName: rest[0], template: body.template as cfn.StackTemplate });
+          return send(res, 200, updated as unknown as JsonObject);
+        }
+        if (method === "DELETE" && rest.length === 1) {
+          return send(res, 200, (await api.deleteStack(rest[0])) as unknown as JsonObject);
+        }
+      }
       if (area === "s3" && rest.length === 0 && write) {
         if (typeof body.url !== "string" || typeof body.body !== "string") {
           throw invalid(`POST ${path} expects {"url": "<S3 URL>", "body": "<document>"}.`);
@@ -377,6 +419,10 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
     const method = req.method ?? "GET";
     let operation: string | undefined;
     const admin = rawPath.startsWith(ADMIN_PREFIX);
+    const contentType = String(req.headers["content-type"] ?? "");
+    if (method === "POST" && rawPath === "/" && /^application\/x-www-form-urlencoded\b/i.test(contentType)) {
+      return handleQuery(req, res, rawQuery);
+    }
     try {
       const { body: bodyBuffer, tooLarge } = await readBody(req);
       if (tooLarge) throw new BadRequest("InvalidRequestException", `Request body exceeds the ${MAX_BODY} byte limit.`);
@@ -442,6 +488,87 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
       else if (!admin) stats.rejected++;
       log?.(`${method} ${rawPath} -> ${e.status} ${e.code}: ${e.message}`);
       if (!res.headersSent && !res.destroyed) sendError(res, e);
+    }
+  }
+
+  function sendXml(res: http.ServerResponse, status: number, xml: string, requestId: string) {
+    res.writeHead(status, {
+      "x-amzn-requestid": requestId,
+      "content-type": "text/xml",
+      "content-length": Buffer.byteLength(xml),
+    });
+    res.end(xml);
+  }
+
+  /**
+   * The CloudFormation read operations (awsQuery protocol): `POST /` with a
+   * form-urlencoded body naming the Action, signed for service
+   * "cloudformation", answered in XML.
+   */
+  async function handleQuery(req: http.IncomingMessage, res: http.ServerResponse, rawQuery: string) {
+    const requestId = randomUUID();
+    let operation: string | undefined;
+    try {
+      const { body: bodyBuffer, tooLarge } = await readBody(req);
+      if (tooLarge) throw new BadRequest("ValidationError", `Request body exceeds the ${MAX_BODY} byte limit.`);
+      const bodyText = bodyBuffer.toString("utf8");
+      const signedQuery: Record<string, string | string[]> = {};
+      for (const [k, v] of new URLSearchParams(rawQuery)) {
+        const prev = signedQuery[k];
+        signedQuery[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
+      try {
+        await verifySignature(
+          { method: "POST", path: "/", query: signedQuery, headers: req.headers, body: bodyText },
+          credentials,
+          world.region,
+          ["cloudformation"],
+        );
+      } catch (error) {
+        const e = error as IoTError;
+        throw new BadRequest(cfn.QUERY_AUTH_CODES[e.code] ?? e.code, e.message);
+      }
+      const params: Record<string, string> = {};
+      for (const [k, v] of new URLSearchParams(bodyText)) params[k] ??= v;
+      const action = params.Action;
+      if (!cfn.isQueryOperation(action)) {
+        throw new BadRequest(
+          "InvalidAction",
+          action ? `Could not find operation ${action} for version ${params.Version ?? "(none)"}` : "The request must name an Action.",
+        );
+      }
+      operation = action;
+      stats.requests++;
+      requestListener?.(operation, stats.requests);
+      if (!isReadOnly(operation)) stats.mutatingRequests++;
+
+      const latency = faults.latencyFor(operation);
+      if (latency > 0) await sleep(latency);
+      const outcome = faults.outcomeFor(operation);
+      if (outcome === "drop-before") return drop(req, res, operation);
+      if (outcome === "throttle") {
+        stats.throttled++;
+        throw new IoTError("Throttling", "Rate exceeded");
+      }
+      if (outcome === "error") {
+        stats.injectedErrors++;
+        throw new IoTError("InternalFailure", "Internal failure (injected fault)");
+      }
+      world.tick();
+      const xml = cfn.runQueryOperation(world, operation, params, requestId, { pageSize: cloudFormationPageSize });
+      if (outcome === "drop-after") return drop(req, res, operation);
+      countCall(operation, 200);
+      log?.(`POST / -> 200 ${operation}`);
+      sendXml(res, 200, xml, requestId);
+    } catch (error) {
+      const e =
+        error instanceof IoTError
+          ? error
+          : new IoTError("InternalFailure", `Internal error: ${(error as Error)?.message ?? error}`);
+      if (operation && !(e instanceof BadRequest)) countCall(operation, e.status, e.code);
+      else stats.rejected++;
+      log?.(`POST / -> ${e.status} ${operation ?? "CloudFormation"} ${e.code}: ${e.message}`);
+      if (!res.headersSent && !res.destroyed) sendXml(res, e.status, cfn.queryErrorXml(e.code, e.message, e.status, requestId), requestId);
     }
   }
 
@@ -527,6 +654,27 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
     },
     putS3Object(url, body) {
       world.s3Objects.set(url, body);
+    },
+    async createStack(request) {
+      world.tick();
+      const stack = cfn.createStack(world, request);
+      await commit();
+      return stack;
+    },
+    async updateStack(request) {
+      world.tick();
+      const stack = cfn.updateStack(world, request);
+      await commit();
+      return stack;
+    },
+    async deleteStack(stackName) {
+      world.tick();
+      const deletion = cfn.deleteStack(world, stackName);
+      await commit();
+      return deletion;
+    },
+    listStacks() {
+      return cfn.listStacks(world);
     },
   };
   return api;

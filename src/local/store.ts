@@ -109,19 +109,42 @@ export interface ThingGroupRecord {
   members: string[];
 }
 
+export type StackStatus = "CREATE_COMPLETE" | "UPDATE_COMPLETE";
+
+/** One resource of a registered CloudFormation stack. */
+export interface StackResourceRecord {
+  logicalResourceId: string;
+  /** What `Ref` returns: the template id, job id, thing name or thing group name. */
+  physicalResourceId: string;
+  resourceType: string;
+  status: StackStatus;
+  /** Epoch milliseconds of the last change CloudFormation made to the resource. */
+  lastUpdatedAt: number;
+  /** `Fn::GetAtt` values (Arn, and Id for things and thing groups). */
+  attributes: Record<string, string>;
+  /** The resource's `Metadata` attribute, resolved, as JSON text (what DescribeStackResource returns). */
+  metadata?: string;
+  /** The resource's `DeletionPolicy` in the stack's current template. */
+  deletionPolicy?: string;
+}
+
 /** A CloudFormation stack registered through the admin API (for the read operations). */
 export interface StackRecord {
   stackName: string;
+  /** `arn:aws:cloudformation:{region}:{account}:stack/{name}/{uuid}` */
   stackId: string;
-  status: string;
+  status: StackStatus;
+  /** Epoch milliseconds. */
   createdAt: number;
+  /** Epoch milliseconds of the last update, if any. */
+  lastUpdatedAt?: number;
+  description?: string;
+  /** The template exactly as last given (an object is kept as JSON text). */
   templateBody: string;
-  resources: Array<{
-    logicalResourceId: string;
-    physicalResourceId: string;
-    resourceType: string;
-    status: string;
-  }>;
+  tags: Array<{ Key: string; Value: string }>;
+  outputs: Array<{ OutputKey: string; OutputValue: string; Description?: string; ExportName?: string }>;
+  /** In creation order. */
+  resources: StackResourceRecord[];
 }
 
 export interface Tables {
