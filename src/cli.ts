@@ -1,8 +1,9 @@
 /**
  * The package's command line: `alchemy-iot-jobs <command> [options]`.
  *
- *   local     serve the local IoT Jobs endpoint until stopped
- *   preview   show what a deploy would change (text, Markdown, JSON)
+ *   local         serve the local IoT Jobs endpoint until stopped
+ *   preview       show what a deploy would change (text, Markdown, JSON)
+ *   import-stack  declarations for a CloudFormation stack's job templates and jobs
  *
  * Each command's options are listed by `alchemy-iot-jobs <command> --help`.
  */
@@ -17,6 +18,7 @@ export interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   local: async () => (await import("./local/cli.ts")).localCommand,
   preview: async () => (await import("./preview/cli.ts")).previewCommand,
+  "import-stack": async () => (await import("./cloudformation/cli.ts")).importStackCommand,
 };
 
 function help(): string {
@@ -26,6 +28,8 @@ function help(): string {
     "Commands:",
     "  preview       Show what a deploy would change (docs/preview.md)",
     "  local         Serve the local IoT Jobs endpoint (docs/local-endpoint.md)",
+    "  import-stack  Declarations for a CloudFormation stack's IoT job templates and jobs",
+    "                (docs/migrating-from-cloudformation.md)",
     "",
     "Run `alchemy-iot-jobs <command> --help` for a command's options.",
   ].join("\n");

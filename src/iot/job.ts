@@ -375,8 +375,8 @@ async function describeJob(client: IoTClient, jobId: string): Promise<DescribeJo
 const isUnset = (v: unknown) =>
   v === undefined || v === null || (typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0);
 
-/** The live job in the shape of `jobSpec` (the document read back unsubstituted). */
-async function liveJobSpec(client: IoTClient, live: DescribeJobCommandOutput): Promise<JobState["spec"]> {
+/** The live job in the shape of `jobSpec` (the document read back unsubstituted; also used by import-stack). */
+export async function liveJobSpec(client: IoTClient, live: DescribeJobCommandOutput): Promise<JobState["spec"]> {
   const job = live.job!;
   const doc = await client.send(new GetJobDocumentCommand({ jobId: job.jobId!, beforeSubstitution: true }));
   const source: Record<string, unknown> = {
