@@ -687,6 +687,7 @@ function normalizeTags(tags: StackTags | undefined): Array<{ Key: string; Value:
 
 /** Looks a stack up by name or stack id; undefined when there is none. */
 export function findStack(world: World, nameOrId: string): StackRecord | undefined {
+  if (typeof nameOrId !== "string") return undefined;
   if (nameOrId.startsWith("arn:")) {
     for (const stack of world.tables.stacks.values()) if (stack.stackId === nameOrId) return stack;
     return undefined;
@@ -798,8 +799,8 @@ export function createStack(world: World, request: CreateStackRequest): LocalSta
     );
   }
   if (world.tables.stacks.has(stackName)) fail(`Stack [${stackName}] already exists`, "AlreadyExistsException");
-  const tags = normalizeTags(request.tags);
-  const template = parseTemplate(request.template);
+  const tags = normalizeTags(request?.tags);
+  const template = parseTemplate(request?.template);
   const stackId = `arn:aws:cloudformation:${world.region}:${world.accountId}:stack/${stackName}/${randomUUID()}`;
   const ctx: ResolveContext = { world, stackName, stackId, resources: new Map() };
   const tagRecord = Object.fromEntries(tags.map((t) => [t.Key, t.Value]));
