@@ -17,7 +17,7 @@
  * not update).
  */
 import { randomUUID } from "node:crypto";
-import YAML from "yaml";
+import { parseTemplateBody } from "../cloudformation/template.ts";
 import { fromCloudFormation, JOB, JOB_TEMPLATE, type Shape } from "../cloudformation/properties.ts";
 import { LISTS, RESERVED_TAG_PREFIX, STRINGS, wholeMatch } from "../iot/constraints.ts";
 import { IoTError, type ErrorCode } from "./errors.ts";
@@ -136,42 +136,6 @@ interface ParsedTemplate {
   outputs: OutputDecl[];
 }
 
-/** Short-form YAML tags and the long form they stand for. */
-const SHORT_FORMS: Record<string, string> = {
-  "!Ref": "Ref",
-  "!GetAtt": "Fn::GetAtt",
-  "!Sub": "Fn::Sub",
-  "!Join": "Fn::Join",
-  // Recognised so that they are reported as unsupported rather than as unknown tags.
-  "!Base64": "Fn::Base64",
-  "!Cidr": "Fn::Cidr",
-  "!FindInMap": "Fn::FindInMap",
-  "!GetAZs": "Fn::GetAZs",
-  "!ImportValue": "Fn::ImportValue",
-  "!Select": "Fn::Select",
-  "!Split": "Fn::Split",
-  "!Transform": "Fn::Transform",
-  "!If": "Fn::If",
-  "!Equals": "Fn::Equals",
-  "!And": "Fn::And",
-  "!Or": "Fn::Or",
-  "!Not": "Fn::Not",
-  "!Condition": "Condition",
-  "!Length": "Fn::Length",
-  "!ToJsonString": "Fn::ToJsonString",
-};
-
-const YAML_TAGS: YAML.Tags = Object.entries(SHORT_FORMS).flatMap(([tag, name]): YAML.Tags => [
-  {
-    tag,
-    resolve: (text: string) =>
-      // `!GetAtt A.Arn` is `Fn::GetAtt: [A, Arn]`; the attribute may contain dots.
-      name === "Fn::GetAtt" ? { [name]: [text.split(".")[0], text.split(".").slice(1).join(".")] } : { [name]: text },
-  },
-  { tag, collection: "seq", resolve: (node) => ({ [name]: node.toJSON() }) },
-  { tag, collection: "map", resolve: (node) => ({ [name]: node.toJSON() }) },
-]);
-
 const SUPPORTED_TYPES = ["AWS::IoT::JobTemplate", "AWS::IoT::Job", "AWS::IoT::Thing", "AWS::IoT::ThingGroup"];
 const SUPPORTED_INTRINSICS = ["Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join"];
 const PSEUDO_PARAMETERS = [
@@ -207,17 +171,11 @@ export function parseTemplate(template: unknown): ParsedTemplate {
   if (typeof template === "string") {
     body = template;
     if (template.trim() === "") formatError("the template is empty.");
-    if (/^\s*[{[]/.test(template)) {
-      try {
-        doc = JSON.parse(template);
-      } catch (error) {
-        formatError(`JSON not well-formed: ${(error as Error).message}`);
-      }
-    } else {
-      const parsed = YAML.parseDocument(template, { customTags: YAML_TAGS, logLevel: "silent", uniqueKeys: true });
-      const problem = parsed.errors[0] ?? parsed.warnings[0];
-      if (problem) formatError(`YAML not well-formed: ${problem.message.split("\n")[0].replace(/:$/, "")}.`);
-      doc = parsed.toJSON();
+    try {
+      // JSON, or YAML with CloudFormation's short-form tags (shared with import-stack).
+      doc = parseTemplateBody(template);
+    } catch (error) {
+      fail((error as Error).message);
     }
   } else if (isObject(template)) {
     body = JSON.stringify(template, null, 2);
