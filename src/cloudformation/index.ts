@@ -312,21 +312,33 @@ function prepare(
  * });
  */
 export function JobTemplate(id: string, props: JobTemplateProps): Promise<JobTemplate> {
-  const label = `JobTemplate "${id}"`;
+  return run("template", `JobTemplate "${id}"`, props, (apiProps) => CoreJobTemplate(id, apiProps as unknown as CoreJobTemplateProps), (out) => ({
+    ...out,
+    Arn: out.jobTemplateArn,
+    JobTemplateId: out.jobTemplateId,
+  }));
+}
+
+/**
+ * Translates and checks the props, then runs the main API's resource; its
+ * output gets CloudFormation's attribute names, and a validation error that
+ * it raises later (e.g. a schedule checked at create time) CloudFormation paths.
+ */
+function run<O, R>(
+  kind: "template" | "job",
+  label: string,
+  props: object,
+  resource: (apiProps: Record<string, unknown>) => Promise<O>,
+  attributes: (out: O) => R,
+): Promise<R> {
   let prepared: ReturnType<typeof prepare>;
   try {
-    prepared = prepare("template", label, props as unknown as Record<string, unknown>);
+    prepared = prepare(kind, label, props as Record<string, unknown>);
   } catch (error) {
     return Promise.reject(error);
   }
-  const pending = CoreJobTemplate(id, prepared.apiProps as unknown as CoreJobTemplateProps);
-  return keepIdentity(
-    pending,
-    pending.then(
-      (out) => ({ ...out, Arn: out.jobTemplateArn, JobTemplateId: out.jobTemplateId }),
-      (error) => prepared.rethrow(error),
-    ),
-  );
+  const pending = resource(prepared.apiProps);
+  return keepIdentity(pending, pending.then(attributes, (error) => prepared.rethrow(error)));
 }
 
 /**
@@ -357,21 +369,11 @@ export function JobTemplate(id: string, props: JobTemplateProps): Promise<JobTem
  * });
  */
 export function Job(id: string, props: JobProps): Promise<Job> {
-  const label = `Job "${id}"`;
-  let prepared: ReturnType<typeof prepare>;
-  try {
-    prepared = prepare("job", label, props as unknown as Record<string, unknown>);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  const pending = CoreJob(id, prepared.apiProps as unknown as CoreJobProps);
-  return keepIdentity(
-    pending,
-    pending.then(
-      (out) => ({ ...out, Arn: out.jobArn, JobId: out.jobId }),
-      (error) => prepared.rethrow(error),
-    ),
-  );
+  return run("job", `Job "${id}"`, props, (apiProps) => CoreJob(id, apiProps as unknown as CoreJobProps), (out) => ({
+    ...out,
+    Arn: out.jobArn,
+    JobId: out.jobId,
+  }));
 }
 
 export { fromCloudFormation, toCloudFormation, JOB, JOB_TEMPLATE } from "./properties.ts";

@@ -456,22 +456,11 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
       const matched = matchRoute(method, rawPath);
       if (!matched) throw new BadRequest("UnknownOperationException", `No operation matches ${method} ${rawPath}.`);
       operation = matched.route.operation;
-      stats.requests++;
-      requestListener?.(operation, stats.requests);
-      if (!isReadOnly(operation)) stats.mutatingRequests++;
-
-      const latency = faults.latencyFor(operation);
-      if (latency > 0) await sleep(latency);
-      const outcome = faults.outcomeFor(operation);
+      const outcome = await admit(operation, {
+        throttled: () => new IoTError("ThrottlingException", "Rate exceeded"),
+        failed: () => serverErrorFor(operation!),
+      });
       if (outcome === "drop-before") return drop(req, res, operation);
-      if (outcome === "throttle") {
-        stats.throttled++;
-        throw new IoTError("ThrottlingException", "Rate exceeded");
-      }
-      if (outcome === "error") {
-        stats.injectedErrors++;
-        throw serverErrorFor(operation);
-      }
       world.tick();
       const result = matched.route.handler(world, { params: matched.params, query, body });
       if (!isReadOnly(operation)) await commit();
@@ -538,22 +527,11 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
         );
       }
       operation = action;
-      stats.requests++;
-      requestListener?.(operation, stats.requests);
-      if (!isReadOnly(operation)) stats.mutatingRequests++;
-
-      const latency = faults.latencyFor(operation);
-      if (latency > 0) await sleep(latency);
-      const outcome = faults.outcomeFor(operation);
+      const outcome = await admit(operation, {
+        throttled: () => new IoTError("Throttling", "Rate exceeded"),
+        failed: () => new IoTError("InternalFailure", "Internal failure (injected fault)"),
+      });
       if (outcome === "drop-before") return drop(req, res, operation);
-      if (outcome === "throttle") {
-        stats.throttled++;
-        throw new IoTError("Throttling", "Rate exceeded");
-      }
-      if (outcome === "error") {
-        stats.injectedErrors++;
-        throw new IoTError("InternalFailure", "Internal failure (injected fault)");
-      }
       world.tick();
       const xml = cfn.runQueryOperation(world, operation, params, requestId, { pageSize: cloudFormationPageSize });
       if (outcome === "drop-after") return drop(req, res, operation);
@@ -570,6 +548,29 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
       log?.(`POST / -> ${e.status} ${operation ?? "CloudFormation"} ${e.code}: ${e.message}`);
       if (!res.headersSent && !res.destroyed) sendXml(res, e.status, cfn.queryErrorXml(e.code, e.message, e.status, requestId), requestId);
     }
+  }
+
+  /**
+   * Counts an API request and applies the fault configuration to it: waits
+   * the injected latency, throws the protocol's throttling or server error,
+   * or says whether to drop the connection before or after serving it.
+   */
+  async function admit(operation: string, errors: { throttled: () => IoTError; failed: () => IoTError }) {
+    stats.requests++;
+    requestListener?.(operation, stats.requests);
+    if (!isReadOnly(operation)) stats.mutatingRequests++;
+    const latency = faults.latencyFor(operation);
+    if (latency > 0) await sleep(latency);
+    const outcome = faults.outcomeFor(operation);
+    if (outcome === "throttle") {
+      stats.throttled++;
+      throw errors.throttled();
+    }
+    if (outcome === "error") {
+      stats.injectedErrors++;
+      throw errors.failed();
+    }
+    return outcome;
   }
 
   function drop(req: http.IncomingMessage, res: http.ServerResponse, operation: string) {

@@ -170,17 +170,21 @@ describe("JobTemplate", () => {
     expect(await tagsOf((await describeTemplate("firmware-update")).jobTemplateArn!)).toMatchObject({ team: "x" });
   });
 
-  test("a foreign template with the same id is refused with a clear error, and adopted with adopt: true", async () => {
-    await stack.client.send(
+  /** The base template, created out of band with these tags. */
+  const createForeign = (tags: Record<string, string>) =>
+    stack.client.send(
       new CreateJobTemplateCommand({
         jobTemplateId: "firmware-update",
         description: base.description,
         document: JSON.stringify(base.document),
         timeoutConfig: base.timeoutConfig,
         abortConfig: base.abortConfig,
-        tags: [{ Key: "owner", Value: "someone-else" }],
+        tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
       }),
     );
+
+  test("a foreign template with the same id is refused with a clear error, and adopted with adopt: true", async () => {
+    await createForeign({ owner: "someone-else" });
     await expect(stack.deploy(() => JobTemplate("firmware-update", base))).rejects.toThrow(
       /job template "firmware-update" already exists .* not created by this resource.*adopt: true/,
     );
@@ -199,19 +203,7 @@ describe("JobTemplate", () => {
   });
 
   test("adopting a template that matches the props makes no mutating call at all", async () => {
-    await stack.client.send(
-      new CreateJobTemplateCommand({
-        jobTemplateId: "firmware-update",
-        description: base.description,
-        document: JSON.stringify(base.document),
-        timeoutConfig: base.timeoutConfig,
-        abortConfig: base.abortConfig,
-        tags: [
-          { Key: "team", Value: "fleet" },
-          { Key: "env", Value: "prod" },
-        ],
-      }),
-    );
+    await createForeign(base.tags!);
     stack.local.resetStats();
     const adopted = await stack.deploy(() => JobTemplate("firmware-update", base), { adopt: true });
     expect(stack.mutatingCalls()).toEqual([]);
