@@ -222,6 +222,10 @@ test("import-stack, then take the stack's templates and job over with zero chang
   local.resetStats();
   expect((await run(tsx, [fixture, "--stage", "prod"], { IMPORTED_MODULE: out })).code).toBe(0);
   expect(local.stats().requests).toBe(0);
+  // The CloudFormation spelling of the same declarations is the same resources: nothing to change either.
+  const respelled = await run(tsx, ["src/cli.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], { IMPORTED_MODULE: cfnOut });
+  expect(respelled.code, `${respelled.stdout}${respelled.stderr}`).toBe(0);
+  expect(mutating()).toEqual([]);
 
   // 7. Destroy deletes them (the stack no longer lists them) and leaves the stack's own group alone.
   const destroyed = await run(tsx, [fixture, "--stage", "prod", "--destroy"], { IMPORTED_MODULE: out });

@@ -7,8 +7,7 @@
  */
 import { DescribeJobCommand, DescribeJobTemplateCommand, ListTagsForResourceCommand } from "@aws-sdk/client-iot";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { Job, JobTemplate, type JobProps, type JobTemplateProps } from "../../src/index.ts";
-import { ManagedByStackError } from "../../src/iot/stack-guard.ts";
+import { Job, JobTemplate, ManagedByStackError, type JobProps, type JobTemplateProps } from "../../src/index.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
 let stack: TestStack;
