@@ -185,6 +185,11 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(refused.code).toBe(1);
   expect(`${refused.stdout}${refused.stderr}`).toContain('is managed by CloudFormation stack "legacy-jobs"');
   expect(mutating(), `${refused.stdout}${refused.stderr}`).toEqual([]);
+  // So does a preview: the same read, the same message, exit code 1.
+  const refusedPreview = await run(tsx, ["src/cli.ts", "preview", fixture, "--stage", "prod"], { IMPORTED_MODULE: out });
+  expect(refusedPreview.code).toBe(1);
+  expect(refusedPreview.stderr).toContain('is managed by CloudFormation stack "legacy-jobs"');
+  expect(mutating()).toEqual([]);
 
   // 3. The migration: Retain on ConfigTemplate, then remove the four from the stack.
   await local.updateStack({ stackName: "legacy-jobs", template: STACK.replace("    Type: AWS::IoT::JobTemplate\n    Properties:\n      JobTemplateId: legacy-config", "    Type: AWS::IoT::JobTemplate\n    DeletionPolicy: Retain\n    Properties:\n      JobTemplateId: legacy-config") });
