@@ -54,6 +54,34 @@ export async function run(report: Report): Promise<void> {
       2,
       "DeleteJob(force) + one DescribeJob to see it gone is the minimum; the provider reads the job first to decide whether it may force, cancels it, and polls until the asynchronous deletion completes",
     );
+
+    // Adopting a template a CloudFormation stack created and then let go of (DeletionPolicy: Retain).
+    await stack.local.createStack({
+      stackName: "calls-legacy",
+      template: {
+        Resources: {
+          Legacy: {
+            Type: "AWS::IoT::JobTemplate",
+            DeletionPolicy: "Retain",
+            Properties: { JobTemplateId: "calls-legacy", Description: "legacy", Document: '{"op":"z"}' },
+          },
+        },
+      },
+    });
+    await stack.local.updateStack({
+      stackName: "calls-legacy",
+      template: { Resources: { Other: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "calls-other" } } } },
+    });
+    stack.local.resetStats();
+    await stack.deploy(async () => {
+      await template({ a: "2" }, "v2");
+      return JobTemplate("legacy", { jobTemplateId: "calls-legacy", description: "legacy", document: { op: "z" }, adopt: true });
+    });
+    count(
+      "template_adopt",
+      0,
+      "no call that changes anything; the provider reads the template and its tags, and asks CloudFormation (DescribeStackResource) whether the stack that tagged it still manages it",
+    );
   } finally {
     await stack.close();
   }
