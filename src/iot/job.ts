@@ -602,6 +602,7 @@ async function adoptJob(c: CreateContext, desired: JobState, existing: ExistingJ
   const jobArn = existing.live.job!.jobArn!;
   await checkJobStack(c, existing.stack, desired.spec.jobId, jobArn, "adopt");
   if (change.action === "replace") {
+    checkSchedule(c.label, desired.spec); // before anything is deleted
     c.log(`${c.label}: ${change.notes[0]}`);
     await destroyJob(c, desired.spec.jobId, desired.deletion);
     return { live: await createJob({ ...c, adopt: false }, desired) };

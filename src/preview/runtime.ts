@@ -217,11 +217,13 @@ const jobTemplatePlanner: Planner = {
     let change = planJobTemplate(deployed, state);
     let before = deployed ? deployedTemplate(deployed) : undefined;
     let adopted: { arn: string; createdAt: Date } | undefined;
+    let adopting = false;
     const g = guardContext({ client, target }, props, label);
     if (change.action === "create" && (props.adopt ?? ctx.scope.adopt)) {
       // The handler reads the template first and takes it over: plan the same.
       const existing = await findExistingTemplate(client, state);
       if (existing) {
+        adopting = true;
         change = planTemplateAdoption(existing, state);
         await checkTemplateStack(g, existing.stack, state.spec.jobTemplateId, existing.arn, "adopt");
         before = existing.state;
@@ -232,7 +234,7 @@ const jobTemplatePlanner: Planner = {
     }
     if (refresh && deployed) await refreshTemplate(ctx, client, deployedTemplate(deployed).spec, deployed);
     record(ctx, "iot::JobTemplate", change, view(before?.spec, before && { tags: before.tags }), view(state.spec, { tags: state.tags }), sensitive, state.spec.jobTemplateId);
-    if (change.notes[0]?.startsWith("adopts ")) entries.get(ctx.fqn)!.adopt = true;
+    if (adopting) entries.get(ctx.fqn)!.adopt = true;
     const fresh = (change.action === "create" || change.action === "replace") && !adopted;
     return {
       ...props,
@@ -288,11 +290,13 @@ const jobPlanner: Planner = {
     let change = planJob(deployed, desired.state);
     let before = deployed ? deployedJob(deployed) : undefined;
     let adopted: { jobArn: string; status: string; createdAt: Date } | undefined;
+    let adopting = false;
     const g = guardContext({ client, target }, props, label);
     if (change.action === "create" && (props.adopt ?? ctx.scope.adopt) && desired.state.spec.jobId !== UNKNOWN) {
       // The handler reads the job first and takes it over: plan the same.
       const existing = await findExistingJob(client, desired.state);
       if (existing) {
+        adopting = true;
         change = planJobAdoption(existing, desired.state);
         await checkJobStack(g, existing.stack, desired.state.spec.jobId, existing.live.job?.jobArn, "adopt");
         before = existing.state;
@@ -305,7 +309,7 @@ const jobPlanner: Planner = {
     if ((change.action === "create" || change.action === "replace") && !adopted) checkSchedule(label, desired.state.spec);
     if (refresh && deployed) await refreshJob(ctx, client, change, deployed);
     record(ctx, "iot::Job", change, view(before?.spec, before && { tags: before.tags }), view(desired.state.spec, { tags: desired.state.tags }), desired.sensitive, desired.state.spec.jobId);
-    if (change.notes[0]?.startsWith("adopts ")) entries.get(ctx.fqn)!.adopt = true;
+    if (adopting) entries.get(ctx.fqn)!.adopt = true;
     const fresh = (change.action === "create" || change.action === "replace") && !adopted;
     const { jobTemplateArn: _, ...rest } = props;
     const known = adopted ?? deployed;
