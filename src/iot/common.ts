@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { IoTClient } from "@aws-sdk/client-iot";
+import { IoTClient, ResourceNotFoundException } from "@aws-sdk/client-iot";
 import { Scope } from "alchemy";
 import { embeddedLocalIoT, guardPreview, resolveIoT, RETRY, targetFingerprint, type ResolvedIoT } from "./client.ts";
 import type { Ownership } from "./tags.ts";
@@ -61,6 +61,19 @@ export async function resolveDeployed(stored: StoredTarget, props: object | unde
     return resolveIoT({ ...props, region, endpoint: undefined, local: false }, scope);
   }
   return resolveIoT({ ...props, region, endpoint: stored.target, local: false }, scope);
+}
+
+/**
+ * The result of a call on a resource, or undefined when IoT says the
+ * resource does not exist (ResourceNotFoundException); other errors propagate.
+ */
+export async function ifFound<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
 }
 
 /** A resource exists already and is not this Alchemy resource's. */

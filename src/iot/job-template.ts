@@ -15,6 +15,7 @@ import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTClientProp
 import {
   AlreadyExistsError,
   exitNonZeroOnFailure,
+  ifFound,
   ownershipOf,
   physicalId,
   resolveDeployed,
@@ -251,22 +252,12 @@ export function templateMatches(live: TemplateState["spec"], desired: TemplateSt
   return true;
 }
 
-async function describeTemplate(client: IoTClient, jobTemplateId: string) {
-  try {
-    return await client.send(new DescribeJobTemplateCommand({ jobTemplateId }));
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
-}
+const describeTemplate = (client: IoTClient, jobTemplateId: string) =>
+  ifFound(client.send(new DescribeJobTemplateCommand({ jobTemplateId })));
 
 /** DeleteJobTemplate; a template that is already gone counts as deleted. */
 export async function deleteJobTemplate(client: IoTClient, jobTemplateId: string): Promise<void> {
-  try {
-    await client.send(new DeleteJobTemplateCommand({ jobTemplateId }));
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
-  }
+  await ifFound(client.send(new DeleteJobTemplateCommand({ jobTemplateId })));
 }
 
 interface CreateContext {

@@ -26,6 +26,7 @@ import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTClientProp
 import {
   AlreadyExistsError,
   exitNonZeroOnFailure,
+  ifFound,
   ownershipOf,
   physicalId,
   resolveDeployed,
@@ -362,14 +363,8 @@ export function checkSchedule(label: string, spec: JobState["spec"]): void {
   if (issues.length > 0) throw new ValidationError(label, issues);
 }
 
-async function describeJob(client: IoTClient, jobId: string): Promise<DescribeJobCommandOutput | undefined> {
-  try {
-    return await client.send(new DescribeJobCommand({ jobId }));
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
-}
+const describeJob = (client: IoTClient, jobId: string): Promise<DescribeJobCommandOutput | undefined> =>
+  ifFound(client.send(new DescribeJobCommand({ jobId })));
 
 /** Is a value an unset configuration (absent, or the empty object IoT returns)? */
 const isUnset = (v: unknown) =>

@@ -3,7 +3,6 @@ import {
   DeleteThingGroupCommand,
   DescribeThingGroupCommand,
   ResourceAlreadyExistsException,
-  ResourceNotFoundException,
   UpdateThingGroupCommand,
   type IoTClient,
 } from "@aws-sdk/client-iot";
@@ -13,6 +12,7 @@ import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTClientProp
 import {
   AlreadyExistsError,
   exitNonZeroOnFailure,
+  ifFound,
   ownershipOf,
   physicalId,
   resolveDeployed,
@@ -54,14 +54,8 @@ export interface ThingGroup extends ThingGroupProps {
   localInstance?: string;
 }
 
-async function describe(client: IoTClient, thingGroupName: string) {
-  try {
-    return await client.send(new DescribeThingGroupCommand({ thingGroupName }));
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
-}
+const describe = (client: IoTClient, thingGroupName: string) =>
+  ifFound(client.send(new DescribeThingGroupCommand({ thingGroupName })));
 
 /** The desired state of a group from its props (validated first). */
 export function desiredThingGroup(

@@ -5,7 +5,6 @@ import {
   DescribeThingCommand,
   RemoveThingFromThingGroupCommand,
   ResourceAlreadyExistsException,
-  ResourceNotFoundException,
   UpdateThingCommand,
   type IoTClient,
 } from "@aws-sdk/client-iot";
@@ -15,6 +14,7 @@ import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTClientProp
 import {
   AlreadyExistsError,
   exitNonZeroOnFailure,
+  ifFound,
   ownershipOf,
   physicalId,
   resolveDeployed,
@@ -49,14 +49,7 @@ export interface Thing extends ThingProps {
   localInstance?: string;
 }
 
-async function describe(client: IoTClient, thingName: string) {
-  try {
-    return await client.send(new DescribeThingCommand({ thingName }));
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
-}
+const describe = (client: IoTClient, thingName: string) => ifFound(client.send(new DescribeThingCommand({ thingName })));
 
 const groupName = (g: string | { thingGroupName: string }) => (typeof g === "string" ? g : g.thingGroupName);
 
@@ -105,11 +98,7 @@ export const Thing = validatedResource(
     if (this.phase === "delete") {
       if (this.output?.thingName) {
         const { client } = await resolveDeployed(this.output, withoutTarget(this.props), this.scope);
-        try {
-          await client.send(new DeleteThingCommand({ thingName: this.output.thingName }));
-        } catch (error) {
-          if (!(error instanceof ResourceNotFoundException)) throw error;
-        }
+        await ifFound(client.send(new DeleteThingCommand({ thingName: this.output.thingName })));
       }
       return this.destroy();
     }

@@ -17,7 +17,6 @@ import {
   DescribeJobTemplateCommand,
   DescribeThingCommand,
   DescribeThingGroupCommand,
-  ResourceNotFoundException,
   type IoTClient,
 } from "@aws-sdk/client-iot";
 import { deserialize, ResourceFQN, ResourceID, ResourceKind, ResourceScope, Scope, serialize, type State } from "alchemy";
@@ -30,7 +29,7 @@ import {
   type Change,
 } from "../iot/changes.ts";
 import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTTarget } from "../iot/client.ts";
-import { resolveDeployed, withoutTarget } from "../iot/common.ts";
+import { ifFound, resolveDeployed, withoutTarget } from "../iot/common.ts";
 import { TERMINAL_JOB_STATUSES } from "../iot/constraints.ts";
 import {
   checkJobStack,
@@ -187,15 +186,6 @@ function recordDrift(ctx: Ctx, type: string, physicalId: string, kind: DriftEntr
   drift.push({ address: ctx.fqn, type, physicalId, kind, diffs, note });
 }
 
-const exists = async (call: () => Promise<unknown>) => {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
-};
-
 // ------------------------------------------------------------------ planners
 
 interface Planner {
@@ -265,7 +255,7 @@ const jobTemplatePlanner: Planner = {
 };
 
 async function refreshTemplate(ctx: Ctx, client: IoTClient, spec: Record<string, unknown> & { jobTemplateId: string }, deployed: JobTemplate) {
-  const live = (await exists(() => client.send(new DescribeJobTemplateCommand({ jobTemplateId: deployed.jobTemplateId })))) as
+  const live = (await ifFound(client.send(new DescribeJobTemplateCommand({ jobTemplateId: deployed.jobTemplateId })))) as
     | Awaited<ReturnType<IoTClient["send"]>>
     | undefined;
   if (!live) {
@@ -341,7 +331,7 @@ const jobPlanner: Planner = {
 
 /** With --refresh, a job's live status settles which conditional calls a deploy makes. */
 async function refreshJob(ctx: Ctx, client: IoTClient, change: Change, deployed: Job) {
-  const live = (await exists(() => client.send(new DescribeJobCommand({ jobId: deployed.jobId })))) as
+  const live = (await ifFound(client.send(new DescribeJobCommand({ jobId: deployed.jobId })))) as
     | { job?: { status?: string; description?: string; targets?: string[] } }
     | undefined;
   if (!live) {
@@ -372,7 +362,7 @@ const thingGroupPlanner: Planner = {
     const deployed: ThingGroup | undefined = ctx.phase === "update" ? ctx.output : undefined;
     const change = planThingGroup(deployed, desired);
     if (refresh && deployed) {
-      const live = await exists(() => client.send(new DescribeThingGroupCommand({ thingGroupName: deployed.thingGroupName })));
+      const live = await ifFound(client.send(new DescribeThingGroupCommand({ thingGroupName: deployed.thingGroupName })));
       if (!live) recordDrift(ctx, "iot::ThingGroup", deployed.thingGroupName, "deleted", [], "deleted out of band");
     }
     const before = deployed ? deployedThingGroup(deployed) : undefined;
@@ -395,7 +385,7 @@ const thingPlanner: Planner = {
     const deployed: Thing | undefined = ctx.phase === "update" ? ctx.output : undefined;
     const change = planThing(deployed, desired);
     if (refresh && deployed) {
-      const live = await exists(() => client.send(new DescribeThingCommand({ thingName: deployed.thingName })));
+      const live = await ifFound(client.send(new DescribeThingCommand({ thingName: deployed.thingName })));
       if (!live) recordDrift(ctx, "iot::Thing", deployed.thingName, "deleted", [], "deleted out of band");
     }
     const before = deployed ? deployedThing(deployed) : undefined;
