@@ -106,6 +106,24 @@ function tagOperations(before: Record<string, string>, after: Record<string, str
 
 const none = (): Change => ({ action: "none", reasons: [], diffs: [], operations: [], warnings: [], notes: [] });
 
+/** A creation: every desired member and tag is a diff from nothing. */
+function creation(spec: Record<string, unknown>, tags: Record<string, string>, operations: PlannedOperation[]): Change {
+  return { ...none(), action: "create", diffs: [...specDiffs({}, spec, () => false), ...tagDiffs({}, tags)], operations };
+}
+
+/** Has the resource moved to another target or region? */
+const moved = (before: { target: string; region: string }, after: { target: string; region: string }) =>
+  before.target !== after.target || before.region !== after.region;
+
+/** A replacement's mode and calls, in order: the new one first, or the old one deleted first. */
+function replacement(createFirst: boolean, create: PlannedOperation[], remove: PlannedOperation[]): Pick<Change, "action" | "replaceMode" | "operations"> {
+  return {
+    action: "replace",
+    replaceMode: createFirst ? "create-first" : "delete-first",
+    operations: createFirst ? [...create, ...remove] : [...remove, ...create],
+  };
+}
+
 // ------------------------------------------------------------------ job templates
 
 /** A job template as deployed or desired: its CreateJobTemplate input, tags, and where it lives. */
@@ -118,23 +136,16 @@ export interface TemplateState {
 
 export function decideJobTemplate(before: TemplateState | undefined, after: TemplateState): Change {
   const id = after.spec.jobTemplateId;
-  if (!before) {
-    return {
-      ...none(),
-      action: "create",
-      diffs: [...specDiffs({}, after.spec, () => false), ...tagDiffs({}, after.tags)],
-      operations: [{ operation: "CreateJobTemplate", resource: id }],
-    };
-  }
+  if (!before) return creation(after.spec, after.tags, [{ operation: "CreateJobTemplate", resource: id }]);
   const diffs = [
     ...specDiffs(before.spec, after.spec, () => true),
     ...tagDiffs(before.tags, after.tags),
   ];
-  const moved = before.target !== after.target || before.region !== after.region;
+  const movedAway = moved(before, after);
   const forcing = diffs.filter((d) => d.forcesReplacement);
-  if (moved || forcing.length > 0) {
+  if (movedAway || forcing.length > 0) {
     const reasons: string[] = [];
-    if (moved) {
+    if (movedAway) {
       reasons.push(
         `the template moves from ${describeTarget(before)} to ${describeTarget(after)}; it is created there and deleted here`,
       );
@@ -146,23 +157,16 @@ export function decideJobTemplate(before: TemplateState | undefined, after: Temp
     if (others.length > 0) {
       reasons.push(`${listNames(others)} changed; IoT job templates cannot be updated, so the template is replaced`);
     }
-    const createFirst = moved || before.spec.jobTemplateId !== id;
-    const oldId = before.spec.jobTemplateId;
+    const createFirst = movedAway || before.spec.jobTemplateId !== id;
     return {
       ...none(),
-      action: "replace",
-      replaceMode: createFirst ? "create-first" : "delete-first",
+      ...replacement(
+        createFirst,
+        [{ operation: "CreateJobTemplate", resource: id }],
+        [{ operation: "DeleteJobTemplate", resource: before.spec.jobTemplateId }],
+      ),
       reasons,
       diffs,
-      operations: createFirst
-        ? [
-            { operation: "CreateJobTemplate", resource: id },
-            { operation: "DeleteJobTemplate", resource: oldId },
-          ]
-        : [
-            { operation: "DeleteJobTemplate", resource: oldId },
-            { operation: "CreateJobTemplate", resource: id },
-          ],
     };
   }
   if (diffs.length > 0) {
@@ -251,22 +255,14 @@ export function updateJobInput(before: Record<string, unknown>, after: Record<st
 export function decideJob(before: JobState | undefined, after: JobState): Change {
   const id = after.spec.jobId;
   const createWarning = `creates job ${id}: every device it targets receives the job document and runs it`;
-  if (!before) {
-    return {
-      ...none(),
-      action: "create",
-      diffs: [...specDiffs({}, after.spec, () => false), ...tagDiffs({}, after.tags)],
-      operations: [{ operation: "CreateJob", resource: id }],
-      warnings: [createWarning],
-    };
-  }
+  if (!before) return { ...creation(after.spec, after.tags, [{ operation: "CreateJob", resource: id }]), warnings: [createWarning] };
   const diffs = [
     ...specDiffs(before.spec, after.spec, (m) => !UPDATABLE.has(m)),
     ...tagDiffs(before.tags, after.tags),
   ];
   const reasons: string[] = [];
-  const moved = before.target !== after.target || before.region !== after.region;
-  if (moved) reasons.push(`the job moves from ${describeTarget(before)} to ${describeTarget(after)}`);
+  const movedAway = moved(before, after);
+  if (movedAway) reasons.push(`the job moves from ${describeTarget(before)} to ${describeTarget(after)}`);
   const forcing = changedMembers(diffs.filter((d) => d.forcesReplacement)).filter((m) => m !== "jobId");
   if (forcing.length > 0) {
     reasons.push(`${listNames(forcing)} changed; IoT can only update a job's ${UPDATABLE_JOB_MEMBERS.join(", ")}`);
@@ -282,8 +278,8 @@ export function decideJob(before: JobState | undefined, after: JobState): Change
   }
   const oldId = before.spec.jobId;
   if (reasons.length > 0 || oldId !== id) {
-    const createFirst = moved || oldId !== id;
-    if (oldId !== id && !moved) {
+    const createFirst = movedAway || oldId !== id;
+    if (oldId !== id && !movedAway) {
       reasons.push(
         forcing.length > 0 && oldId !== id
           ? `the default jobId follows the props that force replacement, so the new job gets a new id (${id}) and is created before ${oldId} is deleted`
@@ -292,16 +288,11 @@ export function decideJob(before: JobState | undefined, after: JobState): Change
     } else if (!createFirst) {
       reasons.push(`the jobId ${id} stays the same, so the old job is deleted (and its deletion awaited) before the new one is created`);
     }
-    const deleteOps = jobDeleteOperations(oldId, before.deletion);
     return {
       ...none(),
-      action: "replace",
-      replaceMode: createFirst ? "create-first" : "delete-first",
+      ...replacement(createFirst, [{ operation: "CreateJob", resource: id }], jobDeleteOperations(oldId, before.deletion)),
       reasons,
       diffs,
-      operations: createFirst
-        ? [{ operation: "CreateJob", resource: id }, ...deleteOps]
-        : [...deleteOps, { operation: "CreateJob", resource: id }],
       warnings: [
         `replaces job ${oldId}${oldId !== id ? ` with ${id}` : ""}: the old job is cancelled${before.deletion.force ? " with force (executions in progress on devices are cancelled)" : ""} and deleted, and every target device receives the new job`,
       ],
@@ -354,37 +345,28 @@ export interface ThingGroupState {
 
 export function decideThingGroup(before: ThingGroupState | undefined, after: ThingGroupState): Change {
   const name = after.spec.thingGroupName;
-  if (!before) {
-    return {
-      ...none(),
-      action: "create",
-      diffs: [...specDiffs({}, after.spec, () => false), ...tagDiffs({}, after.tags)],
-      operations: [{ operation: "CreateThingGroup", resource: name }],
-    };
-  }
+  if (!before) return creation(after.spec, after.tags, [{ operation: "CreateThingGroup", resource: name }]);
   const forcing = (m: string) => m === "thingGroupName" || m === "parentGroupName";
   const diffs = [...specDiffs(before.spec, after.spec, forcing), ...tagDiffs(before.tags, after.tags)];
-  const moved = before.target !== after.target || before.region !== after.region;
+  const movedAway = moved(before, after);
   const renamed = before.spec.thingGroupName !== name;
-  if (moved || diffs.some((d) => d.forcesReplacement)) {
-    const createFirst = moved || renamed;
+  if (movedAway || diffs.some((d) => d.forcesReplacement)) {
     const reasons = [
-      ...(moved ? [`the thing group moves from ${describeTarget(before)} to ${describeTarget(after)}`] : []),
+      ...(movedAway ? [`the thing group moves from ${describeTarget(before)} to ${describeTarget(after)}`] : []),
       ...(renamed ? [`thingGroupName changed (${before.spec.thingGroupName} → ${name})`] : []),
       ...(before.spec.parentGroupName !== after.spec.parentGroupName
         ? ["parentGroupName changed; a thing group's parent is fixed when it is created"]
         : []),
     ];
-    const old = before.spec.thingGroupName;
     return {
       ...none(),
-      action: "replace",
-      replaceMode: createFirst ? "create-first" : "delete-first",
+      ...replacement(
+        movedAway || renamed,
+        [{ operation: "CreateThingGroup", resource: name }],
+        [{ operation: "DeleteThingGroup", resource: before.spec.thingGroupName }],
+      ),
       reasons,
       diffs,
-      operations: createFirst
-        ? [{ operation: "CreateThingGroup", resource: name }, { operation: "DeleteThingGroup", resource: old }]
-        : [{ operation: "DeleteThingGroup", resource: old }, { operation: "CreateThingGroup", resource: name }],
     };
   }
   if (diffs.length === 0) return none();
@@ -406,33 +388,26 @@ export function decideThing(before: ThingState | undefined, after: ThingState): 
   const name = after.spec.thingName;
   const add = (groups: string[]) => groups.map((g) => ({ operation: "AddThingToThingGroup", resource: `${name} → ${g}` }));
   if (!before) {
-    return {
-      ...none(),
-      action: "create",
-      diffs: [...specDiffs({}, { ...after.spec, thingGroups: after.groups }, () => false)],
-      operations: [{ operation: "CreateThing", resource: name }, ...add(after.groups)],
-    };
+    return creation({ ...after.spec, thingGroups: after.groups }, {}, [{ operation: "CreateThing", resource: name }, ...add(after.groups)]);
   }
   const beforeView = { ...before.spec, thingGroups: before.groups };
   const afterView = { ...after.spec, thingGroups: after.groups };
   const diffs = specDiffs(beforeView, afterView, (m) => m === "thingName");
-  const moved = before.target !== after.target || before.region !== after.region;
-  if (moved || before.spec.thingName !== name) {
+  const movedAway = moved(before, after);
+  if (movedAway || before.spec.thingName !== name) {
     return {
       ...none(),
-      action: "replace",
-      replaceMode: "create-first",
+      ...replacement(
+        true,
+        [{ operation: "CreateThing", resource: name }, ...add(after.groups)],
+        [{ operation: "DeleteThing", resource: before.spec.thingName }],
+      ),
       reasons: [
-        moved
+        movedAway
           ? `the thing moves from ${describeTarget(before)} to ${describeTarget(after)}`
           : `thingName changed (${before.spec.thingName} → ${name})`,
       ],
       diffs,
-      operations: [
-        { operation: "CreateThing", resource: name },
-        ...add(after.groups),
-        { operation: "DeleteThing", resource: before.spec.thingName },
-      ],
     };
   }
   if (diffs.length === 0) return none();
