@@ -1,7 +1,7 @@
 /** Runs a benchmark program (or the preview CLI) in a child process against an endpoint, without blocking this one. */
 import { spawn } from "node:child_process";
 import path from "node:path";
-import type { LocalIoT } from "../src/local/index.ts";
+export { endpointEnv } from "../test/support/endpoint-env.ts";
 
 export const repo = path.resolve(import.meta.dirname, "..");
 const tsx = path.join(repo, "node_modules", ".bin", "tsx");
@@ -13,25 +13,6 @@ export interface ProgramRun {
   stderr: string;
   /** Peak RSS the program reported (kB), when it does. */
   maxRssKb?: number;
-}
-
-/** Environment that points a program at `local` the way it would point at AWS. */
-export function endpointEnv(local: LocalIoT, root: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    ALCHEMY_ROOT: root,
-    AWS_ENDPOINT_URL_IOT: local.endpoint,
-    AWS_REGION: local.region,
-    AWS_ACCESS_KEY_ID: local.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey,
-    AWS_CONFIG_FILE: "/dev/null",
-    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-    ALCHEMY_TELEMETRY_DISABLED: "1",
-    ALCHEMY_CI_STATE_STORE_CHECK: "false",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    NO_COLOR: "1",
-    ...extra,
-  };
 }
 
 export function runTsx(args: string[], env: NodeJS.ProcessEnv): Promise<ProgramRun> {

@@ -16,6 +16,7 @@ import { ListJobTemplatesCommand, ListJobsCommand, IoTClient } from "@aws-sdk/cl
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
+import { endpointEnv } from "../support/endpoint-env.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const tsx = path.join(repo, "node_modules", ".bin", "tsx");
@@ -39,19 +40,8 @@ afterAll(async () => {
   if (!process.env.KEEP_GENERATED) fs.rmSync(generated, { recursive: true, force: true });
 });
 
-const env = (extra: Record<string, string> = {}) => ({
-  ...process.env,
-  ALCHEMY_ROOT: root,
-  ALCHEMY_TELEMETRY_DISABLED: "1",
-  ALCHEMY_CI_STATE_STORE_CHECK: "false",
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-  AWS_ENDPOINT_URL: local.endpoint,
-  AWS_REGION: local.region,
-  AWS_ACCESS_KEY_ID: local.credentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey,
-  NO_COLOR: "1",
-  ...extra,
-});
+// AWS_ENDPOINT_URL also sends the CloudFormation calls to the local endpoint.
+const env = (extra: Record<string, string> = {}) => endpointEnv(local, root, { AWS_ENDPOINT_URL: local.endpoint, ...extra });
 
 /** Runs a command without blocking this process (the endpoint the child talks to lives here). */
 function run(command: string, args: string[], extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -12,6 +12,7 @@ import { DeleteJobTemplateCommand, IoTClient } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
+import { endpointEnv } from "../support/endpoint-env.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const fixture = path.join("test", "preview", "fixtures", "stack.run.ts");
@@ -28,18 +29,7 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-function env(extra: Record<string, string> = {}) {
-  return {
-    ...process.env,
-    ALCHEMY_ROOT: root,
-    AWS_ENDPOINT_URL_IOT: local.endpoint,
-    AWS_REGION: local.region,
-    AWS_ACCESS_KEY_ID: local.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey,
-    NO_COLOR: "1",
-    ...extra,
-  };
-}
+const env = (extra: Record<string, string> = {}) => endpointEnv(local, root, extra);
 
 /**
  * Runs a command without blocking this process: the endpoint the child talks

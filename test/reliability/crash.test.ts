@@ -6,51 +6,21 @@
  * a destroy leaves nothing. Each trial has its own endpoint and state; trials
  * run two at a time (one per core).
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "vitest";
 import { seededRandom } from "../../src/local/faults.ts";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
+import { endpointEnv, runKillable, type KillableRun } from "../support/endpoint-env.ts";
 
-const repo = path.resolve(import.meta.dirname, "../..");
 const program = path.join("test", "reliability", "fixtures", "crash.run.ts");
 const TRIALS = 20;
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  out: string;
-}
-
-function deploy(local: LocalIoT, root: string, version: 1 | 2, options: { destroy?: boolean; killAt?: number } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", program, "--stage", "s", ...(options.destroy ? ["--destroy"] : [])], {
-      cwd: repo,
-      env: {
-        ...process.env,
-        VERSION: String(version),
-        ALCHEMY_ROOT: root,
-        AWS_ENDPOINT_URL_IOT: local.endpoint,
-        AWS_REGION: local.region,
-        AWS_ACCESS_KEY_ID: local.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey,
-        ALCHEMY_TELEMETRY_DISABLED: "1",
-        NO_COLOR: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    local.resetStats();
-    local.onRequest(options.killAt ? (_op, count) => count === options.killAt && child.kill("SIGKILL") : undefined);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      local.onRequest(undefined);
-      resolve({ code, signal, out });
-    });
+function deploy(local: LocalIoT, root: string, version: 1 | 2, options: { destroy?: boolean; killAt?: number } = {}): Promise<KillableRun> {
+  const args = [program, "--stage", "s", ...(options.destroy ? ["--destroy"] : [])];
+  return runKillable(local, args, endpointEnv(local, root, { VERSION: String(version) }), (_op, count, child) => {
+    if (count === options.killAt) child.kill("SIGKILL");
   });
 }
 

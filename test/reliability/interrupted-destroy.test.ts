@@ -3,14 +3,14 @@
  * DELETION_IN_PROGRESS and still in Alchemy's state; the next destroy waits for
  * it (without deleting it a second time) and finishes everything else.
  */
-import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
+import { endpointEnv, runKillable } from "../support/endpoint-env.ts";
 
-const repo = path.resolve(import.meta.dirname, "../..");
 const program = path.join("test", "reliability", "fixtures", "crash.run.ts");
 let local: LocalIoT;
 let root: string;
@@ -24,34 +24,8 @@ afterEach(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-function run(args: string[], kill?: (operation: string, child: ReturnType<typeof spawn>) => void) {
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", program, "--stage", "s", ...args], {
-      cwd: repo,
-      env: {
-        ...process.env,
-        VERSION: "1",
-        ALCHEMY_ROOT: root,
-        AWS_ENDPOINT_URL_IOT: local.endpoint,
-        AWS_REGION: local.region,
-        AWS_ACCESS_KEY_ID: local.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey,
-        ALCHEMY_TELEMETRY_DISABLED: "1",
-        NO_COLOR: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (out += d));
-    local.resetStats();
-    local.onRequest(kill ? (operation) => kill(operation, child) : undefined);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      local.onRequest(undefined);
-      resolve({ code, signal, out });
-    });
-  });
+function run(args: string[], kill?: (operation: string, child: ChildProcess) => void) {
+  return runKillable(local, [program, "--stage", "s", ...args], endpointEnv(local, root, { VERSION: "1" }), kill && ((operation, _count, child) => kill(operation, child)));
 }
 
 test("a destroy killed while waiting for a job's deletion is finished by the next destroy", async () => {
