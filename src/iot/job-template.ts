@@ -10,7 +10,7 @@ import {
 import { Resource, type Context, type Scope } from "alchemy";
 import { isDeepStrictEqual } from "node:util";
 import { decideJobTemplate, parseDocument, type Change, type TemplateState } from "./changes.ts";
-import { assertNotManagedByStack, stackRefOf, type GuardedOperation, type StackResourceRef } from "./stack-guard.ts";
+import { checkStack, stackRefOf, type GuardedOperation, type StackCheckContext, type StackResourceRef } from "./stack-guard.ts";
 import { assertLocalDataPresent, localInstanceOf, resolveIoT, type IoTClientProps, type IoTTarget } from "./client.ts";
 import {
   AlreadyExistsError,
@@ -327,28 +327,14 @@ export function planTemplateAdoption(existing: ExistingTemplate, desired: Templa
   return change;
 }
 
-function guard(c: Pick<CreateContext, "client" | "target" | "label" | "override" | "log">, id: string, arn: string | undefined) {
-  return {
-    client: c.client,
-    target: c.target,
-    label: c.label,
-    log: c.log,
-    override: c.override,
-    what: `job template "${id}"`,
-    physicalIds: arn ? [id, arn] : [id],
-  };
-}
-
 /** Checks that no CloudFormation stack still manages a template before changing it. */
-export async function checkTemplateStack(
-  c: Pick<CreateContext, "client" | "target" | "label" | "override" | "log">,
+export const checkTemplateStack = (
+  c: StackCheckContext,
   stack: StackResourceRef | undefined,
   id: string,
   arn: string | undefined,
   operation: GuardedOperation,
-): Promise<void> {
-  if (stack) await assertNotManagedByStack(guard(c, id, arn), stack, operation);
-}
+) => checkStack(c, stack, `job template "${id}"`, id, arn, operation);
 
 /**
  * Takes over an existing template: no call when it matches, tag calls when

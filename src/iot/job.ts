@@ -53,7 +53,7 @@ import {
   withoutAwsTags,
   type Ownership,
 } from "./tags.ts";
-import { assertNotManagedByStack, stackRefOf, type GuardedOperation, type StackResourceRef } from "./stack-guard.ts";
+import { checkStack, stackRefOf, type GuardedOperation, type StackCheckContext, type StackResourceRef } from "./stack-guard.ts";
 import type {
   AbortConfig,
   JobDocument,
@@ -564,28 +564,13 @@ export function planJobAdoption(existing: ExistingJob, desired: JobState): Chang
 }
 
 /** Checks that no CloudFormation stack still manages a job before changing it. */
-export async function checkJobStack(
-  c: DeleteContext & { override: boolean },
+export const checkJobStack = (
+  c: StackCheckContext,
   stack: StackResourceRef | undefined,
   jobId: string,
   jobArn: string | undefined,
   operation: GuardedOperation,
-): Promise<void> {
-  if (!stack) return;
-  await assertNotManagedByStack(
-    {
-      client: c.client,
-      target: c.target,
-      label: c.label,
-      log: c.log,
-      override: c.override,
-      what: `job "${jobId}"`,
-      physicalIds: jobArn ? [jobId, jobArn] : [jobId],
-    },
-    stack,
-    operation,
-  );
-}
+) => checkStack(c, stack, `job "${jobId}"`, jobId, jobArn, operation);
 
 /**
  * Takes over an existing job: no call when it matches; UpdateJob and tag

@@ -72,18 +72,39 @@ export function cloudFormationClientFor(client: IoTClient, target: IoTTarget): P
 
 export type GuardedOperation = "adopt" | "update" | "replace" | "delete";
 
-export interface GuardContext {
+/** Where and for whom the check runs. */
+export interface StackCheckContext {
   client: IoTClient;
   target: IoTTarget;
   /** e.g. `JobTemplate "firmware"`. */
   label: string;
+  /** `overrideCloudFormationStack` from the props. */
+  override?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface GuardContext extends StackCheckContext {
   /** e.g. `job template "device-update-template"`. */
   what: string;
   /** The resource's physical ids (its id and ARN): the stack must list one of them to manage it. */
   physicalIds: string[];
-  /** `overrideCloudFormationStack` from the props. */
-  override?: boolean;
-  log?: (message: string) => void;
+}
+
+/**
+ * The check for a resource that may carry a stack's tags (`stack` undefined:
+ * it does not, and there is nothing to ask). `what` names it in messages.
+ */
+export async function checkStack(
+  c: StackCheckContext,
+  stack: StackResourceRef | undefined,
+  what: string,
+  id: string,
+  arn: string | undefined,
+  operation: GuardedOperation,
+): Promise<void> {
+  if (!stack) return;
+  const { client, target, label, override, log } = c;
+  await assertNotManagedByStack({ client, target, label, override, log, what, physicalIds: arn ? [id, arn] : [id] }, stack, operation);
 }
 
 const VERB: Record<GuardedOperation, string> = {
