@@ -297,8 +297,11 @@ export interface ExistingTemplate {
  */
 export async function findExistingTemplate(client: IoTClient, desired: TemplateState): Promise<ExistingTemplate | undefined> {
   const live = await describeTemplate(client, desired.spec.jobTemplateId);
-  if (!live) return undefined;
-  const tags = await readTags(client, live.jobTemplateArn!);
+  return live && existingTemplate(live, await readTags(client, live.jobTemplateArn!), desired);
+}
+
+/** A template already read (DescribeJobTemplate and its tags), as an ExistingTemplate. */
+function existingTemplate(live: DescribeJobTemplateCommandOutput, tags: Record<string, string>, desired: TemplateState): ExistingTemplate {
   const liveSpec = liveTemplateSpec(live);
   return {
     state: {
@@ -378,12 +381,8 @@ async function createTemplate(c: CreateContext, desired: TemplateState): Promise
     } else {
       const liveTags = await readTags(client, live.jobTemplateArn!);
       if (!isOwnedBy(liveTags, ownership)) {
-        if (c.adopt) {
-          const existing = await findExistingTemplate(client, desired);
-          if (existing) return adoptTemplate(c, desired, existing);
-          await create();
-          return describeCreated(client, id);
-        }
+        // Created since adoption read it (or adopted without a read first): adopt what was just read.
+        if (c.adopt) return adoptTemplate(c, desired, existingTemplate(live, liveTags, desired));
         const stack = stackRefOf(liveTags);
         throw new AlreadyExistsError(
           `${c.label}: job template "${id}" already exists in ${c.target.description} and was not created by this resource ` +

@@ -530,7 +530,17 @@ export interface ExistingJob {
 export async function findExistingJob(client: IoTClient, desired: JobState): Promise<ExistingJob | undefined> {
   const live = await describeJob(client, desired.spec.jobId);
   if (!live || live.job?.status === "DELETION_IN_PROGRESS") return undefined;
-  const [liveSpec, tags] = await Promise.all([liveJobSpec(client, live), readTags(client, live.job!.jobArn!)]);
+  return existingJob(client, live, readTags(client, live.job!.jobArn!), desired);
+}
+
+/** A job already described, with its tags (read or being read), as an ExistingJob; reads its document. */
+async function existingJob(
+  client: IoTClient,
+  live: DescribeJobCommandOutput,
+  tagsRead: Record<string, string> | Promise<Record<string, string>>,
+  desired: JobState,
+): Promise<ExistingJob> {
+  const [liveSpec, tags] = await Promise.all([liveJobSpec(client, live), tagsRead]);
   const { forcing, updatable } = jobDifferences(liveSpec, desired.spec);
   const spec: JobState["spec"] = { ...desired.spec };
   for (const m of [...forcing, ...updatable]) {
@@ -628,9 +638,8 @@ async function createJob(c: CreateContext, desired: JobState): Promise<DescribeJ
               `Set adopt: true on the resource (or deploy with --adopt) to take it over, or choose another jobId.`,
           );
         }
-        const existing = await findExistingJob(client, desired);
-        if (existing) return (await adoptJob(c, desired, existing)).live;
-        return createJob({ ...c, adopt: false }, desired);
+        // Created since adoption read it: adopt what was just read.
+        return (await adoptJob(c, desired, await existingJob(client, live, liveTags, desired))).live;
       }
       const diff = jobDifferences(await liveJobSpec(client, live), spec);
       if (diff.forcing.length === 0) {
