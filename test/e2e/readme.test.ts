@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { startLocalIoT } from "../../src/local/index.ts";
+import { readTree } from "../support/files.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 let root: string;
@@ -54,19 +55,9 @@ test("npm run deploy deploys the example to the embedded endpoint and prints the
   expect(fs.readFileSync(endpointFile()).equals(before)).toBe(true);
 
   // A preview now shows no changes, and leaves every file under .alchemy exactly as it was.
-  const tree = () => {
-    const out: Record<string, string> = {};
-    const walk = (d: string) => {
-      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-        const p = path.join(d, e.name);
-        if (e.isDirectory()) walk(p);
-        else out[path.relative(root, p)] = fs.readFileSync(p, "base64");
-      }
-    };
-    walk(path.join(root, ".alchemy"));
-    return out;
-  };
+  const tree = () => readTree(path.join(root, ".alchemy"), (p) => fs.readFileSync(p, "base64"), root);
   const beforePreview = tree();
+  expect(Object.keys(beforePreview).length).toBeGreaterThan(0);
   const preview = run("npm", ["run", "preview", "--", "--detailed-exitcode"]);
   expect(preview.code, preview.out).toBe(0);
   expect(preview.stdout).toContain("No changes. The deployed resources match the program.");

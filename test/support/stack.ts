@@ -11,6 +11,7 @@ import path from "node:path";
 import { IoTClient } from "@aws-sdk/client-iot";
 import alchemy, { Scope, type StateStore } from "alchemy";
 import { startLocalIoT, type LocalIoT, type LocalIoTOptions } from "../../src/local/index.ts";
+import { readTree, utf8 } from "./files.ts";
 
 export const PASSWORD = "test-password-for-state-encryption";
 
@@ -101,17 +102,7 @@ export async function createStack(options: { app?: string; stage?: string; local
       return path.join(dir, ".alchemy", app, stage);
     },
     stateFiles() {
-      const out: Record<string, string> = {};
-      const walk = (d: string) => {
-        if (!fs.existsSync(d)) return;
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-          const p = path.join(d, e.name);
-          if (e.isDirectory()) walk(p);
-          else out[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
-        }
-      };
-      walk(path.join(dir, ".alchemy"));
-      return out;
+      return readTree(path.join(dir, ".alchemy"), utf8, dir);
     },
     mutatingCalls() {
       return local
