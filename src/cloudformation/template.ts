@@ -4,7 +4,8 @@
  * plain YAML parser rejects. Each tag becomes its long form
  * (`{ "Fn::GetAtt": ["X", "Arn"] }`), as CloudFormation itself reads it.
  */
-import YAML from "yaml";
+import { createRequire } from "node:module";
+import type YAML from "yaml";
 
 /** Short-form tag -> long-form intrinsic. */
 export const SHORT_FORMS: Record<string, string> = {
@@ -30,17 +31,28 @@ export const SHORT_FORMS: Record<string, string> = {
   "!ToJsonString": "Fn::ToJsonString",
 };
 
-/** The `yaml` package's custom tags for every short form, scalar, sequence and mapping. */
-export const CLOUDFORMATION_YAML_TAGS: YAML.Tags = Object.entries(SHORT_FORMS).flatMap(([tag, name]): YAML.Tags => [
-  {
-    tag,
-    resolve: (text: string) =>
-      // `!GetAtt A.Arn` is `Fn::GetAtt: [A, Arn]`; the attribute may itself contain dots.
-      name === "Fn::GetAtt" ? { [name]: [text.split(".")[0], text.split(".").slice(1).join(".")] } : { [name]: text },
-  },
-  { tag, collection: "seq", resolve: (node) => ({ [name]: node.toJSON() }) },
-  { tag, collection: "map", resolve: (node) => ({ [name]: node.toJSON() }) },
-]);
+/**
+ * The `yaml` package, with custom tags for every short form (scalar, sequence
+ * and mapping). Loaded on the first YAML template: the local endpoint, which
+ * every local deploy starts, seldom parses one.
+ */
+let yaml: { YAML: typeof YAML; tags: YAML.Tags } | undefined;
+function loadYaml(): { YAML: typeof YAML; tags: YAML.Tags } {
+  if (yaml) return yaml;
+  const lib = createRequire(import.meta.url)("yaml") as typeof YAML;
+  const tags: YAML.Tags = Object.entries(SHORT_FORMS).flatMap(([tag, name]): YAML.Tags => [
+    {
+      tag,
+      resolve: (text: string) =>
+        // `!GetAtt A.Arn` is `Fn::GetAtt: [A, Arn]`; the attribute may itself contain dots.
+        name === "Fn::GetAtt" ? { [name]: [text.split(".")[0], text.split(".").slice(1).join(".")] } : { [name]: text },
+    },
+    { tag, collection: "seq", resolve: (node) => ({ [name]: node.toJSON() }) },
+    { tag, collection: "map", resolve: (node) => ({ [name]: node.toJSON() }) },
+  ]);
+  yaml = { YAML: lib, tags };
+  return yaml;
+}
 
 /** Template text is JSON when it starts with `{` (CloudFormation's own rule of thumb); YAML otherwise. */
 export const looksLikeJson = (text: string) => /^\s*[{[]/.test(text);
@@ -57,7 +69,8 @@ export function parseTemplateBody(text: string): unknown {
       throw new Error(`Template format error: JSON not well-formed: ${(error as Error).message}`);
     }
   }
-  const parsed = YAML.parseDocument(text, { customTags: CLOUDFORMATION_YAML_TAGS, logLevel: "silent", uniqueKeys: true });
+  const { YAML: lib, tags } = loadYaml();
+  const parsed = lib.parseDocument(text, { customTags: tags, logLevel: "silent", uniqueKeys: true });
   const problem = parsed.errors[0] ?? parsed.warnings[0];
   if (problem) throw new Error(`Template format error: YAML not well-formed: ${problem.message.split("\n")[0].replace(/:$/, "")}.`);
   return parsed.toJSON();

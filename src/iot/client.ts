@@ -21,7 +21,7 @@ import { IoTClient } from "@aws-sdk/client-iot";
 import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { Scope, Secret } from "alchemy";
 import type { AwsClientProps } from "alchemy/aws";
-import { startLocalIoT, type LocalIoT } from "../local/server.ts";
+import type { LocalIoT } from "../local/server.ts";
 import { currentRecorder, previewing } from "./plan-hooks.ts";
 import { Semaphore } from "./wait.ts";
 
@@ -133,7 +133,8 @@ export function embeddedLocalIoT(dotAlchemy: string): Promise<LocalIoT> {
   const file = localDataFile(dotAlchemy);
   let started = embedded.get(file);
   if (!started) {
-    started = startLocalIoT({ port: 0, persistPath: file, unref: true });
+    // Loaded on first use: a deploy to AWS never loads the emulator.
+    started = import("../local/server.ts").then(({ startLocalIoT }) => startLocalIoT({ port: 0, persistPath: file, unref: true }));
     embedded.set(file, started);
     started.catch(() => embedded.delete(file));
   }
