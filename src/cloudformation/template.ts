@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import type YAML from "yaml";
 
 /** Short-form tag -> long-form intrinsic. */
-export const SHORT_FORMS: Record<string, string> = {
+const SHORT_FORMS: Record<string, string> = {
   "!Ref": "Ref",
   "!GetAtt": "Fn::GetAtt",
   "!Sub": "Fn::Sub",
@@ -55,7 +55,7 @@ function loadYaml(): { YAML: typeof YAML; tags: YAML.Tags } {
 }
 
 /** Template text is JSON when it starts with `{` (CloudFormation's own rule of thumb); YAML otherwise. */
-export const looksLikeJson = (text: string) => /^\s*[{[]/.test(text);
+const looksLikeJson = (text: string) => /^\s*[{[]/.test(text);
 
 /**
  * Parses template text. Throws an Error whose message starts with

@@ -401,11 +401,7 @@ async function createTemplate(c: CreateContext, desired: TemplateState): Promise
       await create();
     }
   }
-  return describeCreated(client, id);
-}
-
-async function describeCreated(client: IoTClient, jobTemplateId: string): Promise<Created> {
-  const created = await client.send(new DescribeJobTemplateCommand({ jobTemplateId }));
+  const created = await client.send(new DescribeJobTemplateCommand({ jobTemplateId: id }));
   return { arn: created.jobTemplateArn!, createdAt: created.createdAt! };
 }
 

@@ -83,7 +83,7 @@ export interface StackCheckContext {
   log?: (message: string) => void;
 }
 
-export interface GuardContext extends StackCheckContext {
+interface GuardContext extends StackCheckContext {
   /** e.g. `job template "device-update-template"`. */
   what: string;
   /** The resource's physical ids (its id and ARN): the stack must list one of them to manage it. */
@@ -124,7 +124,7 @@ const RELEASED = new Set(["DELETE_COMPLETE", "DELETE_SKIPPED"]);
  * When CloudFormation cannot be asked (no permission, unreachable), it
  * refuses too: acting blind is what this guard exists to prevent.
  */
-export async function assertNotManagedByStack(c: GuardContext, ref: StackResourceRef, operation: GuardedOperation): Promise<void> {
+async function assertNotManagedByStack(c: GuardContext, ref: StackResourceRef, operation: GuardedOperation): Promise<void> {
   const where = `CloudFormation stack "${ref.stackName}" (logical id "${ref.logicalId}")`;
   if (c.override) {
     c.log?.(`${c.label}: ${c.what} carries the tags of ${where}; overrideCloudFormationStack is set, so it is not checked`);
