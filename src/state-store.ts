@@ -36,11 +36,10 @@ export class AtomicFileSystemStateStore implements StateStore {
   /** The directory of this scope's state files. */
   readonly dir: string;
   private initialized: Promise<void> | undefined;
+  readonly scope: Scope;
 
-  constructor(
-    readonly scope: Scope,
-    options?: { rootDir?: string },
-  ) {
+  constructor(scope: Scope, options?: { rootDir?: string }) {
+    this.scope = scope;
     this.dir = path.join(options?.rootDir ?? scope.dotAlchemy, ...scope.chain);
   }
 

@@ -64,7 +64,10 @@ const RETAINED = new Set(["Retain", "RetainExceptOnCreate"]);
 
 /** A piece of code in a literal (a variable reference). */
 class Code {
-  constructor(readonly text: string) {}
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;

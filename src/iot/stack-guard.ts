@@ -37,11 +37,10 @@ export function stackRefOf(tags: Record<string, string>): StackResourceRef | und
 /** Refused: a stack still manages the resource. */
 export class ManagedByStackError extends Error {
   override name = "ManagedByStackError";
-  constructor(
-    message: string,
-    readonly stackResource: StackResourceRef,
-  ) {
+  readonly stackResource: StackResourceRef;
+  constructor(message: string, stackResource: StackResourceRef) {
     super(message);
+    this.stackResource = stackResource;
   }
 }
 

@@ -37,14 +37,15 @@ export interface ValidationIssue {
 /** Thrown before any API call when props break the API's rules. */
 export class ValidationError extends Error {
   override name = "ValidationError";
-  constructor(
-    readonly resource: string,
-    readonly issues: ValidationIssue[],
-  ) {
+  readonly resource: string;
+  readonly issues: ValidationIssue[];
+  constructor(resource: string, issues: ValidationIssue[]) {
     super(
       `Invalid props for ${resource} (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +
         issues.map((i) => `  - ${i.message}`).join("\n"),
     );
+    this.resource = resource;
+    this.issues = issues;
   }
 }
 

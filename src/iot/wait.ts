@@ -15,7 +15,10 @@ import { createWaiter, WaiterState } from "@smithy/util-waiter";
 export class Semaphore {
   private active = 0;
   private readonly queue: Array<() => void> = [];
-  constructor(readonly size: number) {}
+  readonly size: number;
+  constructor(size: number) {
+    this.size = size;
+  }
 
   async acquire(): Promise<() => void> {
     if (this.active < this.size) this.active++;

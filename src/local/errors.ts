@@ -40,13 +40,13 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 /** An error the endpoint answers with; thrown by operation handlers. */
 export class IoTError extends Error {
   readonly status: number;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    /** Extra modeled members, e.g. resourceId/resourceArn of ResourceAlreadyExistsException. */
-    readonly extra: Record<string, unknown> = {},
-  ) {
+  readonly code: ErrorCode;
+  /** Extra modeled members, e.g. resourceId/resourceArn of ResourceAlreadyExistsException. */
+  readonly extra: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
     super(message);
+    this.code = code;
+    this.extra = extra;
     this.status = ERROR_STATUS[code];
   }
 }

@@ -54,11 +54,11 @@ export function seededRandom(seed: number): () => number {
 class TokenBucket {
   private tokens: number;
   private last: number;
-  constructor(
-    private readonly rate: number,
-    private readonly capacity: number,
-    now: number,
-  ) {
+  private readonly rate: number;
+  private readonly capacity: number;
+  constructor(rate: number, capacity: number, now: number) {
+    this.rate = rate;
+    this.capacity = capacity;
     this.tokens = capacity;
     this.last = now;
   }

@@ -269,11 +269,13 @@ export class Persister {
   private requested = 0;
   private written = 0;
   private inFlight: Promise<void> | undefined;
+  private readonly file: string;
+  private readonly snapshot: () => PersistedFile;
 
-  constructor(
-    private readonly file: string,
-    private readonly snapshot: () => PersistedFile,
-  ) {}
+  constructor(file: string, snapshot: () => PersistedFile) {
+    this.file = file;
+    this.snapshot = snapshot;
+  }
 
   static forTables(file: string, accountId: string, region: string, tables: Tables, instanceId: string): Persister {
     return new Persister(file, () => toFile(accountId, region, tables, instanceId));
