@@ -1,8 +1,24 @@
+import fs from "node:fs";
+import path from "node:path";
 import { defineConfig } from "vitest/config";
 
+/** The export condition under which the package name resolves to its TypeScript sources (package.json "exports"). */
+const SOURCE_CONDITION = "@alchemy-iot-jobs/source";
+
+/** Tests import the package by name ("alchemy-iot-jobs/cloudformation"): each export, resolved to its source file. */
+const pkg = JSON.parse(fs.readFileSync(new URL("./package.json", import.meta.url), "utf8"));
+const sourceAliases = Object.entries(pkg.exports as Record<string, string | Record<string, string>>).flatMap(([subpath, target]) =>
+  typeof target === "object" && target[SOURCE_CONDITION]
+    ? [{ find: new RegExp(`^${path.posix.join(pkg.name, subpath)}$`), replacement: path.resolve(import.meta.dirname, target[SOURCE_CONDITION]) }]
+    : [],
+);
+
 export default defineConfig({
+  resolve: { alias: sourceAliases },
   test: {
     include: ["test/**/*.test.ts"],
+    // The installed-package test runs on its own: `npm run test:package` (vitest.package.config.ts).
+    exclude: ["test/package/**", "node_modules/**"],
     // Every test starts its own local endpoint on a free port and its own state directory,
     // so files run in parallel processes.
     pool: "forks",
@@ -13,6 +29,8 @@ export default defineConfig({
       ALCHEMY_TELEMETRY_DISABLED: "1",
       ALCHEMY_CI_STATE_STORE_CHECK: "false",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      // Programs the tests run in child processes import the package by name, too.
+      NODE_OPTIONS: `--conditions=${SOURCE_CONDITION}`,
       // Never reach for real AWS credentials or config from a test.
       AWS_ACCESS_KEY_ID: "",
       AWS_SECRET_ACCESS_KEY: "",

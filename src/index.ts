@@ -19,6 +19,7 @@ export { ThingGroup, type ThingGroupProps } from "./iot/thing-group.ts";
 export type { IoTClientProps } from "./iot/client.ts";
 export { ValidationError, type ValidationIssue } from "./iot/validate.ts";
 export { AlreadyExistsError } from "./iot/common.ts";
+export { IoTConfigurationError } from "./iot/client.ts";
 export { ManagedByStackError, type StackResourceRef } from "./iot/stack-guard.ts";
 export { AtomicFileSystemStateStore, StateFileError } from "./state-store.ts";
 export type * from "./iot/types.ts";

@@ -24,6 +24,7 @@ import type { AwsClientProps } from "alchemy/aws";
 import type { LocalIoT } from "../local/server.ts";
 import { currentRecorder, previewing } from "./plan-hooks.ts";
 import { Semaphore } from "./wait.ts";
+import { NO_CREDENTIALS, NO_REGION } from "../failure.ts";
 
 /**
  * Where and how a resource talks to IoT. Every member can also be set for a
@@ -261,6 +262,38 @@ export function guardPreview(client: IoTClient): void {
   );
 }
 
+/** A region or credentials that cannot be found: the message says what to set, and how to work without AWS. */
+export class IoTConfigurationError extends Error {
+  override name = "IoTConfigurationError";
+}
+
+const checked = new WeakMap<IoTClient, Promise<string>>();
+
+/**
+ * The client's region, with its credentials resolved once, so that a missing
+ * region or missing credentials fail before any resource is touched, with a
+ * message naming what to set (instead of the SDK's "Region is missing" at the
+ * first call). The SDK caches what its providers return, so nothing is resolved twice.
+ */
+function checkedConfig(client: IoTClient): Promise<string> {
+  let result = checked.get(client);
+  if (!result) {
+    result = (async () => {
+      // The messages say all there is to say (the SDK's own is quoted), so they carry no `cause` for loggers to repeat.
+      const region = await client.config.region().catch(() => {
+        throw new IoTConfigurationError(NO_REGION);
+      });
+      await client.config.credentials().catch((error: unknown) => {
+        throw new IoTConfigurationError(`${NO_CREDENTIALS} (the SDK said: ${(error as Error).message})`);
+      });
+      return region;
+    })();
+    result.catch(() => checked.delete(client));
+    checked.set(client, result);
+  }
+  return result;
+}
+
 function isLocalMode(settings: IoTClientProps, scope: Scope | undefined): boolean {
   if (settings.local !== undefined) return settings.local;
   if (process.env.ALCHEMY_IOT_LOCAL === "1" || process.env.ALCHEMY_IOT_LOCAL === "true") return true;
@@ -354,7 +387,7 @@ async function resolveSettings(settings: IoTClientProps, scope: Scope | undefine
       ...RETRY,
     }),
   );
-  const resolvedRegion = await client.config.region();
+  const resolvedRegion = await checkedConfig(client);
   if (endpoint) {
     return {
       client,

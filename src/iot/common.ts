@@ -8,6 +8,7 @@ import { IoTClient, ResourceNotFoundException } from "@aws-sdk/client-iot";
 import { Scope } from "alchemy";
 import { embeddedLocalIoT, guardPreview, resolveIoT, RETRY, targetFingerprint, type ResolvedIoT } from "./client.ts";
 import type { Ownership } from "./tags.ts";
+import { reported, verboseRequested } from "../failure.ts";
 
 /** The identity of an Alchemy resource, as written into ownership tags. */
 export function ownershipOf(ctx: { scope: Scope; fqn: string }): Ownership {
@@ -45,9 +46,12 @@ export interface StoredTarget {
  * the local endpoint even if destroy runs without it).
  */
 export async function resolveDeployed(stored: StoredTarget, props: object | undefined, scope: Scope): Promise<ResolvedIoT> {
-  const current = await resolveIoT(props, scope);
-  if (!stored.target || (stored.target === current.target.key && stored.region === current.target.region)) return current;
+  const current = targetFingerprint(props, scope);
+  const here = stored.target === "local" ? "local" : `${stored.target === "aws" ? "aws" : stored.target}|${stored.region ?? ""}`;
+  // Deployed where the settings point now (or recorded before targets were): the usual client.
+  if (!stored.target || here === current || (stored.target !== "local" && stored.region === undefined)) return resolveIoT(props, scope);
   if (stored.target === "local") {
+    // Without resolving the current settings: a destroy without --local needs no AWS configuration.
     const local = await embeddedLocalIoT(scope.dotAlchemy);
     const client = new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...RETRY });
     guardPreview(client);
@@ -56,7 +60,7 @@ export async function resolveDeployed(stored: StoredTarget, props: object | unde
       target: { kind: "local", key: "local", region: local.region, endpoint: local.endpoint, local, description: "local IoT Jobs endpoint" },
     };
   }
-  const region = stored.region ?? current.target.region;
+  const region = stored.region;
   if (stored.target === "aws") {
     return resolveIoT({ ...props, region, endpoint: undefined, local: false }, scope);
   }
@@ -126,14 +130,14 @@ export function validatedResource<F extends (id: string, props: any) => Promise<
     try {
       validate(id, props);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(reported(error));
     }
     const scope = Scope.getScope();
     const pending = resource.call(this, id, { ...props, [TARGET_PROP]: targetFingerprint(props, scope) });
     return keepIdentity(
       pending,
       pending.catch((error: unknown) => {
-        throw explainStateError(error, (resource as { type?: string }).type ?? "resource", id, scope);
+        throw reported(explainStateError(error, (resource as { type?: string }).type ?? "resource", id, scope));
       }),
     );
   } as unknown as F;
@@ -190,6 +194,10 @@ export function exitNonZeroOnFailure<H extends (this: any, id: string, props: an
       // Only the destroy phase swallows errors; elsewhere they reach the program and fail it.
       if (this?.scope?.phase === "destroy" && kind !== "ReplacedSignal" && kind !== "DestroyedSignal") {
         markFailureForExit();
+        // Alchemy logs a destroy's error with its stack; the message says what failed and what to do.
+        if (error instanceof Error && !verboseRequested()) {
+          Object.defineProperty(error, "stack", { value: `${error.name}: ${error.message}`, configurable: true, writable: true });
+        }
       }
       throw error;
     }

@@ -24,6 +24,7 @@ import {
   type ValidationIssue,
 } from "./validate.ts";
 import { isUnknown } from "./unknown.ts";
+import { reported } from "../failure.ts";
 
 /** One placeholder of a managed template's document. */
 export interface DocumentParameter {
@@ -79,6 +80,14 @@ export type ManagedJobTemplateListing = Required<
  * });
  */
 export async function ManagedJobTemplate(props: ManagedJobTemplateProps): Promise<ManagedJobTemplate> {
+  try {
+    return await lookUp(props);
+  } catch (error) {
+    throw reported(error);
+  }
+}
+
+async function lookUp(props: ManagedJobTemplateProps): Promise<ManagedJobTemplate> {
   const label = `ManagedJobTemplate "${props?.templateName}"`;
   checkProps(label, managedJobTemplatePropsSchema, props);
   const { client } = await resolveIoT(props, Scope.getScope());

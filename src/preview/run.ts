@@ -6,8 +6,8 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Plan } from "./plan.ts";
+import { runnerArgs } from "./runner.ts";
 
 export interface PreviewOptions {
   /** The program. @default "alchemy.run.ts" */
@@ -24,6 +24,10 @@ export interface PreviewOptions {
   args?: string[];
   /** Extra environment for the program. */
   env?: Record<string, string | undefined>;
+  /** Run a TypeScript program through tsx even where Node can run it by itself. */
+  tsx?: boolean;
+  /** A failure of the program shows its stack trace. */
+  verbose?: boolean;
 }
 
 export interface PreviewResult {
@@ -32,30 +36,31 @@ export interface PreviewResult {
   log: string;
 }
 
+/** A preview that could not be made; its message is one block for a person (see src/failure.ts). */
 export class PreviewError extends Error {
   override name = "PreviewError";
-  constructor(
-    message: string,
-    readonly log: string,
-  ) {
+  readonly log: string;
+  constructor(message: string, log: string) {
     super(message);
+    this.log = log;
   }
 }
-
-const preload = fileURLToPath(new URL("./preload.ts", import.meta.url));
 
 export async function runPreview(options: PreviewOptions = {}): Promise<PreviewResult> {
   const cwd = options.cwd ?? process.cwd();
   const entrypoint = path.resolve(cwd, options.entrypoint ?? "alchemy.run.ts");
+  const failed = (message: string, log = "") => new PreviewError(`✖ Preview failed: ${message}`, log);
   if (!fs.existsSync(entrypoint)) {
-    throw new PreviewError(`No program at ${path.relative(process.cwd(), entrypoint) || entrypoint} (the entrypoint argument, default alchemy.run.ts).`, "");
+    throw failed(`no program at ${path.relative(process.cwd(), entrypoint) || entrypoint} (the entrypoint argument, default alchemy.run.ts).`);
   }
-  const tsx = import.meta.resolve("tsx");
+  let runner: string[];
+  try {
+    runner = runnerArgs(entrypoint, { tsx: options.tsx });
+  } catch (error) {
+    throw failed((error as Error).message);
+  }
   const args = [
-    "--import",
-    tsx,
-    "--import",
-    preload,
+    ...runner,
     entrypoint,
     // Alchemy's quiet mode: no "Created Resource" lines for what is only planned.
     "--quiet",
@@ -75,6 +80,7 @@ export async function runPreview(options: PreviewOptions = {}): Promise<PreviewR
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       ALCHEMY_IOT_PREVIEW_REFRESH: options.refresh ? "1" : "0",
       ...(options.local ? { ALCHEMY_IOT_LOCAL: "1" } : {}),
+      ...(options.verbose ? { ALCHEMY_IOT_VERBOSE: "1" } : {}),
       ...options.env,
     },
   });
@@ -82,19 +88,27 @@ export async function runPreview(options: PreviewOptions = {}): Promise<PreviewR
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));
   let plan: Plan | undefined;
-  child.on("message", (message: { type?: string; plan?: Plan }) => {
+  let failure: string | undefined;
+  child.on("message", (message: { type?: string; plan?: Plan; text?: string }) => {
     if (message?.type === "plan") plan = message.plan;
+    if (message?.type === "failure") failure = message.text;
   });
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (c) => resolve(c));
   });
   if (code !== 0 || !plan) {
+    if (failure) throw new PreviewError(failure, log);
     const tail = log.trim().split("\n").slice(-40).join("\n");
-    throw new PreviewError(
-      `The program failed while being previewed (exit code ${code})${tail ? `:\n${tail}` : "."}`,
-      log,
-    );
+    if (log.includes("ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX")) {
+      throw failed(
+        `Node's type stripping cannot run the program: it uses TypeScript syntax that has no plain-JavaScript form ` +
+          `(an enum, a namespace, a constructor parameter property, ...). Run the preview with --tsx (and tsx installed), ` +
+          `or keep the program to erasable syntax (TypeScript's erasableSyntaxOnly).\n${tail}`,
+        log,
+      );
+    }
+    throw failed(`the program exited with code ${code} before it finished${tail ? `:\n${tail}` : "."}`, log);
   }
   return { plan, log };
 }

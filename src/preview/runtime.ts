@@ -65,6 +65,7 @@ import {
   type ThingGroupProps,
 } from "../iot/thing-group.ts";
 import { UNKNOWN } from "../iot/unknown.ts";
+import { formatFailure } from "../failure.ts";
 import { setHooks } from "./globals.ts";
 import { isOverlay, overlayStore, type Serde } from "./overlay.ts";
 import {
@@ -535,6 +536,20 @@ export async function buildPlan(): Promise<Plan> {
     drift: drift.sort((a, b) => a.address.localeCompare(b.address)),
   };
 }
+
+/**
+ * A program that fails while being previewed: its failure, as one block, goes
+ * to the parent (which prints it as the preview's failure), then the process
+ * exits 1. Registered before the program runs, so it sees every failure first.
+ */
+process.on("uncaughtException", (error) => {
+  const text = formatFailure(error, { action: "Preview" });
+  if (process.send) process.send({ type: "failure", text }, () => process.exit(1));
+  else {
+    process.stderr.write(`${text}\n`);
+    process.exit(1);
+  }
+});
 
 let sent = false;
 process.once("beforeExit", async () => {

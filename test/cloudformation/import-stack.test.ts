@@ -138,7 +138,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
   // 1. Import (read calls only). ConfigTemplate has no DeletionPolicy: the command warns.
   local.resetStats();
   const out = path.join(generated, "legacy-jobs.ts");
-  const imported = await run(tsx, ["src/cli.ts", "import-stack", "legacy-jobs", "--out", out]);
+  const imported = await run(tsx, ["src/cli/index.ts", "import-stack", "legacy-jobs", "--out", out]);
   expect(imported.code, imported.stderr).toBe(0);
   expect(mutating()).toEqual([]);
   expect(local.stats().byOperation.ListStackResources.count).toBe(3); // 5 resources, pages of 2
@@ -154,7 +154,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(code).toContain("//   - Fleet (AWS::IoT::ThingGroup)");
   // The same stack in CloudFormation's spelling, for alchemy-iot-jobs/cloudformation.
   const cfnOut = path.join(generated, "legacy-jobs-cfn.ts");
-  const importedCfn = await run(tsx, ["src/cli.ts", "import-stack", "legacy-jobs", "--out", cfnOut, "--style", "cloudformation"]);
+  const importedCfn = await run(tsx, ["src/cli/index.ts", "import-stack", "legacy-jobs", "--out", cfnOut, "--style", "cloudformation"]);
   expect(importedCfn.code, importedCfn.stderr).toBe(0);
   const cfnCode = fs.readFileSync(cfnOut, "utf8");
   expect(cfnCode).toContain('from "alchemy-iot-jobs/cloudformation"');
@@ -165,7 +165,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
   const typecheck = await run(tsc, ["--noEmit", "-p", path.join(generated, "tsconfig.json")]);
   expect(typecheck.code, typecheck.stdout).toBe(0);
   // Overwriting needs --force.
-  const again = await run(tsx, ["src/cli.ts", "import-stack", "legacy-jobs", "--out", out]);
+  const again = await run(tsx, ["src/cli/index.ts", "import-stack", "legacy-jobs", "--out", out]);
   expect(again.code).toBe(1);
   expect(again.stderr).toContain("exists; pass --force to overwrite it");
 
@@ -176,7 +176,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(`${refused.stdout}${refused.stderr}`).toContain('is managed by CloudFormation stack "legacy-jobs"');
   expect(mutating(), `${refused.stdout}${refused.stderr}`).toEqual([]);
   // So does a preview: the same read, the same message, exit code 1.
-  const refusedPreview = await run(tsx, ["src/cli.ts", "preview", fixture, "--stage", "prod"], { IMPORTED_MODULE: out });
+  const refusedPreview = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod"], { IMPORTED_MODULE: out });
   expect(refusedPreview.code).toBe(1);
   expect(refusedPreview.stderr).toContain('is managed by CloudFormation stack "legacy-jobs"');
   expect(mutating()).toEqual([]);
@@ -188,7 +188,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
 
   // 4. A preview right after shows nothing to change: four resources adopted unchanged.
   local.resetStats();
-  const preview = await run(tsx, ["src/cli.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], { IMPORTED_MODULE: out });
+  const preview = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], { IMPORTED_MODULE: out });
   expect(preview.code, preview.stderr).toBe(0);
   const plan = JSON.parse(preview.stdout) as Plan;
   expect(plan.summary).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
@@ -199,7 +199,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
     "Rollout no-op",
   ]);
   expect(mutating()).toEqual([]);
-  const text = await run(tsx, ["src/cli.ts", "preview", fixture, "--stage", "prod"], { IMPORTED_MODULE: out });
+  const text = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod"], { IMPORTED_MODULE: out });
   expect(text.stdout).toContain("No changes.");
   expect(text.stdout).toContain("4 existing resources are adopted unchanged");
 
@@ -211,14 +211,14 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(local.stats().byOperation.DescribeStackResource.count).toBe(4);
 
   // 6. From now on they are the app's: nothing to change, and a no-op deploy makes no call at all.
-  const after = await run(tsx, ["src/cli.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], { IMPORTED_MODULE: out });
+  const after = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], { IMPORTED_MODULE: out });
   expect(after.code, after.stderr).toBe(0);
   expect((JSON.parse(after.stdout) as Plan).resources.filter((e) => e.adopt)).toEqual([]);
   local.resetStats();
   expect((await run(tsx, [fixture, "--stage", "prod"], { IMPORTED_MODULE: out })).code).toBe(0);
   expect(local.stats().requests).toBe(0);
   // The CloudFormation spelling of the same declarations is the same resources: nothing to change either.
-  const respelled = await run(tsx, ["src/cli.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], { IMPORTED_MODULE: cfnOut });
+  const respelled = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], { IMPORTED_MODULE: cfnOut });
   expect(respelled.code, `${respelled.stdout}${respelled.stderr}`).toBe(0);
   expect(mutating()).toEqual([]);
 
@@ -230,7 +230,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
 });
 
 test("import-stack names a missing stack clearly", async () => {
-  const r = await run(tsx, ["src/cli.ts", "import-stack", "no-such-stack"]);
+  const r = await run(tsx, ["src/cli/index.ts", "import-stack", "no-such-stack"]);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('CloudFormation stack "no-such-stack" does not exist');
 });

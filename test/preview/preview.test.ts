@@ -52,7 +52,7 @@ async function deploy(version: number, extra: Record<string, string> = {}, args:
 }
 
 function preview(version: number, args: string[] = [], extra: Record<string, string> = {}) {
-  return run(tsx, ["src/cli.ts", "preview", fixture, "--stage", "pv", ...args], env({ STACK_VERSION: String(version), ...extra }));
+  return run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "pv", ...args], env({ STACK_VERSION: String(version), ...extra }));
 }
 
 async function previewJson(version: number, args: string[] = [], extra: Record<string, string> = {}): Promise<Plan> {
@@ -114,15 +114,16 @@ describe("preview", () => {
     expect(changes.stdout).toMatch(/Plan: 1 to create, 0 to update, 1 to replace, 0 to delete\./);
     expect((await preview(6, ["--detailed-exitcode"])).code).toBe(0);
     expect((await preview(6)).code).toBe(0);
-    const missing = await run(tsx, ["src/cli.ts", "preview", "does-not-exist.run.ts"], env());
+    const missing = await run(tsx, ["src/cli/index.ts", "preview", "does-not-exist.run.ts"], env());
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain("No program at does-not-exist.run.ts");
-    // A program that throws: exit 1 with the program's error, with and without --detailed-exitcode.
+    expect(missing.stderr).toContain("✖ Preview failed: no program at does-not-exist.run.ts");
+    // A program that throws: exit 1 with the program's error as one block, with and without --detailed-exitcode.
     for (const args of [[], ["--detailed-exitcode"]]) {
       const failing = await preview(6, args, { SECRET_TOKEN: "x", PREVIEW_BAD_PARAMETER: "1" });
       expect(failing.code).toBe(1);
-      expect(failing.stderr).toContain("The program failed while being previewed");
-      expect(failing.stderr).toContain("documentParameters.filePath: is required by AWS-Download-File 1.0");
+      expect(failing.stderr).toMatch(/^✖ Preview failed: Invalid props for Job "secret-params" \(1 problem\):\n/);
+      expect(failing.stderr.match(/documentParameters\.filePath: is required by AWS-Download-File 1\.0/g)).toHaveLength(1);
+      expect(failing.stderr).not.toMatch(/^\s+at /m);
     }
   }, 120_000);
 
@@ -190,7 +191,7 @@ describe("preview with a custom state store", () => {
       const before = snapshotTree(storeDir);
       expect(Object.keys(before).length).toBeGreaterThan(0);
       local.resetStats();
-      const r = await run(tsx, ["src/cli.ts", "preview", program, "--stage", "cs", "--format", "json"], env({ DOCUMENT_STORE_DIR: storeDir, DESCRIPTION: "second" }));
+      const r = await run(tsx, ["src/cli/index.ts", "preview", program, "--stage", "cs", "--format", "json"], env({ DOCUMENT_STORE_DIR: storeDir, DESCRIPTION: "second" }));
       expect(r.code, r.stderr).toBe(0);
       const plan: Plan = JSON.parse(r.stdout);
       expect(plan.resources.map((e) => [e.name, e.actions.join("/")])).toEqual([["tpl", "delete/create"]]);

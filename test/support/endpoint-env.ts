@@ -24,6 +24,8 @@ export function endpointEnv(local: LocalIoT, root: string, extra: Record<string,
     ALCHEMY_CI_STATE_STORE_CHECK: "false",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     NO_COLOR: "1",
+    // The programs import the package by name: resolve it to the sources (as the tests do; see vitest.config.ts).
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --conditions=@alchemy-iot-jobs/source`.trim(),
     ...extra,
   };
 }

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { DOC } from "./helpers.ts";
+import { DOC } from "../local/helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -20,7 +20,7 @@ interface Running {
 }
 
 /** Starts the standalone endpoint and waits for the banner that names its URL and credentials. */
-function startCli(args: string[], entry: string[] = ["--import", "tsx", "src/cli.ts"]): Promise<Running> {
+function startCli(args: string[], entry: string[] = ["--import", "tsx", "src/cli/index.ts"]): Promise<Running> {
   const child = spawn(process.execPath, [...entry, "local", ...args], {
     cwd: ROOT,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
@@ -106,15 +106,6 @@ describe("the standalone `local` command", () => {
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test("the package bin (npx alchemy-iot-jobs local) starts the same endpoint", async () => {
-    const r = await startCli(["--port", "0", "--quiet"], ["bin/alchemy-iot-jobs.mjs"]);
-    try {
-      expect((await clientFor(r).send(new ListJobTemplatesCommand({}))).$metadata.httpStatusCode).toBe(200);
-    } finally {
-      expect(await stop(r)).toBe(0);
     }
   });
 

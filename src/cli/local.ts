@@ -1,7 +1,6 @@
 /** `alchemy-iot-jobs local`: serve the local IoT Jobs endpoint until stopped. */
-import type { Command } from "../cli.ts";
-import { parseOptions } from "../cli.ts";
-import { startLocalIoT, type FaultOptions } from "./server.ts";
+import { parseOptions, type Command } from "./args.ts";
+import { startLocalIoT, type FaultOptions } from "../local/server.ts";
 
 export const DEFAULT_PORT = 4580;
 

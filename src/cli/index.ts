@@ -6,19 +6,16 @@
  *   import-stack  declarations for a CloudFormation stack's job templates and jobs
  *
  * Each command's options are listed by `alchemy-iot-jobs <command> --help`.
+ * Arguments are parsed with node:util's parseArgs (src/cli/args.ts): no
+ * dependency, strict about unknown options, and enough for flat sub-commands.
  */
-import { parseArgs } from "node:util";
-
-export interface Command {
-  summary: string;
-  usage: string;
-  run(argv: string[]): Promise<number>;
-}
+import { formatFailure } from "../failure.ts";
+import type { Command } from "./args.ts";
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  local: async () => (await import("./local/cli.ts")).localCommand,
-  preview: async () => (await import("./preview/cli.ts")).previewCommand,
-  "import-stack": async () => (await import("./cloudformation/cli.ts")).importStackCommand,
+  local: async () => (await import("./local.ts")).localCommand,
+  preview: async () => (await import("./preview.ts")).previewCommand,
+  "import-stack": async () => (await import("./import-stack.ts")).importStackCommand,
 };
 
 function help(): string {
@@ -35,6 +32,7 @@ function help(): string {
   ].join("\n");
 }
 
+/** Runs a command; resolves to its exit code. A failure is printed as one block and exits 1. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
@@ -51,27 +49,16 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`${command.summary}\n\n${command.usage}`);
     return 0;
   }
-  return command.run(rest);
-}
-
-/** Parses options with node:util, turning its errors into one-line messages. */
-export function parseOptions<T extends NonNullable<Parameters<typeof parseArgs>[0]>["options"]>(
-  argv: string[],
-  options: T,
-  allowPositionals = false,
-) {
-  return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    const usage = (error as { code?: string } | null)?.code?.startsWith("ERR_PARSE_ARGS_") ? `\n\n${command.usage}` : "";
+    console.error(`${formatFailure(error, { action: `alchemy-iot-jobs ${name}`, verbose: rest.includes("--verbose") })}${usage}`);
+    return 1;
+  }
 }
 
 const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"));
 if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exitCode = 1;
-    },
-  );
+  process.exitCode = await main(process.argv.slice(2));
 }

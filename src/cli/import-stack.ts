@@ -1,10 +1,9 @@
 /** `alchemy-iot-jobs import-stack`: declarations for a CloudFormation stack's IoT job templates and jobs. */
 import fs from "node:fs";
 import path from "node:path";
-import type { Command } from "../cli.ts";
-import { parseOptions } from "../cli.ts";
+import { parseOptions, type Command } from "./args.ts";
 import { stopEmbeddedEndpoints } from "../iot/client.ts";
-import { importStack } from "./import-stack.ts";
+import { importStack } from "../cloudformation/import-stack.ts";
 
 const usage = `Usage: alchemy-iot-jobs import-stack <stack-name> [options]
 

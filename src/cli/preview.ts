@@ -1,11 +1,10 @@
 /** `alchemy-iot-jobs preview`: what a deploy would do, for terminals and pull requests. */
 import fs from "node:fs";
 import path from "node:path";
-import type { Command } from "../cli.ts";
-import { parseOptions } from "../cli.ts";
-import { hasChanges, summaryLine } from "./plan.ts";
-import { render, type Format } from "./render.ts";
-import { PreviewError, runPreview } from "./run.ts";
+import { parseOptions, type Command } from "./args.ts";
+import { hasChanges, summaryLine } from "../preview/plan.ts";
+import { render, type Format } from "../preview/render.ts";
+import { PreviewError, runPreview } from "../preview/run.ts";
 
 const usage = `Usage: alchemy-iot-jobs preview [entrypoint] [options] [-- program args]
 
@@ -18,6 +17,8 @@ Options:
   --out <file>            Write the rendered plan to a file (the summary still goes to stdout)
   --refresh               Read the live resources and report drift (one read per resource)
   --local                 Use the embedded local IoT endpoint (same as ALCHEMY_IOT_LOCAL=1)
+  --tsx                   Run a TypeScript program through tsx (installed in the project) instead of
+                          Node's own type stripping (the default on Node 22.18+; tsx is used on older Node)
   --detailed-exitcode     Exit 0 with no changes, 2 with changes (or drift), 1 on error
   --verbose               Also list unchanged resources, and print the program's output
   --no-color              No colours (they are only used when stdout is a terminal)`;
@@ -37,6 +38,7 @@ export const previewCommand: Command = {
         out: { type: "string" },
         refresh: { type: "boolean" },
         local: { type: "boolean" },
+        tsx: { type: "boolean" },
         "detailed-exitcode": { type: "boolean" },
         verbose: { type: "boolean" },
         "no-color": { type: "boolean" },
@@ -59,10 +61,14 @@ export const previewCommand: Command = {
         stage: values.stage,
         refresh: values.refresh,
         local: values.local,
+        tsx: values.tsx,
+        verbose: values.verbose,
         args: programArgs,
       });
     } catch (error) {
-      console.error(error instanceof PreviewError ? error.message : error);
+      if (!(error instanceof PreviewError)) throw error;
+      if (values.verbose && error.log.trim()) console.error(`Program output:\n${error.log.trimEnd()}\n`);
+      console.error(error.message);
       return 1;
     }
     const { plan, log } = result;
