@@ -5,7 +5,7 @@
 import { CreateThingCommand } from "@aws-sdk/client-iot";
 import { Job, JobTemplate } from "../src/index.ts";
 import { createStack } from "../test/support/stack.ts";
-import type { Report } from "./index.ts";
+import type { Report } from "./report.ts";
 
 export async function run(report: Report): Promise<void> {
   process.env.ALCHEMY_TELEMETRY_DISABLED ??= "1";

@@ -16,7 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startLocalIoT, type LocalIoT } from "../src/local/index.ts";
-import type { Report } from "./index.ts";
+import type { Report } from "./report.ts";
 import { endpointEnv, runTsx, type ProgramRun } from "./run-program.ts";
 
 const N = Number(process.env.BENCH_TEMPLATES ?? "1000");

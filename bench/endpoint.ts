@@ -44,7 +44,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
-import type { Report } from "./index.ts";
+import type { Report } from "./report.ts";
 
 const num = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);

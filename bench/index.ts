@@ -12,15 +12,10 @@
  *
  * and is registered in BENCHMARKS below.
  */
+import type { BenchmarkModule, Report } from "./report.ts";
 
 // The SDK warns on stderr that future versions need Node 22; that is noise in benchmark output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
-export type Report = (name: string, value: string | number) => void;
-
-export interface BenchmarkModule {
-  run(report: Report): Promise<void>;
-}
 
 /** Every benchmark, by name, loaded only when it runs. */
 export const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startLocalIoT } from "../src/local/index.ts";
-import type { Report } from "./index.ts";
+import type { Report } from "./report.ts";
 import { endpointEnv, must, runTsx } from "./run-program.ts";
 
 const N = Number(process.env.BENCH_TEMPLATES ?? "1000");

@@ -21,8 +21,8 @@ import { liveJobSpec } from "../iot/job.ts";
 import { liveTemplateSpec } from "../iot/job-template.ts";
 import { cloudFormationClientFor } from "../iot/stack-guard.ts";
 import { readTags, userTags } from "../iot/tags.ts";
-import { JOB, JOB_TEMPLATE, toCloudFormation } from "./properties.ts";
-import { parseTemplateBody } from "./template.ts";
+import { JOB, JOB_TEMPLATE, toCloudFormation } from "../iot/model/cloudformation-properties.ts";
+import { parseTemplateBody } from "../iot/model/cloudformation-template.ts";
 
 export interface ImportStackOptions extends IoTClientProps {
   stackName: string;

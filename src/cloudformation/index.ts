@@ -21,7 +21,7 @@ import {
 } from "../iot/job-template.ts";
 import type { JobTarget } from "../iot/types.ts";
 import { checkProps, jobPropsSchema, jobTemplatePropsSchema, ValidationError, type ValidationIssue } from "../iot/validate.ts";
-import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, type Shape } from "./properties.ts";
+import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, type Shape } from "../iot/model/cloudformation-properties.ts";
 
 // ------------------------------------------------------------------ CloudFormation shapes
 
@@ -376,5 +376,5 @@ export function Job(id: string, props: JobProps): Promise<Job> {
   }));
 }
 
-export { fromCloudFormation, toCloudFormation, JOB, JOB_TEMPLATE } from "./properties.ts";
+export { fromCloudFormation, toCloudFormation, JOB, JOB_TEMPLATE } from "../iot/model/cloudformation-properties.ts";
 export { ManagedByStackError } from "../iot/stack-guard.ts";

@@ -24,5 +24,5 @@ export {
   type LocalStackDeletion,
   type StackTemplate,
   type StackTags,
-} from "./cloudformation.ts";
+} from "./cloudformation/index.ts";
 export type { StackRecord, StackResourceRecord, StackStatus } from "./store.ts";

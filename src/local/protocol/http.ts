@@ -1,0 +1,62 @@
+/** What the protocol handlers share: the request context the server passes them, BadRequest, the body limits and readBody. */
+import type http from "node:http";
+import { IoTError } from "../errors.ts";
+import type { FaultOutcome } from "../faults.ts";
+import type { LocalCredentials } from "../sigv4.ts";
+import type { JsonObject } from "../store.ts";
+import type { World } from "../world.ts";
+
+/** What the protocol handlers need from the running endpoint (startLocalIoT builds it), passed explicitly. */
+export interface RequestContext {
+  world: World;
+  /** Credentials requests must be signed with. */
+  credentials: LocalCredentials;
+  /** Page size of the CloudFormation ListStackResources and DescribeStacks operations. */
+  cloudFormationPageSize: number;
+  /** Receives one line per request. */
+  log: ((line: string) => void) | undefined;
+  /** Writes the tables to the persist file (nothing without one). */
+  commit(): Promise<void>;
+  /**
+   * Counts an API request and applies the fault configuration to it: waits
+   * the injected latency, throws the protocol's throttling or server error,
+   * or says whether to drop the connection before or after serving it.
+   */
+  admit(operation: string, errors: { throttled: () => IoTError; failed: () => IoTError }): Promise<Exclude<FaultOutcome, "throttle" | "error">>;
+  /** Closes the connection without a response, counting the call as dropped. */
+  drop(req: http.IncomingMessage, res: http.ServerResponse, operation: string): void;
+  /** Records an API call's outcome in the stats. */
+  countCall(operation: string, status: number, error?: string): void;
+  /** Counts a request refused before routing. */
+  reject(): void;
+  /** Serves a request under ADMIN_PREFIX (signed and parsed as a restJson1 request). */
+  admin(method: string, path: string, body: JsonObject, res: http.ServerResponse): Promise<void>;
+}
+
+/** A request refused before it reaches an operation: counted as rejected, not as a call. */
+export class BadRequest extends IoTError {}
+
+export const MAX_BODY = 1024 * 1024;
+/** Beyond this, an oversized body is not even drained: the connection is closed. */
+const HARD_BODY_LIMIT = 16 * MAX_BODY;
+export const ADMIN_PREFIX = "/_local/";
+
+export function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > HARD_BODY_LIMIT) {
+        req.destroy();
+        reject(new Error("request body far too large"));
+        return;
+      }
+      if (size > MAX_BODY) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on("end", () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
+    req.on("error", reject);
+  });
+}
