@@ -14,11 +14,11 @@ import {
   paginateListStackResources,
   type StackResourceSummary,
 } from "@aws-sdk/client-cloudformation";
-import { DescribeJobCommand, DescribeJobTemplateCommand, type IoTClient } from "@aws-sdk/client-iot";
-import { parseDocument } from "../iot/changes.ts";
-import { resolveIoT, type IoTClientProps } from "../iot/client.ts";
-import { liveJobSpec } from "../iot/job.ts";
-import { liveTemplateSpec } from "../iot/job-template.ts";
+import { DescribeJobCommand, DescribeJobTemplateCommand, GetJobDocumentCommand, type IoTClient } from "@aws-sdk/client-iot";
+import { parseDocument } from "../iot/engine/change.ts";
+import { resolveLocation, type IoTClientProps } from "../iot/location.ts";
+import { liveJobSpec } from "../iot/resources/job-spec.ts";
+import { liveTemplateSpec } from "../iot/resources/job-template.ts";
 import { cloudFormationClientFor } from "../iot/stack-guard.ts";
 import { readTags, userTags } from "../iot/tags.ts";
 import { JOB, JOB_TEMPLATE, toCloudFormation } from "../iot/model/cloudformation-properties.ts";
@@ -123,7 +123,8 @@ async function templateProps(client: IoTClient, jobTemplateId: string): Promise<
 
 async function jobProps(client: IoTClient, jobId: string): Promise<Record<string, unknown>> {
   const live = await client.send(new DescribeJobCommand({ jobId }));
-  const { jobId: id, ...spec } = await liveJobSpec(client, live);
+  const document = live.documentSource ? undefined : (await client.send(new GetJobDocumentCommand({ jobId, beforeSubstitution: true }))).document;
+  const { jobId: id, ...spec } = liveJobSpec(live, document);
   if (spec.jobTemplateArn !== undefined) {
     // The document came from the template: CreateJob takes one source only.
     delete spec.document;
@@ -141,8 +142,8 @@ async function jobProps(client: IoTClient, jobId: string): Promise<Record<string
 /** Reads the stack and its IoT resources, and generates the module. */
 export async function importStack(options: ImportStackOptions): Promise<StackImport> {
   const { stackName, style = "api", packageName = "alchemy-iot-jobs", ...settings } = options;
-  const { client, target } = await resolveIoT(settings, undefined);
-  const cfn = await cloudFormationClientFor(client, target);
+  const { client, location } = await resolveLocation(settings, undefined);
+  const cfn = await cloudFormationClientFor(client, location);
 
   let stack;
   try {
@@ -150,11 +151,11 @@ export async function importStack(options: ImportStackOptions): Promise<StackImp
   } catch (error) {
     const e = error as { name?: string; message?: string };
     if (e.name === "ValidationError" && /does not exist/.test(e.message ?? "")) {
-      throw new Error(`CloudFormation stack "${stackName}" does not exist (${target.description}): ${e.message}`);
+      throw new Error(`CloudFormation stack "${stackName}" does not exist (${location.description}): ${e.message}`);
     }
     throw error;
   }
-  if (!stack) throw new Error(`CloudFormation stack "${stackName}" does not exist (${target.description}).`);
+  if (!stack) throw new Error(`CloudFormation stack "${stackName}" does not exist (${location.description}).`);
 
   const summaries: StackResourceSummary[] = [];
   for await (const page of paginateListStackResources({ client: cfn }, { StackName: stackName })) {

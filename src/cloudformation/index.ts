@@ -11,16 +11,17 @@
  * error naming the CloudFormation property path.
  */
 import type { Secret } from "alchemy";
-import { IOT_CLIENT_KEYS, type IoTClientProps } from "../iot/client.ts";
+import { IOT_CLIENT_KEYS, type IoTClientProps } from "../iot/location.ts";
 import { keepIdentity } from "../iot/common.ts";
-import { Job as CoreJob, type Job as CoreJobOutput, type JobDeletion, type JobProps as CoreJobProps } from "../iot/job.ts";
+import { Job as CoreJob, type Job as CoreJobOutput, type JobDeletion, type JobProps as CoreJobProps } from "../iot/resources/job.ts";
 import {
   JobTemplate as CoreJobTemplate,
   type JobTemplate as CoreJobTemplateOutput,
   type JobTemplateProps as CoreJobTemplateProps,
-} from "../iot/job-template.ts";
+} from "../iot/resources/job-template.ts";
 import type { JobTarget } from "../iot/types.ts";
-import { checkProps, jobPropsSchema, jobTemplatePropsSchema, ValidationError, type ValidationIssue } from "../iot/validate.ts";
+import { jobPropsSchema, jobTemplatePropsSchema } from "../iot/schemas.ts";
+import { checkProps, ValidationError, type ValidationIssue } from "../iot/validate.ts";
 import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, type Shape } from "../iot/model/cloudformation-properties.ts";
 
 // ------------------------------------------------------------------ CloudFormation shapes

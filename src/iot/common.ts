@@ -1,14 +1,13 @@
 /**
- * Pieces every resource handler shares: ownership of a resource, default
- * physical ids, the client for where a resource was deployed, and errors.
+ * Pieces every resource shares: ownership of a resource, default physical
+ * ids, the props the wrappers add, and errors.
  */
 import { createHash } from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
-import { IoTClient, ResourceNotFoundException } from "@aws-sdk/client-iot";
-import { Scope } from "alchemy";
-import { embeddedLocalIoT, guardPreview, resolveIoT, RETRY, targetFingerprint, type ResolvedIoT } from "./client.ts";
+import { ResourceNotFoundException } from "@aws-sdk/client-iot";
+import type { Scope } from "alchemy";
 import type { Ownership } from "./tags.ts";
-import { reported, verboseRequested } from "../failure.ts";
 
 /** The identity of an Alchemy resource, as written into ownership tags. */
 export function ownershipOf(ctx: { scope: Scope; fqn: string }): Ownership {
@@ -25,46 +24,12 @@ export function shortHash(value: unknown, length = 8): string {
  * its start and ends with a hash of the whole name, so it stays unique. With
  * `suffix`, the suffix (e.g. a hash of replacement-forcing props) is always kept.
  */
-export function physicalId(o: Ownership, max = 64, suffix?: string): string {
+export function defaultPhysicalId(o: Ownership, max = 64, suffix?: string): string {
   const base = `${o.app}-${o.stage}-${o.resource.split("/").slice(2).join("-") || o.resource}`.replace(/[^a-zA-Z0-9_-]/g, "-");
   const tail = suffix ? `-${suffix}` : "";
   if (base.length + tail.length <= max) return `${base}${tail}`;
   const hash = `-${shortHash(base, 6)}`;
   return `${base.slice(0, max - tail.length - hash.length)}${hash}${tail}`;
-}
-
-/** Where a deployed resource lives, as recorded in its output. */
-export interface StoredTarget {
-  target?: string;
-  region?: string;
-}
-
-/**
- * The client for a resource as it was deployed: the recorded target wins over
- * the current settings, so a destroy or replacement acts where the resource
- * really is (for example, resources deployed with `--local` are deleted from
- * the local endpoint even if destroy runs without it).
- */
-export async function resolveDeployed(stored: StoredTarget, props: object | undefined, scope: Scope): Promise<ResolvedIoT> {
-  const current = targetFingerprint(props, scope);
-  const here = stored.target === "local" ? "local" : `${stored.target === "aws" ? "aws" : stored.target}|${stored.region ?? ""}`;
-  // Deployed where the settings point now (or recorded before targets were): the usual client.
-  if (!stored.target || here === current || (stored.target !== "local" && stored.region === undefined)) return resolveIoT(props, scope);
-  if (stored.target === "local") {
-    // Without resolving the current settings: a destroy without --local needs no AWS configuration.
-    const local = await embeddedLocalIoT(scope.dotAlchemy);
-    const client = new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...RETRY });
-    guardPreview(client);
-    return {
-      client,
-      target: { kind: "local", key: "local", region: local.region, endpoint: local.endpoint, local, description: "local IoT Jobs endpoint" },
-    };
-  }
-  const region = stored.region;
-  if (stored.target === "aws") {
-    return resolveIoT({ ...props, region, endpoint: undefined, local: false }, scope);
-  }
-  return resolveIoT({ ...props, region, endpoint: stored.target, local: false }, scope);
 }
 
 /**
@@ -87,14 +52,16 @@ export class AlreadyExistsError extends Error {
 
 /**
  * Alchemy's file store fails on a corrupt state file with a bare JSON
- * SyntaxError; say which resource and file, and what to do.
+ * SyntaxError, before any handler runs: say which resource and file, and what
+ * to do. (Errors from inside a handler are never state errors; see handlerErrors.)
  */
 export function explainStateError(error: unknown, kind: string, id: string, scope: Scope | undefined): unknown {
   if (!(error instanceof SyntaxError) || !/JSON/i.test(error.message)) return error;
-  const file = scope ? path.relative(process.cwd(), path.join(scope.dotAlchemy, ...scope.chain, `${id}.json`)) : `${id}.json`;
+  const file = scope ? path.join(scope.dotAlchemy, ...scope.chain, `${id}.json`) : undefined;
+  const where = file && fs.existsSync(file) ? `; with Alchemy's file store it is ${path.relative(process.cwd(), file)}` : "";
   return new Error(
-    `The state of ${kind} "${id}" could not be read (${error.message}); with Alchemy's file store it is ${file}. ` +
-      `Nothing was changed. Restore the file (from version control or a backup), or delete it and deploy with --adopt ` +
+    `The state of ${kind} "${id}" could not be read (${error.message})${where}. ` +
+      `Nothing was changed. Restore the state (from version control or a backup), or delete it and deploy with --adopt ` +
       `so that the resource is taken over instead of created again. AtomicFileSystemStateStore avoids half-written state files.`,
   );
 }
@@ -102,47 +69,14 @@ export function explainStateError(error: unknown, kind: string, id: string, scop
 /** The error name of an AWS SDK error (or undefined). */
 export const errorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
 
-/** The prop the wrappers add: where the resource's calls go (see `targetFingerprint`). */
-export const TARGET_PROP = "__target";
+/** The prop the wrappers add: where the resource's calls go (see `locationKey`). */
+export const LOCATION_PROP = "__location";
 
-/** Props without the wrapper's `__target`. */
-export function withoutTarget<P extends object>(props: P): P {
-  if (!props || !(TARGET_PROP in props)) return props;
-  const { [TARGET_PROP]: _, ...rest } = props as Record<string, unknown>;
+/** Props without the wrapper's `__location` (and the `__target` of state written before it was renamed). */
+export function withoutLocation<P extends object>(props: P): P {
+  if (!props || !(LOCATION_PROP in props || "__target" in props)) return props;
+  const { [LOCATION_PROP]: _, __target: _old, ...rest } = props as Record<string, unknown>;
   return rest as P;
-}
-
-/**
- * Wraps an Alchemy resource so its props are validated before Alchemy sees
- * them: a bad prop rejects the call before any state is written or any API
- * call is made. (Alchemy records a resource as "creating"/"updating" before
- * it runs the handler, so checking inside the handler would be too late.)
- * The handler validates again, for callers that bypass the wrapper.
- *
- * The wrapper also adds `__target` to the props, so that a change of where
- * the stack deploys is a change Alchemy acts on.
- */
-export function validatedResource<F extends (id: string, props: any) => Promise<any>>(
-  resource: F,
-  validate: (id: string, props: Parameters<F>[1]) => void,
-): F {
-  const wrapped = function (this: unknown, id: string, props: Parameters<F>[1]) {
-    try {
-      validate(id, props);
-    } catch (error) {
-      return Promise.reject(reported(error));
-    }
-    const scope = Scope.getScope();
-    const pending = resource.call(this, id, { ...props, [TARGET_PROP]: targetFingerprint(props, scope) });
-    return keepIdentity(
-      pending,
-      pending.catch((error: unknown) => {
-        throw reported(explainStateError(error, (resource as { type?: string }).type ?? "resource", id, scope));
-      }),
-    );
-  } as unknown as F;
-  // Keep the provider's identity (type, handler, options) for Alchemy.
-  return Object.assign(wrapped, resource);
 }
 
 /**
@@ -177,29 +111,4 @@ export function markFailureForExit(reason?: string): void {
       process.exitCode = 1;
     });
   }
-}
-
-/**
- * Wraps a resource handler so that a real failure (not one of Alchemy's
- * control-flow signals) makes the process exit non-zero. Alchemy's destroy
- * phase catches errors and calls process.exit(0); without this, a destroy
- * that left resources behind would look successful to CI.
- */
-export function exitNonZeroOnFailure<H extends (this: any, id: string, props: any) => Promise<any>>(handler: H): H {
-  return async function (this: { scope?: Scope } | undefined, id: string, props: unknown) {
-    try {
-      return await handler.call(this, id, props);
-    } catch (error) {
-      const kind = (error as { kind?: string } | null)?.kind;
-      // Only the destroy phase swallows errors; elsewhere they reach the program and fail it.
-      if (this?.scope?.phase === "destroy" && kind !== "ReplacedSignal" && kind !== "DestroyedSignal") {
-        markFailureForExit();
-        // Alchemy logs a destroy's error with its stack; the message says what failed and what to do.
-        if (error instanceof Error && !verboseRequested()) {
-          Object.defineProperty(error, "stack", { value: `${error.name}: ${error.message}`, configurable: true, writable: true });
-        }
-      }
-      throw error;
-    }
-  } as H;
 }

@@ -13,7 +13,8 @@
  */
 import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import type { IoTClient } from "@aws-sdk/client-iot";
-import { RETRY, type IoTTarget } from "./client.ts";
+import { RETRY } from "./client.ts";
+import type { Location } from "./location.ts";
 
 export const STACK_NAME_TAG = "aws:cloudformation:stack-name";
 export const LOGICAL_ID_TAG = "aws:cloudformation:logical-id";
@@ -52,7 +53,7 @@ const cfnClients = new WeakMap<IoTClient, Promise<CloudFormationClient>>();
  * (the local endpoint serves CloudFormation's read operations too). Loaded
  * on first use, so deploys that never meet a stack do not pay for the SDK.
  */
-export function cloudFormationClientFor(client: IoTClient, target: IoTTarget): Promise<CloudFormationClient> {
+export function cloudFormationClientFor(client: IoTClient, location: Location): Promise<CloudFormationClient> {
   let made = cfnClients.get(client);
   if (!made) {
     made = import("@aws-sdk/client-cloudformation").then(
@@ -60,7 +61,7 @@ export function cloudFormationClientFor(client: IoTClient, target: IoTTarget): P
         new CloudFormationClient({
           region: client.config.region,
           credentials: client.config.credentials,
-          ...(target.kind !== "aws" && target.endpoint ? { endpoint: target.endpoint } : {}),
+          ...(location.kind !== "aws" && location.endpoint ? { endpoint: location.endpoint } : {}),
           ...RETRY,
         }),
     );
@@ -74,7 +75,7 @@ export type GuardedOperation = "adopt" | "update" | "replace" | "delete";
 /** Where and for whom the check runs. */
 export interface StackCheckContext {
   client: IoTClient;
-  target: IoTTarget;
+  location: Location;
   /** e.g. `JobTemplate "firmware"`. */
   label: string;
   /** `overrideCloudFormationStack` from the props. */
@@ -102,8 +103,8 @@ export async function checkStack(
   operation: GuardedOperation,
 ): Promise<void> {
   if (!stack) return;
-  const { client, target, label, override, log } = c;
-  await assertNotManagedByStack({ client, target, label, override, log, what, physicalIds: arn ? [id, arn] : [id] }, stack, operation);
+  const { client, location, label, override, log } = c;
+  await assertNotManagedByStack({ client, location, label, override, log, what, physicalIds: arn ? [id, arn] : [id] }, stack, operation);
 }
 
 const VERB: Record<GuardedOperation, string> = {
@@ -129,7 +130,7 @@ async function assertNotManagedByStack(c: GuardContext, ref: StackResourceRef, o
     c.log?.(`${c.label}: ${c.what} carries the tags of ${where}; overrideCloudFormationStack is set, so it is not checked`);
     return;
   }
-  const cfn = await cloudFormationClientFor(c.client, c.target);
+  const cfn = await cloudFormationClientFor(c.client, c.location);
   const { DescribeStackResourceCommand } = await import("@aws-sdk/client-cloudformation");
   let detail;
   try {

@@ -10,6 +10,7 @@ import {
   type IoTClient,
   type Tag,
 } from "@aws-sdk/client-iot";
+import { stackRefOf, type StackResourceRef } from "./stack-guard.ts";
 
 /** Tag keys with this prefix are the provider's; users cannot set them. */
 export const OWNERSHIP_TAG_PREFIX = "alchemy_";
@@ -81,6 +82,25 @@ export async function applyTagChanges(client: IoTClient, resourceArn: string, ch
   if (changes.remove.length > 0) {
     await client.send(new UntagResourceCommand({ resourceArn, tagKeys: changes.remove }));
   }
+}
+
+/** What a resource's tags say: its user tags, whether it is ours, the CloudFormation stack that created it. */
+export interface TagReading {
+  tags: Record<string, string>;
+  ours: boolean;
+  ownerTag?: string;
+  stack?: StackResourceRef;
+}
+
+export async function readOwnership(client: IoTClient, arn: string, ownership: Ownership | undefined): Promise<TagReading> {
+  const all = await readTags(client, arn);
+  const stack = stackRefOf(all);
+  return {
+    tags: userTags(all),
+    ours: ownership ? isOwnedBy(all, ownership) : false,
+    ...(all.alchemy_resource ? { ownerTag: all.alchemy_resource } : {}),
+    ...(stack ? { stack } : {}),
+  };
 }
 
 export { ListTagsForResourceCommand };

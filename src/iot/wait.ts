@@ -10,6 +10,7 @@ import {
   type IoTClient,
 } from "@aws-sdk/client-iot";
 import { createWaiter, WaiterState } from "@smithy/util-waiter";
+import type { Location } from "./location.ts";
 
 /** A counting semaphore: callers queue for one of `size` slots. */
 export class Semaphore {
@@ -61,25 +62,32 @@ export function deletionSlotsFor(target: string): Semaphore {
 export interface WaitOptions {
   /** Give up after this long. */
   timeoutSeconds: number;
-  /** First and longest pause between polls. */
-  minDelaySeconds: number;
-  maxDelaySeconds: number;
   /** Called at most every `progressEverySeconds` while waiting. */
   onProgress?: (elapsedSeconds: number, status: string | undefined) => void;
   progressEverySeconds?: number;
 }
 
+const isLoopback = (endpoint: string | undefined) => !!endpoint && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(endpoint);
+
+/** Poll fast against a local endpoint, patiently against AWS. */
+function pollDelays(location: Location): { minDelaySeconds: number; maxDelaySeconds: number } {
+  return location.kind === "local" || isLoopback(location.endpoint)
+    ? { minDelaySeconds: 0.05, maxDelaySeconds: 1 }
+    : { minDelaySeconds: 2, maxDelaySeconds: 20 };
+}
+
 /** Polls DescribeJob (with the SDK's waiter: exponential backoff, jitter) until IoT no longer knows the job. */
-export async function waitUntilJobGone(client: IoTClient, jobId: string, options: WaitOptions): Promise<boolean> {
+export async function waitUntilJobGone(client: IoTClient, jobId: string, location: Location, options: WaitOptions): Promise<boolean> {
   const started = Date.now();
   let lastProgress = started;
   const every = (options.progressEverySeconds ?? 10) * 1000;
+  const delays = pollDelays(location);
   const result = await createWaiter(
     {
       client,
-      maxWaitTime: options.timeoutSeconds,
-      minDelay: options.minDelaySeconds,
-      maxDelay: options.maxDelaySeconds,
+      maxWaitTime: Math.max(options.timeoutSeconds, delays.minDelaySeconds + 0.5),
+      minDelay: delays.minDelaySeconds,
+      maxDelay: delays.maxDelaySeconds,
     },
     { jobId },
     async (c: IoTClient, input): Promise<{ state: WaiterState; reason?: unknown }> => {

@@ -1,12 +1,13 @@
 /**
  * The plan a preview produces: what a deploy would do to each resource, and
  * (with --refresh) what changed out of band. This is also the JSON format
- * (`formatVersion` 1, documented in docs/preview.md).
+ * (`formatVersion` 2, documented in docs/preview.md).
  */
-import type { PlannedOperation } from "../iot/changes.ts";
+import type { PlannedOperation } from "../iot/engine/operations.ts";
 import { UNKNOWN_TEXT, isUnknown } from "../iot/unknown.ts";
 
-export const FORMAT_VERSION = 1;
+/** 2: `targets` became `locations` (where IoT calls go), and updates that make no API call are listed. */
+export const FORMAT_VERSION = 2;
 
 export type PlanAction = "create" | "update" | "delete" | "read" | "no-op";
 
@@ -68,7 +69,7 @@ export interface Plan {
   app: string;
   stage: string;
   /** Where the IoT calls would go. */
-  targets: string[];
+  locations: string[];
   refreshed: boolean;
   summary: PlanSummary;
   /** Every resource, sorted by address (no-op entries included). */

@@ -3,7 +3,7 @@
  * machines (JSON). Output is deterministic for a given plan: resources are
  * sorted by address, so successive comments diff cleanly.
  */
-import type { PlannedOperation } from "../iot/changes.ts";
+import type { PlannedOperation } from "../iot/engine/operations.ts";
 import {
   hasChanges,
   isChange,
@@ -136,7 +136,7 @@ export function renderText(plan: Plan, options: RenderOptions = {}): string {
     isReplace(e) ? "magenta" : ({ create: "green", update: "yellow", delete: "red", read: "cyan" } as const)[e.actions[0] as "create"] ?? "gray";
   const out: string[] = [];
   out.push(c("bold", `Preview of ${plan.app}, stage ${plan.stage}${plan.refreshed ? " (live resources refreshed)" : ""}`));
-  for (const t of plan.targets) out.push(`IoT target: ${t}`);
+  for (const t of plan.locations) out.push(`IoT location: ${t}`);
   out.push("");
   const shown = options.verbose ? plan.resources : changed(plan);
   if (!plan.resources.some(isChange)) out.push("  No changes. The deployed resources match the program.");
@@ -205,7 +205,7 @@ export function renderMarkdown(plan: Plan, options: RenderOptions = {}): string 
   head.push(previewMarker(plan));
   head.push(`### IoT preview: ${code(plan.app)}, stage ${code(plan.stage)}`, "");
   head.push(`**${summaryLine(plan.summary)}** ${countsLine(plan.summary)}`, "");
-  if (plan.targets.length > 0) head.push(`IoT target: ${plan.targets.map(escapeHtml).join("; ")}`, "");
+  if (plan.locations.length > 0) head.push(`IoT location: ${plan.locations.map(escapeHtml).join("; ")}`, "");
   const warnings = rows.flatMap((e) => e.warnings.map((w) => `> - ${escapeHtml(w)}`));
   if (warnings.length > 0) head.push("> [!WARNING]", "> Changes that affect devices:", ...warnings, "");
   if (plan.drift.length > 0) {

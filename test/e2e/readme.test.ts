@@ -38,7 +38,7 @@ const counts = () => {
 test("npm run deploy deploys the example to the embedded endpoint and prints the outputs; a second run changes nothing; npm run preview shows nothing to do; npm run destroy removes everything", () => {
   const first = run("npm", ["run", "deploy"]);
   expect(first.code, first.out).toBe(0);
-  expect(first.out).toContain("IoT target: local IoT Jobs endpoint (embedded, data in");
+  expect(first.out).toContain("IoT location: local IoT Jobs endpoint (embedded, data in");
   expect(first.out.match(/\[created\]/g)?.length).toBe(5);
   const outputs = JSON.parse(first.stdout.slice(first.stdout.indexOf("{\n"), first.stdout.lastIndexOf("}") + 1));
   expect(outputs.managedTemplate).toBe("arn:aws:iot:us-east-1::jobtemplate/AWS-Download-File:1.0");

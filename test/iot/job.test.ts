@@ -329,7 +329,13 @@ describe("Job", () => {
     stack.local.resetStats();
     const updated = await stack.deploy(() => fleetWithJob({ jobId: "snap", document: doc, description: "v2" }));
     expect(updated.job.status).toBe("COMPLETED");
-    expect(stack.mutatingCalls()).toEqual([]);
+    // UpdateJob is sent (the state said IN_PROGRESS); IoT refuses it for a finished job, the job is read, nothing changes.
+    expect(stack.local.stats().calls.map((c) => `${c.operation} ${c.status}`)).toEqual(["UpdateJob 400", "DescribeJob 200"]);
+    expect((await describeJob("snap")).description).toBe("v1");
+    // The next deploy knows the job has finished: no call at all.
+    stack.local.resetStats();
+    await stack.deploy(() => fleetWithJob({ jobId: "snap", document: doc, description: "v3" }));
+    expect(stack.local.stats().requests).toBe(0);
 
     stack.local.resetStats();
     await stack.destroy();

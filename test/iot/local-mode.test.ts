@@ -3,7 +3,7 @@ import path from "node:path";
 import { DescribeJobTemplateCommand, IoTClient, ListJobTemplatesCommand } from "@aws-sdk/client-iot";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { JobTemplate } from "../../src/index.ts";
-import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/iot/client.ts";
+import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/iot/location.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
 let stack: TestStack;
@@ -26,7 +26,7 @@ async function embeddedClient() {
 
 test("local mode deploys to the embedded endpoint, kept under .alchemy, seen by a later process", async () => {
   const tpl = await stack.deploy(() => JobTemplate("tpl", props), localMode);
-  expect(tpl.target).toBe("local");
+  expect(tpl.location).toBe("local");
   // Nothing went to the test's own endpoint.
   expect(stack.local.stats().requests).toBe(0);
   const file = localDataFile(path.join(stack.dir, ".alchemy"));
@@ -38,9 +38,8 @@ test("local mode deploys to the embedded endpoint, kept under .alchemy, seen by 
   // A new process: the embedded endpoint starts again from its data file.
   await stopEmbeddedEndpoints();
   const client = await embeddedClient();
-  expect((await client.send(new DescribeJobTemplateCommand({ jobTemplateId: "local-template" }))).createdAt?.getTime()).toBe(
-    tpl.createdAt.getTime(),
-  );
+  const live = await client.send(new DescribeJobTemplateCommand({ jobTemplateId: "local-template" }));
+  expect(live.jobTemplateArn).toBe(tpl.jobTemplateArn);
   await stopEmbeddedEndpoints();
 
   // Destroy in yet another "process" deletes it there.
@@ -68,14 +67,14 @@ test("switching a deployed template from the local endpoint to another target re
   expect((await client.send(new ListJobTemplatesCommand({}))).jobTemplates).toEqual([]);
 });
 
-test("a deploy prints which target it uses", async () => {
+test("a deploy prints which location it uses", async () => {
   const log = vi.spyOn(console, "log").mockImplementation(() => {});
   try {
     await stack.deploy(() => JobTemplate("tpl", props), { ...localMode, quiet: false });
     await stack.deploy(() => JobTemplate("tpl2", { ...props, jobTemplateId: "t2" }), { quiet: false });
     const lines = log.mock.calls.map((c) => c.join(" "));
-    expect(lines).toContainEqual(expect.stringMatching(/^IoT target: local IoT Jobs endpoint \(embedded, data in .*local-iot\/endpoint\.json\)$/));
-    expect(lines).toContainEqual(`IoT target: IoT endpoint ${stack.local.endpoint} (${stack.local.region})`);
+    expect(lines).toContainEqual(expect.stringMatching(/^IoT location: local IoT Jobs endpoint \(embedded, data in .*local-iot\/endpoint\.json\)$/));
+    expect(lines).toContainEqual(`IoT location: IoT endpoint ${stack.local.endpoint} (${stack.local.region})`);
   } finally {
     log.mockRestore();
   }

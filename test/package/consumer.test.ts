@@ -283,7 +283,7 @@ for (const major of [22, 24]) {
       expect((await run(bin, "node", ["--version"])).stdout).toMatch(new RegExp(`^v${major}\\.`));
       const first = await run(bin, "npx", ["alchemy", "deploy", "--stage", stage], LOCAL);
       ok(first);
-      expect(first.out).toContain("IoT target: local IoT Jobs endpoint (embedded, data in .alchemy/local-iot/endpoint.json)");
+      expect(first.out).toContain("IoT location: local IoT Jobs endpoint (embedded, data in .alchemy/local-iot/endpoint.json)");
       expect(created(first)).toBe(5);
       expect(await inventory(bin, stage)).toEqual(deployedExample(stage));
 
@@ -312,7 +312,7 @@ for (const major of [22, 24]) {
       } finally {
         await dev.stop();
       }
-      expect(dev.output()).toContain("IoT target: local IoT Jobs endpoint");
+      expect(dev.output()).toContain("IoT location: local IoT Jobs endpoint");
       expect(await inventory(bin, devStage)).toEqual(deployedExample(devStage));
       ok(await run(bin, "npx", ["alchemy", "destroy", "--stage", devStage]));
       expect(await inventory(bin, devStage)).toEqual(nothing);

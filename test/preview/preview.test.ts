@@ -127,7 +127,7 @@ describe("preview", () => {
     }
   }, 120_000);
 
-  test("--refresh reads each resource once and reports drift in its own section", async () => {
+  test("--refresh reads each resource's members and tags, and reports drift in its own section", async () => {
     const client = new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials });
     await client.send(new DeleteJobTemplateCommand({ jobTemplateId: "pv-firmware" }));
     local.resetStats();
@@ -139,8 +139,11 @@ describe("preview", () => {
     const plan = await previewJson(6, ["--refresh"]);
     const stats = local.stats();
     expect(stats.mutatingRequests).toBe(0);
-    // One read per deployed resource: thing group, thing, template, job.
-    expect(stats.requests).toBe(4);
+    // What drift can be in, for each deployed resource: the group and its tags, the thing and its groups,
+    // the (deleted) template, the job with its document and tags.
+    expect(local.stats().calls.map((c) => c.operation).sort()).toEqual(
+      ["DescribeThingGroup", "ListTagsForResource", "DescribeThing", "ListThingGroupsForThing", "DescribeJobTemplate", "DescribeJob", "GetJobDocument", "ListTagsForResource"].sort(),
+    );
     expect(plan.refreshed).toBe(true);
     expect(plan.drift).toEqual([
       expect.objectContaining({ address: "preview-stack/pv/firmware", kind: "deleted", physicalId: "pv-firmware" }),

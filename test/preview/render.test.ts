@@ -77,7 +77,7 @@ describe("markdown", () => {
 describe("json", () => {
   test("a versioned schema with one entry per resource and a drift section", () => {
     const json = JSON.parse(render(fixedPlan, "json"));
-    expect(json.formatVersion).toBe(1);
+    expect(json.formatVersion).toBe(2);
     expect(Object.keys(json.resources[0]).sort()).toEqual(
       expect.arrayContaining(["address", "type", "actions", "before", "after", "replaceReasons", "sensitivePaths"]),
     );

@@ -10,7 +10,7 @@ import { IoTClient, ListJobTemplatesCommand } from "@aws-sdk/client-iot";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Scope } from "alchemy";
 import { AtomicFileSystemStateStore, JobTemplate, StateFileError } from "../../src/index.ts";
-import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/iot/client.ts";
+import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/iot/location.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
 let stack: TestStack;

@@ -12,19 +12,19 @@ import {
   type ManagedJobTemplateSummary,
 } from "@aws-sdk/client-iot";
 import { Scope } from "alchemy";
-import { resolveIoT, type IoTClientProps } from "./client.ts";
-import { STRINGS, wholeMatch } from "./constraints.ts";
-import { recordRead } from "./plan-hooks.ts";
+import { resolveLocation, type IoTClientProps } from "../location.ts";
+import { STRINGS, wholeMatch } from "../constraints.ts";
+import { recordRead } from "../engine/recorder.ts";
 import {
   checkProps,
   closestKey,
-  managedJobTemplatePropsSchema,
   showValue,
   ValidationError,
   type ValidationIssue,
-} from "./validate.ts";
-import { isUnknown } from "./unknown.ts";
-import { reported } from "../failure.ts";
+} from "../validate.ts";
+import { isUnknown } from "../unknown.ts";
+import { managedJobTemplatePropsSchema } from "../schemas.ts";
+import { reported } from "../../failure.ts";
 
 /** One placeholder of a managed template's document. */
 export interface DocumentParameter {
@@ -90,7 +90,7 @@ export async function ManagedJobTemplate(props: ManagedJobTemplateProps): Promis
 async function lookUp(props: ManagedJobTemplateProps): Promise<ManagedJobTemplate> {
   const label = `ManagedJobTemplate "${props?.templateName}"`;
   checkProps(label, managedJobTemplatePropsSchema, props);
-  const { client } = await resolveIoT(props, Scope.getScope());
+  const { client } = await resolveLocation(props, Scope.getScope());
   const { templateName, templateVersion } = props;
   let out;
   try {
@@ -122,7 +122,7 @@ async function lookUp(props: ManagedJobTemplateProps): Promise<ManagedJobTemplat
 export async function listManagedJobTemplates(
   props: { templateName?: string } & IoTClientProps = {},
 ): Promise<ManagedJobTemplateListing[]> {
-  const { client } = await resolveIoT(props, Scope.getScope());
+  const { client } = await resolveLocation(props, Scope.getScope());
   try {
     return await listAll(client, props.templateName);
   } catch (error) {

@@ -1,0 +1,55 @@
+/**
+ * Turns a resource kind's contract into the function users call, e.g.
+ * `JobTemplate(id, props)`: Alchemy's `Resource(type, handler)` with the one
+ * generic handler, behind a wrapper that
+ *
+ * - validates the props before Alchemy sees them (Alchemy records a resource
+ *   as "creating"/"updating" before it runs the handler, so a check inside
+ *   the handler would come too late to keep state untouched);
+ * - replaces references to other resources by what the API takes (an ARN or
+ *   a name), so that a dependant's props change only when what it sends
+ *   changes, not whenever anything in the other resource's output does;
+ * - adds `__location`, so that pointing a stack elsewhere is a change Alchemy acts on;
+ * - turns a failure into one readable block for people (src/failure.ts).
+ */
+import { Resource, Scope } from "alchemy";
+import { reported } from "../../failure.ts";
+import { explainStateError, keepIdentity, LOCATION_PROP } from "../common.ts";
+import { locationKey } from "../location.ts";
+import type { Kind } from "./contract.ts";
+import { handler, handlerErrors } from "./handler.ts";
+
+export interface Definition<P extends object> {
+  /** Throws a ValidationError when the props break a rule (no call, no state written). */
+  validate(id: string, props: P): void;
+  /** The props as stored: references to other resources replaced by ARNs or names. */
+  normalize?(props: P, scope: Scope | undefined): P;
+}
+
+export function defineResource<P extends object, O extends object, S extends Record<string, unknown>>(
+  kind: Kind<P, O, S>,
+  definition: Definition<P>,
+): ((id: string, props: P) => Promise<O>) & { type: string } {
+  const resource = Resource(kind.type, handler(kind) as never) as unknown as (id: string, props: object) => Promise<O>;
+  const wrapped = function (this: unknown, id: string, props: P) {
+    const scope = Scope.getScope();
+    let stored: object;
+    try {
+      definition.validate(id, props);
+      stored = { ...(definition.normalize ? definition.normalize(props, scope) : props), [LOCATION_PROP]: locationKey(props, scope) };
+    } catch (error) {
+      return Promise.reject(reported(error));
+    }
+    const pending = resource.call(this, id, stored);
+    return keepIdentity(
+      pending,
+      pending.catch((error: unknown) => {
+        // Only a failure before the handler ran can be Alchemy failing to read the resource's state.
+        const explained = error && typeof error === "object" && handlerErrors.has(error) ? error : explainStateError(error, kind.type, id, scope);
+        throw reported(explained);
+      }),
+    );
+  };
+  // Keep the provider's identity (type, handler, options) for Alchemy.
+  return Object.assign(wrapped, resource) as unknown as ((id: string, props: P) => Promise<O>) & { type: string };
+}

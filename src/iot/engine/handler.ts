@@ -1,0 +1,323 @@
+/**
+ * The one Alchemy handler that runs every resource kind, in a deploy and in a
+ * preview alike:
+ *
+ *   props ─validate─▶ desired ─┐
+ *   output (recorded) ─────────┼─▶ decide ─▶ Change ─▶ preview: record it
+ *   live (observe, if needed) ─┘                      deploy:  execute it
+ *
+ * The live resource is read when the answer matters and nothing else tells
+ * it: with `--force` (a preview with --refresh runs that way) to see and
+ * repair drift, before adopting, and when a call finds the resource not as
+ * recorded (a create finds the id taken after an interrupted deploy; an
+ * update finds it deleted out of band). Every case goes through the same `decide`.
+ *
+ * Replacements go through Alchemy's own: the update phase decides and checks
+ * everything the create needs, then signals the replacement; Alchemy calls
+ * the delete phase (at once for delete-first, at the end of the deploy for
+ * create-first) and the create phase, which carry out the two halves of the
+ * same planned Change. Every call that creates or deletes something is
+ * recorded in state before the next one starts, so an interruption leaves
+ * state that the next preview and deploy read correctly.
+ */
+import type { IoTClient } from "@aws-sdk/client-iot";
+import { serialize, type Context } from "alchemy";
+import { isDeepStrictEqual } from "node:util";
+import { verboseRequested } from "../../failure.ts";
+import { markFailureForExit, withoutLocation } from "../common.ts";
+import { assertLocalDataPresent, recordedLocation, resolveLocation, resolveRecorded, type Location } from "../location.ts";
+import { checkStack, type GuardedOperation } from "../stack-guard.ts";
+import { accountOf, learnAccount } from "./accounts.ts";
+import type { Change } from "./change.ts";
+import type { Before, Desired, Facts, Kind, Observed, Recorded } from "./contract.ts";
+import { AlreadyThere, execute, Vanished, type ExecuteContext } from "./execute.ts";
+import { annotate, beforeOf, physicalIdOf, reportDrift, view } from "./observation.ts";
+import { currentRecorder } from "./recorder.ts";
+import { readOwnership } from "../tags.ts";
+
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+type Ctx<O> = Context<any, any>;
+type AnyKind = Kind<any, any, any>;
+
+/** Replacements signalled to Alchemy and not finished yet, by resource address. */
+const replacing = new Map<string, { change: Change; before: Before; oldId: string }>();
+
+/** Errors raised inside a handler (as opposed to Alchemy failing to read state before it runs). */
+export const handlerErrors = new WeakSet<object>();
+
+export function handler<P extends object, O extends object, S extends Record<string, unknown>>(kind: Kind<P, O, S>) {
+  return async function (this: Ctx<O>, id: string, rawProps: P): Promise<O> {
+    const label = `${kind.label} "${id}"`;
+    try {
+      if (this.phase === "delete") return await remove(kind, this, label);
+      return await apply(kind, this, id, rawProps, label);
+    } catch (error) {
+      const signal = (error as { kind?: string } | null)?.kind;
+      if (signal === "ReplacedSignal" || signal === "DestroyedSignal") throw error;
+      if (error && typeof error === "object") handlerErrors.add(error);
+      // Alchemy's destroy phase logs errors (with their stack) and exits 0: make the process fail, and keep the log to the message.
+      if (this.scope.phase === "destroy") {
+        markFailureForExit();
+        if (error instanceof Error && !verboseRequested()) {
+          Object.defineProperty(error, "stack", { value: `${error.name}: ${error.message}`, configurable: true, writable: true });
+        }
+      }
+      throw error;
+    }
+  };
+}
+
+// ------------------------------------------------------------------ create and update
+
+async function apply<P extends object, O extends object, S extends Record<string, unknown>>(
+  kind: Kind<P, O, S>,
+  ctx: Ctx<O>,
+  id: string,
+  rawProps: P,
+  label: string,
+): Promise<O> {
+  const props = withoutLocation(rawProps);
+  const { client, location } = await resolveLocation(props, ctx.scope);
+  const desired = kind.desire(ctx, props, location);
+  const recorded = kind.recorded(ctx.output);
+  if (recorded) {
+    await assertLocalDataPresent(ctx.output as object, ctx.scope, label);
+    learnAccount(recordedLocation(ctx.output as object), recorded.state.region, recorded.facts.arn);
+  }
+  const run: Run<P, O, S> = { kind, ctx, props, desired, location, client, label };
+  const pending = replacing.get(ctx.fqn);
+  if (ctx.isReplacement && pending) {
+    // The second half of a replacement decided in this process: create the new resource.
+    replacing.delete(ctx.fqn);
+    return carryOut(run, pending.change, pending.before as Before<S>, { part: "create" });
+  }
+
+  const adopt = adoptOf(props, ctx);
+  let observed: Observed<S> | null | undefined;
+  if (ctx.scope.force || (!recorded && adopt)) {
+    observed = await kind.observe(client, recorded ? physicalIdOf(recorded.state) : desired.id, desired, recorded);
+    if (recorded) reportDrift(kind, ctx.fqn, recorded, observed, [...desired.sensitive]);
+  }
+  const before = beforeOf(kind, label, location, desired, recorded, observed, adopt);
+  const change = kind.decide(before, desired);
+  annotate(kind, change, recorded, observed, desired);
+  const taken = { stack: recorded?.stack ?? observed?.stack ?? undefined, adopted: recorded?.adopted ?? (observed ? !observed.ours : false) };
+  if (change.action !== "none" || change.adopted) {
+    const operation: GuardedOperation = change.adopted ? "adopt" : change.action === "replace" ? "replace" : "update";
+    const guarded = recorded ?? observed ?? undefined;
+    await guard(run, taken.stack, guarded ? physicalIdOf(guarded.state) : desired.id, guarded?.facts.arn, operation);
+  }
+  if (creates(change)) await kind.checkCreate?.(client, desired, props);
+  if (change.action === "replace" && change.replaceMode === "delete-first") await kind.preflight?.(client, desired, location);
+
+  const recorder = currentRecorder();
+  if (recorder) {
+    recorder.change({
+      address: ctx.fqn,
+      type: kind.type,
+      name: id,
+      physicalId: desired.id,
+      phase: ctx.phase === "create" ? "create" : "update",
+      change,
+      before: before ? view(before.state) : null,
+      after: view(desired.state),
+      sensitive: [...desired.sensitive].sort(),
+      forced: ctx.phase === "update" && !(await propsChanged(ctx, rawProps)),
+    });
+    const facts = creates(change) ? kind.predict(desired, location, accountOf(location)) : before!.facts;
+    return kind.output(props, desired, kept(facts, change, before), location, taken);
+  }
+
+  if (change.action === "replace" && ctx.phase === "update" && recorded) {
+    // (A replacement found in the create phase, taking over an existing resource, is carried out here, in order.)
+    replacing.set(ctx.fqn, { change, before: before!, oldId: physicalIdOf(before!.state) });
+    // Same id: Alchemy deletes the old one now, then calls the create phase. A new id: it creates first and deletes the old one at the end.
+    ctx.replace(change.replaceMode === "delete-first");
+  }
+  return carryOut(run, change, before, { part: "all", ...taken });
+}
+
+interface Run<P extends object, O extends object, S extends Record<string, unknown>> {
+  kind: Kind<P, O, S>;
+  ctx: Ctx<O>;
+  props: P;
+  desired: Desired<S>;
+  location: Location;
+  client: IoTClient;
+  label: string;
+}
+
+/**
+ * Sends a Change's calls (all of them, or the create half of a replacement)
+ * and returns the output. When a call finds the resource not as recorded, the
+ * resource is read and the decision made again from what is there.
+ */
+async function carryOut<P extends object, O extends object, S extends Record<string, unknown>>(
+  run: Run<P, O, S>,
+  change: Change,
+  before: Before<S> | undefined,
+  options: { part: "all" | "create"; stack?: Recorded["stack"]; adopted?: boolean },
+): Promise<O> {
+  const { kind, ctx, props, desired, location, client, label } = run;
+  let plan = change;
+  let from = before;
+  let taken = { stack: options.stack, adopted: options.adopted };
+  let operations = options.part === "create" ? change.operations.filter((o) => o.part !== "delete") : change.operations;
+  const creating = operations.some((o) => o.op.startsWith("Create"));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (attempt === 0 && creating && !from && kind.claim === "read-first") {
+        // The create would succeed for an identical existing resource: look first, and say in state what is being created.
+        if (await kind.observe(client, desired.id, desired, undefined)) throw new AlreadyThere(operations.find((o) => o.op.startsWith("Create"))!);
+        await writeOutput(ctx, { ...(ctx.output as object), creating: desired.id } as O);
+      }
+      const done = await execute(executeContext(run), operations);
+      const created = [...done.responses.entries()].find(([op]) => op.startsWith("Create"));
+      const facts = created ? createdFacts(kind, desired, location, created[1]) : from!.facts;
+      if (created && kind.claim === "tags-after" && !(await readOwnership(client, facts.arn, desired.ownership)).ours) {
+        // It was there already (the create answered for an identical one): whose it is decides what happens.
+        throw new AlreadyThere(operations.find((o) => o.op.startsWith("Create"))!);
+      }
+      const skipped = done.skipped.filter((s) => s.operation.op === "UpdateJob");
+      const members = skipped.flatMap((s) => Object.keys(s.operation.input)).filter((k) => k !== "jobId" && k !== "namespaceId");
+      const notSent = { ...plan, kept: [...(plan.kept ?? []), ...members] };
+      // A refused UpdateJob read the job: its status is known now.
+      const status = skipped.find((s) => s.status)?.status;
+      const known = status ? { ...facts, extra: { ...facts.extra, status } } : facts;
+      return kind.output(props, desired, kept(known, notSent, from), location, taken);
+    } catch (error) {
+      if (!(error instanceof AlreadyThere || error instanceof Vanished) || attempt > 0) throw error;
+      // Not as recorded: read what is there and decide again, as a crash recovery or a --force deploy does.
+      const observed = await kind.observe(client, desired.id, desired, undefined);
+      // A resource this resource said it was creating (before an interruption) is its own, tags or not.
+      if (observed && (ctx.output as { creating?: string } | undefined)?.creating === desired.id) observed.ours = true;
+      from = beforeOf(kind, label, location, desired, undefined, observed, adoptOf(props, ctx));
+      plan = kind.decide(from, desired);
+      annotate(kind, plan, undefined, observed, desired);
+      if (plan.notes.length > 0) ctx.scope.logger.log(`${label}: ${plan.notes[0]}`);
+      if (observed?.stack) await guard(run, observed.stack, desired.id, observed.facts.arn, "adopt");
+      taken = { stack: observed?.stack ?? taken.stack, adopted: observed ? !observed.ours : taken.adopted };
+      operations = plan.operations;
+    }
+  }
+}
+
+/** The facts of a resource a Create call just made. */
+function createdFacts(kind: AnyKind, desired: Desired, location: Location, response: any): Facts {
+  const predicted = kind.predict(desired, location, undefined);
+  const arn = response?.jobTemplateArn ?? response?.jobArn ?? response?.thingArn ?? response?.thingGroupArn ?? predicted.arn;
+  const extra: Record<string, unknown> = { ...predicted.extra };
+  if (response?.thingId) extra.thingId = response.thingId;
+  if (response?.thingGroupId) extra.thingGroupId = response.thingGroupId;
+  // Create calls do not return the creation time: the client's clock at the response stands for it.
+  return { arn, createdAt: new Date(), extra };
+}
+
+function executeContext<P extends object, O extends object, S extends Record<string, unknown>>(run: Run<P, O, S>): ExecuteContext {
+  const { kind, ctx, props, desired, location, client, label } = run;
+  return {
+    client,
+    location,
+    label,
+    log: logOf(ctx),
+    async progress(operation, response) {
+      // Record what exists now, before the next call: the new resource, or (after a delete) nothing.
+      if (operation.op.startsWith("Create")) {
+        await writeOutput(ctx, kind.output(props, desired, createdFacts(kind, desired, location, response), location));
+      } else {
+        await writeOutput(ctx, { ...(ctx.output as object), absent: true } as O);
+      }
+    },
+  };
+}
+
+// ------------------------------------------------------------------ delete
+
+async function remove<P extends object, O extends object, S extends Record<string, unknown>>(kind: Kind<P, O, S>, ctx: Ctx<O>, label: string): Promise<O> {
+  const recorded = kind.recorded(ctx.output);
+  if (!recorded) return ctx.destroy();
+  const oldId = physicalIdOf(recorded.state);
+  const props = withoutLocation(ctx.props ?? {}) as P;
+  const { client, location } = await resolveRecorded(ctx.output as object, props, ctx.scope);
+  const recorder = currentRecorder();
+  const pending = replacing.get(ctx.fqn);
+  if (pending && pending.oldId === oldId && !recorder) {
+    // The old resource of a replacement: at once (delete-first), or at the end of the deploy (create-first).
+    const deleteFirst = pending.change.replaceMode === "delete-first";
+    if (!deleteFirst) replacing.delete(ctx.fqn);
+    const operations = pending.change.operations.filter((o) => o.part === "delete");
+    await execute(
+      {
+        client,
+        location,
+        label,
+        log: logOf(ctx),
+        // Delete-first: the state still holds the old output; record that it is gone, so a failed create leaves "absent".
+        progress: deleteFirst ? async () => writeOutput(ctx, { ...(ctx.output as object), absent: true } as O) : undefined,
+      },
+      operations,
+    );
+    return ctx.destroy();
+  }
+  const change = kind.removal(recorded);
+  await guard({ kind, ctx, props, location, client, label } as Run<P, O, S>, recorded.stack, oldId, recorded.facts.arn, "delete");
+  if (recorder) {
+    if (recorder.refresh) {
+      const observed = await kind.observe(client, oldId, undefined, recorded);
+      reportDrift(kind, ctx.fqn, recorded, observed, []);
+      if (observed === null) {
+        change.operations = [];
+        change.notes.push("already deleted out of band: no API call");
+      }
+    }
+    recorder.change({
+      address: ctx.fqn,
+      type: kind.type,
+      name: ctx.id,
+      physicalId: oldId,
+      phase: "delete",
+      change,
+      before: view(recorded.state),
+      after: null,
+      sensitive: [],
+      forced: false,
+    });
+    return ctx.destroy();
+  }
+  await execute({ client, location, label, log: logOf(ctx) }, change.operations);
+  return ctx.destroy();
+}
+
+// ------------------------------------------------------------------ helpers
+
+/** Never acts on a resource that a CloudFormation stack still manages (src/iot/stack-guard.ts). */
+function guard(run: Pick<Run<any, any, any>, "kind" | "ctx" | "props" | "location" | "client" | "label">, stack: Recorded["stack"], id: string, arn: string | undefined, operation: GuardedOperation) {
+  const { kind, ctx, props, location, client, label } = run;
+  return checkStack({ client, location, label, override: overrideOf(props), log: logOf(ctx) }, stack, `${kind.noun} "${id}"`, id, arn, operation);
+}
+
+const creates = (change: Change) => change.action === "create" || change.action === "replace";
+const adoptOf = (props: object, ctx: Ctx<any>) => (props as { adopt?: boolean }).adopt ?? ctx.scope.adopt ?? false;
+const overrideOf = (props: object) => (props as { overrideCloudFormationStack?: boolean }).overrideCloudFormationStack ?? false;
+const logOf = (ctx: Ctx<any>) => (message: string) => ctx.scope.logger.log(message);
+
+/** Members the deploy does not send this time keep their previous (live) values in the recorded facts. */
+function kept(facts: Facts, change: Change, before: Before | undefined): Facts {
+  if (!change.kept?.length || !before) return facts;
+  const notApplied = Object.fromEntries(change.kept.map((m) => [m, before.state.spec[m] ?? null]));
+  return { ...facts, extra: { ...facts.extra, notApplied } };
+}
+
+/** Did the props change since the last deploy (as Alchemy compares them), or does the handler run only because of --force? */
+async function propsChanged(ctx: Ctx<any>, props: object): Promise<boolean> {
+  const a = await serialize(ctx.scope, ctx.props ?? {}, { encrypt: false });
+  const b = await serialize(ctx.scope, props, { encrypt: false });
+  return !isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+}
+
+/** Writes the resource's output to state now (Alchemy writes it again when the handler returns). */
+async function writeOutput<O extends object>(ctx: Ctx<O>, output: O): Promise<void> {
+  const state = await ctx.scope.state.get(ctx.id);
+  if (!state) return;
+  await ctx.scope.state.set(ctx.id, { ...state, output: ctx(output as never) as never });
+}

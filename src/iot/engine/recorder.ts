@@ -1,0 +1,69 @@
+/**
+ * How the engine reports to a preview. A preview installs a recorder on a
+ * global symbol (so every copy of this module in the process sees the same
+ * one); during a deploy there is none, and the engine sends its operations
+ * instead of recording them.
+ */
+import type { Change } from "./change.ts";
+
+const KEY = Symbol.for("alchemy-iot-jobs.plan-recorder");
+
+/** One resource's change, as the engine decided it. */
+export interface ChangeRecord {
+  /** The resource's path in the app (Alchemy's FQN). */
+  address: string;
+  /** Alchemy resource kind, e.g. `iot::JobTemplate`. */
+  type: string;
+  /** The resource id in the program. */
+  name: string;
+  physicalId: string;
+  /** The handler phase Alchemy ran: what it reports (created, updated or replaced, deleted). */
+  phase: "create" | "update" | "delete";
+  change: Change;
+  /** The resource before and after, as plans show them (documents parsed; secrets still in). */
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  /** Prop paths holding secrets. */
+  sensitive: string[];
+  /** The handler ran only because of --force (its props did not change). */
+  forced: boolean;
+}
+
+/** What --refresh found changed out of band. */
+export interface DriftRecord {
+  address: string;
+  type: string;
+  physicalId: string;
+  kind: "deleted" | "changed";
+  diffs: Array<{ path: string; before?: unknown; after?: unknown }>;
+  sensitive: string[];
+  note: string;
+}
+
+export interface PlanRecorder {
+  /** Whether the preview reads live resources (--refresh). */
+  readonly refresh: boolean;
+  change(record: ChangeRecord): void;
+  drift(record: DriftRecord): void;
+  /** A data source was read (ManagedJobTemplate lookups). */
+  read(kind: string, name: string, value: unknown): void;
+  /** Where IoT calls go (one description per location). */
+  location(description: string): void;
+}
+
+export function currentRecorder(): PlanRecorder | undefined {
+  return (globalThis as Record<symbol, PlanRecorder | undefined>)[KEY];
+}
+
+export function installRecorder(recorder: PlanRecorder | undefined): void {
+  (globalThis as Record<symbol, PlanRecorder | undefined>)[KEY] = recorder;
+}
+
+export function recordRead(kind: string, name: string, value: unknown): void {
+  currentRecorder()?.read(kind, name, value);
+}
+
+/** True while a preview runs: IoT clients then refuse anything but Describe/List/Get. */
+export function previewing(): boolean {
+  return currentRecorder() !== undefined;
+}

@@ -1,0 +1,196 @@
+/**
+ * A job's members and the rules of changing them: what CreateJob takes, what
+ * UpdateJob can change (and how), the default jobId, and the time rules that
+ * only hold when a job is created.
+ */
+import type { DescribeJobCommandOutput } from "@aws-sdk/client-iot";
+import { isDeepStrictEqual } from "node:util";
+import { UPDATABLE_JOB_MEMBERS } from "../constraints.ts";
+import { parseDocument } from "../engine/change.ts";
+import type { MemberTable } from "../engine/members.ts";
+import type { SchedulingConfig } from "../types.ts";
+import { targetArn, templateRefArn } from "../schemas.ts";
+import { ValidationError } from "../validate.ts";
+import { documentText } from "./job-template.ts";
+import { DEFAULT_DELETION_TIMEOUT_SECONDS, type JobDeletion } from "./job-props.ts";
+import { isUnset } from "./shared.ts";
+import { shortHash } from "../common.ts";
+
+/** The members of CreateJob that define a job (tags aside). */
+export const SPEC_MEMBERS = [
+  "targets",
+  "targetSelection",
+  "document",
+  "documentSource",
+  "jobTemplateArn",
+  "documentParameters",
+  "description",
+  "presignedUrlConfig",
+  "jobExecutionsRolloutConfig",
+  "abortConfig",
+  "timeoutConfig",
+  "jobExecutionsRetryConfig",
+  "schedulingConfig",
+  "namespaceId",
+  "destinationPackageVersions",
+] as const;
+
+export type Spec = { jobId: string } & Record<string, unknown>;
+
+const UPDATABLE = new Set<string>(UPDATABLE_JOB_MEMBERS);
+const FIXED = `IoT can only update a job's ${UPDATABLE_JOB_MEMBERS.join(", ")} (UpdateJob)`;
+const MODEL = "API reference: UpdateJob (its members)";
+
+type Retry = { criteriaList?: Array<{ failureType: string; numberOfRetries: number }> };
+
+/** Retries can only be lowered to 0 after creation, for the failure types the job was created with. */
+function retryLimit(before: unknown, after: unknown): string | undefined {
+  if (after === undefined) return undefined; // lowered to 0 for every failure type (updateJobInput)
+  const was = (before as Retry | undefined)?.criteriaList ?? [];
+  const now = (after as Retry).criteriaList ?? [];
+  if (was.length === 0) return "jobExecutionsRetryConfig added; retries can only be configured when a job is created";
+  for (const c of now) {
+    const old = was.find((w) => w.failureType === c.failureType);
+    if (!old) return `jobExecutionsRetryConfig failureType ${c.failureType} added; failure types are fixed when a job is created`;
+    if (c.numberOfRetries !== 0 && c.numberOfRetries !== old.numberOfRetries) {
+      return `jobExecutionsRetryConfig numberOfRetries for ${c.failureType} changed to ${c.numberOfRetries}; after creation retries can only be lowered to 0`;
+    }
+  }
+  return undefined;
+}
+
+/** What each change to a Job does. */
+export const MEMBERS: MemberTable = [
+  { member: "jobId", change: "replace", why: "a job's id is its name", source: MODEL },
+  ...SPEC_MEMBERS.filter((m) => !UPDATABLE.has(m)).map((member) => ({ member, change: "replace" as const, why: FIXED, source: MODEL })),
+  {
+    member: "description",
+    change: "in place",
+    via: "UpdateJob",
+    limit: (b, a) => (a === undefined && b !== undefined ? "description removed; UpdateJob cannot clear a job's description" : undefined),
+    source: "API reference: UpdateJob; the model's pattern [^\\p{C}]+ refuses an empty description",
+  },
+  { member: "presignedUrlConfig", change: "in place", via: "UpdateJob", source: MODEL },
+  { member: "jobExecutionsRolloutConfig", change: "in place", via: "UpdateJob", source: MODEL },
+  {
+    member: "abortConfig",
+    change: "in place",
+    via: "UpdateJob",
+    limit: (b, a) => (a === undefined && b !== undefined ? "abortConfig removed; UpdateJob cannot remove abort criteria" : undefined),
+    source: "API reference: UpdateJob (abortConfig needs a non-empty criteriaList)",
+  },
+  { member: "timeoutConfig", change: "in place", via: "UpdateJob", source: "developer guide: a new timeout applies to executions that start afterwards" },
+  { member: "jobExecutionsRetryConfig", change: "in place", via: "UpdateJob", limit: retryLimit, source: "developer guide (job configurations): after creation retries can only be set to 0" },
+  { member: "tags", change: "in place", via: "TagResource / UntagResource", source: "API reference: TagResource, UntagResource" },
+  { member: "deletion", change: "state only", source: "kept for destroy and replacements; IoT stores nothing of it" },
+];
+
+/** A job's CreateJob input (tags aside) from secret-revealed props. */
+export function jobSpec(view: Record<string, any>, jobId: string): Spec {
+  const spec: Spec = { jobId };
+  const targets = [...new Set((view.targets ?? []).map(targetArn) as string[])].sort();
+  const source: Record<string, unknown> = {
+    ...view,
+    targets,
+    targetSelection: view.targetSelection ?? "SNAPSHOT",
+    document: documentText(view.document),
+    jobTemplateArn: templateRefArn(view.jobTemplate ?? view.jobTemplateArn),
+  };
+  for (const m of SPEC_MEMBERS) {
+    const v = source[m];
+    if (v !== undefined) spec[m] = structuredClone(v);
+  }
+  return spec;
+}
+
+/** The live job in the shape of `jobSpec` (`document` read back unsubstituted, when it was read). */
+export function liveJobSpec(live: DescribeJobCommandOutput, document: string | undefined): Spec {
+  const job = live.job!;
+  const source: Record<string, unknown> = {
+    ...job,
+    targets: [...(job.targets ?? [])].sort(),
+    targetSelection: job.targetSelection ?? "SNAPSHOT",
+    documentSource: live.documentSource,
+    document: live.documentSource ? undefined : document,
+  };
+  const spec: Spec = { jobId: job.jobId! };
+  for (const m of SPEC_MEMBERS) if (!isUnset(source[m])) spec[m] = source[m];
+  return spec;
+}
+
+/**
+ * A live job compared with what the program gives: members a template
+ * supplied (the program does not give them) are taken as the program has them.
+ */
+export function comparable(live: Spec, hint: Spec | undefined): Spec {
+  if (!hint?.jobTemplateArn) return live;
+  const out: Spec = { ...live };
+  for (const m of SPEC_MEMBERS) if (hint[m] === undefined) delete out[m];
+  return out;
+}
+
+/** Canonical JSON (sorted keys; documents parsed), so key order never changes a hash. */
+function canonical(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === "object"
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
+        : v;
+  return JSON.stringify(sort(value));
+}
+
+/** The members that always force replacement, as a stable hash (the default jobId's suffix). */
+export function forcingHash(spec: Spec, location: { key: string; region: string }): string {
+  const forcing: Record<string, unknown> = { target: location.key, region: location.region };
+  for (const m of SPEC_MEMBERS) {
+    if (UPDATABLE.has(m) || spec[m] === undefined) continue;
+    forcing[m] = m === "document" ? parseDocument(spec[m] as string) : spec[m];
+  }
+  return shortHash(canonical(forcing));
+}
+
+export function deletionOf(d: JobDeletion | undefined): { force: boolean; timeoutSeconds: number } {
+  return { force: d?.force ?? false, timeoutSeconds: d?.timeoutSeconds ?? DEFAULT_DELETION_TIMEOUT_SECONDS };
+}
+
+/**
+ * UpdateJob's input for a change of updatable members: the changed members,
+ * with removals expressed the way UpdateJob accepts them (an empty config, or
+ * retries lowered to 0).
+ */
+export function updateJobInput(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const m of UPDATABLE_JOB_MEMBERS) {
+    if (isDeepStrictEqual(before[m], after[m])) continue;
+    if (after[m] !== undefined) input[m] = after[m];
+    else if (m === "jobExecutionsRetryConfig") {
+      const was = (before[m] as Retry).criteriaList ?? [];
+      input[m] = { criteriaList: was.map((c) => ({ failureType: c.failureType, numberOfRetries: 0 })) };
+    } else input[m] = {};
+  }
+  return input;
+}
+
+/**
+ * Time-relative scheduling rules, checked when a job is created (not on later
+ * deploys, when its start time may well have passed).
+ */
+export function checkSchedule(label: string, spec: Spec): void {
+  const config = spec.schedulingConfig as SchedulingConfig | undefined;
+  const parse = (t: string) => Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t : `${t}Z`);
+  const now = Date.now();
+  const issues: Array<{ path: string; message: string }> = [];
+  const MIN = 30 * 60_000;
+  if (config?.startTime) {
+    const start = parse(config.startTime);
+    if (start < now + MIN) issues.push({ path: "schedulingConfig.startTime", message: `schedulingConfig.startTime: "${config.startTime}" must be at least 30 minutes in the future` });
+    if (start > now + 366 * 86_400_000) issues.push({ path: "schedulingConfig.startTime", message: `schedulingConfig.startTime: "${config.startTime}" must be at most one year in the future` });
+  }
+  if (config?.endTime) {
+    const end = parse(config.endTime);
+    if (end < now + MIN) issues.push({ path: "schedulingConfig.endTime", message: `schedulingConfig.endTime: "${config.endTime}" must be at least 30 minutes in the future` });
+    if (end > now + 2 * 366 * 86_400_000) issues.push({ path: "schedulingConfig.endTime", message: `schedulingConfig.endTime: "${config.endTime}" must be at most two years in the future` });
+  }
+  if (issues.length > 0) throw new ValidationError(label, issues);
+}

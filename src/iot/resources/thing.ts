@@ -1,0 +1,187 @@
+/**
+ * Thing: a device's registry entry, with its attributes (UpdateThing) and
+ * static group memberships (Add/RemoveThingFromThingGroup) changed in place;
+ * a new name replaces it.
+ */
+import { DescribeThingCommand, ListThingGroupsForThingCommand } from "@aws-sdk/client-iot";
+import { defaultPhysicalId, ifFound, ownershipOf } from "../common.ts";
+import { creationDiffs, noChange, type Change } from "../engine/change.ts";
+import type { Desired, Kind, Observed, Recorded } from "../engine/contract.ts";
+import { defineResource } from "../engine/define.ts";
+import { compare, type MemberTable } from "../engine/members.ts";
+import { operation, type Operation } from "../engine/operations.ts";
+import type { IoTClientProps } from "../location.ts";
+import { thingPropsSchema } from "../schemas.ts";
+import { UNKNOWN } from "../unknown.ts";
+import { checkProps } from "../validate.ts";
+import { describeLocation, moved, replacement } from "./decide.ts";
+import type { Deployed } from "./deployed.ts";
+import { arnFor, outputBase, recordedBase, type RecordedOutput } from "./shared.ts";
+
+/** Properties of an IoT thing (a device's registry entry). */
+export interface ThingProps extends IoTClientProps {
+  /**
+   * The thing's name (1–128 letters, digits, `:`, `_`, `-`). Changing it replaces the thing.
+   * @default `${app}-${stage}-${id}`
+   */
+  thingName?: string;
+  /** Attributes (name -> value), updated in place: the declared set replaces the thing's. */
+  attributes?: Record<string, string>;
+  /** Static thing groups the thing belongs to (names or `ThingGroup` resources). Updated in place. */
+  thingGroups?: Array<string | { thingGroupName: string }>;
+  /**
+   * Take over an existing thing with the same name. Things carry no tags, so
+   * the provider cannot tell a thing it created from someone else's: without
+   * `adopt`, a deploy that finds the name taken stops and changes nothing.
+   * @default the `--adopt` flag of the deploy
+   */
+  adopt?: boolean;
+}
+
+/** A deployed thing. Pass it in a Job's `targets`. */
+export interface Thing extends ThingProps, Deployed {
+  /** The region the resource lives in. */
+  region: string;
+  thingName: string;
+  thingArn: string;
+  /** Same as `thingArn`. */
+  arn: string;
+  thingId: string;
+}
+
+const SOURCE = "API reference: UpdateThing (attributePayload), AddThingToThingGroup, RemoveThingFromThingGroup";
+
+/** What each change to a Thing does. */
+export const MEMBERS: MemberTable = [
+  { member: "thingName", change: "replace", why: "a thing's name is its id; the new thing is created before the old one is deleted", source: SOURCE },
+  { member: "attributes", change: "in place", via: "UpdateThing", source: SOURCE },
+  { member: "thingGroups", change: "in place", via: "AddThingToThingGroup / RemoveThingFromThingGroup", source: SOURCE },
+  { member: "tags", change: "in place", via: "(none: things carry no tags)", source: "things are not taggable" },
+];
+
+type Spec = { thingName: string; attributes: Record<string, string>; thingGroups: string[] };
+
+const groupName = (g: string | { thingGroupName: string }) => (typeof g === "string" ? g : g.thingGroupName);
+
+function spec(name: string, props: { attributes?: Record<string, string>; thingGroups?: Array<string | { thingGroupName: string }> }): Spec {
+  return { thingName: name, attributes: { ...(props.attributes ?? {}) }, thingGroups: [...new Set((props.thingGroups ?? []).map(groupName))] };
+}
+
+const add = (name: string, groups: string[]): Operation[] =>
+  groups.map((g) => operation("AddThingToThingGroup", { thingName: name, thingGroupName: g }, `${name} → ${g}`));
+
+const kind: Kind<ThingProps, Thing, Spec> = {
+  type: "iot::Thing",
+  label: "Thing",
+  noun: "thing",
+  members: MEMBERS,
+  tagged: false,
+  claim: "read-first",
+
+  desire(ctx, props, location): Desired<Spec> {
+    checkProps(`Thing "${ctx.id}"`, thingPropsSchema, props);
+    const ownership = ownershipOf(ctx);
+    const id = props.thingName ?? defaultPhysicalId(ownership, 128);
+    return { id, ownership, sensitive: new Set(), state: { location: location.key, region: location.region, spec: spec(id, props), tags: {}, settings: {} } };
+  },
+
+  recorded(output): Recorded<Spec> | undefined {
+    if (!output?.thingName || (output as RecordedOutput).absent) return undefined;
+    return {
+      state: { ...recordedBase(output), tags: {}, spec: spec(output.thingName, output), settings: {} },
+      facts: { arn: output.thingArn, extra: { thingId: output.thingId } },
+      ...((output as RecordedOutput).adopted ? { adopted: true } : {}),
+    };
+  },
+
+  /** The thing, and the groups it is in that the program declares (memberships made elsewhere are not this resource's). */
+  async observe(client, id, desired, recorded): Promise<Observed<Spec> | null> {
+    const live = await ifFound(client.send(new DescribeThingCommand({ thingName: id })));
+    if (!live) return null;
+    const hint = recorded?.state ?? desired?.state;
+    const groups = await client.send(new ListThingGroupsForThingCommand({ thingName: id }));
+    const declared = new Set([...(recorded?.state.spec.thingGroups ?? []), ...(desired?.state.spec.thingGroups ?? [])]);
+    const member = (groups.thingGroups ?? []).map((g) => g.groupName!).filter((g) => declared.has(g));
+    return {
+      state: {
+        location: hint?.location ?? "",
+        region: hint?.region ?? "",
+        spec: { thingName: id, attributes: { ...(live.attributes ?? {}) }, thingGroups: (hint?.spec.thingGroups ?? []).filter((g) => member.includes(g)).concat(member.filter((g) => !hint?.spec.thingGroups.includes(g))) },
+        tags: {},
+        settings: {},
+      },
+      facts: { arn: live.thingArn!, extra: { thingId: live.thingId } },
+      // Things carry no tags: nothing says whose a thing is.
+      ours: false,
+    };
+  },
+
+  decide(before, desired): Change {
+    const id = desired.id;
+    const s = desired.state.spec;
+    const create = [operation("CreateThing", { thingName: id, attributePayload: { attributes: s.attributes } }, id), ...add(id, s.thingGroups)];
+    if (!before) return { ...noChange(), action: "create", diffs: creationDiffs(s, {}), operations: create };
+    const b = before.state;
+    const { diffs, replaced, inPlace } = compare(MEMBERS, b.spec, s);
+    const movedAway = moved(b, desired.state);
+    const oldName = b.spec.thingName;
+    if (movedAway || replaced.length > 0) {
+      const remove = operation("DeleteThing", { thingName: oldName }, oldName);
+      return {
+        ...noChange(),
+        ...replacement(true, create, [remove]),
+        reasons: [movedAway ? `the thing moves from ${describeLocation(b)} to ${describeLocation(desired.state)}` : `thingName changed (${oldName} → ${id})`],
+        diffs,
+      };
+    }
+    if (diffs.length === 0) return noChange();
+    const operations: Operation[] = [];
+    // merge: false replaces every attribute with the declared ones.
+    if (inPlace.has("UpdateThing")) operations.push(operation("UpdateThing", { thingName: id, attributePayload: { attributes: s.attributes, merge: false } }, id));
+    operations.push(...add(id, s.thingGroups.filter((g) => !b.spec.thingGroups.includes(g))));
+    // Only memberships this resource declared are removed; memberships made elsewhere stay.
+    for (const g of b.spec.thingGroups.filter((g) => !s.thingGroups.includes(g))) {
+      operations.push(operation("RemoveThingFromThingGroup", { thingName: id, thingGroupName: g }, `${id} → ${g}`));
+    }
+    return { ...noChange(), action: "update", diffs, operations };
+  },
+
+  removal(recorded): Change {
+    const name = recorded.state.spec.thingName;
+    return { ...noChange(), action: "delete", operations: [operation("DeleteThing", { thingName: name }, name)] };
+  },
+
+  predict(desired, location, account) {
+    return { arn: arnFor(location, account, "thing", desired.id), extra: { thingId: UNKNOWN } };
+  },
+
+  output(props, desired, facts, location, taken): Thing {
+    return {
+      ...props,
+      thingName: desired.id,
+      thingArn: facts.arn,
+      arn: facts.arn,
+      thingId: facts.extra.thingId as string,
+      ...outputBase(location, taken),
+    };
+  },
+};
+
+/**
+ * An AWS IoT thing, with its attributes and static thing group memberships.
+ *
+ * @example
+ * const fleet = await ThingGroup("fleet", {});
+ * const sensor = await Thing("sensor-1", { attributes: { model: "s1" }, thingGroups: [fleet] });
+ * await Job("calibrate", { targets: [sensor], document: { operation: "calibrate" } });
+ */
+export const Thing = defineResource(kind, {
+  validate(id, props) {
+    checkProps(`Thing "${id}"`, thingPropsSchema, props ?? {});
+  },
+  normalize(props) {
+    return props.thingGroups ? { ...props, thingGroups: props.thingGroups.map(groupName) } : props;
+  },
+});
+
+export const thingKind = kind;
