@@ -75,6 +75,12 @@ export interface CallRecord {
   /** HTTP status answered, or 0 when the connection was dropped. */
   status: number;
   error?: string;
+  /**
+   * What the call acted on: a job, template, thing or group id (from the
+   * path, or the last part of a tagged resource's ARN), or "thing → group"
+   * for memberships. Absent for list calls.
+   */
+  resource?: string;
 }
 
 export interface LocalIoTStats {
@@ -208,7 +214,7 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
 
   const commit = () => persister?.commit() ?? Promise.resolve();
 
-  function countCall(operation: string, status: number, error?: string) {
+  function countCall(operation: string, status: number, error?: string, resource?: string) {
     const s = (stats.byOperation[operation] ??= { count: 0, ok: 0, errors: {} });
     s.count++;
     if (status === 200) s.ok++;
@@ -216,7 +222,7 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
       const key = error ?? "dropped";
       s.errors[key] = (s.errors[key] ?? 0) + 1;
     }
-    stats.calls.push(error ? { operation, status, error } : { operation, status });
+    stats.calls.push({ operation, status, ...(error ? { error } : {}), ...(resource ? { resource } : {}) });
   }
 
   /**

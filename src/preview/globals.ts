@@ -8,7 +8,8 @@
  * - a provider registry whose lookups return planning handlers instead of
  *   the real ones.
  *
- * The hooks are registered by runtime.ts once it has loaded.
+ * The hooks are set by a preview session (session.ts) while it is open;
+ * without them, both behave exactly as Alchemy's own.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
@@ -20,7 +21,7 @@ export interface PreviewHooks {
 const HOOKS = Symbol.for("alchemy-iot-jobs.preview-hooks");
 const g = globalThis as Record<PropertyKey, any>;
 
-export function setHooks(hooks: PreviewHooks): void {
+export function setHooks(hooks: PreviewHooks | undefined): void {
   g[HOOKS] = hooks;
 }
 

@@ -84,6 +84,11 @@ export function isOverlay(store: object): boolean {
   return wrapped.has(store);
 }
 
+/** Forgets every overlay's writes (a new preview in the same process starts from the real stores). */
+export function resetOverlays(): void {
+  overlays.clear();
+}
+
 /** How overlay entries are stored: Alchemy's own serializer, so secrets stay encrypted. */
 export interface Serde {
   freeze(scope: Scope, state: State): Promise<string>;

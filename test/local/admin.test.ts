@@ -39,9 +39,9 @@ describe("stats()", () => {
       ListJobTemplates: { count: 1, ok: 1, errors: {} },
     });
     expect(stats.calls).toEqual([
-      { operation: "CreateJobTemplate", status: 200 },
+      { operation: "CreateJobTemplate", status: 200, resource: "s1" },
       { operation: "ListJobTemplates", status: 200 },
-      { operation: "CreateJobTemplate", status: 409, error: "ConflictException" },
+      { operation: "CreateJobTemplate", status: 409, error: "ConflictException", resource: "s1" },
     ]);
     // A snapshot: changing it changes nothing.
     stats.calls.length = 0;

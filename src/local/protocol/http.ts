@@ -25,8 +25,8 @@ export interface RequestContext {
   admit(operation: string, errors: { throttled: () => IoTError; failed: () => IoTError }): Promise<Exclude<FaultOutcome, "throttle" | "error">>;
   /** Closes the connection without a response, counting the call as dropped. */
   drop(req: http.IncomingMessage, res: http.ServerResponse, operation: string): void;
-  /** Records an API call's outcome in the stats. */
-  countCall(operation: string, status: number, error?: string): void;
+  /** Records an API call's outcome in the stats (and, for the stats' call list, what it acted on). */
+  countCall(operation: string, status: number, error?: string, resource?: string): void;
   /** Counts a request refused before routing. */
   reject(): void;
   /** Serves a request under ADMIN_PREFIX (signed and parsed as a restJson1 request). */

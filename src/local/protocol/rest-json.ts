@@ -19,6 +19,16 @@ export function send(res: http.ServerResponse, status: number, body: JsonObject 
   res.end(text);
 }
 
+/** What a call acts on, for the stats: the id in its path, a tagged resource's name, or a membership. */
+function subjectOf(params: Record<string, string>, query: Record<string, string>, body: JsonObject): string | undefined {
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const thing = params.thingName ?? str(body.thingName);
+  const group = params.thingGroupName ?? str(body.thingGroupName);
+  if (thing && group && !params.thingName && !params.thingGroupName) return `${thing} → ${group}`;
+  const arn = str(body.resourceArn) ?? query.resourceArn;
+  return params.jobId ?? params.jobTemplateId ?? thing ?? group ?? params.templateName ?? (arn ? arn.slice(arn.lastIndexOf("/") + 1) : undefined);
+}
+
 export function sendError(res: http.ServerResponse, error: IoTError) {
   send(res, error.status, { message: error.message, ...error.extra } as JsonObject, error.code);
 }
@@ -37,6 +47,7 @@ export async function handleRestJson(
   rawQuery: string,
 ) {
   let operation: string | undefined;
+  let subject: string | undefined;
   const admin = rawPath.startsWith(ADMIN_PREFIX);
   try {
     const { body: bodyBuffer, tooLarge } = await readBody(req);
@@ -71,6 +82,7 @@ export async function handleRestJson(
     const matched = matchRoute(method, rawPath);
     if (!matched) throw new BadRequest("UnknownOperationException", `No operation matches ${method} ${rawPath}.`);
     operation = matched.route.operation;
+    subject = subjectOf(matched.params, query, body);
     const outcome = await ctx.admit(operation, {
       throttled: () => new IoTError("ThrottlingException", "Rate exceeded"),
       failed: () => serverErrorFor(operation!),
@@ -80,7 +92,7 @@ export async function handleRestJson(
     const result = matched.route.handler(ctx.world, { params: matched.params, query, body });
     if (!isReadOnly(operation)) await ctx.commit();
     if (outcome === "drop-after") return ctx.drop(req, res, operation);
-    ctx.countCall(operation, 200);
+    ctx.countCall(operation, 200, undefined, subject);
     ctx.log?.(`${method} ${rawPath} -> 200 ${operation}`);
     send(res, 200, result);
   } catch (error) {
@@ -88,7 +100,7 @@ export async function handleRestJson(
       error instanceof IoTError
         ? error
         : new IoTError("InternalFailureException", `Internal error: ${(error as Error)?.message ?? error}`);
-    if (operation && !(e instanceof BadRequest)) ctx.countCall(operation, e.status, e.code);
+    if (operation && !(e instanceof BadRequest)) ctx.countCall(operation, e.status, e.code, subject);
     else if (!admin) ctx.reject();
     ctx.log?.(`${method} ${rawPath} -> ${e.status} ${e.code}: ${e.message}`);
     if (!res.headersSent && !res.destroyed) sendError(res, e);

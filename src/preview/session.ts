@@ -1,0 +1,171 @@
+/**
+ * A preview session: while it is open, a program runs exactly as in a
+ * deploy, with the same resource handlers, and two differences:
+ *
+ * - every scope's state store becomes an overlay (reads through, writes kept
+ *   in memory), so Alchemy changes no state;
+ * - a recorder is installed: the engine (src/iot/engine/handler.ts) records
+ *   each resource's Change instead of executing it, and IoT clients refuse
+ *   any call that is not a read.
+ *
+ * Resources of other providers are listed as not planned and keep their last
+ * outputs. Needs the hooks of globals.ts, installed before Alchemy loads.
+ */
+import { deserialize, ResourceFQN, ResourceID, ResourceKind, ResourceScope, Scope, serialize, type State } from "alchemy";
+import { diffValues } from "../iot/engine/change.ts";
+import { installRecorder } from "../iot/engine/recorder.ts";
+import { driftOf, entryOf } from "./entries.ts";
+import { setHooks } from "./globals.ts";
+import { isOverlay, overlayStore, resetOverlays, type Serde } from "./overlay.ts";
+import { FORMAT_VERSION, present, summarize, type DriftEntry, type Plan, type PlanAction, type PlanEntry } from "./plan.ts";
+
+export interface Session {
+  /** The plan of what the program declared since the session started. */
+  plan(): Promise<Plan>;
+  /** Closes the session: state stores and providers are the real ones again. */
+  end(): void;
+}
+
+const serde: Serde = {
+  async freeze(scope, state) {
+    return JSON.stringify(await serialize(scope, state));
+  },
+  async revive(scope, text) {
+    const state = (await deserialize(scope, JSON.parse(text))) as State;
+    state.output ??= {} as State["output"];
+    (state.output as unknown as Record<symbol, unknown>)[ResourceScope] = scope;
+    return state;
+  },
+};
+
+interface ForeignContext {
+  phase: "create" | "update" | "delete";
+  id: string;
+  fqn: string;
+  output: unknown;
+  props: unknown;
+  destroy(): never;
+}
+
+const blank = (): Pick<PlanEntry, "replaceReasons" | "diffs" | "sensitivePaths" | "operations" | "warnings" | "notes"> => ({
+  replaceReasons: [],
+  diffs: [],
+  sensitivePaths: [],
+  operations: [],
+  warnings: [],
+  notes: [],
+});
+
+export function startSession(options: { refresh: boolean }): Session {
+  /** Entries by address and physical id (an old resource deleted at the end of a deploy has the address of its successor). */
+  const entries = new Map<string, PlanEntry>();
+  const drift: DriftEntry[] = [];
+  const locations = new Set<string>();
+  const scopes = new Set<Scope>();
+  const key = (e: Pick<PlanEntry, "address" | "physicalId">) => `${e.address}|${e.physicalId ?? ""}`;
+  const wrappedProviders = new Map<string, unknown>();
+
+  function enterScope(value: unknown): void {
+    const scope = value as Scope;
+    if (!scope || typeof scope !== "object" || !("state" in scope)) return;
+    scopes.add(scope);
+    if (!isOverlay(scope.state)) (scope as { state: Scope["state"] }).state = overlayStore(scope, scope.state, serde);
+  }
+
+  /** Resources of other providers: listed, not planned, and never run. */
+  function foreignHandler(kind: string) {
+    return async function (this: ForeignContext, _id: string, props: unknown) {
+      const action: PlanAction = this.phase === "delete" ? "delete" : this.phase === "create" ? "create" : "update";
+      const entry: PlanEntry = {
+        ...blank(),
+        address: this.fqn,
+        type: kind,
+        name: this.id,
+        actions: [action],
+        before: action === "create" ? null : present(this.props ?? null),
+        after: action === "delete" ? null : present(props ?? null),
+        diffs: action === "update" ? diffValues(present(this.props), present(props)).map((d) => ({ ...d, forcesReplacement: false })) : [],
+        notes: [`${kind} is not a resource of alchemy-iot-jobs: this preview lists it but cannot say what its provider will do`],
+        notPlanned: true,
+      };
+      entries.set(key(entry), entry);
+      if (this.phase === "delete") return this.destroy();
+      return this.output ?? {};
+    };
+  }
+
+  setHooks({
+    enterScope,
+    provider(kind, provider) {
+      // This package's resources run their own handlers: the engine records instead of executing.
+      if (kind.startsWith("iot::")) return provider;
+      let wrapped = wrappedProviders.get(kind);
+      if (!wrapped) {
+        wrapped = { type: kind, options: (provider as { options?: unknown }).options, handler: foreignHandler(kind) };
+        wrappedProviders.set(kind, wrapped);
+      }
+      return wrapped;
+    },
+  });
+
+  installRecorder({
+    refresh: options.refresh,
+    change(record) {
+      const entry = entryOf(record);
+      entries.set(key(entry), entry);
+    },
+    drift(record) {
+      drift.push(driftOf(record));
+    },
+    read(kind, name, value) {
+      const scope = Scope.getScope();
+      const address = `${scope ? `${scope.chain.join("/")}/` : ""}${kind}(${name})`;
+      const entry: PlanEntry = { ...blank(), address, type: `data::${kind}`, name, actions: ["read"], before: null, after: present(value) };
+      entries.set(key(entry), entry);
+    },
+    location(description) {
+      locations.add(description);
+    },
+  });
+
+  /** Resources the program declared whose handler did not run: unchanged (Alchemy skipped them). */
+  async function unchangedEntries(): Promise<PlanEntry[]> {
+    const seen = new Set([...entries.values()].map((e) => e.address));
+    const out: PlanEntry[] = [];
+    for (const scope of scopes) {
+      for (const pending of scope.resources.values()) {
+        const p = pending as unknown as Record<symbol, string>;
+        const kind = p[ResourceKind];
+        const fqn = p[ResourceFQN];
+        if (kind === "alchemy::Scope" || seen.has(fqn)) continue;
+        seen.add(fqn);
+        const output = (await (pending as unknown as Promise<Record<string, unknown>>).catch(() => undefined)) ?? {};
+        const physicalId = (output.jobTemplateId ?? output.jobId ?? output.thingGroupName ?? output.thingName) as string | undefined;
+        out.push({ ...blank(), address: fqn, type: kind, name: p[ResourceID], ...(typeof physicalId === "string" ? { physicalId } : {}), actions: ["no-op"], before: null, after: null });
+      }
+    }
+    return out;
+  }
+
+  return {
+    async plan() {
+      const all = [...entries.values(), ...(await unchangedEntries())].sort((a, b) => a.address.localeCompare(b.address));
+      const root = [...scopes].find((s) => !s.parent);
+      return {
+        formatVersion: FORMAT_VERSION,
+        app: root?.appName ?? "",
+        stage: [...scopes].find((s) => s.parent === root)?.stage ?? root?.stage ?? "",
+        locations: [...locations].sort(),
+        refreshed: options.refresh,
+        summary: summarize(all),
+        resources: all,
+        drift: drift.sort((a, b) => a.address.localeCompare(b.address)),
+      };
+    },
+    end() {
+      setHooks(undefined);
+      installRecorder(undefined);
+      resetOverlays();
+    },
+  };
+}
