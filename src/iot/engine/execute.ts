@@ -30,6 +30,8 @@ export interface ExecuteContext {
   log(message: string): void;
   /** Called after each call that created or deleted something, before the next call. */
   progress?(operation: Operation, response: unknown): Promise<void>;
+  /** Called before the first call is sent (from then on, something may have changed). */
+  sending?(): void;
 }
 
 export interface Executed {
@@ -74,6 +76,7 @@ export class JobDeletionTimeoutError extends Error {
 export async function execute(ctx: ExecuteContext, operations: readonly Operation[]): Promise<Executed> {
   const done: Executed = { responses: new Map(), skipped: [], deleting: new Set() };
   for (const operation of operations) {
+    ctx.sending?.();
     const response = await one(ctx, operation, done);
     if (response === GONE) break; // the job is gone already: nothing left to delete
     if (response === SKIPPED) continue;
@@ -230,7 +233,7 @@ async function deleteJob(ctx: ExecuteContext, operation: Extract<Operation, { op
     }
     const gone = await waitUntilJobGone(ctx.client, jobId, ctx.location, {
       timeoutSeconds: Math.max(1, Math.ceil((deadline - Date.now()) / 1000)),
-      onProgress: (elapsed, s) => ctx.log(`${ctx.label}: waiting for job ${jobId} to finish deleting (${s ?? "unknown"}, ${elapsed}s)`),
+      onProgress: (elapsed) => ctx.log(`${ctx.label}: waiting for job ${jobId} to finish deleting (DELETION_IN_PROGRESS, ${elapsed}s)`),
     });
     if (!gone) {
       throw new JobDeletionTimeoutError(

@@ -45,9 +45,13 @@ const replacing = new Map<string, { change: Change; before: Before; oldId: strin
 /** Errors raised inside a handler (as opposed to Alchemy failing to read state before it runs). */
 export const handlerErrors = new WeakSet<object>();
 
+/** Handler runs that have not sent any call yet (by context): a failure there changed nothing. */
+const untouched = new WeakSet<object>();
+
 export function handler<P extends object, O extends object, S extends Record<string, unknown>>(kind: Kind<P, O, S>) {
   return async function (this: Ctx<O>, id: string, rawProps: P): Promise<O> {
     const label = `${kind.label} "${id}"`;
+    untouched.add(this);
     try {
       if (this.phase === "delete") return await remove(kind, this, label);
       return await apply(kind, this, id, rawProps, label);
@@ -55,6 +59,8 @@ export function handler<P extends object, O extends object, S extends Record<str
       const signal = (error as { kind?: string } | null)?.kind;
       if (signal === "ReplacedSignal" || signal === "DestroyedSignal") throw error;
       if (error && typeof error === "object") handlerErrors.add(error);
+      // Refused before any call (a check, a read, a stack that still manages it): leave the state as it was.
+      if (untouched.has(this) && this.phase !== "delete" && !currentRecorder()) await restoreState(kind, this);
       // Alchemy's destroy phase logs errors (with their stack) and exits 0: make the process fail, and keep the log to the message.
       if (this.scope.phase === "destroy") {
         markFailureForExit();
@@ -220,6 +226,7 @@ function executeContext<P extends object, O extends object, S extends Record<str
     location,
     label,
     log: logOf(ctx),
+    sending: () => untouched.delete(ctx),
     async progress(operation, response) {
       // Record what exists now, before the next call: the new resource, or (after a delete) nothing.
       if (operation.op.startsWith("Create")) {
@@ -313,6 +320,25 @@ async function propsChanged(ctx: Ctx<any>, props: object): Promise<boolean> {
   const a = await serialize(ctx.scope, ctx.props ?? {}, { encrypt: false });
   const b = await serialize(ctx.scope, props, { encrypt: false });
   return !isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+}
+
+/**
+ * Puts the resource's state back as it was before Alchemy marked it
+ * "creating"/"updating" for this run: a run refused before any call must
+ * leave no trace (no "creating" state for a resource that does not exist,
+ * no new props recorded for one that did not change).
+ */
+async function restoreState(kind: AnyKind, ctx: Ctx<any>): Promise<void> {
+  const state = await ctx.scope.state.get(ctx.id);
+  if (!state) return;
+  const output = ctx.output as { creating?: string } | undefined;
+  if (ctx.phase === "create") {
+    // Keep what an interrupted run recorded (a created resource, or one it was creating); otherwise nothing existed.
+    if (!kind.recorded(ctx.output) && !output?.creating) await ctx.scope.state.delete(ctx.id);
+    return;
+  }
+  const { oldProps: _, ...rest } = state as typeof state & { oldProps?: unknown };
+  await ctx.scope.state.set(ctx.id, { ...rest, status: "updated", props: ctx.props, output: ctx.output } as typeof state);
 }
 
 /** Writes the resource's output to state now (Alchemy writes it again when the handler returns). */
