@@ -21,8 +21,10 @@ export interface MemberRule {
   change: "replace" | "in place" | "state only";
   /** For in-place changes: the API call(s) that apply it. */
   via?: string;
-  /** For replacements: why the API cannot change it in place. */
+  /** For replacements: why the API cannot change it in place ("<member> changed; <why>"). */
   why?: string;
+  /** `why` is the whole reason (for members users do not write themselves). */
+  whole?: boolean;
   /**
    * An in-place member whose change the call cannot express (e.g. UpdateJob
    * cannot remove abort criteria): returns why the resource must be
@@ -66,7 +68,8 @@ export function compare(table: MemberTable, before: Record<string, unknown>, aft
     const limited = rule.change === "in place" ? rule.limit?.(before[member], after[member]) : undefined;
     const forces = rule.change === "replace" || limited !== undefined;
     for (const d of diffValues(b, a, member)) out.diffs.push({ ...d, forcesReplacement: forces });
-    if (forces) out.replaced.push({ member, reason: limited ?? `${member} changed; ${rule.why ?? "it cannot be changed in place"}` });
+    const why = rule.why ?? "it cannot be changed in place";
+    if (forces) out.replaced.push({ member, reason: limited ?? (rule.whole ? why : `${member} changed; ${why}`) });
     else if (rule.change === "state only") out.stateOnly.push(member);
     else {
       const via = rule.via ?? "update";

@@ -46,6 +46,7 @@ export const MEMBERS: MemberTable = [
   {
     member: "copiedJob",
     change: "replace",
+    whole: true,
     why: "the job it copies (jobArn) now has another document or configuration; a template copies them when it is created, so it is made again",
     source: "API reference: CreateJobTemplate jobArn",
   },
