@@ -13,15 +13,30 @@ const sourceAliases = Object.entries(pkg.exports as Record<string, string | Reco
     : [],
 );
 
+/**
+ * Suites that run programs or the command line in child processes (seconds
+ * each): `npm test` runs them too; `npm run test:fast` (the inner loop) leaves them out.
+ */
+const SLOW = [
+  "test/reliability/crash.test.ts",
+  "test/reliability/interrupted-destroy.test.ts",
+  "test/reliability/state-safety.test.ts",
+  "test/reliability/faults.test.ts",
+  "test/preview/preview.test.ts",
+  "test/cloudformation/import-stack.test.ts",
+  "test/e2e/**/*.test.ts",
+  "test/cli/**/*.test.ts",
+];
+
 export default defineConfig({
   resolve: { alias: sourceAliases },
   test: {
-    include: ["test/**/*.test.ts"],
-    // The installed-package test runs on its own: `npm run test:package` (vitest.package.config.ts).
-    exclude: ["test/package/**", "node_modules/**"],
     // Every test starts its own local endpoint on a free port and its own state directory,
-    // so files run in parallel processes.
+    // so files run in parallel processes. Most of the suite waits (on child processes, on
+    // simulated deletions), so three files at a time keep a 2-core machine busy; Vitest's
+    // default (cores - 1) would run them one by one there.
     pool: "forks",
+    maxWorkers: 3,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     env: {
@@ -38,5 +53,10 @@ export default defineConfig({
       AWS_CONFIG_FILE: "/dev/null",
       AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
     },
+    projects: [
+      // The installed-package test runs on its own: `npm run test:package` (vitest.package.config.ts).
+      { extends: true, test: { name: "fast", include: ["test/**/*.test.ts"], exclude: [...SLOW, "test/package/**"] } },
+      { extends: true, test: { name: "slow", include: SLOW } },
+    ],
   },
 });

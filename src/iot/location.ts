@@ -225,6 +225,8 @@ async function resolveSettings(settings: IoTClientProps, scope: Scope | undefine
       kind: "aws",
       region,
       key: "aws",
+      // Where the SDK actually sends the calls (for how fast to poll), when the environment says.
+      ...(envEndpoint ? { endpoint: envEndpoint } : {}),
       description: envEndpoint
         ? `AWS IoT API at ${envEndpoint} (from ${process.env.AWS_ENDPOINT_URL_IOT ? "AWS_ENDPOINT_URL_IOT" : "AWS_ENDPOINT_URL"}), region ${region}`
         : `AWS IoT in ${region}${settings.profile ? ` (profile ${settings.profile})` : ""}`,

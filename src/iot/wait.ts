@@ -3,13 +3,7 @@
  * DELETION_IN_PROGRESS until IoT has removed its executions), and an account
  * may have at most 10 jobs deleting at once.
  */
-import {
-  DescribeJobCommand,
-  ResourceNotFoundException,
-  type DescribeJobCommandOutput,
-  type IoTClient,
-} from "@aws-sdk/client-iot";
-import { createWaiter, WaiterState } from "@smithy/util-waiter";
+import { DescribeJobCommand, paginateListJobs, ResourceNotFoundException, type IoTClient } from "@aws-sdk/client-iot";
 import type { Location } from "./location.ts";
 
 /** A counting semaphore: callers queue for one of `size` slots. */
@@ -63,48 +57,123 @@ export interface WaitOptions {
   /** Give up after this long. */
   timeoutSeconds: number;
   /** Called at most every `progressEverySeconds` while waiting. */
-  onProgress?: (elapsedSeconds: number, status: string | undefined) => void;
+  onProgress?: (elapsedSeconds: number) => void;
   progressEverySeconds?: number;
 }
 
 const isLoopback = (endpoint: string | undefined) => !!endpoint && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(endpoint);
 
-/** Poll fast against a local endpoint, patiently against AWS. */
-function pollDelays(location: Location): { minDelaySeconds: number; maxDelaySeconds: number } {
-  return location.kind === "local" || isLoopback(location.endpoint)
-    ? { minDelaySeconds: 0.05, maxDelaySeconds: 1 }
-    : { minDelaySeconds: 2, maxDelaySeconds: 20 };
+/**
+ * How often to look: against a local endpoint, deletions take milliseconds to
+ * seconds; against AWS, seconds to minutes. A quarter of the oldest waiting
+ * deletion's age, within these bounds, so a short deletion is noticed at once
+ * and a long one does not cost a call per job every few milliseconds.
+ */
+function pollBounds(location: Location): [number, number] {
+  return location.kind === "local" || isLoopback(location.endpoint) ? [50, 250] : [1000, 10_000];
 }
 
-/** Polls DescribeJob (with the SDK's waiter: exponential backoff, jitter) until IoT no longer knows the job. */
-export async function waitUntilJobGone(client: IoTClient, jobId: string, location: Location, options: WaitOptions): Promise<boolean> {
-  const started = Date.now();
-  let lastProgress = started;
-  const every = (options.progressEverySeconds ?? 10) * 1000;
-  const delays = pollDelays(location);
-  const result = await createWaiter(
-    {
-      client,
-      maxWaitTime: Math.max(options.timeoutSeconds, delays.minDelaySeconds + 0.5),
-      minDelay: delays.minDelaySeconds,
-      maxDelay: delays.maxDelaySeconds,
-    },
-    { jobId },
-    async (c: IoTClient, input): Promise<{ state: WaiterState; reason?: unknown }> => {
-      let out: DescribeJobCommandOutput;
-      try {
-        out = await c.send(new DescribeJobCommand(input));
-      } catch (error) {
-        if (error instanceof ResourceNotFoundException) return { state: WaiterState.SUCCESS };
-        throw error;
-      }
+interface Waiting {
+  started: number;
+  deadline: number;
+  /** Seen in the list of jobs being deleted (so its leaving the list means it is gone). */
+  seen: boolean;
+  lastProgress: number;
+  options: WaitOptions;
+  done(gone: boolean): void;
+}
+
+/**
+ * Waits for the job deletions of one client and location together: one
+ * ListJobs(status: DELETION_IN_PROGRESS) call per look answers for every job
+ * being deleted (an account has at most 10), instead of one DescribeJob per
+ * job per look, which would spend the DescribeJob rate limit that the
+ * deploy's other reads need. A job that leaves the list is gone; one that was
+ * never seen in it (deleted before the first look, or a list that lags) is
+ * confirmed with DescribeJob.
+ */
+class DeletionWatcher {
+  private readonly waiting = new Map<string, Waiting>();
+  private running = false;
+  private readonly client: IoTClient;
+  private readonly bounds: [number, number];
+
+  constructor(client: IoTClient, location: Location) {
+    this.client = client;
+    this.bounds = pollBounds(location);
+  }
+
+  wait(jobId: string, options: WaitOptions): Promise<boolean> {
+    return new Promise((resolve) => {
       const now = Date.now();
-      if (options.onProgress && now - lastProgress >= every) {
-        lastProgress = now;
-        options.onProgress(Math.round((now - started) / 1000), out.job?.status);
+      this.waiting.set(jobId, { started: now, deadline: now + options.timeoutSeconds * 1000, seen: false, lastProgress: now, options, done: resolve });
+      if (!this.running) void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.waiting.size > 0) {
+        const oldest = Math.min(...[...this.waiting.values()].map((w) => w.started));
+        await new Promise((r) => setTimeout(r, Math.min(this.bounds[1], Math.max(this.bounds[0], (Date.now() - oldest) / 4))));
+        await this.look();
       }
-      return { state: WaiterState.RETRY, reason: out.job?.status };
-    },
-  );
-  return result.state === WaiterState.SUCCESS;
+    } catch (error) {
+      // A look that failed (after the SDK's retries): every waiter learns it by timing out with the reason logged.
+      for (const [id, w] of this.waiting) {
+        this.waiting.delete(id);
+        w.done(false);
+      }
+      throw error;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async look(): Promise<void> {
+    const deleting = new Set<string>();
+    for await (const page of paginateListJobs({ client: this.client, pageSize: 250 }, { status: "DELETION_IN_PROGRESS" })) {
+      for (const j of page.jobs ?? []) deleting.add(j.jobId!);
+    }
+    const now = Date.now();
+    for (const [jobId, w] of this.waiting) {
+      if (deleting.has(jobId)) w.seen = true;
+      else if (w.seen || (await this.gone(jobId))) {
+        this.waiting.delete(jobId);
+        w.done(true);
+        continue;
+      }
+      if (now >= w.deadline) {
+        this.waiting.delete(jobId);
+        w.done(false);
+      } else if (w.options.onProgress && now - w.lastProgress >= (w.options.progressEverySeconds ?? 10) * 1000) {
+        w.lastProgress = now;
+        w.options.onProgress(Math.round((now - w.started) / 1000));
+      }
+    }
+  }
+
+  private async gone(jobId: string): Promise<boolean> {
+    try {
+      const live = await this.client.send(new DescribeJobCommand({ jobId }));
+      if (live.job?.status === "DELETION_IN_PROGRESS") this.waiting.get(jobId)!.seen = true;
+      return false;
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return true;
+      throw error;
+    }
+  }
+}
+
+const watchers = new WeakMap<IoTClient, Map<string, DeletionWatcher>>();
+
+/** Waits (bounded) until IoT no longer knows a job it is deleting; false on timeout. */
+export function waitUntilJobGone(client: IoTClient, jobId: string, location: Location, options: WaitOptions): Promise<boolean> {
+  let byLocation = watchers.get(client);
+  if (!byLocation) watchers.set(client, (byLocation = new Map()));
+  const key = `${location.key}|${location.region}`;
+  let watcher = byLocation.get(key);
+  if (!watcher) byLocation.set(key, (watcher = new DeletionWatcher(client, location)));
+  return watcher.wait(jobId, options);
 }

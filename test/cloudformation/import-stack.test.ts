@@ -231,7 +231,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(destroyed.code, `${destroyed.stdout}${destroyed.stderr}`).toBe(0);
   expect((await iot.send(new ListJobTemplatesCommand({}))).jobTemplates, `${destroyed.stdout}${destroyed.stderr}`).toEqual([]);
   expect((await iot.send(new ListJobsCommand({}))).jobs).toEqual([]);
-});
+}, 180_000);
 
 test("import-stack names a missing stack clearly", async () => {
   const r = await run(tsx, ["src/cli/index.ts", "import-stack", "no-such-stack"]);

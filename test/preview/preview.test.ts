@@ -77,15 +77,15 @@ const actions = (plan: Plan) =>
 
 describe("preview", () => {
   test("predicted equals performed, for a sequence of program versions; after each deploy nothing is left to do", async () => {
+    // (Every kind of edit is covered in-process by accuracy.test.ts; this runs the real CLI and program.)
     const expectations: Record<number, Record<string, string>> = {
       1: { fleet: "create", device: "create", firmware: "create", rollout: "create", extra: "create", "AWS-Download-File:1.0": "" },
-      2: { firmware: "update" },
       3: { firmware: "delete/create" },
       4: { rollout: "create/delete" },
       5: { extra: "delete" },
       6: {},
     };
-    for (const version of [1, 2, 3, 4, 5, 6]) {
+    for (const version of [1, 3, 4, 5, 6]) {
       const before = snapshotTree();
       local.resetStats();
       const plan = await previewJson(version);
@@ -98,11 +98,10 @@ describe("preview", () => {
       local.resetStats();
       await deploy(version);
       expect(mutating(), `version ${version}: the deploy's calls`).toEqual(predicted(plan));
-
-      const after = await preview(version, ["--detailed-exitcode"]);
-      expect(after.code, `version ${version}: ${after.stdout}${after.stderr}`).toBe(0);
-      expect(after.stdout).toContain("No changes.");
     }
+    const after = await preview(6, ["--detailed-exitcode"]);
+    expect(after.code, `${after.stdout}${after.stderr}`).toBe(0);
+    expect(after.stdout).toContain("No changes.");
     const last = await preview(6, ["--detailed-exitcode", "--format", "json"]);
     expect(JSON.parse(last.stdout).summary).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0, noChange: 4 });
   }, 240_000);
@@ -166,13 +165,11 @@ describe("preview", () => {
     for (const content of files) expect(content).not.toContain(token);
     // A change so the secret resources show diffs too.
     const newToken = `${token}-rotated`;
-    for (const format of ["text", "markdown", "json"]) {
-      for (const args of [[], ["--refresh"], ["--verbose"]]) {
-        const r = await preview(6, ["--format", format, ...args], { SECRET_TOKEN: newToken });
-        expect(r.code, r.stderr).toBe(0);
-        expect(`${r.stdout}${r.stderr}`).not.toContain(token);
-        expect(r.stdout).toContain("(sensitive)");
-      }
+    for (const args of [["--format", "text"], ["--format", "markdown"], ["--format", "json", "--refresh"], ["--format", "text", "--verbose", "--refresh"]]) {
+      const r = await preview(6, args, { SECRET_TOKEN: newToken });
+      expect(r.code, r.stderr).toBe(0);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(token);
+      expect(r.stdout).toContain("(sensitive)");
     }
     const plan = await previewJson(6, [], { SECRET_TOKEN: newToken });
     const doc = plan.resources.find((e) => e.name === "secret-doc")!;

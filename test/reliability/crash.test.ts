@@ -1,7 +1,9 @@
 /**
  * Crashes: a deploy running in a child process is killed with SIGKILL at a
- * random point (as its K-th IoT request arrives; the request itself is still
- * served, so the client dies not knowing it took effect). After every kill, a
+ * random point (as its K-th mutating IoT request arrives; the request itself is
+ * still served, so the client dies not knowing it took effect). Mutating
+ * requests are counted, not reads, because how often a deploy polls depends on
+ * timing; the calls that change something do not. After every kill, a
  * normal deploy succeeds and converges with no orphans and no duplicates, and
  * a destroy leaves nothing. Each trial has its own endpoint and state; trials
  * run two at a time (one per core).
@@ -17,10 +19,13 @@ import { endpointEnv, runKillable, type KillableRun } from "../support/endpoint-
 const program = path.join("test", "reliability", "fixtures", "crash.run.ts");
 const TRIALS = 20;
 
+const isMutating = (operation: string) => !/^(Describe|List|Get)/.test(operation);
+
 function deploy(local: LocalIoT, root: string, version: 1 | 2, options: { destroy?: boolean; killAt?: number } = {}): Promise<KillableRun> {
   const args = [program, "--stage", "s", ...(options.destroy ? ["--destroy"] : [])];
-  return runKillable(local, args, endpointEnv(local, root, { VERSION: String(version) }), (_op, count, child) => {
-    if (count === options.killAt) child.kill("SIGKILL");
+  let mutating = 0;
+  return runKillable(local, args, endpointEnv(local, root, { VERSION: String(version) }), (operation, _count, child) => {
+    if (isMutating(operation) && ++mutating === options.killAt) child.kill("SIGKILL");
   });
 }
 
@@ -66,15 +71,26 @@ function checkEmpty(local: LocalIoT, label: string) {
   expect(t.templates.size + t.jobs.size + t.things.size + t.thingGroups.size, label).toBe(0);
 }
 
-async function trial(seed: number, requestsOf: Record<1 | 2, number>): Promise<string> {
+/** Version 1 deployed, as files: the state directory and the endpoint's data (copied for each trial that starts from it). */
+interface Baseline {
+  root: string;
+  data: string;
+}
+
+async function trial(seed: number, requestsOf: Record<1 | 2, number>, baseline: Baseline): Promise<string> {
   const random = seededRandom(seed);
   const version: 1 | 2 = seed % 2 === 0 ? 1 : 2;
   const killAt = 1 + Math.floor(random() * requestsOf[version]);
-  const label = `seed ${seed}: deploy of version ${version} killed at request ${killAt}`;
-  const local = await startLocalIoT({ deletionDelayMs: 30 });
+  const label = `seed ${seed}: deploy of version ${version} killed at mutating request ${killAt}`;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `iot-jobs-crash-${seed}-`));
+  const data = path.join(root, "endpoint.json");
+  if (version === 2) {
+    // Start from version 1, deployed once for all trials.
+    fs.cpSync(baseline.root, root, { recursive: true });
+    fs.copyFileSync(baseline.data, data);
+  }
+  const local = await startLocalIoT({ deletionDelayMs: 30, ...(version === 2 ? { persistPath: data } : {}) });
   try {
-    if (version === 2) expect((await deploy(local, root, 1)).code, label).toBe(0);
     const killed = await deploy(local, root, version, { killAt });
     expect(killed.signal, `${label}: it was killed`).toBe("SIGKILL");
     const recovered = await deploy(local, root, version);
@@ -91,26 +107,32 @@ async function trial(seed: number, requestsOf: Record<1 | 2, number>): Promise<s
 }
 
 test(`${TRIALS} deploys killed at random points each recover, converge and destroy cleanly`, async () => {
-  // How many requests a whole deploy of each version makes: the range the kill point is drawn from.
-  const calibration = await startLocalIoT({ deletionDelayMs: 30 });
+  // How many mutating requests a whole deploy of each version makes: the range the kill point is drawn from.
+  // Version 1's deploy is kept (state and endpoint data) as the starting point of the version 2 trials.
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-crash-calibration-"));
+  const baseline: Baseline = { root: path.join(root, "v1"), data: path.join(root, "v1.json") };
+  const calibration = await startLocalIoT({ deletionDelayMs: 30, persistPath: path.join(root, "endpoint.json") });
   let requestsOf: Record<1 | 2, number>;
   try {
-    expect((await deploy(calibration, root, 1)).code).toBe(0);
-    const v1 = calibration.stats().requests;
-    expect((await deploy(calibration, root, 2)).code).toBe(0);
-    requestsOf = { 1: v1, 2: calibration.stats().requests };
+    fs.mkdirSync(baseline.root);
+    expect((await deploy(calibration, baseline.root, 1)).code).toBe(0);
+    const v1 = calibration.stats().mutatingRequests;
+    fs.copyFileSync(path.join(root, "endpoint.json"), baseline.data);
+    const work = path.join(root, "v2");
+    fs.cpSync(baseline.root, work, { recursive: true });
+    expect((await deploy(calibration, work, 2)).code).toBe(0);
+    requestsOf = { 1: v1, 2: calibration.stats().mutatingRequests };
   } finally {
     await calibration.stop();
-    fs.rmSync(root, { recursive: true, force: true });
   }
   const seeds = Array.from({ length: TRIALS }, (_, i) => 1000 + i);
   const done: string[] = [];
   const queue = [...seeds];
   await Promise.all(
     [0, 1].map(async () => {
-      for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) done.push(await trial(seed, requestsOf));
+      for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) done.push(await trial(seed, requestsOf, baseline));
     }),
   );
+  fs.rmSync(root, { recursive: true, force: true });
   expect(done.length).toBe(TRIALS);
 }, 600_000);
