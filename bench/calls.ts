@@ -24,36 +24,40 @@ export async function run(report: Report): Promise<void> {
   try {
     stack.local.resetStats();
     await stack.deploy(() => template({ a: "1" }));
-    count("template_create", 1, "CreateJobTemplate is the minimum; DescribeJobTemplate reads createdAt, which CreateJobTemplate does not return");
+    count("template_create", 1, "CreateJobTemplate only (createdAt is the deploy's clock at the response)");
 
     await stack.deploy(() => template({ a: "2" }));
     count("template_tag_update", 1, "TagResource only");
 
     await stack.deploy(() => template({ a: "2" }, "v2"));
-    count("template_replace", 2, "DeleteJobTemplate + CreateJobTemplate are the minimum; DescribeJobTemplate reads the new createdAt");
+    count("template_replace", 2, "DeleteJobTemplate + CreateJobTemplate");
 
     await stack.deploy(() => template({ a: "2" }, "v2"));
     count("template_noop", 0, "nothing");
 
     // The job's target exists out of band, so only the job's own calls are counted.
     const { thingArn } = await stack.client.send(new CreateThingCommand({ thingName: "calls-device" }));
-    const job = (description: string) => async () => {
+    const job = (description: string, force = false) => async () => {
       await template({ a: "2" }, "v2"); // unchanged: no call
-      return Job("job", { jobId: "calls-job", targets: [thingArn!], document: { op: "y" }, description, targetSelection: "CONTINUOUS" });
+      return Job("job", { jobId: "calls-job", targets: [thingArn!], document: { op: "y" }, description, targetSelection: "CONTINUOUS", deletion: { force } });
     };
     stack.local.resetStats();
     await stack.deploy(job("v1"));
-    count("job_create", 1, "CreateJob is the minimum; DescribeJob reads the job's status and createdAt");
+    count("job_create", 1, "CreateJob only (its status follows from the request; createdAt is the deploy's clock)");
     await stack.deploy(job("v2"));
-    count("job_update", 1, "UpdateJob is the minimum; DescribeJob checks the job has not finished (IoT refuses to update finished jobs)");
+    count("job_update", 1, "UpdateJob only (sent without reading first; a finished job refuses it, and only then is it read)");
 
     // Destroy the job alone (the template stays declared).
     await stack.deploy(() => template({ a: "2" }, "v2"));
     count(
       "job_destroy",
       2,
-      "DeleteJob(force) + one DescribeJob to see it gone is the minimum; the provider reads the job first to decide whether it may force, cancels it, and polls until the asynchronous deletion completes",
+      "CancelJob + DeleteJob change something; without deletion.force the job is read first (devices running it would stop the destroy), and the deletion is awaited with ListJobs(DELETION_IN_PROGRESS) looks shared by every deletion in flight",
     );
+    await stack.deploy(job("v1", true));
+    stack.local.resetStats();
+    await stack.deploy(() => template({ a: "2" }, "v2"));
+    count("job_destroy_forced", 2, "with deletion.force there is nothing to read first: CancelJob(force), DeleteJob, then the shared looks");
 
     // Adopting a template a CloudFormation stack created and then let go of (DeletionPolicy: Retain).
     await stack.local.createStack({

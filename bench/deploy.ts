@@ -90,6 +90,7 @@ export async function run(report: Report): Promise<void> {
     report("jobs.destroy_wall_s", jobsDestroy.ms / 1000);
     // Each deletion takes 2 s and at most 10 run at once: the limit is JOBS / 10 * 2 s.
     report("jobs.destroy_limit_s", (JOBS / 10) * 2);
+    report("jobs.destroy_ratio_to_limit", jobsDestroy.ms / 1000 / ((JOBS / 10) * 2));
     report("jobs.peak_deletions_in_progress", s4.peakDeletionsInProgress);
     report("jobs.limit_exceeded_responses", s4.byOperation.DeleteJob?.errors.LimitExceededException ?? 0);
     report("jobs.destroy_failures", failures(jobsDestroy) + local.world.tables.jobs.size);
