@@ -12,7 +12,7 @@ import type { Secret } from "alchemy";
 import type { LocalIoT } from "../local/server.ts";
 import { NO_CREDENTIALS, NO_REGION } from "../failure.ts";
 import { previewing } from "./engine/recorder.ts";
-import { Semaphore } from "./wait.ts";
+import { Semaphore } from "./semaphore.ts";
 
 /** Retries: the SDK's adaptive mode (a client-side rate limiter that adapts to throttling). */
 export const RETRY = { retryMode: "adaptive", maxAttempts: 10 } as const;

@@ -5,50 +5,24 @@
  */
 import { DescribeJobCommand, paginateListJobs, ResourceNotFoundException, type IoTClient } from "@aws-sdk/client-iot";
 import type { Location } from "./location.ts";
-
-/** A counting semaphore: callers queue for one of `size` slots. */
-export class Semaphore {
-  private active = 0;
-  private readonly queue: Array<() => void> = [];
-  readonly size: number;
-  constructor(size: number) {
-    this.size = size;
-  }
-
-  async acquire(): Promise<() => void> {
-    if (this.active < this.size) this.active++;
-    else await new Promise<void>((resolve) => this.queue.push(resolve));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.queue.shift();
-      if (next) next();
-      else this.active--;
-    };
-  }
-
-  get inUse(): number {
-    return this.active;
-  }
-}
+import { Semaphore } from "./semaphore.ts";
 
 /** IoT's limit on jobs in DELETION_IN_PROGRESS per account. */
 export const MAX_CONCURRENT_DELETIONS = 10;
 const deletionSlots = new Map<string, Semaphore>();
 
 /**
- * The deletion slots of a target (an account and region): a process never has
+ * The deletion slots of a location (an account and region): a process never has
  * more than 10 of its own job deletions in progress there, so destroying many
  * jobs at once queues instead of failing. Deletions by other processes are
  * absorbed by the SDK retrying LimitExceededException, and by retrying
  * DeleteJob while the deletion timeout allows.
  */
-export function deletionSlotsFor(target: string): Semaphore {
-  let s = deletionSlots.get(target);
+export function deletionSlotsFor(location: string): Semaphore {
+  let s = deletionSlots.get(location);
   if (!s) {
     s = new Semaphore(MAX_CONCURRENT_DELETIONS);
-    deletionSlots.set(target, s);
+    deletionSlots.set(location, s);
   }
   return s;
 }

@@ -142,6 +142,7 @@ function canonical(value: unknown): string {
 
 /** The members that always force replacement, as a stable hash (the default jobId's suffix). */
 export function forcingHash(spec: Spec, location: { key: string; region: string }): string {
+  // ("target" is what the location was called when default ids were first made: renaming it would rename every job.)
   const forcing: Record<string, unknown> = { target: location.key, region: location.region };
   for (const m of SPEC_MEMBERS) {
     if (UPDATABLE.has(m) || spec[m] === undefined) continue;
