@@ -32,7 +32,8 @@ export const documentSchema = z
       try {
         JSON.parse(value);
       } catch (error) {
-        ctx.addIssue({ code: "custom", message: `is not valid JSON (${(error as Error).message}); job documents are JSON` });
+        // The parser's message quotes the text: it goes in `detail`, which is left out for a secret.
+        ctx.addIssue({ code: "custom", message: "is not valid JSON; job documents are JSON", params: { detail: (error as Error).message } });
         return;
       }
       text = value;
@@ -52,15 +53,33 @@ export const documentSchema = z
     }
   });
 
+/**
+ * An S3 object URL: virtual-hosted (`https://<bucket>.s3.<region>.amazonaws.com/<key>`) or path style
+ * (`https://s3.<region>.amazonaws.com/<bucket>/<key>`), as the API reference describes documentSource
+ * ("an S3 link, or S3 object URL, to the job document").
+ */
+const S3_OBJECT_URL = /^https:\/\/(?:[a-z0-9][a-z0-9.-]*\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?\/\S+|s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?\/[a-z0-9][a-z0-9.-]*\/\S+)$/;
+
 export const documentSourceSchema = str(STRINGS.documentSource).superRefine((value, ctx) => {
   if (isUnknown(value)) return;
-  if (!/^(https:\/\/|s3:\/\/)\S+$/.test(value)) {
-    ctx.addIssue({ code: "custom", message: "must be the URL of an S3 object (https://... or s3://...)" });
+  if (!S3_OBJECT_URL.test(value)) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be the URL of an S3 object, e.g. https://<bucket>.s3.<region>.amazonaws.com/<key> or https://s3.<region>.amazonaws.com/<bucket>/<key>",
+    });
   }
 });
 
+/** An IAM role ARN (arn:aws:iam::<account>:role/<path/name>): what presignedUrlConfig.roleArn and an assumed role take. */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const roleArnSchema = z.string().superRefine((value, ctx) => {
+  if (isUnknown(value) || ROLE_ARN.test(value)) return;
+  const broken = checkString(value, { max: STRINGS.roleArn.max });
+  ctx.addIssue({ code: "custom", message: broken ?? "must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/iot-jobs-s3" });
+});
+
 export const presignedUrlConfigSchema = strict({
-  roleArn: str(STRINGS.roleArn).optional(),
+  roleArn: roleArnSchema.optional(),
   expiresInSec: num(NUMBERS.expiresInSec).optional(),
 });
 
@@ -96,7 +115,16 @@ export const abortConfigSchema = strict({
         minNumberOfExecutedThings: num(NUMBERS.minNumberOfExecutedThings),
       }),
     )
-    .min(LISTS.abortCriteria.min, "must list at least one abort criterion"),
+    .min(LISTS.abortCriteria.min, "must list at least one abort criterion")
+    .superRefine((list, ctx) => {
+      // The provider's rule (AWS documents none): two thresholds for one failure type leave it unclear which applies.
+      const seen = new Set<string>();
+      for (const c of list) {
+        if (typeof c?.failureType !== "string") continue;
+        if (seen.has(c.failureType)) ctx.addIssue({ code: "custom", message: `lists failureType ${c.failureType} more than once; give each failure type one threshold` });
+        seen.add(c.failureType);
+      }
+    }),
 });
 
 export const timeoutConfigSchema = strict({
@@ -141,10 +169,17 @@ export const retryConfigSchema = strict(
   },
 );
 
+/** A cron expression with the six fields AWS uses (minutes hours day-of-month month day-of-week year), e.g. cron(0 2 ? * MON *). */
+const CRON = /^cron\(\s*\S+(\s+\S+){5}\s*\)$/;
+const cronSchema = str(STRINGS.maintenanceWindowStartTime).superRefine((value, ctx) => {
+  if (isUnknown(value) || CRON.test(value)) return;
+  ctx.addIssue({ code: "custom", message: "must be a cron expression with six fields, e.g. cron(0 2 ? * MON *) (minutes hours day-of-month month day-of-week year, UTC)" });
+});
+
 export const maintenanceWindowsSchema = z.array(
   strict(
     {
-      startTime: str(STRINGS.maintenanceWindowStartTime),
+      startTime: cronSchema,
       durationInMinutes: num(NUMBERS.durationInMinutes),
     },
     {
@@ -193,7 +228,7 @@ export const clientPropsShape = {
   accessKeyId: secretLike.optional(),
   secretAccessKey: secretLike.optional(),
   sessionToken: secretLike.optional(),
-  roleArn: str({ min: 20, max: 2048 }).optional(),
+  roleArn: roleArnSchema.optional(),
   externalId: str({ min: 2, max: 1224 }).optional(),
   roleSessionName: str({ min: 2, max: 64 }).optional(),
   endpoint: z
@@ -237,6 +272,13 @@ function presignedNeedsRole(value: Record<string, any>, ctx: z.RefinementCtx): v
   }
 }
 
+/** A job's ARN (arn:aws:iot:<region>:<account>:job/<jobId>): what a template is copied from. */
+const JOB_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:job\/[a-zA-Z0-9_-]{1,64}$/;
+const jobArnSchema = z.string().superRefine((value, ctx) => {
+  if (isUnknown(value) || JOB_ARN.test(value)) return;
+  ctx.addIssue({ code: "custom", message: "must be a job ARN (arn:aws:iot:<region>:<account>:job/<jobId>), or a Job" });
+});
+
 const COMMON_HINTS: Record<string, string> = {
   name: "the id prop is jobTemplateId (or jobId for a Job)",
   Tags: "tags is an object of key/value strings: tags: { team: \"fleet\" }",
@@ -251,7 +293,7 @@ export const jobTemplatePropsSchema = strict(
     document: documentSchema.optional(),
     documentSource: documentSourceSchema.optional(),
     jobArn: z
-      .union([str({ min: 1, max: 2048 }), z.object({ jobArn: z.string() }).passthrough()])
+      .union([jobArnSchema, z.object({ jobArn: jobArnSchema }).passthrough()])
       .optional(),
     presignedUrlConfig: presignedUrlConfigSchema.optional(),
     jobExecutionsRolloutConfig: rolloutConfigSchema.optional(),
@@ -425,6 +467,25 @@ export const jobPropsSchema = strict(
       code: "custom",
       path: ["schedulingConfig", "maintenanceWindows"],
       message: "cannot be used with a SNAPSHOT job: set targetSelection: \"CONTINUOUS\"",
+    });
+  }
+  if (Array.isArray(v.targets)) {
+    // AWS sends one execution per thing: a target listed twice is a mistake, not a second rollout.
+    const seen = new Map<string, number>();
+    v.targets.forEach((t: unknown, i: number) => {
+      const arn = targetArn(t);
+      if (typeof arn !== "string" || isUnknown(arn)) return;
+      const first = seen.get(arn);
+      if (first === undefined) seen.set(arn, i);
+      else ctx.addIssue({ code: "custom", path: ["targets", i], message: `is listed twice (also targets[${first}]); list each thing or thing group once` });
+    });
+  }
+  if (v.schedulingConfig?.endBehavior !== undefined && v.schedulingConfig?.endTime === undefined) {
+    // The model: "If endTime is not selected when creating the job, then endBehavior does not apply."
+    ctx.addIssue({
+      code: "custom",
+      path: ["schedulingConfig", "endBehavior"],
+      message: "does nothing without schedulingConfig.endTime (AWS applies it when the job reaches endTime): set endTime, or remove endBehavior",
     });
   }
   const start = v.schedulingConfig?.startTime;

@@ -54,6 +54,8 @@ export function showValue(value: unknown): string {
   let text: string;
   if (value === undefined) text = "undefined";
   else if (typeof value === "string") text = JSON.stringify(value);
+  // JSON would show NaN and the infinities as null.
+  else if (typeof value === "number" && !Number.isFinite(value)) text = String(value);
   else {
     try {
       text = JSON.stringify(value) ?? String(value);
@@ -138,6 +140,9 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   const lower = key.toLowerCase();
   const exact = known.find((k) => k.toLowerCase() === lower);
   if (exact) return exact;
+  // A shortened name (retryConfig for jobExecutionsRetryConfig): the shortest known key that contains it.
+  const containing = known.filter((k) => lower.length >= 4 && k.toLowerCase().includes(lower)).sort((a, b) => a.length - b.length);
+  if (containing.length > 0) return containing[0];
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const k of known) {
@@ -227,14 +232,24 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown, sensitive: Set<st
   } else if (issue.code === "invalid_type") {
     message = `${path}: ${shown} must be ${article(issue.expected)}`;
   } else if (issue.code === "invalid_union") {
-    message = `${path}: ${shown} ${issue.message === "Invalid input" ? "has an unsupported type" : issue.message}`;
+    message = `${path}: ${shown} ${issue.message === "Invalid input" ? unionExpectation(issue) : issue.message}`;
   } else {
     message = `${path}: ${shown} ${issue.message}`;
   }
+  // Details (a parser's message) may quote the value: never for a secret.
+  const detail = (issue as { params?: { detail?: string } }).params?.detail;
+  if (detail && !isSensitive(path, sensitive)) message += ` (${detail})`;
   return [{ path, message }];
 }
 
 const depth = (issues: z.core.$ZodIssue[]) => Math.max(...issues.map((i) => i.path.length));
+
+/** What a union accepts, from the types its branches expected: "must be a string or an object". */
+function unionExpectation(issue: z.core.$ZodIssue): string {
+  const branches = ("errors" in issue ? (issue.errors as z.core.$ZodIssue[][]) : []).map((b) => b.find((i) => i.path.length === 0 && i.code === "invalid_type"));
+  const expected = [...new Set(branches.map((i) => (i && "expected" in i ? article(String(i.expected)) : undefined)).filter((e): e is string => !!e))];
+  return expected.length > 0 ? `must be ${expected.join(" or ")}` : "has an unsupported type";
+}
 
 function article(expected: string): string {
   const names: Record<string, string> = {

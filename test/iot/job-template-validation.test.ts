@@ -47,7 +47,7 @@ const cases: Array<[string, Record<string, unknown>, string[]]> = [
   ],
   ["documentSource too long", { document: undefined, documentSource: `https://b.s3.amazonaws.com/${"k".repeat(1400)}` }, ["documentSource:", "at most 1350"]],
   ["presigned URL expiry too short", { presignedUrlConfig: { roleArn: "arn:aws:iam::123456789012:role/r", expiresInSec: 30 } }, ["presignedUrlConfig.expiresInSec: 30", "between 60 and 3600"]],
-  ["presigned URL role ARN too short", { presignedUrlConfig: { roleArn: "arn:x" } }, ["presignedUrlConfig.roleArn:", "at least 20 characters"]],
+  ["presigned URL role that is not an IAM role ARN", { presignedUrlConfig: { roleArn: "arn:x" } }, ["presignedUrlConfig.roleArn:", "must be an IAM role ARN"]],
   [
     "presigned placeholder without a role",
     { document: { url: "${aws:iot:s3-presigned-url:https://s3.amazonaws.com/b/fw.bin}" } },

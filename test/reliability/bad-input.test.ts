@@ -6,7 +6,7 @@
  * with zero API calls and no state written.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { Job, JobTemplate, ManagedJobTemplate, ValidationError } from "../../src/index.ts";
+import { Job, JobTemplate, ManagedJobTemplate, ThingGroup, ValidationError } from "../../src/index.ts";
 import { MANAGED_TEMPLATES } from "../../src/local/index.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
@@ -55,7 +55,20 @@ const cases: Array<[Kind, string, Record<string, unknown>, string, string]> = [
   ["JobTemplate", "enum", { ...template, abortConfig: { criteriaList: [{ ...criterion, action: "ABORT" }] } }, "abortConfig.criteriaList[0].action", "is not one of CANCEL"],
   ["JobTemplate", "limit", { ...template, tags: Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, "v"])) }, "tags", "at most 47"],
   ["JobTemplate", "unknown prop", { ...template, targets: [thing] }, "targets", "unknown property; a job template has no targets"],
+  ["JobTemplate", "format", { description: "d", jobArn: "not-an-arn" }, "jobArn", "must be a job ARN"],
+  ["JobTemplate", "format", { description: "d", jobArn: thing }, "jobArn", "must be a job ARN"],
+  ["JobTemplate", "format", { ...template, presignedUrlConfig: { roleArn: "my-s3-download-role" } }, "presignedUrlConfig.roleArn", "must be an IAM role ARN"],
+  ["JobTemplate", "format", { ...template, presignedUrlConfig: { roleArn: "arn:aws:iot:us-east-1:123456789012:rolealias/s3" } }, "presignedUrlConfig.roleArn", "must be an IAM role ARN"],
+  ["JobTemplate", "format", { description: "d", documentSource: "https://example.com/job.json" }, "documentSource", "must be the URL of an S3 object"],
+  ["JobTemplate", "format", { ...template, maintenanceWindows: [{ startTime: "every monday", durationInMinutes: 60 }] }, "maintenanceWindows[0].startTime", "must be a cron expression"],
+  ["JobTemplate", "duplicate", { ...template, abortConfig: { criteriaList: [criterion, { ...criterion, thresholdPercentage: 50 }] } }, "abortConfig.criteriaList", "lists failureType FAILED more than once"],
+  ["JobTemplate", "unknown prop", { ...template, retryConfig: { criteriaList: [] } }, "retryConfig", "did you mean jobExecutionsRetryConfig?"],
+  ["JobTemplate", "type", { ...template, timeoutConfig: { inProgressTimeoutInMinutes: Number.NaN } }, "timeoutConfig.inProgressTimeoutInMinutes", "NaN"],
+  ["JobTemplate", "type", { description: "d", document: 42 }, "document", "must be a string or an object"],
   // Job
+  ["Job", "where", { ...job, targets: ["arn:aws:iot:eu-west-1:123456789012:thinggroup/fleet"] }, "targets[0]", "is in region eu-west-1, but the job is created in us-east-1"],
+  ["Job", "duplicate", { ...job, targets: [group, thing, group] }, "targets[2]", "is listed twice (also targets[0])"],
+  ["Job", "no effect", { ...job, schedulingConfig: { endBehavior: "CANCEL" } }, "schedulingConfig.endBehavior", "does nothing without schedulingConfig.endTime"],
   ["Job", "required", { document: { op: "x" } }, "targets", "is required"],
   ["Job", "length", { ...job, targets: [] }, "targets", "must list at least one thing or thing group"],
   ["Job", "length", { ...job, targets: Array.from({ length: 101 }, (_, i) => `${thing}${i}`) }, "targets", "lists at most 100 targets"],
@@ -66,7 +79,7 @@ const cases: Array<[Kind, string, Record<string, unknown>, string, string]> = [
   ["Job", "required", { targets: [group] }, "document", "is required: give exactly one of document, documentSource, jobTemplate or jobTemplateArn"],
   ["Job", "mutually exclusive", { ...job, jobTemplate: download }, "jobTemplate", "cannot be combined with document"],
   ["Job", "enum", { ...job, targetSelection: "ONCE" }, "targetSelection", "is not one of CONTINUOUS, SNAPSHOT"],
-  ["Job", "enum", { ...job, schedulingConfig: { endBehavior: "STOP" } }, "schedulingConfig.endBehavior", "is not one of STOP_ROLLOUT, CANCEL, FORCE_CANCEL"],
+  ["Job", "enum", { ...job, schedulingConfig: { endTime: "2099-01-01T10:00", endBehavior: "STOP" } }, "schedulingConfig.endBehavior", "is not one of STOP_ROLLOUT, CANCEL, FORCE_CANCEL"],
   ["Job", "format", { ...job, schedulingConfig: { startTime: "tomorrow" } }, "schedulingConfig.startTime", "must be a date and time like 2027-01-31T22:00"],
   ["Job", "range", { ...job, schedulingConfig: { startTime: "2099-01-01T10:00", endTime: "2099-01-01T10:10" } }, "schedulingConfig.endTime", "at least 30 minutes after startTime"],
   ["Job", "mutually exclusive", { ...job, schedulingConfig: { maintenanceWindows: [{ startTime: "cron(0 2 ? * MON *)", durationInMinutes: 60 }] } }, "schedulingConfig.maintenanceWindows", "cannot be used with a SNAPSHOT job"],
@@ -115,4 +128,23 @@ test.each(cases)("%s, %s: %j", async (kind, _family, props, path, rule) => {
   expect(error.message).toMatch(new RegExp(`^Invalid props for ${kind} "`));
   expect(stack.local.stats().requests).toBe(0);
   expect(stack.stateFiles()).toEqual({});
+});
+
+test("a target of another account than the deploy's (known from a resource deployed there) is refused before any call", async () => {
+  const fleet = await stack.deploy(() => ThingGroup("known", {}));
+  expect(fleet.thingGroupArn).toContain(":123456789012:");
+  stack.local.resetStats();
+  const error = (await stack
+    .deploy(async () => {
+      await ThingGroup("known", {});
+      return Job("elsewhere", { ...job, targets: ["arn:aws:iot:us-east-1:999999999999:thing/device"] });
+    })
+    .catch((e: unknown) => e)) as ValidationError;
+  expect(error).toBeInstanceOf(ValidationError);
+  expect(error.issues.map((i) => i.message)).toEqual([
+    'targets[0]: "arn:aws:iot:us-east-1:999999999999:thing/device" is in account 999999999999, but the job is created in account 123456789012; a job targets things and thing groups of its own account',
+  ]);
+  expect(stack.mutatingCalls()).toEqual([]);
+  expect(Object.keys(stack.stateFiles()).some((f) => f.includes("elsewhere"))).toBe(false);
+  await stack.destroy();
 });

@@ -84,12 +84,12 @@ async function apply<P extends object, O extends object, S extends Record<string
 ): Promise<O> {
   const props = withoutLocation(rawProps);
   const { client, location } = await resolveLocation(props, ctx.scope);
-  const desired = kind.desire(ctx, props, location);
   const recorded = kind.recorded(ctx.output);
   if (recorded) {
     await assertLocalDataPresent(ctx.output as object, ctx.scope, label);
     learnAccount(recordedLocation(ctx.output as object), recorded.state.region, recorded.facts.arn);
   }
+  const desired = kind.desire(ctx, props, location);
   const run: Run<P, O, S> = { kind, ctx, props, desired, location, client, label };
   const pending = replacing.get(ctx.fqn);
   if (ctx.isReplacement && pending) {
@@ -212,6 +212,8 @@ async function carryOut<P extends object, O extends object, S extends Record<str
 function createdFacts(kind: AnyKind, desired: Desired, location: Location, response: any): Facts {
   const predicted = kind.predict(desired, location, undefined);
   const arn = response?.jobTemplateArn ?? response?.jobArn ?? response?.thingArn ?? response?.thingGroupArn ?? predicted.arn;
+  // What was just created tells the location's account (a job's targets are checked against it).
+  learnAccount(location.key, location.region, arn);
   const extra: Record<string, unknown> = { ...predicted.extra };
   if (response?.thingId) extra.thingId = response.thingId;
   if (response?.thingGroupId) extra.thingGroupId = response.thingGroupId;

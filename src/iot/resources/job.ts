@@ -15,10 +15,12 @@ import {
 import { defaultPhysicalId, ifFound, ownershipOf } from "../common.ts";
 import { TERMINAL_JOB_STATUSES } from "../constraints.ts";
 import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../engine/change.ts";
+import { accountOf } from "../engine/accounts.ts";
 import type { Before, Desired, Kind, Observed, Recorded } from "../engine/contract.ts";
 import { defineResource } from "../engine/define.ts";
 import { compare } from "../engine/members.ts";
 import { operation, type Operation } from "../engine/operations.ts";
+import type { Location } from "../location.ts";
 import { jobPropsSchema } from "../schemas.ts";
 import { ownershipTags, toTagList } from "../tags.ts";
 import { containsUnknown, isUnknown, UNKNOWN } from "../unknown.ts";
@@ -46,6 +48,30 @@ function deleteOperations(jobId: string, deletion: { force: boolean; timeoutSeco
       guard: { kind: "job-gone", timeoutSeconds: deletion.timeoutSeconds },
     }),
   ];
+}
+
+/**
+ * A job's targets are things and thing groups of the account and region the
+ * job is created in (IoT looks them up there): one elsewhere is refused
+ * before any call, naming where the job goes. The account is checked when it
+ * is known (the embedded endpoint's, or one seen in a recorded ARN).
+ */
+function checkTargetsWhere(label: string, targets: unknown, location: Location): void {
+  if (!Array.isArray(targets)) return;
+  const account = accountOf(location);
+  const issues: Array<{ path: string; message: string }> = [];
+  targets.forEach((t, i) => {
+    const arn = targetArn(t);
+    const m = typeof arn === "string" && !isUnknown(arn) ? /^arn:aws[a-z-]*:iot:([a-z0-9-]+):(\d{12}):/.exec(arn) : null;
+    if (!m) return;
+    const path = `targets[${i}]`;
+    if (m[1] !== location.region) {
+      issues.push({ path, message: `${path}: ${JSON.stringify(arn)} is in region ${m[1]}, but the job is created in ${location.region}; a job targets things and thing groups of its own region` });
+    } else if (account && m[2] !== account) {
+      issues.push({ path, message: `${path}: ${JSON.stringify(arn)} is in account ${m[2]}, but the job is created in account ${account}; a job targets things and thing groups of its own account` });
+    }
+  });
+  if (issues.length > 0) throw new ValidationError(label, issues);
 }
 
 const forceWords = (force: boolean) => (force ? " with force (executions in progress on devices are cancelled)" : "");
@@ -126,6 +152,7 @@ const kind: Kind<JobProps, Job, Spec> = {
     if (isManagedJobTemplate(view.jobTemplate)) {
       checkDocumentParameters(label, view.jobTemplate, view.documentParameters, (key) => checked.sensitive.has(`documentParameters.${key}`));
     }
+    checkTargetsWhere(label, view.targets, location);
     const ownership = ownershipOf(ctx);
     const draft = jobSpec(view, "");
     const id: string = view.jobId ?? (containsUnknown(draft) ? UNKNOWN : defaultPhysicalId(ownership, 64, forcingHash(draft, location)));
