@@ -68,6 +68,8 @@ export interface KindContext {
   id: string;
   fqn: string;
   scope: Scope;
+  /** What Alchemy recorded for the resource (its last output), if anything. */
+  output?: unknown;
 }
 
 export interface Desired<S extends Record<string, unknown> = Record<string, unknown>> {

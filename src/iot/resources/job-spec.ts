@@ -140,13 +140,27 @@ function canonical(value: unknown): string {
   return JSON.stringify(sort(value));
 }
 
-/** The members that always force replacement, as a stable hash (the default jobId's suffix). */
-export function forcingHash(spec: Spec, location: { key: string; region: string }): string {
+/** What stands for a secret value in the hash: the id must not let anyone test guesses of a secret. */
+const SECRET = "(secret)";
+
+/**
+ * The members that always force replacement, as a stable hash (the default
+ * jobId's suffix). Secret values (`sensitive` paths: the document, document
+ * parameters) are left out: a job id is printed and seen by every device, and
+ * a hash of a short secret can be checked against guesses. Without
+ * `sensitive`, the hash of ids made before 0.2 (which covered secrets).
+ */
+export function forcingHash(spec: Spec, location: { key: string; region: string }, sensitive?: ReadonlySet<string>): string {
   // ("target" is what the location was called when default ids were first made: renaming it would rename every job.)
   const forcing: Record<string, unknown> = { target: location.key, region: location.region };
   for (const m of SPEC_MEMBERS) {
     if (UPDATABLE.has(m) || spec[m] === undefined) continue;
-    forcing[m] = m === "document" ? parseDocument(spec[m] as string) : spec[m];
+    if (sensitive?.has(m)) forcing[m] = SECRET;
+    else if (m === "document") forcing[m] = parseDocument(spec[m] as string);
+    else if (m === "documentParameters" && sensitive) {
+      const params = spec[m] as Record<string, string>;
+      forcing[m] = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, sensitive.has(`${m}.${k}`) ? SECRET : v]));
+    } else forcing[m] = spec[m];
   }
   return shortHash(canonical(forcing));
 }

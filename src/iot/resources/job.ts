@@ -22,7 +22,7 @@ import { compare } from "../engine/members.ts";
 import { operation, type Operation } from "../engine/operations.ts";
 import type { Location } from "../location.ts";
 import { jobPropsSchema } from "../schemas.ts";
-import { ownershipTags, toTagList } from "../tags.ts";
+import { ownershipTags, toTagList, type Ownership } from "../tags.ts";
 import { containsUnknown, isUnknown, UNKNOWN } from "../unknown.ts";
 import { isManagedTemplateArn, targetArn } from "../schemas.ts";
 import { checkProps, ValidationError } from "../validate.ts";
@@ -72,6 +72,19 @@ function checkTargetsWhere(label: string, targets: unknown, location: Location):
     }
   });
   if (issues.length > 0) throw new ValidationError(label, issues);
+}
+
+/**
+ * The default jobId: `<app>-<stage>-<id>-<hash of the members that force
+ * replacement>`, secrets left out. A job whose recorded id was made before
+ * secrets were left out keeps it while those members (secrets included) stay
+ * as they were, so upgrading renames no job.
+ */
+function defaultJobId(ownership: Ownership, draft: Spec, location: Location, sensitive: ReadonlySet<string>, recorded: string | undefined): string {
+  const id = defaultPhysicalId(ownership, 64, forcingHash(draft, location, sensitive));
+  if (recorded === undefined || recorded === id || sensitive.size === 0) return id;
+  const before = defaultPhysicalId(ownership, 64, forcingHash(draft, location));
+  return recorded === before ? before : id;
 }
 
 const forceWords = (force: boolean) => (force ? " with force (executions in progress on devices are cancelled)" : "");
@@ -155,7 +168,7 @@ const kind: Kind<JobProps, Job, Spec> = {
     checkTargetsWhere(label, view.targets, location);
     const ownership = ownershipOf(ctx);
     const draft = jobSpec(view, "");
-    const id: string = view.jobId ?? (containsUnknown(draft) ? UNKNOWN : defaultPhysicalId(ownership, 64, forcingHash(draft, location)));
+    const id: string = view.jobId ?? (containsUnknown(draft) ? UNKNOWN : defaultJobId(ownership, draft, location, checked.sensitive, (ctx.output as { jobId?: string } | undefined)?.jobId));
     return {
       id,
       ownership,
