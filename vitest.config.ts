@@ -22,6 +22,7 @@ const SLOW = [
   "test/reliability/interrupted-destroy.test.ts",
   "test/reliability/state-safety.test.ts",
   "test/reliability/faults.test.ts",
+  "test/reliability/processes.test.ts",
   "test/preview/preview.test.ts",
   "test/cloudformation/import-stack.test.ts",
   "test/e2e/**/*.test.ts",

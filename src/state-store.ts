@@ -112,7 +112,7 @@ export class AtomicFileSystemStateStore implements StateStore {
           `so that the resource is taken over instead of created again.`,
       );
       // A destroy swallows this error and exits 0: make it exit 1 and say why.
-      if (this.scope.phase === "destroy") markFailureForExit(`${failure.name}: ${failure.message}`);
+      if (this.scope.phase === "destroy") markFailureForExit(`${failure.name}: ${failure.message}`, failure);
       throw failure;
     }
     const state = (await deserialize(this.scope, parsed)) as State;

@@ -58,6 +58,8 @@ export const localCommand: Command = {
       region: values.region,
       accountId: values["account-id"],
       persistPath: values.persist,
+      // A server is not a deploy: another process that owns the file is a reason to refuse, not to wait.
+      lockTimeoutMs: 0,
       deletionDelayMs: number("deletion-delay", values["deletion-delay"]),
       faults,
       log: values.quiet ? undefined : (line) => console.log(line),

@@ -14,13 +14,14 @@
  * environment < scope (`aws` and `iot` settings of the enclosing
  * `alchemy(...)` / `alchemy.run(...)` scopes) < resource props.
  */
+import fs from "node:fs";
 import path from "node:path";
 import type { IoTClient } from "@aws-sdk/client-iot";
 import type { Scope } from "alchemy";
 import type { AwsClientProps } from "alchemy/aws";
 import type { LocalIoT } from "../local/server.ts";
 import { clientFor, localClient, type Settings } from "./client.ts";
-import { currentRecorder } from "./engine/recorder.ts";
+import { currentRecorder, previewing } from "./engine/recorder.ts";
 
 /**
  * Where and how a resource talks to IoT. Every member can also be set for a
@@ -119,7 +120,13 @@ export function locationKey(props: object | undefined, scope: Scope | undefined)
 
 // ------------------------------------------------------------------ embedded local endpoint
 
-const embedded = new Map<string, Promise<LocalIoT>>();
+interface Embedded {
+  started: Promise<LocalIoT>;
+  /** Whether it owns (locks and writes) the data file, or only reads it (a preview). */
+  owner: boolean;
+}
+
+const embedded = new Map<string, Embedded>();
 
 /** The file holding the embedded endpoint's data for an Alchemy project. */
 export function localDataFile(dotAlchemy: string): string {
@@ -129,17 +136,26 @@ export function localDataFile(dotAlchemy: string): string {
 /**
  * Starts (once per process and data file) the embedded endpoint. It does not
  * keep the process alive, and every write reaches its file before the call
- * that made it returns, so nothing is lost when the process ends.
+ * that made it returns, so nothing is lost when the process ends. A deploy
+ * owns the data file while the process runs (another process waits for it);
+ * a preview only reads it.
  */
 export function embeddedLocalIoT(dotAlchemy: string): Promise<LocalIoT> {
   const file = localDataFile(dotAlchemy);
-  let started = embedded.get(file);
-  if (!started) {
-    // Loaded on first use: a deploy to AWS never loads the emulator.
-    started = import("../local/server.ts").then(({ startLocalIoT }) => startLocalIoT({ port: 0, persistPath: file, unref: true }));
-    embedded.set(file, started);
-    started.catch(() => embedded.delete(file));
-  }
+  const owner = !previewing();
+  const current = embedded.get(file);
+  if (current && (current.owner || !owner)) return current.started;
+  // Loaded on first use: a deploy to AWS never loads the emulator. A reader that was started first makes way for the owner.
+  const started = (async () => {
+    await (await current?.started.catch(() => undefined))?.stop();
+    const { startLocalIoT } = await import("../local/server.ts");
+    return startLocalIoT({ port: 0, persistPath: file, unref: true, lock: owner });
+  })();
+  const entry = { started, owner };
+  embedded.set(file, entry);
+  started.catch(() => {
+    if (embedded.get(file) === entry) embedded.delete(file);
+  });
   return started;
 }
 
@@ -147,7 +163,7 @@ export function embeddedLocalIoT(dotAlchemy: string): Promise<LocalIoT> {
 export async function stopEmbeddedEndpoints(): Promise<void> {
   const all = [...embedded.values()];
   embedded.clear();
-  await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.stop()));
+  await Promise.all(all.map(async (e) => (await e.started.catch(() => undefined))?.stop()));
 }
 
 /** What a resource's output records about where it was deployed. */
@@ -165,20 +181,65 @@ export interface DeployedWhere {
 export const recordedLocation = (o: DeployedWhere | undefined) => o?.location ?? o?.target;
 
 /**
+ * The instance id of the embedded endpoint's data: the running endpoint's,
+ * else the data file's (undefined when there is no file). The file is read
+ * only as far as its head, where the id is written, and again only when it
+ * changed, so that checking every resource of a large fleet stays cheap.
+ */
+async function localInstance(dotAlchemy: string): Promise<string | undefined> {
+  const file = localDataFile(dotAlchemy);
+  const running = embedded.get(file);
+  if (running) {
+    const local = await running.started.catch(() => undefined);
+    if (local) return local.instanceId;
+  }
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+  const key = `${file}|${stat.mtimeMs}|${stat.size}`;
+  if (!fileInstances.has(key)) {
+    const head = Buffer.alloc(Math.min(stat.size, 512));
+    const fd = fs.openSync(file, "r");
+    try {
+      fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+    let id = /"instanceId":"([^"]+)"/.exec(head.toString("utf8"))?.[1];
+    if (id === undefined) {
+      try {
+        id = (JSON.parse(fs.readFileSync(file, "utf8")) as { instanceId?: string }).instanceId;
+      } catch {
+        // Unreadable: the endpoint says so, with what to do, when it starts.
+      }
+    }
+    fileInstances.set(key, id);
+  }
+  return fileInstances.get(key);
+}
+
+const fileInstances = new Map<string, string | undefined>();
+
+/**
  * A resource recorded as deployed to the embedded endpoint whose data is not
- * there any more (its data file was deleted or replaced: the endpoint now has
- * another instance id). Going on would quietly create everything again, so
- * stop and say so.
+ * there any more (its data file was deleted or replaced: the endpoint's data
+ * has another instance id). Going on would report success (or quietly create
+ * everything again) for resources that no longer exist, so stop and say so.
+ * Checked for every resource a program declares, changed or not (a deploy
+ * that changes nothing runs no handler), and by the handler before it acts.
  */
 export async function assertLocalDataPresent(output: DeployedWhere | undefined, scope: Scope, label: string): Promise<void> {
   if (recordedLocation(output) !== "local" || !output?.localInstance) return;
-  const local = await embeddedLocalIoT(scope.dotAlchemy);
-  if (local.instanceId === output.localInstance) return;
+  if ((await localInstance(scope.dotAlchemy)) === output.localInstance) return;
   const file = localDataFile(scope.dotAlchemy);
+  const gone = !fs.existsSync(file);
   throw new Error(
     `${label} is recorded in Alchemy's state as deployed to the local IoT endpoint, but the endpoint's data file ` +
-      `${path.relative(process.cwd(), file) || file} is not the one it was deployed to (it was deleted or replaced). ` +
-      `Nothing was changed. Restore the file; or, to start the local stage over, remove its Alchemy state ` +
+      `${path.relative(process.cwd(), file) || file} ${gone ? "is gone (it was deleted)" : "is not the one it was deployed to (it was replaced)"}, ` +
+      `so what was deployed there no longer exists. Nothing was changed. Restore the file; or, to start the local stage over, remove its Alchemy state ` +
       `(${path.relative(process.cwd(), path.join(scope.dotAlchemy, ...scope.chain)) || "the stage directory"}) and deploy again.`,
   );
 }

@@ -19,7 +19,8 @@ import type { RequestContext } from "./protocol/http.ts";
 import { sendError } from "./protocol/rest-json.ts";
 import { isReadOnly } from "./routes.ts";
 import type { LocalCredentials } from "./sigv4.ts";
-import { Persister, PersistenceError, readStateFile } from "./store.ts";
+import { acquire, type HeldLock } from "../lock.ts";
+import { Persister, PersistenceError, readStateFile, removeOrphanedTemporaryFiles } from "./store.ts";
 import { World } from "./world.ts";
 
 export interface LocalIoTOptions {
@@ -55,6 +56,16 @@ export interface LocalIoTOptions {
    * @default false
    */
   unref?: boolean;
+  /**
+   * With `persistPath`: own the data file while running (a lock next to it),
+   * so that no two processes write it at once; a second one waits for the
+   * first, saying so, or gives up after `lockTimeoutMs`. `false` only reads
+   * the file (a preview): no lock is taken, and changes stay in memory.
+   * @default true
+   */
+  lock?: boolean;
+  /** How long to wait for another process's lock on the data file. @default ALCHEMY_IOT_LOCK_TIMEOUT or 15 minutes */
+  lockTimeoutMs?: number;
 }
 
 /** The credentials the endpoint accepts unless told otherwise. Not a secret: the endpoint is local. */
@@ -175,8 +186,26 @@ function emptyStats(): LocalIoTStats {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts the endpoint. Throws PersistenceError when `persistPath` holds an unreadable file. */
+/**
+ * Starts the endpoint. Throws PersistenceError when `persistPath` holds an
+ * unreadable file, and LockTimeoutError when another process keeps it.
+ */
 export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<LocalIoT> {
+  const held =
+    options.persistPath && options.lock !== false
+      ? await acquire(options.persistPath, { what: `the local IoT endpoint's data file ${options.persistPath}`, timeoutMs: options.lockTimeoutMs })
+      : undefined;
+  try {
+    // Owning the file, nothing else writes it: a temporary file left by a process killed mid-write is garbage.
+    if (held) removeOrphanedTemporaryFiles(options.persistPath!);
+    return await start(options, held);
+  } catch (error) {
+    await held?.release();
+    throw error;
+  }
+}
+
+async function start(options: LocalIoTOptions, held: HeldLock | undefined): Promise<LocalIoT> {
   const credentials = options.credentials ?? LOCAL_CREDENTIALS;
   let region = options.region;
   let accountId = options.accountId;
@@ -200,7 +229,8 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
     tables: loaded?.tables,
   });
   const instanceId = loaded?.instanceId ?? randomUUID();
-  const persister = options.persistPath
+  // Without the lock (a preview reading the data), changes stay in memory: only the file's owner writes it.
+  const persister = options.persistPath && held
     ? Persister.forTables(options.persistPath, accountId, region, world.tables, instanceId)
     : undefined;
   const faults = new Faults(options.faults);
@@ -317,6 +347,7 @@ export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<Loca
         server.closeAllConnections();
       });
       await commit();
+      await held?.release();
     },
     stats() {
       return structuredClone({ ...stats, peakDeletionsInProgress: world.peakDeletionsInProgress });

@@ -10,6 +10,7 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { onExit } from "signal-exit";
 import type { JobExecutionStatus, JobStatus, TargetSelection } from "../iot/constraints.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -297,9 +298,11 @@ export class Persister {
     const version = this.requested;
     const text = JSON.stringify(this.snapshot());
     const tmp = `${this.file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+    writing.add(tmp);
     try {
-      await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
-      await fs.promises.writeFile(tmp, text);
+      // Owner-only: the data holds job documents and document parameters as the API received them, secrets included.
+      await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      await fs.promises.writeFile(tmp, text, { mode: 0o600 });
       await fs.promises.rename(tmp, this.file);
     } catch (error: any) {
       await fs.promises.rm(tmp, { force: true }).catch(() => {});
@@ -307,8 +310,38 @@ export class Persister {
         `Could not write the local IoT endpoint's state file ${this.file}: ${error?.message ?? error}`,
       );
     } finally {
+      writing.delete(tmp);
       // Never spin on a failing disk: this version is handled either way.
       this.written = Math.max(this.written, version);
     }
+  }
+}
+
+/**
+ * Temporary files being written: a process that ends mid-write (Ctrl-C, a
+ * SIGTERM from a CI runner) removes them on its way out. (SIGKILL leaves no
+ * way out: the next start removes them, see removeOrphanedTemporaryFiles.)
+ */
+const writing = new Set<string>();
+onExit(() => {
+  for (const tmp of writing) fs.rmSync(tmp, { force: true });
+});
+
+/**
+ * Removes the temporary files of writes that never finished
+ * (`<file>.<pid>.<random>.tmp`, from a process killed mid-write). Only the
+ * data file's owner (the process holding its lock) may call it.
+ */
+export function removeOrphanedTemporaryFiles(file: string): void {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(prefix) && name.endsWith(".tmp")) fs.rmSync(path.join(dir, name), { force: true });
   }
 }

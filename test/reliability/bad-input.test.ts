@@ -148,3 +148,26 @@ test("a target of another account than the deploy's (known from a resource deplo
   expect(Object.keys(stack.stateFiles()).some((f) => f.includes("elsewhere"))).toBe(false);
   await stack.destroy();
 });
+
+const hoursAhead = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString().slice(0, 16);
+const farEnd = hoursAhead(3 * 366 * 24);
+
+/** Checks that need the clock or a lookup run in the handler; they too leave no state and make no change. */
+const late: Array<[string, Record<string, unknown>, string]> = [
+  ["a start time in the past", { ...job, schedulingConfig: { startTime: "2020-01-01T10:00" } }, 'schedulingConfig.startTime: "2020-01-01T10:00" must be at least 30 minutes in the future'],
+  ["an end time too far ahead", { ...job, schedulingConfig: { startTime: hoursAhead(2), endTime: farEnd } }, `schedulingConfig.endTime: "${farEnd}" must be at most two years in the future`],
+  [
+    "a managed template ARN that names none",
+    { targets: [group], jobTemplateArn: "arn:aws:iot:us-east-1::jobtemplate/AWS-No-Such-Template:1.0" },
+    'jobTemplateArn: "arn:aws:iot:us-east-1::jobtemplate/AWS-No-Such-Template:1.0" names no AWS managed job template',
+  ],
+];
+
+test.each(late)("%s: refused with no state written and nothing changed", async (_name, props, rule) => {
+  stack.local.resetStats();
+  const error = (await stack.deploy(() => Job("late", props as never)).catch((e: unknown) => e)) as ValidationError;
+  expect(error).toBeInstanceOf(ValidationError);
+  expect(error.message).toContain(rule);
+  expect(stack.mutatingCalls()).toEqual([]);
+  expect(Object.keys(stack.stateFiles()).filter((f) => f.includes("late"))).toEqual([]);
+});

@@ -41,7 +41,7 @@ export interface TestStack {
   destroy(options?: DeployOptions): Promise<void>;
   /** Directory of the stage's state files. */
   stateDir(stage?: string): string;
-  /** Every state file under `.alchemy`, path -> content. */
+  /** Every state file under `.alchemy` (locks left out), path -> content. */
   stateFiles(): Record<string, string>;
   /** Mutating calls the endpoint received since the last reset, as "Operation" strings in order. */
   mutatingCalls(): string[];
@@ -102,7 +102,9 @@ export async function createStack(options: { app?: string; stage?: string; local
       return path.join(dir, ".alchemy", app, stage);
     },
     stateFiles() {
-      return readTree(path.join(dir, ".alchemy"), utf8, dir);
+      // The stage's lock (.alchemy/.locks) is not state.
+      const files = readTree(path.join(dir, ".alchemy"), utf8, dir);
+      return Object.fromEntries(Object.entries(files).filter(([file]) => !file.split(path.sep).includes(".locks")));
     },
     mutatingCalls() {
       return local

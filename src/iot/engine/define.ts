@@ -10,12 +10,15 @@
  *   a name), so that a dependant's props change only when what it sends
  *   changes, not whenever anything in the other resource's output does;
  * - adds `__location`, so that pointing a stack elsewhere is a change Alchemy acts on;
+ * - for the embedded local endpoint, checks that the data the resource was
+ *   deployed to is still there (a no-op deploy runs no handler);
  * - turns a failure into one readable block for people (src/failure.ts).
  */
 import { Resource, Scope } from "alchemy";
 import { reported } from "../../failure.ts";
+import { installStageHooks } from "../../stage.ts";
 import { explainStateError, keepIdentity, LOCATION_PROP } from "../common.ts";
-import { locationKey } from "../location.ts";
+import { assertLocalDataPresent, locationKey, type DeployedWhere } from "../location.ts";
 import type { Kind } from "./contract.ts";
 import { handler, handlerErrors } from "./handler.ts";
 
@@ -25,6 +28,14 @@ export interface Definition<P extends object> {
   /** The props as stored: references to other resources replaced by ARNs or names. */
   normalize?(props: P, scope: Scope | undefined): P;
 }
+
+async function localDataPresent(scope: Scope, id: string, label: string): Promise<void> {
+  const state = await scope.state.get(id).catch(() => undefined);
+  await assertLocalDataPresent(state?.output as DeployedWhere | undefined, scope, label);
+}
+
+// Every program that uses these resources locks its stage's state and fails its destroy visibly (src/stage.ts).
+installStageHooks();
 
 export function defineResource<P extends object, O extends object, S extends Record<string, unknown>>(
   kind: Kind<P, O, S>,
@@ -41,9 +52,12 @@ export function defineResource<P extends object, O extends object, S extends Rec
       return Promise.reject(reported(error));
     }
     const pending = resource.call(this, id, stored);
+    // A deploy that changes nothing runs no handler: the loss of the local endpoint's data is checked here too.
+    const present = scope && (stored as Record<string, unknown>)[LOCATION_PROP] === "local" ? localDataPresent(scope, id, `${kind.label} "${id}"`) : undefined;
+    const settled = present ? Promise.all([present, pending]).then(([, output]) => output) : pending;
     return keepIdentity(
       pending,
-      pending.catch((error: unknown) => {
+      settled.catch((error: unknown) => {
         // Only a failure before the handler ran can be Alchemy failing to read the resource's state.
         const explained = error && typeof error === "object" && handlerErrors.has(error) ? error : explainStateError(error, kind.type, id, scope);
         throw reported(explained);

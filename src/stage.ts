@@ -1,0 +1,149 @@
+/**
+ * What this package adds to the run of an Alchemy stage, for every program
+ * that uses its resources (installed when they are loaded):
+ *
+ * - **A lock on the stage's state.** With a file state store (Alchemy's
+ *   default, or AtomicFileSystemStateStore), one process at a time deploys or
+ *   destroys a stage: a second one waits for the first, saying what it waits
+ *   for and for how long, and gives up after ALCHEMY_IOT_LOCK_TIMEOUT seconds
+ *   (15 minutes by default; 0 refuses at once, as Terraform's default does).
+ *   The lock is taken before the stage's first resource is applied (or its
+ *   destroy starts) and released when the stage is finalized or the process
+ *   ends; the lock of a process that was killed is taken over 30 s after it
+ *   stopped (src/lock.ts). Remote stores are not locked here: a team sharing
+ *   one serialises its deploys in CI (docs/reliability.md).
+ * - **An exit status for destroy.** Alchemy's destroy phase catches what goes
+ *   wrong outside a resource handler (a state file that cannot be read, with
+ *   any store) and exits 0; the process now exits 1 and says why.
+ *
+ * Scope methods are wrapped once per process (Alchemy's own objects are not
+ * otherwise replaceable): `init` runs before every resource is applied,
+ * `run` starts a destroy, `finalize` ends a deploy.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { Scope } from "alchemy";
+import { formatFailure } from "./failure.ts";
+import { markFailureForExit } from "./iot/common.ts";
+import { handlerErrors } from "./iot/engine/handler.ts";
+import { acquire, type HeldLock } from "./lock.ts";
+
+const held = new Map<string, Promise<HeldLock>>();
+
+/** The stage a scope belongs to (the child of the root scope), or undefined for the root. */
+function stageOf(scope: Scope): Scope | undefined {
+  let s: Scope = scope;
+  while (s.parent?.parent) s = s.parent;
+  return s.parent ? s : undefined;
+}
+
+const isStage = (scope: Scope) => !!scope.parent && !scope.parent.parent;
+
+/**
+ * Where a stage's lock lives: `<state root>/.locks/<app>/<stage>`, next to
+ * (not inside) the state files, so no store lists it. Undefined for stores
+ * that are not file stores (and for a preview, whose store only reads).
+ */
+export function stageLockPath(stage: Scope): string | undefined {
+  const dir = (stage.state as { dir?: unknown }).dir;
+  if (typeof dir !== "string") return undefined;
+  const chain = path.join(...stage.chain);
+  const root = dir.endsWith(chain) ? dir.slice(0, dir.length - chain.length) : stage.dotAlchemy;
+  return path.join(root, ".locks", chain);
+}
+
+async function lockStage(stage: Scope): Promise<void> {
+  if (stage.phase === "read") return;
+  const target = stageLockPath(stage);
+  if (!target) return;
+  let pending = held.get(target);
+  if (!pending) {
+    pending = acquire(target, { what: `the state of stage "${stage.stage}" of app "${stage.appName}" (${path.relative(process.cwd(), target) || target})` });
+    held.set(target, pending);
+    pending.catch(() => held.delete(target));
+  }
+  await pending;
+}
+
+async function unlockStage(stage: Scope): Promise<void> {
+  const target = stageLockPath(stage);
+  const pending = target ? held.get(target) : undefined;
+  if (!pending) return;
+  held.delete(target!);
+  await (await pending.catch(() => undefined))?.release();
+}
+
+/**
+ * A state file that is not JSON makes a store's read fail with the parser's
+ * message alone ("Unexpected end of JSON input"): name the file, and say what to do.
+ */
+function explainUnreadable(error: unknown, stage: Scope): unknown {
+  const dir = (stage.state as { dir?: unknown }).dir;
+  if (!(error instanceof SyntaxError) || typeof dir !== "string") return error;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { recursive: true, withFileTypes: true });
+  } catch {
+    return error;
+  }
+  const broken = entries
+    .filter((e) => e.isFile() && e.name.endsWith(".json"))
+    .map((e) => path.join(e.parentPath, e.name))
+    .filter((file) => {
+      try {
+        JSON.parse(fs.readFileSync(file, "utf8"));
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  if (broken.length === 0) return error;
+  const files = broken.map((f) => path.relative(process.cwd(), f) || f).join(", ");
+  return new Error(
+    `Alchemy's state file ${files} is not valid JSON (${error.message}), so the stage cannot be destroyed: nothing was deleted. ` +
+      `Restore the file (from version control or a backup) and destroy again. AtomicFileSystemStateStore avoids half-written state files.`,
+  );
+}
+
+const INSTALLED = Symbol.for("alchemy-iot-jobs.stage");
+
+/** Wraps Scope's methods (once per process, whichever copy of this package loads first). */
+export function installStageHooks(): void {
+  const proto = Scope.prototype as unknown as Record<string | symbol, unknown> & {
+    init(this: Scope): Promise<void>;
+    run<T>(this: Scope, fn: (scope: Scope) => Promise<T>): Promise<T>;
+    finalize(this: Scope, options?: unknown): Promise<void>;
+  };
+  if (proto[INSTALLED]) return;
+  proto[INSTALLED] = true;
+  const { init, run, finalize } = proto;
+
+  proto.init = async function (this: Scope) {
+    const stage = stageOf(this);
+    if (stage) await lockStage(stage);
+    return init.call(this);
+  };
+
+  proto.run = async function <T>(this: Scope, fn: (scope: Scope) => Promise<T>): Promise<T> {
+    if (this.phase !== "destroy" || !isStage(this)) return run.call(this, fn) as Promise<T>;
+    try {
+      await lockStage(this);
+      return (await run.call(this, fn)) as T;
+    } catch (error) {
+      // Alchemy prints what a resource's handler threw; anything else it would swallow.
+      if (error && typeof error === "object" && handlerErrors.has(error)) markFailureForExit();
+      else markFailureForExit(formatFailure(explainUnreadable(error, this), { action: "Destroy" }), error);
+      throw error;
+    } finally {
+      await unlockStage(this);
+    }
+  };
+
+  proto.finalize = async function (this: Scope, options?: unknown) {
+    try {
+      return await finalize.call(this, options);
+    } finally {
+      if (isStage(this)) await unlockStage(this);
+    }
+  };
+}
