@@ -539,5 +539,6 @@ export const thingPropsSchema = strict({
     .array(z.union([str(STRINGS.thingGroupName), z.object({ thingGroupName: z.string() }).passthrough()]))
     .max(10, "lists at most 10 thing groups (IoT's limit per thing)")
     .optional(),
+  adopt: z.boolean().optional(),
 });
 

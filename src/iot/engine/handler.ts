@@ -27,6 +27,7 @@ import { verboseRequested } from "../../failure.ts";
 import { markFailureForExit, withoutLocation } from "../common.ts";
 import { assertLocalDataPresent, recordedLocation, resolveLocation, resolveRecorded, type Location } from "../location.ts";
 import { checkStack, type GuardedOperation } from "../stack-guard.ts";
+import { isUnknown } from "../unknown.ts";
 import { accountOf, learnAccount } from "./accounts.ts";
 import type { Change } from "./change.ts";
 import type { Before, Desired, Facts, Kind, Observed, Recorded } from "./contract.ts";
@@ -100,9 +101,18 @@ async function apply<P extends object, O extends object, S extends Record<string
 
   const adopt = adoptOf(props, ctx);
   let observed: Observed<S> | null | undefined;
-  if (ctx.scope.force || (!recorded && adopt)) {
+  // A kind whose create would quietly answer for an existing resource (a thing: no tags say whose it is) looks first.
+  const readFirst = kind.claim === "read-first" && !isUnknown(desired.id);
+  if (ctx.scope.force || (!recorded && (adopt || readFirst))) {
     observed = await kind.observe(client, recorded ? physicalIdOf(recorded.state) : desired.id, desired, recorded);
     if (recorded) reportDrift(kind, ctx.fqn, recorded, observed, [...desired.sensitive]);
+    // One this resource said it was creating (before an interruption) is its own.
+    if (observed && !recorded && (ctx.output as { creating?: string } | undefined)?.creating === desired.id) observed.ours = true;
+  }
+  if (readFirst && recorded && physicalIdOf(recorded.state) !== desired.id && !adopt) {
+    // A new name: the replacement would take over a thing of that name.
+    const taken = await kind.observe(client, desired.id, desired, undefined);
+    if (taken) beforeOf(kind, label, location, desired, undefined, taken, false);
   }
   const before = beforeOf(kind, label, location, desired, recorded, observed, adopt);
   const change = kind.decide(before, desired);
@@ -173,8 +183,8 @@ async function carryOut<P extends object, O extends object, S extends Record<str
   for (let attempt = 0; ; attempt++) {
     try {
       if (attempt === 0 && creating && !from && kind.claim === "read-first") {
-        // The create would succeed for an identical existing resource: look first, and say in state what is being created.
-        if (await kind.observe(client, desired.id, desired, undefined)) throw new AlreadyThere(operations.find((o) => o.op.startsWith("Create"))!);
+        // apply() looked first and found nothing: say in state what is being created, so that a run
+        // interrupted after the create knows the resource it finds is its own.
         await writeOutput(ctx, { ...(ctx.output as object), creating: desired.id } as O);
       }
       const done = await execute(executeContext(run), operations);
