@@ -154,12 +154,14 @@ test("a secret document that is not JSON is refused without its value in any out
   const run = await deploy({ SECRET_DOCUMENT: secret });
   expect(run.code, run.out).toBe(1);
   expect(run.out).toContain("document: (sensitive) is not valid JSON; job documents are JSON");
+  expect(run.out.split("is not valid JSON").length - 1, "said once").toBe(1);
   expect(run.out).not.toContain("SECRETZ");
   expect(fs.existsSync(path.join(stageDir(), "secret.json"))).toBe(false);
   for (const format of ["json", "markdown", "text"]) {
     const plan = await preview(["--format", format], { SECRET_DOCUMENT: secret });
     expect(plan.code, plan.out).not.toBe(0);
     expect(plan.out).toContain("(sensitive) is not valid JSON");
+    expect(plan.out.split("is not valid JSON").length - 1, `said once (${format})`).toBe(1);
     expect(plan.out).not.toContain("SECRETZ");
   }
 });
