@@ -4,10 +4,11 @@
  *
  * Built on proper-lockfile: the lock is a directory made with mkdir (atomic
  * on every local file system) whose modification time the holder refreshes
- * every few seconds. A lock whose holder died (killed, crashed, machine
+ * every 2 seconds. A lock whose holder died (killed, crashed, machine
  * rebooted) stops being refreshed and is taken over once it is `STALE_MS`
- * old, so no crash leaves a lock behind for good; proper-lockfile also
- * removes the lock when the process exits, signals included.
+ * old, or 5 seconds old when its holder was a process of this machine that
+ * no longer runs; so no crash leaves a lock behind for long. A process that
+ * exits, signals included, removes its locks.
  *
  * Who holds a lock (process id, host, command, since when) is written next to
  * it, so that a process that waits can say what it waits for.
@@ -20,6 +21,15 @@ import { onExit } from "signal-exit";
 
 /** A lock is taken over when its holder has not refreshed it for this long. */
 export const STALE_MS = 30_000;
+/** How often a holder refreshes its lock. */
+const UPDATE_MS = 2_000;
+/**
+ * A lock whose holder is a process of this machine that no longer runs (killed,
+ * crashed) is taken over sooner: once it has not been refreshed for this long,
+ * which a live holder never lets happen (so a process id reused, or one of
+ * another container with the same host name, cannot make a live lock look dead).
+ */
+const DEAD_STALE_MS = 5_000;
 /** How often a waiting process tries again, and says it still waits. */
 const RETRY_MS = 250;
 const REPORT_EVERY_MS = 5_000;
@@ -107,12 +117,13 @@ export async function acquire(target: string, options: LockOptions): Promise<Hel
   await fs.promises.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
   const started = Date.now();
   let reported = 0;
+  let stale = STALE_MS;
   for (;;) {
     try {
       const unlock = await lockfile.lock(target, {
         realpath: false,
-        stale: STALE_MS,
-        update: STALE_MS / 6,
+        stale,
+        update: UPDATE_MS,
         retries: 0,
         // Another process found the lock stale and took it (this process was stopped or starved for 30 s):
         // say so instead of throwing from a timer; the other process now owns what the lock protects.
@@ -133,7 +144,15 @@ export async function acquire(target: string, options: LockOptions): Promise<Hel
       if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
     }
     const waited = Date.now() - started;
-    const owner = describeOwner(readOwner(target));
+    const holder = readOwner(target);
+    const deadHolder = !!holder && holder.host === os.hostname() && !running(holder.pid);
+    if (deadHolder && stale !== DEAD_STALE_MS) {
+      // Try again at once, taking the lock over if it is old enough for a holder that no longer runs.
+      stale = DEAD_STALE_MS;
+      continue;
+    }
+    if (!deadHolder) stale = STALE_MS;
+    const owner = describeOwner(holder);
     if (waited >= timeoutMs) {
       throw new LockTimeoutError(
         `${capitalize(options.what)} is locked by ${owner}${waited > 0 ? `; gave up after ${seconds(waited)}` : ""}. ` +
@@ -146,6 +165,16 @@ export async function acquire(target: string, options: LockOptions): Promise<Hel
       reported++;
     }
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
+}
+
+/** Does a process of this machine run (a process of another user counts)? */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -9,8 +9,8 @@
  *   (15 minutes by default; 0 refuses at once, as Terraform's default does).
  *   The lock is taken before the stage's first resource is applied (or its
  *   destroy starts) and released when the stage is finalized or the process
- *   ends; the lock of a process that was killed is taken over 30 s after it
- *   stopped (src/lock.ts). Remote stores are not locked here: a team sharing
+ *   ends; the lock of a process that was killed is taken over a few seconds
+ *   after it stopped (src/lock.ts). Remote stores are not locked here: a team sharing
  *   one serialises its deploys in CI (docs/reliability.md).
  * - **An exit status for destroy.** Alchemy's destroy phase catches what goes
  *   wrong outside a resource handler (a state file that cannot be read, with

@@ -5,7 +5,7 @@
  * file with Alchemy's default store, a deleted data file, a temporary file
  * left by an interrupted write, and a secret that is not valid JSON.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -96,17 +96,20 @@ test("two deploys of one stage at once: the second waits for the first, says so,
   expect(fs.statSync(path.dirname(dataFile())).mode & 0o777).toBe(0o700);
 });
 
-test("a lock left by a process that was killed is taken over once stale; a live one is refused at once with ALCHEMY_IOT_LOCK_TIMEOUT=0", async () => {
+test("a lock left by a killed process is taken over once stale (5 s for a process of this machine); one refreshed just now is refused at once with ALCHEMY_IOT_LOCK_TIMEOUT=0", async () => {
+  // A process of this machine that has ended.
+  const dead = spawnSync("true").pid;
   fs.mkdirSync(`${stageLock()}.lock`, { recursive: true });
-  fs.writeFileSync(`${stageLock()}.owner`, JSON.stringify({ pid: 424242, host: os.hostname(), command: "tsx alchemy.run.ts", since: "2026-01-01T00:00:00.000Z" }));
+  fs.writeFileSync(`${stageLock()}.owner`, JSON.stringify({ pid: dead, host: os.hostname(), command: "tsx alchemy.run.ts", since: "2026-01-01T00:00:00.000Z" }));
+  // Refreshed just now: a holder that no longer runs cannot have done that, so it is not taken (the id may be reused).
   const refused = await deploy({ ALCHEMY_IOT_LOCK_TIMEOUT: "0" });
   expect(refused.code, refused.out).toBe(1);
   expect(refused.out).toContain('The state of stage "s" of app "procs"');
-  expect(refused.out).toContain("is locked by process 424242 (tsx alchemy.run.ts), since 2026-01-01T00:00:00.000Z");
+  expect(refused.out).toContain(`is locked by process ${dead} (tsx alchemy.run.ts), since 2026-01-01T00:00:00.000Z`);
   expect(fs.existsSync(stageDir())).toBe(false);
 
-  // The holder stopped refreshing the lock a minute ago: it is taken over without waiting.
-  const old = new Date(Date.now() - 60_000);
+  // Not refreshed for 10 s by a process that no longer runs: taken over without waiting (a live one's would wait 30 s).
+  const old = new Date(Date.now() - 10_000);
   fs.utimesSync(`${stageLock()}.lock`, old, old);
   const taken = await deploy({ ALCHEMY_IOT_LOCK_TIMEOUT: "0" });
   expect(taken.code, taken.out).toBe(0);

@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { IoTClient, ListJobTemplatesCommand } from "@aws-sdk/client-iot";
+import { CreateJobTemplateCommand, IoTClient, ListJobTemplatesCommand } from "@aws-sdk/client-iot";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Scope } from "alchemy";
 import { AtomicFileSystemStateStore, JobTemplate, StateFileError } from "../../src/index.ts";
@@ -88,21 +88,25 @@ describe("a corrupt state file", () => {
 describe("local endpoint data that is gone", () => {
   const localMode = { iot: { endpoint: undefined, accessKeyId: undefined, secretAccessKey: undefined, local: true } };
 
-  test("a deploy that would touch a resource recorded on the lost endpoint stops, and creates nothing", async () => {
+  test("every deploy of a resource recorded on the lost endpoint stops, one that changes nothing included, and creates nothing", async () => {
     await stack.deploy(() => template(), localMode);
     await stopEmbeddedEndpoints();
     const file = localDataFile(path.join(stack.dir, ".alchemy"));
     fs.rmSync(file);
 
-    // Unchanged props: Alchemy trusts its state, nothing happens (nothing is recreated either).
-    await stack.deploy(() => template(), localMode);
-    // A change, or a forced deploy: a clear error instead of quietly creating everything again.
-    for (const options of [{}, { force: true }]) {
-      const error = await stack.deploy(() => template(options.force ? "v1" : "v2"), { ...localMode, ...options }).catch((e) => e);
-      expect(error.message).toMatch(/JobTemplate "tpl" is recorded in Alchemy's state as deployed to the local IoT endpoint, but the endpoint's data file .*endpoint\.json is not the one it was deployed to .* Nothing was changed\./);
+    // Unchanged props (no handler runs), a change, a forced deploy: a clear error instead of "no changes" or quietly creating everything again.
+    for (const [description, options] of [["v1", {}], ["v2", {}], ["v1", { force: true }]] as const) {
+      const error = await stack.deploy(() => template(description), { ...localMode, ...options }).catch((e) => e);
+      expect(error.message).toMatch(/JobTemplate "tpl" is recorded in Alchemy's state as deployed to the local IoT endpoint, but the endpoint's data file .*endpoint\.json is gone \(it was deleted\).* Nothing was changed\./);
     }
     const local = await embeddedLocalIoT(path.join(stack.dir, ".alchemy"));
     const client = new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials });
     expect((await client.send(new ListJobTemplatesCommand({}))).jobTemplates).toEqual([]);
+
+    // Another endpoint's data in its place (it has written a template): "replaced".
+    await client.send(new CreateJobTemplateCommand({ jobTemplateId: "other", description: "other", document: "{}" }));
+    await stopEmbeddedEndpoints();
+    const error = await stack.deploy(() => template(), localMode).catch((e) => e);
+    expect(error.message).toMatch(/endpoint\.json is not the one it was deployed to \(it was replaced\)/);
   });
 });
