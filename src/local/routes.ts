@@ -1,4 +1,7 @@
-/** The IoT API's route table (method and URI template of every operation, with its handler) and route matching. */
+/**
+ * The IoT API's route table: every served operation's method and URI template,
+ * as the AWS model binds it to HTTP, with its handler; and route matching.
+ */
 import * as executions from "./executions.ts";
 import * as jobs from "./jobs.ts";
 import * as managed from "./managed.ts";
@@ -6,66 +9,64 @@ import { BadRequest } from "./protocol/http.ts";
 import * as tags from "./tags.ts";
 import * as templates from "./templates.ts";
 import * as things from "./things.ts";
+import { OPERATIONS as MODEL_OPERATIONS } from "../model/iot.generated.ts";
+import { SERVED_OPERATIONS, type ServedOperation } from "../model/served.ts";
 import type { Operation } from "./world.ts";
 
-interface Route {
+export interface Route {
   method: string;
+  /** The URI template, e.g. "/jobs/{jobId}". */
+  template: string;
   segments: string[];
-  operation: string;
+  operation: ServedOperation;
   handler: Operation;
 }
 
-const route = (method: string, template: string, operation: string, handler: Operation): Route => ({
-  method,
-  segments: template.split("/").slice(1),
-  operation,
-  handler,
+/** The handler of every served operation. */
+const HANDLERS: Record<ServedOperation, Operation> = {
+  CreateJobTemplate: templates.createJobTemplate,
+  DescribeJobTemplate: templates.describeJobTemplate,
+  ListJobTemplates: templates.listJobTemplates,
+  DeleteJobTemplate: templates.deleteJobTemplate,
+  CreateJob: jobs.createJob,
+  UpdateJob: jobs.updateJob,
+  DescribeJob: jobs.describeJob,
+  ListJobs: jobs.listJobs,
+  CancelJob: jobs.cancelJob,
+  DeleteJob: jobs.deleteJob,
+  GetJobDocument: jobs.getJobDocument,
+  ListManagedJobTemplates: managed.listManagedJobTemplates,
+  DescribeManagedJobTemplate: managed.describeManagedJobTemplate,
+  TagResource: tags.tagResource,
+  UntagResource: tags.untagResource,
+  ListTagsForResource: tags.listTagsForResource,
+  DescribeJobExecution: executions.describeJobExecution,
+  ListJobExecutionsForJob: executions.listJobExecutionsForJob,
+  ListJobExecutionsForThing: executions.listJobExecutionsForThing,
+  CancelJobExecution: executions.cancelJobExecution,
+  DeleteJobExecution: executions.deleteJobExecution,
+  CreateThing: things.createThing,
+  DescribeThing: things.describeThing,
+  UpdateThing: things.updateThing,
+  DeleteThing: things.deleteThing,
+  CreateThingGroup: things.createThingGroup,
+  DescribeThingGroup: things.describeThingGroup,
+  UpdateThingGroup: things.updateThingGroup,
+  DeleteThingGroup: things.deleteThingGroup,
+  AddThingToThingGroup: things.addThingToThingGroup,
+  RemoveThingFromThingGroup: things.removeThingFromThingGroup,
+  ListThingGroupsForThing: things.listThingGroupsForThing,
+  ListThingsInThingGroup: things.listThingsInThingGroup,
+};
+
+/** Method and URI template of every served operation, from the AWS model (src/model/iot.generated.ts). */
+export const ROUTES: readonly Route[] = SERVED_OPERATIONS.map((operation) => {
+  const { method, uri } = MODEL_OPERATIONS[operation];
+  return { method, template: uri, segments: uri.split("/").slice(1), operation, handler: HANDLERS[operation] };
 });
 
-/** Method + URI template of every operation, as in the SDK's service model. */
-const ROUTES: Route[] = [
-  route("PUT", "/job-templates/{jobTemplateId}", "CreateJobTemplate", templates.createJobTemplate),
-  route("GET", "/job-templates/{jobTemplateId}", "DescribeJobTemplate", templates.describeJobTemplate),
-  route("GET", "/job-templates", "ListJobTemplates", templates.listJobTemplates),
-  route("DELETE", "/job-templates/{jobTemplateId}", "DeleteJobTemplate", templates.deleteJobTemplate),
-  route("PUT", "/jobs/{jobId}", "CreateJob", jobs.createJob),
-  route("PATCH", "/jobs/{jobId}", "UpdateJob", jobs.updateJob),
-  route("GET", "/jobs/{jobId}", "DescribeJob", jobs.describeJob),
-  route("GET", "/jobs", "ListJobs", jobs.listJobs),
-  route("PUT", "/jobs/{jobId}/cancel", "CancelJob", jobs.cancelJob),
-  route("DELETE", "/jobs/{jobId}", "DeleteJob", jobs.deleteJob),
-  route("GET", "/jobs/{jobId}/job-document", "GetJobDocument", jobs.getJobDocument),
-  route("GET", "/managed-job-templates", "ListManagedJobTemplates", managed.listManagedJobTemplates),
-  route("GET", "/managed-job-templates/{templateName}", "DescribeManagedJobTemplate", managed.describeManagedJobTemplate),
-  route("POST", "/tags", "TagResource", tags.tagResource),
-  route("POST", "/untag", "UntagResource", tags.untagResource),
-  route("GET", "/tags", "ListTagsForResource", tags.listTagsForResource),
-  route("GET", "/things/{thingName}/jobs/{jobId}", "DescribeJobExecution", executions.describeJobExecution),
-  route("GET", "/jobs/{jobId}/things", "ListJobExecutionsForJob", executions.listJobExecutionsForJob),
-  route("GET", "/things/{thingName}/jobs", "ListJobExecutionsForThing", executions.listJobExecutionsForThing),
-  route("PUT", "/things/{thingName}/jobs/{jobId}/cancel", "CancelJobExecution", executions.cancelJobExecution),
-  route(
-    "DELETE",
-    "/things/{thingName}/jobs/{jobId}/executionNumber/{executionNumber}",
-    "DeleteJobExecution",
-    executions.deleteJobExecution,
-  ),
-  route("POST", "/things/{thingName}", "CreateThing", things.createThing),
-  route("GET", "/things/{thingName}", "DescribeThing", things.describeThing),
-  route("PATCH", "/things/{thingName}", "UpdateThing", things.updateThing),
-  route("DELETE", "/things/{thingName}", "DeleteThing", things.deleteThing),
-  route("POST", "/thing-groups/{thingGroupName}", "CreateThingGroup", things.createThingGroup),
-  route("GET", "/thing-groups/{thingGroupName}", "DescribeThingGroup", things.describeThingGroup),
-  route("PATCH", "/thing-groups/{thingGroupName}", "UpdateThingGroup", things.updateThingGroup),
-  route("DELETE", "/thing-groups/{thingGroupName}", "DeleteThingGroup", things.deleteThingGroup),
-  route("PUT", "/thing-groups/addThingToThingGroup", "AddThingToThingGroup", things.addThingToThingGroup),
-  route("PUT", "/thing-groups/removeThingFromThingGroup", "RemoveThingFromThingGroup", things.removeThingFromThingGroup),
-  route("GET", "/things/{thingName}/thing-groups", "ListThingGroupsForThing", things.listThingGroupsForThing),
-  route("GET", "/thing-groups/{thingGroupName}/things", "ListThingsInThingGroup", things.listThingsInThingGroup),
-];
-
 /** The API operations this endpoint serves. */
-export const OPERATIONS: readonly string[] = ROUTES.map((r) => r.operation);
+export const OPERATIONS: readonly string[] = SERVED_OPERATIONS;
 
 export function isReadOnly(operation: string): boolean {
   return /^(Describe|List|Get)/.test(operation);
