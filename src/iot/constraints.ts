@@ -1,12 +1,14 @@
 /**
- * The AWS IoT Jobs API's documented limits, patterns and enums, as data.
+ * The AWS IoT Jobs API's limits, patterns and enums, as data.
  *
  * One table serves both sides of the project: the provider's input validation
- * (`validate.ts`) and the local endpoint's request checks (`src/local/`).
- * Values come from the IoT service model (shapes, lengths, patterns) and the
- * AWS IoT developer guide (ranges the model leaves open, e.g. timeouts and
- * rollout rates); see docs/configuration.md for the sources of each limit.
+ * (`validate.ts`, `schemas.ts`) and the local endpoint's request checks
+ * (`src/local/`). Lengths, patterns, ranges, sizes and enums come from the AWS
+ * model, through the generated table (src/model/iot.generated.ts); the limits
+ * the model leaves open come from AWS's documentation, each with its source,
+ * in GUIDE below.
  */
+import { SHAPES } from "../model/iot.generated.ts";
 
 /** A string constraint: length bounds and a pattern the whole value must match. */
 export interface StringRule {
@@ -27,154 +29,166 @@ export interface NumberRule {
   readonly maxDecimals?: number;
 }
 
-const ID: StringRule = {
-  min: 1,
-  max: 64,
-  pattern: "[a-zA-Z0-9_-]+",
-  patternText: "letters, digits, '_' and '-' only",
-};
-/** `[^\p{C}]+`: no control or other invisible "C" category characters. */
-const NO_CONTROL = "[^\\p{C}]+";
-const NO_CONTROL_TEXT = "no control characters";
-const ARN: StringRule = {
-  min: 1,
-  max: 1600,
-  pattern: "arn:[!-~]+",
-  patternText: "an ARN (\"arn:\" followed by printable ASCII without spaces)",
-};
+// ------------------------------------------------------------------ from the AWS model
 
+type Shape = (typeof SHAPES)[string];
+
+function shape<T extends Shape["type"]>(name: string, ...types: T[]): Extract<Shape, { type: T }> {
+  const s = SHAPES[name];
+  if (!s || !types.includes(s.type as T)) throw new Error(`model shape ${name} is not a ${types.join(" or ")}`);
+  return s as Extract<Shape, { type: T }>;
+}
+
+/**
+ * A string shape of the model as a rule. A pattern that needs one character
+ * at least (`...+`) with no minimum length means a minimum of 1: said so, the
+ * message for an empty value is "must not be empty".
+ */
+function modelString(name: string, patternText?: string): StringRule {
+  const s = shape(name, "string");
+  const min = s.min ?? (s.pattern !== undefined && /\+\)?\$?$/.test(s.pattern) ? 1 : undefined);
+  return {
+    ...(min !== undefined ? { min } : {}),
+    ...(s.max !== undefined ? { max: s.max } : {}),
+    ...(s.pattern !== undefined ? { pattern: s.pattern, ...(patternText ? { patternText } : {}) } : {}),
+  };
+}
+
+/** A numeric shape of the model as a rule (integer and long shapes take whole numbers). */
+function modelNumber(name: string, guide: Partial<NumberRule> = {}): NumberRule {
+  const s = shape(name, "integer", "long", "double", "float");
+  return {
+    ...(s.min !== undefined ? { min: s.min } : {}),
+    ...(s.max !== undefined ? { max: s.max } : {}),
+    ...(s.type === "integer" || s.type === "long" ? { integer: true } : {}),
+    ...guide,
+  };
+}
+
+/** A list or map shape's size bounds. */
+function modelSize(name: string, guide: { min?: number; max?: number } = {}): { min?: number; max?: number } {
+  const s = shape(name, "list", "map");
+  return { ...(s.min !== undefined ? { min: s.min } : {}), ...(s.max !== undefined ? { max: s.max } : {}), ...guide };
+}
+
+/** A rule with bounds that must be there (checked when the module loads, so a model refresh that drops one fails at once). */
+function need<R extends object, K extends string>(rule: R, ...keys: K[]): R & Record<K, number> {
+  for (const k of keys) if (typeof (rule as Record<string, unknown>)[k] !== "number") throw new Error(`constraint ${k} is missing from ${JSON.stringify(rule)}`);
+  return rule as R & Record<K, number>;
+}
+
+const modelEnum = (name: string): readonly string[] => shape(name, "string").enum ?? [];
+
+const ID_TEXT = "letters, digits, '_' and '-' only";
+const NAME_TEXT = "letters, digits, ':', '_' and '-' only";
+const NO_CONTROL_TEXT = "no control characters";
+const ARN_TEXT = 'an ARN ("arn:" followed by printable ASCII without spaces)';
+
+/** String members: the model's lengths and patterns, with wording for messages. */
 export const STRINGS = {
-  jobId: ID,
-  jobTemplateId: ID,
-  thingName: {
-    min: 1,
-    max: 128,
-    pattern: "[a-zA-Z0-9:_-]+",
-    patternText: "letters, digits, ':', '_' and '-' only",
-  },
-  thingGroupName: {
-    min: 1,
-    max: 128,
-    pattern: "[a-zA-Z0-9:_-]+",
-    patternText: "letters, digits, ':', '_' and '-' only",
-  },
-  namespaceId: {
-    min: 1,
-    pattern: "[a-zA-Z0-9_-]+",
-    patternText: "letters, digits, '_' and '-' only",
-  },
-  managedTemplateName: { min: 1, max: 64 },
-  templateVersion: {
-    pattern: "[1-9]+\\.[0-9]+",
-    patternText: "a version like \"1.0\"",
-  },
-  /** `[^\p{C}]+` in the model: at least one character. */
-  description: { min: 1, max: 2028, pattern: NO_CONTROL, patternText: NO_CONTROL_TEXT },
-  document: { max: 32768 },
-  documentSource: { min: 1, max: 1350 },
-  targetArn: { max: 2048 },
-  jobTemplateArn: ARN,
-  destinationPackageVersion: ARN,
-  roleArn: { min: 20, max: 2048 },
-  reasonCode: {
-    max: 128,
-    pattern: "[\\p{Lu}\\p{Nd}_]+",
-    patternText: "upper-case letters, digits and '_' only",
-  },
-  comment: { min: 1, max: 2028, pattern: NO_CONTROL, patternText: NO_CONTROL_TEXT },
-  tagKey: {
-    min: 1,
-    max: 128,
-    pattern: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
-    patternText: "letters, digits, spaces and _ . : / = + - @ only",
-  },
-  tagValue: { min: 0, max: 256 },
-  documentParameterKey: {
-    min: 1,
-    max: 128,
-    pattern: "[a-zA-Z0-9_-]+",
-    patternText: "letters, digits, '_' and '-' only",
-  },
-  documentParameterValue: {
-    min: 1,
-    max: 30720,
-    pattern: NO_CONTROL,
-    patternText: NO_CONTROL_TEXT,
-  },
-  maintenanceWindowStartTime: { min: 1, max: 256 },
-  schedulingTime: { min: 1, max: 64 },
-  statusDetailsKey: {
-    min: 1,
-    max: 128,
-    pattern: "[a-zA-Z0-9:_-]+",
-    patternText: "letters, digits, ':', '_' and '-' only",
-  },
-  statusDetailsValue: { min: 1, pattern: NO_CONTROL, patternText: NO_CONTROL_TEXT },
-  attributeName: {
-    max: 128,
-    pattern: "[a-zA-Z0-9_.,@/:#-]+",
-    patternText: "letters, digits and _ . , @ / : # - only",
-  },
-  attributeValue: {
-    max: 800,
-    pattern: "[a-zA-Z0-9_.,@/:#=\\[\\]-]*",
-    patternText: "letters, digits and _ . , @ / : # = [ ] - only",
-  },
+  jobId: modelString("JobId", ID_TEXT),
+  jobTemplateId: modelString("JobTemplateId", ID_TEXT),
+  thingName: modelString("ThingName", NAME_TEXT),
+  thingGroupName: modelString("ThingGroupName", NAME_TEXT),
+  namespaceId: modelString("NamespaceId", ID_TEXT),
+  managedTemplateName: modelString("ManagedJobTemplateName"),
+  templateVersion: modelString("ManagedTemplateVersion", 'a version like "1.0"'),
+  description: modelString("JobDescription", NO_CONTROL_TEXT),
+  document: need(modelString("JobDocument"), "max"),
+  documentSource: modelString("JobDocumentSource"),
+  targetArn: modelString("TargetArn"),
+  jobTemplateArn: modelString("JobTemplateArn", ARN_TEXT),
+  destinationPackageVersion: modelString("PackageVersionArn", ARN_TEXT),
+  roleArn: modelString("RoleArn"),
+  reasonCode: modelString("ReasonCode", "upper-case letters, digits and '_' only"),
+  comment: modelString("Comment", NO_CONTROL_TEXT),
+  tagKey: modelString("TagKey", "letters, digits, spaces and _ . : / = + - @ only"),
+  tagValue: modelString("TagValue"),
+  documentParameterKey: modelString("ParameterKey", ID_TEXT),
+  documentParameterValue: modelString("ParameterValue", NO_CONTROL_TEXT),
+  maintenanceWindowStartTime: modelString("CronExpression"),
+  schedulingTime: modelString("StringDateTime"),
+  statusDetailsKey: modelString("DetailsKey", NAME_TEXT),
+  statusDetailsValue: modelString("DetailsValue", NO_CONTROL_TEXT),
+  attributeName: modelString("AttributeName", "letters, digits and _ . , @ / : # - only"),
+  attributeValue: modelString("AttributeValue", "letters, digits and _ . , @ / : # = [ ] - only"),
+  thingGroupDescription: modelString("ThingGroupDescription", "printable ASCII characters and spaces only"),
+  thingGroupId: modelString("ThingGroupId", "letters, digits and '-' only"),
+  thingTypeName: modelString("ThingTypeName", NAME_TEXT),
 } as const satisfies Record<string, StringRule>;
 
+// ------------------------------------------------------------------ from the documentation (the model does not say)
+
+/**
+ * Limits the model leaves open, from AWS's documentation; each with its
+ * source (DG: the AWS IoT developer guide; API: the API reference's text).
+ * Everything else in this file comes from the model.
+ */
+export const GUIDE = {
+  /** DG, job-configurations-api and job-limits: a rollout sends at most 1000 job executions per minute. */
+  maximumPerMinute: { max: 1000 },
+  /** API, ExponentialRolloutRate: incrementFactor takes one decimal digit at most. */
+  incrementFactor: { maxDecimals: 1 },
+  /** API, AbortCriteria: a percentage from 0, with two decimal digits at most. */
+  thresholdPercentage: { min: 0, maxDecimals: 2 },
+  /** DG, jobs-configurations-details: an in-progress timeout is 1 minute to 7 days (10080 minutes). */
+  inProgressTimeoutInMinutes: { min: 1, max: 10080 },
+  /** DG, job-limits: a job has at most 100 targets. */
+  targets: { max: 100 },
+  /** DG, job-limits: at most 10 retries per device in total, across failure types. */
+  totalRetries: { max: 10 },
+  /** API, CreateJob: at most 25 package version ARNs. */
+  destinationPackageVersions: { max: 25 },
+  /** DG, tagging: at most 50 tags per resource. */
+  tagsPerResource: { max: 50 },
+  /** API, CancelJobExecution / UpdateJobExecution: at most 10 status details. */
+  statusDetails: { max: 10 },
+  /** DG, job document placeholders: at most 10 substitution patterns per document. */
+  substitutionsPerDocument: { max: 10 },
+  /** DG, thing limits: at most 50 attributes per thing (and per thing group). */
+  attributes: { max: 50 },
+  /** DG, thing groups: a thing belongs to at most 10 static thing groups. */
+  thingGroupsPerThing: { max: 10 },
+} as const;
+
 export const NUMBERS = {
-  expiresInSec: { min: 60, max: 3600, integer: true },
-  maximumPerMinute: { min: 1, max: 1000, integer: true },
-  baseRatePerMinute: { min: 1, max: 1000, integer: true },
-  incrementFactor: { min: 1.1, max: 5, maxDecimals: 1 },
-  numberOfNotifiedThings: { min: 1, integer: true },
-  numberOfSucceededThings: { min: 1, integer: true },
-  thresholdPercentage: { min: 0, max: 100, maxDecimals: 2 },
-  minNumberOfExecutedThings: { min: 1, integer: true },
-  inProgressTimeoutInMinutes: { min: 1, max: 10080, integer: true },
-  numberOfRetries: { min: 0, max: 10, integer: true },
-  durationInMinutes: { min: 1, max: 1430, integer: true },
-  maxResults: { min: 1, max: 250, integer: true },
+  expiresInSec: modelNumber("ExpiresInSec"),
+  maximumPerMinute: need(modelNumber("MaxJobExecutionsPerMin", GUIDE.maximumPerMinute), "min", "max"),
+  baseRatePerMinute: modelNumber("RolloutRatePerMinute"),
+  incrementFactor: modelNumber("IncrementFactor", GUIDE.incrementFactor),
+  numberOfNotifiedThings: modelNumber("NumberOfThings"),
+  numberOfSucceededThings: modelNumber("NumberOfThings"),
+  thresholdPercentage: modelNumber("AbortThresholdPercentage", GUIDE.thresholdPercentage),
+  minNumberOfExecutedThings: modelNumber("MinimumNumberOfExecutedThings"),
+  inProgressTimeoutInMinutes: modelNumber("InProgressTimeoutInMinutes", GUIDE.inProgressTimeoutInMinutes),
+  numberOfRetries: modelNumber("NumberOfRetries"),
+  durationInMinutes: modelNumber("DurationInMinutes"),
+  maxResults: modelNumber("LaserMaxResults"),
 } as const satisfies Record<string, NumberRule>;
 
 export const LISTS = {
-  /** CreateJob targets: at least one; AWS documents at most 100 per job. */
-  targets: { min: 1, max: 100 },
-  abortCriteria: { min: 1 },
-  retryCriteria: { min: 1, max: 2 },
+  /** CreateJob targets: at least one (model), at most 100 (guide). */
+  targets: need(modelSize("JobTargets", GUIDE.targets), "min", "max"),
+  abortCriteria: need(modelSize("AbortCriteriaList"), "min"),
+  retryCriteria: need(modelSize("RetryCriteriaList"), "min", "max"),
   /** Retries per device, summed over all failure types. */
-  totalRetries: { max: 10 },
-  destinationPackageVersions: { max: 25 },
-  tagsPerResource: { max: 50 },
-  statusDetails: { max: 10 },
+  totalRetries: GUIDE.totalRetries,
+  destinationPackageVersions: need(modelSize("DestinationPackageVersions", GUIDE.destinationPackageVersions), "max"),
+  tagsPerResource: need(modelSize("TagList", GUIDE.tagsPerResource), "max"),
+  statusDetails: need(modelSize("DetailsMap", GUIDE.statusDetails), "max"),
   /** `${aws:iot:...}` substitution patterns per job document. */
-  substitutionsPerDocument: { max: 10 },
-  attributes: { max: 50 },
+  substitutionsPerDocument: GUIDE.substitutionsPerDocument,
+  attributes: need(modelSize("Attributes", GUIDE.attributes), "max"),
 } as const;
 
 export const ENUMS = {
-  targetSelection: ["CONTINUOUS", "SNAPSHOT"],
-  jobStatus: [
-    "IN_PROGRESS",
-    "CANCELED",
-    "COMPLETED",
-    "DELETION_IN_PROGRESS",
-    "SCHEDULED",
-  ],
-  jobExecutionStatus: [
-    "QUEUED",
-    "IN_PROGRESS",
-    "SUCCEEDED",
-    "FAILED",
-    "TIMED_OUT",
-    "REJECTED",
-    "REMOVED",
-    "CANCELED",
-  ],
-  abortFailureType: ["FAILED", "REJECTED", "TIMED_OUT", "ALL"],
-  retryFailureType: ["FAILED", "TIMED_OUT", "ALL"],
-  abortAction: ["CANCEL"],
-  jobEndBehavior: ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"],
+  targetSelection: modelEnum("TargetSelection") as readonly ["CONTINUOUS", "SNAPSHOT"],
+  jobStatus: modelEnum("JobStatus") as readonly ["IN_PROGRESS", "CANCELED", "COMPLETED", "DELETION_IN_PROGRESS", "SCHEDULED"],
+  jobExecutionStatus: modelEnum("JobExecutionStatus") as readonly ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "REMOVED", "CANCELED"],
+  abortFailureType: modelEnum("JobExecutionFailureType") as readonly ["FAILED", "REJECTED", "TIMED_OUT", "ALL"],
+  retryFailureType: modelEnum("RetryableFailureType") as readonly ["FAILED", "TIMED_OUT", "ALL"],
+  abortAction: modelEnum("AbortAction") as readonly ["CANCEL"],
+  jobEndBehavior: modelEnum("JobEndBehavior") as readonly ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"],
 } as const;
 
 export type TargetSelection = (typeof ENUMS.targetSelection)[number];

@@ -10,6 +10,7 @@ import {
   LISTS,
   NUMBERS,
   RESERVED_TAG_PREFIX,
+  GUIDE,
   STRINGS,
   SUBSTITUTION_PATTERN,
   checkNumber,
@@ -524,7 +525,7 @@ const attributesSchema = z
 export const thingGroupPropsSchema = strict({
   ...clientPropsShape,
   thingGroupName: str(STRINGS.thingGroupName).optional(),
-  description: str({ max: 2028, pattern: "[^\\p{C}]*", patternText: "no control characters" }).optional(),
+  description: str(STRINGS.thingGroupDescription).optional(),
   attributes: attributesSchema.optional(),
   parentGroupName: str(STRINGS.thingGroupName).optional(),
   tags: tagsSchema.optional(),
@@ -537,7 +538,7 @@ export const thingPropsSchema = strict({
   attributes: attributesSchema.optional(),
   thingGroups: z
     .array(z.union([str(STRINGS.thingGroupName), z.object({ thingGroupName: z.string() }).passthrough()]))
-    .max(10, "lists at most 10 thing groups (IoT's limit per thing)")
+    .max(GUIDE.thingGroupsPerThing.max, `lists at most ${GUIDE.thingGroupsPerThing.max} thing groups (IoT's limit per thing)`)
     .optional(),
   adopt: z.boolean().optional(),
 });

@@ -1,8 +1,9 @@
 /**
- * Request checks of the local endpoint. Every constraint comes from
- * `src/iot/constraints.ts`; messages follow the service's model-validation
- * style ("Value '...' at 'member' failed to satisfy constraint: ...") and
- * always name the member.
+ * The operations' own request checks, after the model's (validation.ts): the
+ * limits the model leaves open (src/iot/constraints.ts, GUIDE) and the rules
+ * between members. Messages follow the service's validation style
+ * ("Value '...' at 'member' failed to satisfy constraint: ...") and always
+ * name the member.
  */
 import {
   ENUMS,
@@ -71,6 +72,9 @@ export function num(
     return undefined;
   }
   if (typeof value !== "number") fail(path, value, "must be a number");
+  // The service's wording for ranges; the provider's own wording for the rest (whole numbers, decimals).
+  if (rule.min !== undefined && value < rule.min) fail(path, value, `must have value greater than or equal to ${rule.min}`);
+  if (rule.max !== undefined && value > rule.max) fail(path, value, `must have value less than or equal to ${rule.max}`);
   const broken = checkNumber(value, rule);
   if (broken) fail(path, value, broken);
   return value;
@@ -146,7 +150,8 @@ export function tags(path: string, value: unknown): Record<string, string> | und
   items.forEach((item, i) => {
     const tag = obj(`${path}.${i + 1}`, item);
     const key = str(`${path}.${i + 1}.member.Key`, tag?.Key, STRINGS.tagKey, { required: true })!;
-    const val = str(`${path}.${i + 1}.member.Value`, tag?.Value, STRINGS.tagValue, { required: true })!;
+    // The model makes Value optional: a tag without one has the empty value.
+    const val = str(`${path}.${i + 1}.member.Value`, tag?.Value, STRINGS.tagValue) ?? "";
     if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
       throw invalid(`Tag key '${key}' uses the reserved prefix '${RESERVED_TAG_PREFIX}'.`);
     }

@@ -4,6 +4,8 @@
  * in the body, and the HTTP status the service model declares for the code.
  */
 
+import { OPERATIONS as MODEL_OPERATIONS } from "../model/iot.generated.ts";
+
 export const ERROR_STATUS = {
   InvalidRequestException: 400,
   ThrottlingException: 400,
@@ -54,17 +56,16 @@ export class IoTError extends Error {
 export const invalid = (message: string) => new IoTError("InvalidRequestException", message);
 export const notFound = (message: string) => new IoTError("ResourceNotFoundException", message);
 
-/** The family an operation belongs to decides which 5xx code the model gives it. */
+/** The server errors an operation may answer, in the order an injected fault picks them. */
+const SERVER_ERRORS = [
+  ["ServiceUnavailableException", "Service unavailable (injected fault)"],
+  ["InternalFailureException", "Internal failure (injected fault)"],
+  ["InternalServerException", "Internal server error (injected fault)"],
+] as const;
+
+/** The 5xx error the model lists for an operation (an injected fault answers with it). */
 export function serverErrorFor(operation: string): IoTError {
-  if (operation.includes("ManagedJobTemplate")) {
-    return new IoTError("InternalServerException", "Internal server error (injected fault)");
-  }
-  if (
-    operation.includes("JobTemplate") ||
-    operation.endsWith("TagResource") ||
-    operation === "ListTagsForResource"
-  ) {
-    return new IoTError("InternalFailureException", "Internal failure (injected fault)");
-  }
-  return new IoTError("ServiceUnavailableException", "Service unavailable (injected fault)");
+  const listed: readonly string[] = (MODEL_OPERATIONS as Record<string, { errors: readonly string[] }>)[operation]?.errors ?? [];
+  const [code, message] = SERVER_ERRORS.find(([c]) => listed.includes(c)) ?? SERVER_ERRORS[1];
+  return new IoTError(code, message);
 }

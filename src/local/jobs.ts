@@ -333,7 +333,7 @@ export const listJobs: Operation = (world, { query }) => {
   const status = check.oneOf("status", query.status, ENUMS.jobStatus);
   const targetSelection = check.oneOf("targetSelection", query.targetSelection, ENUMS.targetSelection);
   const thingGroupName = check.str("thingGroupName", query.thingGroupName, STRINGS.thingGroupName);
-  const thingGroupId = check.str("thingGroupId", query.thingGroupId, { min: 1, max: 128, pattern: "[a-zA-Z0-9\\-]+" });
+  const thingGroupId = check.str("thingGroupId", query.thingGroupId, STRINGS.thingGroupId);
   const namespaceId = check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
   const groupArn =
     thingGroupName !== undefined

@@ -42,7 +42,7 @@ const sameMap = (a: Record<string, string>, b: Record<string, string>) =>
 
 export const createThing: Operation = (world, { params, body }) => {
   const thingName = check.str("thingName", params.thingName, STRINGS.thingName, { required: true })!;
-  const thingTypeName = check.str("thingTypeName", body.thingTypeName, { min: 1, max: 128 });
+  const thingTypeName = check.str("thingTypeName", body.thingTypeName, STRINGS.thingTypeName);
   const { attributes: attrs } = attributes("attributePayload", body.attributePayload);
   const existing = world.tables.things.get(thingName);
   if (existing) {
@@ -87,7 +87,7 @@ export const updateThing: Operation = (world, { params, body }) => {
   checkVersion(t.version, body.expectedVersion, `thing ${t.thingName}`);
   const { attributes: attrs, merge } = attributes("attributePayload", body.attributePayload);
   if (check.bool("removeThingType", body.removeThingType)) t.thingTypeName = undefined;
-  const thingTypeName = check.str("thingTypeName", body.thingTypeName, { min: 1, max: 128 });
+  const thingTypeName = check.str("thingTypeName", body.thingTypeName, STRINGS.thingTypeName);
   if (thingTypeName !== undefined) t.thingTypeName = thingTypeName;
   if (attrs) t.attributes = mergeAttributes(t.attributes, attrs, merge);
   t.version += 1;
@@ -120,12 +120,13 @@ export const createThingGroup: Operation = (world, { params, body }) => {
   const name = check.str("thingGroupName", params.thingGroupName, STRINGS.thingGroupName, { required: true })!;
   const parentGroupName = check.str("parentGroupName", body.parentGroupName, STRINGS.thingGroupName);
   const props = check.obj("thingGroupProperties", body.thingGroupProperties);
-  const description = check.str("thingGroupProperties.thingGroupDescription", props?.thingGroupDescription, {
-    max: 2028,
-  });
+  const description = check.str("thingGroupProperties.thingGroupDescription", props?.thingGroupDescription, STRINGS.thingGroupDescription);
   const { attributes: attrs } = attributes("thingGroupProperties.attributePayload", props?.attributePayload);
   const tags = check.tags("tags", body.tags);
-  if (parentGroupName !== undefined) requireGroup(world, parentGroupName);
+  // The model lists no ResourceNotFoundException for CreateThingGroup: a missing parent is a bad request.
+  if (parentGroupName !== undefined && !world.tables.thingGroups.has(parentGroupName)) {
+    throw invalid(`The parent thing group ${parentGroupName} cannot be found.`);
+  }
   const existing = world.tables.thingGroups.get(name);
   if (existing) {
     if (
@@ -194,9 +195,7 @@ export const updateThingGroup: Operation = (world, { params, body }) => {
   checkVersion(g.version, body.expectedVersion, `thing group ${g.thingGroupName}`);
   const props = check.obj("thingGroupProperties", body.thingGroupProperties);
   check.required("thingGroupProperties", props);
-  const description = check.str("thingGroupProperties.thingGroupDescription", props!.thingGroupDescription, {
-    max: 2028,
-  });
+  const description = check.str("thingGroupProperties.thingGroupDescription", props!.thingGroupDescription, STRINGS.thingGroupDescription);
   const { attributes: attrs, merge } = attributes("thingGroupProperties.attributePayload", props!.attributePayload);
   if (description !== undefined) g.description = description === "" ? undefined : description;
   if (attrs) g.attributes = mergeAttributes(g.attributes, attrs, merge);

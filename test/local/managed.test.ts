@@ -247,7 +247,8 @@ describe("CreateJob from a managed template", () => {
       ),
       InvalidRequestException,
       400,
-      "documentParameters.runAsUser",
+      "at 'documentParameters'",
+      "Map value must satisfy constraint: [Member must have length greater than or equal to 1",
     );
   });
 

@@ -183,8 +183,8 @@ describe.each(CASES)("$name", (c) => {
   });
 
   test("maxResults 0 and 251 are a 400; 1 and 250 are fine", async () => {
-    await expectError(c.call(0), InvalidRequestException, 400, "maxResults", "250");
-    await expectError(c.call(251), InvalidRequestException, 400, "maxResults", "250");
+    await expectError(c.call(0), InvalidRequestException, 400, "maxResults", "Member must have value greater than or equal to 1");
+    await expectError(c.call(251), InvalidRequestException, 400, "maxResults", "Member must have value less than or equal to 250");
     expect((await c.call(1)).items).toHaveLength(1);
     expect((await c.call(250)).items).toHaveLength(c.total);
   });

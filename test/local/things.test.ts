@@ -128,9 +128,9 @@ describe("thing groups", () => {
     expect(tags.tags).toEqual([{ Key: "owner", Value: "ops" }]);
     await expectError(
       iot.send(new CreateThingGroupCommand({ thingGroupName: "orphan", parentGroupName: "nowhere" })),
-      ResourceNotFoundException,
-      404,
-      "nowhere",
+      InvalidRequestException,
+      400,
+      "The parent thing group nowhere cannot be found",
     );
     await expectError(
       iot.send(new CreateThingGroupCommand({ thingGroupName: "floor-1", thingGroupProperties: { thingGroupDescription: "other" } })),

@@ -4,6 +4,7 @@ import type http from "node:http";
 import { IoTError, serverErrorFor } from "../errors.ts";
 import { isReadOnly, matchRoute } from "../routes.ts";
 import { verifySignature } from "../sigv4.ts";
+import { validateInput } from "../validation.ts";
 import type { JsonObject } from "../store.ts";
 import { ADMIN_PREFIX, BadRequest, MAX_BODY, readBody, type RequestContext } from "./http.ts";
 
@@ -88,6 +89,8 @@ export async function handleRestJson(
       failed: () => serverErrorFor(operation!),
     });
     if (outcome === "drop-before") return ctx.drop(req, res, operation);
+    // The model's constraints first (as the service's validation layer does), then the operation.
+    validateInput(operation, { params: matched.params, query, body });
     ctx.world.tick();
     const result = matched.route.handler(ctx.world, { params: matched.params, query, body });
     if (!isReadOnly(operation)) await ctx.commit();
