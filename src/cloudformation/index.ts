@@ -20,7 +20,7 @@ import {
   type JobTemplateProps as CoreJobTemplateProps,
 } from "../iot/resources/job-template.ts";
 import type { JobTarget } from "../iot/types.ts";
-import { jobPropsSchema, jobTemplatePropsSchema } from "../iot/schemas.ts";
+import { jobPropsSchema, jobTemplatePropsSchema } from "../iot/job-schemas.ts";
 import { checkProps, ValidationError, type ValidationIssue } from "../iot/validate.ts";
 import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, type Shape } from "../iot/model/cloudformation-properties.ts";
 

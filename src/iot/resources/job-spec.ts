@@ -9,7 +9,7 @@ import { UPDATABLE_JOB_MEMBERS } from "../constraints.ts";
 import { parseDocument } from "../engine/change.ts";
 import type { MemberTable } from "../engine/members.ts";
 import type { SchedulingConfig } from "../types.ts";
-import { targetArn, templateRefArn } from "../schemas.ts";
+import { targetArn, templateRefArn } from "../job-schemas.ts";
 import { ValidationError } from "../validate.ts";
 import { documentText } from "./job-template.ts";
 import { DEFAULT_DELETION_TIMEOUT_SECONDS, type JobDeletion } from "./job-props.ts";

@@ -12,7 +12,7 @@ import { compare, type MemberTable } from "../engine/members.ts";
 import { operation } from "../engine/operations.ts";
 import { describeLocation, moved, replacement } from "./decide.ts";
 import type * as Declared from "./job-template-props.ts";
-import { jobTemplatePropsSchema } from "../schemas.ts";
+import { jobTemplatePropsSchema } from "../job-schemas.ts";
 import { ownershipTags, toTagList } from "../tags.ts";
 import { isUnknown, UNKNOWN } from "../unknown.ts";
 import { checkProps, revealForChecks, ValidationError } from "../validate.ts";

@@ -23,7 +23,7 @@ import {
   type ValidationIssue,
 } from "../validate.ts";
 import { isUnknown } from "../unknown.ts";
-import { managedJobTemplatePropsSchema } from "../schemas.ts";
+import { managedJobTemplatePropsSchema } from "../job-schemas.ts";
 import { reported } from "../../failure.ts";
 
 /** One placeholder of a managed template's document. */

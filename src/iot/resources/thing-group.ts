@@ -10,7 +10,7 @@ import { defineResource } from "../engine/define.ts";
 import { compare, type MemberTable } from "../engine/members.ts";
 import { operation, type Operation } from "../engine/operations.ts";
 import type { IoTClientProps } from "../location.ts";
-import { thingGroupPropsSchema } from "../schemas.ts";
+import { thingGroupPropsSchema } from "../thing-schemas.ts";
 import { ownershipTags, toTagList } from "../tags.ts";
 import { UNKNOWN } from "../unknown.ts";
 import { checkProps, ValidationError } from "../validate.ts";

@@ -11,7 +11,7 @@ import { defineResource } from "../engine/define.ts";
 import { compare, type MemberTable } from "../engine/members.ts";
 import { operation, type Operation } from "../engine/operations.ts";
 import type { IoTClientProps } from "../location.ts";
-import { thingPropsSchema } from "../schemas.ts";
+import { thingPropsSchema } from "../thing-schemas.ts";
 import { UNKNOWN } from "../unknown.ts";
 import { checkProps } from "../validate.ts";
 import { describeLocation, moved, replacement } from "./decide.ts";
