@@ -377,6 +377,39 @@ export const listJobs: Operation = (world, { query }) => {
   });
 };
 
+/**
+ * AssociateTargetsWithJob: adds thing groups to a continuous job that is in
+ * progress (the API reference's three criteria: CONTINUOUS, IN_PROGRESS, at
+ * most 100 targets in all). The new groups' members get an execution, except
+ * things that already have one of this job (a device never runs the job twice
+ * because its group was added); things that join the groups later get one as
+ * for any target group of a continuous job.
+ */
+export const associateTargetsWithJob: Operation = (world, { params, body }) => {
+  const job = requireJob(world, params.jobId);
+  const targets = checkTargets(world, body.targets);
+  for (const target of targets) {
+    // The API reference describes the targets as "a list of thing group ARNs".
+    if (world.parseArn(target)?.type !== "thinggroup") throw invalid(`Target '${target}' is not a thing group ARN: only thing groups can be associated with a job.`);
+  }
+  if (job.targetSelection !== "CONTINUOUS") throw invalid(`Job ${job.jobId} is a SNAPSHOT job: targets can only be associated with a CONTINUOUS job.`);
+  if (job.status !== "IN_PROGRESS") throw invalid(`Job ${job.jobId} is ${job.status}: targets can only be associated with a job that is IN_PROGRESS.`);
+  const all = [...new Set([...job.targets, ...targets])];
+  if (all.length > LISTS.targets.max) {
+    throw new IoTError("LimitExceededException", `Job ${job.jobId} would have ${all.length} targets; a job has at most ${LISTS.targets.max}.`);
+  }
+  const added = all.filter((t) => !job.targets.includes(t));
+  job.targets = all;
+  job.lastUpdatedAt = world.now();
+  for (const target of added) {
+    const group = world.tables.thingGroups.get(world.parseArn(target)!.name)!;
+    for (const thingName of group.members) {
+      if (world.executionsOf(job.jobId, thingName).length === 0) world.queueExecution(job, thingName);
+    }
+  }
+  return compact({ jobArn: job.jobArn, jobId: job.jobId, description: job.description });
+};
+
 export const cancelJob: Operation = (world, { params, query, body }) => {
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   const force = check.bool("force", query.force) ?? false;

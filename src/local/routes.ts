@@ -34,6 +34,7 @@ const HANDLERS: Record<ServedOperation, Operation> = {
   ListJobs: jobs.listJobs,
   CancelJob: jobs.cancelJob,
   DeleteJob: jobs.deleteJob,
+  AssociateTargetsWithJob: jobs.associateTargetsWithJob,
   GetJobDocument: jobs.getJobDocument,
   ListManagedJobTemplates: managed.listManagedJobTemplates,
   DescribeManagedJobTemplate: managed.describeManagedJobTemplate,

@@ -13,6 +13,7 @@ export const SERVED_OPERATIONS = [
   "ListJobs",
   "CancelJob",
   "DeleteJob",
+  "AssociateTargetsWithJob",
   "GetJobDocument",
   "ListManagedJobTemplates",
   "DescribeManagedJobTemplate",

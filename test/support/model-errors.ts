@@ -9,6 +9,7 @@
  */
 import {
   AddThingToThingGroupCommand,
+  AssociateTargetsWithJobCommand,
   CancelJobCommand,
   CreateJobCommand,
   CreateJobTemplateCommand,
@@ -52,6 +53,9 @@ export async function deliberateErrors(calls: CallRecorder): Promise<void> {
     "create a job with a targetSelection that is not one",
     new CreateJobCommand({ jobId: "rt-x4", targets: [arn("thing/rt-1")], document: DOC, targetSelection: "SOMETIMES" as TargetSelection }),
   );
+  await fails("add a group to an unknown job", new AssociateTargetsWithJobCommand({ jobId: "rt-nope", targets: [arn("thinggroup/rt-site")] }));
+  await fails("add a group to a SNAPSHOT job", new AssociateTargetsWithJobCommand({ jobId: "rt-snap", targets: [arn("thinggroup/rt-site")] }));
+  await fails("add an unknown group to a job", new AssociateTargetsWithJobCommand({ jobId: "rt-job", targets: [arn("thinggroup/rt-nogroup")] }));
   await fails("update an unknown job", new UpdateJobCommand({ jobId: "rt-nope", description: "x" }));
   await fails("update a job with nothing", new UpdateJobCommand({ jobId: "rt-job" }));
   await fails("update a COMPLETED job", new UpdateJobCommand({ jobId: "rt-snap", description: "x" }));

@@ -9,6 +9,7 @@
  */
 import {
   AddThingToThingGroupCommand,
+  AssociateTargetsWithJobCommand,
   CancelJobCommand,
   CancelJobExecutionCommand,
   CreateJobCommand,
@@ -183,6 +184,8 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
       timeoutConfig: { inProgressTimeoutInMinutes: 90 },
     }),
   );
+
+  await ok("add a thing group to a continuous job", new AssociateTargetsWithJobCommand({ jobId: "rt-job", targets: [arn("thinggroup/rt-site")], comment: "second wave" }));
 
   // A device works: rt-snap completes; rt-1 starts rt-job; rt-3 starts rt-source.
   await local.updateJobExecution({ thingName: "rt-3", jobId: "rt-snap", status: "SUCCEEDED", statusDetails: { exit: "0" } });
