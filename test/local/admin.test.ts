@@ -123,9 +123,9 @@ describe("clock and S3 admin routes", () => {
 });
 
 describe("exports", () => {
-  test("OPERATIONS lists the 33 operations served; isReadOnly tells reads from writes", () => {
-    expect(OPERATIONS).toHaveLength(33);
-    expect(new Set(OPERATIONS).size).toBe(33);
+  test("OPERATIONS lists the 34 operations served; isReadOnly tells reads from writes", () => {
+    expect(OPERATIONS).toHaveLength(34);
+    expect(new Set(OPERATIONS).size).toBe(34);
     expect(OPERATIONS.filter(isReadOnly).sort()).toEqual(
       [
         "DescribeJob",
