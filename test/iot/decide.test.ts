@@ -124,7 +124,7 @@ describe("Job", () => {
     expect(calls(c)).toEqual(["CancelJob()", "DeleteJob(force)", expect.stringMatching(/^CreateJob\(/)]);
   });
 
-  test.each(["targets", "targetSelection", "document", "documentSource", "jobTemplateArn", "documentParameters", "schedulingConfig", "namespaceId", "destinationPackageVersions"])(
+  test.each(["targetSelection", "document", "documentSource", "jobTemplateArn", "documentParameters", "schedulingConfig", "namespaceId", "destinationPackageVersions"])(
     "%s changed, with the same (explicit) id: replaced, the old job deleted (and awaited) first",
     (member) => {
       const c = decide(job({ [member]: "a" }), job({ [member]: "b" }));
@@ -144,6 +144,47 @@ describe("Job", () => {
     const c = decide(job({ document: "1" }, { settings: { deletion: { force: true, timeoutSeconds: 600 } } }), job({ document: "2" }));
     expect(c.operations[0]).toMatchObject({ op: "CancelJob", guard: { kind: "job-cancelable", force: true } });
     expect(c.operations[1]).toMatchObject({ op: "DeleteJob", input: { force: true }, guard: { kind: "job-gone", timeoutSeconds: 600 } });
+  });
+
+  describe("targets", () => {
+    const g = arnOf("thinggroup", "g");
+    const h = arnOf("thinggroup", "h");
+    const t = arnOf("thing", "t");
+    const later = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16);
+    test("a group added to a continuous job in progress: AssociateTargetsWithJob with the new group only, no replacement", () => {
+      const c = decide(job(), job({ targets: [g, h] }));
+      expect(c.action).toBe("update");
+      expect(c.operations).toEqual([expect.objectContaining({ op: "AssociateTargetsWithJob", input: { jobId: "j", targets: [h], namespaceId: undefined }, guard: { kind: "job-not-finished" } })]);
+      expect(c.warnings).toEqual([`adds ${h} to job j: the devices in that group receive the job, except those that already have it; no other device runs it again`]);
+    });
+    test.each([
+      ["a target removed", job({ targets: [g, h] }), job({ targets: [g] }), "IN_PROGRESS", `a target was removed (${h}): IoT cannot remove targets from a job, so the job is replaced and re-runs on all its devices`],
+      ["a thing added", job(), job({ targets: [g, t] }), "IN_PROGRESS", `a thing was added (${t}): IoT adds only thing groups to a running job, so the job is replaced and re-runs on all its devices`],
+      ["a group added to a SNAPSHOT job", job({ targetSelection: "SNAPSHOT" }), job({ targetSelection: "SNAPSHOT", targets: [g, h] }), "IN_PROGRESS", "targets changed; a SNAPSHOT job's targets are fixed when it is created (IoT adds targets only to CONTINUOUS jobs), so the job is replaced and re-runs on all its devices"],
+      [
+        "a group added to a SCHEDULED job",
+        job({ schedulingConfig: { startTime: later } }),
+        job({ schedulingConfig: { startTime: later }, targets: [g, h] }),
+        "SCHEDULED",
+        `targets changed while the job is SCHEDULED (until ${later}): IoT adds targets only to a job that is IN_PROGRESS, so the job is replaced (it has not run on any device yet)`,
+      ],
+    ])("%s: replaced, and the reason says why", (_name, b, d, status, reason) => {
+      const c = decide(b, d, status);
+      expect(c.action).toBe("replace");
+      expect(c.reasons).toContain(reason);
+      expect(c.operations.map((o) => o.op)).not.toContain("AssociateTargetsWithJob");
+    });
+    test("a group added to a job recorded as SCHEDULED whose start time has passed: IoT has started it, so it is added to, not replaced", () => {
+      const started = new Date(Date.now() - 60_000).toISOString().slice(0, 16);
+      const c = decide(job({ schedulingConfig: { startTime: started } }), job({ schedulingConfig: { startTime: started }, targets: [g, h] }), "SCHEDULED");
+      expect(c.action).toBe("update");
+      expect(c.operations.map((o) => o.op)).toEqual(["AssociateTargetsWithJob"]);
+    });
+    test.each(["COMPLETED", "CANCELED"])("a group added to a %s job: recorded in state only, nothing sent, no re-run", (status) => {
+      const c = decide(job(), job({ targets: [g, h] }), status);
+      expect([c.action, c.operations, c.kept]).toEqual(["update", [], ["targets"]]);
+      expect(c.notes).toEqual([`the job is ${status}; IoT adds targets only to a job in progress, so the new targets are recorded in state only and do not receive the job`]);
+    });
   });
 
   test("a finished job: UpdateJob members are kept in state, nothing sent", () => {

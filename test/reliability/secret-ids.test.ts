@@ -35,15 +35,22 @@ test("changing only a secret document keeps the default jobId (the job is replac
   await stack.destroy();
 });
 
-test("an id made before secrets were left out is kept while the secret stays, and left when it changes", () => {
+test("an id made before secrets were left out is kept until the job must be replaced", () => {
   const scope = { appName: "app", stage: "dev" } as never;
   const location: Location = { kind: "aws", region: "us-east-1", key: "aws", description: "AWS" };
   const ownership = { app: "app", stage: "dev", resource: "app/dev/rotate" };
-  const props = (token: string) => ({ targets: ["arn:aws:iot:us-east-1:123456789012:thinggroup/fleet"], document: alchemy.secret(`{"token":"${token}"}`) });
-  const legacy = defaultPhysicalId(ownership, 64, forcingHash(jobSpec({ targets: props("a").targets, document: '{"token":"a"}' }, ""), location));
-  const desire = (token: string, recorded?: string) =>
-    jobKind.desire({ id: "rotate", fqn: "app/dev/rotate", scope, output: recorded ? { jobId: recorded } : undefined }, props(token) as never, location).id;
+  const fleet = "arn:aws:iot:us-east-1:123456789012:thinggroup/fleet";
+  const props = (token: string, targets = [fleet]) => ({ targets, document: alchemy.secret(`{"token":"${token}"}`) });
+  // Before 0.2 the hash covered the secret document.
+  const legacy = defaultPhysicalId(ownership, 64, forcingHash(jobSpec({ targets: [fleet], document: '{"token":"a"}' }, ""), location, new Set()));
+  const recorded = { jobId: legacy, jobArn: `arn:aws:iot:us-east-1:123456789012:job/${legacy}`, targets: [fleet], document: '{"token":"a"}', location: "aws", region: "us-east-1", status: "IN_PROGRESS" };
+  const desire = (token: string, output?: object, targets?: string[]) =>
+    jobKind.desire({ id: "rotate", fqn: "app/dev/rotate", scope, output }, props(token, targets) as never, location).id;
   expect(desire("a")).not.toBe(legacy);
-  expect(desire("a", legacy)).toBe(legacy);
-  expect(desire("b", legacy)).toBe(desire("a"));
+  expect(desire("a", recorded)).toBe(legacy);
+  // The secret changed (the job is replaced): the id is the new scheme's, which does not depend on the secret.
+  expect(desire("b", recorded)).toBe(desire("a"));
+  // As for any other member that forces a new job.
+  const other = "arn:aws:iot:us-east-1:123456789012:thinggroup/other";
+  expect(desire("a", recorded, [other])).toBe(desire("a", undefined, [other]));
 });

@@ -92,7 +92,8 @@ const GONE = Symbol("gone");
 async function one(ctx: ExecuteContext, operation: Operation, done: Executed): Promise<unknown> {
   switch (operation.op) {
     case "UpdateJob":
-      return updateJob(ctx, operation, done);
+    case "AssociateTargetsWithJob":
+      return unlessFinished(ctx, operation, done);
     case "CancelJob":
       return cancelJob(ctx, operation, done);
     case "DeleteJob":
@@ -132,11 +133,12 @@ const describeJob = async (client: IoTClient, jobId: string): Promise<DescribeJo
 const finished = (status: string | undefined) => TERMINAL_JOB_STATUSES.includes(status as never);
 
 /**
- * UpdateJob, unless the job has finished: IoT refuses to update a COMPLETED or
- * CANCELED job (a SNAPSHOT job completes by itself), so the change is kept in
- * state only. Sent first; read only when IoT refuses it.
+ * UpdateJob or AssociateTargetsWithJob, unless the job has finished: IoT
+ * refuses them for a COMPLETED or CANCELED job (a SNAPSHOT job completes by
+ * itself), so the change is kept in state only. Sent first; read only when
+ * IoT refuses it.
  */
-async function updateJob(ctx: ExecuteContext, operation: Extract<Operation, { op: "UpdateJob" }>, done: Executed) {
+async function unlessFinished(ctx: ExecuteContext, operation: Extract<Operation, { op: "UpdateJob" | "AssociateTargetsWithJob" }>, done: Executed) {
   try {
     return await send(ctx, operation);
   } catch (error) {
@@ -144,6 +146,13 @@ async function updateJob(ctx: ExecuteContext, operation: Extract<Operation, { op
     const live = await describeJob(ctx.client, operation.input.jobId!);
     if (!live) throw new Vanished(operation);
     const status = live.job?.status;
+    if (operation.op === "AssociateTargetsWithJob" && status === "SCHEDULED") {
+      // Between maintenance windows (or before its start time) a job is SCHEDULED: nothing is added, and it is not replaced either.
+      throw new Error(
+        `${ctx.label}: job ${operation.input.jobId} is SCHEDULED (before its start time or between maintenance windows); IoT adds targets only to a job IN_PROGRESS (API reference: AssociateTargetsWithJob). Nothing was changed: deploy again while the job is in progress.`,
+        { cause: error },
+      );
+    }
     if (!finished(status)) throw error;
     done.skipped.push({ operation, reason: `the job is ${status}: IoT does not update finished jobs; the change is kept in state only`, status });
     ctx.log(`${ctx.label}: job ${operation.input.jobId} is ${status}; IoT does not update finished jobs, so the change is kept in state only`);

@@ -194,8 +194,8 @@ async function carryOut<P extends object, O extends object, S extends Record<str
         // It was there already (the create answered for an identical one): whose it is decides what happens.
         throw new AlreadyThere(operations.find((o) => o.op.startsWith("Create"))!);
       }
-      const skipped = done.skipped.filter((s) => s.operation.op === "UpdateJob");
-      const members = skipped.flatMap((s) => Object.keys(s.operation.input)).filter((k) => k !== "jobId" && k !== "namespaceId");
+      const skipped = done.skipped.filter((s) => s.operation.op === "UpdateJob" || s.operation.op === "AssociateTargetsWithJob");
+      const members = skipped.flatMap((s) => Object.keys(s.operation.input)).filter((k) => k !== "jobId" && k !== "namespaceId" && k !== "comment");
       const notSent = { ...plan, kept: [...(plan.kept ?? []), ...members] };
       // A refused UpdateJob read the job: its status is known now.
       const status = skipped.find((s) => s.status)?.status;

@@ -30,9 +30,16 @@ export interface MemberRule {
    * cannot remove abort criteria): returns why the resource must be
    * replaced instead, or undefined when the call can apply it.
    */
-  limit?: (before: unknown, after: unknown) => string | undefined;
+  limit?: (before: unknown, after: unknown, context: LimitContext) => string | undefined;
   /** Where the rule comes from (API reference, developer guide, a test against the service's behaviour). */
   source?: string;
+}
+
+/** What a limit may look at besides the member: the whole specs, and the resource's last known status. */
+export interface LimitContext {
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+  status?: unknown;
 }
 
 export type MemberTable = readonly MemberRule[];
@@ -55,7 +62,7 @@ const valueOf = (member: string, v: unknown) => (member === "document" ? parseDo
  * missing from the table are an error in the table (every compared member has
  * a rule), so that a new prop cannot slip through undecided.
  */
-export function compare(table: MemberTable, before: Record<string, unknown>, after: Record<string, unknown>): Comparison {
+export function compare(table: MemberTable, before: Record<string, unknown>, after: Record<string, unknown>, status?: unknown): Comparison {
   const rules = new Map(table.map((r) => [r.member, r]));
   const out: Comparison = { diffs: [], replaced: [], inPlace: new Map(), stateOnly: [] };
   const members = [...new Set([...Object.keys(before), ...Object.keys(after)])];
@@ -65,7 +72,7 @@ export function compare(table: MemberTable, before: Record<string, unknown>, aft
     if (isDeepStrictEqual(b, a)) continue;
     const rule = rules.get(member);
     if (!rule) throw new Error(`No member rule for "${member}": add it to the member table.`);
-    const limited = rule.change === "in place" ? rule.limit?.(before[member], after[member]) : undefined;
+    const limited = rule.change === "in place" ? rule.limit?.(before[member], after[member], { before, after, status }) : undefined;
     const forces = rule.change === "replace" || limited !== undefined;
     for (const d of diffValues(b, a, member)) out.diffs.push({ ...d, forcesReplacement: forces });
     const why = rule.why ?? "it cannot be changed in place";

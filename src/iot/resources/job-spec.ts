@@ -7,7 +7,7 @@ import type { DescribeJobCommandOutput } from "@aws-sdk/client-iot";
 import { isDeepStrictEqual } from "node:util";
 import { UPDATABLE_JOB_MEMBERS } from "../constraints.ts";
 import { parseDocument } from "../engine/change.ts";
-import type { MemberTable } from "../engine/members.ts";
+import type { LimitContext, MemberTable } from "../engine/members.ts";
 import type { SchedulingConfig } from "../types.ts";
 import { targetArn, templateRefArn } from "../job-schemas.ts";
 import { ValidationError } from "../validate.ts";
@@ -39,7 +39,7 @@ export type Spec = { jobId: string } & Record<string, unknown>;
 
 const UPDATABLE = new Set<string>(UPDATABLE_JOB_MEMBERS);
 const FIXED = `IoT can only update a job's ${UPDATABLE_JOB_MEMBERS.join(", ")} (UpdateJob)`;
-const MODEL = "API reference: UpdateJob (its members)";
+const MODEL = "API reference: UpdateJob (its members; the model's UpdateJobRequest); developer guide: manage-job-cli (what cannot be changed)";
 
 type Retry = { criteriaList?: Array<{ failureType: string; numberOfRetries: number }> };
 
@@ -59,16 +59,53 @@ function retryLimit(before: unknown, after: unknown): string | undefined {
   return undefined;
 }
 
+const ASSOCIATE = "API reference: AssociateTargetsWithJob (a continuous job, IN_PROGRESS, at most 100 targets; \"a list of thing group ARNs\"); no operation removes a target";
+const REPLACED_RERUN = "so the job is replaced and re-runs on all its devices";
+
+/**
+ * Targets can be added in place (AssociateTargetsWithJob) to a continuous job
+ * that is in progress, thing groups only; anything else about targets
+ * replaces the job. Returns why, or undefined when the call can add them.
+ */
+function targetsLimit(before: unknown, after: unknown, context: LimitContext): string | undefined {
+  const was = (before as string[] | undefined) ?? [];
+  const now = (after as string[] | undefined) ?? [];
+  const removed = was.filter((t) => !now.includes(t));
+  if (removed.length > 0) {
+    return `${removed.length === 1 ? "a target was" : "targets were"} removed (${removed.join(", ")}): IoT cannot remove targets from a job, ${REPLACED_RERUN}`;
+  }
+  if (context.before.targetSelection !== "CONTINUOUS") {
+    return `targets changed; a SNAPSHOT job's targets are fixed when it is created (IoT adds targets only to CONTINUOUS jobs), ${REPLACED_RERUN}`;
+  }
+  const things = now.filter((t) => !was.includes(t) && !/:thinggroup\//.test(t));
+  if (things.length > 0) {
+    return `${things.length === 1 ? "a thing was" : "things were"} added (${things.join(", ")}): IoT adds only thing groups to a running job, ${REPLACED_RERUN}`;
+  }
+  // A job recorded as SCHEDULED whose start time has passed has been started by IoT: it is added to, never replaced.
+  const start = (context.before.schedulingConfig as SchedulingConfig | undefined)?.startTime;
+  if (context.status === "SCHEDULED" && start !== undefined && scheduleTime(start) > Date.now()) {
+    return `targets changed while the job is SCHEDULED (until ${start}): IoT adds targets only to a job that is IN_PROGRESS, so the job is replaced (it has not run on any device yet)`;
+  }
+  return undefined;
+}
+
 /** What each change to a Job does. */
 export const MEMBERS: MemberTable = [
   { member: "jobId", change: "replace", why: "a job's id is its name", source: MODEL },
-  ...SPEC_MEMBERS.filter((m) => !UPDATABLE.has(m)).map((member) => ({ member, change: "replace" as const, why: FIXED, source: MODEL })),
+  {
+    member: "targets",
+    change: "in place",
+    via: "AssociateTargetsWithJob",
+    limit: targetsLimit,
+    source: ASSOCIATE,
+  },
+  ...SPEC_MEMBERS.filter((m) => !UPDATABLE.has(m) && m !== "targets").map((member) => ({ member, change: "replace" as const, why: FIXED, source: MODEL })),
   {
     member: "description",
     change: "in place",
     via: "UpdateJob",
     limit: (b, a) => (a === undefined && b !== undefined ? "description removed; UpdateJob cannot clear a job's description" : undefined),
-    source: "API reference: UpdateJob; the model's pattern [^\\p{C}]+ refuses an empty description",
+    source: "model: UpdateJobRequest.description, pattern [^\\p{C}]+ (an empty string is refused, and an absent member leaves the description as it is)",
   },
   { member: "presignedUrlConfig", change: "in place", via: "UpdateJob", source: MODEL },
   { member: "jobExecutionsRolloutConfig", change: "in place", via: "UpdateJob", source: MODEL },
@@ -77,10 +114,22 @@ export const MEMBERS: MemberTable = [
     change: "in place",
     via: "UpdateJob",
     limit: (b, a) => (a === undefined && b !== undefined ? "abortConfig removed; UpdateJob cannot remove abort criteria" : undefined),
-    source: "API reference: UpdateJob (abortConfig needs a non-empty criteriaList)",
+    source: "model: AbortConfig.criteriaList is required with at least 1 item (an empty config is refused, an absent one changes nothing)",
   },
-  { member: "timeoutConfig", change: "in place", via: "UpdateJob", source: "developer guide: a new timeout applies to executions that start afterwards" },
-  { member: "jobExecutionsRetryConfig", change: "in place", via: "UpdateJob", limit: retryLimit, source: "developer guide (job configurations): after creation retries can only be set to 0" },
+  {
+    member: "timeoutConfig",
+    change: "in place",
+    via: "UpdateJob",
+    source: "developer guide: jobs-management-control-api, jobs-configurations-details (a new timeout applies to executions that start afterwards)",
+  },
+  {
+    member: "jobExecutionsRetryConfig",
+    change: "in place",
+    via: "UpdateJob",
+    limit: retryLimit,
+    source:
+      "developer guide: job-configurations-api (after creation the number of retries can only be set to 0); adding retries or failure types: not documented, refused by third-party emulators (ministack), so replaced: stricter, and said in the preview",
+  },
   { member: "tags", change: "in place", via: "TagResource / UntagResource", source: "API reference: TagResource, UntagResource" },
   { member: "deletion", change: "state only", source: "kept for destroy and replacements; IoT stores nothing of it" },
 ];
@@ -144,20 +193,19 @@ function canonical(value: unknown): string {
 const SECRET = "(secret)";
 
 /**
- * The members that always force replacement, as a stable hash (the default
- * jobId's suffix). Secret values (`sensitive` paths: the document, document
+ * The members UpdateJob cannot change, as a stable hash (the default jobId's
+ * suffix). Secret values (`sensitive` paths: the document, document
  * parameters) are left out: a job id is printed and seen by every device, and
- * a hash of a short secret can be checked against guesses. Without
- * `sensitive`, the hash of ids made before 0.2 (which covered secrets).
+ * a hash of a short secret can be checked against guesses.
  */
-export function forcingHash(spec: Spec, location: { key: string; region: string }, sensitive?: ReadonlySet<string>): string {
+export function forcingHash(spec: Spec, location: { key: string; region: string }, sensitive: ReadonlySet<string>): string {
   // ("target" is what the location was called when default ids were first made: renaming it would rename every job.)
   const forcing: Record<string, unknown> = { target: location.key, region: location.region };
   for (const m of SPEC_MEMBERS) {
     if (UPDATABLE.has(m) || spec[m] === undefined) continue;
-    if (sensitive?.has(m)) forcing[m] = SECRET;
+    if (sensitive.has(m)) forcing[m] = SECRET;
     else if (m === "document") forcing[m] = parseDocument(spec[m] as string);
-    else if (m === "documentParameters" && sensitive) {
+    else if (m === "documentParameters") {
       const params = spec[m] as Record<string, string>;
       forcing[m] = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, sensitive.has(`${m}.${k}`) ? SECRET : v]));
     } else forcing[m] = spec[m];
@@ -187,23 +235,25 @@ export function updateJobInput(before: Record<string, unknown>, after: Record<st
   return input;
 }
 
+/** A schedulingConfig time (UTC when it names no offset, as IoT reads it), in epoch milliseconds. */
+export const scheduleTime = (t: string): number => Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t : `${t}Z`);
+
 /**
  * Time-relative scheduling rules, checked when a job is created (not on later
  * deploys, when its start time may well have passed).
  */
 export function checkSchedule(label: string, spec: Spec): void {
   const config = spec.schedulingConfig as SchedulingConfig | undefined;
-  const parse = (t: string) => Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t : `${t}Z`);
   const now = Date.now();
   const issues: Array<{ path: string; message: string }> = [];
   const MIN = 30 * 60_000;
   if (config?.startTime) {
-    const start = parse(config.startTime);
+    const start = scheduleTime(config.startTime);
     if (start < now + MIN) issues.push({ path: "schedulingConfig.startTime", message: `schedulingConfig.startTime: "${config.startTime}" must be at least 30 minutes in the future` });
     if (start > now + 366 * 86_400_000) issues.push({ path: "schedulingConfig.startTime", message: `schedulingConfig.startTime: "${config.startTime}" must be at most one year in the future` });
   }
   if (config?.endTime) {
-    const end = parse(config.endTime);
+    const end = scheduleTime(config.endTime);
     if (end < now + MIN) issues.push({ path: "schedulingConfig.endTime", message: `schedulingConfig.endTime: "${config.endTime}" must be at least 30 minutes in the future` });
     if (end > now + 2 * 366 * 86_400_000) issues.push({ path: "schedulingConfig.endTime", message: `schedulingConfig.endTime: "${config.endTime}" must be at most two years in the future` });
   }

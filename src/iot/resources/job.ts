@@ -75,16 +75,21 @@ function checkTargetsWhere(label: string, targets: unknown, location: Location):
 }
 
 /**
- * The default jobId: `<app>-<stage>-<id>-<hash of the members that force
- * replacement>`, secrets left out. A job whose recorded id was made before
- * secrets were left out keeps it while those members (secrets included) stay
- * as they were, so upgrading renames no job.
+ * The default jobId: `<app>-<stage>-<id>-<hash of the members UpdateJob
+ * cannot change>` (forcingHash), new when the job must be replaced. A job
+ * recorded with a default id keeps it while the change needs no replacement,
+ * whatever made the id: a group added to a continuous job (in place, though
+ * targets are in the hash), or ids made before 0.2 (whose hash covered
+ * secrets), so that neither renames a job.
  */
-function defaultJobId(ownership: Ownership, draft: Spec, location: Location, sensitive: ReadonlySet<string>, recorded: string | undefined): string {
+function defaultJobId(ownership: Ownership, draft: Spec, location: Location, sensitive: ReadonlySet<string>, recorded: Recorded<Spec> | undefined): string {
   const id = defaultPhysicalId(ownership, 64, forcingHash(draft, location, sensitive));
-  if (recorded === undefined || recorded === id || sensitive.size === 0) return id;
-  const before = defaultPhysicalId(ownership, 64, forcingHash(draft, location));
-  return recorded === before ? before : id;
+  const old = recorded?.state.spec.jobId as string | undefined;
+  if (!recorded || !old || old === id) return id;
+  if (old !== defaultPhysicalId(ownership, 64, old.slice(-8))) return id; // the id was given explicitly before
+  if (recorded.state.location !== location.key || recorded.state.region !== location.region) return id;
+  const { replaced } = compare(MEMBERS, recorded.state.spec, { ...draft, jobId: old }, recorded.facts.extra.status);
+  return replaced.length === 0 ? old : id;
 }
 
 const forceWords = (force: boolean) => (force ? " with force (executions in progress on devices are cancelled)" : "");
@@ -99,7 +104,8 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
   }
   const b = before.state;
   const oldId = String(b.spec.jobId);
-  const { diffs, replaced, inPlace, stateOnly } = compare(MEMBERS, { ...b.spec, ...b.settings }, { ...spec, ...desired.state.settings });
+  const status = before.facts.extra.status;
+  const { diffs, replaced, inPlace, stateOnly } = compare(MEMBERS, { ...b.spec, ...b.settings }, { ...spec, ...desired.state.settings }, status);
   diffs.push(...tagDiffs(b.tags, desired.state.tags));
   const movedAway = moved(b, desired.state);
   if (movedAway || replaced.length > 0 || oldId !== id) {
@@ -132,11 +138,24 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
   if (diffs.length === 0) return noChange();
   const change: Change = { ...noChange(), action: "update", diffs };
   const updated = inPlace.get("UpdateJob") ?? [];
+  const added = inPlace.has("AssociateTargetsWithJob") ? (spec.targets as string[]).filter((t) => !(b.spec.targets as string[]).includes(t)) : [];
+  if (added.length > 0) {
+    if (finished(status)) {
+      // IoT adds targets only to a job in progress: record them, send nothing (a replacement would re-run the job everywhere).
+      change.kept = [...(change.kept ?? []), "targets"];
+      change.notes.push(`the job is ${status}; IoT adds targets only to a job in progress, so the new targets are recorded in state only and do not receive the job`);
+    } else {
+      change.operations.push(
+        operation("AssociateTargetsWithJob", { jobId: oldId, targets: added, namespaceId: spec.namespaceId as string | undefined }, oldId, { guard: { kind: "job-not-finished" } }),
+      );
+      change.warnings.push(`adds ${listNames(added)} to job ${oldId}: the devices in ${added.length === 1 ? "that group" : "those groups"} receive the job, except those that already have it; no other device runs it again`);
+    }
+  }
   if (updated.length > 0) {
-    if (finished(before.facts.extra.status)) {
+    if (finished(status)) {
       // IoT does not update a finished job: record the props, send nothing.
-      change.kept = updated;
-      change.notes.push(`the job is ${before.facts.extra.status}; IoT does not update finished jobs, so ${listNames(updated)} is recorded in state only`);
+      change.kept = [...(change.kept ?? []), ...updated];
+      change.notes.push(`the job is ${status}; IoT does not update finished jobs, so ${listNames(updated)} is recorded in state only`);
     } else {
       const input = updateJobInput(b.spec, spec);
       change.operations.push(
@@ -168,7 +187,7 @@ const kind: Kind<JobProps, Job, Spec> = {
     checkTargetsWhere(label, view.targets, location);
     const ownership = ownershipOf(ctx);
     const draft = jobSpec(view, "");
-    const id: string = view.jobId ?? (containsUnknown(draft) ? UNKNOWN : defaultJobId(ownership, draft, location, checked.sensitive, (ctx.output as { jobId?: string } | undefined)?.jobId));
+    const id: string = view.jobId ?? (containsUnknown(draft) ? UNKNOWN : defaultJobId(ownership, draft, location, checked.sensitive, kind.recorded(ctx.output as Job | undefined)));
     return {
       id,
       ownership,
