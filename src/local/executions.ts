@@ -47,6 +47,9 @@ export const describeJobExecution: Operation = (world, { params, query }) => {
   const e = findExecution(world, thingName, jobId, parseLong("executionNumber", query.executionNumber));
   const job = world.tables.jobs.get(jobId);
   const timeout = Number(job?.timeoutConfig?.inProgressTimeoutInMinutes ?? 0);
+  // The timer set when the execution started (timeoutConfig of that moment); else the job's current one.
+  const timesOutAtMs =
+    e.timeoutAtMs ?? (timeout > 0 && e.startedAt !== undefined ? e.startedAt * 1000 + timeout * 60_000 : undefined);
   return {
     execution: compact({
       jobId: e.jobId,
@@ -60,8 +63,8 @@ export const describeJobExecution: Operation = (world, { params, query }) => {
       executionNumber: e.executionNumber,
       versionNumber: e.versionNumber,
       approximateSecondsBeforeTimedOut:
-        e.status === "IN_PROGRESS" && timeout > 0 && e.startedAt !== undefined
-          ? Math.max(0, Math.round(e.startedAt + timeout * 60 - world.now()))
+        e.status === "IN_PROGRESS" && timesOutAtMs !== undefined
+          ? Math.max(0, Math.round((timesOutAtMs - world.nowMs()) / 1000))
           : undefined,
     }),
   };
@@ -162,12 +165,7 @@ export const deleteJobExecution: Operation = (world, { params, query }) => {
       `Job execution in status ${e.status} can only be deleted with force.`,
     );
   }
-  const key = `${jobId}/${thingName}`;
-  const remaining = world.executionsOf(jobId, thingName).filter((x) => x !== e);
-  if (remaining.length > 0) world.tables.executions.set(key, remaining);
-  else world.tables.executions.delete(key);
-  const job = world.tables.jobs.get(jobId);
-  if (job) world.settle(job);
+  world.removeExecution(e);
   return undefined;
 };
 

@@ -11,6 +11,9 @@ export {
   type CallRecord,
 } from "./server.ts";
 export type { FaultOptions } from "./faults.ts";
+export { DEFAULT_BEHAVIOUR, type DeviceBehaviour } from "./simulation/behaviour.ts";
+export type { SimulatedDevicesRequest } from "./simulation/devices.ts";
+export type { ExecutionEvent } from "./simulation/events.ts";
 export { PersistenceError } from "./store.ts";
 export type { LocalCredentials } from "./sigv4.ts";
 export { MANAGED_TEMPLATES, type ManagedTemplate, type ManagedParameter } from "./managed.ts";

@@ -205,7 +205,7 @@ export const createJob: Operation = (world, { params, body }) => {
   };
   world.tables.jobs.set(jobId, job);
   if (tags && Object.keys(tags).length > 0) world.tables.tags.set(job.jobArn, tags);
-  if (!scheduled) world.rollOut(job);
+  world.jobCreated(job);
   return compact({ jobArn: job.jobArn, jobId, description });
 };
 
@@ -254,29 +254,19 @@ export const updateJob: Operation = (world, { params, query, body }) => {
   return undefined;
 };
 
+/** jobProcessDetails: how many things have their latest execution in each status. */
 function processDetails(world: World, job: JobRecord): JsonObject {
-  const counts: Record<string, number> = {
-    numberOfCanceledThings: 0,
-    numberOfSucceededThings: 0,
-    numberOfFailedThings: 0,
-    numberOfRejectedThings: 0,
-    numberOfQueuedThings: 0,
-    numberOfInProgressThings: 0,
-    numberOfRemovedThings: 0,
-    numberOfTimedOutThings: 0,
+  const c = world.statusCounts(job);
+  return {
+    numberOfCanceledThings: c.CANCELED,
+    numberOfSucceededThings: c.SUCCEEDED,
+    numberOfFailedThings: c.FAILED,
+    numberOfRejectedThings: c.REJECTED,
+    numberOfQueuedThings: c.QUEUED,
+    numberOfInProgressThings: c.IN_PROGRESS,
+    numberOfRemovedThings: c.REMOVED,
+    numberOfTimedOutThings: c.TIMED_OUT,
   };
-  const field: Record<string, string> = {
-    CANCELED: "numberOfCanceledThings",
-    SUCCEEDED: "numberOfSucceededThings",
-    FAILED: "numberOfFailedThings",
-    REJECTED: "numberOfRejectedThings",
-    QUEUED: "numberOfQueuedThings",
-    IN_PROGRESS: "numberOfInProgressThings",
-    REMOVED: "numberOfRemovedThings",
-    TIMED_OUT: "numberOfTimedOutThings",
-  };
-  for (const e of world.jobExecutions(job.jobId)) counts[field[e.status]] += 1;
-  return counts;
 }
 
 function thingGroupIdOf(world: World, job: JobRecord): string | undefined {

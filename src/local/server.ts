@@ -21,6 +21,9 @@ import { isReadOnly } from "./routes.ts";
 import type { LocalCredentials } from "./sigv4.ts";
 import { acquire, type HeldLock } from "../lock.ts";
 import { Persister, PersistenceError, readStateFile, removeOrphanedTemporaryFiles } from "./store.ts";
+import type { DeviceBehaviour } from "./simulation/behaviour.ts";
+import { addSimulatedDevices, simulateThing, type SimulatedDevicesRequest } from "./simulation/devices.ts";
+import type { ExecutionEvent } from "./simulation/events.ts";
 import { World } from "./world.ts";
 
 export interface LocalIoTOptions {
@@ -66,6 +69,21 @@ export interface LocalIoTOptions {
   lock?: boolean;
   /** How long to wait for another process's lock on the data file. @default ALCHEMY_IOT_LOCK_TIMEOUT or 15 minutes */
   lockTimeoutMs?: number;
+  /**
+   * A virtual clock, in epoch ms: the endpoint's time stands still here and
+   * moves only by `advanceTime` (no wall-clock drift at all). Maintenance
+   * windows are evaluated only on a virtual clock.
+   * @default the wall clock (plus what advanceTime added)
+   */
+  virtualClock?: number;
+  /**
+   * Jobs are created (IN_PROGRESS or SCHEDULED) but notify no device until
+   * `releaseJob(jobId)`; their targets are resolved at release.
+   * @default false
+   */
+  holdRollouts?: boolean;
+  /** Called for every execution status change, creation included ("QUEUED": notified), on the endpoint's clock. */
+  onExecution?: (event: ExecutionEvent) => void;
 }
 
 /** The credentials the endpoint accepts unless told otherwise. Not a secret: the endpoint is local. */
@@ -144,8 +162,27 @@ export interface LocalIoT {
     status: executions.DeviceStatus;
     statusDetails?: Record<string, string>;
   }): Promise<void>;
-  /** Moves the endpoint's clock forward (to reach scheduled start times). */
+  /**
+   * Moves the endpoint's clock forward and runs the fleet simulation up to the
+   * new time (rollout minutes, simulated devices, timeouts, retries, scheduled
+   * starts and ends, deletions); with `persistPath`, the result is written in
+   * the background (stop() waits for it).
+   */
   advanceTime(ms: number): void;
+  /**
+   * Starts the rollout of a job created while the endpoint holds rollouts:
+   * now (its minute 0), or at its scheduled start if that is still ahead.
+   * Throws if the job does not exist or is not held.
+   */
+  releaseJob(jobId: string): Promise<void>;
+  /**
+   * Creates `count` simulated devices named `${namePrefix}${i}` (i from 1,
+   * zero-padded to at least 5 digits, e.g. sim-00001), adds them to the thing
+   * group if one is given (creating it if needed), and returns their names.
+   */
+  addSimulatedDevices(request: SimulatedDevicesRequest): Promise<string[]>;
+  /** Marks an existing thing as a simulated device with this behaviour (DEFAULT_BEHAVIOUR overridden) and seed. */
+  simulateThing(thingName: string, behaviour?: Partial<DeviceBehaviour>, seed?: number): Promise<void>;
   /** Registers an S3 object that jobs with `documentSource` read their document from. */
   putS3Object(url: string, body: string): void;
   /**
@@ -227,6 +264,9 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     deletionDelayMs: options.deletionDelayMs ?? 250,
     maxConcurrentDeletions: options.maxConcurrentDeletions ?? 10,
     tables: loaded?.tables,
+    virtualClockMs: checkVirtualClock(options.virtualClock),
+    holdRollouts: options.holdRollouts ?? false,
+    onExecution: options.onExecution,
   });
   const instanceId = loaded?.instanceId ?? randomUUID();
   // Without the lock (a preview reading the data), changes stay in memory: only the file's owner writes it.
@@ -371,8 +411,29 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
       await commit();
     },
     advanceTime(ms) {
-      if (!(ms >= 0)) throw new Error("advanceTime expects a non-negative number of milliseconds");
+      if (!(ms >= 0) || !Number.isFinite(ms)) throw new Error("advanceTime expects a non-negative number of milliseconds");
       world.clockOffsetMs += ms;
+      world.tick();
+      // The next acknowledged write contains this too, and stop() waits for it; a failure here is not the caller's.
+      if (persister) commit().catch(() => {});
+    },
+    async releaseJob(jobId) {
+      world.tick();
+      const job = world.tables.jobs.get(jobId);
+      if (!job) throw new Error(`Job ${jobId} cannot be found.`);
+      world.simulation.release(job);
+      await commit();
+    },
+    async addSimulatedDevices(request) {
+      world.tick();
+      const names = addSimulatedDevices(world, request);
+      await commit();
+      return names;
+    },
+    async simulateThing(thingName, behaviour, seed) {
+      world.tick();
+      simulateThing(world, thingName, behaviour, seed);
+      await commit();
     },
     putS3Object(url, body) {
       world.s3Objects.set(url, body);
@@ -400,6 +461,14 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     },
   };
   return api;
+}
+
+function checkVirtualClock(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new Error(`virtualClock must be a time in epoch milliseconds, got ${String(value)}`);
+  }
+  return value;
 }
 
 export { OPERATIONS, isReadOnly } from "./routes.ts";

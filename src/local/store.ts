@@ -12,6 +12,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { onExit } from "signal-exit";
 import type { JobExecutionStatus, JobStatus, TargetSelection } from "../iot/constraints.ts";
+import type { RolloutProgress } from "../iot/rollout.ts";
+import type { DeviceBehaviour } from "./simulation/behaviour.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -68,6 +70,36 @@ export interface JobRecord {
   deleteAt?: number;
   /** Status the job had when its deletion started (to know whether it was forced). */
   statusBeforeDeletion?: JobStatus;
+  /**
+   * Where the job's rollout stands (the fleet simulation). Absent in files
+   * written before the simulation existed: such a job notified every target
+   * at once when it started.
+   */
+  rollout?: RolloutRecord;
+}
+
+/** The progress of a job's rollout; every member optional, so older files load. */
+export interface RolloutRecord {
+  /** Created while the endpoint holds rollouts: nothing is notified until releaseJob. */
+  held?: boolean;
+  /** Epoch ms of the rollout's minute 0 (creation, scheduled start or release). */
+  startedAtMs?: number;
+  /** Things to notify, in notification order (thing names, sorted); undefined until the rollout starts. */
+  pending?: string[];
+  /** Index in `pending` of the next thing to notify. */
+  next?: number;
+  /** Epoch ms of the next rollout minute, if one is due. */
+  nextAtMs?: number;
+  /** Rate progress, for the rollout helpers of src/iot/rollout.ts. */
+  progress?: RolloutProgress;
+  /** Executions that succeeded since the last rollout minute, not yet counted towards the rate. */
+  succeeded?: number;
+  /** While a maintenance window is open: when it closes (epoch ms), so open minutes need no cron evaluation. */
+  windowEndsAtMs?: number;
+  /** The scheduled endTime has been acted upon. */
+  ended?: boolean;
+  /** No new execution may be created any more (endTime passed with STOP_ROLLOUT). */
+  stopped?: boolean;
 }
 
 export interface ExecutionRecord {
@@ -83,6 +115,10 @@ export interface ExecutionRecord {
   lastUpdatedAt: number;
   versionNumber: number;
   retryAttempt: number;
+  /** Epoch ms at which this IN_PROGRESS execution times out (timeoutConfig when it started). */
+  timeoutAtMs?: number;
+  /** Epoch ms at which the simulated device reports this execution's outcome. */
+  deviceDueAtMs?: number;
 }
 
 export interface ThingRecord {
@@ -94,6 +130,8 @@ export interface ThingRecord {
   attributes: Record<string, string>;
   version: number;
   createdAt: number;
+  /** A simulated device: the endpoint runs its executions from this behaviour model. */
+  simulated?: { behaviour: DeviceBehaviour; seed: number };
 }
 
 export interface ThingGroupRecord {

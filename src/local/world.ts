@@ -3,9 +3,11 @@
  * operations share (ARNs, the clock, pagination tokens, asynchronous job
  * deletion, executions, job completion and abort criteria).
  *
- * Time-driven transitions (a deletion finishing, a scheduled job starting) are
- * evaluated lazily whenever the tables are read, from timestamps stored in the
- * records, so they survive restarts and need no timers.
+ * Time-driven transitions (a deletion finishing, a scheduled job starting, a
+ * rollout minute, a simulated device reporting, a timeout) are evaluated
+ * lazily whenever the tables are read, or when the clock is advanced, from
+ * times stored in the records, so they survive restarts and need no timers
+ * (see simulation/engine.ts).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -13,6 +15,10 @@ import {
   type JobExecutionStatus,
 } from "../iot/constraints.ts";
 import { IoTError, invalid } from "./errors.ts";
+import { ExecutionCounts, type StatusCounts } from "./simulation/counts.ts";
+import { Simulation } from "./simulation/engine.ts";
+import { emitExecution, type ExecutionEvent } from "./simulation/events.ts";
+import { applyAbortCriteria, cancel, settle } from "./simulation/job-state.ts";
 import {
   emptyTables,
   type ExecutionRecord,
@@ -29,6 +35,12 @@ export interface WorldOptions {
   /** Jobs that may be DELETION_IN_PROGRESS at once (AWS: 10). */
   maxConcurrentDeletions: number;
   tables?: Tables;
+  /** Epoch ms: a virtual clock that stands still here and moves only by advanceTime. Default: the wall clock. */
+  virtualClockMs?: number;
+  /** Create jobs without notifying anything until releaseJob. */
+  holdRollouts?: boolean;
+  /** Called for every execution status change, creation included. */
+  onExecution?: (event: ExecutionEvent) => void;
 }
 
 export interface Page<T> {
@@ -44,12 +56,21 @@ export class World {
   readonly tables: Tables;
   deletionDelayMs: number;
   readonly maxConcurrentDeletions: number;
-  /** Added to the wall clock; advanced by tests to reach scheduled times. */
+  /** Added to the clock (wall or virtual); advanced by tests and by advanceTime. */
   clockOffsetMs = 0;
+  /** The virtual clock's origin (epoch ms), or undefined for the wall clock. */
+  readonly virtualClockMs: number | undefined;
+  /** Jobs wait for releaseJob before notifying anything. */
+  readonly holdRollouts: boolean;
+  onExecution: ((event: ExecutionEvent) => void) | undefined;
+  /** The time of the event the simulation is processing (records are stamped with it). */
+  simulatedNowMs: number | undefined;
   /** Highest number of jobs seen DELETION_IN_PROGRESS at once. */
   peakDeletionsInProgress = 0;
   /** S3 objects the endpoint can "fetch" for documentSource (url -> body). */
   readonly s3Objects = new Map<string, string>();
+  readonly simulation: Simulation;
+  private readonly counts: ExecutionCounts;
   private seq = 0;
 
   constructor(options: WorldOptions) {
@@ -58,6 +79,10 @@ export class World {
     this.deletionDelayMs = options.deletionDelayMs;
     this.maxConcurrentDeletions = options.maxConcurrentDeletions;
     this.tables = options.tables ?? emptyTables();
+    this.virtualClockMs = options.virtualClockMs;
+    this.holdRollouts = options.holdRollouts ?? false;
+    this.onExecution = options.onExecution;
+    this.counts = new ExecutionCounts(this.tables);
     for (const r of [
       ...this.tables.templates.values(),
       ...this.tables.jobs.values(),
@@ -66,10 +91,28 @@ export class World {
     ]) {
       this.seq = Math.max(this.seq, (r as { seq?: number }).seq ?? 0);
     }
+    this.simulation = new Simulation(this);
+    this.simulation.rebuild();
   }
 
+  /**
+   * Maintenance windows gate rollouts only on the virtual clock: on the wall
+   * clock (the endpoint a deploy embeds) a deploy's result must not depend on
+   * the time of day it runs, so windows are stored but a job runs as if one
+   * were always open.
+   */
+  get evaluatesMaintenanceWindows(): boolean {
+    return this.virtualClockMs !== undefined;
+  }
+
+  /** The clock's time: the virtual clock or the wall clock, plus the offset advanceTime added. */
+  clockMs(): number {
+    return (this.virtualClockMs ?? Date.now()) + this.clockOffsetMs;
+  }
+
+  /** "Now" for records: the time of the simulated event being processed, else the clock's. */
   nowMs(): number {
-    return Date.now() + this.clockOffsetMs;
+    return this.simulatedNowMs ?? this.clockMs();
   }
 
   /** Epoch seconds with millisecond precision, the control plane's timestamp format. */
@@ -129,19 +172,17 @@ export class World {
 
   // ---------------------------------------------------------------- jobs
 
-  /** Applies time-driven transitions: finished deletions, scheduled starts. */
+  /**
+   * Applies time-driven transitions up to the clock's time: the fleet
+   * simulation's due events (scheduled starts and ends, rollout minutes,
+   * simulated devices, timeouts), then finished deletions.
+   */
   tick(): void {
+    this.simulation.runUntil(this.clockMs());
     const now = this.nowMs();
     for (const job of this.tables.jobs.values()) {
       if (job.status === "DELETION_IN_PROGRESS" && job.deleteAt !== undefined && job.deleteAt <= now) {
         this.removeJob(job.jobId);
-      } else if (job.status === "SCHEDULED") {
-        const start = scheduleStart(job);
-        if (start !== undefined && start <= now) {
-          job.status = "IN_PROGRESS";
-          job.lastUpdatedAt = this.now();
-          this.rollOut(job);
-        }
       }
     }
   }
@@ -168,6 +209,7 @@ export class World {
     job.status = "DELETION_IN_PROGRESS";
     job.lastUpdatedAt = this.now();
     job.deleteAt = this.nowMs() + this.deletionDelayMs;
+    this.simulation.jobStopped(job);
     this.peakDeletionsInProgress = Math.max(this.peakDeletionsInProgress, this.deletionsInProgress());
     if (this.deletionDelayMs <= 0) this.removeJob(job.jobId);
   }
@@ -186,10 +228,13 @@ export class World {
     return [...names];
   }
 
-  /** Creates QUEUED executions for every resolved target that has none pending. */
-  rollOut(job: JobRecord): void {
-    for (const thingName of this.resolveTargets(job)) this.queueExecution(job, thingName);
-    this.settle(job);
+  /**
+   * A job was just created (CreateJob): it starts rolling out now (minute 0),
+   * or waits for its scheduled start, or for releaseJob when the endpoint
+   * holds rollouts. See simulation/rollouts.ts.
+   */
+  jobCreated(job: JobRecord): void {
+    this.simulation.jobCreated(job);
   }
 
   executionsOf(jobId: string, thingName: string): ExecutionRecord[] {
@@ -210,21 +255,36 @@ export class World {
     return out;
   }
 
+  /** How many things have their latest execution of the job in each status. */
+  statusCounts(job: JobRecord): StatusCounts {
+    return this.counts.of(job);
+  }
+
   /**
-   * Queues an execution for a thing unless one is still pending. A thing whose
-   * latest execution is terminal gets a new one with the next number (how a
-   * continuous job treats a thing that re-joins a target group).
+   * Queues an execution for a thing reached outside the rollout (a thing
+   * joining a target group of a continuous job, AssociateTargetsWithJob),
+   * unless one is still pending. A thing whose latest execution is terminal
+   * gets a new one with the next number (how a continuous job treats a thing
+   * that re-joins a target group). Nothing is queued for a job whose rollout
+   * is held or has passed its endTime.
    */
   queueExecution(job: JobRecord, thingName: string): void {
+    if (job.rollout?.held || job.rollout?.stopped) return;
+    const latest = this.latestExecution(job.jobId, thingName);
+    if (latest && !isTerminal(latest.status)) return;
+    if (latest && job.targetSelection === "SNAPSHOT") return;
+    this.createExecution(job, thingName, 0);
+  }
+
+  /** Creates a QUEUED execution (a notification); a simulated device picks it up at once. */
+  createExecution(job: JobRecord, thingName: string, retryAttempt: number): ExecutionRecord | undefined {
     const thing = this.tables.things.get(thingName);
-    if (!thing) return;
+    if (!thing) return undefined;
     const key = `${job.jobId}/${thingName}`;
     const list = this.tables.executions.get(key) ?? [];
     const latest = list[list.length - 1];
-    if (latest && !isTerminal(latest.status)) return;
-    if (latest && job.targetSelection === "SNAPSHOT") return;
     const now = this.now();
-    list.push({
+    const execution: ExecutionRecord = {
       jobId: job.jobId,
       thingName,
       thingArn: thing.thingArn,
@@ -233,17 +293,54 @@ export class World {
       queuedAt: now,
       lastUpdatedAt: now,
       versionNumber: 1,
-      retryAttempt: 0,
-    });
+      retryAttempt,
+    };
+    list.push(execution);
     this.tables.executions.set(key, list);
+    this.counts.added(job, latest?.status);
+    this.emit(execution);
+    this.simulation.executionQueued(job, execution, thing);
+    return execution;
   }
 
-  /** Moves an execution to a new status, then re-evaluates its job. */
+  /** Deletes one execution (DeleteJobExecution), then re-evaluates its job. */
+  removeExecution(execution: ExecutionRecord): void {
+    const key = `${execution.jobId}/${execution.thingName}`;
+    const remaining = this.executionsOf(execution.jobId, execution.thingName).filter((x) => x !== execution);
+    if (remaining.length > 0) this.tables.executions.set(key, remaining);
+    else this.tables.executions.delete(key);
+    const job = this.tables.jobs.get(execution.jobId);
+    if (job) {
+      this.counts.forget(job);
+      this.settle(job);
+    }
+  }
+
+  /**
+   * Moves an execution to a new status, then runs what follows: its timers,
+   * a retry, the job's abort criteria and completion.
+   */
   setExecutionStatus(
     execution: ExecutionRecord,
     status: JobExecutionStatus,
     options: { forceCanceled?: boolean; statusDetails?: Record<string, string> } = {},
   ): void {
+    const previous = this.transition(execution, status, options);
+    const job = this.tables.jobs.get(execution.jobId);
+    if (job) {
+      this.simulation.executionChanged(job, execution, previous);
+      this.applyAbortCriteria(job);
+      this.settle(job);
+    }
+  }
+
+  /** Only moves an execution (and reports the change); returns its previous status. */
+  transition(
+    execution: ExecutionRecord,
+    status: JobExecutionStatus,
+    options: { forceCanceled?: boolean; statusDetails?: Record<string, string> } = {},
+  ): JobExecutionStatus {
+    const previous = execution.status;
     const now = this.now();
     if (status === "IN_PROGRESS" && execution.startedAt === undefined) execution.startedAt = now;
     execution.status = status;
@@ -251,68 +348,31 @@ export class World {
     execution.versionNumber += 1;
     if (options.forceCanceled) execution.forceCanceled = true;
     if (options.statusDetails) execution.statusDetails = options.statusDetails;
-    const job = this.tables.jobs.get(execution.jobId);
-    if (job) {
-      this.applyAbortCriteria(job);
-      this.settle(job);
+    if (previous !== status) {
+      this.counts.changed(execution, previous);
+      this.emit(execution);
     }
+    return previous;
   }
 
-  /** A snapshot job completes once every execution is terminal. */
+  /** Reports an execution's status to the onExecution listener. */
+  private emit(execution: ExecutionRecord): void {
+    if (this.onExecution) emitExecution(this.onExecution, execution, this.nowMs());
+  }
+
+  /** Completes a snapshot job that is done (simulation/job-state.ts). */
   settle(job: JobRecord): void {
-    if (job.status !== "IN_PROGRESS" || job.targetSelection !== "SNAPSHOT") return;
-    const executions = this.jobExecutions(job.jobId);
-    if (executions.every((e) => isTerminal(e.status))) {
-      job.status = "COMPLETED";
-      job.completedAt = this.now();
-      job.lastUpdatedAt = job.completedAt;
-    }
+    settle(this, job);
   }
 
-  /** Cancels a job (CancelJob, or an abort); force also cancels IN_PROGRESS executions. */
+  /** Cancels a job (CancelJob, an abort, an endTime); force also cancels IN_PROGRESS executions. */
   cancel(job: JobRecord, options: { force: boolean; reasonCode?: string; comment?: string }): void {
-    const now = this.now();
-    job.status = "CANCELED";
-    job.lastUpdatedAt = now;
-    job.completedAt ??= now;
-    if (options.force) job.forceCanceled = true;
-    if (options.reasonCode !== undefined) job.reasonCode = options.reasonCode;
-    if (options.comment !== undefined) job.comment = options.comment;
-    for (const execution of this.jobExecutions(job.jobId)) {
-      if (execution.status === "QUEUED") {
-        execution.status = "CANCELED";
-        execution.lastUpdatedAt = now;
-        execution.versionNumber += 1;
-      } else if (execution.status === "IN_PROGRESS" && options.force) {
-        execution.status = "CANCELED";
-        execution.forceCanceled = true;
-        execution.lastUpdatedAt = now;
-        execution.versionNumber += 1;
-      }
-    }
+    cancel(this, job, options);
   }
 
-  /** Abort criteria: cancel the job once a failure type's share of executed things crosses its threshold. */
+  /** Abort criteria: cancels the job once a failure type's share of executed things crosses its threshold. */
   applyAbortCriteria(job: JobRecord): void {
-    const criteria = (job.abortConfig?.criteriaList ?? []) as JsonObject[];
-    if (job.status !== "IN_PROGRESS" || criteria.length === 0) return;
-    const executed = this.jobExecutions(job.jobId).filter((e) => isTerminal(e.status));
-    for (const c of criteria) {
-      if (executed.length < Number(c.minNumberOfExecutedThings)) continue;
-      const failed = executed.filter((e) =>
-        c.failureType === "ALL"
-          ? e.status === "FAILED" || e.status === "REJECTED" || e.status === "TIMED_OUT"
-          : e.status === c.failureType,
-      ).length;
-      if ((failed / executed.length) * 100 >= Number(c.thresholdPercentage)) {
-        this.cancel(job, {
-          force: false,
-          reasonCode: `${c.failureType}_THRESHOLD_EXCEEDED`.replace("ALL_", "FAILURE_"),
-          comment: `Job aborted: ${failed} of ${executed.length} executed things ended ${c.failureType}.`,
-        });
-        return;
-      }
-    }
+    applyAbortCriteria(this, job);
   }
 
   /** Tags of a resource, or a 404 when no such resource exists here. */
@@ -341,22 +401,7 @@ export function isTerminal(status: JobExecutionStatus): boolean {
   return TERMINAL_EXECUTION_STATUSES.includes(status);
 }
 
-/** The scheduled start of a job in epoch ms, if it has one. */
-export function scheduleStart(job: JobRecord): number | undefined {
-  const start = job.schedulingConfig?.startTime;
-  return typeof start === "string" ? parseScheduleTime(start) : undefined;
-}
-
-/**
- * Parses a schedulingConfig time. The documented format is a date and a time
- * ("YYYY-MM-DDTHH:MM"); a value without a zone is taken as UTC.
- */
-export function parseScheduleTime(value: string): number | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.test(value)) return undefined;
-  const withZone = /(Z|[+-]\d{2}:\d{2})$/.test(value) ? value : `${value}Z`;
-  const ms = Date.parse(withZone);
-  return Number.isNaN(ms) ? undefined : ms;
-}
+export { parseScheduleTime, scheduleStart } from "./simulation/time.ts";
 
 function encodeToken(operation: string, seq: number, filter: string): string {
   return Buffer.from(JSON.stringify({ o: operation, s: seq, f: filter })).toString("base64url");

@@ -1,0 +1,112 @@
+/**
+ * Simulated devices: things whose executions the endpoint runs itself, from
+ * a behaviour model (behaviour.ts), instead of a test acting as the device.
+ */
+import { STRINGS } from "../../iot/constraints.ts";
+import type { ThingGroupRecord, ThingRecord } from "../store.ts";
+import type { World } from "../world.ts";
+import { checkSeed, resolveBehaviour, type DeviceBehaviour } from "./behaviour.ts";
+
+export interface SimulatedDevicesRequest {
+  /** A thing group to add the devices to (created if it does not exist). */
+  thingGroupName?: string;
+  /** How many devices. */
+  count: number;
+  /** Names are `${namePrefix}${i}`, i from 1, zero-padded to at least 5 digits so names sort in order. */
+  namePrefix: string;
+  /** Overrides of DEFAULT_BEHAVIOUR. */
+  behaviour?: Partial<DeviceBehaviour>;
+  /** Seed of the devices' draws. @default 1 */
+  seed?: number;
+}
+
+const THING_NAME = new RegExp(`^(?:${STRINGS.thingName.pattern})$`);
+const MAX_DEVICES = 1_000_000;
+
+/**
+ * Creates `count` things (an existing thing of the same name is reused),
+ * marks them simulated, and adds them to the group if one is given (a
+ * continuous job targeting the group reaches them as AddThingToThingGroup
+ * would). Returns their names, in order.
+ */
+export function addSimulatedDevices(world: World, request: SimulatedDevicesRequest): string[] {
+  const { count, namePrefix, thingGroupName } = request;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_DEVICES) {
+    throw new Error(`count must be a whole number between 1 and ${MAX_DEVICES}, got ${String(count)}.`);
+  }
+  const behaviour = resolveBehaviour(request.behaviour);
+  const seed = checkSeed(request.seed);
+  const width = Math.max(5, String(count).length);
+  const names = Array.from({ length: count }, (_, i) => `${namePrefix}${String(i + 1).padStart(width, "0")}`);
+  for (const name of [names[0], names[names.length - 1]]) {
+    if (typeof namePrefix !== "string" || !THING_NAME.test(name) || name.length > (STRINGS.thingName.max ?? 128)) {
+      throw new Error(`namePrefix ${JSON.stringify(namePrefix)} does not make valid thing names (e.g. ${name}): use letters, digits, ':', '_' and '-'.`);
+    }
+  }
+  if (thingGroupName !== undefined && (!new RegExp(`^(?:${STRINGS.thingGroupName.pattern})$`).test(thingGroupName))) {
+    throw new Error(`thingGroupName ${JSON.stringify(thingGroupName)} is not a valid thing group name.`);
+  }
+  for (const name of names) {
+    const thing = world.tables.things.get(name) ?? createThing(world, name);
+    markSimulated(world, thing, behaviour, seed);
+  }
+  if (thingGroupName !== undefined) {
+    const group = world.tables.thingGroups.get(thingGroupName) ?? createGroup(world, thingGroupName);
+    const members = new Set(group.members);
+    const added = names.filter((name) => !members.has(name));
+    group.members.push(...added);
+    // As AddThingToThingGroup: continuous jobs that target the group reach the new members.
+    for (const job of world.tables.jobs.values()) {
+      if (job.status === "IN_PROGRESS" && job.targetSelection === "CONTINUOUS" && job.targets.includes(group.thingGroupArn)) {
+        for (const name of added) world.queueExecution(job, name);
+      }
+    }
+  }
+  return names;
+}
+
+/** Marks an existing thing simulated; it picks up its QUEUED executions of live jobs at once. */
+export function simulateThing(world: World, thingName: string, behaviour?: Partial<DeviceBehaviour>, seed?: number): void {
+  const thing = world.tables.things.get(thingName);
+  if (!thing) throw new Error(`Thing ${thingName} cannot be found: create it first, or use addSimulatedDevices.`);
+  markSimulated(world, thing, resolveBehaviour(behaviour), checkSeed(seed));
+}
+
+function markSimulated(world: World, thing: ThingRecord, behaviour: DeviceBehaviour, seed: number): void {
+  thing.simulated = { behaviour, seed };
+  const jobs = [...world.tables.jobs.values()].sort((a, b) => a.seq - b.seq);
+  for (const job of jobs) {
+    if (job.status !== "IN_PROGRESS" && job.status !== "SCHEDULED") continue;
+    const latest = world.latestExecution(job.jobId, thing.thingName);
+    if (latest?.status === "QUEUED") world.simulation.executionQueued(job, latest, thing);
+  }
+}
+
+function createThing(world: World, thingName: string): ThingRecord {
+  const thing: ThingRecord = {
+    seq: world.nextSeq(),
+    thingName,
+    thingArn: world.arn(`thing/${thingName}`),
+    thingId: world.newId(),
+    attributes: {},
+    version: 1,
+    createdAt: world.now(),
+  };
+  world.tables.things.set(thingName, thing);
+  return thing;
+}
+
+function createGroup(world: World, thingGroupName: string): ThingGroupRecord {
+  const group: ThingGroupRecord = {
+    seq: world.nextSeq(),
+    thingGroupName,
+    thingGroupArn: world.arn(`thinggroup/${thingGroupName}`),
+    thingGroupId: world.newId(),
+    attributes: {},
+    version: 1,
+    createdAt: world.now(),
+    members: [],
+  };
+  world.tables.thingGroups.set(thingGroupName, group);
+  return group;
+}
