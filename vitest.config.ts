@@ -24,6 +24,8 @@ const SLOW = [
   "test/reliability/faults.test.ts",
   "test/reliability/processes.test.ts",
   "test/preview/preview.test.ts",
+  "test/preview/gate.test.ts",
+  "test/rehearsal/cli.test.ts",
   "test/cloudformation/import-stack.test.ts",
   "test/e2e/**/*.test.ts",
   "test/cli/**/*.test.ts",

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseOptions, type Command } from "./args.ts";
-import { hasChanges, summaryLine } from "../preview/plan.ts";
+import { hasChanges, summaryLine, type Plan } from "../preview/plan.ts";
 import { render, type Format } from "../preview/render.ts";
 import { PreviewError, runPreview } from "../preview/run.ts";
 
@@ -20,15 +20,62 @@ Options:
   --tsx                   Run a TypeScript program through tsx (installed in the project) instead of
                           Node's own type stripping (the default on Node 22.18+; tsx is used on older Node)
   --detailed-exitcode     Exit 0 with no changes, 2 with changes (or drift), 1 on error
+  --max-devices <n>       Exit 3 when a job change would send the job to more than n devices, or when
+                          the devices cannot be counted (they are counted only with --refresh)
   --verbose               Also list unchanged resources, and print the program's output
   --no-color              No colours (they are only used when stdout is a terminal)`;
+
+/** Exit code of a preview that the --max-devices gate stops (1 is an error, 2 "changes" with --detailed-exitcode). */
+export const DEVICE_GATE_EXIT_CODE = 3;
+
+/** Changes that send a job to devices: a creation, a replacement, groups added in place. */
+const ROLLS_OUT = new Set(["create", "replace", "add-targets"]);
+
+/**
+ * The --max-devices gate: every job change that sends the job to more than
+ * `max` devices, or to devices that could not be counted (a gate that cannot
+ * count does not pass), one line each. Empty when the plan passes.
+ */
+export function deviceGate(plan: Plan, max: number): string[] {
+  const out: string[] = [];
+  for (const e of plan.resources) {
+    const impact = e.deviceImpact;
+    if (!impact || !ROLLS_OUT.has(impact.change)) continue;
+    const job = `job "${e.name}"${e.physicalId && e.physicalId !== e.name ? ` (${e.physicalId})` : ""}`;
+    const what = impact.change === "add-targets" ? "adding target groups" : impact.change === "replace" ? "the replacement" : "the creation";
+    if (impact.devices === null) {
+      out.push(
+        impact.unknownReason === "unknown without --refresh"
+          ? `${job}: the devices of ${what} are unknown; --refresh is needed to count devices`
+          : `${job}: the devices of ${what} cannot be counted: ${impact.unknownReason ?? "unknown"}`,
+      );
+    } else if (impact.devices > max) {
+      out.push(`${job}: ${what} would reach ${impact.devices} device${impact.devices === 1 ? "" : "s"}, more than ${max}`);
+    }
+  }
+  return out;
+}
+
+/** --max-devices as a number: a whole number of devices, 0 or more. */
+function parseMaxDevices(value: string | undefined): number | undefined | Error {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) {
+    return new Error(`--max-devices must be a whole number of devices (0 or more), not "${value}".`);
+  }
+  return Number(value);
+}
 
 export const previewCommand: Command = {
   summary: "Preview what a deploy would change, as text, Markdown (pull requests) or JSON.",
   usage,
   async run(argv) {
     const dash = argv.indexOf("--");
-    const own = dash === -1 ? argv : argv.slice(0, dash);
+    // "--max-devices -1" is read as the value -1 (and refused below, naming it), as "--max-devices=-1" is.
+    const own: string[] = [];
+    for (const a of dash === -1 ? argv : argv.slice(0, dash)) {
+      if (own[own.length - 1] === "--max-devices" && /^-\d/.test(a)) own[own.length - 1] = `--max-devices=${a}`;
+      else own.push(a);
+    }
     const programArgs = dash === -1 ? [] : argv.slice(dash + 1);
     const { values, positionals } = parseOptions(
       own,
@@ -40,11 +87,17 @@ export const previewCommand: Command = {
         local: { type: "boolean" },
         tsx: { type: "boolean" },
         "detailed-exitcode": { type: "boolean" },
+        "max-devices": { type: "string" },
         verbose: { type: "boolean" },
         "no-color": { type: "boolean" },
       },
       true,
     );
+    const maxDevices = parseMaxDevices(values["max-devices"]);
+    if (maxDevices instanceof Error) {
+      console.error(maxDevices.message);
+      return 1;
+    }
     const format = values.format as Format;
     if (!["text", "markdown", "json"].includes(format)) {
       console.error(`--format must be text, markdown or json, not "${format}".`);
@@ -82,6 +135,14 @@ export const previewCommand: Command = {
       console.log(`${summaryLine(plan.summary)} Wrote the ${format} plan to ${path.relative(process.cwd(), out)}.`);
     } else {
       process.stdout.write(text);
+    }
+    if (maxDevices !== undefined) {
+      const over = deviceGate(plan, maxDevices);
+      if (over.length > 0) {
+        console.error(`✖ --max-devices ${maxDevices}: ${over.length === 1 ? "a job change does not pass" : `${over.length} job changes do not pass`}:\n${over.map((l) => `  - ${l}`).join("\n")}`);
+        return DEVICE_GATE_EXIT_CODE;
+      }
+      console.error(`✔ --max-devices ${maxDevices}: no job change sends the job to more than ${maxDevices} device${maxDevices === 1 ? "" : "s"}.`);
     }
     if (values["detailed-exitcode"]) return hasChanges(plan) ? 2 : 0;
     return 0;

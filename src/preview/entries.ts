@@ -3,6 +3,7 @@
  * resource (created, updated, replaced, deleted, or nothing), the calls in
  * order, the diffs with secrets masked, and drift.
  */
+import type { ImpactProbe } from "../iot/engine/change.ts";
 import type { ChangeRecord, DriftRecord } from "../iot/engine/recorder.ts";
 import { planned } from "../iot/engine/operations.ts";
 import { present, presentDiff, type DriftEntry, type PlanAction, type PlanDiff, type PlanEntry } from "./plan.ts";
@@ -63,10 +64,33 @@ export function entryOf(record: ChangeRecord): PlanEntry {
     diffs: maskDiffs(change.diffs, record.sensitive),
     sensitivePaths: record.sensitive,
     operations: change.operations.map(planned),
-    warnings: change.warnings,
+    warnings: [...change.warnings],
     notes,
     ...(change.adopted ? { adopt: true } : {}),
   };
+}
+
+/**
+ * Measures a job change's device impact (with --refresh, from live reads) and
+ * adds it to the entry, with its warnings. Never rejects: a measure that
+ * fails leaves the devices unknown, saying why.
+ */
+export async function measureImpact(entry: PlanEntry, probe: ImpactProbe): Promise<void> {
+  try {
+    const { impact, warnings } = await probe.measure();
+    entry.deviceImpact = impact;
+    entry.warnings.push(...warnings);
+  } catch (error) {
+    entry.deviceImpact = {
+      change: probe.change,
+      devices: null,
+      unknownReason: `the device impact could not be measured (${(error as Error).name}: ${(error as Error).message})`,
+      inProgress: null,
+      minutesToNotifyAll: null,
+      maxFailuresBeforeAbort: null,
+      notes: [],
+    };
+  }
 }
 
 export function driftOf(record: DriftRecord): DriftEntry {

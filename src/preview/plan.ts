@@ -3,6 +3,7 @@
  * (with --refresh) what changed out of band. This is also the JSON format
  * (`formatVersion` 2, documented in docs/preview.md).
  */
+import type { DeviceImpact } from "../iot/engine/change.ts";
 import type { PlannedOperation } from "../iot/engine/operations.ts";
 import { UNKNOWN_TEXT, isUnknown } from "../iot/unknown.ts";
 
@@ -53,7 +54,20 @@ export interface PlanEntry {
    * (`adopt`); with actions ["no-op"] it matches the program and nothing changes.
    */
   adopt?: boolean;
+  /**
+   * Jobs created, replaced, updated or deleted: what the change does to
+   * devices. `devices` (how many it reaches, de-duplicated) and `inProgress`
+   * (executions a replacement or deletion cancels) are read only with
+   * --refresh (else null, except an in-place update: 0 devices);
+   * `minutesToNotifyAll` (the rollout's duration at its rate and maintenance
+   * windows) and `maxFailuresBeforeAbort` (null without abort criteria, with
+   * a warning on creates and replacements) follow from them. See
+   * docs/preview.md, "Device impact".
+   */
+  deviceImpact?: DeviceImpact;
 }
+
+export type { DeviceImpact };
 
 export interface DriftEntry {
   address: string;

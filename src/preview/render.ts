@@ -5,6 +5,7 @@
  */
 import type { PlannedOperation } from "../iot/engine/operations.ts";
 import {
+  type DeviceImpact,
   hasChanges,
   isChange,
   isReplace,
@@ -109,6 +110,63 @@ function diffLine(d: PlanDiff): string {
   return `${mark} ${d.path}: ${change}${d.forcesReplacement ? "   # forces replacement" : ""}`;
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+
+/** A duration in whole minutes, for people: "45 min", "2 h 5 min", "3 d 4 h". */
+export function formatMinutes(minutes: number): string {
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 24 * 60) return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ""}`;
+  const hours = Math.floor(minutes / 60) % 24;
+  return `${Math.floor(minutes / (24 * 60))} d${hours ? ` ${hours} h` : ""}`;
+}
+
+const WITHOUT_REFRESH = "unknown without --refresh";
+
+/** How many devices, in words: what `devices` counts depends on the change. */
+function devicesWords(i: DeviceImpact): string {
+  if (i.devices === null) return i.unknownReason === WITHOUT_REFRESH ? WITHOUT_REFRESH : `unknown (${i.unknownReason ?? "not counted"})`;
+  const d = plural(i.devices, "device");
+  const one = i.devices === 1;
+  switch (i.change) {
+    case "create":
+      return `${d} ${one ? "receives" : "receive"} the job`;
+    case "replace":
+      return `${d} ${one ? "runs" : "run"} the job again (every device of the new targets)`;
+    case "add-targets":
+      return `${d} newly reached (members of the added groups that the job had not reached); no other device runs it again`;
+    case "update":
+      return "0, no device runs the job again";
+    default:
+      return `${d} ${one ? "stops" : "stop"} receiving the job`;
+  }
+}
+
+/**
+ * One line on what a job change does to devices: how many it reaches, the
+ * executions in progress it cancels, how long until all are notified, how
+ * many may fail before the abort criteria stop it.
+ */
+export function impactLine(i: DeviceImpact): string {
+  const parts = [`devices: ${devicesWords(i)}`];
+  if (i.change === "replace" || i.change === "delete") {
+    if (i.inProgress === null) parts.push(`executions in progress: ${WITHOUT_REFRESH}`);
+    else if (i.inProgress === 0) parts.push("no execution in progress");
+    else if (i.forceCancel) parts.push(`${plural(i.inProgress, "execution")} in progress ${i.inProgress === 1 ? "is" : "are"} force-cancelled`);
+    else parts.push(`${plural(i.inProgress, "execution")} in progress: the deploy stops without deletion.force`);
+  }
+  if (i.minutesToNotifyAll !== null && i.devices) parts.push(`all notified within ${formatMinutes(i.minutesToNotifyAll)}`);
+  if (i.maxFailuresBeforeAbort !== null && i.devices) parts.push(`at most ${plural(i.maxFailuresBeforeAbort, "device")} can fail before the abort criteria stop the job`);
+  return parts.join("; ");
+}
+
+/** The plan's Devices column: how many devices, briefly. */
+function devicesCell(i: DeviceImpact | undefined): string {
+  if (!i) return "";
+  if (i.devices === null) return i.unknownReason === WITHOUT_REFRESH ? "unknown (needs --refresh)" : "unknown";
+  const running = i.inProgress ? `, ${i.inProgress.toLocaleString("en-US")} in progress ${i.forceCancel ? "force-cancelled" : "(the deploy stops)"}` : "";
+  return `${i.devices.toLocaleString("en-US")}${i.change === "add-targets" ? " new" : ""}${running}`;
+}
+
 function countsLine(s: PlanSummary): string {
   const parts = [`${s.noChange} unchanged`, `${s.read} read`];
   if (s.notPlanned > 0) parts.push(`${s.notPlanned} not planned (other providers)`);
@@ -144,6 +202,10 @@ export function renderText(plan: Plan, options: RenderOptions = {}): string {
     const id = e.physicalId && e.physicalId !== e.name ? ` (${e.physicalId})` : "";
     out.push(c(colorOf(e), `${symbol(e).padStart(3)} ${e.type}  ${e.name}${id}  ${actionWord(e)}`));
     for (const w of e.warnings) out.push(c("red", `      ⚠ WARNING: ${w}`));
+    if (e.deviceImpact) {
+      out.push(c("yellow", `      ${impactLine(e.deviceImpact)}`));
+      for (const n of e.deviceImpact.notes) out.push(c("gray", `      # devices: ${n}`));
+    }
     for (const r of e.replaceReasons) out.push(c("magenta", `      # ${r}`));
     for (const n of e.notes) out.push(c("gray", `      # ${n}`));
     for (const l of detailLines(e)) out.push(`      ${l}`);
@@ -171,6 +233,7 @@ const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
 function markdownDetails(e: PlanEntry): string {
   const lines = [
     ...e.warnings.map((w) => `⚠ WARNING: ${w}`),
+    ...(e.deviceImpact ? [`# ${impactLine(e.deviceImpact)}`, ...e.deviceImpact.notes.map((n) => `# devices: ${n}`)] : []),
     ...e.replaceReasons.map((r) => `# ${r}`),
     ...e.notes.map((n) => `# ${n}`),
     ...detailLines(e),
@@ -224,9 +287,13 @@ export function renderMarkdown(plan: Plan, options: RenderOptions = {}): string 
   }
   if (adopted) head.push(adopted, "");
 
-  const tableHead = ["| | Resource | Type | Action | Why |", "|---|---|---|---|---|"];
+  // A Devices column when jobs change (what each change does to devices; details below).
+  const devices = rows.some((e) => e.deviceImpact);
+  const tableHead = devices
+    ? ["| | Resource | Type | Action | Devices | Why |", "|---|---|---|---|---|---|"]
+    : ["| | Resource | Type | Action | Why |", "|---|---|---|---|---|"];
   const row = (e: PlanEntry) =>
-    `| ${escapeCell(symbol(e))} | ${code(e.name)} | ${escapeCell(e.type)} | ${escapeCell(actionWord(e))} | ${escapeCell(e.replaceReasons.join("; "))} |`;
+    `| ${escapeCell(symbol(e))} | ${code(e.name)} | ${escapeCell(e.type)} | ${escapeCell(actionWord(e))} |${devices ? ` ${escapeCell(devicesCell(e.deviceImpact))} |` : ""} ${escapeCell(e.replaceReasons.join("; "))} |`;
   const truncationNote = (omitted: number) =>
     `\n> **The plan is too long for one comment: ${omitted} more resource${omitted === 1 ? " is" : "s are"} not shown.** To see the full plan, ${hint}.\n`;
   // Reserve room for the truncation note.

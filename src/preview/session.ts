@@ -11,12 +11,13 @@
  * Resources of other providers are listed as not planned and keep their last
  * outputs. Needs the hooks of globals.ts, installed before Alchemy loads.
  */
-import { deserialize, ResourceFQN, ResourceID, ResourceKind, ResourceScope, Scope, serialize, type State } from "alchemy";
+import { ResourceFQN, ResourceID, ResourceKind, Scope } from "alchemy";
 import { diffValues } from "../iot/engine/change.ts";
 import { installRecorder } from "../iot/engine/recorder.ts";
-import { driftOf, entryOf } from "./entries.ts";
+import { driftOf, entryOf, measureImpact } from "./entries.ts";
 import { setHooks } from "./globals.ts";
-import { isOverlay, overlayStore, resetOverlays, type Serde } from "./overlay.ts";
+import { isOverlay, overlayStore, resetOverlays } from "./overlay.ts";
+import { alchemySerde } from "./serde.ts";
 import { FORMAT_VERSION, present, summarize, type DriftEntry, type Plan, type PlanAction, type PlanEntry } from "./plan.ts";
 
 export interface Session {
@@ -26,17 +27,6 @@ export interface Session {
   end(): void;
 }
 
-const serde: Serde = {
-  async freeze(scope, state) {
-    return JSON.stringify(await serialize(scope, state));
-  },
-  async revive(scope, text) {
-    const state = (await deserialize(scope, JSON.parse(text))) as State;
-    state.output ??= {} as State["output"];
-    (state.output as unknown as Record<symbol, unknown>)[ResourceScope] = scope;
-    return state;
-  },
-};
 
 interface ForeignContext {
   phase: "create" | "update" | "delete";
@@ -64,12 +54,14 @@ export function startSession(options: { refresh: boolean }): Session {
   const scopes = new Set<Scope>();
   const key = (e: Pick<PlanEntry, "address" | "physicalId">) => `${e.address}|${e.physicalId ?? ""}`;
   const wrappedProviders = new Map<string, unknown>();
+  /** Device impacts being measured (jobs; reads only with --refresh): the plan waits for them. */
+  const measuring: Promise<void>[] = [];
 
   function enterScope(value: unknown): void {
     const scope = value as Scope;
     if (!scope || typeof scope !== "object" || !("state" in scope)) return;
     scopes.add(scope);
-    if (!isOverlay(scope.state)) (scope as { state: Scope["state"] }).state = overlayStore(scope, scope.state, serde);
+    if (!isOverlay(scope.state)) (scope as { state: Scope["state"] }).state = overlayStore(scope, scope.state, alchemySerde);
   }
 
   /** Resources of other providers: listed, not planned, and never run. */
@@ -113,6 +105,7 @@ export function startSession(options: { refresh: boolean }): Session {
     change(record) {
       const entry = entryOf(record);
       entries.set(key(entry), entry);
+      if (record.change.impact) measuring.push(measureImpact(entry, record.change.impact));
     },
     drift(record) {
       drift.push(driftOf(record));
@@ -149,6 +142,7 @@ export function startSession(options: { refresh: boolean }): Session {
 
   return {
     async plan() {
+      await Promise.all(measuring);
       const all = [...entries.values(), ...(await unchangedEntries())].sort((a, b) => a.address.localeCompare(b.address));
       const root = [...scopes].find((s) => !s.parent);
       return {

@@ -42,6 +42,65 @@ export interface Change {
    * so that a later --refresh does not report them as drift.
    */
   kept?: string[];
+  /**
+   * What the change does to devices (jobs only; src/iot/resources/job-impact.ts).
+   * The decision says whom the change reaches; a preview measures it (the
+   * counts are read only with --refresh); a deploy never does.
+   */
+  impact?: ImpactProbe;
+}
+
+/** A job change's device impact, as a preview measures it (the plan's `deviceImpact`, docs/preview.md). */
+export interface DeviceImpact {
+  /**
+   * What the change does on devices: `create` (the job runs on every device of
+   * its targets), `replace` (the old job is cancelled and deleted; the new one
+   * runs on every device of its targets, again), `add-targets` (thing groups
+   * added in place: only their devices that the job had not reached receive
+   * it), `update` (in place: no device runs the job again), `delete` (the job
+   * is cancelled and deleted).
+   */
+  change: "create" | "replace" | "add-targets" | "update" | "delete";
+  /**
+   * Devices the change reaches, de-duplicated: things targeted plus the
+   * current members of targeted groups (create, replace: the new targets;
+   * add-targets: members of the added groups that are not devices of the old
+   * targets; update: 0; delete: the old job's devices). null when it cannot be
+   * counted (see `unknownReason`): always without --refresh, except for `update`.
+   */
+  devices: number | null;
+  /** Why `devices` is null: "unknown without --refresh", or what could not be counted. */
+  unknownReason?: string;
+  /**
+   * Executions IN_PROGRESS that a replacement or deletion cancels (DescribeJob's
+   * numberOfInProgressThings), null without --refresh; 0 for other changes.
+   */
+  inProgress: number | null;
+  /** For replacements and deletions: whether executions in progress are force-cancelled (`deletion.force`); without it a deploy that finds any stops. */
+  forceCancel?: boolean;
+  /**
+   * Minutes from the rollout's start until every one of `devices` has been
+   * notified, at the rollout rate and within the maintenance windows; null
+   * when `devices` is null, when the windows never open within 366 days, when
+   * the rollout configuration is not known, and for updates and deletions
+   * (nothing is rolled out).
+   */
+  minutesToNotifyAll: number | null;
+  /**
+   * The most of `devices` that can fail before the abort criteria stop the
+   * job (worst order of results); null without abort criteria that count
+   * failures (then the entry warns that nothing stops a failing rollout),
+   * when `devices` is null, and for updates and deletions.
+   */
+  maxFailuresBeforeAbort: number | null;
+  /** What the figures leave out or where they come from (e.g. a rollout configuration taken from the job template). */
+  notes: string[];
+}
+
+/** A device impact to measure, and the warnings that go with it. */
+export interface ImpactProbe {
+  change: DeviceImpact["change"];
+  measure(): Promise<{ impact: DeviceImpact; warnings: string[] }>;
 }
 
 export const noChange = (): Change => ({ action: "none", reasons: [], diffs: [], operations: [], warnings: [], notes: [] });

@@ -41,7 +41,11 @@ export interface DriftRecord {
 }
 
 export interface PlanRecorder {
-  /** Whether the preview reads live resources (--refresh). */
+  /**
+   * Whether the preview reads live resources (--refresh): each resource, and
+   * what a job change reaches (src/iot/resources/job-impact.ts: the members
+   * of its target groups). Without it, and in a deploy, nothing more is read.
+   */
   readonly refresh: boolean;
   change(record: ChangeRecord): void;
   drift(record: DriftRecord): void;

@@ -30,6 +30,7 @@ import { describeLocation, moved, replacement } from "./decide.ts";
 import type * as Declared from "./job-props.ts";
 import { checkSchedule, comparable, deletionOf, forcingHash, jobSpec, liveJobSpec, MEMBERS, updateJobInput, type Spec } from "./job-spec.ts";
 import { checkDocumentParameters, isManagedJobTemplate, type ManagedJobTemplate } from "./managed-job-template.ts";
+import { impactProbe, noteLiveJob } from "./job-impact.ts";
 import { arnFor, outputBase, readOwnership, recordedBase, revealed, tagOperations, type RecordedOutput } from "./shared.ts";
 
 export type JobProps = Declared.JobProps;
@@ -100,7 +101,8 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
   const create = operation("CreateJob", { ...(spec as any), tags: toTagList({ ...desired.state.tags, ...ownershipTags(desired.ownership) }) }, id, { part: "create" });
   const createWarning = `creates job ${id}: every device it targets receives the job document and runs it`;
   if (!before) {
-    return { ...noChange(), action: "create", diffs: creationDiffs({ ...spec, ...desired.state.settings }, desired.state.tags), operations: [create], warnings: [createWarning] };
+    const impact = impactProbe(desired, { change: "create", jobId: id, targets: spec.targets as string[], spec });
+    return { ...noChange(), action: "create", diffs: creationDiffs({ ...spec, ...desired.state.settings }, desired.state.tags), operations: [create], warnings: [createWarning], impact };
   }
   const b = before.state;
   const oldId = String(b.spec.jobId);
@@ -133,6 +135,7 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
       warnings: [
         `replaces job ${oldId}${oldId !== id ? ` with ${id}` : ""}: the old job is cancelled${forceWords(deletion.force)} and deleted, and every target device receives the new job`,
       ],
+      impact: impactProbe(desired, { change: "replace", jobId: id, targets: spec.targets as string[], spec, force: deletion.force }),
     };
   }
   if (diffs.length === 0) return noChange();
@@ -164,6 +167,8 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
     }
   }
   change.operations.push(...tagOperations(b.tags, desired.state.tags, before.facts.arn, id));
+  const adds = change.operations.some((o) => o.op === "AssociateTargetsWithJob");
+  change.impact = impactProbe(desired, adds ? { change: "add-targets", jobId: oldId, targets: added, already: b.spec.targets as string[], spec } : { change: "update", jobId: oldId, targets: [], spec });
   if (stateOnly.length > 0 && change.operations.length === 0 && !change.kept) {
     change.notes.push("deletion settings are kept in state for destroy and replacements; no API call");
   }
@@ -221,6 +226,7 @@ const kind: Kind<JobProps, Job, Spec> = {
 
   async observe(client, id, desired, recorded): Promise<Observed<Spec> | null> {
     const live = await ifFound(client.send(new DescribeJobCommand({ jobId: id })));
+    noteLiveJob(desired ?? recorded, client, live); // a preview with --refresh measures the device impact from it
     if (!live) return null;
     const hint = recorded?.state ?? desired?.state;
     const job = live.job!;
@@ -253,6 +259,7 @@ const kind: Kind<JobProps, Job, Spec> = {
       action: "delete",
       operations: deleteOperations(id, deletion, recorded.state.spec.namespaceId),
       warnings: [`deletes job ${id}: it is cancelled${forceWords(deletion.force)} and deleted; devices stop receiving it`],
+      impact: impactProbe(recorded, { change: "delete", jobId: id, targets: recorded.state.spec.targets as string[], spec: recorded.state.spec, force: deletion.force }),
     };
   },
 

@@ -1,0 +1,237 @@
+/**
+ * What a job change does to devices: how many it reaches, how many
+ * executions in progress it cancels, how long its rollout takes to notify
+ * them all, and how many may fail before the abort criteria stop it.
+ *
+ * The decision (job.ts: decide, removal) says whom a change reaches and
+ * attaches a probe to its Change; a deploy never measures it. A preview does,
+ * when the change is recorded. Counts are read only in a preview with
+ * --refresh, with the client of the job's own live read (observe, which has
+ * just sent DescribeJob and notes the answer here):
+ *
+ * - ListThingsInThingGroup (the SDK's paginator, recursive: false) for every
+ *   target group whose devices count; a thing target is one device;
+ * - DescribeJob's numberOfInProgressThings (the read observe made anyway);
+ * - DescribeJobTemplate, when the job takes its rollout, maintenance windows
+ *   or abort criteria from a template of the account.
+ *
+ * The arithmetic is src/iot/rollout.ts's.
+ */
+import { DescribeJobTemplateCommand, paginateListThingsInThingGroup, ResourceNotFoundException, type DescribeJobCommandOutput, type IoTClient } from "@aws-sdk/client-iot";
+import { ifFound } from "../common.ts";
+import { listNames, type DeviceImpact, type ImpactProbe } from "../engine/change.ts";
+import { currentRecorder, type PlanRecorder } from "../engine/recorder.ts";
+import { isManagedTemplateArn } from "../job-schemas.ts";
+import { maxFailuresBeforeAbort, minutesToNotifyAll, type AbortCriteria, type MaintenanceWindow, type RolloutConfig } from "../rollout.ts";
+import { isUnknown } from "../unknown.ts";
+import type { Spec } from "./job-spec.ts";
+
+/** Whom a change reaches, as the decision says it. */
+export interface ImpactBasis {
+  change: DeviceImpact["change"];
+  /** The job (the new one for a replacement), for messages. */
+  jobId: string;
+  /** Targets whose devices the change reaches: the job's (create, replace, delete), or the groups added (add-targets). */
+  targets: readonly string[];
+  /** add-targets: the targets the job had; their devices have the job already. */
+  already?: readonly string[];
+  /** The job's members (rollout, windows, abort criteria, template) as the deploy sends them. */
+  spec: Spec;
+  /** Replacements and deletions: `deletion.force`. */
+  force?: boolean;
+}
+
+/** The job as observe read it (a preview with --refresh only), with the client that read it. */
+interface Live {
+  client: IoTClient;
+  job: NonNullable<DescribeJobCommandOutput["job"]> | undefined;
+}
+
+/** Keyed by the object the decision is made for: the desired state (create, update, replace) or the recorded one (delete). */
+const observed = new WeakMap<object, Live>();
+
+/**
+ * Notes the DescribeJob answer observe received (undefined: no such job), in
+ * a preview with --refresh only: a deploy keeps nothing and reads nothing more.
+ */
+export function noteLiveJob(key: object | undefined, client: IoTClient, live: DescribeJobCommandOutput | undefined): void {
+  if (key && currentRecorder()?.refresh) observed.set(key, { client, job: live?.job });
+}
+
+/** The probe a decision attaches to its Change; `key` is what observe was given (the desired state, or the recorded one for a deletion). */
+export function impactProbe(key: object, basis: ImpactBasis): ImpactProbe {
+  return { change: basis.change, measure: () => measure(basis, observed.get(key), currentRecorder()) };
+}
+
+// ------------------------------------------------------------------ reads
+
+/** Group members, read once per preview (recorder) and client. */
+const memberCache = new WeakMap<PlanRecorder, WeakMap<IoTClient, Map<string, Promise<Set<string> | null>>>>();
+
+function membersReader(client: IoTClient, recorder: PlanRecorder): (group: string) => Promise<Set<string> | null> {
+  let byClient = memberCache.get(recorder);
+  if (!byClient) memberCache.set(recorder, (byClient = new WeakMap()));
+  let cache = byClient.get(client);
+  if (!cache) byClient.set(client, (cache = new Map()));
+  const groups = cache;
+  return (group) => {
+    let read = groups.get(group);
+    if (!read) {
+      read = (async () => {
+        const members = new Set<string>();
+        try {
+          for await (const page of paginateListThingsInThingGroup({ client }, { thingGroupName: group, recursive: false })) {
+            for (const thing of page.things ?? []) members.add(thing);
+          }
+        } catch (error) {
+          if (error instanceof ResourceNotFoundException) return null;
+          throw error;
+        }
+        return members;
+      })();
+      groups.set(group, read);
+    }
+    return read;
+  };
+}
+
+const TARGET = /^arn:aws[a-z-]*:iot:[a-z0-9-]*:\d*:(thing|thinggroup)\/(.+)$/;
+
+/** The devices of some targets (thing names), or why they cannot be counted. */
+async function devicesOf(targets: readonly string[], members: (group: string) => Promise<Set<string> | null>, existing: boolean): Promise<Set<string> | string> {
+  const out = new Set<string>();
+  for (const target of targets) {
+    const m = isUnknown(target) ? null : TARGET.exec(target);
+    if (!m) return isUnknown(target) ? "a target is known only after the deploy" : `${target} is not a thing or thing group ARN`;
+    if (m[1] === "thing") {
+      out.add(m[2]);
+      continue;
+    }
+    let found: Set<string> | null;
+    try {
+      found = await members(m[2]);
+    } catch (error) {
+      return `the things of thing group ${m[2]} could not be listed (${(error as Error).name}: ${(error as Error).message})`;
+    }
+    // A group of the old targets that is gone has no devices; a new target group that does not exist yet cannot be counted.
+    if (found === null && !existing) return `thing group ${m[2]} does not exist yet, so its devices are known only after the deploy`;
+    for (const thing of found ?? []) out.add(thing);
+  }
+  return out;
+}
+
+interface Rollout {
+  rollout?: RolloutConfig;
+  windows?: MaintenanceWindow[];
+  abort?: { criteriaList?: AbortCriteria[] };
+}
+
+const ROLLOUT_MEMBERS = ["jobExecutionsRolloutConfig", "maintenanceWindows", "abortConfig"] as const;
+const WORDS: Record<(typeof ROLLOUT_MEMBERS)[number], string> = {
+  jobExecutionsRolloutConfig: "rollout rate",
+  maintenanceWindows: "maintenance windows",
+  abortConfig: "abort criteria",
+};
+
+/**
+ * The rollout rate, maintenance windows and abort criteria the job runs with:
+ * its own, else (a job from a template of the account) the template's, read
+ * with --refresh; for groups added to a running job, the job's as IoT has it.
+ * undefined when they are not known, with a note saying why.
+ */
+async function rolloutOf(basis: ImpactBasis, live: Live | undefined, refresh: boolean, notes: string[]): Promise<Rollout | undefined> {
+  const spec = basis.spec as Record<string, any>;
+  const own: Record<(typeof ROLLOUT_MEMBERS)[number], unknown> = {
+    jobExecutionsRolloutConfig: spec.jobExecutionsRolloutConfig,
+    maintenanceWindows: spec.schedulingConfig?.maintenanceWindows,
+    abortConfig: spec.abortConfig,
+  };
+  const template = spec.jobTemplateArn as string | undefined;
+  const missing = ROLLOUT_MEMBERS.filter((m) => own[m] === undefined);
+  if (!template || isUnknown(template) || isManagedTemplateArn(template) || missing.length === 0) return shape(own);
+  const what = listNames(missing.map((m) => WORDS[m]));
+  const id = /jobtemplate\/([^/]+)$/.exec(template)?.[1] ?? template;
+  let from: Record<string, any> | undefined;
+  if (basis.change === "add-targets") {
+    // The running job has them already (IoT copied them from the template when it created the job).
+    from = live?.job && { ...live.job, maintenanceWindows: live.job.schedulingConfig?.maintenanceWindows };
+  } else if (live && refresh) {
+    try {
+      from = await ifFound(live.client.send(new DescribeJobTemplateCommand({ jobTemplateId: id })));
+    } catch (error) {
+      notes.push(`the job takes its ${what} from job template ${id}, which could not be read (${(error as Error).name}: ${(error as Error).message})`);
+      return undefined;
+    }
+    if (!from) {
+      notes.push(`the job takes its ${what} from job template ${id}, which does not exist yet: not known before the deploy`);
+      return undefined;
+    }
+  }
+  if (!from) {
+    notes.push(`the job takes its ${what} from job template ${id}: known only with --refresh`);
+    return undefined;
+  }
+  notes.push(basis.change === "add-targets" ? `${what} as the job has them (from job template ${id})` : `${what} from job template ${id}`);
+  return shape({ ...own, ...Object.fromEntries(missing.map((m) => [m, from[m]])) });
+}
+
+const shape = (r: Record<string, unknown>): Rollout => ({
+  rollout: (r.jobExecutionsRolloutConfig ?? undefined) as RolloutConfig | undefined,
+  windows: (r.maintenanceWindows ?? undefined) as MaintenanceWindow[] | undefined,
+  abort: (r.abortConfig ?? undefined) as Rollout["abort"],
+});
+
+// ------------------------------------------------------------------ measure
+
+async function measure(basis: ImpactBasis, live: Live | undefined, recorder: PlanRecorder | undefined): Promise<{ impact: DeviceImpact; warnings: string[] }> {
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  const refresh = recorder?.refresh === true;
+  const reader = live && recorder && refresh ? membersReader(live.client, recorder) : undefined;
+  const cancels = basis.change === "replace" || basis.change === "delete";
+
+  let devices: number | null = null;
+  let unknownReason: string | undefined;
+  if (basis.change === "update") devices = 0;
+  else if (basis.change === "delete" && live && !live.job) devices = 0; // deleted out of band: nothing happens to devices
+  else if (!reader) unknownReason = "unknown without --refresh";
+  else {
+    const reached = await devicesOf(basis.targets, reader, basis.change === "delete");
+    const already = basis.already ? await devicesOf(basis.already, reader, true) : new Set<string>();
+    if (typeof reached === "string") unknownReason = reached;
+    else if (typeof already === "string") unknownReason = already;
+    else devices = [...reached].filter((d) => !already.has(d)).length;
+  }
+
+  const inProgress = !cancels ? 0 : !live ? null : (live.job?.jobProcessDetails?.numberOfInProgressThings ?? 0);
+
+  let minutes: number | null = null;
+  let failures: number | null = null;
+  if (basis.change === "create" || basis.change === "replace" || basis.change === "add-targets") {
+    const rollout = await rolloutOf(basis, live, refresh, notes);
+    if (rollout) {
+      if (maxFailuresBeforeAbort(1, rollout.abort) === null && basis.change !== "add-targets") {
+        warnings.push(`job ${basis.jobId} has no abort criteria that count failed executions: nothing stops a failing rollout before it has reached every device`);
+      }
+      if (devices !== null) {
+        const start = Date.parse(String((basis.spec.schedulingConfig as { startTime?: string } | undefined)?.startTime ?? ""));
+        minutes = minutesToNotifyAll(devices, { rollout: rollout.rollout, windows: rollout.windows, ...(basis.change !== "add-targets" && Number.isFinite(start) ? { startMs: start } : {}) });
+        failures = maxFailuresBeforeAbort(devices, rollout.abort);
+        if (minutes === null && devices > 0) notes.push("no maintenance window opens within 366 days: not every device would be notified");
+      }
+    }
+  }
+  return {
+    impact: {
+      change: basis.change,
+      devices,
+      ...(unknownReason ? { unknownReason } : {}),
+      inProgress,
+      ...(cancels ? { forceCancel: basis.force === true } : {}),
+      minutesToNotifyAll: minutes,
+      maxFailuresBeforeAbort: failures,
+      notes,
+    },
+    warnings,
+  };
+}
