@@ -23,6 +23,8 @@ export const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   preview: () => import("./preview.ts"),
   deploy: () => import("./deploy.ts"),
   calls: () => import("./calls.ts"),
+  simulation: () => import("./simulation.ts"),
+  rehearsal: () => import("./rehearsal.ts"),
 };
 
 const NAME = /^[a-z0-9][a-z0-9_.-]*$/i;

@@ -4,6 +4,7 @@
  *   local         serve the local IoT Jobs endpoint until stopped
  *   preview       show what a deploy would change (text, Markdown, JSON)
  *   import-stack  declarations for a CloudFormation stack's job templates and jobs
+ *   rehearse      run a job against a simulated fleet in virtual time
  *
  * Each command's options are listed by `alchemy-iot-jobs <command> --help`.
  * Arguments are parsed with node:util's parseArgs (src/cli/args.ts): no
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   local: async () => (await import("./local.ts")).localCommand,
   preview: async () => (await import("./preview.ts")).previewCommand,
   "import-stack": async () => (await import("./import-stack.ts")).importStackCommand,
+  rehearse: async () => (await import("./rehearse.ts")).rehearseCommand,
 };
 
 function help(): string {
@@ -24,6 +26,7 @@ function help(): string {
     "",
     "Commands:",
     "  preview       Show what a deploy would change (docs/preview.md)",
+    "  rehearse      Run a job against a simulated fleet in virtual time (docs/rehearsal.md)",
     "  local         Serve the local IoT Jobs endpoint (docs/local-endpoint.md)",
     "  import-stack  Declarations for a CloudFormation stack's IoT job templates and jobs",
     "                (docs/migrating-from-cloudformation.md)",

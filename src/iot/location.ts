@@ -111,11 +111,26 @@ function isLocalMode(settings: IoTClientProps, scope: Scope | undefined): boolea
  * handlers, which then move the resources, instead of skipping them.
  */
 export function locationKey(props: object | undefined, scope: Scope | undefined): string {
+  if (rehearsal) return "local";
   const settings: IoTClientProps = { ...scopeSettings(scope), ...defined(clientProps(props)) };
   const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "";
   if (settings.endpoint !== undefined) return `${settings.endpoint}|${region}`;
   if (isLocalMode(settings, scope)) return "local";
   return `aws|${region}`;
+}
+
+// ------------------------------------------------------------------ rehearsal
+
+let rehearsal: LocalIoT | undefined;
+
+/**
+ * A rehearsal (src/rehearsal) sends every resource's calls to its own
+ * in-memory endpoint, whatever the program, its scopes or the environment
+ * say (endpoint, local, AWS credentials): a rehearsal never reaches the
+ * user's target.
+ */
+export function rehearseOn(local: LocalIoT | undefined): void {
+  rehearsal = local;
 }
 
 // ------------------------------------------------------------------ embedded local endpoint
@@ -232,6 +247,7 @@ const fileInstances = new Map<string, string | undefined>();
  * that changes nothing runs no handler), and by the handler before it acts.
  */
 export async function assertLocalDataPresent(output: DeployedWhere | undefined, scope: Scope, label: string): Promise<void> {
+  if (rehearsal) return;
   if (recordedLocation(output) !== "local" || !output?.localInstance) return;
   if ((await localInstance(scope.dotAlchemy)) === output.localInstance) return;
   const file = localDataFile(scope.dotAlchemy);
@@ -270,6 +286,7 @@ export async function resolveLocation(props: object | undefined, scope: Scope | 
 }
 
 async function resolveSettings(settings: IoTClientProps, scope: Scope | undefined): Promise<Resolved> {
+  if (rehearsal) return localLocation(rehearsal, "local IoT Jobs endpoint (rehearsal, in memory)");
   if (settings.endpoint === undefined && isLocalMode(settings, scope)) {
     const dotAlchemy = scope?.dotAlchemy ?? path.resolve(".alchemy");
     return embeddedLocation(dotAlchemy);
@@ -296,19 +313,14 @@ async function resolveSettings(settings: IoTClientProps, scope: Scope | undefine
 }
 
 async function embeddedLocation(dotAlchemy: string): Promise<Resolved> {
+  if (rehearsal) return localLocation(rehearsal, "local IoT Jobs endpoint (rehearsal, in memory)");
   const local = await embeddedLocalIoT(dotAlchemy);
   const file = localDataFile(dotAlchemy);
-  return {
-    client: localClient(local),
-    location: {
-      kind: "local",
-      region: local.region,
-      key: "local",
-      endpoint: local.endpoint,
-      local,
-      description: `local IoT Jobs endpoint (embedded, data in ${path.relative(process.cwd(), file) || file})`,
-    },
-  };
+  return localLocation(local, `local IoT Jobs endpoint (embedded, data in ${path.relative(process.cwd(), file) || file})`);
+}
+
+function localLocation(local: LocalIoT, description: string): Resolved {
+  return { client: localClient(local), location: { kind: "local", region: local.region, key: "local", endpoint: local.endpoint, local, description } };
 }
 
 /**

@@ -94,3 +94,29 @@ export interface Serde {
   freeze(scope: Scope, state: State): Promise<string>;
   revive(scope: Scope, text: string): Promise<State>;
 }
+
+/** A store with nothing in it: under an overlay, a run that starts from no state at all (a rehearsal). */
+export const EMPTY_STORE: StateStore = {
+  async init() {},
+  async deinit() {},
+  async list() {
+    return [];
+  },
+  async count() {
+    return 0;
+  },
+  async get() {
+    return undefined;
+  },
+  async getBatch() {
+    return {};
+  },
+  async all() {
+    return {};
+  },
+  async set() {},
+  async delete() {},
+  async listScopes() {
+    return [];
+  },
+};

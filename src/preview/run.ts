@@ -47,39 +47,69 @@ export class PreviewError extends Error {
 }
 
 export async function runPreview(options: PreviewOptions = {}): Promise<PreviewResult> {
+  const { message, log } = await runProgram<Plan>({
+    ...options,
+    action: "Preview",
+    // Alchemy's quiet mode: no "Created Resource" lines for what is only planned; with --refresh every resource is read, so Alchemy must run every handler.
+    alchemyArgs: ["--quiet", ...(options.refresh ? ["--force"] : [])],
+    env: {
+      // A preview writes no state, so the CI state-store check does not apply.
+      ALCHEMY_CI_STATE_STORE_CHECK: "false",
+      ALCHEMY_IOT_PREVIEW_REFRESH: options.refresh ? "1" : "0",
+      ...(options.local ? { ALCHEMY_IOT_LOCAL: "1" } : {}),
+      ...options.env,
+    },
+    resultType: "plan",
+  });
+  return { plan: message, log };
+}
+
+/** How to run a program under one of this package's runtimes (the preview's, a rehearsal's). */
+export interface ProgramRun {
+  entrypoint?: string;
+  stage?: string;
+  cwd?: string;
+  args?: string[];
+  env?: Record<string, string | undefined>;
+  tsx?: boolean;
+  verbose?: boolean;
+  /** What the failure messages call it ("Preview", "Rehearsal"). */
+  action: string;
+  /** The runtime to preload. @default the preview's */
+  preload?: string;
+  /** Alchemy options before the stage and the program's own arguments. */
+  alchemyArgs?: string[];
+  /** The IPC message type that carries the result (the runtime sends `{ type, [type]: result }`). */
+  resultType: string;
+}
+
+/**
+ * Runs a program in a child process with a runtime preloaded, and returns what
+ * the runtime sent back over IPC. The program's output is kept apart (`log`).
+ * A failure the runtime reported (`{ type: "failure", text }`) is thrown as a
+ * PreviewError with that text.
+ */
+export async function runProgram<T>(options: ProgramRun): Promise<{ message: T; log: string }> {
   const cwd = options.cwd ?? process.cwd();
   const entrypoint = path.resolve(cwd, options.entrypoint ?? "alchemy.run.ts");
-  const failed = (message: string, log = "") => new PreviewError(`✖ Preview failed: ${message}`, log);
+  const failed = (message: string, log = "") => new PreviewError(`✖ ${options.action} failed: ${message}`, log);
   if (!fs.existsSync(entrypoint)) {
     throw failed(`no program at ${path.relative(process.cwd(), entrypoint) || entrypoint} (the entrypoint argument, default alchemy.run.ts).`);
   }
   let runner: string[];
   try {
-    runner = runnerArgs(entrypoint, { tsx: options.tsx });
+    runner = runnerArgs(entrypoint, { tsx: options.tsx, preload: options.preload });
   } catch (error) {
     throw failed((error as Error).message);
   }
-  const args = [
-    ...runner,
-    entrypoint,
-    // Alchemy's quiet mode: no "Created Resource" lines for what is only planned.
-    "--quiet",
-    // With --refresh every resource is read, so Alchemy must run every handler, changed or not.
-    ...(options.refresh ? ["--force"] : []),
-    ...(options.stage ? ["--stage", options.stage] : []),
-    ...(options.args ?? []),
-  ];
+  const args = [...runner, entrypoint, ...(options.alchemyArgs ?? []), ...(options.stage ? ["--stage", options.stage] : []), ...(options.args ?? [])];
   const child = spawn(process.execPath, args, {
     cwd,
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     env: {
       ...process.env,
       ALCHEMY_TELEMETRY_DISABLED: "1",
-      // A preview writes no state, so the CI state-store check does not apply.
-      ALCHEMY_CI_STATE_STORE_CHECK: "false",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      ALCHEMY_IOT_PREVIEW_REFRESH: options.refresh ? "1" : "0",
-      ...(options.local ? { ALCHEMY_IOT_LOCAL: "1" } : {}),
       ...(options.verbose ? { ALCHEMY_IOT_VERBOSE: "1" } : {}),
       ...options.env,
     },
@@ -87,28 +117,28 @@ export async function runPreview(options: PreviewOptions = {}): Promise<PreviewR
   let log = "";
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));
-  let plan: Plan | undefined;
+  let result: T | undefined;
   let failure: string | undefined;
-  child.on("message", (message: { type?: string; plan?: Plan; text?: string }) => {
-    if (message?.type === "plan") plan = message.plan;
+  child.on("message", (message: { type?: string; text?: string } & Record<string, unknown>) => {
+    if (message?.type === options.resultType) result = message[options.resultType] as T;
     if (message?.type === "failure") failure = message.text;
   });
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (c) => resolve(c));
   });
-  if (code !== 0 || !plan) {
+  if (code !== 0 || result === undefined) {
     if (failure) throw new PreviewError(failure, log);
     const tail = log.trim().split("\n").slice(-40).join("\n");
     if (log.includes("ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX")) {
       throw failed(
         `Node's type stripping cannot run the program: it uses TypeScript syntax that has no plain-JavaScript form ` +
-          `(an enum, a namespace, a constructor parameter property, ...). Run the preview with --tsx (and tsx installed), ` +
+          `(an enum, a namespace, a constructor parameter property, ...). Run it with --tsx (and tsx installed), ` +
           `or keep the program to erasable syntax (TypeScript's erasableSyntaxOnly).\n${tail}`,
         log,
       );
     }
     throw failed(`the program exited with code ${code} before it finished${tail ? `:\n${tail}` : "."}`, log);
   }
-  return { plan, log };
+  return { message: result, log };
 }

@@ -23,8 +23,11 @@ export const SOURCE_CONDITION = "@alchemy-iot-jobs/source";
 /** Is this module running from the TypeScript sources (the repository) rather than the compiled package? */
 export const fromSources = import.meta.url.endsWith(".ts");
 
+/** A runtime module's path next to this one, compiled or not (`../rehearsal/preload` for a rehearsal). */
+export const runtimePath = (name: string) => fileURLToPath(new URL(`${name}${fromSources ? ".ts" : ".js"}`, import.meta.url));
+
 /** The preview runtime's entry, compiled or not. */
-export const preloadPath = fileURLToPath(new URL(fromSources ? "./preload.ts" : "./preload.js", import.meta.url));
+export const preloadPath = runtimePath("./preload");
 
 /** Can this Node run TypeScript without a loader? */
 export function nodeStripsTypes(): boolean {
@@ -46,9 +49,9 @@ function findTsx(programDir: string): string | undefined {
   return undefined;
 }
 
-/** Node arguments that load the program's runner and the preview runtime, before the program's path. */
-export function runnerArgs(entrypoint: string, options: { tsx?: boolean } = {}): string[] {
-  const preload = ["--import", pathToFileURL(preloadPath).href];
+/** Node arguments that load the program's runner and a runtime (the preview's by default), before the program's path. */
+export function runnerArgs(entrypoint: string, options: { tsx?: boolean; preload?: string } = {}): string[] {
+  const preload = ["--import", pathToFileURL(options.preload ?? preloadPath).href];
   const typescript = TS_EXTENSIONS.includes(path.extname(entrypoint));
   const useTsx = fromSources || options.tsx === true || (typescript && !nodeStripsTypes());
   if (!useTsx) return preload;

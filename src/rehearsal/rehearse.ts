@@ -1,0 +1,127 @@
+/**
+ * Rehearses one job on a local endpoint whose rollouts are held and whose
+ * clock is virtual: gives the job's targets simulated devices, releases the
+ * job, advances the clock a minute at a time until the job finishes or the
+ * horizon passes, and reports what the fleet did. Final results are read
+ * through the SDK (ListJobExecutionsForJob, DescribeJob), as a user would.
+ */
+import { DescribeJobCommand, paginateListJobExecutionsForJob, type IoTClient } from "@aws-sdk/client-iot";
+import { DEFAULT_BEHAVIOUR, type DeviceBehaviour, type ExecutionEvent, type LocalIoT } from "../local/index.ts";
+import { emptyCounts, REHEARSAL_FORMAT_VERSION, timelineOf, type FinalStatus, type Rehearsal } from "./report.ts";
+
+export interface RehearsalOptions {
+  /** Simulated devices the job's targets get in all (a thing target is one device). @default 1000 */
+  devices?: number;
+  behaviour?: Partial<DeviceBehaviour>;
+  /** @default 1 */
+  seed?: number;
+  /** @default 7 days */
+  horizonMinutes?: number;
+}
+
+export const DEFAULT_DEVICES = 1000;
+export const DEFAULT_HORIZON_MINUTES = 7 * 24 * 60;
+const MINUTE = 60_000;
+const FINISHED = new Set(["COMPLETED", "CANCELED"]);
+
+/** A rehearsal that cannot be run as asked (too few devices for the targets, ...): exit 1 with the message. */
+export class RehearsalError extends Error {
+  override name = "RehearsalError";
+}
+
+const nameOf = (arn: string) => arn.slice(arn.indexOf("/") + 1);
+const count = (x: number) => x.toLocaleString("en-US");
+
+/**
+ * Puts `devices` simulated devices behind the job's targets: the things it
+ * targets and the things already in its groups count first (and are
+ * simulated too); the rest are new things shared out over the groups.
+ */
+async function giveDevices(local: LocalIoT, targets: string[], options: Required<Pick<RehearsalOptions, "devices" | "seed">> & RehearsalOptions, notes: string[]): Promise<number> {
+  const groups = targets.filter((t) => t.includes(":thinggroup/")).map(nameOf);
+  const existing = new Set(targets.filter((t) => t.includes(":thing/")).map(nameOf));
+  for (const g of groups) for (const m of local.world.tables.thingGroups.get(g)?.members ?? []) existing.add(m);
+  for (const name of [...existing].sort()) await local.simulateThing(name, options.behaviour, options.seed);
+  if (groups.length === 0) {
+    if (options.devices !== existing.size) notes.push(`the job targets ${existing.size} thing(s) and no group: it is rehearsed on those ${existing.size} device(s), not ${options.devices}`);
+    return existing.size;
+  }
+  if (options.devices < existing.size) {
+    throw new RehearsalError(`--devices ${options.devices} is fewer than the ${existing.size} devices the program's targets already have (things targeted and things in the target groups); give at least ${existing.size}.`);
+  }
+  const extra = options.devices - existing.size;
+  if (existing.size > 0) {
+    const declared = existing.size === 1 ? "is a thing" : "are things";
+    notes.push(`${count(existing.size)} of the ${count(options.devices)} devices ${declared} the program declares; ${count(extra)} ${extra === 1 ? "is a simulated thing" : "are simulated things"} added to the target groups`);
+  }
+  for (const [i, group] of groups.entries()) {
+    const count = Math.floor(extra / groups.length) + (i < extra % groups.length ? 1 : 0);
+    if (count > 0) await local.addSimulatedDevices({ thingGroupName: group, count, namePrefix: `rehearsal-${group}-`, behaviour: options.behaviour, seed: options.seed + i });
+  }
+  return options.devices;
+}
+
+/** Final status per device, and attempts (executions including retries), read through the SDK. */
+async function results(client: IoTClient, jobId: string, devices: number): Promise<{ executions: Record<FinalStatus, number>; attempts: number }> {
+  const executions = emptyCounts();
+  let attempts = 0;
+  let reached = 0;
+  for await (const page of paginateListJobExecutionsForJob({ client, pageSize: 250 }, { jobId })) {
+    for (const e of page.executionSummaries ?? []) {
+      const status = e.jobExecutionSummary?.status as FinalStatus;
+      executions[status] += 1;
+      attempts += e.jobExecutionSummary?.executionNumber ?? 1;
+      reached += 1;
+    }
+  }
+  executions.NOT_NOTIFIED = Math.max(0, devices - reached);
+  return { executions, attempts };
+}
+
+/**
+ * Rehearses the job `jobId` (created on `local`, which holds rollouts) under
+ * the resource id `job`; `events` is the endpoint's execution event log.
+ */
+export async function rehearseJob(local: LocalIoT, client: IoTClient, job: { resourceId: string; jobId: string }, events: ExecutionEvent[], options: RehearsalOptions = {}): Promise<Rehearsal> {
+  const opts = { ...options, devices: options.devices ?? DEFAULT_DEVICES, seed: options.seed ?? 1 };
+  const horizon = options.horizonMinutes ?? DEFAULT_HORIZON_MINUTES;
+  const described = (await client.send(new DescribeJobCommand({ jobId: job.jobId }))).job!;
+  const notes: string[] = [];
+  const devices = await giveDevices(local, described.targets ?? [], opts, notes);
+  const startMs = local.world.nowMs();
+  const before = events.length;
+  await local.releaseJob(job.jobId);
+  let minutes = 0;
+  const status = () => local.world.tables.jobs.get(job.jobId)?.status;
+  while (!FINISHED.has(status() ?? "") && minutes < horizon) {
+    local.advanceTime(MINUTE);
+    minutes += 1;
+  }
+  const final = (await client.send(new DescribeJobCommand({ jobId: job.jobId }))).job!;
+  if (!FINISHED.has(final.status ?? "")) notes.push(`the horizon (${count(horizon)} minutes) passed with the job ${final.status}`);
+  const { executions, attempts } = await results(client, job.jobId, devices);
+  return {
+    formatVersion: REHEARSAL_FORMAT_VERSION,
+    job: job.resourceId,
+    jobId: job.jobId,
+    devices,
+    seed: opts.seed,
+    behaviour: { ...DEFAULT_BEHAVIOUR, ...opts.behaviour },
+    horizonMinutes: horizon,
+    settings: {
+      targetSelection: final.targetSelection ?? "SNAPSHOT",
+      ...(final.jobExecutionsRolloutConfig ? { jobExecutionsRolloutConfig: final.jobExecutionsRolloutConfig } : {}),
+      ...(final.abortConfig?.criteriaList?.length ? { abortConfig: final.abortConfig } : {}),
+      ...(final.timeoutConfig?.inProgressTimeoutInMinutes ? { timeoutConfig: final.timeoutConfig } : {}),
+      ...(final.jobExecutionsRetryConfig?.criteriaList?.length ? { jobExecutionsRetryConfig: final.jobExecutionsRetryConfig } : {}),
+      ...(final.schedulingConfig && Object.keys(final.schedulingConfig).length ? { schedulingConfig: final.schedulingConfig } : {}),
+    },
+    outcome: final.status ?? "UNKNOWN",
+    ...(final.status === "CANCELED" && final.reasonCode ? { reasonCode: final.reasonCode } : {}),
+    minutes,
+    executions,
+    attempts,
+    timeline: timelineOf(events.slice(before), startMs, minutes),
+    notes,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * What a rehearsal reports (`alchemy-iot-jobs rehearse --format json`): a
+ * stable, documented shape (docs/rehearsal.md) with a format version.
+ */
+import type { DeviceBehaviour } from "../local/index.ts";
+
+export const REHEARSAL_FORMAT_VERSION = 1;
+
+/** Final execution statuses, one per device; NOT_NOTIFIED for a device the job never reached. */
+export const EXECUTION_STATUSES = ["SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "CANCELED", "REMOVED", "QUEUED", "IN_PROGRESS", "NOT_NOTIFIED"] as const;
+export type FinalStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** One virtual minute: counts of what happened in it (not cumulative). */
+export interface Minute {
+  minute: number;
+  /** Executions queued for a device (first attempts and retries). */
+  notified: number;
+  succeeded: number;
+  failed: number;
+  rejected: number;
+  timedOut: number;
+}
+
+export interface Rehearsal {
+  formatVersion: typeof REHEARSAL_FORMAT_VERSION;
+  /** The job's resource id in the program. */
+  job: string;
+  jobId: string;
+  /** Simulated devices the job targets. */
+  devices: number;
+  seed: number;
+  behaviour: DeviceBehaviour;
+  horizonMinutes: number;
+  /** The job's settings that shape the rollout, as the endpoint stored them. */
+  settings: {
+    targetSelection: string;
+    jobExecutionsRolloutConfig?: unknown;
+    abortConfig?: unknown;
+    timeoutConfig?: unknown;
+    jobExecutionsRetryConfig?: unknown;
+    schedulingConfig?: unknown;
+  };
+  /** COMPLETED, CANCELED, or the job's status when the horizon passed. */
+  outcome: string;
+  /** Why the job was canceled (an abort criterion, or the end of its schedule). */
+  reasonCode?: string;
+  /** Virtual minutes from the start until the outcome (the horizon when the job had not finished). */
+  minutes: number;
+  /** Final status counts, one per device. */
+  executions: Record<FinalStatus, number>;
+  /** Executions including retries. */
+  attempts: number;
+  /** One entry per virtual minute, from 0 to `minutes`. */
+  timeline: Minute[];
+  /** Things the reader should know (devices set by the targets, a horizon reached). */
+  notes: string[];
+}
+
+export function emptyCounts(): Record<FinalStatus, number> {
+  return Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, 0])) as Record<FinalStatus, number>;
+}
+
+/** Per-minute counts from execution events, minutes counted from `startMs`. */
+export function timelineOf(events: ReadonlyArray<{ status: string; atMs: number }>, startMs: number, minutes: number): Minute[] {
+  const timeline: Minute[] = Array.from({ length: minutes + 1 }, (_, minute) => ({ minute, notified: 0, succeeded: 0, failed: 0, rejected: 0, timedOut: 0 }));
+  const field: Record<string, keyof Omit<Minute, "minute">> = { QUEUED: "notified", SUCCEEDED: "succeeded", FAILED: "failed", REJECTED: "rejected", TIMED_OUT: "timedOut" };
+  for (const e of events) {
+    const key = field[e.status];
+    const minute = Math.floor((e.atMs - startMs) / 60_000);
+    if (key && minute >= 0 && minute <= minutes) timeline[minute][key] += 1;
+  }
+  return timeline;
+}

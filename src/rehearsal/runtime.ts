@@ -1,0 +1,110 @@
+/**
+ * The rehearsal runtime, loaded with `node --import` into the process that
+ * runs the program (after the preview's globals, which give it Alchemy's
+ * scope storage and provider registry):
+ *
+ * - every scope's state store is an empty in-memory one: the program is
+ *   deployed from nothing, and the user's state is neither read nor written;
+ * - every resource goes to a fresh in-memory local endpoint whose clock is
+ *   virtual and whose rollouts are held (src/iot/location.ts `rehearseOn`),
+ *   whatever the program or the environment say;
+ * - the Job providers are wrapped to learn which jobId each resource got.
+ *
+ * When the program ends, the job named by `--job` is rehearsed
+ * (rehearse.ts) and the report goes to the parent over IPC.
+ */
+import { formatFailure } from "../failure.ts";
+import { localClient } from "../iot/client.ts";
+import { rehearseOn } from "../iot/location.ts";
+import { startLocalIoT, type ExecutionEvent } from "../local/index.ts";
+import { setHooks } from "../preview/globals.ts";
+import { EMPTY_STORE, overlayStore } from "../preview/overlay.ts";
+import { alchemySerde } from "../preview/serde.ts";
+import { rehearseJob, RehearsalError, type RehearsalOptions } from "./rehearse.ts";
+
+/** What the parent passes (as JSON in ALCHEMY_IOT_REHEARSAL). */
+export interface RehearsalRequest extends RehearsalOptions {
+  /** The Job's resource id, or its path (`fleet/prod/firmware`). */
+  job: string;
+}
+
+const request = JSON.parse(process.env.ALCHEMY_IOT_REHEARSAL ?? "{}") as RehearsalRequest;
+const events: ExecutionEvent[] = [];
+const local = await startLocalIoT({
+  port: 0,
+  unref: true,
+  region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
+  virtualClock: Math.floor(Date.now() / 60_000) * 60_000,
+  holdRollouts: true,
+  onExecution: (e) => events.push(e),
+});
+rehearseOn(local);
+
+/** Jobs the program declared: resource id, path, jobId. */
+const jobs: Array<{ id: string; fqn: string; jobId: string }> = [];
+
+interface HandlerContext {
+  id: string;
+  fqn: string;
+}
+type Handler = (this: HandlerContext, id: string, props: unknown) => Promise<unknown>;
+const wrapped = new Map<unknown, unknown>();
+
+setHooks({
+  enterScope(value) {
+    const scope = value as { state?: unknown; chain?: string[] };
+    if (!scope || typeof scope !== "object" || !("state" in scope) || (scope.state as { rehearsal?: true })?.rehearsal) return;
+    const store = overlayStore(scope as never, EMPTY_STORE, alchemySerde);
+    (store as { rehearsal?: true }).rehearsal = true;
+    scope.state = store;
+  },
+  provider(kind, provider) {
+    if (kind !== "iot::Job") return provider;
+    let w = wrapped.get(provider);
+    if (!w) {
+      const p = provider as { type: string; options?: unknown; handler: Handler };
+      const handler: Handler = async function (this: HandlerContext, id, props) {
+        const output = (await p.handler.call(this, id, props)) as { jobId?: string } | undefined;
+        if (output?.jobId) jobs.push({ id: this.id, fqn: this.fqn, jobId: output.jobId });
+        return output;
+      };
+      w = { type: p.type, options: p.options, handler };
+      wrapped.set(provider, w);
+    }
+    return w;
+  },
+});
+
+function fail(error: unknown): void {
+  const text = error instanceof RehearsalError ? `✖ Rehearsal failed: ${error.message}` : formatFailure(error, { action: "Rehearsal" });
+  if (process.send) process.send({ type: "failure", text }, () => process.exit(1));
+  else {
+    process.stderr.write(`${text}\n`);
+    process.exit(1);
+  }
+}
+
+process.on("uncaughtException", fail);
+
+let done = false;
+process.once("beforeExit", async () => {
+  if (done) return;
+  done = true;
+  try {
+    const matches = jobs.filter((j) => j.id === request.job || j.fqn === request.job || j.fqn.endsWith(`/${request.job}`));
+    if (matches.length !== 1) {
+      const known = jobs.map((j) => j.fqn).join(", ") || "none";
+      throw new RehearsalError(
+        matches.length === 0
+          ? `the program declares no Job "${request.job}" (--job takes a Job's resource id or path; the program's jobs: ${known}).`
+          : `"${request.job}" names ${matches.length} jobs (${matches.map((j) => j.fqn).join(", ")}): give the path.`,
+      );
+    }
+    const rehearsal = await rehearseJob(local, localClient(local), { resourceId: request.job, jobId: matches[0].jobId }, events, request);
+    await local.stop();
+    if (process.send) process.send({ type: "rehearsal", rehearsal }, () => process.disconnect?.());
+    else process.stdout.write(`${JSON.stringify(rehearsal)}\n`);
+  } catch (error) {
+    fail(error);
+  }
+});

@@ -1,0 +1,87 @@
+/**
+ * `alchemy-iot-jobs rehearse` end to end: the real CLI and program in child
+ * processes. The program is deployed only to the rehearsal's own in-memory
+ * endpoint: the environment points at an endpoint that would refuse every
+ * call, and nothing is written to the project.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { Rehearsal } from "../../src/rehearsal/report.ts";
+import { readTree } from "../support/files.ts";
+
+const repo = path.resolve(import.meta.dirname, "../..");
+const fixture = path.join(repo, "test", "rehearsal", "fixtures", "fleet.run.ts");
+const tsx = path.join(repo, "node_modules", ".bin", "tsx");
+let root: string;
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-rehearse-"));
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function rehearse(args: string[], job: Record<string, unknown> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = {
+    ...process.env,
+    FIXTURE_JOB: JSON.stringify(job),
+    // Where a deploy would go: nothing listens there, so a rehearsal that used it would fail.
+    AWS_ENDPOINT_URL_IOT: "http://127.0.0.1:9",
+    AWS_REGION: "eu-west-1",
+    AWS_ACCESS_KEY_ID: "AKIDNOTUSED",
+    AWS_SECRET_ACCESS_KEY: "not-used",
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    ALCHEMY_TELEMETRY_DISABLED: "1",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    NO_COLOR: "1",
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --conditions=@alchemy-iot-jobs/source`.trim(),
+  };
+  return new Promise((resolve) => {
+    execFile(tsx, [path.join(repo, "src/cli/index.ts"), "rehearse", fixture, ...args], { cwd: root, env, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test("JSON: 1,000 devices at 100 a minute complete in 10 minutes, never more than 100 notified in a minute; nothing written to the project", async () => {
+  const r = await rehearse(["--job", "firmware", "--devices", "1000", "--format", "json"], { jobExecutionsRolloutConfig: { maximumPerMinute: 100 } });
+  expect(r.code, r.stderr).toBe(0);
+  const report = JSON.parse(r.stdout) as Rehearsal;
+  expect(report).toMatchObject({ formatVersion: 1, job: "firmware", devices: 1000, outcome: "COMPLETED", attempts: 1000 });
+  expect(report.minutes).toBeGreaterThanOrEqual(10);
+  expect(report.minutes).toBeLessThanOrEqual(11);
+  expect(report.executions.SUCCEEDED).toBe(1000);
+  expect(Math.max(...report.timeline.map((m) => m.notified))).toBeLessThanOrEqual(100);
+  expect(report.timeline.reduce((a, m) => a + m.notified, 0)).toBe(1000);
+  expect(report.timeline.map((m) => m.minute)).toEqual([...Array(report.minutes + 1).keys()]);
+  expect(report.jobId).toMatch(/^rehearsal-fleet-/);
+  expect(readTree(root, () => "")).toEqual({});
+});
+
+test("Markdown with a Mermaid chart, an SVG chart file, and the text story", async () => {
+  const job = { jobExecutionsRolloutConfig: { maximumPerMinute: 50 } };
+  const md = await rehearse(["--job", "firmware", "--devices", "200", "--format", "markdown", "--chart", "chart.svg"], job);
+  expect(md.code, md.stderr).toBe(0);
+  expect(md.stdout).toContain("```mermaid\nxychart-beta");
+  expect(md.stdout).toContain("**200 simulated devices; rollout 50/min; completed at minute");
+  const svg = fs.readFileSync(path.join(root, "chart.svg"), "utf8");
+  expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  fs.rmSync(path.join(root, "chart.svg"));
+  const text = await rehearse(["--job", "firmware", "--devices", "200"], job);
+  expect(text.stdout).toMatch(/^Rehearsal of job firmware \(rehearsal-fleet-[^)]+\): 200 devices; rollout 50\/min; completed at minute 4: 200 succeeded\.$/m);
+});
+
+test("errors: an unknown job, too few devices, a bad rate; each exits 1 with the reason", async () => {
+  const unknown = await rehearse(["--job", "nope"]);
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toContain(`the program declares no Job "nope"`);
+  expect(unknown.stderr).toContain("firmware");
+  const few = await rehearse(["--job", "firmware", "--devices", "0"]);
+  expect(few.code).toBe(1);
+  expect(few.stderr).toContain(`--devices must be a whole number from 1 to 1000000, not "0".`);
+  const rates = await rehearse(["--job", "firmware", "--fail-rate", "0.7", "--hang-rate", "0.5"]);
+  expect(rates.code).toBe(1);
+  expect(rates.stderr).toContain("add up to 1.2");
+});
