@@ -298,6 +298,14 @@ for (const major of [22, 24]) {
       ok(preview);
       expect(preview.stdout).toContain("No changes. The deployed resources match the program.");
 
+      // A rehearsal runs the installed package's compiled runtime, in memory: the deployed stage and its data are untouched.
+      // The example's job is continuous: it stays open until the horizon (a day here), every device having run it.
+      const args = ["alchemy-iot-jobs", "rehearse", "--job", "fetch-config", "--stage", stage, "--devices", "300", "--horizon-minutes", "1440", "--format", "json"];
+      const rehearsal = await run(bin, "npx", args);
+      ok(rehearsal);
+      expect(JSON.parse(rehearsal.stdout)).toMatchObject({ formatVersion: 1, job: "fetch-config", devices: 300, outcome: "IN_PROGRESS", minutes: 1440, executions: { SUCCEEDED: 300 } });
+      expect(fs.readFileSync(dataFile).equals(data)).toBe(true);
+
       const destroy = await run(bin, "npx", ["alchemy", "destroy", "--stage", stage], LOCAL);
       ok(destroy);
       expect(destroy.out.match(/\[deleted\]/g)?.length).toBe(5);
