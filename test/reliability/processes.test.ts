@@ -102,7 +102,9 @@ test("a lock left by a killed process is taken over once stale (5 s for a proces
   fs.mkdirSync(`${stageLock()}.lock`, { recursive: true });
   fs.writeFileSync(`${stageLock()}.owner`, JSON.stringify({ pid: dead, host: os.hostname(), command: "tsx alchemy.run.ts", since: "2026-01-01T00:00:00.000Z" }));
   // Refreshed just now: a holder that no longer runs cannot have done that, so it is not taken (the id may be reused).
-  const refused = await deploy({ ALCHEMY_IOT_LOCK_TIMEOUT: "0" });
+  // It is kept fresh while the deploy starts, however long a busy machine takes to start it.
+  const fresh = setInterval(() => fs.utimesSync(`${stageLock()}.lock`, new Date(), new Date()), 200);
+  const refused = await deploy({ ALCHEMY_IOT_LOCK_TIMEOUT: "0" }).finally(() => clearInterval(fresh));
   expect(refused.code, refused.out).toBe(1);
   expect(refused.out).toContain('The state of stage "s" of app "procs"');
   expect(refused.out).toContain(`is locked by process ${dead} (tsx alchemy.run.ts), since 2026-01-01T00:00:00.000Z`);
