@@ -17,6 +17,8 @@ export interface RehearsalOptions {
   seed?: number;
   /** @default 7 days */
   horizonMinutes?: number;
+  /** Notes from running the program (targets it did not declare), reported first. */
+  notes?: readonly string[];
 }
 
 export const DEFAULT_DEVICES = 1000;
@@ -86,7 +88,7 @@ export async function rehearseJob(local: LocalIoT, client: IoTClient, job: { res
   const opts = { ...options, devices: options.devices ?? DEFAULT_DEVICES, seed: options.seed ?? 1 };
   const horizon = options.horizonMinutes ?? DEFAULT_HORIZON_MINUTES;
   const described = (await client.send(new DescribeJobCommand({ jobId: job.jobId }))).job!;
-  const notes: string[] = [];
+  const notes: string[] = [...(options.notes ?? [])];
   const devices = await giveDevices(local, described.targets ?? [], opts, notes);
   const startMs = local.world.nowMs();
   const before = events.length;

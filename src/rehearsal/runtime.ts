@@ -13,6 +13,7 @@
  * When the program ends, the job named by `--job` is rehearsed
  * (rehearse.ts) and the report goes to the parent over IPC.
  */
+import { CreateThingCommand, CreateThingGroupCommand } from "@aws-sdk/client-iot";
 import { formatFailure } from "../failure.ts";
 import { localClient } from "../iot/client.ts";
 import { rehearseOn } from "../iot/location.ts";
@@ -40,6 +41,37 @@ const local = await startLocalIoT({
 });
 rehearseOn(local);
 
+/** What the reader should know about how the program was rehearsed. */
+const notes: string[] = [];
+
+/**
+ * Targets the program names by ARN without declaring them (a fleet's groups
+ * usually exist already) are made on the rehearsal's endpoint, in its account
+ * and region, and the job targets those: a group is made empty (the rehearsal
+ * fills it with simulated devices), a thing is one device.
+ */
+async function localTargets(props: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (!Array.isArray(props?.targets)) return props;
+  const client = localClient(local);
+  const targets: unknown[] = [];
+  for (const target of props.targets) {
+    const m = typeof target === "string" ? /^arn:aws[\w-]*:iot:[^:]*:[^:]*:(thing|thinggroup)\/([^/]+)$/.exec(target) : null;
+    if (!m) {
+      targets.push(target);
+      continue;
+    }
+    const [, type, name] = m;
+    const { things, thingGroups } = local.world.tables;
+    if (!(type === "thing" ? things.has(name) : thingGroups.has(name))) {
+      if (type === "thing") await client.send(new CreateThingCommand({ thingName: name }));
+      else await client.send(new CreateThingGroupCommand({ thingGroupName: name }));
+      notes.push(`${type === "thing" ? "thing" : "thing group"} ${name} (${target}) is not declared by the program: the rehearsal made it on its own endpoint`);
+    }
+    targets.push(local.world.arn(`${type}/${name}`));
+  }
+  return { ...props, targets };
+}
+
 /** Jobs the program declared: resource id, path, jobId. */
 const jobs: Array<{ id: string; fqn: string; jobId: string }> = [];
 
@@ -64,7 +96,7 @@ setHooks({
     if (!w) {
       const p = provider as { type: string; options?: unknown; handler: Handler };
       const handler: Handler = async function (this: HandlerContext, id, props) {
-        const output = (await p.handler.call(this, id, props)) as { jobId?: string } | undefined;
+        const output = (await p.handler.call(this, id, await localTargets(props as Record<string, unknown>))) as { jobId?: string } | undefined;
         if (output?.jobId) jobs.push({ id: this.id, fqn: this.fqn, jobId: output.jobId });
         return output;
       };
@@ -100,7 +132,7 @@ process.once("beforeExit", async () => {
           : `"${request.job}" names ${matches.length} jobs (${matches.map((j) => j.fqn).join(", ")}): give the path.`,
       );
     }
-    const rehearsal = await rehearseJob(local, localClient(local), { resourceId: request.job, jobId: matches[0].jobId }, events, request);
+    const rehearsal = await rehearseJob(local, localClient(local), { resourceId: request.job, jobId: matches[0].jobId }, events, { ...request, notes });
     await local.stop();
     if (process.send) process.send({ type: "rehearsal", rehearsal }, () => process.disconnect?.());
     else process.stdout.write(`${JSON.stringify(rehearsal)}\n`);

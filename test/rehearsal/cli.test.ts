@@ -22,9 +22,10 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-function rehearse(args: string[], job: Record<string, unknown> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function rehearse(args: string[], job: Record<string, unknown> = {}, extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
+    ...extra,
     FIXTURE_JOB: JSON.stringify(job),
     // Where a deploy would go: nothing listens there, so a rehearsal that used it would fail.
     AWS_ENDPOINT_URL_IOT: "http://127.0.0.1:9",
@@ -84,4 +85,13 @@ test("errors: an unknown job, too few devices, a bad rate; each exits 1 with the
   const rates = await rehearse(["--job", "firmware", "--fail-rate", "0.7", "--hang-rate", "0.5"]);
   expect(rates.code).toBe(1);
   expect(rates.stderr).toContain("add up to 1.2");
+});
+
+test("a target group the program names by ARN but does not declare (another account and region) is made on the rehearsal's endpoint and filled", async () => {
+  const arn = "arn:aws:iot:ap-south-1:111122223333:thinggroup/prod-fleet";
+  const r = await rehearse(["--job", "firmware", "--devices", "40", "--format", "json"], {}, { FIXTURE_TARGET: arn });
+  expect(r.code, r.stderr).toBe(0);
+  const report = JSON.parse(r.stdout) as Rehearsal;
+  expect(report).toMatchObject({ devices: 40, outcome: "COMPLETED", executions: { SUCCEEDED: 40 } });
+  expect(report.notes).toContain(`thing group prod-fleet (${arn}) is not declared by the program: the rehearsal made it on its own endpoint`);
 });
