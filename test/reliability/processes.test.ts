@@ -26,7 +26,7 @@ interface Run {
   out: string;
 }
 
-function start(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function start(args: string[], env: Record<string, string> = {}, onOutput?: (out: string) => void): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(tsx, args, {
       cwd: repo,
@@ -44,14 +44,18 @@ function start(args: string[], env: Record<string, string> = {}): Promise<Run> {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
+    const add = (d: Buffer) => {
+      out += d;
+      onOutput?.(out);
+    };
+    child.stdout.on("data", add);
+    child.stderr.on("data", add);
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, out }));
   });
 }
 
-const deploy = (env: Record<string, string> = {}, args: string[] = []) => start([program, "--stage", "s", ...args], env);
+const deploy = (env: Record<string, string> = {}, args: string[] = [], onOutput?: (out: string) => void) => start([program, "--stage", "s", ...args], env, onOutput);
 const preview = (args: string[] = [], env: Record<string, string> = {}) => start(["src/cli/index.ts", "preview", program, "--stage", "s", ...args], env);
 
 const dataFile = () => path.join(root, ".alchemy", "local-iot", "endpoint.json");
@@ -73,9 +77,13 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 test("two deploys of one stage at once: the second waits for the first, says so, and nothing is corrupted", async () => {
-  const first = deploy({ HOLD_MS: "3000" });
+  // The first deploy holds the stage until the second says it waits for it, however slowly the machine starts processes.
+  const release = path.join(root, "release");
+  const first = deploy({ HOLD_UNTIL: release });
   await until(() => fs.existsSync(`${stageLock()}.lock`), "the first deploy to lock the stage");
-  const second = await deploy({ VERSION: "2" });
+  const second = await deploy({ VERSION: "2" }, [], (out) => {
+    if (/Waiting for the state of stage/.test(out) && !fs.existsSync(release)) fs.writeFileSync(release, "");
+  });
   const done = await first;
   expect(done.code, done.out).toBe(0);
   expect(second.code, second.out).toBe(0);
