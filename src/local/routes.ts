@@ -3,6 +3,7 @@
  * as the AWS model binds it to HTTP, with its handler; and route matching.
  */
 import * as executions from "./executions.ts";
+import * as jobReads from "./job-reads.ts";
 import * as jobs from "./jobs.ts";
 import * as managed from "./managed.ts";
 import { BadRequest } from "./protocol/http.ts";
@@ -30,12 +31,12 @@ const HANDLERS: Record<ServedOperation, Operation> = {
   DeleteJobTemplate: templates.deleteJobTemplate,
   CreateJob: jobs.createJob,
   UpdateJob: jobs.updateJob,
-  DescribeJob: jobs.describeJob,
-  ListJobs: jobs.listJobs,
+  DescribeJob: jobReads.describeJob,
+  ListJobs: jobReads.listJobs,
   CancelJob: jobs.cancelJob,
   DeleteJob: jobs.deleteJob,
   AssociateTargetsWithJob: jobs.associateTargetsWithJob,
-  GetJobDocument: jobs.getJobDocument,
+  GetJobDocument: jobReads.getJobDocument,
   ListManagedJobTemplates: managed.listManagedJobTemplates,
   DescribeManagedJobTemplate: managed.describeManagedJobTemplate,
   TagResource: tags.tagResource,
