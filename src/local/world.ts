@@ -26,6 +26,7 @@ import {
   type JsonObject,
   type Tables,
 } from "./store.ts";
+import { paginate, type Page, type PageOptions } from "./pagination.ts";
 
 export interface WorldOptions {
   accountId: string;
@@ -43,12 +44,7 @@ export interface WorldOptions {
   onExecution?: (event: ExecutionEvent) => void;
 }
 
-export interface Page<T> {
-  items: T[];
-  nextToken?: string;
-}
-
-export const DEFAULT_PAGE_SIZE = 50;
+export { DEFAULT_PAGE_SIZE, type Page } from "./pagination.ts";
 
 export class World {
   readonly accountId: string;
@@ -141,33 +137,9 @@ export class World {
 
   // ---------------------------------------------------------------- pagination
 
-  /**
-   * Pages through items already in their list order. The token is opaque to
-   * clients: the sequence number of the last item returned plus a digest of
-   * the request's filters, so a token cannot be replayed against another list.
-   */
-  paginate<T extends { seq: number }>(
-    operation: string,
-    items: T[],
-    options: { nextToken?: string; maxResults?: number; filter?: string; descending?: boolean },
-  ): Page<T> {
-    const size = options.maxResults ?? DEFAULT_PAGE_SIZE;
-    let start = 0;
-    if (options.nextToken !== undefined) {
-      const after = decodeToken(options.nextToken, operation, options.filter ?? "");
-      const index = items.findIndex((item) =>
-        options.descending ? item.seq < after : item.seq > after,
-      );
-      start = index === -1 ? items.length : index;
-    }
-    const page = items.slice(start, start + size);
-    const more = start + size < items.length;
-    return {
-      items: page,
-      nextToken: more
-        ? encodeToken(operation, page[page.length - 1].seq, options.filter ?? "")
-        : undefined,
-    };
+  /** Pages through items already in their list order (pagination.ts). */
+  paginate<T extends { seq: number }>(operation: string, items: T[], options: PageOptions): Page<T> {
+    return paginate(operation, items, options);
   }
 
   // ---------------------------------------------------------------- jobs
@@ -402,20 +374,6 @@ export function isTerminal(status: JobExecutionStatus): boolean {
 }
 
 export { parseScheduleTime, scheduleStart } from "./simulation/time.ts";
-
-function encodeToken(operation: string, seq: number, filter: string): string {
-  return Buffer.from(JSON.stringify({ o: operation, s: seq, f: filter })).toString("base64url");
-}
-
-function decodeToken(token: string, operation: string, filter: string): number {
-  try {
-    const data = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-    if (data?.o === operation && data?.f === filter && Number.isInteger(data?.s)) return data.s;
-  } catch {
-    // fall through
-  }
-  throw invalid("Next token is invalid.");
-}
 
 /** What an operation handler receives: decoded path labels, query and JSON body. */
 export interface OperationRequest {
