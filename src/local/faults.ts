@@ -2,8 +2,9 @@
  * Fault injection for tests and benchmarks: per-operation token-bucket
  * throttling (answered with ThrottlingException), injected 5xx errors, added
  * latency and dropped connections. Off unless configured. Random choices use
- * a seeded generator so a failing run can be replayed.
+ * a seeded generator (the fleet simulation's) so a failing run can be replayed.
  */
+import { mulberry32 } from "./simulation/random.ts";
 
 export interface FaultOptions {
   /**
@@ -39,18 +40,6 @@ export interface FaultOptions {
 
 export type FaultOutcome = "ok" | "throttle" | "error" | "drop-before" | "drop-after";
 
-/** mulberry32: small, fast, seedable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class TokenBucket {
   private tokens: number;
   private last: number;
@@ -75,7 +64,7 @@ class TokenBucket {
 
 export class Faults {
   private options: FaultOptions = {};
-  private random: () => number = seededRandom(1);
+  private random: () => number = mulberry32(1);
   private buckets = new Map<string, TokenBucket>();
   private calls = new Map<string, number>();
 
@@ -94,7 +83,7 @@ export class Faults {
       }
     }
     this.options = { ...options };
-    this.random = seededRandom(options.seed ?? 1);
+    this.random = mulberry32(options.seed ?? 1);
     this.buckets.clear();
     this.calls.clear();
   }

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "vitest";
-import { seededRandom } from "../../src/local/faults.ts";
+import { mulberry32 } from "../../src/local/simulation/random.ts";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import { endpointEnv, runKillable, type KillableRun } from "../support/endpoint-env.ts";
 
@@ -78,7 +78,7 @@ interface Baseline {
 }
 
 async function trial(seed: number, requestsOf: Record<1 | 2, number>, baseline: Baseline): Promise<string> {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const version: 1 | 2 = seed % 2 === 0 ? 1 : 2;
   const killAt = 1 + Math.floor(random() * requestsOf[version]);
   const label = `seed ${seed}: deploy of version ${version} killed at mutating request ${killAt}`;
