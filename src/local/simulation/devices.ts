@@ -4,6 +4,7 @@
  */
 import { STRINGS } from "../../iot/constraints.ts";
 import type { ThingGroupRecord, ThingRecord } from "../store.ts";
+import { createThing, createThingGroup } from "../things.ts";
 import type { World } from "../world.ts";
 import { checkSeed, resolveBehaviour, type DeviceBehaviour } from "./behaviour.ts";
 
@@ -47,11 +48,11 @@ export function addSimulatedDevices(world: World, request: SimulatedDevicesReque
     throw new Error(`thingGroupName ${JSON.stringify(thingGroupName)} is not a valid thing group name.`);
   }
   for (const name of names) {
-    const thing = world.tables.things.get(name) ?? createThing(world, name);
+    const thing = world.tables.things.get(name) ?? created(world, "thing", name);
     markSimulated(world, thing, behaviour, seed);
   }
   if (thingGroupName !== undefined) {
-    const group = world.tables.thingGroups.get(thingGroupName) ?? createGroup(world, thingGroupName);
+    const group = world.tables.thingGroups.get(thingGroupName) ?? created(world, "thingGroup", thingGroupName);
     const members = new Set(group.members);
     const added = names.filter((name) => !members.has(name));
     group.members.push(...added);
@@ -82,31 +83,14 @@ function markSimulated(world: World, thing: ThingRecord, behaviour: DeviceBehavi
   }
 }
 
-function createThing(world: World, thingName: string): ThingRecord {
-  const thing: ThingRecord = {
-    seq: world.nextSeq(),
-    thingName,
-    thingArn: world.arn(`thing/${thingName}`),
-    thingId: world.newId(),
-    attributes: {},
-    version: 1,
-    createdAt: world.now(),
-  };
-  world.tables.things.set(thingName, thing);
-  return thing;
-}
-
-function createGroup(world: World, thingGroupName: string): ThingGroupRecord {
-  const group: ThingGroupRecord = {
-    seq: world.nextSeq(),
-    thingGroupName,
-    thingGroupArn: world.arn(`thinggroup/${thingGroupName}`),
-    thingGroupId: world.newId(),
-    attributes: {},
-    version: 1,
-    createdAt: world.now(),
-    members: [],
-  };
-  world.tables.thingGroups.set(thingGroupName, group);
-  return group;
+/** A thing or group made as CreateThing / CreateThingGroup make them (no attributes, no parent). */
+function created(world: World, kind: "thing", name: string): ThingRecord;
+function created(world: World, kind: "thingGroup", name: string): ThingGroupRecord;
+function created(world: World, kind: "thing" | "thingGroup", name: string): ThingRecord | ThingGroupRecord {
+  if (kind === "thing") {
+    createThing(world, { params: { thingName: name }, query: {}, body: {} });
+    return world.tables.things.get(name)!;
+  }
+  createThingGroup(world, { params: { thingGroupName: name }, query: {}, body: {} });
+  return world.tables.thingGroups.get(name)!;
 }
