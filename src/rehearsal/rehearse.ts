@@ -7,6 +7,7 @@
  */
 import { DescribeJobCommand, paginateListJobExecutionsForJob, type IoTClient } from "@aws-sdk/client-iot";
 import { DEFAULT_BEHAVIOUR, type DeviceBehaviour, type ExecutionEvent, type LocalIoT } from "../local/index.ts";
+import { n as count } from "./render.ts";
 import { emptyCounts, REHEARSAL_FORMAT_VERSION, timelineOf, type FinalStatus, type Rehearsal } from "./report.ts";
 
 export interface RehearsalOptions {
@@ -32,7 +33,6 @@ export class RehearsalError extends Error {
 }
 
 const nameOf = (arn: string) => arn.slice(arn.indexOf("/") + 1);
-const count = (x: number) => x.toLocaleString("en-US");
 
 /**
  * Puts `devices` simulated devices behind the job's targets: the things it

@@ -7,7 +7,8 @@ import type { Minute, Rehearsal } from "./report.ts";
 
 export type RehearsalFormat = "text" | "markdown" | "json";
 
-const n = (x: number) => x.toLocaleString("en-US");
+/** A count as people write it: 1,000. */
+export const n = (x: number) => x.toLocaleString("en-US");
 const plural = (count: number, one: string, many = `${one}s`) => `${n(count)} ${count === 1 ? one : many}`;
 
 /** The rollout configuration in words: "100/min", "exponential: 10/min, ×2 every 10 notified, at most 100/min". */
