@@ -4,8 +4,9 @@
  * Persistence writes the whole state as one JSON file, atomically (temporary
  * file + rename), and acknowledges a mutation only once a write that contains
  * it has completed ("group commit": concurrent mutations share one write).
- * A file that exists but cannot be read or parsed stops start-up with a clear
- * error; it is never overwritten.
+ * A file that exists but cannot be read, is not JSON, or is not in a shape
+ * this version reads (data-file.ts checks the whole shape) stops start-up with
+ * a clear error; it is never overwritten.
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -13,6 +14,7 @@ import path from "node:path";
 import { onExit } from "signal-exit";
 import type { JobExecutionStatus, JobStatus, TargetSelection } from "../iot/constraints.ts";
 import type { RolloutProgress } from "../iot/rollout.ts";
+import { checkDataFile, FILE_FORMAT, FILE_VERSION, type PersistedFile } from "./data-file.ts";
 import type { DeviceBehaviour } from "./simulation/behaviour.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -198,25 +200,6 @@ export interface Tables {
   stacks: Map<string, StackRecord>;
 }
 
-const FILE_FORMAT = "alchemy-iot-jobs/local-endpoint";
-const FILE_VERSION = 1;
-
-interface PersistedFile {
-  format: typeof FILE_FORMAT;
-  version: number;
-  /** Identifies this endpoint's data: chosen when the data is first created, kept across restarts. */
-  instanceId?: string;
-  accountId: string;
-  region: string;
-  templates: TemplateRecord[];
-  jobs: JobRecord[];
-  executions: ExecutionRecord[];
-  things: ThingRecord[];
-  thingGroups: ThingGroupRecord[];
-  tags: Record<string, Record<string, string>>;
-  stacks: StackRecord[];
-}
-
 export class PersistenceError extends Error {
   override name = "PersistenceError";
 }
@@ -247,7 +230,7 @@ export function readStateFile(
         "Fix its permissions or point persistPath elsewhere; the file was left untouched.",
     );
   }
-  let data: PersistedFile;
+  let data: any;
   try {
     data = JSON.parse(text);
   } catch (error: any) {
@@ -256,30 +239,47 @@ export function readStateFile(
         "It was left untouched: restore it from a backup, or move it away to start with an empty endpoint.",
     );
   }
-  if (!data || typeof data !== "object" || data.format !== FILE_FORMAT) {
+  if (!data || typeof data !== "object" || Array.isArray(data) || data.format !== FILE_FORMAT) {
     throw new PersistenceError(
       `${file} is not a local IoT endpoint state file (expected "format": "${FILE_FORMAT}"). ` +
         "It was left untouched: move it away or choose another persistPath.",
     );
   }
   if (data.version !== FILE_VERSION) {
-    throw new PersistenceError(
-      `${file} has state file version ${data.version}; this endpoint reads version ${FILE_VERSION}. It was left untouched.`,
-    );
+    const found = typeof data.version === "number" ? `state file version ${data.version}` : "no state file version number";
+    throw new PersistenceError(`${file} has ${found}; this endpoint reads version ${FILE_VERSION}. It was left untouched.`);
   }
+  const checked = checkDataFile(data);
+  if (!checked.ok) throw new PersistenceError(shapeRefusal(file, checked.problems));
+  return toTables(checked.file);
+}
+
+/** How many of a file's shape problems the error names. */
+const PROBLEMS_SHOWN = 3;
+
+function shapeRefusal(file: string, problems: string[]): string {
+  const more = problems.length - PROBLEMS_SHOWN;
+  const named = problems.slice(0, PROBLEMS_SHOWN).join("; ") + (more > 0 ? `; and ${more} more problem${more === 1 ? "" : "s"}` : "");
+  return (
+    `The local IoT endpoint's data file ${file} is not in a shape this version reads (${named}). ` +
+    "Nothing was read or written: the file is kept as it is. Restore it from a backup, or move it away to start with empty data."
+  );
+}
+
+function toTables(data: PersistedFile): { accountId: string; region: string; instanceId?: string; tables: Tables } {
   const tables = emptyTables();
-  for (const t of data.templates ?? []) tables.templates.set(t.jobTemplateId, t);
-  for (const j of data.jobs ?? []) tables.jobs.set(j.jobId, j);
-  for (const e of data.executions ?? []) {
+  for (const t of data.templates) tables.templates.set(t.jobTemplateId, t);
+  for (const j of data.jobs) tables.jobs.set(j.jobId, j);
+  for (const e of data.executions) {
     const key = `${e.jobId}/${e.thingName}`;
     const list = tables.executions.get(key) ?? [];
     list.push(e);
     tables.executions.set(key, list);
   }
-  for (const t of data.things ?? []) tables.things.set(t.thingName, t);
-  for (const g of data.thingGroups ?? []) tables.thingGroups.set(g.thingGroupName, g);
-  for (const [arn, tags] of Object.entries(data.tags ?? {})) tables.tags.set(arn, tags);
-  for (const s of data.stacks ?? []) tables.stacks.set(s.stackName, s);
+  for (const t of data.things) tables.things.set(t.thingName, t);
+  for (const g of data.thingGroups) tables.thingGroups.set(g.thingGroupName, g);
+  for (const [arn, tags] of Object.entries(data.tags)) tables.tags.set(arn, tags);
+  for (const s of data.stacks) tables.stacks.set(s.stackName, s);
   return { accountId: data.accountId, region: data.region, instanceId: data.instanceId, tables };
 }
 

@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { DOC } from "../local/helpers.ts";
+import { startLocalIoT } from "../../src/local/index.ts";
+import { DOC, iotClient } from "../local/helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -124,6 +125,34 @@ describe("the standalone `local` command", () => {
       expect(error?.message).toMatch(/exited with 1/);
       expect(error?.message).toContain("not valid JSON");
       expect(fs.readFileSync(file, "utf8")).toBe("{ not json");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a --persist file of a shape this version does not read ("jobs": "abc") makes the command fail, naming the file and the problem, and leaves it byte for byte', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-iot-cli-"));
+    const file = path.join(dir, "state.json");
+    try {
+      // A file the endpoint wrote, with jobs in it; then one table of the wrong type.
+      const local = await startLocalIoT({ persistPath: file });
+      await iotClient(local).send(new CreateJobTemplateCommand({ jobTemplateId: "kept", description: "d", document: DOC }));
+      await local.stop();
+      fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, "utf8")), jobs: "abc" }));
+      const before = fs.readFileSync(file);
+      const error = await startCli(["--port", "0", "--persist", file]).then(
+        async (r) => {
+          await stop(r);
+          return undefined;
+        },
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(/exited with 1/);
+      expect(error?.message).toContain(`The local IoT endpoint's data file ${file} is not in a shape this version reads (jobs: expected an array, got a string).`);
+      expect(error?.message).toContain("Nothing was read or written: the file is kept as it is.");
+      expect(fs.readFileSync(file).equals(before)).toBe(true);
+      // No lock, owner or temporary file left behind.
+      expect(fs.readdirSync(dir)).toEqual(["state.json"]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
