@@ -6,6 +6,7 @@ import { PreviewError, runProgram } from "../preview/run.ts";
 import { runtimePath } from "../preview/runner.ts";
 import { renderRehearsal, renderSvg, type RehearsalFormat } from "../rehearsal/render.ts";
 import type { Rehearsal } from "../rehearsal/report.ts";
+import { rehearsalEnvironment } from "../rehearsal/environment.ts";
 import { DEFAULT_DEVICES, DEFAULT_HORIZON_MINUTES } from "../rehearsal/rehearse.ts";
 import type { RehearsalRequest } from "../rehearsal/runtime.ts";
 
@@ -116,6 +117,8 @@ export const rehearseCommand: Command = {
         preload: runtimePath("../rehearsal/preload"),
         alchemyArgs: ["--quiet"],
         env: {
+          // Nothing in the program's process can reach AWS or an endpoint the environment names (src/rehearsal/environment.ts).
+          ...rehearsalEnvironment(process.env),
           // The rehearsal neither reads nor writes Alchemy's state: the CI check on the store does not apply.
           ALCHEMY_CI_STATE_STORE_CHECK: "false",
           ALCHEMY_IOT_REHEARSAL: JSON.stringify(request),

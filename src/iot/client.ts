@@ -9,8 +9,8 @@
 import { IoTClient } from "@aws-sdk/client-iot";
 import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { Secret } from "alchemy";
-import type { LocalIoT } from "../local/server.ts";
 import { NO_CREDENTIALS, NO_REGION } from "../failure.ts";
+import { assertIsolated, type SharedEndpoint } from "../runtime/registry.ts";
 import { previewing } from "./engine/recorder.ts";
 import { Semaphore } from "./semaphore.ts";
 
@@ -62,7 +62,7 @@ function cachedClient(key: string, make: () => IoTClient): IoTClient {
 }
 
 /** The client of the embedded (or any in-process) local endpoint. */
-export function localClient(local: LocalIoT): IoTClient {
+export function localClient(local: SharedEndpoint): IoTClient {
   return cachedClient(`local|${local.endpoint}`, () =>
     new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...RETRY }),
   );
@@ -160,6 +160,7 @@ function perOperation(make: () => IoTClient): IoTClient {
     if (!client) {
       client = make();
       guardPreview(client);
+      guardIsolation(client, "IoT");
       explainUnreadableResponses(client);
       limitConcurrency(client, MAX_CONCURRENT_OPERATIONS);
       byOperation.set(name, client);
@@ -167,6 +168,7 @@ function perOperation(make: () => IoTClient): IoTClient {
     return client;
   };
   guardPreview(router);
+  guardIsolation(router, "IoT");
   const send = ((command: Parameters<IoTClient["send"]>[0], ...rest: unknown[]) =>
     (forCommand(command).send as (...args: unknown[]) => unknown)(command, ...rest)) as IoTClient["send"];
   router.send = send;
@@ -205,6 +207,29 @@ export function guardPreview(client: IoTClient): void {
       return next(args);
     },
     { step: "initialize", name: "alchemyIotPreviewGuard" },
+  );
+}
+
+interface Guardable {
+  middlewareStack: { add(middleware: (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any) => Promise<any>, options: object): void };
+}
+
+/**
+ * While a rehearsal runs, a client refuses every request that would go
+ * anywhere but the rehearsal's endpoint (checked on the request itself, after
+ * the SDK resolved where it goes: an explicit endpoint, AWS_ENDPOINT_URL_*,
+ * or AWS). A copy of the package that cannot follow the preview or rehearsal
+ * in progress refuses every request. See src/runtime/registry.ts.
+ */
+export function guardIsolation(client: Guardable, service: string): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { protocol?: string; hostname?: string; port?: number } | undefined;
+      const url = request?.hostname ? `${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}` : undefined;
+      assertIsolated(url, `${service} ${(context.commandName ?? "call").replace(/Command$/, "")}`);
+      return next(args);
+    },
+    { step: "finalizeRequest", name: "alchemyIotIsolation", priority: "low" },
   );
 }
 

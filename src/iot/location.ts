@@ -19,7 +19,7 @@ import path from "node:path";
 import type { IoTClient } from "@aws-sdk/client-iot";
 import type { Scope } from "alchemy";
 import type { AwsClientProps } from "alchemy/aws";
-import type { LocalIoT } from "../local/server.ts";
+import { currentMode, IsolationError, registry, rehearsalEndpoint, setMode, type SharedEndpoint } from "../runtime/registry.ts";
 import { clientFor, localClient, type Settings } from "./client.ts";
 import { currentRecorder, previewing } from "./engine/recorder.ts";
 
@@ -50,8 +50,8 @@ export interface Location {
   /** One-line description for logs. */
   description: string;
   endpoint?: string;
-  /** The embedded endpoint, when the location is local. */
-  local?: LocalIoT;
+  /** The local endpoint (embedded, or the rehearsal's), when the location is local. */
+  local?: SharedEndpoint;
 }
 
 export interface Resolved {
@@ -111,7 +111,7 @@ function isLocalMode(settings: IoTClientProps, scope: Scope | undefined): boolea
  * handlers, which then move the resources, instead of skipping them.
  */
 export function locationKey(props: object | undefined, scope: Scope | undefined): string {
-  if (rehearsal) return "local";
+  if (rehearsalEndpoint()) return "local";
   const settings: IoTClientProps = { ...scopeSettings(scope), ...defined(clientProps(props)) };
   const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "";
   if (settings.endpoint !== undefined) return `${settings.endpoint}|${region}`;
@@ -121,27 +121,19 @@ export function locationKey(props: object | undefined, scope: Scope | undefined)
 
 // ------------------------------------------------------------------ rehearsal
 
-let rehearsal: LocalIoT | undefined;
-
 /**
  * A rehearsal (src/rehearsal) sends every resource's calls to its own
  * in-memory endpoint, whatever the program, its scopes or the environment
  * say (endpoint, local, AWS credentials): a rehearsal never reaches the
- * user's target.
+ * user's target. The endpoint is kept in the process-wide registry, so every
+ * copy of this package in the process follows it (or refuses every call).
  */
-export function rehearseOn(local: LocalIoT | undefined): void {
-  rehearsal = local;
+export function rehearseOn(local: SharedEndpoint | undefined): void {
+  registry().rehearsal = local;
+  setMode(local ? "rehearsal" : undefined);
 }
 
 // ------------------------------------------------------------------ embedded local endpoint
-
-interface Embedded {
-  started: Promise<LocalIoT>;
-  /** Whether it owns (locks and writes) the data file, or only reads it (a preview). */
-  owner: boolean;
-}
-
-const embedded = new Map<string, Embedded>();
 
 /** The file holding the embedded endpoint's data for an Alchemy project. */
 export function localDataFile(dotAlchemy: string): string {
@@ -155,9 +147,13 @@ export function localDataFile(dotAlchemy: string): string {
  * owns the data file while the process runs (another process waits for it);
  * a preview only reads it.
  */
-export function embeddedLocalIoT(dotAlchemy: string): Promise<LocalIoT> {
+export function embeddedLocalIoT(dotAlchemy: string): Promise<SharedEndpoint> {
+  // A rehearsal never opens the user's data file (every call goes to its own endpoint).
+  if (currentMode() === "rehearsal") return Promise.reject(new IsolationError("A rehearsal never starts the project's embedded local endpoint: nothing was read or written."));
   const file = localDataFile(dotAlchemy);
   const owner = !previewing();
+  // Shared through the registry: a second copy of the package in the process uses the same endpoint.
+  const embedded = registry().embedded;
   const current = embedded.get(file);
   if (current && (current.owner || !owner)) return current.started;
   // Loaded on first use: a deploy to AWS never loads the emulator. A reader that was started first makes way for the owner.
@@ -176,6 +172,7 @@ export function embeddedLocalIoT(dotAlchemy: string): Promise<LocalIoT> {
 
 /** Stops embedded endpoints (tests; a normal process just exits). */
 export async function stopEmbeddedEndpoints(): Promise<void> {
+  const embedded = registry().embedded;
   const all = [...embedded.values()];
   embedded.clear();
   await Promise.all(all.map(async (e) => (await e.started.catch(() => undefined))?.stop()));
@@ -203,7 +200,7 @@ export const recordedLocation = (o: DeployedWhere | undefined) => o?.location ??
  */
 async function localInstance(dotAlchemy: string): Promise<string | undefined> {
   const file = localDataFile(dotAlchemy);
-  const running = embedded.get(file);
+  const running = registry().embedded.get(file);
   if (running) {
     const local = await running.started.catch(() => undefined);
     if (local) return local.instanceId;
@@ -247,7 +244,7 @@ const fileInstances = new Map<string, string | undefined>();
  * that changes nothing runs no handler), and by the handler before it acts.
  */
 export async function assertLocalDataPresent(output: DeployedWhere | undefined, scope: Scope, label: string): Promise<void> {
-  if (rehearsal) return;
+  if (rehearsalEndpoint()) return;
   if (recordedLocation(output) !== "local" || !output?.localInstance) return;
   if ((await localInstance(scope.dotAlchemy)) === output.localInstance) return;
   const file = localDataFile(scope.dotAlchemy);
@@ -286,6 +283,7 @@ export async function resolveLocation(props: object | undefined, scope: Scope | 
 }
 
 async function resolveSettings(settings: IoTClientProps, scope: Scope | undefined): Promise<Resolved> {
+  const rehearsal = rehearsalEndpoint();
   if (rehearsal) return localLocation(rehearsal, "local IoT Jobs endpoint (rehearsal, in memory)");
   if (settings.endpoint === undefined && isLocalMode(settings, scope)) {
     const dotAlchemy = scope?.dotAlchemy ?? path.resolve(".alchemy");
@@ -313,13 +311,14 @@ async function resolveSettings(settings: IoTClientProps, scope: Scope | undefine
 }
 
 async function embeddedLocation(dotAlchemy: string): Promise<Resolved> {
+  const rehearsal = rehearsalEndpoint();
   if (rehearsal) return localLocation(rehearsal, "local IoT Jobs endpoint (rehearsal, in memory)");
   const local = await embeddedLocalIoT(dotAlchemy);
   const file = localDataFile(dotAlchemy);
   return localLocation(local, `local IoT Jobs endpoint (embedded, data in ${path.relative(process.cwd(), file) || file})`);
 }
 
-function localLocation(local: LocalIoT, description: string): Resolved {
+function localLocation(local: SharedEndpoint, description: string): Resolved {
   return { client: localClient(local), location: { kind: "local", region: local.region, key: "local", endpoint: local.endpoint, local, description } };
 }
 

@@ -13,7 +13,7 @@
  */
 import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import type { IoTClient } from "@aws-sdk/client-iot";
-import { RETRY } from "./client.ts";
+import { guardIsolation, RETRY } from "./client.ts";
 import type { Location } from "./location.ts";
 
 export const STACK_NAME_TAG = "aws:cloudformation:stack-name";
@@ -56,15 +56,16 @@ const cfnClients = new WeakMap<IoTClient, Promise<CloudFormationClient>>();
 export function cloudFormationClientFor(client: IoTClient, location: Location): Promise<CloudFormationClient> {
   let made = cfnClients.get(client);
   if (!made) {
-    made = import("@aws-sdk/client-cloudformation").then(
-      ({ CloudFormationClient }) =>
-        new CloudFormationClient({
-          region: client.config.region,
-          credentials: client.config.credentials,
-          ...(location.kind !== "aws" && location.endpoint ? { endpoint: location.endpoint } : {}),
-          ...RETRY,
-        }),
-    );
+    made = import("@aws-sdk/client-cloudformation").then(({ CloudFormationClient }) => {
+      const cfn = new CloudFormationClient({
+        region: client.config.region,
+        credentials: client.config.credentials,
+        ...(location.kind !== "aws" && location.endpoint ? { endpoint: location.endpoint } : {}),
+        ...RETRY,
+      });
+      guardIsolation(cfn, "CloudFormation");
+      return cfn;
+    });
     cfnClients.set(client, made);
   }
   return made;

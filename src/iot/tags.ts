@@ -84,21 +84,31 @@ export async function applyTagChanges(client: IoTClient, resourceArn: string, ch
   }
 }
 
+/** The Alchemy resource a resource's ownership tags name, if it has them. */
+export function ownerOf(tags: Record<string, string>): Ownership | undefined {
+  if (tags.alchemy_resource === undefined) return undefined;
+  return { app: tags.alchemy_app ?? "", stage: tags.alchemy_stage ?? "", resource: tags.alchemy_resource };
+}
+
 /** What a resource's tags say: its user tags, whether it is ours, the CloudFormation stack that created it. */
 export interface TagReading {
   tags: Record<string, string>;
   ours: boolean;
   ownerTag?: string;
+  /** The Alchemy resource its ownership tags name. */
+  owner?: Ownership;
   stack?: StackResourceRef;
 }
 
 export async function readOwnership(client: IoTClient, arn: string, ownership: Ownership | undefined): Promise<TagReading> {
   const all = await readTags(client, arn);
   const stack = stackRefOf(all);
+  const owner = ownerOf(all);
   return {
     tags: userTags(all),
     ours: ownership ? isOwnedBy(all, ownership) : false,
     ...(all.alchemy_resource ? { ownerTag: all.alchemy_resource } : {}),
+    ...(owner ? { owner } : {}),
     ...(stack ? { stack } : {}),
   };
 }

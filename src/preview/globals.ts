@@ -12,20 +12,21 @@
  * without them, both behave exactly as Alchemy's own.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { registry } from "../runtime/registry.ts";
 
 export interface PreviewHooks {
   enterScope(scope: unknown): void;
   provider(kind: string, provider: unknown): unknown;
 }
 
-const HOOKS = Symbol.for("alchemy-iot-jobs.preview-hooks");
 const g = globalThis as Record<PropertyKey, any>;
 
+/** Installs (or removes) the hooks, in the process-wide registry: whichever copy loaded these globals finds them. */
 export function setHooks(hooks: PreviewHooks | undefined): void {
-  g[HOOKS] = hooks;
+  registry().hooks = hooks;
 }
 
-const hooks = (): PreviewHooks | undefined => g[HOOKS];
+const hooks = (): PreviewHooks | undefined => registry().hooks as PreviewHooks | undefined;
 
 class PreviewScopeStorage<T> extends AsyncLocalStorage<T> {
   override run<R>(store: T, callback: (...args: any[]) => R, ...args: any[]): R {

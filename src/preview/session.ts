@@ -16,6 +16,7 @@ import { diffValues } from "../iot/engine/change.ts";
 import { installRecorder } from "../iot/engine/recorder.ts";
 import { driftOf, entryOf, measureImpact } from "./entries.ts";
 import { setHooks } from "./globals.ts";
+import { isOwnKind, participates, refusingProvider } from "./providers.ts";
 import { isOverlay, overlayStore, resetOverlays } from "./overlay.ts";
 import { alchemySerde } from "./serde.ts";
 import { FORMAT_VERSION, present, summarize, type DriftEntry, type Plan, type PlanAction, type PlanEntry } from "./plan.ts";
@@ -89,8 +90,8 @@ export function startSession(options: { refresh: boolean }): Session {
   setHooks({
     enterScope,
     provider(kind, provider) {
-      // This package's resources run their own handlers: the engine records instead of executing.
-      if (kind.startsWith("iot::")) return provider;
+      // This package's resources run their own handlers (the engine records instead of executing), if their copy takes part.
+      if (isOwnKind(kind)) return participates(provider) ? provider : refusingProvider(kind, "preview");
       let wrapped = wrappedProviders.get(kind);
       if (!wrapped) {
         wrapped = { type: kind, options: (provider as { options?: unknown }).options, handler: foreignHandler(kind) };

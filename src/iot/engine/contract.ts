@@ -81,6 +81,13 @@ export interface Desired<S extends Record<string, unknown> = Record<string, unkn
   sensitive: Set<string>;
 }
 
+/** One reference of a resource to another: the prop path, the kind it names and the physical id. */
+export interface Reference {
+  path: string;
+  type: string;
+  id: string;
+}
+
 /** What a decision starts from: the resource as recorded or read, or nothing. */
 export interface Before<S extends Record<string, unknown> = Record<string, unknown>> {
   state: ResourceState<S>;
@@ -125,6 +132,12 @@ export interface Kind<P extends object, O extends object, S extends Record<strin
    * before a replacement deletes anything. Throws a ValidationError naming the prop.
    */
   preflight?(client: IoTClient, desired: Desired<S>, location: Location): Promise<void>;
+  /**
+   * What the desired resource refers to (a job's template and targets, a
+   * thing's groups, a group's parent), checked before any call: each must be
+   * declared by the program (and what that resource owns) or exist.
+   */
+  references?(desired: Desired<S>): Reference[];
   /** The facts of a resource the deploy is about to create, as far as they are known before the call (the preview's). */
   predict(desired: Desired<S>, location: Location, account: string | undefined): Facts;
   output(props: P, desired: Desired<S>, facts: Facts, location: Location, recorded?: { stack?: StackResourceRef; adopted?: boolean }): O;

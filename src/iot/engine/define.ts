@@ -16,11 +16,14 @@
  */
 import { Resource, Scope } from "alchemy";
 import { reported } from "../../failure.ts";
+import { currentMode, registry } from "../../runtime/registry.ts";
 import { installStageHooks } from "../../stage.ts";
 import { explainStateError, keepIdentity, LOCATION_PROP } from "../common.ts";
 import { assertLocalDataPresent, locationKey, type DeployedWhere } from "../location.ts";
 import type { Kind } from "./contract.ts";
 import { handler, handlerErrors } from "./handler.ts";
+import { noteDeclared, registerKind } from "./references.ts";
+import { keepSnapshots } from "./snapshots.ts";
 
 export interface Definition<P extends object> {
   /** Throws a ValidationError when the props break a rule (no call, no state written). */
@@ -42,15 +45,22 @@ export function defineResource<P extends object, O extends object, S extends Rec
   definition: Definition<P>,
 ): ((id: string, props: P) => Promise<O>) & { type: string } {
   const resource = Resource(kind.type, handler(kind) as never) as unknown as (id: string, props: object) => Promise<O>;
+  // This copy's providers follow the process-wide registry: a preview or rehearsal runs them (and no copy's that does not).
+  registry().providers.add(resource);
+  registerKind(kind);
   const wrapped = function (this: unknown, id: string, props: P) {
     const scope = Scope.getScope();
     let stored: object;
     try {
       definition.validate(id, props);
+      // The program's resources it refers to (before normalize turns them into ARNs and names): their ownership is checked.
+      if (scope) noteDeclared(scope.fqn(id), props);
       stored = { ...(definition.normalize ? definition.normalize(props, scope) : props), [LOCATION_PROP]: locationKey(props, scope) };
     } catch (error) {
       return Promise.reject(reported(error));
     }
+    // A deploy remembers what the state was before its first write, so that a refused run can put it back exactly.
+    if (scope && !currentMode()) keepSnapshots(scope.state);
     const pending = resource.call(this, id, stored);
     // A deploy that changes nothing runs no handler: the loss of the local endpoint's data is checked here too.
     const present = scope && (stored as Record<string, unknown>)[LOCATION_PROP] === "local" ? localDataPresent(scope, id, `${kind.label} "${id}"`) : undefined;

@@ -30,8 +30,13 @@ export interface ExecuteContext {
   log(message: string): void;
   /** Called after each call that created or deleted something, before the next call. */
   progress?(operation: Operation, response: unknown): Promise<void>;
-  /** Called before the first call is sent (from then on, something may have changed). */
-  sending?(): void;
+  /**
+   * Called once a call may have changed something: it succeeded, or its
+   * outcome is unknown (a dropped connection, a server error). A call the
+   * service refused (a 4xx answer) changed nothing, and neither did a guard
+   * that stopped before sending.
+   */
+  changed?(): void;
 }
 
 export interface Executed {
@@ -76,14 +81,33 @@ export class JobDeletionTimeoutError extends Error {
 export async function execute(ctx: ExecuteContext, operations: readonly Operation[]): Promise<Executed> {
   const done: Executed = { responses: new Map(), skipped: [], deleting: new Set() };
   for (const operation of operations) {
-    ctx.sending?.();
-    const response = await one(ctx, operation, done);
+    let response: unknown;
+    try {
+      response = await one(ctx, operation, done);
+    } catch (error) {
+      if (!withoutEffect(error)) ctx.changed?.();
+      throw error;
+    }
     if (response === GONE) break; // the job is gone already: nothing left to delete
     if (response === SKIPPED) continue;
     done.responses.set(operation.op, response);
     if (EXISTENCE.has(operation.op)) await ctx.progress?.(operation, response);
   }
   return done;
+}
+
+/**
+ * Did a failed operation certainly change nothing? True when the service
+ * refused the call (a 4xx answer, or what the engine made of one), or a
+ * guard stopped before sending it; false when the outcome is unknown.
+ */
+export function withoutEffect(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof AlreadyThere || e instanceof Vanished || e instanceof JobInUseError) return true;
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if ((e as { $fault?: string }).$fault === "client" && status !== undefined && status >= 400 && status < 500) return true;
+  }
+  return false;
 }
 
 const SKIPPED = Symbol("skipped");
@@ -107,7 +131,9 @@ async function one(ctx: ExecuteContext, operation: Operation, done: Executed): P
 async function send(ctx: ExecuteContext, operation: Operation): Promise<unknown> {
   const Command = COMMANDS[operation.op] as unknown as new (input: unknown) => Parameters<IoTClient["send"]>[0];
   try {
-    return await ctx.client.send(new Command(operation.input));
+    const response = await ctx.client.send(new Command(operation.input));
+    ctx.changed?.();
+    return response;
   } catch (error) {
     const deleting = operation.op.startsWith("Delete") || operation.op === "RemoveThingFromThingGroup";
     if (error instanceof ResourceNotFoundException) {
@@ -222,6 +248,7 @@ async function deleteJob(ctx: ExecuteContext, operation: Extract<Operation, { op
     while (!alreadyDeleting) {
       try {
         await ctx.client.send(new DeleteJobCommand(operation.input));
+        ctx.changed?.();
         break;
       } catch (error) {
         if (error instanceof ResourceNotFoundException) return undefined;

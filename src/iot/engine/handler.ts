@@ -24,17 +24,21 @@ import type { IoTClient } from "@aws-sdk/client-iot";
 import { serialize, type Context } from "alchemy";
 import { isDeepStrictEqual } from "node:util";
 import { verboseRequested } from "../../failure.ts";
-import { markFailureForExit, withoutLocation } from "../common.ts";
+import { markFailureForExit, ownershipOf, withoutLocation } from "../common.ts";
 import { assertLocalDataPresent, recordedLocation, resolveLocation, resolveRecorded, type Location } from "../location.ts";
 import { checkStack, type GuardedOperation } from "../stack-guard.ts";
 import { isUnknown } from "../unknown.ts";
 import { accountOf, learnAccount } from "./accounts.ts";
 import type { Change } from "./change.ts";
-import type { Before, Desired, Facts, Kind, Observed, Recorded } from "./contract.ts";
+import type { Before, Desired, Facts, Kind, Observed, Recorded, Reference } from "./contract.ts";
 import { AlreadyThere, execute, Vanished, type ExecuteContext } from "./execute.ts";
 import { annotate, beforeOf, physicalIdOf, reportDrift, view } from "./observation.ts";
 import { currentRecorder } from "./recorder.ts";
+import { movedWithinStage, OwnershipError, ownershipError, stateWhere, verifyRecorded } from "./ownership.ts";
+import { checkDeclared, exists, isDeclared, missing } from "./references.ts";
+import { snapshotOf } from "./snapshots.ts";
 import { readOwnership } from "../tags.ts";
+import { ValidationError } from "../validate.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 type Ctx<O> = Context<any, any>;
@@ -61,7 +65,7 @@ export function handler<P extends object, O extends object, S extends Record<str
       if (signal === "ReplacedSignal" || signal === "DestroyedSignal") throw error;
       if (error && typeof error === "object") handlerErrors.add(error);
       // Refused before any call (a check, a read, a stack that still manages it): leave the state as it was.
-      if (untouched.has(this) && this.phase !== "delete" && !currentRecorder()) await restoreState(kind, this);
+      if (untouched.has(this) && this.phase !== "delete" && !currentRecorder()) await restoreState(this);
       // Alchemy's destroy phase logs errors (with their stack) and exits 0: make the process fail, and keep the log to the message.
       if (this.scope.phase === "destroy") {
         markFailureForExit();
@@ -92,6 +96,8 @@ async function apply<P extends object, O extends object, S extends Record<string
   }
   const desired = kind.desire(ctx, props, location);
   const run: Run<P, O, S> = { kind, ctx, props, desired, location, client, label };
+  // What the state names must be this resource's before anything is done to it (a preview reads only when it may).
+  if (recorded && !(ctx.isReplacement && replacing.has(ctx.fqn)) && readsAllowed()) await assertOwned(run, recorded, "updated");
   const pending = replacing.get(ctx.fqn);
   if (ctx.isReplacement && pending) {
     // The second half of a replacement decided in this process: create the new resource.
@@ -123,6 +129,8 @@ async function apply<P extends object, O extends object, S extends Record<string
     const guarded = recorded ?? observed ?? undefined;
     await guard(run, taken.stack, guarded ? physicalIdOf(guarded.state) : desired.id, guarded?.facts.arn, operation);
   }
+  const references = change.action !== "none" ? (kind.references?.(desired) ?? []) : [];
+  if (references.length > 0 && readsAllowed()) await checkReferences(run, references, !currentRecorder());
   if (creates(change)) await kind.checkCreate?.(client, desired, props);
   if (change.action === "replace" && change.replaceMode === "delete-first") await kind.preflight?.(client, desired, location);
 
@@ -190,10 +198,6 @@ async function carryOut<P extends object, O extends object, S extends Record<str
       const done = await execute(executeContext(run), operations);
       const created = [...done.responses.entries()].find(([op]) => op.startsWith("Create"));
       const facts = created ? createdFacts(kind, desired, location, created[1]) : from!.facts;
-      if (created && kind.claim === "tags-after" && !(await readOwnership(client, facts.arn, desired.ownership)).ours) {
-        // It was there already (the create answered for an identical one): whose it is decides what happens.
-        throw new AlreadyThere(operations.find((o) => o.op.startsWith("Create"))!);
-      }
       const skipped = done.skipped.filter((s) => s.operation.op === "UpdateJob" || s.operation.op === "AssociateTargetsWithJob");
       const members = skipped.flatMap((s) => Object.keys(s.operation.input)).filter((k) => k !== "jobId" && k !== "namespaceId" && k !== "comment");
       const notSent = { ...plan, kept: [...(plan.kept ?? []), ...members] };
@@ -233,16 +237,27 @@ function createdFacts(kind: AnyKind, desired: Desired, location: Location, respo
 
 function executeContext<P extends object, O extends object, S extends Record<string, unknown>>(run: Run<P, O, S>): ExecuteContext {
   const { kind, ctx, props, desired, location, client, label } = run;
+  let changes = 0;
   return {
     client,
     location,
     label,
     log: logOf(ctx),
-    sending: () => untouched.delete(ctx),
+    changed() {
+      changes += 1;
+      untouched.delete(ctx);
+    },
     async progress(operation, response) {
       // Record what exists now, before the next call: the new resource, or (after a delete) nothing.
       if (operation.op.startsWith("Create")) {
-        await writeOutput(ctx, kind.output(props, desired, createdFacts(kind, desired, location, response), location));
+        const facts = createdFacts(kind, desired, location, response);
+        if (kind.claim === "tags-after" && !(await readOwnership(client, facts.arn, desired.ownership)).ours) {
+          // It was there already (the create answered for an identical one, and changed nothing): nothing is
+          // recorded, no later call is made, and whose it is decides what happens.
+          if (changes === 1) untouched.add(ctx);
+          throw new AlreadyThere(operation);
+        }
+        await writeOutput(ctx, kind.output(props, desired, facts, location));
       } else {
         await writeOutput(ctx, { ...(ctx.output as object), absent: true } as O);
       }
@@ -279,6 +294,17 @@ async function remove<P extends object, O extends object, S extends Record<strin
     return ctx.destroy();
   }
   const change = kind.removal(recorded);
+  if (readsAllowed()) {
+    const verdict = await verifyRecorded(kind, client, recorded, ownershipOf(ctx));
+    if (verdict.kind === "other" && movedWithinStage(verdict, ownershipOf(ctx))) {
+      // It moved to another address of this stage (which now records it): forget this record, delete nothing.
+      const note = `${kind.noun} ${oldId} now belongs to ${verdict.owner!.resource}: only this stale record is removed; nothing is deleted`;
+      if (recorder) recordForgotten(kind, ctx, oldId, recorded, change, note);
+      else logOf(ctx)(`${label}: ${note}`);
+      return ctx.destroy();
+    }
+    if (verdict.kind === "other") throw ownershipError(label, kind.noun, oldId, stateWhere(ctx.scope, ctx.id, ctx.fqn), verdict, "deleted");
+  }
   await guard({ kind, ctx, props, location, client, label } as Run<P, O, S>, recorded.stack, oldId, recorded.facts.arn, "delete");
   if (recorder) {
     if (recorder.refresh) {
@@ -309,6 +335,54 @@ async function remove<P extends object, O extends object, S extends Record<strin
 
 // ------------------------------------------------------------------ helpers
 
+/** May this run read live resources? A deploy always; a preview with --refresh (or as a deploy's whole-program check). */
+function readsAllowed(): boolean {
+  const recorder = currentRecorder();
+  return !recorder || recorder.refresh;
+}
+
+/** Refuses (before any call) a state that names a resource whose own records name another owner. */
+async function assertOwned(run: Run<any, any, any>, recorded: Recorded, doing: string): Promise<void> {
+  const { kind, ctx, client, label, desired } = run;
+  const verdict = await verifyRecorded(kind, client, recorded, desired.ownership);
+  if (verdict.kind === "other") throw ownershipError(label, kind.noun, physicalIdOf(recorded.state), stateWhere(ctx.scope, ctx.id, ctx.fqn), verdict, doing);
+}
+
+/**
+ * The resource's references, before its first call: the program's own
+ * resources must point at what they own; in a deploy, the others must exist
+ * (a preview checks those once it knows the whole program).
+ */
+async function checkReferences(run: Run<any, any, any>, references: Reference[], existence: boolean): Promise<void> {
+  const { ctx, client, location, label } = run;
+  const problems = await checkDeclared(ctx.fqn, references, client, location, label);
+  if (existence) {
+    const others = references.filter((r) => !isDeclared(ctx.fqn, r));
+    const found = await Promise.all(others.map((r) => exists(r, client, location)));
+    others.forEach((r, i) => found[i] || problems.push(missing(r, location.description)));
+  }
+  if (problems.length === 0) return;
+  const owned = problems.filter((p) => p.ownership);
+  if (owned.length > 0) throw new OwnershipError(owned.map((p) => p.message).join("\n"));
+  throw new ValidationError(label, problems.map((p) => ({ path: p.path, message: p.message })));
+}
+
+/** A preview's record of a stale state entry that a deploy forgets (no call). */
+function recordForgotten(kind: AnyKind, ctx: Ctx<any>, id: string, recorded: Recorded, change: Change, note: string): void {
+  currentRecorder()!.change({
+    address: ctx.fqn,
+    type: kind.type,
+    name: ctx.id,
+    physicalId: id,
+    phase: "delete",
+    change: { ...change, operations: [], warnings: [], notes: [note], impact: undefined },
+    before: view(recorded.state),
+    after: null,
+    sensitive: [],
+    forced: false,
+  });
+}
+
 /** Never acts on a resource that a CloudFormation stack still manages (src/iot/stack-guard.ts). */
 function guard(run: Pick<Run<any, any, any>, "kind" | "ctx" | "props" | "location" | "client" | "label">, stack: Recorded["stack"], id: string, arn: string | undefined, operation: GuardedOperation) {
   const { kind, ctx, props, location, client, label } = run;
@@ -335,22 +409,17 @@ async function propsChanged(ctx: Ctx<any>, props: object): Promise<boolean> {
 }
 
 /**
- * Puts the resource's state back as it was before Alchemy marked it
- * "creating"/"updating" for this run: a run refused before any call must
- * leave no trace (no "creating" state for a resource that does not exist,
- * no new props recorded for one that did not change).
+ * Puts the resource's state back exactly as it was before Alchemy marked it
+ * "creating"/"updating" for this run: a run refused before it changed
+ * anything leaves no trace (no "creating" state for a resource that does not
+ * exist, no new props or status recorded for one that did not change).
  */
-async function restoreState(kind: AnyKind, ctx: Ctx<any>): Promise<void> {
-  const state = await ctx.scope.state.get(ctx.id);
-  if (!state) return;
-  const output = ctx.output as { creating?: string } | undefined;
-  if (ctx.phase === "create") {
-    // Keep what an interrupted run recorded (a created resource, or one it was creating); otherwise nothing existed.
-    if (!kind.recorded(ctx.output) && !output?.creating) await ctx.scope.state.delete(ctx.id);
-    return;
-  }
-  const { oldProps: _, ...rest } = state as typeof state & { oldProps?: unknown };
-  await ctx.scope.state.set(ctx.id, { ...rest, status: "updated", props: ctx.props, output: ctx.output } as typeof state);
+async function restoreState(ctx: Ctx<any>): Promise<void> {
+  const store = ctx.scope.state;
+  const snapshot = snapshotOf(store, ctx.id);
+  if (!snapshot) return;
+  if (snapshot.existed) await store.set(ctx.id, snapshot.state!);
+  else await store.delete(ctx.id);
 }
 
 /** Writes the resource's output to state now (Alchemy writes it again when the handler returns). */

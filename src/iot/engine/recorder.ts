@@ -1,12 +1,11 @@
 /**
- * How the engine reports to a preview. A preview installs a recorder on a
- * global symbol (so every copy of this module in the process sees the same
- * one); during a deploy there is none, and the engine sends its operations
- * instead of recording them.
+ * How the engine reports to a preview. A preview installs a recorder in the
+ * process-wide registry (src/runtime/registry.ts), so every copy of this
+ * package in the process sees the same one; during a deploy there is none,
+ * and the engine sends its operations instead of recording them.
  */
+import { currentMode, IsolationError, registry, setMode } from "../../runtime/registry.ts";
 import type { Change } from "./change.ts";
-
-const KEY = Symbol.for("alchemy-iot-jobs.plan-recorder");
 
 /** One resource's change, as the engine decided it. */
 export interface ChangeRecord {
@@ -55,12 +54,22 @@ export interface PlanRecorder {
   location(description: string): void;
 }
 
+/**
+ * The preview's recorder, or undefined in a deploy (and a rehearsal). In a
+ * preview whose recorder this copy cannot find, it throws: executing instead
+ * of recording would change what a preview must not.
+ */
 export function currentRecorder(): PlanRecorder | undefined {
-  return (globalThis as Record<symbol, PlanRecorder | undefined>)[KEY];
+  if (currentMode() !== "preview") return undefined;
+  const recorder = registry().recorder as PlanRecorder | undefined;
+  if (!recorder) throw new IsolationError("A preview is in progress in this process, but this copy of alchemy-iot-jobs cannot find its recorder, so it refuses every change: nothing was sent.");
+  return recorder;
 }
 
+/** Opens (with a recorder) or closes (undefined) a preview in this process. */
 export function installRecorder(recorder: PlanRecorder | undefined): void {
-  (globalThis as Record<symbol, PlanRecorder | undefined>)[KEY] = recorder;
+  registry().recorder = recorder;
+  setMode(recorder ? "preview" : undefined);
 }
 
 export function recordRead(kind: string, name: string, value: unknown): void {
@@ -69,5 +78,5 @@ export function recordRead(kind: string, name: string, value: unknown): void {
 
 /** True while a preview runs: IoT clients then refuse anything but Describe/List/Get. */
 export function previewing(): boolean {
-  return currentRecorder() !== undefined;
+  return currentMode() === "preview";
 }

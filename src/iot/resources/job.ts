@@ -280,6 +280,19 @@ const kind: Kind<JobProps, Job, Spec> = {
     );
   },
 
+  /** The template (unless an AWS managed one) and the targets: each declared by the program, or existing where the job is created. */
+  references(desired) {
+    const spec = desired.state.spec;
+    const refs = ((spec.targets as string[] | undefined) ?? []).flatMap((arn, i) => {
+      const m = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:(thing|thinggroup)\/(.+)$/.exec(arn);
+      return m && !isUnknown(arn) ? [{ path: `targets[${i}]`, type: m[1] === "thing" ? "iot::Thing" : "iot::ThingGroup", id: m[2] }] : [];
+    });
+    const template = spec.jobTemplateArn as string | undefined;
+    const id = template && !isUnknown(template) && !isManagedTemplateArn(template) ? /jobtemplate\/([a-zA-Z0-9_-]+)$/.exec(template)?.[1] : undefined;
+    if (id) refs.push({ path: "jobTemplate", type: "iot::JobTemplate", id });
+    return refs;
+  },
+
   /** Before the old job is deleted: every target and the template exist where the job is created. */
   async preflight(client, desired, location) {
     const spec = desired.state.spec;

@@ -12,7 +12,7 @@ import { operation, type Operation } from "../engine/operations.ts";
 import type { IoTClientProps } from "../location.ts";
 import { thingGroupPropsSchema } from "../thing-schemas.ts";
 import { ownershipTags, toTagList } from "../tags.ts";
-import { UNKNOWN } from "../unknown.ts";
+import { isUnknown, UNKNOWN } from "../unknown.ts";
 import { checkProps, ValidationError } from "../validate.ts";
 import { describeLocation, moved, replacement } from "./decide.ts";
 import type { Deployed } from "./deployed.ts";
@@ -172,6 +172,12 @@ const kind: Kind<ThingGroupProps, ThingGroup, Spec> = {
   removal(recorded): Change {
     const name = recorded.state.spec.thingGroupName;
     return { ...noChange(), action: "delete", operations: [operation("DeleteThingGroup", { thingGroupName: name }, name)] };
+  },
+
+  /** Its parent: declared by the program, or existing. */
+  references(desired) {
+    const parent = desired.state.spec.parentGroupName;
+    return parent && !isUnknown(parent) ? [{ path: "parentGroupName", type: "iot::ThingGroup", id: parent }] : [];
   },
 
   /** Before the old group is deleted: the parent the new one names exists. */

@@ -12,7 +12,7 @@ import { compare, type MemberTable } from "../engine/members.ts";
 import { operation, type Operation } from "../engine/operations.ts";
 import type { IoTClientProps } from "../location.ts";
 import { thingPropsSchema } from "../thing-schemas.ts";
-import { UNKNOWN } from "../unknown.ts";
+import { isUnknown, UNKNOWN } from "../unknown.ts";
 import { checkProps } from "../validate.ts";
 import { describeLocation, moved, replacement } from "./decide.ts";
 import type { Deployed } from "./deployed.ts";
@@ -149,6 +149,11 @@ const kind: Kind<ThingProps, Thing, Spec> = {
   removal(recorded): Change {
     const name = recorded.state.spec.thingName;
     return { ...noChange(), action: "delete", operations: [operation("DeleteThing", { thingName: name }, name)] };
+  },
+
+  /** Its static groups: each declared by the program, or existing. */
+  references(desired) {
+    return desired.state.spec.thingGroups.flatMap((g, i) => (isUnknown(g) ? [] : [{ path: `thingGroups[${i}]`, type: "iot::ThingGroup", id: g }]));
   },
 
   predict(desired, location, account) {
