@@ -89,6 +89,12 @@ export interface Plan {
   /** Every resource, sorted by address (no-op entries included). */
   resources: PlanEntry[];
   drift: DriftEntry[];
+  /**
+   * What the reader should know about how the plan was made: a program that
+   * left timers or sockets open after its finalize() (the preview did not
+   * wait for them). Absent when there is nothing to say.
+   */
+  notes?: string[];
 }
 
 export interface PlanSummary {

@@ -221,6 +221,7 @@ export function renderText(plan: Plan, options: RenderOptions = {}): string {
   out.push("", c("bold", summaryLine(plan.summary)), countsLine(plan.summary));
   const adopted = adoptedLine(plan);
   if (adopted) out.push(adopted);
+  for (const n of plan.notes ?? []) out.push(c("yellow", `Note: ${n}.`));
   return `${out.join("\n")}\n`;
 }
 
@@ -269,6 +270,7 @@ export function renderMarkdown(plan: Plan, options: RenderOptions = {}): string 
   head.push(`### IoT preview: ${code(plan.app)}, stage ${code(plan.stage)}`, "");
   head.push(`**${summaryLine(plan.summary)}** ${countsLine(plan.summary)}`, "");
   if (plan.locations.length > 0) head.push(`IoT location: ${plan.locations.map(escapeHtml).join("; ")}`, "");
+  for (const n of plan.notes ?? []) head.push(`> **Note:** ${escapeHtml(n)}.`, "");
   const warnings = rows.flatMap((e) => e.warnings.map((w) => `> - ${escapeHtml(w)}`));
   if (warnings.length > 0) head.push("> [!WARNING]", "> Changes that affect devices:", ...warnings, "");
   if (plan.drift.length > 0) {

@@ -2,9 +2,11 @@
  * The preview runtime, loaded with `node --import` into the process that runs
  * the program (after globals.ts): it opens a preview session for the whole
  * program (src/preview/session.ts), and when the program ends sends the plan
- * to the parent over IPC.
+ * to the parent over IPC: when the event loop empties, or soon after the
+ * program's root scope is finalized if the program left something open.
  */
 import { formatFailure } from "../failure.ts";
+import { leftOpenNote, onFinishedButBusy } from "./finished.ts";
 import { startSession } from "./session.ts";
 
 const session = startSession({ refresh: process.env.ALCHEMY_IOT_PREVIEW_REFRESH === "1" });
@@ -24,13 +26,26 @@ process.on("uncaughtException", (error) => {
 });
 
 let sent = false;
-process.once("beforeExit", async () => {
+
+/**
+ * Sends the plan to the parent, once: when the event loop empties, or when
+ * the program has finished but left timers or sockets open (finished.ts).
+ * Then the plan says what was left open and the process exits once the plan
+ * is sent, without waiting for them.
+ */
+async function sendPlan(leftOpen: boolean): Promise<void> {
   if (sent) return;
   sent = true;
   const plan = await session.plan();
+  const note = leftOpen ? leftOpenNote("preview") : undefined;
+  if (note) plan.notes = [...(plan.notes ?? []), note];
   if (process.send) {
-    process.send({ type: "plan", plan }, () => process.disconnect?.());
+    process.send({ type: "plan", plan }, () => (leftOpen ? process.exit(0) : process.disconnect?.()));
   } else {
     process.stdout.write(`${JSON.stringify(plan)}\n`);
+    if (leftOpen) process.exit(0);
   }
-});
+}
+
+process.once("beforeExit", () => void sendPlan(false));
+onFinishedButBusy(() => void sendPlan(true));

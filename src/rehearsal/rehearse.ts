@@ -20,6 +20,8 @@ export interface RehearsalOptions {
   horizonMinutes?: number;
   /** Notes from running the program (targets it did not declare), reported first. */
   notes?: readonly string[];
+  /** Resources of other providers the program declared, which the rehearsal did not run. */
+  notRehearsed?: ReadonlyArray<{ address: string; type: string }>;
 }
 
 export const DEFAULT_DEVICES = 1000;
@@ -124,6 +126,7 @@ export async function rehearseJob(local: LocalIoT, client: IoTClient, job: { res
     executions,
     attempts,
     timeline: timelineOf(events.slice(before), startMs, minutes),
+    notRehearsed: [...(options.notRehearsed ?? [])],
     notes,
   };
 }

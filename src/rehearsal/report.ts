@@ -52,7 +52,13 @@ export interface Rehearsal {
   attempts: number;
   /** One entry per virtual minute, from 0 to `minutes`. */
   timeline: Minute[];
-  /** Things the reader should know (devices set by the targets, a horizon reached). */
+  /**
+   * Resources of other providers (an IAM role, a file, ...) that the program
+   * declared: a rehearsal does not run them; values the program read from
+   * them are placeholders (the notes say which props got one).
+   */
+  notRehearsed: Array<{ address: string; type: string }>;
+  /** Things the reader should know (devices set by the targets, a horizon reached, resources not rehearsed). */
   notes: string[];
 }
 

@@ -18,9 +18,12 @@ import { formatFailure } from "../failure.ts";
 import { localClient } from "../iot/client.ts";
 import { rehearseOn } from "../iot/location.ts";
 import { startLocalIoT, type ExecutionEvent } from "../local/index.ts";
+import { leftOpenNote, onFinishedButBusy } from "../preview/finished.ts";
 import { setHooks } from "../preview/globals.ts";
+import { isOwnKind, participates, refusingProvider } from "../preview/providers.ts";
 import { EMPTY_STORE, overlayStore } from "../preview/overlay.ts";
 import { alchemySerde } from "../preview/serde.ts";
+import { foreignResources } from "./foreign.ts";
 import { rehearseJob, RehearsalError, type RehearsalOptions } from "./rehearse.ts";
 
 /** What the parent passes (as JSON in ALCHEMY_IOT_REHEARSAL). */
@@ -82,30 +85,55 @@ interface HandlerContext {
 type Handler = (this: HandlerContext, id: string, props: unknown) => Promise<unknown>;
 const wrapped = new Map<unknown, unknown>();
 
+/** Resources of other providers: not run, listed, their outputs placeholders (foreign.ts). */
+const foreign = foreignResources();
+
+/** This package's providers, wrapped: a placeholder in their props is noted; a Job's targets go to the rehearsal's endpoint and its jobId is learnt. */
+function rehearsed(kind: string, provider: unknown): unknown {
+  let w = wrapped.get(provider);
+  if (!w) {
+    const p = provider as { type: string; options?: unknown; handler: Handler };
+    const label = kind.replace(/^iot::/, "");
+    const handler: Handler = async function (this: HandlerContext, id, props) {
+      for (const note of foreign.placeholdersIn(props, `${label} "${id}"`)) if (!notes.includes(note)) notes.push(note);
+      if (kind !== "iot::Job") return p.handler.call(this, id, props);
+      const output = (await p.handler.call(this, id, await localTargets(props as Record<string, unknown>))) as { jobId?: string } | undefined;
+      if (output?.jobId) jobs.push({ id: this.id, fqn: this.fqn, jobId: output.jobId });
+      return output;
+    };
+    w = { type: p.type, options: p.options, handler };
+    wrapped.set(provider, w);
+  }
+  return w;
+}
+
 setHooks({
   enterScope(value) {
     const scope = value as { state?: unknown; chain?: string[] };
     if (!scope || typeof scope !== "object" || !("state" in scope) || (scope.state as { rehearsal?: true })?.rehearsal) return;
     const store = overlayStore(scope as never, EMPTY_STORE, alchemySerde);
     (store as { rehearsal?: true }).rehearsal = true;
+    const set = store.set.bind(store);
+    store.set = async (key, state) => {
+      foreign.adopt(state?.output);
+      return set(key, state);
+    };
     scope.state = store;
   },
   provider(kind, provider) {
-    if (kind !== "iot::Job") return provider;
-    let w = wrapped.get(provider);
-    if (!w) {
-      const p = provider as { type: string; options?: unknown; handler: Handler };
-      const handler: Handler = async function (this: HandlerContext, id, props) {
-        const output = (await p.handler.call(this, id, await localTargets(props as Record<string, unknown>))) as { jobId?: string } | undefined;
-        if (output?.jobId) jobs.push({ id: this.id, fqn: this.fqn, jobId: output.jobId });
-        return output;
-      };
-      w = { type: p.type, options: p.options, handler };
-      wrapped.set(provider, w);
-    }
-    return w;
+    // Only this package's resources run, and only from a copy that follows the registry (src/preview/providers.ts).
+    if (!isOwnKind(kind)) return foreign.provider(kind, (provider as { options?: unknown }).options);
+    return participates(provider) ? rehearsed(kind, provider) : refusingProvider(kind, "rehearsal");
   },
 });
+
+/** The report's account of what the rehearsal did not run. */
+function notRehearsedNote(): string[] {
+  const list = foreign.notRehearsed;
+  if (list.length === 0) return [];
+  const named = list.map((r) => `${r.type} ${r.address}`).join(", ");
+  return [`${list.length === 1 ? "1 resource" : `${list.length} resources`} of other providers ${list.length === 1 ? "was" : "were"} not rehearsed (a rehearsal runs only alchemy-iot-jobs resources, on its own endpoint): ${named}`];
+}
 
 function fail(error: unknown): void {
   const text = error instanceof RehearsalError ? `✖ Rehearsal failed: ${error.message}` : formatFailure(error, { action: "Rehearsal" });
@@ -119,7 +147,14 @@ function fail(error: unknown): void {
 process.on("uncaughtException", fail);
 
 let done = false;
-process.once("beforeExit", async () => {
+
+/**
+ * Rehearses the job and sends the report, once: when the event loop empties,
+ * or when the program has finished but left timers or sockets open
+ * (src/preview/finished.ts); then the report says what was left open and the
+ * process exits once it is sent, without waiting for them.
+ */
+async function finish(leftOpen: boolean): Promise<void> {
   if (done) return;
   done = true;
   try {
@@ -132,11 +167,23 @@ process.once("beforeExit", async () => {
           : `"${request.job}" names ${matches.length} jobs (${matches.map((j) => j.fqn).join(", ")}): give the path.`,
       );
     }
-    const rehearsal = await rehearseJob(local, localClient(local), { resourceId: request.job, jobId: matches[0].jobId }, events, { ...request, notes });
+    const rehearsal = await rehearseJob(local, localClient(local), { resourceId: request.job, jobId: matches[0].jobId }, events, {
+      ...request,
+      notes: [...notRehearsedNote(), ...notes],
+      notRehearsed: foreign.notRehearsed,
+    });
     await local.stop();
-    if (process.send) process.send({ type: "rehearsal", rehearsal }, () => process.disconnect?.());
-    else process.stdout.write(`${JSON.stringify(rehearsal)}\n`);
+    const note = leftOpen ? leftOpenNote("rehearsal") : undefined;
+    if (note) rehearsal.notes.push(note);
+    if (process.send) process.send({ type: "rehearsal", rehearsal }, () => (leftOpen ? process.exit(0) : process.disconnect?.()));
+    else {
+      process.stdout.write(`${JSON.stringify(rehearsal)}\n`);
+      if (leftOpen) process.exit(0);
+    }
   } catch (error) {
     fail(error);
   }
-});
+}
+
+process.once("beforeExit", () => void finish(false));
+onFinishedButBusy(() => void finish(true));
