@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseOptions, type Command } from "./args.ts";
-import { hasChanges, summaryLine, type Plan } from "../preview/plan.ts";
+import { hasChanges, hasProblems, summaryLine, type Plan } from "../preview/plan.ts";
 import { render, type Format } from "../preview/render.ts";
 import { PreviewError, runPreview } from "../preview/run.ts";
 
@@ -19,7 +19,8 @@ Options:
   --local                 Use the embedded local IoT endpoint (same as ALCHEMY_IOT_LOCAL=1)
   --tsx                   Run a TypeScript program through tsx (installed in the project) instead of
                           Node's own type stripping (the default on Node 22.18+; tsx is used on older Node)
-  --detailed-exitcode     Exit 0 with no changes, 2 with changes (or drift), 1 on error
+  --detailed-exitcode     Exit 0 with no changes, 2 with changes (or drift), 1 on error or when the
+                          whole-program checks find a problem (a deploy would refuse)
   --max-devices <n>       Exit 3 when a job change would send the job to more than n devices, or when
                           the devices cannot be counted (they are counted only with --refresh)
   --verbose               Also list unchanged resources, and print the program's output
@@ -135,6 +136,12 @@ export const previewCommand: Command = {
       console.log(`${summaryLine(plan.summary)} Wrote the ${format} plan to ${path.relative(process.cwd(), out)}.`);
     } else {
       process.stdout.write(text);
+    }
+    if (hasProblems(plan)) {
+      // The text plan lists them; every format says so on stderr, and the exit code is the deploy's.
+      const n = plan.problems.length;
+      if (format !== "text" || values.out) console.error(`✖ ${n} problem${n === 1 ? "" : "s"}: a deploy of this program changes nothing and exits 1 (see "problems" in the plan):\n${plan.problems.map((p) => `  - ${p.message}`).join("\n")}`);
+      return 1;
     }
     if (maxDevices !== undefined) {
       const over = deviceGate(plan, maxDevices);

@@ -57,6 +57,7 @@ export function entryOf(record: ChangeRecord): PlanEntry {
     type: record.type,
     name: record.name,
     physicalId: record.physicalId === UNKNOWN ? "(known after deploy)" : record.physicalId,
+    ...(record.location ? { location: record.location } : {}),
     actions,
     replaceReasons: change.reasons,
     before: present(record.before, record.sensitive),

@@ -7,10 +7,13 @@ import type { DeviceImpact } from "../iot/engine/change.ts";
 import type { PlannedOperation } from "../iot/engine/operations.ts";
 import { UNKNOWN_TEXT, isUnknown } from "../iot/unknown.ts";
 
-/** 2: `targets` became `locations` (where IoT calls go), and updates that make no API call are listed. */
-export const FORMAT_VERSION = 2;
+/**
+ * 2: `targets` became `locations` (where IoT calls go), and updates that make no API call are listed.
+ * 3: whole-program checks: `problems` (the deploy refuses), `moves` and the "move" action, an entry's `location`.
+ */
+export const FORMAT_VERSION = 3;
 
-export type PlanAction = "create" | "update" | "delete" | "read" | "no-op";
+export type PlanAction = "create" | "update" | "delete" | "read" | "no-op" | "move";
 
 export interface PlanDiff {
   path: string;
@@ -28,6 +31,10 @@ export interface PlanEntry {
   name: string;
   /** Its physical id (jobTemplateId, jobId, ...), when known. */
   physicalId?: string;
+  /** Where it lives: the location (`aws`, `local` or an endpoint URL) and the region, `local|us-east-1`. */
+  location?: string;
+  /** A resource that moved here from another address (`moves`): the address that recorded it. */
+  movedFrom?: string;
   /**
    * Terraform-style actions: ["create"], ["update"], ["delete"], ["read"],
    * ["no-op"]; a replacement is ["delete", "create"] (delete first) or
@@ -78,6 +85,27 @@ export interface DriftEntry {
   note: string;
 }
 
+/** A problem the whole program has: the deploy refuses before its first change. */
+export interface PlanProblem {
+  address: string;
+  type: string;
+  name: string;
+  /** The prop at fault, when one is. */
+  path?: string;
+  message: string;
+}
+
+/** A resource whose address changed: the state follows it; nothing is created or deleted (a tagged resource's ownership tags are rewritten). */
+export interface PlanMove {
+  from: string;
+  to: string;
+  type: string;
+  physicalId: string;
+  location: string;
+  /** Ids IoT gave it (a thing's thingId): the deploy checks the resource it finds has them. */
+  ids?: Record<string, string>;
+}
+
 export interface Plan {
   formatVersion: typeof FORMAT_VERSION;
   app: string;
@@ -89,6 +117,10 @@ export interface Plan {
   /** Every resource, sorted by address (no-op entries included). */
   resources: PlanEntry[];
   drift: DriftEntry[];
+  /** What makes the deploy refuse before its first change (invalid props, two resources with one name, references that do not exist, state that names what it does not own). */
+  problems: PlanProblem[];
+  /** Resources whose address changed (their state follows). */
+  moves: PlanMove[];
   /**
    * What the reader should know about how the plan was made: a program that
    * left timers or sockets open after its finalize() (the preview did not
@@ -100,6 +132,7 @@ export interface Plan {
 export interface PlanSummary {
   create: number;
   update: number;
+  move: number;
   replace: number;
   delete: number;
   read: number;
@@ -111,12 +144,13 @@ export const isReplace = (e: PlanEntry) => e.actions.length === 2;
 export const isChange = (e: PlanEntry) => !e.actions.includes("no-op") && !e.actions.includes("read");
 
 export function summarize(resources: PlanEntry[]): PlanSummary {
-  const s: PlanSummary = { create: 0, update: 0, replace: 0, delete: 0, read: 0, noChange: 0, notPlanned: 0 };
+  const s: PlanSummary = { create: 0, update: 0, move: 0, replace: 0, delete: 0, read: 0, noChange: 0, notPlanned: 0 };
   for (const e of resources) {
     if (e.notPlanned) s.notPlanned++;
     if (isReplace(e)) s.replace++;
     else if (e.actions[0] === "create") s.create++;
     else if (e.actions[0] === "update") s.update++;
+    else if (e.actions[0] === "move") s.move++;
     else if (e.actions[0] === "delete") s.delete++;
     else if (e.actions[0] === "read") s.read++;
     else s.noChange++;
@@ -129,8 +163,11 @@ export function hasChanges(plan: Plan): boolean {
   return plan.resources.some(isChange) || plan.drift.length > 0;
 }
 
+/** Would a deploy of the program refuse (whole-program problems)? */
+export const hasProblems = (plan: Plan) => plan.problems.length > 0;
+
 export function summaryLine(s: PlanSummary): string {
-  return `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete.`;
+  return `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete${s.move ? `, ${s.move} to move` : ""}.`;
 }
 
 export const SENSITIVE = "(sensitive)";

@@ -52,6 +52,8 @@ export function symbol(e: PlanEntry): string {
       return "-";
     case "read":
       return "<=";
+    case "move":
+      return "->";
     default:
       return e.adopt ? "=" : " ";
   }
@@ -61,6 +63,7 @@ export function actionWord(e: PlanEntry): string {
   if (isReplace(e)) return e.actions[0] === "delete" ? "replace (delete first)" : "replace (create first)";
   if (e.notPlanned) return `${e.actions[0]} (not planned)`;
   if (e.adopt) return e.actions[0] === "no-op" ? "adopt (no change)" : `adopt, ${e.actions[0]}`;
+  if (e.movedFrom) return `move from ${e.movedFrom}${isReplace(e) ? ", replace" : ""}`;
   return e.actions[0] === "no-op" ? "no change" : e.actions[0];
 }
 
@@ -167,6 +170,13 @@ function devicesCell(i: DeviceImpact | undefined): string {
   return `${i.devices.toLocaleString("en-US")}${i.change === "add-targets" ? " new" : ""}${running}`;
 }
 
+/** The problems, one line each: the deploy refuses while there is any. */
+function problemLines(plan: Plan): string[] {
+  const n = plan.problems.length;
+  if (n === 0) return [];
+  return [`✖ ${plural(n, "problem")}: a deploy of this program changes nothing and exits 1 until ${n === 1 ? "it is" : "they are"} fixed.`, ...plan.problems.map((p) => `  - ${p.message}`)];
+}
+
 function countsLine(s: PlanSummary): string {
   const parts = [`${s.noChange} unchanged`, `${s.read} read`];
   if (s.notPlanned > 0) parts.push(`${s.notPlanned} not planned (other providers)`);
@@ -191,11 +201,13 @@ const ANSI = { green: 32, yellow: 33, red: 31, cyan: 36, magenta: 35, gray: 90, 
 export function renderText(plan: Plan, options: RenderOptions = {}): string {
   const c = (color: keyof typeof ANSI, s: string) => (options.color ? `\x1b[${ANSI[color]}m${s}\x1b[0m` : s);
   const colorOf = (e: PlanEntry): keyof typeof ANSI =>
-    isReplace(e) ? "magenta" : ({ create: "green", update: "yellow", delete: "red", read: "cyan" } as const)[e.actions[0] as "create"] ?? "gray";
+    isReplace(e) ? "magenta" : ({ create: "green", update: "yellow", delete: "red", read: "cyan", move: "yellow" } as const)[e.actions[0] as "create"] ?? "gray";
   const out: string[] = [];
   out.push(c("bold", `Preview of ${plan.app}, stage ${plan.stage}${plan.refreshed ? " (live resources refreshed)" : ""}`));
   for (const t of plan.locations) out.push(`IoT location: ${t}`);
   out.push("");
+  const problems = problemLines(plan);
+  if (problems.length > 0) out.push(...problems.map((l, i) => c("red", l)), "");
   const shown = options.verbose ? plan.resources : changed(plan);
   if (!plan.resources.some(isChange)) out.push("  No changes. The deployed resources match the program.");
   for (const e of shown) {
@@ -270,6 +282,10 @@ export function renderMarkdown(plan: Plan, options: RenderOptions = {}): string 
   head.push(`### IoT preview: ${code(plan.app)}, stage ${code(plan.stage)}`, "");
   head.push(`**${summaryLine(plan.summary)}** ${countsLine(plan.summary)}`, "");
   if (plan.locations.length > 0) head.push(`IoT location: ${plan.locations.map(escapeHtml).join("; ")}`, "");
+  if (plan.problems.length > 0) {
+    const [first, ...rest] = problemLines(plan);
+    head.push("> [!CAUTION]", `> **${escapeHtml(first.replace(/^✖ /, ""))}**`, ...rest.map((l) => `> ${escapeHtml(l.trim())}`), "");
+  }
   for (const n of plan.notes ?? []) head.push(`> **Note:** ${escapeHtml(n)}.`, "");
   const warnings = rows.flatMap((e) => e.warnings.map((w) => `> - ${escapeHtml(w)}`));
   if (warnings.length > 0) head.push("> [!WARNING]", "> Changes that affect devices:", ...warnings, "");

@@ -13,7 +13,8 @@
  */
 import { ResourceFQN, ResourceID, ResourceKind, Scope } from "alchemy";
 import { diffValues } from "../iot/engine/change.ts";
-import { installRecorder } from "../iot/engine/recorder.ts";
+import { installRecorder, type ChangeRecord, type ProblemRecord } from "../iot/engine/recorder.ts";
+import { checkWholeProgram } from "./checks.ts";
 import { driftOf, entryOf, measureImpact } from "./entries.ts";
 import { setHooks } from "./globals.ts";
 import { isOwnKind, participates, refusingProvider } from "./providers.ts";
@@ -47,7 +48,18 @@ const blank = (): Pick<PlanEntry, "replaceReasons" | "diffs" | "sensitivePaths" 
   notes: [],
 });
 
-export function startSession(options: { refresh: boolean }): Session {
+export interface SessionOptions {
+  /** Read every live resource and report drift (--refresh; Alchemy runs every handler, with --force). */
+  refresh: boolean;
+  /**
+   * Read what the whole-program checks need (ownership of what changes,
+   * references the program does not declare), without --refresh's reads:
+   * a deploy's own check before its first change. Implied by `refresh`.
+   */
+  verify?: boolean;
+}
+
+export function startSession(options: SessionOptions): Session {
   /** Entries by address and physical id (an old resource deleted at the end of a deploy has the address of its successor). */
   const entries = new Map<string, PlanEntry>();
   const drift: DriftEntry[] = [];
@@ -57,6 +69,9 @@ export function startSession(options: { refresh: boolean }): Session {
   const wrappedProviders = new Map<string, unknown>();
   /** Device impacts being measured (jobs; reads only with --refresh): the plan waits for them. */
   const measuring: Promise<void>[] = [];
+  /** The engine's record behind each entry, and the problems it found (src/preview/checks.ts). */
+  const records = new Map<PlanEntry, ChangeRecord>();
+  const problems: ProblemRecord[] = [];
 
   function enterScope(value: unknown): void {
     const scope = value as Scope;
@@ -103,10 +118,15 @@ export function startSession(options: { refresh: boolean }): Session {
 
   installRecorder({
     refresh: options.refresh,
+    verify: options.verify ?? options.refresh,
     change(record) {
       const entry = entryOf(record);
       entries.set(key(entry), entry);
+      records.set(entry, record);
       if (record.change.impact) measuring.push(measureImpact(entry, record.change.impact));
+    },
+    problem(record) {
+      problems.push(record);
     },
     drift(record) {
       drift.push(driftOf(record));
@@ -135,7 +155,19 @@ export function startSession(options: { refresh: boolean }): Session {
         seen.add(fqn);
         const output = (await (pending as unknown as Promise<Record<string, unknown>>).catch(() => undefined)) ?? {};
         const physicalId = (output.jobTemplateId ?? output.jobId ?? output.thingGroupName ?? output.thingName) as string | undefined;
-        out.push({ ...blank(), address: fqn, type: kind, name: p[ResourceID], ...(typeof physicalId === "string" ? { physicalId } : {}), actions: ["no-op"], before: null, after: null });
+        const where = output.location ?? output.target;
+        const location = typeof where === "string" ? `${where}|${output.region ?? ""}` : undefined;
+        out.push({
+          ...blank(),
+          address: fqn,
+          type: kind,
+          name: p[ResourceID],
+          ...(typeof physicalId === "string" ? { physicalId } : {}),
+          ...(location ? { location } : {}),
+          actions: ["no-op"],
+          before: null,
+          after: null,
+        });
       }
     }
     return out;
@@ -144,7 +176,8 @@ export function startSession(options: { refresh: boolean }): Session {
   return {
     async plan() {
       await Promise.all(measuring);
-      const all = [...entries.values(), ...(await unchangedEntries())].sort((a, b) => a.address.localeCompare(b.address));
+      const checked = await checkWholeProgram([...entries.values(), ...(await unchangedEntries())], records, problems, options.refresh || !!options.verify);
+      const all = checked.resources.sort((a, b) => a.address.localeCompare(b.address));
       const root = [...scopes].find((s) => !s.parent);
       return {
         formatVersion: FORMAT_VERSION,
@@ -155,6 +188,8 @@ export function startSession(options: { refresh: boolean }): Session {
         summary: summarize(all),
         resources: all,
         drift: drift.sort((a, b) => a.address.localeCompare(b.address)),
+        problems: checked.problems,
+        moves: checked.moves,
       };
     },
     end() {

@@ -60,6 +60,24 @@ export interface Registry {
   readonly providers: WeakSet<object>;
   /** Embedded local endpoints, by data file. */
   readonly embedded: Map<string, EmbeddedEntry>;
+  /** Resources that moved to another address, as the deploy's whole-program check planned them. */
+  moves?: PlannedMove[];
+  /** The deploy's whole-program check ran and passed: references and ownership were read then. */
+  checked?: boolean;
+}
+
+/** A resource whose address changed (a new id, another scope): the state follows, nothing is created or deleted. */
+export interface PlannedMove {
+  /** The address that recorded it, which the program no longer declares. */
+  from: string;
+  /** The address that declares it now. */
+  to: string;
+  type: string;
+  physicalId: string;
+  /** `location|region`. */
+  location: string;
+  /** Ids IoT gave it (a thing's thingId), which the resource found there must have. */
+  ids?: Record<string, string>;
 }
 
 /** Every call refused because the process cannot be sure where it would go. */

@@ -312,6 +312,53 @@ for (const major of [22, 24]) {
       expect(await inventory(bin, stage)).toEqual(nothing);
     }, 300_000);
 
+    test("two copies of the package in one process: a rehearsal and a preview reach only their own endpoint, and a copy that cannot take part refuses", async () => {
+      // The program imports a second copy of the package (the sources, beside the project's compiled install);
+      // the command is the installed package's. The environment points IoT at a stand-in endpoint that counts requests.
+      const standIn = await startLocalIoT({ port: 0 });
+      const vendor = path.join(project, `vendor-${major}`);
+      fs.cpSync(path.join(repo, "src"), vendor, { recursive: true });
+      const program = path.join(project, `two-copies-${major}.run.ts`);
+      fs.writeFileSync(
+        program,
+        [
+          `import alchemy from "alchemy";`,
+          `import { Job, ThingGroup } from "./vendor-${major}/index.ts";`,
+          `const app = await alchemy("two-copies");`,
+          `const fleet = await ThingGroup("fleet", {});`,
+          `await Job("firmware", { targets: [fleet], document: { operation: "update" } });`,
+          `await app.finalize();`,
+        ].join("\n"),
+      );
+      const env = {
+        AWS_ENDPOINT_URL_IOT: standIn.endpoint,
+        AWS_REGION: standIn.region,
+        AWS_ACCESS_KEY_ID: standIn.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: standIn.credentials.secretAccessKey,
+      };
+      try {
+        const rehearsal = await run(bin, "npx", ["alchemy-iot-jobs", "rehearse", program, "--job", "firmware", "--stage", stage, "--devices", "25", "--format", "json"], env);
+        ok(rehearsal);
+        expect(JSON.parse(rehearsal.stdout)).toMatchObject({ job: "firmware", devices: 25, outcome: "COMPLETED", executions: { SUCCEEDED: 25 } });
+        const preview = await run(bin, "npx", ["alchemy-iot-jobs", "preview", program, "--stage", stage, "--format", "json"], env);
+        ok(preview);
+        expect((JSON.parse(preview.stdout) as { summary: { create: number } }).summary.create).toBe(2);
+        expect(standIn.stats().requests).toBe(0);
+
+        // A copy whose registry this command cannot read (another version of its shape) takes no part: it refuses every call.
+        const registry = path.join(vendor, "runtime", "registry.ts");
+        fs.writeFileSync(registry, fs.readFileSync(registry, "utf8").replace("export const REGISTRY_VERSION = 1;", "export const REGISTRY_VERSION = 2;"));
+        const refused = await run(bin, "npx", ["alchemy-iot-jobs", "rehearse", program, "--job", "firmware", "--stage", stage, "--devices", "25"], env);
+        expect(refused.code, refused.out).toBe(1);
+        expect(refused.out).toContain("nothing was sent");
+        expect(standIn.stats().requests).toBe(0);
+      } finally {
+        await standIn.stop();
+        fs.rmSync(vendor, { recursive: true, force: true });
+        fs.rmSync(program, { force: true });
+      }
+    }, 300_000);
+
     test("alchemy dev deploys to the embedded local endpoint; alchemy destroy removes it", async () => {
       const devStage = `${stage}dev`;
       const dev = start(bin, ["alchemy", "dev", "--stage", devStage], /Waiting for file changes/);

@@ -21,7 +21,10 @@ import { installStageHooks } from "../../stage.ts";
 import { explainStateError, keepIdentity, LOCATION_PROP } from "../common.ts";
 import { assertLocalDataPresent, locationKey, type DeployedWhere } from "../location.ts";
 import type { Kind } from "./contract.ts";
+import { ValidationError } from "../validate.ts";
+import { UNKNOWN } from "../unknown.ts";
 import { handler, handlerErrors } from "./handler.ts";
+import { currentRecorder } from "./recorder.ts";
 import { noteDeclared, registerKind } from "./references.ts";
 import { keepSnapshots } from "./snapshots.ts";
 
@@ -40,6 +43,21 @@ async function localDataPresent(scope: Scope, id: string, label: string): Promis
 // Every program that uses these resources locks its stage's state and fails its destroy visibly (src/stage.ts).
 installStageHooks();
 
+/**
+ * What a preview gives the program for a resource whose props are invalid:
+ * its props, and "(known after deploy)" for anything else it reads (an ARN,
+ * an id), so the program goes on and its other problems are found too.
+ */
+function standIn(props: object): object {
+  return new Proxy(
+    { ...props },
+    {
+      get: (target, key) => (key in target || typeof key !== "string" || key === "then" || key === "toJSON" ? Reflect.get(target, key) : UNKNOWN),
+      has: (target, key) => key in target || (typeof key === "string" && key !== "then"),
+    },
+  );
+}
+
 export function defineResource<P extends object, O extends object, S extends Record<string, unknown>>(
   kind: Kind<P, O, S>,
   definition: Definition<P>,
@@ -57,6 +75,13 @@ export function defineResource<P extends object, O extends object, S extends Rec
       if (scope) noteDeclared(scope.fqn(id), props);
       stored = { ...(definition.normalize ? definition.normalize(props, scope) : props), [LOCATION_PROP]: locationKey(props, scope) };
     } catch (error) {
+      // A preview lists every problem of the program: this one is recorded, and the program goes on with a stand-in.
+      const recorder = currentRecorder();
+      if (recorder && error instanceof ValidationError) {
+        const address = scope ? scope.fqn(id) : id;
+        for (const issue of error.issues) recorder.problem({ address, type: kind.type, name: id, path: issue.path, message: `${kind.label} "${id}": ${issue.message}` });
+        return Promise.resolve(standIn(props) as O);
+      }
       return Promise.reject(reported(error));
     }
     // A deploy remembers what the state was before its first write, so that a refused run can put it back exactly.

@@ -39,6 +39,11 @@ import { checkDeclared, exists, isDeclared, missing } from "./references.ts";
 import { snapshotOf } from "./snapshots.ts";
 import { readOwnership } from "../tags.ts";
 import { ValidationError } from "../validate.ts";
+import { AlreadyExistsError } from "../common.ts";
+import { ManagedByStackError } from "../stack-guard.ts";
+import { ownershipTags, toTagList } from "../tags.ts";
+import { registry, type PlannedMove } from "../../runtime/registry.ts";
+import { operation, type Operation } from "./operations.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 type Ctx<O> = Context<any, any>;
@@ -63,6 +68,9 @@ export function handler<P extends object, O extends object, S extends Record<str
     } catch (error) {
       const signal = (error as { kind?: string } | null)?.kind;
       if (signal === "ReplacedSignal" || signal === "DestroyedSignal") throw error;
+      // A preview lists every problem of the program: it records this one and goes on with what the deploy would have had.
+      const recorder = currentRecorder();
+      if (recorder && isProblem(error)) return recordProblem(kind, this, id, rawProps, error as Error);
       if (error && typeof error === "object") handlerErrors.add(error);
       // Refused before any call (a check, a read, a stack that still manages it): leave the state as it was.
       if (untouched.has(this) && this.phase !== "delete" && !currentRecorder()) await restoreState(this);
@@ -95,7 +103,11 @@ async function apply<P extends object, O extends object, S extends Record<string
     learnAccount(recordedLocation(ctx.output as object), recorded.state.region, recorded.facts.arn);
   }
   const desired = kind.desire(ctx, props, location);
+  desiredOf.set(ctx, { desired, location });
   const run: Run<P, O, S> = { kind, ctx, props, desired, location, client, label };
+  // A resource that moved here from another address of this stage (the whole-program check planned it): the state follows.
+  const move = !recorded && !currentRecorder() ? plannedMove(ctx.fqn) : undefined;
+  if (move) return moveHere(run, move);
   // What the state names must be this resource's before anything is done to it (a preview reads only when it may).
   if (recorded && !(ctx.isReplacement && replacing.has(ctx.fqn)) && readsAllowed()) await assertOwned(run, recorded, "updated");
   const pending = replacing.get(ctx.fqn);
@@ -130,7 +142,7 @@ async function apply<P extends object, O extends object, S extends Record<string
     await guard(run, taken.stack, guarded ? physicalIdOf(guarded.state) : desired.id, guarded?.facts.arn, operation);
   }
   const references = change.action !== "none" ? (kind.references?.(desired) ?? []) : [];
-  if (references.length > 0 && readsAllowed()) await checkReferences(run, references, !currentRecorder());
+  if (references.length > 0 && readsAllowed()) await checkReferences(run, references, !currentRecorder() && !registry().checked);
   if (creates(change)) await kind.checkCreate?.(client, desired, props);
   if (change.action === "replace" && change.replaceMode === "delete-first") await kind.preflight?.(client, desired, location);
 
@@ -147,6 +159,11 @@ async function apply<P extends object, O extends object, S extends Record<string
       after: view(desired.state),
       sensitive: [...desired.sensitive].sort(),
       forced: ctx.phase === "update" && !(await propsChanged(ctx, rawProps)),
+      location: `${location.key}|${location.region}`,
+      references: references
+        .filter((r) => !isDeclared(ctx.fqn, r))
+        .map((r) => ({ ...r, where: location.description, exists: () => exists(r, client, location) })),
+      subject: { kind, desired, recorded },
     });
     const facts = creates(change) ? kind.predict(desired, location, accountOf(location)) : before!.facts;
     return kind.output(props, desired, kept(facts, change, before), location, taken);
@@ -294,6 +311,12 @@ async function remove<P extends object, O extends object, S extends Record<strin
     return ctx.destroy();
   }
   const change = kind.removal(recorded);
+  const moved = registry().moves?.find((m) => m.from === ctx.fqn && m.physicalId === oldId);
+  if (moved && !recorder) {
+    // The whole-program check planned this: the resource moved to another address, which now records it.
+    logOf(ctx)(`${label}: ${kind.noun} ${oldId} moved to ${moved.to}: only this record is removed; nothing is deleted`);
+    return ctx.destroy();
+  }
   if (readsAllowed()) {
     const verdict = await verifyRecorded(kind, client, recorded, ownershipOf(ctx));
     if (verdict.kind === "other" && movedWithinStage(verdict, ownershipOf(ctx))) {
@@ -326,6 +349,8 @@ async function remove<P extends object, O extends object, S extends Record<strin
       after: null,
       sensitive: [],
       forced: false,
+      location: `${recorded.state.location}|${recorded.state.region}`,
+      subject: { kind, recorded },
     });
     return ctx.destroy();
   }
@@ -335,11 +360,85 @@ async function remove<P extends object, O extends object, S extends Record<strin
 
 // ------------------------------------------------------------------ helpers
 
-/** May this run read live resources? A deploy always; a preview with --refresh (or as a deploy's whole-program check). */
+/** May this run read live resources? A deploy always; a preview with --refresh, or as a deploy's whole-program check. */
 function readsAllowed(): boolean {
   const recorder = currentRecorder();
-  return !recorder || recorder.refresh;
+  return !recorder || recorder.refresh || recorder.verify;
 }
+
+/** What the handler knew of the desired resource, for a preview that records a problem and goes on. */
+const desiredOf = new WeakMap<object, { desired: Desired; location: Location }>();
+
+/** Problems a preview lists (and the deploy refuses before its first change); anything else stops the preview. */
+function isProblem(error: unknown): boolean {
+  return error instanceof ValidationError || error instanceof AlreadyExistsError || error instanceof OwnershipError || error instanceof ManagedByStackError;
+}
+
+/**
+ * Records a problem in the preview and returns what the deploy would have
+ * given the program (the predicted output), so the program goes on and every
+ * problem of it is found. A create refused because the name is taken is kept
+ * as a create too: the whole-program check may find that it moved here.
+ */
+function recordProblem(kind: AnyKind, ctx: Ctx<any>, id: string, rawProps: object, error: Error): any {
+  const recorder = currentRecorder()!;
+  const known = desiredOf.get(ctx);
+  const taken = error instanceof AlreadyExistsError && ctx.phase === "create";
+  recorder.problem({ address: ctx.fqn, type: kind.type, name: id, message: error.message, ...(taken ? { taken } : {}) });
+  if (ctx.phase === "delete") return ctx.destroy();
+  const props = withoutLocation(rawProps);
+  if (!known) return { ...props };
+  const { desired, location } = known;
+  if (taken) {
+    recorder.change({
+      address: ctx.fqn,
+      type: kind.type,
+      name: id,
+      physicalId: desired.id,
+      phase: "create",
+      change: kind.decide(undefined, desired),
+      before: null,
+      after: view(desired.state),
+      sensitive: [...desired.sensitive].sort(),
+      forced: false,
+      location: `${location.key}|${location.region}`,
+      subject: { kind, desired },
+    });
+  }
+  return kind.output(props, desired, kind.predict(desired, location, accountOf(location)), location);
+}
+
+/**
+ * Carries out a move planned by the whole-program check: the resource this
+ * address declares is the one another address of the stage recorded (and no
+ * longer declares). It is read, must be that address's (its ownership tags,
+ * or for a thing its ids), and is taken over: its ownership tags are
+ * rewritten to name this address (one TagResource), and whatever else the
+ * props change is changed as for any update. Nothing is created or deleted.
+ */
+async function moveHere<P extends object, O extends object, S extends Record<string, unknown>>(run: Run<P, O, S>, move: PlannedMove): Promise<O> {
+  const { kind, client, desired, label } = run;
+  const observed = await kind.observe(client, desired.id, desired, undefined);
+  if (!observed || observed.deleting) return carryOut(run, kind.decide(undefined, desired), undefined, { part: "all" });
+  const theirs = kind.tagged ? !observed.ours && observed.ownerTag !== move.from : Object.entries(move.ids ?? {}).some(([k, v]) => observed.facts.extra[k] !== v);
+  if (theirs) {
+    throw new OwnershipError(
+      `${label}: ${kind.noun} "${desired.id}" was planned to move here from ${move.from}, but ${kind.tagged ? `its ownership tags name ${observed.ownerTag ?? "no Alchemy resource"}` : "it is no longer the one recorded there"}. Nothing was changed.`,
+    );
+  }
+  const before: Before<S> = { state: observed.state, facts: observed.facts, live: true };
+  const change = kind.decide(before, desired);
+  if (kind.tagged && !observed.ours) change.operations.unshift(retag(desired, observed.facts.arn));
+  return carryOut(run, change, before, { part: "all" });
+}
+
+/** The TagResource that makes a moved resource's ownership tags name its new address. */
+export function retag(desired: Desired, resourceArn: string): Operation {
+  return operation("TagResource", { resourceArn, tags: toTagList(ownershipTags(desired.ownership)) }, desired.id);
+}
+
+/** The move planned for the resource at `address`, if the whole-program check found one. */
+const plannedMove = (address: string): PlannedMove | undefined => registry().moves?.find((m) => m.to === address);
 
 /** Refuses (before any call) a state that names a resource whose own records name another owner. */
 async function assertOwned(run: Run<any, any, any>, recorded: Recorded, doing: string): Promise<void> {

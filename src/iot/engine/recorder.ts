@@ -6,6 +6,7 @@
  */
 import { currentMode, IsolationError, registry, setMode } from "../../runtime/registry.ts";
 import type { Change } from "./change.ts";
+import type { Desired, Kind, Recorded, Reference } from "./contract.ts";
 
 /** One resource's change, as the engine decided it. */
 export interface ChangeRecord {
@@ -26,6 +27,25 @@ export interface ChangeRecord {
   sensitive: string[];
   /** The handler ran only because of --force (its props did not change). */
   forced: boolean;
+  /** Where it lives: location key and region (`local|us-east-1`), so that two resources of one name are found. */
+  location?: string;
+  /** References the program does not declare (as resources): checked once the whole program is known. */
+  references?: Array<Reference & { exists(): Promise<boolean>; where: string }>;
+  /** The engine's view, for whole-program checks (a resource that moved is planned from both halves). */
+  subject?: { kind: Kind<any, any, any>; desired?: Desired; recorded?: Recorded };
+}
+
+/** What makes a deploy refuse before its first change: one per problem, naming the resource and the prop. */
+export interface ProblemRecord {
+  address: string;
+  type: string;
+  /** The resource id in the program. */
+  name: string;
+  /** The prop path, when one prop is at fault. */
+  path?: string;
+  message: string;
+  /** A create refused because its physical id is taken: no problem when the whole program shows it moved here. */
+  taken?: boolean;
 }
 
 /** What --refresh found changed out of band. */
@@ -46,7 +66,15 @@ export interface PlanRecorder {
    * of its target groups). Without it, and in a deploy, nothing more is read.
    */
   readonly refresh: boolean;
+  /**
+   * Whether the preview reads what its checks need (a deploy's whole-program
+   * check, and --refresh): the ownership of recorded resources that change,
+   * and references the program does not declare. No drift, no device counts.
+   */
+  readonly verify: boolean;
   change(record: ChangeRecord): void;
+  /** A problem that makes the deploy refuse (the program goes on, so that every problem is found). */
+  problem(record: ProblemRecord): void;
   drift(record: DriftRecord): void;
   /** A data source was read (ManagedJobTemplate lookups). */
   read(kind: string, name: string, value: unknown): void;
