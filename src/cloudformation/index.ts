@@ -10,7 +10,8 @@
  * docs/job-template.md and docs/job.md) and the same validation, with every
  * error naming the CloudFormation property path.
  */
-import type { Secret } from "alchemy";
+import { randomUUID } from "node:crypto";
+import { isSecret, type Secret } from "alchemy";
 import { IOT_CLIENT_KEYS, type IoTClientProps } from "../iot/location.ts";
 import { keepIdentity } from "../iot/common.ts";
 import { Job as CoreJob, type Job as CoreJobOutput, type JobDeletion, type JobProps as CoreJobProps } from "../iot/resources/job.ts";
@@ -21,7 +22,7 @@ import {
 } from "../iot/resources/job-template.ts";
 import type { JobTarget } from "../iot/types.ts";
 import { jobPropsSchema, jobTemplatePropsSchema } from "../iot/job-schemas.ts";
-import { checkProps, ValidationError, type ValidationIssue } from "../iot/validate.ts";
+import { checkProps, SECRET_REFUSED, ValidationError, type ValidationIssue } from "../iot/validate.ts";
 import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, type Shape } from "../iot/model/cloudformation-properties.ts";
 
 // ------------------------------------------------------------------ CloudFormation shapes
@@ -128,8 +129,8 @@ export interface JobProperties {
   DocumentSource?: string;
   /** The template's ARN; a JobTemplate output or a ManagedJobTemplate lookup is accepted too. */
   JobTemplateArn?: string | { jobTemplateArn: string } | { templateArn: string };
-  /** Values for a managed template's `${aws:iot:parameter:...}` placeholders. */
-  DocumentParameters?: Record<string, string>;
+  /** Values for a managed template's `${aws:iot:parameter:...}` placeholders; each may be an `alchemy.secret(...)`. */
+  DocumentParameters?: Record<string, string | Secret<string>>;
   AbortConfig?: AbortConfig;
   /** Note: `CriteriaList` here, `RetryCriteriaList` in AWS::IoT::JobTemplate. */
   JobExecutionsRetryConfig?: { CriteriaList?: RetryCriteria[] };
@@ -225,11 +226,69 @@ function toCloudFormationIssue(
     // The main API reports a tag by its key (tags.<key>); CloudFormation has a list entry with a Key and a Value.
     const key = apiPath.slice("tags.".length);
     const [, problem] = /^(?:"(?:[^"\\]|\\.)*"|\(sensitive\)) (.*)$/.exec(rest) ?? [undefined, rest];
-    const isValue = /^tag value/.test(problem);
+    // (A refused secret is a tag's value: one given as a Key is refused before this, in CloudFormation terms.)
+    const isValue = /^tag value/.test(problem) || problem.startsWith(SECRET_REFUSED);
     path += isValue ? ".Value" : ".Key";
     rest = isValue ? rest : `${JSON.stringify(key)} ${problem}`;
   }
   return { path, message: `${path}: ${reword(rest, names)}` };
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
+
+/**
+ * Secrets go through the translation as opaque strings and are put back in
+ * the API props after it: the translation neither takes a secret apart nor
+ * prints one (a tag it cannot read is quoted in its message), and the main
+ * API's checks then decide where a secret may go. Objects without a secret
+ * inside are kept as they are (a resource given as a target stays itself).
+ */
+function hideSecrets(value: Record<string, unknown>) {
+  const secrets = new Map<string, unknown>();
+  const nonce = randomUUID().slice(0, 8);
+  const holds = (v: unknown): boolean => isSecret(v) || (Array.isArray(v) ? v.some(holds) : isPlain(v) && Object.values(v).some(holds));
+  const hide = (v: unknown): unknown => {
+    if (isSecret(v)) {
+      const token = `(secret ${nonce}-${secrets.size})`;
+      secrets.set(token, v);
+      return token;
+    }
+    if (!holds(v)) return v;
+    if (Array.isArray(v)) return v.map(hide);
+    const out: Record<PropertyKey, unknown> = { ...(v as Record<string, unknown>) };
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = hide(x);
+    return out;
+  };
+  const hidden = hide(value) as Record<string, unknown>;
+  const isToken = (v: unknown): v is string => typeof v === "string" && secrets.has(v);
+  const inside = (v: unknown): boolean =>
+    isToken(v) || (Array.isArray(v) ? v.some(inside) : isPlain(v) && Object.entries(v).some(([k, x]) => isToken(k) || inside(x)));
+  const restore = (v: unknown): unknown => {
+    if (isToken(v)) return secrets.get(v);
+    if (!inside(v)) return v;
+    if (Array.isArray(v)) return v.map(restore);
+    const out: Record<PropertyKey, unknown> = { ...(v as Record<string, unknown>) };
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      // A secret as a key (a tag's Key) cannot be put back: it is refused on its own (tagKeySecrets).
+      if (isToken(k)) delete out[k];
+      else out[k] = restore(x);
+    }
+    return out;
+  };
+  /** A message with every token (quoted or not) shown as "(sensitive)". */
+  const redact = (text: string) =>
+    [...secrets.keys()].reduce((t, token) => t.split(JSON.stringify(token)).join("(sensitive)").split(token).join("(sensitive)"), text);
+  return { hidden, restore, redact };
+}
+
+/** A secret as a tag's Key: refused (IoT stores tag keys in clear, and a key cannot be kept encrypted). */
+function tagKeySecrets(tags: unknown): ValidationIssue[] {
+  if (!Array.isArray(tags)) return [];
+  return tags.flatMap((tag, i) =>
+    tag && typeof tag === "object" && isSecret((tag as { Key?: unknown }).Key)
+      ? [{ path: `Tags[${i}].Key`, message: `Tags[${i}].Key: ${SECRET_REFUSED}: IoT stores tags in clear and returns them to anyone who can call ListTagsForResource; pass a plain string` }]
+      : [],
+  );
 }
 
 /**
@@ -245,9 +304,11 @@ function prepare(
   const names = nameMap(shape);
   const aliases = ALIASES[kind];
   for (const [api, target] of Object.entries(aliases)) names.set(api, names.get(target)!);
-  const given = props ?? {};
+  const { hidden: given, restore, redact } = hideSecrets(props ?? {});
   const cfnValue = given.Tags === undefined ? given : { ...given, Tags: tagList(given.Tags) };
-  const { props: apiProps, issues } = fromCloudFormation(shape, cfnValue, kind === "job" ? [...PASSTHROUGH, "deletion"] : PASSTHROUGH);
+  const translated = fromCloudFormation(shape, cfnValue, kind === "job" ? [...PASSTHROUGH, "deletion"] : PASSTHROUGH);
+  const apiProps = restore(translated.props) as Record<string, unknown>;
+  const issues = [...tagKeySecrets((props ?? {}).Tags), ...translated.issues.map((i) => ({ path: i.path, message: redact(i.message) }))];
   if (kind === "job") {
     // JobTemplateArn may be a JobTemplate output or a ManagedJobTemplate lookup: the main API's jobTemplate.
     const ref = apiProps.jobTemplateArn;

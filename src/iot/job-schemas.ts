@@ -12,7 +12,7 @@ import {
   checkString,
 } from "./constraints.ts";
 import { isUnknown } from "./unknown.ts";
-import { ALWAYS, num, oneOf, str, strict } from "./validate.ts";
+import { ALWAYS, num, oneOf, reference, secretAllowed, str, strict, withSecretPolicy, type SecretPolicy } from "./validate.ts";
 import {
   abortConfigSchema,
   clientPropsShape,
@@ -70,8 +70,36 @@ const COMMON_HINTS: Record<string, string> = {
   Tags: "tags is an object of key/value strings: tags: { team: \"fleet\" }",
 };
 
+/** Why a secret goes nowhere in a job or template but its document (and a managed template's parameters). */
+const JOB_ADVICE = "pass a plain string; a value the devices need belongs in the job document (document: alchemy.secret(...))";
+const names = (prop: string, noun: string) =>
+  `${prop} names the ${noun}: it is part of its ARN, which IoT returns in clear, every plan and log prints and every device it reaches sees`;
+const arns = (prop: string, describe: string) => `${prop} holds ARNs, which IoT stores in clear and returns to anyone who can call ${describe}`;
+
+const JOB_TEMPLATE_SECRETS: SecretPolicy = {
+  describe: "DescribeJobTemplate",
+  advice: JOB_ADVICE,
+  rules: {
+    jobTemplateId: names("jobTemplateId", "job template"),
+    jobArn: arns("jobArn", "DescribeJobTemplate"),
+    destinationPackageVersions: arns("destinationPackageVersions", "DescribeJobTemplate"),
+  },
+};
+
+const JOB_SECRETS: SecretPolicy = {
+  describe: "DescribeJob",
+  advice: JOB_ADVICE,
+  rules: {
+    jobId: names("jobId", "job"),
+    targets: arns("targets", "DescribeJob"),
+    jobTemplate: arns("jobTemplate", "DescribeJob"),
+    jobTemplateArn: arns("jobTemplateArn", "DescribeJob"),
+    destinationPackageVersions: arns("destinationPackageVersions", "DescribeJob"),
+  },
+};
+
 /** JobTemplate props. */
-export const jobTemplatePropsSchema = strict(
+export const jobTemplatePropsSchema = withSecretPolicy(strict(
   {
     ...clientPropsShape,
     jobTemplateId: str(STRINGS.jobTemplateId).optional(),
@@ -79,7 +107,7 @@ export const jobTemplatePropsSchema = strict(
     document: documentSchema.optional(),
     documentSource: documentSourceSchema.optional(),
     jobArn: z
-      .union([jobArnSchema, z.object({ jobArn: jobArnSchema }).passthrough()])
+      .union([jobArnSchema, reference(z.object({ jobArn: jobArnSchema }).passthrough(), ["jobArn"])])
       .optional(),
     presignedUrlConfig: presignedUrlConfigSchema.optional(),
     jobExecutionsRolloutConfig: rolloutConfigSchema.optional(),
@@ -105,17 +133,20 @@ export const jobTemplatePropsSchema = strict(
   if (!value || typeof value !== "object") return;
   exactlyOne(value as Record<string, unknown>, ["document", "documentSource", "jobArn"], ctx);
   presignedNeedsRole(value as Record<string, any>, ctx);
-}, ALWAYS);
+}, ALWAYS), JOB_TEMPLATE_SECRETS);
 
 /** An ARN of a thing or thing group (what CreateJob accepts as a target). */
 const TARGET_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:(thing|thinggroup)\/[a-zA-Z0-9:_-]{1,128}$/;
 
+/** The members of a Thing or ThingGroup (or any object) given as a target that say which it is; its other props are not sent. */
+const TARGET_KEYS = ["arn", "thingArn", "thingGroupArn"];
+
 export const targetSchema = z
   .union([
     z.string(),
-    z.object({ arn: z.string() }).passthrough(),
-    z.object({ thingArn: z.string() }).passthrough(),
-    z.object({ thingGroupArn: z.string() }).passthrough(),
+    reference(z.object({ arn: z.string() }).passthrough(), TARGET_KEYS),
+    reference(z.object({ thingArn: z.string() }).passthrough(), TARGET_KEYS),
+    reference(z.object({ thingGroupArn: z.string() }).passthrough(), TARGET_KEYS),
   ])
   .superRefine((value, ctx) => {
     const arn = targetArn(value);
@@ -156,8 +187,10 @@ export const schedulingConfigSchema = strict({
 /** A managed template (the lookup's result), a JobTemplate (or any object with its ARN), or an ARN. */
 export const jobTemplateRefSchema = z.union([
   str(STRINGS.jobTemplateArn),
-  z.object({ templateArn: z.string() }).passthrough(),
-  z.object({ jobTemplateArn: z.string() }).passthrough(),
+  // A ManagedJobTemplate lookup (its parameter definitions are read to check documentParameters; none is a secret).
+  reference(z.object({ templateArn: z.string() }).passthrough(), ["templateArn", "documentParameters", "templateName", "templateVersion"]),
+  // A JobTemplate: only its ARN is used.
+  reference(z.object({ jobTemplateArn: z.string() }).passthrough(), ["jobTemplateArn"]),
 ]);
 
 /** Is this template reference an AWS managed template (its ARN has no account)? */
@@ -177,7 +210,7 @@ export const deletionSchema = strict({
 });
 
 /** Job props. Checks against the managed template's parameters live in `checkDocumentParameters`. */
-export const jobPropsSchema = strict(
+export const jobPropsSchema = withSecretPolicy(strict(
   {
     ...clientPropsShape,
     jobId: str(STRINGS.jobId).optional(),
@@ -189,8 +222,10 @@ export const jobPropsSchema = strict(
     documentSource: documentSourceSchema.optional(),
     jobTemplate: jobTemplateRefSchema.optional(),
     jobTemplateArn: str(STRINGS.jobTemplateArn).optional(),
-    documentParameters: z
-      .record(z.string(), z.string())
+    // Secrets are accepted in documentParameters (each value, or the whole map): IoT puts them in the
+    // managed template's document, which it delivers to the devices.
+    documentParameters: secretAllowed(z
+      .record(z.string(), secretAllowed(z.string()))
       .superRefine((params, ctx) => {
         for (const [key, value] of Object.entries(params)) {
           const k = checkString(key, STRINGS.documentParameterKey);
@@ -200,7 +235,7 @@ export const jobPropsSchema = strict(
             if (v) ctx.addIssue({ code: "custom", path: [key], message: v });
           }
         }
-      })
+      }))
       .optional(),
     description: str(STRINGS.description).optional(),
     presignedUrlConfig: presignedUrlConfigSchema.optional(),
@@ -282,13 +317,23 @@ export const jobPropsSchema = strict(
       ctx.addIssue({ code: "custom", path: ["schedulingConfig", "endTime"], message: "must be at least 30 minutes after startTime" });
     }
   }
-}, ALWAYS);
+}, ALWAYS), JOB_SECRETS);
 
-export const managedJobTemplatePropsSchema = strict(
+export const managedJobTemplatePropsSchema = withSecretPolicy(
+  strict(
+    {
+      ...clientPropsShape,
+      templateName: str(STRINGS.managedTemplateName),
+      templateVersion: str(STRINGS.templateVersion).optional(),
+    },
+    { name: "the prop is templateName", version: "the prop is templateVersion" },
+  ),
   {
-    ...clientPropsShape,
-    templateName: str(STRINGS.managedTemplateName),
-    templateVersion: str(STRINGS.templateVersion).optional(),
+    describe: "DescribeManagedJobTemplate",
+    advice: "pass a plain string",
+    rules: {
+      templateName: "templateName names a public AWS managed template: it is sent in clear and printed in every plan",
+      templateVersion: "templateVersion is sent in clear and printed in every plan",
+    },
   },
-  { name: "the prop is templateName", version: "the prop is templateVersion" },
 );

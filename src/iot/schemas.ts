@@ -5,7 +5,6 @@
  * job-schemas.ts and thing-schemas.ts. Every problem is reported with its
  * path in one pass, before any call.
  */
-import { isSecret, type Secret } from "alchemy";
 import { z } from "zod";
 import {
   ENUMS,
@@ -20,12 +19,12 @@ import {
 } from "./constraints.ts";
 import { OWNERSHIP_TAG_PREFIX, OWNERSHIP_TAG_COUNT } from "./tags.ts";
 import { isUnknown } from "./unknown.ts";
-import { num, oneOf, str, strict } from "./validate.ts";
+import { num, oneOf, secretAllowed, str, strict } from "./validate.ts";
 
 // ------------------------------------------------------------------ shared shapes
 
 /** `${aws:iot:...}` placeholder count and JSON-ness of a job document (string or object). */
-export const documentSchema = z
+const documentRules = z
   .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
   .superRefine((value, ctx) => {
     if (isUnknown(value)) return;
@@ -54,6 +53,12 @@ export const documentSchema = z
       });
     }
   });
+
+/**
+ * A job document. A secret is accepted here, whole or anywhere inside: IoT
+ * delivers the document to the devices, which is where a secret they need goes.
+ */
+export const documentSchema = secretAllowed(documentRules, { deep: true });
 
 /**
  * An S3 object URL: virtual-hosted (`https://<bucket>.s3.<region>.amazonaws.com/<key>`) or path style
@@ -219,17 +224,16 @@ export const tagsSchema = z.record(z.string(), z.string()).superRefine((tags, ct
   }
 });
 
-const secretLike = z.custom<Secret<string>>((v) => isSecret(v) || typeof v === "string", {
-  message: "must be an alchemy.secret(...) or a string",
-});
+/** A credential: a string or, better, a secret (kept encrypted in state); the client signs requests with it and never sends it. */
+const credential = secretAllowed(z.string());
 
 /** The client settings every resource accepts (Alchemy's AwsClientProps plus endpoint/local). */
 export const clientPropsShape = {
   region: str({ min: 1, max: 64, pattern: "[a-z0-9-]+", patternText: "a region name like us-east-1" }).optional(),
   profile: str({ min: 1 }).optional(),
-  accessKeyId: secretLike.optional(),
-  secretAccessKey: secretLike.optional(),
-  sessionToken: secretLike.optional(),
+  accessKeyId: credential.optional(),
+  secretAccessKey: credential.optional(),
+  sessionToken: credential.optional(),
   roleArn: roleArnSchema.optional(),
   externalId: str({ min: 2, max: 1224 }).optional(),
   roleSessionName: str({ min: 2, max: 64 }).optional(),

@@ -16,7 +16,7 @@ import { jobTemplatePropsSchema } from "../job-schemas.ts";
 import { ownershipTags, toTagList } from "../tags.ts";
 import { isUnknown, UNKNOWN } from "../unknown.ts";
 import { checkProps, revealForChecks, ValidationError } from "../validate.ts";
-import { arnFor, isUnset, outputBase, readOwnership, recordedBase, revealed, tagOperations, type RecordedOutput } from "./shared.ts";
+import { arnFor, isUnset, outputBase, readOwnership, recordedBase, revealed, tagOperations, sealed, type RecordedOutput } from "./shared.ts";
 
 export type JobTemplateProps = Declared.JobTemplateProps;
 export type JobTemplate = Declared.JobTemplate;
@@ -121,7 +121,8 @@ export function copiedJobFingerprint(job: Record<string, unknown>, key: string):
   return createHmac("sha256", key).update(JSON.stringify(copied)).digest("hex").slice(0, 16);
 }
 
-const kind: Kind<JobTemplateProps, JobTemplate, Spec> = {
+// Sealed: no Secret object in its state or calls, no secret value in its diffs (shared.ts).
+const kind: Kind<JobTemplateProps, JobTemplate, Spec> = sealed({
   type: "iot::JobTemplate",
   label: "JobTemplate",
   noun: "job template",
@@ -243,7 +244,7 @@ const kind: Kind<JobTemplateProps, JobTemplate, Spec> = {
       ...outputBase(location, taken),
     };
   },
-};
+});
 
 /**
  * An AWS IoT job template: a reusable job document plus rollout, abort,

@@ -31,12 +31,15 @@ import type * as Declared from "./job-props.ts";
 import { checkSchedule, comparable, deletionOf, forcingHash, jobSpec, liveJobSpec, MEMBERS, updateJobInput, type Spec } from "./job-spec.ts";
 import { checkDocumentParameters, isManagedJobTemplate, type ManagedJobTemplate } from "./managed-job-template.ts";
 import { impactProbe, noteLiveJob } from "./job-impact.ts";
-import { arnFor, outputBase, readOwnership, recordedBase, revealed, tagOperations, type RecordedOutput } from "./shared.ts";
+import { arnFor, outputBase, readOwnership, recordedBase, revealed, tagOperations, sealed, type RecordedOutput } from "./shared.ts";
 
 export type JobProps = Declared.JobProps;
 export type Job = Declared.Job;
 export type { JobDeletion } from "./job-props.ts";
 export { MEMBERS as JOB_MEMBERS } from "./job-spec.ts";
+
+/** Is a document parameter a secret (its own value, or the whole documentParameters map)? Its value is then never printed. */
+const secretParameter = (sensitive: ReadonlySet<string>) => (key: string) => sensitive.has("documentParameters") || sensitive.has(`documentParameters.${key}`);
 
 const finished = (status: unknown) => TERMINAL_JOB_STATUSES.includes(status as never);
 const labelOf = (desired: Desired) => `Job "${desired.ownership.resource.split("/").pop()}"`;
@@ -175,7 +178,8 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
   return change;
 }
 
-const kind: Kind<JobProps, Job, Spec> = {
+// Sealed: no Secret object in its state or calls, no secret value in its diffs (shared.ts).
+const kind: Kind<JobProps, Job, Spec> = sealed({
   type: "iot::Job",
   label: "Job",
   noun: "job",
@@ -187,7 +191,7 @@ const kind: Kind<JobProps, Job, Spec> = {
     const checked = checkProps(label, jobPropsSchema, props);
     const view = checked.view as Record<string, any>;
     if (isManagedJobTemplate(view.jobTemplate)) {
-      checkDocumentParameters(label, view.jobTemplate, view.documentParameters, (key) => checked.sensitive.has(`documentParameters.${key}`));
+      checkDocumentParameters(label, view.jobTemplate, view.documentParameters, secretParameter(checked.sensitive));
     }
     checkTargetsWhere(label, view.targets, location);
     const ownership = ownershipOf(ctx);
@@ -275,8 +279,11 @@ const kind: Kind<JobProps, Job, Spec> = {
       throw new ValidationError(labelOf(desired), [{ path: "jobTemplateArn", message: `jobTemplateArn: ${JSON.stringify(arn)} names no AWS managed job template` }]);
     }
     const managed = { templateName: m[1], templateVersion: m[2], documentParameters: (template.documentParameters ?? []).map((p) => ({ ...p, key: p.key!, optional: p.optional ?? false })) };
-    checkDocumentParameters(labelOf(desired), managed as Pick<ManagedJobTemplate, "templateName" | "templateVersion" | "documentParameters">, desired.state.spec.documentParameters as Record<string, string> | undefined, (key) =>
-      desired.sensitive.has(`documentParameters.${key}`),
+    checkDocumentParameters(
+      labelOf(desired),
+      managed as Pick<ManagedJobTemplate, "templateName" | "templateVersion" | "documentParameters">,
+      desired.state.spec.documentParameters as Record<string, string> | undefined,
+      secretParameter(desired.sensitive),
     );
   },
 
@@ -341,7 +348,7 @@ const kind: Kind<JobProps, Job, Spec> = {
       ...outputBase(location, taken),
     };
   },
-};
+});
 
 /** A reference to a resource, as the API takes it: its ARN. */
 function normalize(props: JobProps): JobProps {
@@ -398,7 +405,7 @@ export const Job = defineResource(kind, {
     const checked = checkProps(`Job "${id}"`, jobPropsSchema, props);
     const view = checked.view as Record<string, any>;
     if (isManagedJobTemplate(view.jobTemplate)) {
-      checkDocumentParameters(`Job "${id}"`, view.jobTemplate, view.documentParameters, (key) => checked.sensitive.has(`documentParameters.${key}`));
+      checkDocumentParameters(`Job "${id}"`, view.jobTemplate, view.documentParameters, secretParameter(checked.sensitive));
     }
   },
   normalize,

@@ -11,7 +11,7 @@ import {
   type IoTClient,
   type ManagedJobTemplateSummary,
 } from "@aws-sdk/client-iot";
-import { Scope } from "alchemy";
+import { isSecret, Scope } from "alchemy";
 import { resolveLocation, type IoTClientProps } from "../location.ts";
 import { STRINGS, wholeMatch } from "../constraints.ts";
 import { recordRead } from "../engine/recorder.ts";
@@ -88,7 +88,8 @@ export async function ManagedJobTemplate(props: ManagedJobTemplateProps): Promis
 }
 
 async function lookUp(props: ManagedJobTemplateProps): Promise<ManagedJobTemplate> {
-  const label = `ManagedJobTemplate "${props?.templateName}"`;
+  // (A secret given as the name is not printed, not even as "Secret(<name>)": checkProps refuses it.)
+  const label = `ManagedJobTemplate "${isSecret(props?.templateName) ? "(sensitive)" : props?.templateName}"`;
   checkProps(label, managedJobTemplatePropsSchema, props);
   const { client } = await resolveLocation(props, Scope.getScope());
   const { templateName, templateVersion } = props;

@@ -16,7 +16,7 @@ import { isUnknown, UNKNOWN } from "../unknown.ts";
 import { checkProps, ValidationError } from "../validate.ts";
 import { describeLocation, moved, replacement } from "./decide.ts";
 import type { Deployed } from "./deployed.ts";
-import { arnFor, outputBase, readOwnership, recordedBase, tagOperations, type RecordedOutput } from "./shared.ts";
+import { arnFor, outputBase, readOwnership, recordedBase, tagOperations, sealed, type RecordedOutput } from "./shared.ts";
 
 /** Properties of a static thing group (a set of things that jobs can target). */
 export interface ThingGroupProps extends IoTClientProps {
@@ -79,7 +79,8 @@ const properties = (s: Spec, clear: boolean) => ({
   attributePayload: { attributes: s.attributes, merge: false },
 });
 
-const kind: Kind<ThingGroupProps, ThingGroup, Spec> = {
+// Sealed: no Secret object in its state or calls, no secret value in its diffs (shared.ts).
+const kind: Kind<ThingGroupProps, ThingGroup, Spec> = sealed({
   type: "iot::ThingGroup",
   label: "ThingGroup",
   noun: "thing group",
@@ -204,7 +205,7 @@ const kind: Kind<ThingGroupProps, ThingGroup, Spec> = {
       ...outputBase(location, taken),
     };
   },
-};
+});
 
 /**
  * A static AWS IoT thing group, so jobs can target devices declared in the same stack.

@@ -16,7 +16,7 @@ import { isUnknown, UNKNOWN } from "../unknown.ts";
 import { checkProps } from "../validate.ts";
 import { describeLocation, moved, replacement } from "./decide.ts";
 import type { Deployed } from "./deployed.ts";
-import { arnFor, outputBase, recordedBase, type RecordedOutput } from "./shared.ts";
+import { arnFor, outputBase, recordedBase, sealed, type RecordedOutput } from "./shared.ts";
 
 /** Properties of an IoT thing (a device's registry entry). */
 export interface ThingProps extends IoTClientProps {
@@ -70,7 +70,8 @@ function spec(name: string, props: { attributes?: Record<string, string>; thingG
 const add = (name: string, groups: string[]): Operation[] =>
   groups.map((g) => operation("AddThingToThingGroup", { thingName: name, thingGroupName: g }, `${name} → ${g}`));
 
-const kind: Kind<ThingProps, Thing, Spec> = {
+// Sealed: no Secret object in its state or calls, no secret value in its diffs (shared.ts).
+const kind: Kind<ThingProps, Thing, Spec> = sealed({
   type: "iot::Thing",
   label: "Thing",
   noun: "thing",
@@ -170,7 +171,7 @@ const kind: Kind<ThingProps, Thing, Spec> = {
       ...outputBase(location, taken),
     };
   },
-};
+});
 
 /**
  * An AWS IoT thing, with its attributes and static thing group memberships.
