@@ -23,6 +23,7 @@ const SLOW = [
   "test/reliability/state-safety.test.ts",
   "test/reliability/faults.test.ts",
   "test/reliability/processes.test.ts",
+  "test/reliability/whole-program.test.ts",
   "test/preview/preview.test.ts",
   "test/preview/gate.test.ts",
   "test/preview/finish.test.ts",

@@ -27,8 +27,32 @@ import { formatFailure } from "./failure.ts";
 import { markFailureForExit } from "./iot/common.ts";
 import { handlerErrors } from "./iot/engine/handler.ts";
 import { acquire, type HeldLock } from "./lock.ts";
+import { currentMode } from "./runtime/registry.ts";
 
 const held = new Map<string, Promise<HeldLock>>();
+const checked = new Map<string, Promise<void>>();
+
+/**
+ * A deploy checks its whole program before the first change (src/preview/check.ts):
+ * once per stage and process, before the stage's first resource is applied.
+ */
+function checkStage(stage: Scope): Promise<void> {
+  if (stage.phase !== "up" || currentMode()) return Promise.resolve();
+  const key = stage.chain.join("/");
+  let pending = checked.get(key);
+  if (!pending) {
+    pending = (async () => {
+      const { checkProgram, checkWanted, programOfProcess } = await import("./preview/check.ts");
+      if (!checkWanted()) return;
+      const outcome = await checkProgram(programOfProcess()!);
+      stage.logger.log(
+        `Checked the whole program before the first change: ${outcome.resources} resources in ${outcome.seconds.toFixed(1)} s${outcome.moves ? `, ${outcome.moves} moved` : ""}`,
+      );
+    })();
+    checked.set(key, pending);
+  }
+  return pending;
+}
 
 /** The stage a scope belongs to (the child of the root scope), or undefined for the root. */
 function stageOf(scope: Scope): Scope | undefined {
@@ -120,7 +144,10 @@ export function installStageHooks(): void {
 
   proto.init = async function (this: Scope) {
     const stage = stageOf(this);
-    if (stage) await lockStage(stage);
+    if (stage) {
+      await lockStage(stage);
+      await checkStage(stage);
+    }
     return init.call(this);
   };
 

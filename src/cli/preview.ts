@@ -138,9 +138,10 @@ export const previewCommand: Command = {
       process.stdout.write(text);
     }
     if (hasProblems(plan)) {
-      // The text plan lists them; every format says so on stderr, and the exit code is the deploy's.
+      // Every format lists them in the plan; when the plan went to a file, stderr lists them too. The exit code is the deploy's.
       const n = plan.problems.length;
-      if (format !== "text" || values.out) console.error(`✖ ${n} problem${n === 1 ? "" : "s"}: a deploy of this program changes nothing and exits 1 (see "problems" in the plan):\n${plan.problems.map((p) => `  - ${p.message}`).join("\n")}`);
+      const list = values.out ? `:\n${plan.problems.map((p) => `  - ${p.message}`).join("\n")}` : " (listed in the plan).";
+      if (format !== "text" || values.out) console.error(`✖ ${n} problem${n === 1 ? "" : "s"}: a deploy of this program changes nothing and exits 1${list}`);
       return 1;
     }
     if (maxDevices !== undefined) {

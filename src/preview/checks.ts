@@ -17,7 +17,7 @@
  * the rule; the deploy refuses when there is any.
  */
 import type { ChangeRecord, ProblemRecord } from "../iot/engine/recorder.ts";
-import { retag } from "../iot/engine/handler.ts";
+import { retag } from "../iot/engine/moves.ts";
 import { UNKNOWN } from "../iot/unknown.ts";
 import { entryOf } from "./entries.ts";
 import type { PlanEntry, PlanMove, PlanProblem } from "./plan.ts";
@@ -46,7 +46,8 @@ export async function checkWholeProgram(entries: PlanEntry[], records: Map<PlanE
   // A declared resource whose props are invalid is not planned for deletion (its state is kept).
   let resources = entries.filter((e) => !(invalid.has(e.address) && e.actions[0] === "delete" && e.actions.length === 1));
   const moves: PlanMove[] = [];
-  const moved = new Set<string>();
+  /** Is `here` the create of a resource another address recorded (a move), rather than one that records it already? */
+  const moved = (here: PlanEntry, record: ChangeRecord | undefined) => here.actions.length === 1 && here.actions[0] === "create" && !here.adopt && !!record?.subject?.desired;
 
   // Resources that will exist after the deploy, by kind, location and physical id.
   const present = new Map<string, PlanEntry[]>();
@@ -60,22 +61,24 @@ export async function checkWholeProgram(entries: PlanEntry[], records: Map<PlanE
     const from = records.get(gone)?.subject?.recorded;
     const ids = Object.fromEntries(Object.entries(from?.facts.extra ?? {}).filter(([k, v]) => k.endsWith("Id") && typeof v === "string" && v !== UNKNOWN)) as Record<string, string>;
     moves.push({ from: gone.address, to: here.address, type: gone.type, physicalId: gone.physicalId!, location: gone.location!, ...(Object.keys(ids).length ? { ids } : {}) });
-    moved.add(gone.address);
     const record = records.get(here);
-    if (here.actions.length === 1 && here.actions[0] === "create" && !here.adopt && record?.subject?.desired && from) {
+    const isMove = moved(here, record);
+    if (isMove && from && record?.subject?.desired) {
       // The address changed: plan the resource from what the old address recorded, as the deploy will from what it reads.
       const { kind, desired } = record.subject;
       const change = kind.decide({ state: from.state, facts: from.facts, live: false }, desired);
       if (kind.tagged) change.operations.unshift(retag(desired, from.facts.arn));
       change.notes.unshift(`moved from ${gone.address}: the state follows, nothing is created or deleted${kind.tagged ? "; its ownership tags are rewritten to name this address" : ""}`);
-      const entry = entryOf({ ...record, phase: "update", change, before: gone.before as Record<string, unknown> | null });
+      const entry = entryOf({ ...record, phase: "update", change, before: (gone.before as Record<string, unknown> | null) ?? null });
       const replaced: PlanEntry = { ...entry, location: here.location, movedFrom: gone.address, actions: change.action === "replace" ? entry.actions : ["move"], deviceImpact: here.deviceImpact };
       resources = resources.map((e) => (e === here ? replaced : e));
     }
-    // The old address's record goes without a call.
-    resources = resources.map((e) =>
-      e === gone ? { ...e, operations: [], warnings: [], deviceImpact: undefined, notes: [`${e.type.replace(/^iot::/, "").toLowerCase()} ${e.physicalId} is now ${here.address}'s: only this record is removed; nothing is deleted`] } : e,
-    );
+    // The old address's record goes without a call: part of the move, or (another address records it already) a stale record.
+    resources = isMove
+      ? resources.filter((e) => e !== gone)
+      : resources.map((e) =>
+          e === gone ? { ...e, operations: [], warnings: [], deviceImpact: undefined, notes: [`${e.type.replace(/^iot::/, "").toLowerCase()} ${e.physicalId} is ${here.address}'s: only this stale record is removed; nothing is deleted`] } : e,
+        );
   }
 
   const problems: PlanProblem[] = recorded

@@ -207,7 +207,7 @@ export function renderText(plan: Plan, options: RenderOptions = {}): string {
   for (const t of plan.locations) out.push(`IoT location: ${t}`);
   out.push("");
   const problems = problemLines(plan);
-  if (problems.length > 0) out.push(...problems.map((l, i) => c("red", l)), "");
+  if (problems.length > 0) out.push(...problems.map((l) => c("red", l)), "");
   const shown = options.verbose ? plan.resources : changed(plan);
   if (!plan.resources.some(isChange)) out.push("  No changes. The deployed resources match the program.");
   for (const e of shown) {

@@ -81,6 +81,11 @@ export interface ProgramRun {
   alchemyArgs?: string[];
   /** The IPC message type that carries the result (the runtime sends `{ type, [type]: result }`). */
   resultType: string;
+  /**
+   * Node's arguments as they are, instead of working them out from the
+   * entrypoint (a deploy's own check runs its program the way it runs itself).
+   */
+  nodeArgs?: string[];
 }
 
 /**
@@ -96,13 +101,17 @@ export async function runProgram<T>(options: ProgramRun): Promise<{ message: T; 
   if (!fs.existsSync(entrypoint)) {
     throw failed(`no program at ${path.relative(process.cwd(), entrypoint) || entrypoint} (the entrypoint argument, default alchemy.run.ts).`);
   }
-  let runner: string[];
-  try {
-    runner = runnerArgs(entrypoint, { tsx: options.tsx, preload: options.preload });
-  } catch (error) {
-    throw failed((error as Error).message);
+  let args: string[];
+  if (options.nodeArgs) args = options.nodeArgs;
+  else {
+    let runner: string[];
+    try {
+      runner = runnerArgs(entrypoint, { tsx: options.tsx, preload: options.preload });
+    } catch (error) {
+      throw failed((error as Error).message);
+    }
+    args = [...runner, entrypoint, ...(options.alchemyArgs ?? []), ...(options.stage ? ["--stage", options.stage] : []), ...(options.args ?? [])];
   }
-  const args = [...runner, entrypoint, ...(options.alchemyArgs ?? []), ...(options.stage ? ["--stage", options.stage] : []), ...(options.args ?? [])];
   const child = spawn(process.execPath, args, {
     cwd,
     stdio: ["ignore", "pipe", "pipe", "ipc"],

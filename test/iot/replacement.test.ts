@@ -31,12 +31,15 @@ const typo = () =>
 test("a replacement whose create would fail is refused before anything is deleted, by the preview and the deploy alike", async () => {
   await stack.deploy(() => firmware());
   stack.local.resetStats();
-  const previewed = await preview(stack, typo).catch((e: unknown) => e);
-  expect(previewed).toBeInstanceOf(ValidationError);
-  expect((previewed as Error).message).toContain('jobArn: "arn:aws:iot:us-east-1:123456789012:job/fw-canary-typo" names a job that does not exist');
+  // The preview lists the problem (and every other one of the program); the deploy refuses with the same words.
+  const previewed = await preview(stack, typo);
+  expect(previewed.problems.map((p) => p.message)).toEqual([
+    'JobTemplate "prod-firmware": jobArn: "arn:aws:iot:us-east-1:123456789012:job/fw-canary-typo" names a job that does not exist in ' +
+      `${stack.local.endpoint} (us-east-1); the template is replaced by deleting it first, so nothing was deleted`,
+  ]);
   const deployed = await stack.deploy(typo).catch((e: unknown) => e);
-  expect((deployed as Error).message).toBe((previewed as Error).message);
-  expect((deployed as Error).message).toContain("nothing was deleted");
+  expect(deployed).toBeInstanceOf(ValidationError);
+  expect((deployed as Error).message).toContain(previewed.problems[0].message.replace('JobTemplate "prod-firmware": ', ""));
   expect(stack.mutatingCalls()).toEqual([]);
   expect((await stack.client.send(new DescribeJobTemplateCommand({ jobTemplateId: "prod-firmware" }))).description).toBe("Firmware");
   // Back to the deployed program: nothing to do.

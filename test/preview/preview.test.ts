@@ -116,14 +116,18 @@ describe("preview", () => {
     const missing = await run(tsx, ["src/cli/index.ts", "preview", "does-not-exist.run.ts"], env());
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("✖ Preview failed: no program at does-not-exist.run.ts");
-    // A program that throws: exit 1 with the program's error as one block, with and without --detailed-exitcode.
+    // Invalid props: exit 1, the problem listed in the plan (a deploy would refuse), with and without --detailed-exitcode.
     for (const args of [[], ["--detailed-exitcode"]]) {
       const failing = await preview(6, args, { SECRET_TOKEN: "x", PREVIEW_BAD_PARAMETER: "1" });
       expect(failing.code).toBe(1);
-      expect(failing.stderr).toMatch(/^✖ Preview failed: Invalid props for Job "secret-params" \(1 problem\):\n/);
-      expect(failing.stderr.match(/documentParameters\.filePath: is required by AWS-Download-File 1\.0/g)).toHaveLength(1);
-      expect(failing.stderr).not.toMatch(/^\s+at /m);
+      expect(failing.stdout).toContain('✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - Job "secret-params": documentParameters.filePath: is required by AWS-Download-File 1.0');
+      expect(`${failing.stdout}${failing.stderr}`.match(/documentParameters\.filePath: is required by AWS-Download-File 1\.0/g)).toHaveLength(1);
+      expect(failing.stdout).not.toMatch(/^\s+at /m);
     }
+    // A program that throws: exit 1 with the program's error as one block.
+    const throwing = await preview(6, [], { PREVIEW_THROW: "1" });
+    expect(throwing.code).toBe(1);
+    expect(throwing.stderr).toMatch(/^✖ Preview failed: /);
   }, 120_000);
 
   test("--refresh reads each resource's members and tags, and reports drift in its own section", async () => {

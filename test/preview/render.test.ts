@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { render, renderMarkdown } from "../../src/preview/render.ts";
 import { bigPlan, fixedPlan } from "./fixtures/plan.ts";
+import { summarize, type Plan, type PlanEntry } from "../../src/preview/plan.ts";
 
 describe("renderers over a fixed plan (golden files)", () => {
   test("text", async () => {
@@ -75,9 +76,41 @@ describe("markdown", () => {
 });
 
 describe("json", () => {
+  test("problems come first, in every format; a move says where from", () => {
+    const move: PlanEntry = {
+      ...fixedPlan.resources[0],
+      address: "fleet/prod/sub/group",
+      name: "group",
+      type: "iot::ThingGroup",
+      physicalId: "fleet-group",
+      actions: ["move"],
+      movedFrom: "fleet/prod/group",
+      operations: [{ operation: "TagResource", resource: "fleet-group" }],
+      warnings: [],
+      deviceImpact: undefined,
+      diffs: [],
+    };
+    const plan: Plan = {
+      ...fixedPlan,
+      resources: [move],
+      summary: summarize([move]),
+      drift: [],
+      problems: [{ address: "fleet/prod/a", type: "iot::JobTemplate", name: "a", path: "jobTemplateId", message: 'JobTemplate "a": jobTemplateId "x" is also the jobTemplateId of fleet/prod/b' }],
+      moves: [{ from: "fleet/prod/group", to: "fleet/prod/sub/group", type: "iot::ThingGroup", physicalId: "fleet-group", location: "aws|us-east-1" }],
+    };
+    const text = render(plan, "text");
+    expect(text).toContain('✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - JobTemplate "a": jobTemplateId "x"');
+    expect(text).toContain(" -> iot::ThingGroup  group (fleet-group)  move from fleet/prod/group");
+    expect(text).toContain("Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to move.");
+    const md = render(plan, "markdown");
+    expect(md).toContain("> [!CAUTION]\n> **1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.**");
+    expect(JSON.parse(render(plan, "json")).moves).toEqual(plan.moves);
+  });
+
   test("a versioned schema with one entry per resource and a drift section", () => {
     const json = JSON.parse(render(fixedPlan, "json"));
-    expect(json.formatVersion).toBe(2);
+    expect(json.formatVersion).toBe(3);
+    expect(json).toMatchObject({ problems: [], moves: [] });
     expect(Object.keys(json.resources[0]).sort()).toEqual(
       expect.arrayContaining(["address", "type", "actions", "before", "after", "replaceReasons", "sensitivePaths"]),
     );

@@ -30,20 +30,18 @@ import { checkStack, type GuardedOperation } from "../stack-guard.ts";
 import { isUnknown } from "../unknown.ts";
 import { accountOf, learnAccount } from "./accounts.ts";
 import type { Change } from "./change.ts";
-import type { Before, Desired, Facts, Kind, Observed, Recorded, Reference } from "./contract.ts";
+import type { Before, Desired, Facts, Kind, Observed, Recorded } from "./contract.ts";
 import { AlreadyThere, execute, Vanished, type ExecuteContext } from "./execute.ts";
 import { annotate, beforeOf, physicalIdOf, reportDrift, view } from "./observation.ts";
-import { currentRecorder } from "./recorder.ts";
-import { movedWithinStage, OwnershipError, ownershipError, stateWhere, verifyRecorded } from "./ownership.ts";
-import { checkDeclared, exists, isDeclared, missing } from "./references.ts";
-import { snapshotOf } from "./snapshots.ts";
+import { registry } from "../../runtime/registry.ts";
 import { readOwnership } from "../tags.ts";
-import { ValidationError } from "../validate.ts";
-import { AlreadyExistsError } from "../common.ts";
-import { ManagedByStackError } from "../stack-guard.ts";
-import { ownershipTags, toTagList } from "../tags.ts";
-import { registry, type PlannedMove } from "../../runtime/registry.ts";
-import { operation, type Operation } from "./operations.ts";
+import { allOf, assertOwned, checkReferences, ownReadsAllowed, readsAllowed } from "./guards.ts";
+import { movedAway, plannedMove, planMove } from "./moves.ts";
+import { movedWithinStage, ownershipError, stateWhere, verifyRecorded } from "./ownership.ts";
+import { isProblem, noteDesired, recordForgotten, recordProblem } from "./problems.ts";
+import { currentRecorder } from "./recorder.ts";
+import { exists, isDeclared } from "./references.ts";
+import { snapshotOf } from "./snapshots.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 type Ctx<O> = Context<any, any>;
@@ -57,6 +55,20 @@ export const handlerErrors = new WeakSet<object>();
 
 /** Handler runs that have not sent any call yet (by context): a failure there changed nothing. */
 const untouched = new WeakSet<object>();
+
+/**
+ * Resources (by state store and id) on which this run made a call that may
+ * have changed something, in any phase: the delete half of a replacement
+ * runs in a handler call of its own, and a failed create after it must not
+ * put back the state of what was deleted.
+ */
+const touched = new WeakMap<object, Set<string>>();
+const touch = (ctx: Ctx<any>) => {
+  let ids = touched.get(ctx.scope.state);
+  if (!ids) touched.set(ctx.scope.state, (ids = new Set()));
+  ids.add(ctx.id);
+};
+const wasTouched = (ctx: Ctx<any>) => touched.get(ctx.scope.state)?.has(ctx.id) ?? false;
 
 export function handler<P extends object, O extends object, S extends Record<string, unknown>>(kind: Kind<P, O, S>) {
   return async function (this: Ctx<O>, id: string, rawProps: P): Promise<O> {
@@ -73,7 +85,7 @@ export function handler<P extends object, O extends object, S extends Record<str
       if (recorder && isProblem(error)) return recordProblem(kind, this, id, rawProps, error as Error);
       if (error && typeof error === "object") handlerErrors.add(error);
       // Refused before any call (a check, a read, a stack that still manages it): leave the state as it was.
-      if (untouched.has(this) && this.phase !== "delete" && !currentRecorder()) await restoreState(this);
+      if (untouched.has(this) && !wasTouched(this) && this.phase !== "delete" && !currentRecorder()) await restoreState(this);
       // Alchemy's destroy phase logs errors (with their stack) and exits 0: make the process fail, and keep the log to the message.
       if (this.scope.phase === "destroy") {
         markFailureForExit();
@@ -103,13 +115,14 @@ async function apply<P extends object, O extends object, S extends Record<string
     learnAccount(recordedLocation(ctx.output as object), recorded.state.region, recorded.facts.arn);
   }
   const desired = kind.desire(ctx, props, location);
-  desiredOf.set(ctx, { desired, location });
+  noteDesired(ctx, desired, location);
   const run: Run<P, O, S> = { kind, ctx, props, desired, location, client, label };
   // A resource that moved here from another address of this stage (the whole-program check planned it): the state follows.
   const move = !recorded && !currentRecorder() ? plannedMove(ctx.fqn) : undefined;
-  if (move) return moveHere(run, move);
-  // What the state names must be this resource's before anything is done to it (a preview reads only when it may).
-  if (recorded && !(ctx.isReplacement && replacing.has(ctx.fqn)) && readsAllowed()) await assertOwned(run, recorded, "updated");
+  if (move) {
+    const moved = await planMove(run, move);
+    return moved ? carryOut(run, moved.change, moved.before as Before<S>, { part: "all" }) : carryOut(run, kind.decide(undefined, desired), undefined, { part: "all" });
+  }
   const pending = replacing.get(ctx.fqn);
   if (ctx.isReplacement && pending) {
     // The second half of a replacement decided in this process: create the new resource.
@@ -135,6 +148,9 @@ async function apply<P extends object, O extends object, S extends Record<string
   const before = beforeOf(kind, label, location, desired, recorded, observed, adopt);
   const change = kind.decide(before, desired);
   annotate(kind, change, recorded, observed, desired);
+  // What the state names must be this resource's before any call acts on it: the deploy reads it here, next to
+  // its own calls (a preview with --refresh too; a deploy's whole-program check leaves it to the deploy).
+  if (recorded && change.operations.length > 0 && ownReadsAllowed()) await assertOwned(run, recorded, observed, "changed");
   const taken = { stack: recorded?.stack ?? observed?.stack ?? undefined, adopted: recorded?.adopted ?? (observed ? !observed.ours : false) };
   if (change.action !== "none" || change.adopted) {
     const operation: GuardedOperation = change.adopted ? "adopt" : change.action === "replace" ? "replace" : "update";
@@ -142,8 +158,14 @@ async function apply<P extends object, O extends object, S extends Record<string
     await guard(run, taken.stack, guarded ? physicalIdOf(guarded.state) : desired.id, guarded?.facts.arn, operation);
   }
   const references = change.action !== "none" ? (kind.references?.(desired) ?? []) : [];
-  if (references.length > 0 && readsAllowed()) await checkReferences(run, references, !currentRecorder() && !registry().checked);
-  if (creates(change)) await kind.checkCreate?.(client, desired, props);
+  // What a create needs (its own rules, then its references), all of it before any call.
+  // References are read once: by the deploy's whole-program check when it ran, else here (a preview checks
+  // undeclared ones once it knows the whole program).
+  const checkedBefore = !currentRecorder() && registry().checked;
+  await allOf([
+    () => (creates(change) ? kind.checkCreate?.(client, desired, props) : undefined),
+    () => (references.length > 0 && readsAllowed() && !checkedBefore ? checkReferences(run, references, !currentRecorder()) : undefined),
+  ]);
   if (change.action === "replace" && change.replaceMode === "delete-first") await kind.preflight?.(client, desired, location);
 
   const recorder = currentRecorder();
@@ -263,6 +285,7 @@ function executeContext<P extends object, O extends object, S extends Record<str
     changed() {
       changes += 1;
       untouched.delete(ctx);
+      touch(ctx);
     },
     async progress(operation, response) {
       // Record what exists now, before the next call: the new resource, or (after a delete) nothing.
@@ -271,7 +294,10 @@ function executeContext<P extends object, O extends object, S extends Record<str
         if (kind.claim === "tags-after" && !(await readOwnership(client, facts.arn, desired.ownership)).ours) {
           // It was there already (the create answered for an identical one, and changed nothing): nothing is
           // recorded, no later call is made, and whose it is decides what happens.
-          if (changes === 1) untouched.add(ctx);
+          if (changes === 1) {
+            untouched.add(ctx);
+            touched.get(ctx.scope.state)?.delete(ctx.id);
+          }
           throw new AlreadyThere(operation);
         }
         await writeOutput(ctx, kind.output(props, desired, facts, location));
@@ -303,6 +329,7 @@ async function remove<P extends object, O extends object, S extends Record<strin
         location,
         label,
         log: logOf(ctx),
+        changed: () => touch(ctx),
         // Delete-first: the state still holds the old output; record that it is gone, so a failed create leaves "absent".
         progress: deleteFirst ? async () => writeOutput(ctx, { ...(ctx.output as object), absent: true } as O) : undefined,
       },
@@ -311,13 +338,13 @@ async function remove<P extends object, O extends object, S extends Record<strin
     return ctx.destroy();
   }
   const change = kind.removal(recorded);
-  const moved = registry().moves?.find((m) => m.from === ctx.fqn && m.physicalId === oldId);
+  const moved = movedAway(ctx.fqn, oldId);
   if (moved && !recorder) {
     // The whole-program check planned this: the resource moved to another address, which now records it.
     logOf(ctx)(`${label}: ${kind.noun} ${oldId} moved to ${moved.to}: only this record is removed; nothing is deleted`);
     return ctx.destroy();
   }
-  if (readsAllowed()) {
+  if (ownReadsAllowed()) {
     const verdict = await verifyRecorded(kind, client, recorded, ownershipOf(ctx));
     if (verdict.kind === "other" && movedWithinStage(verdict, ownershipOf(ctx))) {
       // It moved to another address of this stage (which now records it): forget this record, delete nothing.
@@ -354,133 +381,11 @@ async function remove<P extends object, O extends object, S extends Record<strin
     });
     return ctx.destroy();
   }
-  await execute({ client, location, label, log: logOf(ctx) }, change.operations);
+  await execute({ client, location, label, log: logOf(ctx), changed: () => touch(ctx) }, change.operations);
   return ctx.destroy();
 }
 
 // ------------------------------------------------------------------ helpers
-
-/** May this run read live resources? A deploy always; a preview with --refresh, or as a deploy's whole-program check. */
-function readsAllowed(): boolean {
-  const recorder = currentRecorder();
-  return !recorder || recorder.refresh || recorder.verify;
-}
-
-/** What the handler knew of the desired resource, for a preview that records a problem and goes on. */
-const desiredOf = new WeakMap<object, { desired: Desired; location: Location }>();
-
-/** Problems a preview lists (and the deploy refuses before its first change); anything else stops the preview. */
-function isProblem(error: unknown): boolean {
-  return error instanceof ValidationError || error instanceof AlreadyExistsError || error instanceof OwnershipError || error instanceof ManagedByStackError;
-}
-
-/**
- * Records a problem in the preview and returns what the deploy would have
- * given the program (the predicted output), so the program goes on and every
- * problem of it is found. A create refused because the name is taken is kept
- * as a create too: the whole-program check may find that it moved here.
- */
-function recordProblem(kind: AnyKind, ctx: Ctx<any>, id: string, rawProps: object, error: Error): any {
-  const recorder = currentRecorder()!;
-  const known = desiredOf.get(ctx);
-  const taken = error instanceof AlreadyExistsError && ctx.phase === "create";
-  recorder.problem({ address: ctx.fqn, type: kind.type, name: id, message: error.message, ...(taken ? { taken } : {}) });
-  if (ctx.phase === "delete") return ctx.destroy();
-  const props = withoutLocation(rawProps);
-  if (!known) return { ...props };
-  const { desired, location } = known;
-  if (taken) {
-    recorder.change({
-      address: ctx.fqn,
-      type: kind.type,
-      name: id,
-      physicalId: desired.id,
-      phase: "create",
-      change: kind.decide(undefined, desired),
-      before: null,
-      after: view(desired.state),
-      sensitive: [...desired.sensitive].sort(),
-      forced: false,
-      location: `${location.key}|${location.region}`,
-      subject: { kind, desired },
-    });
-  }
-  return kind.output(props, desired, kind.predict(desired, location, accountOf(location)), location);
-}
-
-/**
- * Carries out a move planned by the whole-program check: the resource this
- * address declares is the one another address of the stage recorded (and no
- * longer declares). It is read, must be that address's (its ownership tags,
- * or for a thing its ids), and is taken over: its ownership tags are
- * rewritten to name this address (one TagResource), and whatever else the
- * props change is changed as for any update. Nothing is created or deleted.
- */
-async function moveHere<P extends object, O extends object, S extends Record<string, unknown>>(run: Run<P, O, S>, move: PlannedMove): Promise<O> {
-  const { kind, client, desired, label } = run;
-  const observed = await kind.observe(client, desired.id, desired, undefined);
-  if (!observed || observed.deleting) return carryOut(run, kind.decide(undefined, desired), undefined, { part: "all" });
-  const theirs = kind.tagged ? !observed.ours && observed.ownerTag !== move.from : Object.entries(move.ids ?? {}).some(([k, v]) => observed.facts.extra[k] !== v);
-  if (theirs) {
-    throw new OwnershipError(
-      `${label}: ${kind.noun} "${desired.id}" was planned to move here from ${move.from}, but ${kind.tagged ? `its ownership tags name ${observed.ownerTag ?? "no Alchemy resource"}` : "it is no longer the one recorded there"}. Nothing was changed.`,
-    );
-  }
-  const before: Before<S> = { state: observed.state, facts: observed.facts, live: true };
-  const change = kind.decide(before, desired);
-  if (kind.tagged && !observed.ours) change.operations.unshift(retag(desired, observed.facts.arn));
-  return carryOut(run, change, before, { part: "all" });
-}
-
-/** The TagResource that makes a moved resource's ownership tags name its new address. */
-export function retag(desired: Desired, resourceArn: string): Operation {
-  return operation("TagResource", { resourceArn, tags: toTagList(ownershipTags(desired.ownership)) }, desired.id);
-}
-
-/** The move planned for the resource at `address`, if the whole-program check found one. */
-const plannedMove = (address: string): PlannedMove | undefined => registry().moves?.find((m) => m.to === address);
-
-/** Refuses (before any call) a state that names a resource whose own records name another owner. */
-async function assertOwned(run: Run<any, any, any>, recorded: Recorded, doing: string): Promise<void> {
-  const { kind, ctx, client, label, desired } = run;
-  const verdict = await verifyRecorded(kind, client, recorded, desired.ownership);
-  if (verdict.kind === "other") throw ownershipError(label, kind.noun, physicalIdOf(recorded.state), stateWhere(ctx.scope, ctx.id, ctx.fqn), verdict, doing);
-}
-
-/**
- * The resource's references, before its first call: the program's own
- * resources must point at what they own; in a deploy, the others must exist
- * (a preview checks those once it knows the whole program).
- */
-async function checkReferences(run: Run<any, any, any>, references: Reference[], existence: boolean): Promise<void> {
-  const { ctx, client, location, label } = run;
-  const problems = await checkDeclared(ctx.fqn, references, client, location, label);
-  if (existence) {
-    const others = references.filter((r) => !isDeclared(ctx.fqn, r));
-    const found = await Promise.all(others.map((r) => exists(r, client, location)));
-    others.forEach((r, i) => found[i] || problems.push(missing(r, location.description)));
-  }
-  if (problems.length === 0) return;
-  const owned = problems.filter((p) => p.ownership);
-  if (owned.length > 0) throw new OwnershipError(owned.map((p) => p.message).join("\n"));
-  throw new ValidationError(label, problems.map((p) => ({ path: p.path, message: p.message })));
-}
-
-/** A preview's record of a stale state entry that a deploy forgets (no call). */
-function recordForgotten(kind: AnyKind, ctx: Ctx<any>, id: string, recorded: Recorded, change: Change, note: string): void {
-  currentRecorder()!.change({
-    address: ctx.fqn,
-    type: kind.type,
-    name: ctx.id,
-    physicalId: id,
-    phase: "delete",
-    change: { ...change, operations: [], warnings: [], notes: [note], impact: undefined },
-    before: view(recorded.state),
-    after: null,
-    sensitive: [],
-    forced: false,
-  });
-}
 
 /** Never acts on a resource that a CloudFormation stack still manages (src/iot/stack-guard.ts). */
 function guard(run: Pick<Run<any, any, any>, "kind" | "ctx" | "props" | "location" | "client" | "label">, stack: Recorded["stack"], id: string, arn: string | undefined, operation: GuardedOperation) {

@@ -19,7 +19,7 @@ import type { Scope } from "alchemy";
 import { ifFound } from "../common.ts";
 import { readOwnership, type Ownership } from "../tags.ts";
 import { isUnknown } from "../unknown.ts";
-import type { Kind, Recorded } from "./contract.ts";
+import type { Kind, Observed, Recorded } from "./contract.ts";
 import { physicalIdOf } from "./observation.ts";
 
 /** A state that names a resource whose ownership records name another owner. */
@@ -63,11 +63,19 @@ export async function verifyRecorded(kind: Kind<any, any, any>, client: IoTClien
       ? { kind: "other", owner: reading.owner, why: `its ownership tags name ${describeOwner(reading.owner, ownership)}` }
       : { kind: "other", why: "it carries no ownership tags (this resource did not create it)" };
   }
-  const live = await kind.observe(client, id, undefined, recorded);
-  if (!live) return { kind: "gone" };
+  return verdictOf(kind, recorded, await kind.observe(client, id, undefined, recorded));
+}
+
+/** The same verdict, from a live read made already (`observe`: its `ours`, its owner tag, its ids). */
+export function verdictOf(kind: Kind<any, any, any>, recorded: Recorded, observed: Observed | null): Verdict {
+  if (!observed || observed.deleting) return { kind: "gone" };
+  if (kind.tagged) {
+    if (observed.ours || recorded.adopted) return { kind: "ours" };
+    return { kind: "other", why: observed.ownerTag ? `its ownership tags name ${observed.ownerTag}` : "it carries no ownership tags (this resource did not create it)" };
+  }
   for (const [key, value] of Object.entries(recorded.facts.extra)) {
     if (!key.endsWith("Id") || typeof value !== "string" || isUnknown(value)) continue;
-    const now = live.facts.extra[key];
+    const now = observed.facts.extra[key];
     if (typeof now === "string" && now !== value) return { kind: "other", why: `its ${key} is ${now}, not the recorded ${value} (it is another ${kind.noun} of the same name)` };
   }
   return { kind: "ours" };

@@ -1,0 +1,174 @@
+/**
+ * Whole programs as users run them (issue 18, cases 4 and 6): `tsx
+ * alchemy.run.ts` and `alchemy-iot-jobs preview` in child processes, against
+ * a local endpoint standing in for AWS. A deploy checks the whole program
+ * before its first change: every invalid value, two resources with one
+ * physical id, references that do not exist, all listed, nothing changed. A
+ * resource whose address changes moves: the state follows it, nothing is
+ * created or deleted.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DescribeThingGroupCommand, ListTagsForResourceCommand } from "@aws-sdk/client-iot";
+import { IoTClient } from "@aws-sdk/client-iot";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
+import type { Plan } from "../../src/preview/plan.ts";
+import { endpointEnv } from "../support/endpoint-env.ts";
+import { readTree } from "../support/files.ts";
+
+const repo = path.resolve(import.meta.dirname, "../..");
+const tsx = path.join(repo, "node_modules", ".bin", "tsx");
+const program = path.join("test", "reliability", "fixtures", "program.run.ts");
+let local: LocalIoT;
+let client: IoTClient;
+let root: string;
+let n = 0;
+let app: string;
+
+beforeAll(async () => {
+  local = await startLocalIoT({ port: 0, deletionDelayMs: 20 });
+  client = new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials });
+});
+afterAll(async () => {
+  client.destroy();
+  await local.stop();
+});
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-whole-"));
+  app = `whole${++n}`;
+  return () => fs.rmSync(root, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  out: string;
+  stdout: string;
+}
+
+function run(args: string[], declarations: unknown[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const env = endpointEnv(local, root, { PROGRAM: JSON.stringify(declarations), PROGRAM_APP: app });
+    execFile(tsx, args, { cwd: repo, env, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: `${stdout}${stderr}`, stdout });
+    });
+  });
+}
+
+const deploy = (declarations: unknown[]) => run([program, "--stage", "s"], declarations);
+const destroy = (declarations: unknown[]) => run([program, "--stage", "s", "--destroy"], declarations);
+const preview = async (declarations: unknown[], args: string[] = []) => {
+  const r = await run(["src/cli/index.ts", "preview", program, "--stage", "s", "--format", "json", ...args], declarations);
+  return { ...r, plan: JSON.parse(r.stdout) as Plan };
+};
+const mutating = () => local.stats().calls.filter((c) => !/^(Describe|List|Get)/.test(c.operation)).map((c) => c.operation);
+const tpl = (op: string) => ({ description: `template ${op}`, document: { op } });
+const tags = async (resourceArn: string) => Object.fromEntries(((await client.send(new ListTagsForResourceCommand({ resourceArn }))).tags ?? []).map((t) => [t.Key, t.Value]));
+
+describe("a resource whose address changes moves: the state follows, the live resource stays", () => {
+  for (const [name, id, scope] of [
+    ["into a nested scope", "group", "sub"],
+    ["to a new resource id", "fleet", undefined],
+  ] as const) {
+    test(name, async () => {
+      const to = { kind: "ThingGroup", id, ...(scope ? { scope } : {}), props: { thingGroupName: `${app}-moving`, description: "fleet" } };
+      const from = { kind: "ThingGroup", id: "group", props: { thingGroupName: `${app}-moving`, description: "fleet" } };
+      expect((await deploy([from])).code).toBe(0);
+      const before = await client.send(new DescribeThingGroupCommand({ thingGroupName: `${app}-moving` }));
+      const address = `${app}/s/${scope ? `${scope}/` : ""}${id}`;
+
+      const planned = await preview([to]);
+      expect(planned.code, planned.out).toBe(0);
+      expect(planned.plan.summary).toMatchObject({ create: 0, delete: 0, move: 1 });
+      expect(planned.plan.moves).toEqual([{ from: `${app}/s/group`, to: address, type: "iot::ThingGroup", physicalId: `${app}-moving`, location: expect.stringContaining("|"), ids: { thingGroupId: before.thingGroupId } }]);
+      const entry = planned.plan.resources.find((e) => e.address === address)!;
+      expect(entry).toMatchObject({ actions: ["move"], movedFrom: `${app}/s/group` });
+      expect(entry.operations.map((o) => o.operation)).toEqual(["TagResource"]);
+
+      local.resetStats();
+      const moved = await deploy([to]);
+      expect(moved.code, moved.out).toBe(0);
+      expect(mutating()).toEqual(["TagResource"]);
+      const after = await client.send(new DescribeThingGroupCommand({ thingGroupName: `${app}-moving` }));
+      expect(after.thingGroupId).toBe(before.thingGroupId);
+      expect(await tags(after.thingGroupArn!)).toMatchObject({ alchemy_resource: address });
+
+      const again = await preview([to]);
+      expect(again.plan.summary).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0, move: 0 });
+      local.resetStats();
+      expect((await destroy([to])).code).toBe(0);
+      expect(mutating()).toEqual(["DeleteThingGroup"]);
+    });
+  }
+});
+
+describe("the whole program is checked before the first change", () => {
+  const valid = { kind: "ThingGroup", id: "first", props: { description: "declared before the problems" } };
+
+  test("two resources that resolve to one physical id: listed by the preview, refused by the deploy, nothing created", async () => {
+    const declarations = [
+      valid,
+      { kind: "JobTemplate", id: "fw.1", props: tpl("a") },
+      { kind: "JobTemplate", id: "fw-1", props: tpl("b") },
+      { kind: "JobTemplate", id: "a", props: { jobTemplateId: `${app}-shared-template`, ...tpl("a") } },
+      { kind: "JobTemplate", id: "b", props: { jobTemplateId: `${app}-shared-template`, ...tpl("b") } },
+      { kind: "Job", id: "job", scope: "one", props: { jobId: `${app}-shared-job`, targets: [], document: { op: "x" } }, targets: ["first"] },
+      { kind: "Job", id: "job", scope: "two", props: { jobId: `${app}-shared-job`, targets: [], document: { op: "x" } }, targets: ["first"] },
+    ];
+    const planned = await preview(declarations);
+    expect(planned.code).toBe(1);
+    const paths = planned.plan.problems.map((p) => `${p.address} ${p.path}`);
+    expect(paths).toEqual([
+      `${app}/s/a jobTemplateId`,
+      `${app}/s/b jobTemplateId`,
+      `${app}/s/fw-1 jobTemplateId`,
+      `${app}/s/fw.1 jobTemplateId`,
+      `${app}/s/one/job jobId`,
+      `${app}/s/two/job jobId`,
+    ]);
+    expect(planned.plan.problems[0].message).toContain(`jobTemplateId "${app}-shared-template" is also the jobTemplateId of ${app}/s/b`);
+
+    local.resetStats();
+    const deployed = await deploy(declarations);
+    expect(deployed.code).toBe(1);
+    expect(deployed.out).toContain("✖ Deploy failed: the program has 6 problems; nothing was changed");
+    for (const p of planned.plan.problems) expect(deployed.out).toContain(p.message);
+    expect(mutating()).toEqual([]);
+    expect(readTree(path.join(root, ".alchemy"), () => "")).toEqual({});
+  });
+
+  test("every invalid value and every missing reference is listed before anything changes", async () => {
+    const missingTemplate = `arn:aws:iot:${local.region}:${local.accountId}:jobtemplate/never-declared`;
+    const missingGroup = `arn:aws:iot:${local.region}:${local.accountId}:thinggroup/never-declared`;
+    const declarations = [
+      valid,
+      { kind: "JobTemplate", id: "bad-abort", props: { ...tpl("a"), abortConfig: { criteriaList: [{ failureType: "FAILED", action: "ABORT", thresholdPercentage: 10, minNumberOfExecutedThings: 1 }] } } },
+      { kind: "ThingGroup", id: "bad-name", props: { thingGroupName: "no spaces allowed" } },
+      { kind: "Job", id: "orphan", props: { targets: [missingGroup], jobTemplate: missingTemplate } },
+    ];
+    const plain = await preview(declarations);
+    expect(plain.plan.problems.map((p) => `${p.address} ${p.path}`)).toEqual([`${app}/s/bad-abort abortConfig.criteriaList[0].action`, `${app}/s/bad-name thingGroupName`]);
+    const orphan = plain.plan.resources.find((e) => e.name === "orphan")!;
+    expect(orphan.notes.join("\n")).toContain("a preview does with --refresh");
+
+    const refreshed = await preview(declarations, ["--refresh"]);
+    expect(refreshed.code).toBe(1);
+    expect(refreshed.plan.problems.map((p) => `${p.address} ${p.path}`)).toEqual([
+      `${app}/s/bad-abort abortConfig.criteriaList[0].action`,
+      `${app}/s/bad-name thingGroupName`,
+      `${app}/s/orphan jobTemplate`,
+      `${app}/s/orphan targets[0]`,
+    ]);
+    expect(refreshed.plan.problems[2].message).toBe(`Job "orphan": jobTemplate: job template "never-declared" does not exist in AWS IoT API at ${local.endpoint} (from AWS_ENDPOINT_URL_IOT), region ${local.region}, and the program does not declare it`);
+
+    local.resetStats();
+    const deployed = await deploy(declarations);
+    expect(deployed.code).toBe(1);
+    expect(deployed.out).toContain("✖ Deploy failed: the program has 4 problems; nothing was changed");
+    for (const p of refreshed.plan.problems) expect(deployed.out).toContain(p.message);
+    expect(mutating()).toEqual([]);
+    expect(readTree(path.join(root, ".alchemy"), () => "")).toEqual({});
+  });
+});
