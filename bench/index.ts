@@ -25,6 +25,7 @@ export const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   calls: () => import("./calls.ts"),
   simulation: () => import("./simulation.ts"),
   rehearsal: () => import("./rehearsal.ts"),
+  check: () => import("./check.ts"),
 };
 
 const NAME = /^[a-z0-9][a-z0-9_.-]*$/i;
