@@ -60,6 +60,8 @@ export interface Registry {
   readonly providers: WeakSet<object>;
   /** Embedded local endpoints, by data file. */
   readonly embedded: Map<string, EmbeddedEntry>;
+  /** Leases this process holds: every state write and mutating IoT call checks them first (src/runtime/fence.ts). */
+  readonly fences: Set<{ check(what: string): void }>;
   /** Resources that moved to another address, as the deploy's whole-program check planned them. */
   moves?: PlannedMove[];
   /** The deploy's whole-program check ran and passed: references and ownership were read then. */
@@ -87,7 +89,7 @@ export class IsolationError extends Error {
 
 const g = globalThis as Record<PropertyKey, unknown>;
 
-const fresh = (): Registry => ({ version: REGISTRY_VERSION, providers: new WeakSet(), embedded: new Map() });
+const fresh = (): Registry => ({ version: REGISTRY_VERSION, providers: new WeakSet(), embedded: new Map(), fences: new Set() });
 
 /** This copy's own registry, when the process's is of another version and nothing special runs. */
 let own: Registry | undefined;
