@@ -376,12 +376,13 @@ for (const major of [22, 24]) {
     test("a failed deploy and a failed preview print one block and exit non-zero", async () => {
       fs.writeFileSync(path.join(project, "broken.run.ts"), WRONG_PROP);
       try {
-        for (const r of [
-          await run(bin, "npx", ["alchemy", "deploy", "broken.run.ts", "--stage", stage], LOCAL),
-          await run(bin, "npx", ["alchemy-iot-jobs", "preview", "broken.run.ts", "--stage", stage, "--local"]),
-        ]) {
+        const deploy = await run(bin, "npx", ["alchemy", "deploy", "broken.run.ts", "--stage", stage], LOCAL);
+        const preview = await run(bin, "npx", ["alchemy-iot-jobs", "preview", "broken.run.ts", "--stage", stage, "--local"]);
+        // The deploy stops on it; the preview lists it among the program's problems (a deploy would refuse).
+        expect(deploy.out).toMatch(/✖ Deploy failed: Invalid props for JobTemplate "firmware" \(1 problem\):\n {2}- abortConfig\.criteriaList\[0\]\.action: "ABORT" is not one of CANCEL\n/);
+        expect(preview.out).toContain('✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - JobTemplate "firmware": abortConfig.criteriaList[0].action: "ABORT" is not one of CANCEL\n');
+        for (const r of [deploy, preview]) {
           expect(r.code, r.out).toBe(1);
-          expect(r.out).toMatch(/✖ (Deploy|Preview) failed: Invalid props for JobTemplate "firmware" \(1 problem\):\n {2}- abortConfig\.criteriaList\[0\]\.action: "ABORT" is not one of CANCEL\n/);
           // Once, with no stack trace, no source excerpt and no dump of the error's members.
           expect(r.out.match(/is not one of CANCEL/g)).toHaveLength(1);
           expect(r.out).not.toMatch(/^\s+at /m);
