@@ -59,7 +59,10 @@ export async function startS3(): Promise<S3Server | undefined> {
     console.warn(`\n⚠ ${MISSING}\n`);
     return undefined;
   }
-  const moto = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  // moto needs none of the AWS_* settings, and some break it: with AWS_PROFILE="" (as the test
+  // runner sets it, vitest.config.ts) every error response (NoSuchKey, NoSuchBucket) becomes an HTTP 500.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_")));
+  const moto = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", "0"], { stdio: ["ignore", "pipe", "pipe"], env });
   const upstream = await new Promise<string>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`moto's S3 server did not start within 30 s:\n${out}`)), 30_000);
