@@ -17,4 +17,5 @@ export { AlreadyExistsError } from "./iot/common.ts";
 export { IoTConfigurationError, UnreadableResponseError } from "./iot/client.ts";
 export { ManagedByStackError, type StackResourceRef } from "./iot/stack-guard.ts";
 export { AtomicFileSystemStateStore, StateFileError } from "./state-store.ts";
+export { S3StateError, S3StateStore, type S3LockTarget, type S3StateLockOptions, type S3StateStoreOptions } from "./runtime/state/index.ts";
 export type * from "./iot/types.ts";
