@@ -26,8 +26,14 @@ import { assertIsolated, currentMode, IsolationError } from "../registry.ts";
 /** Retries: the SDK's standard mode (see above). */
 export const RETRY = { retryMode: "standard", maxAttempts: 3 } as const;
 
-/** Bounds on one attempt (milliseconds). */
-export const TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true } as const;
+/**
+ * Bounds on one attempt (milliseconds). A state write checks the stage's
+ * lease before each attempt (src/runtime/fence.ts), and the lease's fence
+ * closes a quarter of the lease before it expires (15 s of the default 60 s):
+ * an attempt must end within that margin, so that a write can never land
+ * after another process took the lease over. State objects are small.
+ */
+export const TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true } as const;
 
 /** A state store's S3 request that failed; the message names the bucket (and key) and what to do. */
 export class S3StateError extends Error {
