@@ -1,0 +1,217 @@
+/**
+ * The lease on a local file system (./lease.ts has the mechanism).
+ *
+ * Built on proper-lockfile: the lock is a directory made with mkdir (atomic
+ * on every local file system) whose modification time the holder refreshes
+ * (every 2 s, or a third of a shorter lease). A lock whose holder died
+ * (killed, crashed, machine rebooted) stops being refreshed and is taken
+ * over once it is a lease old (30 s by default), or 5 seconds old when its
+ * holder was a process of this machine that no longer runs; so no crash
+ * leaves a lock behind for long. Expiry is judged by this machine's clock
+ * (the directory's mtime against the contender's clock).
+ *
+ * Who holds a lock (process, host, command, since when) is written next to
+ * it (`<target>.owner`), so that a process that waits can say what it waits for.
+ *
+ * A loss is proper-lockfile's "compromised" (the directory was removed or
+ * refreshed by another process), or no refresh in time (./lease.ts).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import lockfile from "proper-lockfile";
+import { parseHolder, seconds, type LeaseHolder } from "./holder.ts";
+import { elapsedSince, fenceAfterMs, now, type Attempt, type Grant, type LeaseBackend, type LockInfo } from "./lease.ts";
+
+/** A lock is taken over when its holder has not refreshed it for this long (the file backend's default lease). */
+export const STALE_MS = 30_000;
+/** How often a holder refreshes its lock (at most). */
+const UPDATE_MS = 2_000;
+/**
+ * A lock whose holder is a process of this machine that no longer runs (killed,
+ * crashed) is taken over sooner: once it has not been refreshed for this long,
+ * which a live holder never lets happen (so a process id reused, or one of
+ * another container with the same host name, cannot make a live lock look dead).
+ */
+const DEAD_STALE_MS = 5_000;
+/** How often a waiting process tries again. */
+const RETRY_MS = 250;
+
+const ownerFile = (target: string) => `${target}.owner`;
+const lockDir = (target: string) => `${target}.lock`;
+
+/** Who holds the lock on `target`, as its owner file says. */
+export function readOwner(target: string): LeaseHolder | undefined {
+  try {
+    return parseHolder(fs.readFileSync(ownerFile(target), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function lockAge(target: string): number | undefined {
+  try {
+    return Date.now() - fs.statSync(lockDir(target)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Does a process of this machine run (a process of another user counts)? */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const deadHere = (holder: LeaseHolder | undefined) => !!holder && holder.host === os.hostname() && !running(holder.pid);
+
+/** The lock on `target` (a path; it need not exist): `<target>.lock`, with `<target>.owner` beside it. */
+export function fileLock(target: string): LeaseBackend {
+  return {
+    location: target,
+    defaultLeaseSeconds: STALE_MS / 1000,
+    pollMs: RETRY_MS,
+
+    async attempt(me, leaseMs, lost): Promise<Attempt> {
+      await fs.promises.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+      const previous = readOwner(target);
+      // A holder of this machine that no longer runs: its lock is taken over sooner.
+      const stale = deadHere(previous) ? Math.min(DEAD_STALE_MS, leaseMs) : leaseMs;
+      const age = lockAge(target);
+      const grant = fileGrant(target, me, leaseMs);
+      try {
+        grant.unlock = await lockfile.lock(target, {
+          realpath: false,
+          stale,
+          update: Math.min(UPDATE_MS, leaseMs / 3),
+          retries: 0,
+          fs: grant.fs,
+          onCompromised: (error) =>
+            lost(
+              !fs.existsSync(lockDir(target))
+                ? `its lock directory ${lockDir(target)} was removed (by \`alchemy-iot-jobs unlock --force\`?)`
+                : `another process took it over (${error.message})`,
+            ),
+        });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+        return { kind: "held", holder: previous };
+      }
+      await fs.promises.writeFile(ownerFile(target), JSON.stringify(me), { mode: 0o600 });
+      const tookOver =
+        age !== undefined && age > stale
+          ? {
+              previous,
+              detail:
+                stale < leaseMs
+                  ? `its process no longer runs, and it was last renewed ${seconds(age)} ago`
+                  : `it was not renewed for ${seconds(age)} by this machine's clock (the lease is ${seconds(leaseMs)})`,
+            }
+          : undefined;
+      return { kind: "acquired", grant, ...(tookOver ? { tookOver } : {}) };
+    },
+
+    async inspect(): Promise<LockInfo | undefined> {
+      const age = lockAge(target);
+      if (age === undefined) return undefined;
+      const holder = readOwner(target);
+      const leaseMs = (holder?.leaseSeconds ?? STALE_MS / 1000) * 1000;
+      const dead = deadHere(holder);
+      const expired = age > (dead ? Math.min(DEAD_STALE_MS, leaseMs) : leaseMs);
+      return {
+        holder,
+        version: holder?.token ?? `${holder?.pid}@${holder?.since}`,
+        expired,
+        detail:
+          `last renewed ${seconds(age)} ago by this machine's clock; lease ${seconds(leaseMs)}` +
+          (dead ? "; its process no longer runs" : "") +
+          (expired ? " (expired: the next deploy takes it over)" : ""),
+      };
+    },
+
+    async breakLock(seen) {
+      const holder = readOwner(target);
+      if ((holder?.token ?? `${holder?.pid}@${holder?.since}`) !== seen.version) return "changed";
+      fs.rmSync(ownerFile(target), { force: true });
+      fs.rmSync(lockDir(target), { recursive: true, force: true });
+      return "broken";
+    },
+  };
+}
+
+type FileGrant = Grant & { fs: typeof fs; unlock?: () => Promise<void> };
+
+/**
+ * The held lock: proper-lockfile refreshes it through `fs`, whose utimes
+ * notes each refresh that succeeded (sent in time) and the mtime it set, so
+ * the fence knows how fresh the lease is, and a release (ours, or
+ * proper-lockfile's own as the process exits) removes only our lock.
+ */
+function fileGrant(target: string, me: LeaseHolder, leaseMs: number): FileGrant {
+  let mtime: number | undefined;
+  const ours = () => {
+    try {
+      // A contender takes the lock only once it is stale (2 s at least), so another holder's mtime is at least that much later.
+      return mtime !== undefined && fs.statSync(lockDir(target)).mtimeMs < mtime + 1_000;
+    } catch {
+      return false;
+    }
+  };
+  const removeOwner = () => {
+    if (sameToken(readOwner(target), me)) fs.rmSync(ownerFile(target), { force: true });
+  };
+  const grant: FileGrant = {
+    renewedAt: now(),
+    fs: {
+      ...fs,
+      utimes(file: fs.PathLike, atime: fs.TimeLike, time: fs.TimeLike, callback: fs.NoParamCallback) {
+        const sent = now();
+        const late = elapsedSince(grant.renewedAt) > fenceAfterMs(leaseMs);
+        fs.utimes(file, atime, time, (error) => {
+          if (!error) {
+            mtime = time instanceof Date ? time.getTime() : Number(time) * 1000;
+            // A refresh sent after the fence closed does not reopen it (the lease may have changed hands meanwhile).
+            if (!late) grant.renewedAt = sent;
+          }
+          callback(error);
+        });
+      },
+      // proper-lockfile removes the locks it still knows of as the process exits: never one that is no longer ours.
+      rmdirSync(dir: fs.PathLike) {
+        if (ours()) fs.rmdirSync(dir);
+      },
+    } as typeof fs,
+    currentHolder: async () => {
+      // A new holder writes its owner file just after it takes the directory: give it a moment.
+      for (let i = 0; i < 4; i++) {
+        if (lockAge(target) === undefined) return undefined;
+        const holder = readOwner(target);
+        if (!sameToken(holder, me)) return holder;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      return readOwner(target);
+    },
+    async release() {
+      const stillOurs = ours();
+      if (stillOurs) removeOwner();
+      if (stillOurs) await grant.unlock?.().catch(() => {});
+    },
+    releaseSync() {
+      if (!ours()) return;
+      removeOwner();
+      try {
+        fs.rmdirSync(lockDir(target));
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+  return grant;
+}
+
+const sameToken = (a: LeaseHolder | undefined, b: LeaseHolder) => !!a?.token && a.token === b.token;
+
