@@ -32,6 +32,7 @@ const SLOW = [
   "test/cloudformation/import-stack.test.ts",
   "test/e2e/**/*.test.ts",
   "test/cli/**/*.test.ts",
+  "test/runtime/lease.test.ts",
 ];
 
 export default defineConfig({

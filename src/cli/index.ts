@@ -5,6 +5,7 @@
  *   preview       show what a deploy would change (text, Markdown, JSON)
  *   import-stack  declarations for a CloudFormation stack's job templates and jobs
  *   rehearse      run a job against a simulated fleet in virtual time
+ *   unlock        show who holds a stage's lock, and break it with --force
  *
  * Each command's options are listed by `alchemy-iot-jobs <command> --help`.
  * Arguments are parsed with node:util's parseArgs (src/cli/args.ts): no
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   preview: async () => (await import("./preview.ts")).previewCommand,
   "import-stack": async () => (await import("./import-stack.ts")).importStackCommand,
   rehearse: async () => (await import("./rehearse.ts")).rehearseCommand,
+  unlock: async () => (await import("./unlock.ts")).unlockCommand,
 };
 
 function help(): string {
@@ -30,6 +32,7 @@ function help(): string {
     "  local         Serve the local IoT Jobs endpoint (docs/local-endpoint.md)",
     "  import-stack  Declarations for a CloudFormation stack's IoT job templates and jobs",
     "                (docs/migrating-from-cloudformation.md)",
+    "  unlock        Show who holds a stage's lock, and break it with --force",
     "",
     "Run `alchemy-iot-jobs <command> --help` for a command's options.",
   ].join("\n");

@@ -16,7 +16,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { fileLock } from "../../src/runtime/lock/file.ts";
-import { acquireLease, type Lease, type LeaseBackend } from "../../src/runtime/lock/lease.ts";
+import { acquireLease, type Lease, type LeaseBackend, type LeaseOptions } from "../../src/runtime/lock/lease.ts";
+import { LeaseLostError } from "../../src/runtime/fence.ts";
 import { s3Lock } from "../../src/runtime/lock/s3.ts";
 import { startS3 } from "../support/s3.ts";
 import { startHolder, stop, type Child } from "./fixtures/processes.ts";
@@ -40,9 +41,9 @@ const holder = (env: Record<string, string>) => {
 };
 
 /** Takes a lease in this process (not a fence of this process: the test writes nothing it guards). */
-async function take(backend: LeaseBackend, leaseSeconds: number, waitSeconds = 60): Promise<{ lease: Lease; reports: string[] }> {
+async function take(backend: LeaseBackend, leaseSeconds: number, waitSeconds = 60, more: Partial<LeaseOptions> = {}): Promise<{ lease: Lease; reports: string[] }> {
   const reports: string[] = [];
-  const lease = await acquireLease(backend, { what: `the test lock (${backend.location})`, leaseSeconds, waitSeconds, fence: false, report: (m) => reports.push(m) });
+  const lease = await acquireLease(backend, { what: `the test lock (${backend.location})`, leaseSeconds, waitSeconds, fence: false, report: (m) => reports.push(m), ...more });
   leases.push(lease);
   return { lease, reports };
 }
@@ -94,6 +95,22 @@ describe.skipIf(!s3)("the lease on S3", () => {
     expect(await lockObject("contend")).toBeUndefined();
   });
 
+  test("a holder renews its lease with conditional writes, so a contender that waits longer than the lease still finds it live", async () => {
+    const renewing = holder(env("renew", { LEASE_SECONDS: "6" }));
+    await renewing.next("HELD");
+    s3!.resetRequests();
+    const { lease } = await take(backend("renew-other"), 6); // Unrelated: only so that this process also renews one.
+    const contender = holder(env("renew", { WAIT_SECONDS: "9" }));
+    expect(await contender.next("TIMEOUT")).toContain(`is locked by process ${renewing.pid} (holder.ts)`);
+    // Two renewals accepted at least in the 9 s and more that the contender waited (its own create-only writes were refused: 412).
+    const writes = s3!.requests.filter((r) => r.method === "PUT" && r.path.startsWith(`/${BUCKET}/${key("renew")}?`));
+    expect(writes.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(2);
+    expect(writes.filter((r) => r.status !== 200 && r.status !== 412)).toEqual([]);
+    // A renewal refused would have lost the lease.
+    expect(renewing.events().filter((e) => e.startsWith("LOST"))).toEqual([]);
+    expect(lease.lostReason()).toBeUndefined();
+  });
+
   test("the lease of a holder killed with SIGKILL is taken over once it expires by the server's clock, and the taker says so", async () => {
     const killed = holder(env("killed", { LEASE_SECONDS: "3" }));
     await killed.next("HELD");
@@ -136,6 +153,21 @@ describe.skipIf(!s3)("the lease on S3", () => {
     expect(await markers("paused")).toEqual(["1"]);
     expect(s3!.writes().filter((r) => r.path.includes("/markers/"))).toEqual([]);
     expect((await lockObject("paused")).token).toBe(lease.holder.token);
+  });
+
+  test("a holder cut off from S3 keeps trying until its lease would have expired, then loses it for good", async () => {
+    const link = await dateShiftingProxy(s3!.endpoint, 0);
+    const client = new S3Client({ endpoint: link.endpoint, region: s3!.region, credentials: s3!.credentials, forcePathStyle: true, maxAttempts: 1 });
+    let onLost: (message: string) => void = () => {};
+    const lost = new Promise<string>((resolve) => (onLost = resolve));
+    const { lease } = await take(backend("cut", client), 3, 0, { onLost });
+    await link.stop();
+    const message = await lost;
+    expect(message).toMatch(/^Lost the lock on the test lock \(.*\): it was not renewed for \d+ s \(the lease is 3 s; this process was paused or starved, or could not renew it: .+\)\./);
+    // Nobody took it meanwhile (this process could not tell): the message says so, and the fence stays closed.
+    expect(message).toContain("Another process may hold it now; this process makes no further change.");
+    expect(() => lease.fence.check("a state write")).toThrow(LeaseLostError);
+    expect(() => lease.fence.check("a state write")).toThrow(/Refused: a state write\.$/);
   });
 
   test("expiry is judged by the server's Date header, not the local clock", async () => {

@@ -79,8 +79,10 @@ export function fileLock(target: string): LeaseBackend {
     async attempt(me, leaseMs, lost): Promise<Attempt> {
       await fs.promises.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
       const previous = readOwner(target);
+      // Expiry is judged by the holder's lease, not ours (its fence closes by its own); one that records none had 30 s.
+      const theirs = previous?.leaseSeconds ? previous.leaseSeconds * 1000 : Math.max(leaseMs, STALE_MS);
       // A holder of this machine that no longer runs: its lock is taken over sooner.
-      const stale = deadHere(previous) ? Math.min(DEAD_STALE_MS, leaseMs) : leaseMs;
+      const stale = deadHere(previous) ? Math.min(DEAD_STALE_MS, theirs) : theirs;
       const age = lockAge(target);
       const grant = fileGrant(target, me, leaseMs);
       try {
@@ -107,9 +109,9 @@ export function fileLock(target: string): LeaseBackend {
           ? {
               previous,
               detail:
-                stale < leaseMs
+                stale < theirs
                   ? `its process no longer runs, and it was last renewed ${seconds(age)} ago`
-                  : `it was not renewed for ${seconds(age)} by this machine's clock (the lease is ${seconds(leaseMs)})`,
+                  : `it was not renewed for ${seconds(age)} by this machine's clock (the lease is ${seconds(theirs)})`,
             }
           : undefined;
       return { kind: "acquired", grant, ...(tookOver ? { tookOver } : {}) };
@@ -153,7 +155,10 @@ type FileGrant = Grant & { fs: typeof fs; unlock?: () => Promise<void> };
  */
 function fileGrant(target: string, me: LeaseHolder, leaseMs: number): FileGrant {
   let mtime: number | undefined;
+  let abandoned = false;
   const ours = () => {
+    // Once lost, a lock is no longer removed at all: between the check and rmdir another process could take it (it is stale by then).
+    if (abandoned) return false;
     try {
       // A contender takes the lock only once it is stale (2 s at least), so another holder's mtime is at least that much later.
       return mtime !== undefined && fs.statSync(lockDir(target)).mtimeMs < mtime + 1_000;
@@ -169,6 +174,8 @@ function fileGrant(target: string, me: LeaseHolder, leaseMs: number): FileGrant 
     fs: {
       ...fs,
       utimes(file: fs.PathLike, atime: fs.TimeLike, time: fs.TimeLike, callback: fs.NoParamCallback) {
+        // A lost lease is not refreshed: proper-lockfile retries until the lock is stale, then gives it up.
+        if (abandoned) return callback(Object.assign(new Error("the lease was lost"), { code: "EABANDONED" }));
         const sent = now();
         const late = elapsedSince(grant.renewedAt) > fenceAfterMs(leaseMs);
         fs.utimes(file, atime, time, (error) => {
@@ -199,6 +206,9 @@ function fileGrant(target: string, me: LeaseHolder, leaseMs: number): FileGrant 
       const stillOurs = ours();
       if (stillOurs) removeOwner();
       if (stillOurs) await grant.unlock?.().catch(() => {});
+    },
+    abandon() {
+      abandoned = true;
     },
     releaseSync() {
       if (!ours()) return;

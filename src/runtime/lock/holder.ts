@@ -73,7 +73,6 @@ export function holderDetails(holder: LeaseHolder | undefined): string[] {
     `  program: ${holder.command}`,
     ...(holder.app || holder.stage ? [`  stage:   ${holder.stage ?? "?"} of app ${holder.app ?? "?"}`] : []),
     `  since:   ${holder.since}`,
-    ...(holder.leaseSeconds ? [`  lease:   ${holder.leaseSeconds} s`] : []),
   ];
 }
 

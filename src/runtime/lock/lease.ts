@@ -80,6 +80,11 @@ export interface Grant {
   release(): Promise<void>;
   /** The same, synchronously, as the process exits (bounded). */
   releaseSync(): void;
+  /**
+   * The lease is lost: stop renewing it, and from now on remove the lock
+   * only if that cannot remove another holder's (a file lock is left to expire).
+   */
+  abandon?(): void;
 }
 
 /** A lock as `alchemy-iot-jobs unlock` shows it. */
@@ -227,8 +232,9 @@ function hold(
 
   const message = (reason: string, holder: LeaseHolder | undefined, known: boolean) =>
     `Lost the lock on ${options.what}: ${reason}. ` +
-    (holder ? `${capitalize(describeHolder(holder))} holds it now` : known ? "No other process holds it yet, but one may take it at any moment" : "Another process may hold it now") +
-    `; this process makes no further change, and what the lock protects is the new holder's.`;
+    (holder
+      ? `${capitalize(describeHolder(holder))} holds it now; this process makes no further change: what the lock protects is that process's now.`
+      : `${known ? "No other process holds it yet, but one may take it at any moment" : "Another process may hold it now"}; this process makes no further change.`);
 
   const overdue = () =>
     `it was not renewed for ${seconds(elapsedSince(grant.renewedAt))} (the lease is ${seconds(leaseMs)}; ` +
@@ -239,21 +245,22 @@ function hold(
     state = "lost";
     lostReason = reason;
     if (timer) clearTimeout(timer);
-    live.delete(grant);
+    // No more renewals. The grant stays in `live`: its release removes the lock only where that is safe (./s3.ts: conditional on our ETag).
+    grant.abandon?.();
     lostMessage = message(reason, holder, false);
     void (async () => {
-      let now = holder;
+      let current = holder;
       let known = !!holder;
-      if (!now) {
+      if (!current) {
         try {
-          now = await Promise.race([grant.currentHolder(), new Promise<undefined>((_, reject) => setTimeout(() => reject(new Error("timeout")), LOOKUP_MS).unref())]);
+          current = await Promise.race([grant.currentHolder(), new Promise<undefined>((_, reject) => setTimeout(() => reject(new Error("timeout")), LOOKUP_MS).unref())]);
           known = true;
         } catch {
-          now = undefined;
+          current = undefined;
         }
       }
-      if (sameHolder(now, me)) now = undefined;
-      lostMessage = message(reason, now, known);
+      if (sameHolder(current, me)) current = undefined;
+      lostMessage = message(reason, current, known);
       (options.onLost ?? report)(lostMessage);
     })();
   }
@@ -278,7 +285,7 @@ function hold(
       const left = limitMs - elapsedSince(grant.renewedAt);
       if (left <= 0) return lose(overdue());
       try {
-        const renewal = await renew(AbortSignal.timeout(left));
+        const renewal = await renew(AbortSignal.timeout(Math.ceil(left)));
         if (state !== "held") return;
         if (renewal.kind === "lost") return lose(renewal.reason, renewal.holder);
         lastError = undefined;
@@ -303,11 +310,14 @@ function hold(
     lostReason: () => lostReason,
     async release() {
       if (state === "held" && elapsedSince(grant.renewedAt) > limitMs) lose(overdue());
-      if (state !== "held") return;
-      state = "released";
-      if (timer) clearTimeout(timer);
+      if (state === "released" || !live.has(grant)) return;
       live.delete(grant);
-      if (options.fence !== false) removeFence(fence);
+      if (state === "held") {
+        // A lost lease keeps its fence closed for the rest of the process.
+        state = "released";
+        if (timer) clearTimeout(timer);
+        if (options.fence !== false) removeFence(fence);
+      }
       await grant.release().catch((error: Error) =>
         report(`Could not release the lock on ${options.what} (${error.message}); another process takes it over ${seconds(leaseMs)} after its last renewal.`),
       );
