@@ -282,6 +282,11 @@ describe("the lease on files", () => {
     expect(owner("paused").token).toBe(lease.holder.token);
   });
 
+  test("a process that takes a lock it already holds is told so at once, instead of waiting for itself", async () => {
+    await take(fileLock(target("twice")), 30);
+    await expect(take(fileLock(target("twice")), 30)).rejects.toThrow(/^The test lock \(.*\) is locked by this process already/);
+  });
+
   test("a holder ended by SIGTERM removes its lock", async () => {
     const terminated = holder(env("term"));
     await terminated.next("HELD");

@@ -92,7 +92,9 @@ export function fileLock(target: string): LeaseBackend {
           update: Math.min(UPDATE_MS, leaseMs / 3),
           retries: 0,
           fs: grant.fs,
+          // Only while this attempt's grant is live: an abandoned one's late compromise is not the lease's.
           onCompromised: (error) =>
+            !grant.abandoned() &&
             lost(
               !fs.existsSync(lockDir(target))
                 ? `its lock directory ${lockDir(target)} was removed (by \`alchemy-iot-jobs unlock --force\`?)`
@@ -103,7 +105,6 @@ export function fileLock(target: string): LeaseBackend {
         if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
         return { kind: "held", holder: previous };
       }
-      await fs.promises.writeFile(ownerFile(target), JSON.stringify(me), { mode: 0o600 });
       const tookOver =
         age !== undefined && age > stale
           ? {
@@ -114,6 +115,17 @@ export function fileLock(target: string): LeaseBackend {
                   : `it was not renewed for ${seconds(age)} by this machine's clock (the lease is ${seconds(theirs)})`,
             }
           : undefined;
+      if (tookOver) {
+        // Two contenders that both found the lock stale can both remove it and make their own: proper-lockfile's
+        // stat, rmdir and mkdir are not one step. The later one's rmdir removes the earlier one's fresh lock within
+        // moments, so look again a moment later, and let this process go on only if the lock is still ours.
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        if (!grant.ours()) {
+          grant.abandon!();
+          return { kind: "retry" };
+        }
+      }
+      await fs.promises.writeFile(ownerFile(target), JSON.stringify(me), { mode: 0o600 });
       return { kind: "acquired", grant, ...(tookOver ? { tookOver } : {}) };
     },
 
@@ -145,7 +157,7 @@ export function fileLock(target: string): LeaseBackend {
   };
 }
 
-type FileGrant = Grant & { fs: typeof fs; unlock?: () => Promise<void> };
+type FileGrant = Grant & { fs: typeof fs; unlock?: () => Promise<void>; ours(): boolean; abandoned(): boolean };
 
 /**
  * The held lock: proper-lockfile refreshes it through `fs`, whose utimes
@@ -171,6 +183,8 @@ function fileGrant(target: string, me: LeaseHolder, leaseMs: number): FileGrant 
   };
   const grant: FileGrant = {
     renewedAt: now(),
+    ours,
+    abandoned: () => abandoned,
     fs: {
       ...fs,
       utimes(file: fs.PathLike, atime: fs.TimeLike, time: fs.TimeLike, callback: fs.NoParamCallback) {

@@ -20,9 +20,12 @@
  *   margin: the fence closes `leaseSeconds - margin` after the last renewal
  *   that succeeded was *sent*, so a process resumed after a pause refuses
  *   its next write before it has even learned that it was taken over. A
- *   lost lease stays lost: its fence stays closed for the rest of the process.
+ *   lost lease stays lost: its fence stays closed for the rest of the
+ *   process, and it is no longer renewed.
  * - **Release**: at the end, and when the process exits (signals included,
- *   through signal-exit), the lock is removed, only while it is still ours.
+ *   through signal-exit), the lock is removed, only while it is still ours
+ *   (S3: a delete conditional on our ETag, which a lost lease may still try;
+ *   files: a lost lease leaves its lock to expire).
  */
 import { onExit } from "signal-exit";
 import { addFence, LeaseLostError, removeFence, type Fence } from "../fence.ts";
@@ -152,6 +155,9 @@ export function lockWaitSeconds(env: NodeJS.ProcessEnv = process.env): number {
   return value;
 }
 
+/** The tokens of the leases this process holds: waiting for one of them would wait for itself. */
+const ownTokens = new Set<string>();
+
 /** Grants this process holds: released as it exits, signals included (each copy of the package keeps its own). */
 const live = new Set<Grant>();
 let exitHooked = false;
@@ -197,12 +203,15 @@ export async function acquireLease(backend: LeaseBackend, options: LeaseOptions)
       return lease.lease;
     }
     if (attempt.kind === "retry") continue;
+    if (attempt.holder?.token && ownTokens.has(attempt.holder.token)) {
+      throw new Error(`${capitalize(options.what)} is locked by this process already (${backend.location}): a lock is taken once per process and released before it is taken again.`);
+    }
     const waited = performance.now() - started;
     const owner = describeHolder(attempt.holder);
     if (waited >= waitMs) {
       throw new LockTimeoutError(
         `${capitalize(options.what)} is locked by ${owner}${waitMs > 0 ? `; gave up after ${seconds(waited)}` : ""}. ` +
-          `Wait for that process to finish and run again. A lock whose process has ended is taken over ${seconds(leaseMs)} after its last renewal; ` +
+          `Wait for that process to finish and run again. A lock whose process has ended is taken over ${seconds((attempt.holder?.leaseSeconds ?? leaseSeconds) * 1000)} after its last renewal; ` +
           `ALCHEMY_IOT_LOCK_TIMEOUT (seconds) sets how long to wait.`,
       );
     }
@@ -300,6 +309,7 @@ function hold(
   }
 
   releaseOnExit(grant);
+  ownTokens.add(me.token!);
   if (options.fence !== false) addFence(fence);
 
   const lease: Lease = {
@@ -312,6 +322,7 @@ function hold(
       if (state === "held" && elapsedSince(grant.renewedAt) > limitMs) lose(overdue());
       if (state === "released" || !live.has(grant)) return;
       live.delete(grant);
+      ownTokens.delete(me.token!);
       if (state === "held") {
         // A lost lease keeps its fence closed for the rest of the process.
         state = "released";
