@@ -108,6 +108,8 @@ describe.skipIf(!s3)("the lease on S3", () => {
     expect(writes.filter((r) => r.status !== 200 && r.status !== 412)).toEqual([]);
     // A renewal refused would have lost the lease.
     expect(renewing.events().filter((e) => e.startsWith("LOST"))).toEqual([]);
+    // Each renewal writes a new body (a new ETag), so a takeover conditional on an ETag judged expired fails if the holder renewed since.
+    expect((await lockObject("renew")).renewals).toBeGreaterThanOrEqual(2);
     expect(lease.lostReason()).toBeUndefined();
   });
 

@@ -14,10 +14,13 @@
  *   again). Without a `Date` header (a proxy that strips it), a lease counts
  *   as expired once it has been seen unchanged for the lease and 1 s more on
  *   this process's monotonic clock.
- * - **Renew**: PutObject `If-Match: <our ETag>` of the same body (so a
- *   renewal whose answer was lost leaves the ETag as it was). 412 or 404:
- *   read the object; our token still there means it is ours (a new ETag, as
- *   with SSE-KMS), otherwise the lease is lost, naming who holds it now.
+ * - **Renew**: PutObject `If-Match: <our ETag>`, with a renewal count in
+ *   the body so that every write changes the ETag: a contender's takeover,
+ *   conditional on the ETag it judged expired, fails if the holder renewed
+ *   in between (with an unchanged body, a renewal landing late would leave
+ *   the ETag as it was and both would think they hold the lock). 412 or 404:
+ *   read the object; our token still there means it is ours (a renewal
+ *   whose answer was lost), otherwise the lease is lost, naming who holds it now.
  * - **Release**: DeleteObject `If-Match: <our ETag>`: never another holder's.
  *   As the process exits, the same delete runs in a short child process
  *   (exit handlers cannot wait for a request), bounded to 5 s.
@@ -114,8 +117,9 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
       : `its lease (${seconds(leaseMs)}) expired at ${new Date(seen.lastModified!.getTime() + leaseMs).toISOString()} by the S3 server's clock, ` +
         `${seconds(ageMs - leaseMs)} ago (last renewed at ${seen.lastModified!.toISOString()})`;
 
-  function grant(me: LeaseHolder, body: string, firstEtag: string, sent: Stamp): Grant {
+  function grant(me: LeaseHolder, firstEtag: string, sent: Stamp): Grant {
     let etag = firstEtag;
+    let renewals = 0;
     let exit: ExitRelease | undefined;
     const refreshExit = () =>
       void exitRelease(client, bucket, key).then(
@@ -128,7 +132,7 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
       async renew(signal) {
         const sentAt = now();
         try {
-          const out = await put(body, { IfMatch: etag }, signal);
+          const out = await put(JSON.stringify({ ...me, renewals: ++renewals }), { IfMatch: etag }, signal);
           if (out.ETag) etag = out.ETag;
           g.renewedAt = sentAt;
           refreshExit();
@@ -179,7 +183,7 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
       let sent = now();
       try {
         const out = await put(body, { IfNoneMatch: "*" });
-        return { kind: "acquired", grant: grant(me, body, out.ETag ?? "", sent) };
+        return { kind: "acquired", grant: grant(me, out.ETag ?? "", sent) };
       } catch (error) {
         if (!conflict(error)) throw explain(error, location);
       }
@@ -190,7 +194,7 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
       sent = now();
       try {
         const out = await put(body, { IfMatch: seen.etag });
-        return { kind: "acquired", grant: grant(me, body, out.ETag ?? "", sent), tookOver: { previous: seen.holder, detail: expiredDetail(seen, theirs, ageMs) } };
+        return { kind: "acquired", grant: grant(me, out.ETag ?? "", sent), tookOver: { previous: seen.holder, detail: expiredDetail(seen, theirs, ageMs) } };
       } catch (error) {
         if (conflict(error) || status(error) === 404) return { kind: "retry" }; // Another contender was faster, or it was released.
         throw explain(error, location);
@@ -212,14 +216,22 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
     },
 
     async breakLock(seen) {
-      try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: seen.version }));
-        return "broken";
-      } catch (error) {
-        if (status(error) === 404) return "broken";
-        if (conflict(error)) return "changed";
-        throw error;
+      let etag = seen.version;
+      for (let i = 0; i < 3; i++) {
+        try {
+          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }));
+          return "broken";
+        } catch (error) {
+          if (status(error) === 404) return "broken";
+          if (!conflict(error)) throw error;
+        }
+        // Renewed since (a new ETag): still the holder that was shown, or another one?
+        const current = await read();
+        if (!current) return "broken";
+        if (!sameHolder(current.holder, seen.holder)) return "changed";
+        etag = current.etag;
       }
+      return "changed";
     },
   };
 }
