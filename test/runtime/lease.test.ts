@@ -158,7 +158,7 @@ describe.skipIf(!s3)("the lease on S3", () => {
   });
 
   test("a holder cut off from S3 keeps trying until its lease would have expired, then loses it for good", async () => {
-    const link = await dateShiftingProxy(s3!.endpoint, 0);
+    const link = await relay(s3!.endpoint, 0);
     const client = new S3Client({ endpoint: link.endpoint, region: s3!.region, credentials: s3!.credentials, forcePathStyle: true, maxAttempts: 1 });
     let onLost: (message: string) => void = () => {};
     const lost = new Promise<string>((resolve) => (onLost = resolve));
@@ -172,6 +172,30 @@ describe.skipIf(!s3)("the lease on S3", () => {
     expect(() => lease.fence.check("a state write")).toThrow(/Refused: a state write\.$/);
   });
 
+  test("a renewal whose answer was lost (applied, but the connection cut) does not lose the lease: the next finds its own token under the new ETag", async () => {
+    const link = await relay(s3!.endpoint, 0, 1);
+    try {
+      const client = new S3Client({ endpoint: link.endpoint, region: s3!.region, credentials: s3!.credentials, forcePathStyle: true });
+      const { lease } = await take(backend("lost-answer", client), 6, 0);
+      const renewed = async (count: number) => {
+        for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+          if (((await lockObject("lost-answer"))?.renewals ?? 0) >= count) return;
+        }
+        throw new Error(`not renewed ${count} times`);
+      };
+      // The first renewal is applied but its answer lost; renewals go on after it.
+      await renewed(3);
+      expect(link.dropped()).toBe(1);
+      // The SDK sent it again, conditional on the ETag before it, and was refused: the lease read its own token and went on.
+      expect(s3!.requests.filter((r) => r.method === "PUT" && r.path.startsWith(`/${BUCKET}/${key("lost-answer")}?`) && r.status === 412)).toHaveLength(1);
+      expect(lease.lostReason()).toBeUndefined();
+      expect(() => lease.fence.check("a state write")).not.toThrow();
+      expect((await lockObject("lost-answer")).token).toBe(lease.holder.token);
+    } finally {
+      await link.stop();
+    }
+  });
+
   test("expiry is judged by the server's Date header, not the local clock", async () => {
     // A live lease, renewed by this process.
     await take(backend("clock"), 30);
@@ -180,7 +204,7 @@ describe.skipIf(!s3)("the lease on S3", () => {
     expect(await ahead.next("TIMEOUT")).toMatch(new RegExp(`is locked by process ${process.pid} \\(.*\\), since \\S+; gave up after \\d+ s\\.`));
     expect((await ahead.exited).code).toBe(2);
     // The same lease, read through a proxy whose Date header runs an hour ahead: expired, taken over at once.
-    const skewed = await dateShiftingProxy(s3!.endpoint, 3_600_000);
+    const skewed = await relay(s3!.endpoint, 3_600_000);
     try {
       const client = new S3Client({ endpoint: skewed.endpoint, region: s3!.region, credentials: s3!.credentials, forcePathStyle: true });
       const { reports } = await take(backend("clock", client), 30, 0);
@@ -299,11 +323,24 @@ describe("the lease on files", () => {
   });
 });
 
-/** A proxy in front of `upstream` whose responses carry a Date header `shiftMs` ahead (a server whose clock runs ahead). */
-async function dateShiftingProxy(upstream: string, shiftMs: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
+/**
+ * A relay in front of `upstream`: its responses' Date header runs `shiftMs`
+ * ahead (a server whose clock runs ahead), and with `dropRenewals`, that many
+ * conditional writes (If-Match) reach the server but their answers are lost
+ * (the connection is cut once the server has answered).
+ */
+async function relay(upstream: string, shiftMs: number, dropRenewals = 0): Promise<{ endpoint: string; dropped(): number; stop(): Promise<void> }> {
   const target = new URL(upstream);
+  let dropped = 0;
   const server = http.createServer((req, res) => {
+    const drop = req.method === "PUT" && !!req.headers["if-match"] && dropped < dropRenewals;
     const forward = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
+      if (drop) {
+        dropped++;
+        answer.resume();
+        req.socket.destroy();
+        return;
+      }
       const headers = { ...answer.headers };
       if (headers.date) headers.date = new Date(Date.parse(headers.date) + shiftMs).toUTCString();
       res.writeHead(answer.statusCode ?? 502, headers);
@@ -315,6 +352,7 @@ async function dateShiftingProxy(upstream: string, shiftMs: number): Promise<{ e
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    dropped: () => dropped,
     async stop() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
