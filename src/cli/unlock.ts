@@ -118,10 +118,8 @@ function fileWhere(root: string, stage: string, app: string | undefined): { back
 
 async function s3Where(bucket: string, stage: string, values: { app?: string; prefix?: string; region?: string }): Promise<{ backend: LeaseBackend; app: string }> {
   if (!values.app) throw new UsageError("--app is required with --bucket: the app whose stage lock to show or break.");
-  // Loaded only here: the S3 client is needed only for a lock on S3.
-  const [{ S3Client }, { s3Lock, s3LockKey }] = await Promise.all([import("@aws-sdk/client-s3"), import("../runtime/lock/s3.ts")]);
-  // A custom endpoint (AWS_ENDPOINT_URL_S3, an S3-compatible store or a local one) is addressed path-style.
-  const custom = !!(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
-  const client = new S3Client({ ...(values.region ? { region: values.region } : {}), ...(custom ? { forcePathStyle: true } : {}) });
-  return { backend: s3Lock({ client, bucket, key: s3LockKey(values.prefix, values.app, stage) }), app: values.app };
+  // Loaded only here: the S3 client is needed only for a lock on S3. The state store's client: the same
+  // endpoint (AWS_ENDPOINT_URL_S3, addressed by path), retries and timeouts as the deploy that holds the lock.
+  const [{ sharedClient }, { s3Lock, s3LockKey }] = await Promise.all([import("../runtime/state/s3-client.ts"), import("../runtime/lock/s3.ts")]);
+  return { backend: s3Lock({ client: sharedClient(values.region), bucket, key: s3LockKey(values.prefix, values.app, stage) }), app: values.app };
 }
