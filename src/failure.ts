@@ -89,8 +89,21 @@ function programAction(): string {
 
 let listening = false;
 
+/** How long a lost lease may take to say who holds it now before its refused write is reported instead. */
+const LEASE_REPORT_MS = 8_000;
+
 function onUncaught(error: unknown): void {
   const alone = process.listenerCount("uncaughtException") === 1;
+  if (isObject(error) && error.name === "LeaseLostError") {
+    // A write the lost lease refused: the lease reports the loss itself, naming the new holder once it has read who
+    // that is, and ends the process (src/runtime/lock/stage.ts). Only if it cannot is the refusal printed.
+    process.exitCode = 1;
+    setTimeout(() => {
+      process.stderr.write(`${formatFailure(error, { action: programAction() })}\n`);
+      process.exit(1);
+    }, LEASE_REPORT_MS);
+    return;
+  }
   if (isObject(error) && ours.has(error)) {
     process.stderr.write(`${formatFailure(error, { action: programAction() })}\n`);
     process.exitCode = 1;

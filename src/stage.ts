@@ -2,16 +2,16 @@
  * What this package adds to the run of an Alchemy stage, for every program
  * that uses its resources (installed when they are loaded):
  *
- * - **A lock on the stage's state.** With a file state store (Alchemy's
- *   default, or AtomicFileSystemStateStore), one process at a time deploys or
+ * - **A lease on the stage's state** (src/runtime/lock/stage.ts): with a
+ *   file store or the S3 state store, one process at a time deploys or
  *   destroys a stage: a second one waits for the first, saying what it waits
- *   for and for how long, and gives up after ALCHEMY_IOT_LOCK_TIMEOUT seconds
- *   (15 minutes by default; 0 refuses at once, as Terraform's default does).
- *   The lock is taken before the stage's first resource is applied (or its
- *   destroy starts) and released when the stage is finalized or the process
- *   ends; the lock of a process that was killed is taken over a few seconds
- *   after it stopped (src/lock.ts). Remote stores are not locked here: a team sharing
- *   one serialises its deploys in CI (docs/reliability.md).
+ *   for and for how long, and gives up after the wait (ALCHEMY_IOT_LOCK_TIMEOUT
+ *   or the store's `lock.waitSeconds`; 0 refuses at once). The lease is taken
+ *   before the stage's first resource is applied (or its destroy starts) and
+ *   released when the stage is finalized or the process ends; a killed
+ *   holder's is taken over once it expires. A holder that lost its lease
+ *   writes nothing more and exits 1.
+ * - **The whole program checked before the first change** (src/preview/check.ts).
  * - **An exit status for destroy.** Alchemy's destroy phase catches what goes
  *   wrong outside a resource handler (a state file that cannot be read, with
  *   any store) and exits 0; the process now exits 1 and says why.
@@ -26,10 +26,9 @@ import { Scope } from "alchemy";
 import { formatFailure } from "./failure.ts";
 import { markFailureForExit } from "./iot/common.ts";
 import { handlerErrors } from "./iot/engine/handler.ts";
-import { acquire, type HeldLock } from "./lock.ts";
+import { lockStage, unlockStage } from "./runtime/lock/stage.ts";
 import { currentMode } from "./runtime/registry.ts";
 
-const held = new Map<string, Promise<HeldLock>>();
 const checked = new Map<string, Promise<void>>();
 
 /**
@@ -62,40 +61,6 @@ function stageOf(scope: Scope): Scope | undefined {
 }
 
 const isStage = (scope: Scope) => !!scope.parent && !scope.parent.parent;
-
-/**
- * Where a stage's lock lives: `<state root>/.locks/<app>/<stage>`, next to
- * (not inside) the state files, so no store lists it. Undefined for stores
- * that are not file stores (and for a preview, whose store only reads).
- */
-export function stageLockPath(stage: Scope): string | undefined {
-  const dir = (stage.state as { dir?: unknown }).dir;
-  if (typeof dir !== "string") return undefined;
-  const chain = path.join(...stage.chain);
-  const root = dir.endsWith(chain) ? dir.slice(0, dir.length - chain.length) : stage.dotAlchemy;
-  return path.join(root, ".locks", chain);
-}
-
-async function lockStage(stage: Scope): Promise<void> {
-  if (stage.phase === "read") return;
-  const target = stageLockPath(stage);
-  if (!target) return;
-  let pending = held.get(target);
-  if (!pending) {
-    pending = acquire(target, { what: `the state of stage "${stage.stage}" of app "${stage.appName}" (${path.relative(process.cwd(), target) || target})` });
-    held.set(target, pending);
-    pending.catch(() => held.delete(target));
-  }
-  await pending;
-}
-
-async function unlockStage(stage: Scope): Promise<void> {
-  const target = stageLockPath(stage);
-  const pending = target ? held.get(target) : undefined;
-  if (!pending) return;
-  held.delete(target!);
-  await (await pending.catch(() => undefined))?.release();
-}
 
 /**
  * A state file that is not JSON makes a store's read fail with the parser's

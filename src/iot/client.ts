@@ -10,6 +10,7 @@ import { IoTClient } from "@aws-sdk/client-iot";
 import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { Secret } from "alchemy";
 import { NO_CREDENTIALS, NO_REGION } from "../failure.ts";
+import { assertMayWrite } from "../runtime/fence.ts";
 import { assertIsolated, type SharedEndpoint } from "../runtime/registry.ts";
 import { previewing } from "./engine/recorder.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -215,18 +216,25 @@ interface Guardable {
 }
 
 /**
- * While a rehearsal runs, a client refuses every request that would go
- * anywhere but the rehearsal's endpoint (checked on the request itself, after
- * the SDK resolved where it goes: an explicit endpoint, AWS_ENDPOINT_URL_*,
- * or AWS). A copy of the package that cannot follow the preview or rehearsal
- * in progress refuses every request. See src/runtime/registry.ts.
+ * Checked on every request (every attempt, retries included, after the SDK
+ * resolved where it goes: an explicit endpoint, AWS_ENDPOINT_URL_*, or AWS):
+ *
+ * - while a rehearsal runs, a request that would go anywhere but the
+ *   rehearsal's endpoint is refused; a copy of the package that cannot follow
+ *   the preview or rehearsal in progress refuses every request
+ *   (src/runtime/registry.ts);
+ * - a request that changes something is sent only while the process still
+ *   holds its stage's lease (src/runtime/fence.ts): a holder that lost it
+ *   sends nothing more.
  */
 export function guardIsolation(client: Guardable, service: string): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
+      const operation = (context.commandName ?? "call").replace(/Command$/, "");
       const request = args.request as { protocol?: string; hostname?: string; port?: number } | undefined;
       const url = request?.hostname ? `${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}` : undefined;
-      assertIsolated(url, `${service} ${(context.commandName ?? "call").replace(/Command$/, "")}`);
+      assertIsolated(url, `${service} ${operation}`);
+      if (!/^(Describe|List|Get)/.test(operation)) assertMayWrite(`${service} ${operation}`);
       return next(args);
     },
     { step: "finalizeRequest", name: "alchemyIotIsolation", priority: "low" },

@@ -18,9 +18,8 @@
  * turns it off (then each resource is still checked before its own calls,
  * but a program's later mistakes are found only when reached).
  */
-import fs from "node:fs";
-import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { programOfProcess } from "../runtime/program.ts";
 import { registry } from "../runtime/registry.ts";
 import type { Plan } from "./plan.ts";
 import { PreviewError, runProgram } from "./run.ts";
@@ -34,14 +33,7 @@ export class ProgramCheckError extends Error {
 /** Node options a check must not inherit: it would watch, or open an inspector port. */
 const DROPPED = /^--(watch|watch-path|watch-preserve-output|inspect|inspect-brk|inspect-wait|inspect-port)(=|$)/;
 
-/** The program this process runs, when it runs one as its main module (not a test runner's worker). */
-export function programOfProcess(argv: readonly string[] = process.argv): string | undefined {
-  const main = argv[1];
-  if (!main || !/\.(ts|mts|cts|js|mjs|cjs)$/.test(main)) return undefined;
-  const file = path.resolve(main);
-  if (file.split(path.sep).includes("node_modules") || !fs.existsSync(file)) return undefined;
-  return file;
-}
+export { programOfProcess };
 
 /** Should this deploy check its whole program first? */
 export function checkWanted(env: NodeJS.ProcessEnv = process.env): boolean {

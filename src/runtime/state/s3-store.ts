@@ -296,7 +296,8 @@ function resolveLock(lock: S3StateStoreOptions["lock"]): Required<S3StateLockOpt
   }
   const resolved = { leaseSeconds: lock?.leaseSeconds ?? DEFAULT_LOCK.leaseSeconds, waitSeconds: lock?.waitSeconds ?? DEFAULT_LOCK.waitSeconds };
   for (const [name, value, min] of [
-    ["leaseSeconds", resolved.leaseSeconds, 1],
+    // At least 2: S3's clock headers count whole seconds (src/runtime/lock/s3.ts).
+    ["leaseSeconds", resolved.leaseSeconds, 2],
     ["waitSeconds", resolved.waitSeconds, 0],
   ] as const) {
     if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
