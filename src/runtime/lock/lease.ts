@@ -79,6 +79,8 @@ export interface Grant {
   renew?(signal: AbortSignal): Promise<Renewal>;
   /** Who holds the lock now, if anyone can be read. */
   currentHolder(): Promise<LeaseHolder | undefined>;
+  /** Who took this lease over, if the backend records takeovers (the taker may have released the lock since). */
+  takenOverBy?(): Promise<LeaseHolder | undefined>;
   /** Removes the lock if it is still ours. */
   release(): Promise<void>;
   /** The same, synchronously, as the process exits (bounded). */
@@ -239,11 +241,13 @@ function hold(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastError: unknown;
 
-  const message = (reason: string, holder: LeaseHolder | undefined, known: boolean) =>
+  const message = (reason: string, holder: LeaseHolder | undefined, known: boolean, taker?: LeaseHolder) =>
     `Lost the lock on ${options.what}: ${reason}. ` +
     (holder
       ? `${capitalize(describeHolder(holder))} holds it now; this process makes no further change: what the lock protects is that process's now.`
-      : `${known ? "No other process holds it yet, but one may take it at any moment" : "Another process may hold it now"}; this process makes no further change.`);
+      : taker
+        ? `${capitalize(describeHolder(taker))} took it over and has released it since; this process makes no further change: what the lock protects is as that process left it.`
+        : `${known ? "No other process holds it yet, but one may take it at any moment" : "Another process may hold it now"}; this process makes no further change.`);
 
   const overdue = () =>
     `it was not renewed for ${seconds(elapsedSince(grant.renewedAt))} (the lease is ${seconds(leaseMs)}; ` +
@@ -269,7 +273,9 @@ function hold(
         }
       }
       if (sameHolder(current, me)) current = undefined;
-      lostMessage = message(reason, current, known);
+      let taker: LeaseHolder | undefined;
+      if (!current && grant.takenOverBy) taker = await grant.takenOverBy().catch(() => undefined);
+      lostMessage = message(reason, current, known, taker);
       (options.onLost ?? report)(lostMessage);
     })();
   }

@@ -65,6 +65,8 @@ interface Seen {
 
 export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
   const location = `s3://${bucket}/${key}`;
+  /** The last takeover of this lock: who took it from whom. */
+  const takeoverKey = `${key}.takeover`;
   /** Without a Date header: when this process first saw each version of the lock. */
   const firstSeen = new Map<string, Stamp>();
 
@@ -152,6 +154,11 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
           : { kind: "lost", reason: `its lock object ${location} was removed (by \`alchemy-iot-jobs unlock --force\`?)` };
       },
       currentHolder: async () => (await read())?.holder,
+      async takenOverBy() {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: takeoverKey })).catch(() => undefined);
+        const record = JSON.parse((await out?.Body?.transformToString()) ?? "null") as { from?: LeaseHolder; by?: string } | null;
+        return record?.from && sameHolder(record.from, me) ? parseHolder(record.by) : undefined;
+      },
       async release() {
         for (let i = 0; i < 2; i++) {
           try {
@@ -194,6 +201,10 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
       sent = now();
       try {
         const out = await put(body, { IfMatch: seen.etag });
+        // Recorded beside the lock, so that the holder it was taken from, resumed later, can say who took it (even once released).
+        await client
+          .send(new PutObjectCommand({ Bucket: bucket, Key: takeoverKey, Body: JSON.stringify({ from: seen.holder, by: body, at: new Date().toISOString() }), ContentType: "application/json" }))
+          .catch(() => undefined);
         return { kind: "acquired", grant: grant(me, out.ETag ?? "", sent), tookOver: { previous: seen.holder, detail: expiredDetail(seen, theirs, ageMs) } };
       } catch (error) {
         if (conflict(error) || status(error) === 404) return { kind: "retry" }; // Another contender was faster, or it was released.
