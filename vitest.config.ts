@@ -33,6 +33,7 @@ const SLOW = [
   "test/e2e/**/*.test.ts",
   "test/cli/**/*.test.ts",
   "test/runtime/lease.test.ts",
+  "test/state/team.test.ts",
 ];
 
 export default defineConfig({
