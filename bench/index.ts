@@ -26,6 +26,7 @@ export const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   simulation: () => import("./simulation.ts"),
   rehearsal: () => import("./rehearsal.ts"),
   check: () => import("./check.ts"),
+  state: () => import("./state.ts"),
 };
 
 const NAME = /^[a-z0-9][a-z0-9_.-]*$/i;
