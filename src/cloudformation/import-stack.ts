@@ -21,8 +21,8 @@ import { liveJobSpec } from "../iot/resources/job-spec.ts";
 import { liveTemplateSpec } from "../iot/resources/job-template.ts";
 import { cloudFormationClientFor } from "../iot/stack-guard.ts";
 import { readTags, userTags } from "../iot/tags.ts";
-import { JOB, JOB_TEMPLATE, toCloudFormation } from "../iot/model/cloudformation-properties.ts";
-import { parseTemplateBody } from "../iot/model/cloudformation-template.ts";
+import { JOB, JOB_TEMPLATE, toCloudFormation } from "../api/cloudformation/properties.ts";
+import { parseTemplateBody } from "../api/cloudformation/template.ts";
 
 export interface ImportStackOptions extends IoTClientProps {
   stackName: string;

@@ -23,7 +23,7 @@ import {
 import type { JobTarget } from "../iot/types.ts";
 import { jobPropsSchema, jobTemplatePropsSchema } from "../iot/job-schemas.ts";
 import { checkProps, SECRET_REFUSED, ValidationError, type ValidationIssue } from "../iot/validate.ts";
-import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, type Shape } from "../iot/model/cloudformation-properties.ts";
+import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, type Shape } from "../api/cloudformation/properties.ts";
 
 // ------------------------------------------------------------------ CloudFormation shapes
 
@@ -438,5 +438,5 @@ export function Job(id: string, props: JobProps): Promise<Job> {
   }));
 }
 
-export { fromCloudFormation, toCloudFormation, JOB, JOB_TEMPLATE } from "../iot/model/cloudformation-properties.ts";
+export { fromCloudFormation, toCloudFormation, JOB, JOB_TEMPLATE } from "../api/cloudformation/properties.ts";
 export { ManagedByStackError } from "../iot/stack-guard.ts";

@@ -10,7 +10,7 @@ import {
   LISTS,
   STRINGS,
   checkString,
-} from "./constraints.ts";
+} from "../api/constraints.ts";
 import { isUnknown } from "./unknown.ts";
 import { ALWAYS, num, oneOf, reference, secretAllowed, str, strict, withSecretPolicy, type SecretPolicy } from "./validate.ts";
 import {

@@ -16,7 +16,7 @@ import {
   checkNumber,
   checkString,
   utf8Length,
-} from "./constraints.ts";
+} from "../api/constraints.ts";
 import { OWNERSHIP_TAG_PREFIX, OWNERSHIP_TAG_COUNT } from "./tags.ts";
 import { isUnknown } from "./unknown.ts";
 import { num, oneOf, secretAllowed, str, strict } from "./validate.ts";

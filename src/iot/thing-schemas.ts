@@ -1,6 +1,6 @@
 /** The props of Thing and ThingGroup as zod schemas. */
 import { z } from "zod";
-import { GUIDE, LISTS, STRINGS, checkString } from "./constraints.ts";
+import { GUIDE, LISTS, STRINGS, checkString } from "../api/constraints.ts";
 import { clientPropsShape, tagsSchema } from "./schemas.ts";
 import { reference, str, strict, withSecretPolicy } from "./validate.ts";
 

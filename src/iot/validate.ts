@@ -18,7 +18,7 @@
  */
 import { isSecret, Secret } from "alchemy";
 import { z } from "zod";
-import { checkNumber, checkString, type NumberRule, type StringRule } from "./constraints.ts";
+import { checkNumber, checkString, type NumberRule, type StringRule } from "../api/constraints.ts";
 import { formatPath, type PathPart, type ValidationIssue } from "./paths.ts";
 import { isSecretText, isUnder, misplacedSecrets, policyOf, refusal, scrub, secretsAsText, stringsIn } from "./secret-placement.ts";
 import { isUnknown } from "./unknown.ts";

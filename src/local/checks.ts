@@ -17,7 +17,7 @@ import {
   wholeMatch,
   type NumberRule,
   type StringRule,
-} from "../iot/constraints.ts";
+} from "../api/constraints.ts";
 import { invalid } from "./errors.ts";
 import type { JsonObject } from "./store.ts";
 

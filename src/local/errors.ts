@@ -4,7 +4,7 @@
  * in the body, and the HTTP status the service model declares for the code.
  */
 
-import { OPERATIONS as MODEL_OPERATIONS } from "../model/iot.generated.ts";
+import { OPERATIONS as MODEL_OPERATIONS } from "../api/model/iot.generated.ts";
 
 export const ERROR_STATUS = {
   InvalidRequestException: 400,

@@ -3,7 +3,7 @@
  * CancelJobExecution, DeleteJobExecution, and the device side
  * (`updateJobExecution`) that tests use to act as a device.
  */
-import { ENUMS, LISTS, STRINGS, type JobExecutionStatus } from "../iot/constraints.ts";
+import { ENUMS, LISTS, STRINGS, type JobExecutionStatus } from "../api/constraints.ts";
 import * as check from "./checks.ts";
 import { IoTError, invalid, notFound } from "./errors.ts";
 import { requireJob } from "./jobs.ts";

@@ -1,5 +1,5 @@
 /** The job operations that only read: DescribeJob, ListJobs, GetJobDocument. */
-import { ENUMS, STRINGS } from "../iot/constraints.ts";
+import { ENUMS, STRINGS } from "../api/constraints.ts";
 import * as check from "./checks.ts";
 import { invalid, notFound } from "./errors.ts";
 import { requireJob } from "./jobs.ts";

@@ -5,7 +5,7 @@ import {
   STRINGS,
   TERMINAL_JOB_STATUSES,
   UPDATABLE_JOB_MEMBERS,
-} from "../iot/constraints.ts";
+} from "../api/constraints.ts";
 import * as check from "./checks.ts";
 import { IoTError, invalid, notFound } from "./errors.ts";
 import {

@@ -4,7 +4,7 @@
  * substituted by GetJobDocument).
  */
 import catalogue from "./data/managed-job-templates.json" with { type: "json" };
-import { PARAMETER_PLACEHOLDER, STRINGS, wholeMatch } from "../iot/constraints.ts";
+import { PARAMETER_PLACEHOLDER, STRINGS, wholeMatch } from "../api/constraints.ts";
 import * as check from "./checks.ts";
 import { invalid, notFound } from "./errors.ts";
 import { compact, type Operation, type World } from "./world.ts";

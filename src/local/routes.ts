@@ -10,8 +10,8 @@ import { BadRequest } from "./protocol/http.ts";
 import * as tags from "./tags.ts";
 import * as templates from "./templates.ts";
 import * as things from "./things.ts";
-import { OPERATIONS as MODEL_OPERATIONS } from "../model/iot.generated.ts";
-import { SERVED_OPERATIONS, type ServedOperation } from "../model/served.ts";
+import { OPERATIONS as MODEL_OPERATIONS } from "../api/model/iot.generated.ts";
+import { SERVED_OPERATIONS, type ServedOperation } from "../api/model/served.ts";
 import type { Operation } from "./world.ts";
 
 export interface Route {

@@ -12,8 +12,8 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { onExit } from "signal-exit";
-import type { JobExecutionStatus, JobStatus, TargetSelection } from "../iot/constraints.ts";
-import type { RolloutProgress } from "../iot/rollout.ts";
+import type { JobExecutionStatus, JobStatus, TargetSelection } from "../api/constraints.ts";
+import type { RolloutProgress } from "../api/rollout.ts";
 import { checkDataFile, FILE_FORMAT, FILE_VERSION, type PersistedFile } from "./data-file.ts";
 import type { DeviceBehaviour } from "./simulation/behaviour.ts";
 

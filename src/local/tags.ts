@@ -1,5 +1,5 @@
 /** TagResource, UntagResource, ListTagsForResource on job, jobtemplate, thing and thinggroup ARNs. */
-import { LISTS, STRINGS } from "../iot/constraints.ts";
+import { LISTS, STRINGS } from "../api/constraints.ts";
 import * as check from "./checks.ts";
 import { invalid } from "./errors.ts";
 import { compact, type Operation } from "./world.ts";

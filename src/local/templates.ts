@@ -1,5 +1,5 @@
 /** CreateJobTemplate, DescribeJobTemplate, ListJobTemplates, DeleteJobTemplate. */
-import { LISTS, STRINGS } from "../iot/constraints.ts";
+import { LISTS, STRINGS } from "../api/constraints.ts";
 import * as check from "./checks.ts";
 import { IoTError, invalid, notFound } from "./errors.ts";
 import type { TemplateRecord } from "./store.ts";

@@ -5,7 +5,7 @@
  * AddThingToThingGroup, RemoveThingFromThingGroup, ListThingGroupsForThing,
  * ListThingsInThingGroup.
  */
-import { LISTS, STRINGS } from "../iot/constraints.ts";
+import { LISTS, STRINGS } from "../api/constraints.ts";
 import * as check from "./checks.ts";
 import { IoTError, invalid, notFound } from "./errors.ts";
 import type { JsonObject, ThingGroupRecord, ThingRecord } from "./store.ts";

@@ -15,8 +15,8 @@
  * model does not say (the developer guide's limits, rules between members)
  * is checked by the operations themselves (checks.ts).
  */
-import { OPERATIONS, SHAPES } from "../model/iot.generated.ts";
-import type { ModelShape } from "../model/types.ts";
+import { OPERATIONS, SHAPES } from "../api/model/iot.generated.ts";
+import type { ModelShape } from "../api/model/types.ts";
 import { invalid } from "./errors.ts";
 import type { JsonObject } from "./store.ts";
 

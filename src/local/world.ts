@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import {
   TERMINAL_EXECUTION_STATUSES,
   type JobExecutionStatus,
-} from "../iot/constraints.ts";
+} from "../api/constraints.ts";
 import { IoTError, invalid } from "./errors.ts";
 import { ExecutionCounts, type StatusCounts } from "./simulation/counts.ts";
 import { Simulation } from "./simulation/engine.ts";

@@ -11,7 +11,7 @@ import {
   ratePerMinute,
   recordNotified,
   type RolloutConfig,
-} from "../../src/iot/rollout.ts";
+} from "../../src/api/rollout.ts";
 
 const at = (iso: string) => Date.parse(`${iso}Z`);
 

@@ -18,7 +18,7 @@ import * as sdk from "@aws-sdk/client-iot";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { MANAGED_TEMPLATES, startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
-import { SERVED_OPERATIONS } from "../../src/model/served.ts";
+import { SERVED_OPERATIONS } from "../../src/api/model/served.ts";
 import { constraintsOf, describeConstraint, type Constraint } from "../support/model-constraints.ts";
 import { namesMember, reportsViolation } from "../support/model-messages.ts";
 import { EMPTY_LABEL, requestMaker, type ConformanceCase } from "../support/model-requests.ts";

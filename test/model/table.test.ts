@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { expect, test } from "vitest";
-import { SOURCE } from "../../src/model/iot.generated.ts";
+import { SOURCE } from "../../src/api/model/iot.generated.ts";
 import { generate, MODEL_FILE, TABLE_FILE } from "../../tools/model/generate.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");

@@ -10,8 +10,8 @@
  * independent of the endpoint: they read the model table and nothing of
  * src/local.
  */
-import { OPERATIONS, SHAPES } from "../../src/model/iot.generated.ts";
-import type { MemberLocation, ModelShape } from "../../src/model/types.ts";
+import { OPERATIONS, SHAPES } from "../../src/api/model/iot.generated.ts";
+import type { MemberLocation, ModelShape } from "../../src/api/model/types.ts";
 
 export type Shape<T extends ModelShape["type"]> = Extract<ModelShape, { type: T }>;
 export type StringShape = Shape<"string">;

@@ -34,7 +34,7 @@ import {
   UpdateThingGroupCommand,
   type TargetSelection,
 } from "@aws-sdk/client-iot";
-import { SERVED_OPERATIONS } from "../../src/model/served.ts";
+import { SERVED_OPERATIONS } from "../../src/api/model/served.ts";
 import { DOC, type AnyCommand, type CallRecorder } from "./model-calls.ts";
 
 /** Requests each operation must refuse: unknown resources, conflicts, states that forbid the call, values the service refuses. */

@@ -4,7 +4,7 @@
  * phrase of each rule of the model, what a breaking request must be answered
  * with, and whether a validation message reports it.
  */
-import type { ModelShape } from "../../src/model/types.ts";
+import type { ModelShape } from "../../src/api/model/types.ts";
 import { isNumberType, type Rule, type StringShape } from "./model-constraints.ts";
 
 /** What the service must answer the breaking request with. */

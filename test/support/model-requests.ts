@@ -6,8 +6,8 @@
  * boundary, as SDK inputs, with what the service must answer the breaking one
  * with (test/support/model-messages.ts).
  */
-import { OPERATIONS, SHAPES } from "../../src/model/iot.generated.ts";
-import type { MemberLocation } from "../../src/model/types.ts";
+import { OPERATIONS, SHAPES } from "../../src/api/model/iot.generated.ts";
+import type { MemberLocation } from "../../src/api/model/types.ts";
 import { isIntegerType, isNumberType, rulesBroken, type Constraint, type Rule, type Shape, type StringShape } from "./model-constraints.ts";
 import { phrase, type Expectation } from "./model-messages.ts";
 import { breakPattern, jsonDocument, valueMaker, type Fixtures } from "./model-values.ts";

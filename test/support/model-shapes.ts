@@ -6,8 +6,8 @@
  * type restJson1 gives the model type (timestamps as epoch seconds, enums
  * among the model's values). Each mismatch is reported with its member path.
  */
-import { OPERATIONS, SHAPES } from "../../src/model/iot.generated.ts";
-import type { ModelOperation } from "../../src/model/types.ts";
+import { OPERATIONS, SHAPES } from "../../src/api/model/iot.generated.ts";
+import type { ModelOperation } from "../../src/api/model/types.ts";
 
 export const MODEL_OPERATIONS: Readonly<Record<string, ModelOperation>> = OPERATIONS;
 

@@ -4,7 +4,7 @@
  * that satisfy a shape's pattern, samples of any shape (structures with their
  * required members), and strings that break only a pattern.
  */
-import { SHAPES } from "../../src/model/iot.generated.ts";
+import { SHAPES } from "../../src/api/model/iot.generated.ts";
 import { wholeMatch, type StringShape } from "./model-constraints.ts";
 
 /** Resources the endpoint holds before the cases run, so that valid requests can name them. */

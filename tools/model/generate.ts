@@ -1,5 +1,5 @@
 /**
- * Derives the model table (src/model/iot.generated.ts) from the committed
+ * Derives the model table (src/api/model/iot.generated.ts) from the committed
  * copy of the AWS IoT service model (model/iot-2015-05-28.json): for every
  * operation the local endpoint serves, its HTTP binding, its errors, and the
  * shapes of its input and output with their constraints (required members,
@@ -11,11 +11,11 @@
  * script makes of the committed model.
  */
 import { createHash } from "node:crypto";
-import type { ModelMember, ModelOperation, ModelShape } from "../../src/model/types.ts";
-import { SERVED_OPERATIONS } from "../../src/model/served.ts";
+import type { ModelMember, ModelOperation, ModelShape } from "../../src/api/model/types.ts";
+import { SERVED_OPERATIONS } from "../../src/api/model/served.ts";
 
 export const MODEL_FILE = "model/iot-2015-05-28.json";
-export const TABLE_FILE = "src/model/iot.generated.ts";
+export const TABLE_FILE = "src/api/model/iot.generated.ts";
 export const ORIGIN =
   "botocore, botocore/data/iot/2015-05-28/service-2.json (the AWS IoT service model, API version 2015-05-28; model last changed 2026-06-02)";
 

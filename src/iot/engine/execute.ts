@@ -17,7 +17,7 @@ import {
   type DescribeJobCommandOutput,
   type IoTClient,
 } from "@aws-sdk/client-iot";
-import { TERMINAL_JOB_STATUSES } from "../constraints.ts";
+import { TERMINAL_JOB_STATUSES } from "../../api/constraints.ts";
 import type { Location } from "../location.ts";
 import { deletionSlotsFor, waitUntilJobGone } from "../wait.ts";
 import { COMMANDS, EXISTENCE, type Operation } from "./operations.ts";

@@ -22,7 +22,7 @@ import { ifFound } from "../common.ts";
 import { listNames, type DeviceImpact, type ImpactProbe } from "../engine/change.ts";
 import { currentRecorder, type PlanRecorder } from "../engine/recorder.ts";
 import { isManagedTemplateArn } from "../job-schemas.ts";
-import { maxFailuresBeforeAbort, minutesToNotifyAll, type AbortCriteria, type MaintenanceWindow, type RolloutConfig } from "../rollout.ts";
+import { maxFailuresBeforeAbort, minutesToNotifyAll, type AbortCriteria, type MaintenanceWindow, type RolloutConfig } from "../../api/rollout.ts";
 import { isUnknown } from "../unknown.ts";
 import type { Spec } from "./job-spec.ts";
 

@@ -5,7 +5,7 @@
  */
 import type { DescribeJobCommandOutput } from "@aws-sdk/client-iot";
 import { isDeepStrictEqual } from "node:util";
-import { UPDATABLE_JOB_MEMBERS } from "../constraints.ts";
+import { UPDATABLE_JOB_MEMBERS } from "../../api/constraints.ts";
 import { parseDocument } from "../engine/change.ts";
 import type { LimitContext, MemberTable } from "../engine/members.ts";
 import type { SchedulingConfig } from "../types.ts";

@@ -13,7 +13,7 @@ import {
   type IoTClient,
 } from "@aws-sdk/client-iot";
 import { defaultPhysicalId, ifFound, ownershipOf } from "../common.ts";
-import { TERMINAL_JOB_STATUSES } from "../constraints.ts";
+import { TERMINAL_JOB_STATUSES } from "../../api/constraints.ts";
 import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../engine/change.ts";
 import { accountOf } from "../engine/accounts.ts";
 import type { Before, Desired, Kind, Observed, Recorded } from "../engine/contract.ts";

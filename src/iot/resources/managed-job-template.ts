@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-iot";
 import { isSecret, Scope } from "alchemy";
 import { resolveLocation, type IoTClientProps } from "../location.ts";
-import { STRINGS, wholeMatch } from "../constraints.ts";
+import { STRINGS, wholeMatch } from "../../api/constraints.ts";
 import { recordRead } from "../engine/recorder.ts";
 import {
   checkProps,

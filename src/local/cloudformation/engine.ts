@@ -1,6 +1,6 @@
 /** The stack engine: createStack, updateStack and deleteStack as transactions over the tables, findStack and listStacks. */
 import { randomUUID } from "node:crypto";
-import { LISTS, RESERVED_TAG_PREFIX, STRINGS, wholeMatch } from "../../iot/constraints.ts";
+import { LISTS, RESERVED_TAG_PREFIX, STRINGS, wholeMatch } from "../../api/constraints.ts";
 import { IoTError } from "../errors.ts";
 import type { StackRecord, StackResourceRecord, Tables } from "../store.ts";
 import type { World } from "../world.ts";

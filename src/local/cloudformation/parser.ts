@@ -1,5 +1,5 @@
 /** Template parsing and validation: parseTemplate, the references it checks, and the resources' dependency order. */
-import { parseTemplateBody } from "../../iot/model/cloudformation-template.ts";
+import { parseTemplateBody } from "../../api/cloudformation/template.ts";
 import { fail } from "./types.ts";
 
 // ---------------------------------------------------------------- templates

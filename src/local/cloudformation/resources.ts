@@ -1,6 +1,6 @@
 /** The per-type handlers: how each supported resource type is created and deleted through the IoT API's handlers. */
 import { randomUUID } from "node:crypto";
-import { fromCloudFormation, JOB, JOB_TEMPLATE, type Shape } from "../../iot/model/cloudformation-properties.ts";
+import { fromCloudFormation, JOB, JOB_TEMPLATE, type Shape } from "../../api/cloudformation/properties.ts";
 import * as jobs from "../jobs.ts";
 import type { JsonObject } from "../store.ts";
 import * as templates from "../templates.ts";

@@ -2,7 +2,7 @@
  * How a simulated device behaves: per device, whether it is offline (it never
  * picks a job up); per attempt (execution), how it ends and after how long.
  */
-import type { JobExecutionStatus } from "../../iot/constraints.ts";
+import type { JobExecutionStatus } from "../../api/constraints.ts";
 import { uniform } from "./random.ts";
 
 /**

@@ -9,7 +9,7 @@
  * put back from a copy (a CloudFormation transaction that failed), the new
  * records have no entry and their figures are counted again on first use.
  */
-import { ENUMS, type JobExecutionStatus } from "../../iot/constraints.ts";
+import { ENUMS, type JobExecutionStatus } from "../../api/constraints.ts";
 import type { ExecutionRecord, JobRecord, Tables } from "../store.ts";
 
 export type StatusCounts = Record<JobExecutionStatus, number>;

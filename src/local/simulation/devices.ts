@@ -2,7 +2,7 @@
  * Simulated devices: things whose executions the endpoint runs itself, from
  * a behaviour model (behaviour.ts), instead of a test acting as the device.
  */
-import { STRINGS } from "../../iot/constraints.ts";
+import { STRINGS } from "../../api/constraints.ts";
 import type { ThingGroupRecord, ThingRecord } from "../store.ts";
 import { createThing, createThingGroup } from "../things.ts";
 import type { World } from "../world.ts";

@@ -1,5 +1,5 @@
 /** What the endpoint reports to `onExecution` listeners. */
-import type { JobExecutionStatus } from "../../iot/constraints.ts";
+import type { JobExecutionStatus } from "../../api/constraints.ts";
 import type { ExecutionRecord } from "../store.ts";
 
 /**

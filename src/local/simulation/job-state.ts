@@ -3,7 +3,7 @@
  * and abort criteria (developer guide: iot-jobs-lifecycle and
  * jobs-configurations-details, "Job abort configuration").
  */
-import { TERMINAL_EXECUTION_STATUSES, type JobExecutionStatus } from "../../iot/constraints.ts";
+import { TERMINAL_EXECUTION_STATUSES, type JobExecutionStatus } from "../../api/constraints.ts";
 import type { JobRecord, JsonObject } from "../store.ts";
 import type { World } from "../world.ts";
 

@@ -18,7 +18,7 @@
  *   again when the thing gets a fresh execution (re-joining a continuous job's
  *   group, developer guide: jobs-configurations-details).
  */
-import type { JobExecutionStatus } from "../../iot/constraints.ts";
+import type { JobExecutionStatus } from "../../api/constraints.ts";
 import type { ExecutionRecord, JobRecord, JsonObject, ThingRecord } from "../store.ts";
 import type { World } from "../world.ts";
 import { drawOutcome, isOffline } from "./behaviour.ts";

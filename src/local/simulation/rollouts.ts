@@ -33,7 +33,7 @@ import {
   recordSucceeded,
   type MaintenanceWindow,
   type RolloutConfig,
-} from "../../iot/rollout.ts";
+} from "../../api/rollout.ts";
 import type { Simulation } from "./engine.ts";
 import { MINUTE_MS, scheduleEnd, scheduleStart } from "./time.ts";
 

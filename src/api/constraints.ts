@@ -8,7 +8,7 @@
  * the model leaves open come from AWS's documentation, each with its source,
  * in GUIDE below.
  */
-import { SHAPES } from "../model/iot.generated.ts";
+import { SHAPES } from "./model/iot.generated.ts";
 
 /** A string constraint: length bounds and a pattern the whole value must match. */
 export interface StringRule {
