@@ -11,7 +11,7 @@
  * Arguments are parsed with node:util's parseArgs (src/cli/args.ts): no
  * dependency, strict about unknown options, and enough for flat sub-commands.
  */
-import { formatFailure } from "../failure.ts";
+import { formatFailure } from "../runtime/failure.ts";
 import type { Command } from "./args.ts";
 
 const COMMANDS: Record<string, () => Promise<Command>> = {

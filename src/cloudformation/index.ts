@@ -10,6 +10,7 @@
  * docs/job-template.md and docs/job.md) and the same validation, with every
  * error naming the CloudFormation property path.
  */
+import { wireProcess } from "../wiring.ts";
 import { randomUUID } from "node:crypto";
 import { isSecret, type Secret } from "alchemy";
 import { IOT_CLIENT_KEYS, type IoTClientProps } from "../iot/location.ts";
@@ -28,6 +29,9 @@ import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, typ
 // ------------------------------------------------------------------ CloudFormation shapes
 
 /** `{ Key, Value }`, as in every CloudFormation `Tags` list. */
+// The same wiring as the main entry's (src/wiring.ts).
+wireProcess();
+
 export interface Tag {
   Key: string;
   Value: string;

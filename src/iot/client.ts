@@ -9,10 +9,9 @@
 import { IoTClient } from "@aws-sdk/client-iot";
 import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { Secret } from "alchemy";
-import { NO_CREDENTIALS, NO_REGION } from "../failure.ts";
+import { NO_CREDENTIALS, NO_REGION } from "../runtime/failure.ts";
 import { assertMayWrite } from "../runtime/fence.ts";
-import { assertIsolated, type SharedEndpoint } from "../runtime/registry.ts";
-import { previewing } from "./engine/recorder.ts";
+import { assertIsolated, currentMode, type SharedEndpoint } from "../runtime/registry.ts";
 import { Semaphore } from "./semaphore.ts";
 
 /** Retries: the SDK's adaptive mode (a client-side rate limiter that adapts to throttling). */
@@ -202,7 +201,7 @@ export function guardPreview(client: IoTClient): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = context.commandName ?? "";
-      if (previewing() && !/^(Describe|List|Get)/.test(command.replace(/Command$/, ""))) {
+      if (currentMode() === "preview" && !/^(Describe|List|Get)/.test(command.replace(/Command$/, ""))) {
         throw new Error(`A preview must not change anything, but ${command.replace(/Command$/, "")} was about to be called.`);
       }
       return next(args);

@@ -90,29 +90,3 @@ export function keepIdentity<T>(pending: Promise<unknown>, derived: Promise<T>):
   }
   return derived;
 }
-
-let failed = false;
-let exitHookInstalled = false;
-const unreported: string[] = [];
-const explained = new WeakSet<object>();
-
-/**
- * Makes the process exit non-zero when it would exit 0 (a failure Alchemy
- * swallowed). `reason`, when given, is printed at exit: pass it for errors
- * that nothing else prints, with the `error` it explains (each error is
- * explained once, however many places mark it).
- */
-export function markFailureForExit(reason?: string, error?: unknown): void {
-  failed = true;
-  const object = error && typeof error === "object" ? error : undefined;
-  if (reason && !(object && explained.has(object))) unreported.push(reason);
-  if (object) explained.add(object);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on("exit", (code) => {
-      if (!failed || code !== 0) return;
-      for (const r of unreported) process.stderr.write(`${r}\n`);
-      process.exitCode = 1;
-    });
-  }
-}

@@ -21,7 +21,10 @@ import type { Scope } from "alchemy";
 import type { AwsClientProps } from "alchemy/aws";
 import { currentMode, IsolationError, registry, rehearsalEndpoint, setMode, type SharedEndpoint } from "../runtime/registry.ts";
 import { clientFor, localClient, type Settings } from "./client.ts";
+import type { Location } from "./engine/contract.ts";
 import { currentRecorder, previewing } from "./engine/recorder.ts";
+
+export type { Location };
 
 /**
  * Where and how a resource talks to IoT. Every member can also be set for a
@@ -39,19 +42,6 @@ export interface IoTClientProps extends AwsClientProps {
    * @default true in Alchemy's local mode (`--local` / `--dev`), otherwise false
    */
   local?: boolean;
-}
-
-/** Where a resource's IoT calls go; recorded in outputs so updates and deletes act in the same place. */
-export interface Location {
-  kind: "aws" | "local" | "endpoint";
-  region: string;
-  /** Stable identity of the location: "aws", "local" or the endpoint URL. */
-  key: string;
-  /** One-line description for logs. */
-  description: string;
-  endpoint?: string;
-  /** The local endpoint (embedded, or the rehearsal's), when the location is local. */
-  local?: SharedEndpoint;
 }
 
 export interface Resolved {
@@ -159,8 +149,9 @@ export function embeddedLocalIoT(dotAlchemy: string): Promise<SharedEndpoint> {
   // Loaded on first use: a deploy to AWS never loads the emulator. A reader that was started first makes way for the owner.
   const started = (async () => {
     await (await current?.started.catch(() => undefined))?.stop();
-    const { startLocalIoT } = await import("../local/server.ts");
-    return startLocalIoT({ port: 0, persistPath: file, unref: true, lock: owner });
+    const start = registry().startEmbedded;
+    if (!start) throw new Error("The embedded local IoT endpoint is not available: load alchemy-iot-jobs from its entry point (import from \"alchemy-iot-jobs\").");
+    return start({ persistPath: file, lock: owner });
   })();
   const entry = { started, owner };
   embedded.set(file, entry);

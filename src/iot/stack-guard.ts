@@ -15,25 +15,9 @@ import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import type { IoTClient } from "@aws-sdk/client-iot";
 import { guardIsolation, RETRY } from "./client.ts";
 import type { Location } from "./location.ts";
+import type { StackResourceRef } from "./tags.ts";
 
-export const STACK_NAME_TAG = "aws:cloudformation:stack-name";
-export const LOGICAL_ID_TAG = "aws:cloudformation:logical-id";
-export const STACK_ID_TAG = "aws:cloudformation:stack-id";
-
-/** The CloudFormation stack resource an IoT resource was created as. */
-export interface StackResourceRef {
-  stackName: string;
-  logicalId: string;
-  stackId?: string;
-}
-
-/** The stack resource named by a resource's aws:cloudformation tags, if it has them. */
-export function stackRefOf(tags: Record<string, string>): StackResourceRef | undefined {
-  const stackName = tags[STACK_NAME_TAG];
-  const logicalId = tags[LOGICAL_ID_TAG];
-  if (!stackName || !logicalId) return undefined;
-  return { stackName, logicalId, ...(tags[STACK_ID_TAG] ? { stackId: tags[STACK_ID_TAG] } : {}) };
-}
+export { LOGICAL_ID_TAG, STACK_ID_TAG, STACK_NAME_TAG, stackRefOf, type StackResourceRef } from "./tags.ts";
 
 /** Refused: a stack still manages the resource. */
 export class ManagedByStackError extends Error {

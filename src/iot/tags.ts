@@ -10,7 +10,29 @@ import {
   type IoTClient,
   type Tag,
 } from "@aws-sdk/client-iot";
-import { stackRefOf, type StackResourceRef } from "./stack-guard.ts";
+
+// ------------------------------------------------------------------ CloudFormation's tags
+
+export const STACK_NAME_TAG = "aws:cloudformation:stack-name";
+export const LOGICAL_ID_TAG = "aws:cloudformation:logical-id";
+export const STACK_ID_TAG = "aws:cloudformation:stack-id";
+
+/** The CloudFormation stack resource an IoT resource was created as. */
+export interface StackResourceRef {
+  stackName: string;
+  logicalId: string;
+  stackId?: string;
+}
+
+/** The stack resource named by a resource's aws:cloudformation tags, if it has them. */
+export function stackRefOf(tags: Record<string, string>): StackResourceRef | undefined {
+  const stackName = tags[STACK_NAME_TAG];
+  const logicalId = tags[LOGICAL_ID_TAG];
+  if (!stackName || !logicalId) return undefined;
+  return { stackName, logicalId, ...(tags[STACK_ID_TAG] ? { stackId: tags[STACK_ID_TAG] } : {}) };
+}
+
+// ------------------------------------------------------------------ ownership tags
 
 /** Tag keys with this prefix are the provider's; users cannot set them. */
 export const OWNERSHIP_TAG_PREFIX = "alchemy_";

@@ -32,7 +32,7 @@ import type {
   TemplateRecord,
   ThingGroupRecord,
   ThingRecord,
-} from "./store.ts";
+} from "./records.ts";
 
 /** The data file's format marker (its `format` member). */
 export const FILE_FORMAT = "alchemy-iot-jobs/local-endpoint";

@@ -18,7 +18,7 @@ import { handleRequest } from "./protocol/dispatch.ts";
 import type { RequestContext } from "./protocol/http.ts";
 import { sendError } from "./protocol/rest-json.ts";
 import { isReadOnly } from "./routes.ts";
-import { acquire, type HeldLock } from "../lock.ts";
+import { acquire, type HeldLock } from "../runtime/lock/index.ts";
 import { Persister, PersistenceError, readStateFile, removeOrphanedTemporaryFiles } from "./store.ts";
 import { addSimulatedDevices, simulateThing } from "./simulation/devices.ts";
 import { World } from "./world.ts";

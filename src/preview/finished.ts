@@ -18,7 +18,7 @@
  * starts another app only after the grace period (a long `await` between
  * `app.finalize()` and the next `alchemy()`) is taken to have finished.
  *
- * Scope methods are wrapped once per process (as src/stage.ts does), with the
+ * Scope methods are wrapped once per process (as src/runtime/stage.ts does), with the
  * state on Scope.prototype under a `Symbol.for` key, so that two copies of
  * this module (the sources and the compiled package) share it.
  */

@@ -36,7 +36,7 @@ export interface PreviewResult {
   log: string;
 }
 
-/** A preview that could not be made; its message is one block for a person (see src/failure.ts). */
+/** A preview that could not be made; its message is one block for a person (see src/runtime/failure.ts). */
 export class PreviewError extends Error {
   override name = "PreviewError";
   readonly log: string;

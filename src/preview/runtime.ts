@@ -5,7 +5,7 @@
  * to the parent over IPC: when the event loop empties, or soon after the
  * program's root scope is finalized if the program left something open.
  */
-import { formatFailure } from "../failure.ts";
+import { formatFailure } from "../runtime/failure.ts";
 import { leftOpenNote, onFinishedButBusy } from "./finished.ts";
 import { startSession } from "./session.ts";
 

@@ -14,7 +14,7 @@
  * (rehearse.ts) and the report goes to the parent over IPC.
  */
 import { CreateThingCommand, CreateThingGroupCommand } from "@aws-sdk/client-iot";
-import { formatFailure } from "../failure.ts";
+import { formatFailure } from "../runtime/failure.ts";
 import { localClient } from "../iot/client.ts";
 import { rehearseOn } from "../iot/location.ts";
 import { startLocalIoT, type ExecutionEvent } from "../local/index.ts";

@@ -60,6 +60,12 @@ export interface Registry {
   readonly providers: WeakSet<object>;
   /** Embedded local endpoints, by data file. */
   readonly embedded: Map<string, EmbeddedEntry>;
+  /**
+   * Starts the embedded local endpoint: the emulator, injected by the
+   * package's entry points (the provider never imports it; a deploy to AWS
+   * never loads it).
+   */
+  startEmbedded?: (options: { persistPath: string; lock: boolean }) => Promise<SharedEndpoint>;
   /** Leases this process holds: every state write and mutating IoT call checks them first (src/runtime/fence.ts). */
   readonly fences: Set<{ check(what: string): void }>;
   /** Resources that moved to another address, as the deploy's whole-program check planned them. */

@@ -14,11 +14,24 @@
  */
 import type { IoTClient } from "@aws-sdk/client-iot";
 import type { Scope } from "alchemy";
-import type { Location } from "../location.ts";
-import type { StackResourceRef } from "../stack-guard.ts";
+import type { SharedEndpoint } from "../../runtime/registry.ts";
+import type { StackResourceRef } from "../tags.ts";
 import type { Ownership } from "../tags.ts";
 import type { Change } from "./change.ts";
 import type { MemberTable } from "./members.ts";
+
+/** Where a resource's IoT calls go; recorded in outputs so updates and deletes act in the same place. */
+export interface Location {
+  kind: "aws" | "local" | "endpoint";
+  region: string;
+  /** Stable identity of the location: "aws", "local" or the endpoint URL. */
+  key: string;
+  /** One-line description for logs. */
+  description: string;
+  endpoint?: string;
+  /** The local endpoint (embedded, or the rehearsal's), when the location is local. */
+  local?: SharedEndpoint;
+}
 
 /** A resource's state as the provider knows it: where it lives, its API members, its tags. */
 export interface ResourceState<S extends Record<string, unknown> = Record<string, unknown>> {

@@ -12,18 +12,18 @@
  * - adds `__location`, so that pointing a stack elsewhere is a change Alchemy acts on;
  * - for the embedded local endpoint, checks that the data the resource was
  *   deployed to is still there (a no-op deploy runs no handler);
- * - turns a failure into one readable block for people (src/failure.ts).
+ * - turns a failure into one readable block for people (src/runtime/failure.ts).
  */
 import { Resource, Scope } from "alchemy";
-import { reported } from "../../failure.ts";
+import { reported } from "../../runtime/failure.ts";
 import { currentMode, registry } from "../../runtime/registry.ts";
-import { installStageHooks } from "../../stage.ts";
 import { explainStateError, keepIdentity, LOCATION_PROP } from "../common.ts";
 import { assertLocalDataPresent, locationKey, type DeployedWhere } from "../location.ts";
 import type { Kind } from "./contract.ts";
 import { ValidationError } from "../validate.ts";
 import { UNKNOWN } from "../unknown.ts";
-import { handler, handlerErrors } from "./handler.ts";
+import { handlerErrors } from "../../runtime/failure.ts";
+import { handler } from "./handler.ts";
 import { currentRecorder } from "./recorder.ts";
 import { noteDeclared, registerKind } from "./references.ts";
 import { keepSnapshots } from "./snapshots.ts";
@@ -40,8 +40,6 @@ async function localDataPresent(scope: Scope, id: string, label: string): Promis
   await assertLocalDataPresent(state?.output as DeployedWhere | undefined, scope, label);
 }
 
-// Every program that uses these resources locks its stage's state and fails its destroy visibly (src/stage.ts).
-installStageHooks();
 
 /**
  * What a preview gives the program for a resource whose props are invalid:

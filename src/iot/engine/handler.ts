@@ -23,8 +23,8 @@
 import type { IoTClient } from "@aws-sdk/client-iot";
 import { serialize, type Context } from "alchemy";
 import { isDeepStrictEqual } from "node:util";
-import { verboseRequested } from "../../failure.ts";
-import { markFailureForExit, ownershipOf, withoutLocation } from "../common.ts";
+import { handlerErrors, markFailureForExit, verboseRequested } from "../../runtime/failure.ts";
+import { ownershipOf, withoutLocation } from "../common.ts";
 import { assertLocalDataPresent, recordedLocation, resolveLocation, resolveRecorded, type Location } from "../location.ts";
 import { checkStack, type GuardedOperation } from "../stack-guard.ts";
 import { isUnknown } from "../unknown.ts";
@@ -50,8 +50,6 @@ type AnyKind = Kind<any, any, any>;
 /** Replacements signalled to Alchemy and not finished yet, by resource address. */
 const replacing = new Map<string, { change: Change; before: Before; oldId: string }>();
 
-/** Errors raised inside a handler (as opposed to Alchemy failing to read state before it runs). */
-export const handlerErrors = new WeakSet<object>();
 
 /** Handler runs that have not sent any call yet (by context): a failure there changed nothing. */
 const untouched = new WeakSet<object>();

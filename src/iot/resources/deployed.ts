@@ -1,5 +1,5 @@
 /** The output fields every deployed resource has: where it lives, and how it came to be this provider's. */
-import type { StackResourceRef } from "../stack-guard.ts";
+import type { StackResourceRef } from "../tags.ts";
 
 export interface Deployed {
   /** Where the resource lives: "aws", "local" (the embedded local endpoint), or an endpoint URL. */

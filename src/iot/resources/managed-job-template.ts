@@ -24,7 +24,7 @@ import {
 } from "../validate.ts";
 import { isUnknown } from "../unknown.ts";
 import { managedJobTemplatePropsSchema } from "../job-schemas.ts";
-import { reported } from "../../failure.ts";
+import { reported } from "../../runtime/failure.ts";
 
 /** One placeholder of a managed template's document. */
 export interface DocumentParameter {

@@ -10,7 +10,7 @@ import { physicalIdOf } from "../engine/observation.ts";
 import { isSecretText, revealForChecks, ValidationError } from "../validate.ts";
 import type { Location } from "../location.ts";
 import { recordedLocation, type DeployedWhere } from "../location.ts";
-import type { StackResourceRef } from "../stack-guard.ts";
+import type { StackResourceRef } from "../tags.ts";
 import { toTagList } from "../tags.ts";
 export { readOwnership } from "../tags.ts";
 import { UNKNOWN } from "../unknown.ts";

@@ -17,7 +17,7 @@
  */
 import path from "node:path";
 import type { Scope } from "alchemy";
-import { formatFailure } from "../../failure.ts";
+import { formatFailure } from "../failure.ts";
 import { LeaseLostError, removeFence } from "../fence.ts";
 import { programOfProcess } from "../program.ts";
 import { currentMode } from "../registry.ts";

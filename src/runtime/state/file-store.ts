@@ -23,7 +23,7 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { deserialize, ResourceScope, serialize, type Scope, type State, type StateStore } from "alchemy";
-import { markFailureForExit } from "./iot/common.ts";
+import { markFailureForExit } from "../failure.ts";
 
 const TMP = /\.tmp$/;
 

@@ -23,11 +23,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Scope } from "alchemy";
-import { formatFailure } from "./failure.ts";
-import { markFailureForExit } from "./iot/common.ts";
-import { handlerErrors } from "./iot/engine/handler.ts";
-import { lockStage, unlockStage } from "./runtime/lock/stage.ts";
-import { currentMode } from "./runtime/registry.ts";
+import { formatFailure, handlerErrors, markFailureForExit } from "./failure.ts";
+import { lockStage, unlockStage } from "./lock/stage.ts";
+import { currentMode } from "./registry.ts";
 
 const checked = new Map<string, Promise<void>>();
 
@@ -41,7 +39,7 @@ function checkStage(stage: Scope): Promise<void> {
   let pending = checked.get(key);
   if (!pending) {
     pending = (async () => {
-      const { checkProgram, checkWanted, programOfProcess } = await import("./preview/check.ts");
+      const { checkProgram, checkWanted, programOfProcess } = await import("../preview/check.ts");
       if (!checkWanted()) return;
       const outcome = await checkProgram(programOfProcess()!);
       stage.logger.log(

@@ -18,6 +18,9 @@ import { inspect } from "node:util";
 /** Errors that left one of this package's resources or lookups. */
 const ours = new WeakSet<object>();
 
+/** Errors a resource's handler raised (Alchemy prints those itself), as opposed to Alchemy failing around it. */
+export const handlerErrors = new WeakSet<object>();
+
 /** Is the stack wanted (`--verbose`, `DEBUG`, or ALCHEMY_IOT_VERBOSE=1 set by `preview --verbose` for the program)? */
 export function verboseRequested(argv: readonly string[] = process.argv): boolean {
   return argv.includes("--verbose") || !!process.env.DEBUG || process.env.ALCHEMY_IOT_VERBOSE === "1";
@@ -125,4 +128,32 @@ export function reported<E>(error: E): E {
     process.on("uncaughtException", onUncaught);
   }
   return error;
+}
+
+// ------------------------------------------------------------------ the exit status
+
+let failed = false;
+let exitHookInstalled = false;
+const unreported: string[] = [];
+const explained = new WeakSet<object>();
+
+/**
+ * Makes the process exit non-zero when it would exit 0 (a failure Alchemy
+ * swallowed). `reason`, when given, is printed at exit: pass it for errors
+ * that nothing else prints, with the `error` it explains (each error is
+ * explained once, however many places mark it).
+ */
+export function markFailureForExit(reason?: string, error?: unknown): void {
+  failed = true;
+  const object = error && typeof error === "object" ? error : undefined;
+  if (reason && !(object && explained.has(object))) unreported.push(reason);
+  if (object) explained.add(object);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", (code) => {
+      if (!failed || code !== 0) return;
+      for (const r of unreported) process.stderr.write(`${r}\n`);
+      process.exitCode = 1;
+    });
+  }
 }

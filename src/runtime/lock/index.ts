@@ -10,8 +10,8 @@
  * (taken over by another process) is reported as a warning; it does not
  * fence this process's writes (acquireLease with the file backend does).
  */
-import { acquireLease, DEFAULT_WAIT_SECONDS, lockWaitSeconds, LockTimeoutError } from "./runtime/lock/lease.ts";
-import { fileLock, STALE_MS } from "./runtime/lock/file.ts";
+import { acquireLease, DEFAULT_WAIT_SECONDS, lockWaitSeconds, LockTimeoutError } from "./lease.ts";
+import { fileLock, STALE_MS } from "./file.ts";
 
 export { LockTimeoutError, STALE_MS };
 export { acquireLease, fileLock };

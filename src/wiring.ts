@@ -1,0 +1,20 @@
+/**
+ * What the package's entry points (src/index.ts, src/cloudformation/index.ts)
+ * wire into the process when they are loaded, once, whichever loads first:
+ *
+ * - its stage hooks (src/runtime/stage.ts): the stage's lease, the
+ *   whole-program check before the first change, an exit status for destroy;
+ * - the embedded local endpoint, injected into the process-wide registry:
+ *   the provider asks the registry for it and never imports the emulator,
+ *   which is loaded only when a resource is deployed locally.
+ */
+import { registry } from "./runtime/registry.ts";
+import { installStageHooks } from "./runtime/stage.ts";
+
+export function wireProcess(): void {
+  installStageHooks();
+  registry().startEmbedded ??= async ({ persistPath, lock }) => {
+    const { startLocalIoT } = await import("./local/server.ts");
+    return startLocalIoT({ port: 0, persistPath, unref: true, lock });
+  };
+}
