@@ -13,7 +13,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { CreateJobCommand, CreateThingGroupCommand, type CreateJobCommandInput } from "@aws-sdk/client-iot";
-import { localClient } from "../src/iot/client.ts";
+import { localClient } from "../src/provider/client.ts";
 import { startLocalIoT, type DeviceBehaviour, type ExecutionEvent } from "../src/local/index.ts";
 import { rehearseJob } from "../src/rehearsal/rehearse.ts";
 import type { Report } from "./report.ts";

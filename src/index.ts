@@ -6,23 +6,23 @@ import { wireProcess } from "./wiring.ts";
 
 wireProcess();
 
-export { JobTemplate, type JobTemplateProps } from "./iot/resources/job-template.ts";
-export { Job, type JobDeletion, type JobProps } from "./iot/resources/job.ts";
-export { JobDeletionTimeoutError, JobInUseError } from "./iot/engine/execute.ts";
+export { JobTemplate, type JobTemplateProps } from "./provider/kinds/job-template/contract.ts";
+export { Job, type JobDeletion, type JobProps } from "./provider/kinds/job/contract.ts";
+export { JobDeletionTimeoutError, JobInUseError } from "./provider/engine/execute.ts";
 export {
   ManagedJobTemplate,
   listManagedJobTemplates,
   type DocumentParameter,
   type ManagedJobTemplateListing,
   type ManagedJobTemplateProps,
-} from "./iot/resources/managed-job-template.ts";
-export { Thing, type ThingProps } from "./iot/resources/thing.ts";
-export { ThingGroup, type ThingGroupProps } from "./iot/resources/thing-group.ts";
-export type { IoTClientProps } from "./iot/location.ts";
-export { ValidationError, type ValidationIssue } from "./iot/validate.ts";
-export { AlreadyExistsError } from "./iot/common.ts";
-export { IoTConfigurationError, UnreadableResponseError } from "./iot/client.ts";
-export { ManagedByStackError, type StackResourceRef } from "./iot/stack-guard.ts";
+} from "./provider/kinds/managed-job-template/lookup.ts";
+export { Thing, type ThingProps } from "./provider/kinds/thing/contract.ts";
+export { ThingGroup, type ThingGroupProps } from "./provider/kinds/thing-group/contract.ts";
+export type { IoTClientProps } from "./provider/location.ts";
+export { ValidationError, type ValidationIssue } from "./provider/validate.ts";
+export { AlreadyExistsError } from "./provider/common.ts";
+export { IoTConfigurationError, UnreadableResponseError } from "./provider/client.ts";
+export { ManagedByStackError, type StackResourceRef } from "./provider/stack-guard.ts";
 export { AtomicFileSystemStateStore, StateFileError } from "./runtime/state/file-store.ts";
 export { S3StateError, S3StateStore, type S3LockTarget, type S3StateLockOptions, type S3StateStoreOptions } from "./runtime/state/index.ts";
-export type * from "./iot/types.ts";
+export type * from "./provider/types.ts";

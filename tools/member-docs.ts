@@ -6,16 +6,16 @@
  *   ...generated...
  *   <!-- /members -->
  *
- * `npm run docs:members` rewrites them; test/iot/members.test.ts fails when a
+ * `npm run docs:members` rewrites them; test/provider/members.test.ts fails when a
  * page and its table disagree.
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { MemberTable } from "../src/iot/engine/members.ts";
-import { JOB_MEMBERS } from "../src/iot/resources/job.ts";
-import { MEMBERS as TEMPLATE_MEMBERS } from "../src/iot/resources/job-template.ts";
-import { MEMBERS as THING_MEMBERS } from "../src/iot/resources/thing.ts";
-import { MEMBERS as GROUP_MEMBERS } from "../src/iot/resources/thing-group.ts";
+import type { MemberTable } from "../src/provider/engine/members.ts";
+import { JOB_MEMBERS } from "../src/provider/kinds/job/contract.ts";
+import { MEMBERS as TEMPLATE_MEMBERS } from "../src/provider/kinds/job-template/contract.ts";
+import { MEMBERS as THING_MEMBERS } from "../src/provider/kinds/thing/contract.ts";
+import { MEMBERS as GROUP_MEMBERS } from "../src/provider/kinds/thing-group/contract.ts";
 
 export const PAGES: Array<{ file: string; kind: string; table: MemberTable }> = [
   { file: "docs/job-template.md", kind: "iot::JobTemplate", table: TEMPLATE_MEMBERS },

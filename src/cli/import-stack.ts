@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseOptions, type Command } from "./args.ts";
-import { stopEmbeddedEndpoints } from "../iot/location.ts";
+import { stopEmbeddedEndpoints } from "../provider/location.ts";
 import { importStack } from "../cloudformation/import-stack.ts";
 
 const usage = `Usage: alchemy-iot-jobs import-stack <stack-name> [options]

@@ -15,12 +15,12 @@ import {
   type StackResourceSummary,
 } from "@aws-sdk/client-cloudformation";
 import { DescribeJobCommand, DescribeJobTemplateCommand, GetJobDocumentCommand, type IoTClient } from "@aws-sdk/client-iot";
-import { parseDocument } from "../iot/engine/change.ts";
-import { resolveLocation, type IoTClientProps } from "../iot/location.ts";
-import { liveJobSpec } from "../iot/resources/job-spec.ts";
-import { liveTemplateSpec } from "../iot/resources/job-template.ts";
-import { cloudFormationClientFor } from "../iot/stack-guard.ts";
-import { readTags, userTags } from "../iot/tags.ts";
+import { parseDocument } from "../provider/engine/change.ts";
+import { resolveLocation, type IoTClientProps } from "../provider/location.ts";
+import { liveJobSpec } from "../provider/kinds/job/spec.ts";
+import { liveTemplateSpec } from "../provider/kinds/job-template/contract.ts";
+import { cloudFormationClientFor } from "../provider/stack-guard.ts";
+import { readTags, userTags } from "../provider/tags.ts";
 import { JOB, JOB_TEMPLATE, toCloudFormation } from "../api/cloudformation/properties.ts";
 import { parseTemplateBody } from "../api/cloudformation/template.ts";
 

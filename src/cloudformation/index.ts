@@ -13,17 +13,17 @@
 import { wireProcess } from "../wiring.ts";
 import { randomUUID } from "node:crypto";
 import { isSecret, type Secret } from "alchemy";
-import { IOT_CLIENT_KEYS, type IoTClientProps } from "../iot/location.ts";
-import { keepIdentity } from "../iot/common.ts";
-import { Job as CoreJob, type Job as CoreJobOutput, type JobDeletion, type JobProps as CoreJobProps } from "../iot/resources/job.ts";
+import { IOT_CLIENT_KEYS, type IoTClientProps } from "../provider/location.ts";
+import { keepIdentity } from "../provider/common.ts";
+import { Job as CoreJob, type Job as CoreJobOutput, type JobDeletion, type JobProps as CoreJobProps } from "../provider/kinds/job/contract.ts";
 import {
   JobTemplate as CoreJobTemplate,
   type JobTemplate as CoreJobTemplateOutput,
   type JobTemplateProps as CoreJobTemplateProps,
-} from "../iot/resources/job-template.ts";
-import type { JobTarget } from "../iot/types.ts";
-import { jobPropsSchema, jobTemplatePropsSchema } from "../iot/job-schemas.ts";
-import { checkProps, SECRET_REFUSED, ValidationError, type ValidationIssue } from "../iot/validate.ts";
+} from "../provider/kinds/job-template/contract.ts";
+import type { JobTarget } from "../provider/types.ts";
+import { jobPropsSchema, jobTemplatePropsSchema } from "../provider/job-schemas.ts";
+import { checkProps, SECRET_REFUSED, ValidationError, type ValidationIssue } from "../provider/validate.ts";
 import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, type Shape } from "../api/cloudformation/properties.ts";
 
 // ------------------------------------------------------------------ CloudFormation shapes
@@ -443,4 +443,4 @@ export function Job(id: string, props: JobProps): Promise<Job> {
 }
 
 export { fromCloudFormation, toCloudFormation, JOB, JOB_TEMPLATE } from "../api/cloudformation/properties.ts";
-export { ManagedByStackError } from "../iot/stack-guard.ts";
+export { ManagedByStackError } from "../provider/stack-guard.ts";

@@ -1,6 +1,6 @@
 /**
  * The operations' own request checks, after the model's (validation.ts): the
- * limits the model leaves open (src/iot/constraints.ts, GUIDE) and the rules
+ * limits the model leaves open (src/api/constraints.ts, GUIDE) and the rules
  * between members. Messages follow the service's validation style
  * ("Value '...' at 'member' failed to satisfy constraint: ...") and always
  * name the member.

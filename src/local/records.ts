@@ -81,7 +81,7 @@ export interface RolloutRecord {
   next?: number;
   /** Epoch ms of the next rollout minute, if one is due. */
   nextAtMs?: number;
-  /** Rate progress, for the rollout helpers of src/iot/rollout.ts. */
+  /** Rate progress, for the rollout helpers of src/api/rollout.ts. */
   progress?: RolloutProgress;
   /** Executions that succeeded since the last rollout minute, not yet counted towards the rate. */
   succeeded?: number;

@@ -16,9 +16,9 @@
  * Problems are returned, one per fault, naming the resource, the prop and
  * the rule; the deploy refuses when there is any.
  */
-import type { ChangeRecord, ProblemRecord } from "../iot/engine/recorder.ts";
-import { retag } from "../iot/engine/moves.ts";
-import { UNKNOWN } from "../iot/unknown.ts";
+import type { ChangeRecord, ProblemRecord } from "../provider/engine/recorder.ts";
+import { retag } from "../provider/engine/moves.ts";
+import { UNKNOWN } from "../provider/unknown.ts";
 import { entryOf } from "./entries.ts";
 import type { PlanEntry, PlanMove, PlanProblem } from "./plan.ts";
 

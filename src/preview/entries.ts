@@ -3,11 +3,11 @@
  * resource (created, updated, replaced, deleted, or nothing), the calls in
  * order, the diffs with secrets masked, and drift.
  */
-import type { ImpactProbe } from "../iot/engine/change.ts";
-import type { ChangeRecord, DriftRecord } from "../iot/engine/recorder.ts";
-import { planned } from "../iot/engine/operations.ts";
+import type { ImpactProbe } from "../provider/engine/change.ts";
+import type { ChangeRecord, DriftRecord } from "../provider/engine/recorder.ts";
+import { planned } from "../provider/engine/operations.ts";
 import { present, presentDiff, type DriftEntry, type PlanAction, type PlanDiff, type PlanEntry } from "./plan.ts";
-import { UNKNOWN } from "../iot/unknown.ts";
+import { UNKNOWN } from "../provider/unknown.ts";
 
 /**
  * What Alchemy will report for the resource: the handler's phase says

@@ -3,9 +3,9 @@
  * (with --refresh) what changed out of band. This is also the JSON format
  * (`formatVersion` 2, documented in docs/preview.md).
  */
-import type { DeviceImpact } from "../iot/engine/change.ts";
-import type { PlannedOperation } from "../iot/engine/operations.ts";
-import { UNKNOWN_TEXT, isUnknown } from "../iot/unknown.ts";
+import type { DeviceImpact } from "../provider/engine/change.ts";
+import type { PlannedOperation } from "../provider/engine/operations.ts";
+import { UNKNOWN_TEXT, isUnknown } from "../provider/unknown.ts";
 
 /**
  * 2: `targets` became `locations` (where IoT calls go), and updates that make no API call are listed.

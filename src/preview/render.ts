@@ -3,7 +3,7 @@
  * machines (JSON). Output is deterministic for a given plan: resources are
  * sorted by address, so successive comments diff cleanly.
  */
-import type { PlannedOperation } from "../iot/engine/operations.ts";
+import type { PlannedOperation } from "../provider/engine/operations.ts";
 import {
   type DeviceImpact,
   hasChanges,

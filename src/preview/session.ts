@@ -4,7 +4,7 @@
  *
  * - every scope's state store becomes an overlay (reads through, writes kept
  *   in memory), so Alchemy changes no state;
- * - a recorder is installed: the engine (src/iot/engine/handler.ts) records
+ * - a recorder is installed: the engine (src/provider/engine/handler.ts) records
  *   each resource's Change instead of executing it, and IoT clients refuse
  *   any call that is not a read.
  *
@@ -12,8 +12,8 @@
  * outputs. Needs the hooks of globals.ts, installed before Alchemy loads.
  */
 import { ResourceFQN, ResourceID, ResourceKind, Scope } from "alchemy";
-import { diffValues } from "../iot/engine/change.ts";
-import { installRecorder, type ChangeRecord, type ProblemRecord } from "../iot/engine/recorder.ts";
+import { diffValues } from "../provider/engine/change.ts";
+import { installRecorder, type ChangeRecord, type ProblemRecord } from "../provider/engine/recorder.ts";
 import { checkWholeProgram } from "./checks.ts";
 import { driftOf, entryOf, measureImpact } from "./entries.ts";
 import { setHooks } from "./globals.ts";

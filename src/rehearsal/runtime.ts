@@ -6,7 +6,7 @@
  * - every scope's state store is an empty in-memory one: the program is
  *   deployed from nothing, and the user's state is neither read nor written;
  * - every resource goes to a fresh in-memory local endpoint whose clock is
- *   virtual and whose rollouts are held (src/iot/location.ts `rehearseOn`),
+ *   virtual and whose rollouts are held (src/provider/location.ts `rehearseOn`),
  *   whatever the program or the environment say;
  * - the Job providers are wrapped to learn which jobId each resource got.
  *
@@ -15,8 +15,8 @@
  */
 import { CreateThingCommand, CreateThingGroupCommand } from "@aws-sdk/client-iot";
 import { formatFailure } from "../runtime/failure.ts";
-import { localClient } from "../iot/client.ts";
-import { rehearseOn } from "../iot/location.ts";
+import { localClient } from "../provider/client.ts";
+import { rehearseOn } from "../provider/location.ts";
 import { startLocalIoT, type ExecutionEvent } from "../local/index.ts";
 import { leftOpenNote, onFinishedButBusy } from "../preview/finished.ts";
 import { setHooks } from "../preview/globals.ts";

@@ -52,7 +52,7 @@ export interface Registry {
   readonly version: typeof REGISTRY_VERSION;
   /** Where every call goes while a rehearsal runs. */
   rehearsal?: SharedEndpoint;
-  /** The preview's plan recorder (src/iot/engine/recorder.ts types it). */
+  /** The preview's plan recorder (src/provider/engine/recorder.ts types it). */
   recorder?: unknown;
   /** The preview's or rehearsal's hooks into Alchemy's scope storage and provider registry (src/preview/globals.ts). */
   hooks?: unknown;

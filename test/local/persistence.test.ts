@@ -20,7 +20,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 // The embedded endpoint is wired by the package's entry points (src/wiring.ts), as a program gets it.
 import { wireProcess } from "../../src/wiring.ts";
-import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/iot/location.ts";
+import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/provider/location.ts";
 import { PersistenceError, startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import { DOC, createThings, expectError, iotClient } from "./helpers.ts";
 

@@ -5,7 +5,7 @@
  */
 import { CreateJobCommand, CreateThingGroupCommand, type CreateJobCommandInput } from "@aws-sdk/client-iot";
 import { afterEach, expect, test } from "vitest";
-import { localClient } from "../../src/iot/client.ts";
+import { localClient } from "../../src/provider/client.ts";
 import { startLocalIoT, type DeviceBehaviour, type ExecutionEvent, type LocalIoT } from "../../src/local/index.ts";
 import type { Rehearsal } from "../../src/rehearsal/report.ts";
 import { rehearseJob } from "../../src/rehearsal/rehearse.ts";

@@ -7,10 +7,10 @@
 import alchemy from "alchemy";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { Job, ThingGroup } from "../../src/index.ts";
-import { defaultPhysicalId } from "../../src/iot/common.ts";
-import { jobKind } from "../../src/iot/resources/job.ts";
-import { forcingHash, jobSpec } from "../../src/iot/resources/job-spec.ts";
-import type { Location } from "../../src/iot/location.ts";
+import { defaultPhysicalId } from "../../src/provider/common.ts";
+import { jobKind } from "../../src/provider/kinds/job/contract.ts";
+import { forcingHash, jobSpec } from "../../src/provider/kinds/job/spec.ts";
+import type { Location } from "../../src/provider/location.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
 let stack: TestStack;

@@ -10,7 +10,7 @@ import { CreateJobTemplateCommand, IoTClient, ListJobTemplatesCommand } from "@a
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Scope } from "alchemy";
 import { AtomicFileSystemStateStore, JobTemplate, StateFileError } from "../../src/index.ts";
-import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/iot/location.ts";
+import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/provider/location.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
 let stack: TestStack;

@@ -7,7 +7,7 @@
  *   targets are notified at most `maximumPerMinute` a minute (1000 when
  *   unset), or at an exponential rate that starts at `baseRatePerMinute` and is
  *   multiplied by `incrementFactor` each time `rateIncreaseCriteria` is met,
- *   never above `maximumPerMinute`. The arithmetic is src/iot/rollout.ts's.
+ *   never above `maximumPerMinute`. The arithmetic is src/api/rollout.ts's.
  *   Notifications happen at whole minutes from the rollout's start (minute 0:
  *   creation, scheduled start or release), in thing name order.
  * - Scheduling (developer guide: jobs-configurations-details, "Scheduling
@@ -136,7 +136,7 @@ export function endDue(sim: Simulation, job: JobRecord, atMs: number): void {
   sim.world.settle(job);
 }
 
-/** How far ahead the next maintenance window is looked for (as src/iot/rollout.ts's estimates do). */
+/** How far ahead the next maintenance window is looked for (as src/api/rollout.ts's estimates do). */
 const WINDOW_HORIZON_MINUTES = 366 * 24 * 60;
 
 /** The first rollout minute (whole minutes from the rollout's start) at or after `ms`, and after `afterMs`. */

@@ -5,7 +5,7 @@
  * - a reference to a resource the program declares (passed as the resource
  *   itself) must point at what that resource owns: the state the program
  *   reads it from may have been edited or copied (its ownership records are
- *   read, src/iot/engine/ownership.ts);
+ *   read, src/provider/engine/ownership.ts);
  * - a reference the program does not declare must exist where the resource
  *   lives (one read per referenced resource and run).
  *

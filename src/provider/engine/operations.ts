@@ -1,7 +1,7 @@
 /**
  * Typed operations: every API call a plan can make, with the exact SDK input
  * it sends. A decision produces them, the preview renders them, and the
- * deploy sends them (src/iot/engine/execute.ts): the same objects, so the
+ * deploy sends them (src/provider/engine/execute.ts): the same objects, so the
  * two cannot disagree about what is called with what.
  */
 import {

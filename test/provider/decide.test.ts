@@ -4,11 +4,11 @@
  * declares, the action, the calls with their exact inputs, and the reasons.
  */
 import { describe, expect, test } from "vitest";
-import type { Before, Desired, ResourceState } from "../../src/iot/engine/contract.ts";
-import { jobKind } from "../../src/iot/resources/job.ts";
-import { jobTemplateKind } from "../../src/iot/resources/job-template.ts";
-import { thingKind } from "../../src/iot/resources/thing.ts";
-import { thingGroupKind } from "../../src/iot/resources/thing-group.ts";
+import type { Before, Desired, ResourceState } from "../../src/provider/engine/contract.ts";
+import { jobKind } from "../../src/provider/kinds/job/contract.ts";
+import { jobTemplateKind } from "../../src/provider/kinds/job-template/contract.ts";
+import { thingKind } from "../../src/provider/kinds/thing/contract.ts";
+import { thingGroupKind } from "../../src/provider/kinds/thing-group/contract.ts";
 
 const ownership = { app: "app", stage: "s", resource: "app/s/r" };
 const arnOf = (type: string, id: string) => `arn:aws:iot:us-east-1:123456789012:${type}/${id}`;

@@ -385,7 +385,7 @@ async function remove<P extends object, O extends object, S extends Record<strin
 
 // ------------------------------------------------------------------ helpers
 
-/** Never acts on a resource that a CloudFormation stack still manages (src/iot/stack-guard.ts). */
+/** Never acts on a resource that a CloudFormation stack still manages (src/provider/stack-guard.ts). */
 function guard(run: Pick<Run<any, any, any>, "kind" | "ctx" | "props" | "location" | "client" | "label">, stack: Recorded["stack"], id: string, arn: string | undefined, operation: GuardedOperation) {
   const { kind, ctx, props, location, client, label } = run;
   return checkStack({ client, location, label, override: overrideOf(props), log: logOf(ctx) }, stack, `${kind.noun} "${id}"`, id, arn, operation);

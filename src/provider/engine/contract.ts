@@ -1,6 +1,6 @@
 /**
  * The contract of a resource kind: what the generic handler
- * (src/iot/engine/handler.ts) needs to run it, in a deploy and in a preview.
+ * (src/provider/engine/handler.ts) needs to run it, in a deploy and in a preview.
  *
  *   desire   props -> the desired state (validated; no call)
  *   recorded output -> the state the last deploy recorded

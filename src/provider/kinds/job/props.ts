@@ -1,8 +1,8 @@
 /** The props and output of Job (its behaviour is in job.ts). */
 import type { JobStatus } from "@aws-sdk/client-iot";
 import type { Secret } from "alchemy";
-import type { IoTClientProps } from "../location.ts";
-import type { ManagedJobTemplate } from "./managed-job-template.ts";
+import type { IoTClientProps } from "../../location.ts";
+import type { ManagedJobTemplate } from "../managed-job-template/lookup.ts";
 import type {
   AbortConfig,
   JobDocument,
@@ -12,8 +12,8 @@ import type {
   RolloutConfig,
   SchedulingConfig,
   TimeoutConfig,
-} from "../types.ts";
-import type { Deployed } from "./deployed.ts";
+} from "../../types.ts";
+import type { Deployed } from "../deployed.ts";
 
 /** What destroying (or replacing) a job may do to devices that are running it. */
 export interface JobDeletion {

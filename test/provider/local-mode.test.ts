@@ -3,7 +3,7 @@ import path from "node:path";
 import { DescribeJobTemplateCommand, IoTClient, ListJobTemplatesCommand } from "@aws-sdk/client-iot";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { JobTemplate } from "../../src/index.ts";
-import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/iot/location.ts";
+import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/provider/location.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
 let stack: TestStack;

@@ -43,7 +43,7 @@ export interface Change {
    */
   kept?: string[];
   /**
-   * What the change does to devices (jobs only; src/iot/resources/job-impact.ts).
+   * What the change does to devices (jobs only; src/provider/kinds/job/impact.ts).
    * The decision says whom the change reaches; a preview measures it (the
    * counts are read only with --refresh); a deploy never does.
    */

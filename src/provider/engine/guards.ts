@@ -1,7 +1,7 @@
 /**
  * What the handler checks before a resource's first call, beyond its props:
- * whose the resource its state names is (src/iot/engine/ownership.ts), and
- * what it refers to (src/iot/engine/references.ts). And when a run may read
+ * whose the resource its state names is (src/provider/engine/ownership.ts), and
+ * what it refers to (src/provider/engine/references.ts). And when a run may read
  * for that: a deploy always; a preview with --refresh, or as a deploy's
  * whole-program check (which reads references, not each changing resource).
  */

@@ -4,19 +4,19 @@
  * a new name replaces it.
  */
 import { DescribeThingCommand, ListThingGroupsForThingCommand } from "@aws-sdk/client-iot";
-import { defaultPhysicalId, ifFound, ownershipOf } from "../common.ts";
-import { creationDiffs, noChange, type Change } from "../engine/change.ts";
-import type { Desired, Kind, Observed, Recorded } from "../engine/contract.ts";
-import { defineResource } from "../engine/define.ts";
-import { compare, type MemberTable } from "../engine/members.ts";
-import { operation, type Operation } from "../engine/operations.ts";
-import type { IoTClientProps } from "../location.ts";
-import { thingPropsSchema } from "../thing-schemas.ts";
-import { isUnknown, UNKNOWN } from "../unknown.ts";
-import { checkProps } from "../validate.ts";
-import { describeLocation, moved, replacement } from "./decide.ts";
-import type { Deployed } from "./deployed.ts";
-import { arnFor, outputBase, recordedBase, sealed, type RecordedOutput } from "./shared.ts";
+import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
+import { creationDiffs, noChange, type Change } from "../../engine/change.ts";
+import type { Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";
+import { defineResource } from "../../engine/define.ts";
+import { compare, type MemberTable } from "../../engine/members.ts";
+import { operation, type Operation } from "../../engine/operations.ts";
+import type { IoTClientProps } from "../../location.ts";
+import { thingPropsSchema } from "../../thing-schemas.ts";
+import { isUnknown, UNKNOWN } from "../../unknown.ts";
+import { checkProps } from "../../validate.ts";
+import { describeLocation, moved, replacement } from "../decide.ts";
+import type { Deployed } from "../deployed.ts";
+import { arnFor, outputBase, recordedBase, sealed, type RecordedOutput } from "../shared.ts";
 
 /** Properties of an IoT thing (a device's registry entry). */
 export interface ThingProps extends IoTClientProps {

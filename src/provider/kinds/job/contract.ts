@@ -12,31 +12,31 @@ import {
   GetJobDocumentCommand,
   type IoTClient,
 } from "@aws-sdk/client-iot";
-import { defaultPhysicalId, ifFound, ownershipOf } from "../common.ts";
-import { TERMINAL_JOB_STATUSES } from "../../api/constraints.ts";
-import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../engine/change.ts";
-import { accountOf } from "../engine/accounts.ts";
-import type { Before, Desired, Kind, Observed, Recorded } from "../engine/contract.ts";
-import { defineResource } from "../engine/define.ts";
-import { compare } from "../engine/members.ts";
-import { operation, type Operation } from "../engine/operations.ts";
-import type { Location } from "../location.ts";
-import { jobPropsSchema } from "../job-schemas.ts";
-import { ownershipTags, toTagList, type Ownership } from "../tags.ts";
-import { containsUnknown, isUnknown, UNKNOWN } from "../unknown.ts";
-import { isManagedTemplateArn, targetArn } from "../job-schemas.ts";
-import { checkProps, ValidationError } from "../validate.ts";
-import { describeLocation, moved, replacement } from "./decide.ts";
-import type * as Declared from "./job-props.ts";
-import { checkSchedule, comparable, deletionOf, forcingHash, jobSpec, liveJobSpec, MEMBERS, updateJobInput, type Spec } from "./job-spec.ts";
-import { checkDocumentParameters, isManagedJobTemplate, type ManagedJobTemplate } from "./managed-job-template.ts";
-import { impactProbe, noteLiveJob } from "./job-impact.ts";
-import { arnFor, outputBase, readOwnership, recordedBase, revealed, tagOperations, sealed, type RecordedOutput } from "./shared.ts";
+import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
+import { TERMINAL_JOB_STATUSES } from "../../../api/constraints.ts";
+import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../../engine/change.ts";
+import { accountOf } from "../../engine/accounts.ts";
+import type { Before, Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";
+import { defineResource } from "../../engine/define.ts";
+import { compare } from "../../engine/members.ts";
+import { operation, type Operation } from "../../engine/operations.ts";
+import type { Location } from "../../location.ts";
+import { jobPropsSchema } from "../../job-schemas.ts";
+import { ownershipTags, toTagList, type Ownership } from "../../tags.ts";
+import { containsUnknown, isUnknown, UNKNOWN } from "../../unknown.ts";
+import { isManagedTemplateArn, targetArn } from "../../job-schemas.ts";
+import { checkProps, ValidationError } from "../../validate.ts";
+import { describeLocation, moved, replacement } from "../decide.ts";
+import type * as Declared from "./props.ts";
+import { checkSchedule, comparable, deletionOf, forcingHash, jobSpec, liveJobSpec, MEMBERS, updateJobInput, type Spec } from "./spec.ts";
+import { checkDocumentParameters, isManagedJobTemplate, type ManagedJobTemplate } from "../managed-job-template/lookup.ts";
+import { impactProbe, noteLiveJob } from "./impact.ts";
+import { arnFor, outputBase, readOwnership, recordedBase, revealed, tagOperations, sealed, type RecordedOutput } from "../shared.ts";
 
 export type JobProps = Declared.JobProps;
 export type Job = Declared.Job;
-export type { JobDeletion } from "./job-props.ts";
-export { MEMBERS as JOB_MEMBERS } from "./job-spec.ts";
+export type { JobDeletion } from "./props.ts";
+export { MEMBERS as JOB_MEMBERS } from "./spec.ts";
 
 /** Is a document parameter a secret (its own value, or the whole documentParameters map)? Its value is then never printed. */
 const secretParameter = (sensitive: ReadonlySet<string>) => (key: string) => sensitive.has("documentParameters") || sensitive.has(`documentParameters.${key}`);

@@ -15,16 +15,16 @@
  * - DescribeJobTemplate, when the job takes its rollout, maintenance windows
  *   or abort criteria from a template of the account.
  *
- * The arithmetic is src/iot/rollout.ts's.
+ * The arithmetic is src/api/rollout.ts's.
  */
 import { DescribeJobTemplateCommand, paginateListThingsInThingGroup, ResourceNotFoundException, type DescribeJobCommandOutput, type IoTClient } from "@aws-sdk/client-iot";
-import { ifFound } from "../common.ts";
-import { listNames, type DeviceImpact, type ImpactProbe } from "../engine/change.ts";
-import { currentRecorder, type PlanRecorder } from "../engine/recorder.ts";
-import { isManagedTemplateArn } from "../job-schemas.ts";
-import { maxFailuresBeforeAbort, minutesToNotifyAll, type AbortCriteria, type MaintenanceWindow, type RolloutConfig } from "../../api/rollout.ts";
-import { isUnknown } from "../unknown.ts";
-import type { Spec } from "./job-spec.ts";
+import { ifFound } from "../../common.ts";
+import { listNames, type DeviceImpact, type ImpactProbe } from "../../engine/change.ts";
+import { currentRecorder, type PlanRecorder } from "../../engine/recorder.ts";
+import { isManagedTemplateArn } from "../../job-schemas.ts";
+import { maxFailuresBeforeAbort, minutesToNotifyAll, type AbortCriteria, type MaintenanceWindow, type RolloutConfig } from "../../../api/rollout.ts";
+import { isUnknown } from "../../unknown.ts";
+import type { Spec } from "./spec.ts";
 
 /** Whom a change reaches, as the decision says it. */
 export interface ImpactBasis {

@@ -12,19 +12,19 @@ import {
   type ManagedJobTemplateSummary,
 } from "@aws-sdk/client-iot";
 import { isSecret, Scope } from "alchemy";
-import { resolveLocation, type IoTClientProps } from "../location.ts";
-import { STRINGS, wholeMatch } from "../../api/constraints.ts";
-import { recordRead } from "../engine/recorder.ts";
+import { resolveLocation, type IoTClientProps } from "../../location.ts";
+import { STRINGS, wholeMatch } from "../../../api/constraints.ts";
+import { recordRead } from "../../engine/recorder.ts";
 import {
   checkProps,
   closestKey,
   showValue,
   ValidationError,
   type ValidationIssue,
-} from "../validate.ts";
-import { isUnknown } from "../unknown.ts";
-import { managedJobTemplatePropsSchema } from "../job-schemas.ts";
-import { reported } from "../../runtime/failure.ts";
+} from "../../validate.ts";
+import { isUnknown } from "../../unknown.ts";
+import { managedJobTemplatePropsSchema } from "../../job-schemas.ts";
+import { reported } from "../../../runtime/failure.ts";
 
 /** One placeholder of a managed template's document. */
 export interface DocumentParameter {

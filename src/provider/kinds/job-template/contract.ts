@@ -4,19 +4,19 @@
  */
 import { DescribeJobTemplateCommand, DescribeJobCommand, type DescribeJobTemplateCommandOutput } from "@aws-sdk/client-iot";
 import { createHmac } from "node:crypto";
-import { defaultPhysicalId, ifFound, ownershipOf } from "../common.ts";
-import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../engine/change.ts";
-import type { Desired, Kind, Observed, Recorded, ResourceState } from "../engine/contract.ts";
-import { defineResource } from "../engine/define.ts";
-import { compare, type MemberTable } from "../engine/members.ts";
-import { operation } from "../engine/operations.ts";
-import { describeLocation, moved, replacement } from "./decide.ts";
-import type * as Declared from "./job-template-props.ts";
-import { jobTemplatePropsSchema } from "../job-schemas.ts";
-import { ownershipTags, toTagList } from "../tags.ts";
-import { isUnknown, UNKNOWN } from "../unknown.ts";
-import { checkProps, revealForChecks, ValidationError } from "../validate.ts";
-import { arnFor, isUnset, outputBase, readOwnership, recordedBase, revealed, tagOperations, sealed, type RecordedOutput } from "./shared.ts";
+import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
+import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../../engine/change.ts";
+import type { Desired, Kind, Observed, Recorded, ResourceState } from "../../engine/contract.ts";
+import { defineResource } from "../../engine/define.ts";
+import { compare, type MemberTable } from "../../engine/members.ts";
+import { operation } from "../../engine/operations.ts";
+import { describeLocation, moved, replacement } from "../decide.ts";
+import type * as Declared from "./props.ts";
+import { jobTemplatePropsSchema } from "../../job-schemas.ts";
+import { ownershipTags, toTagList } from "../../tags.ts";
+import { isUnknown, UNKNOWN } from "../../unknown.ts";
+import { checkProps, revealForChecks, ValidationError } from "../../validate.ts";
+import { arnFor, isUnset, outputBase, readOwnership, recordedBase, revealed, tagOperations, sealed, type RecordedOutput } from "../shared.ts";
 
 export type JobTemplateProps = Declared.JobTemplateProps;
 export type JobTemplate = Declared.JobTemplate;

@@ -3,20 +3,20 @@
  * place (UpdateThingGroup), tags too; a new name or parent replaces it.
  */
 import { DescribeThingGroupCommand } from "@aws-sdk/client-iot";
-import { defaultPhysicalId, ifFound, ownershipOf } from "../common.ts";
-import { creationDiffs, noChange, tagDiffs, type Change } from "../engine/change.ts";
-import type { Desired, Kind, Observed, Recorded } from "../engine/contract.ts";
-import { defineResource } from "../engine/define.ts";
-import { compare, type MemberTable } from "../engine/members.ts";
-import { operation, type Operation } from "../engine/operations.ts";
-import type { IoTClientProps } from "../location.ts";
-import { thingGroupPropsSchema } from "../thing-schemas.ts";
-import { ownershipTags, toTagList } from "../tags.ts";
-import { isUnknown, UNKNOWN } from "../unknown.ts";
-import { checkProps, ValidationError } from "../validate.ts";
-import { describeLocation, moved, replacement } from "./decide.ts";
-import type { Deployed } from "./deployed.ts";
-import { arnFor, outputBase, readOwnership, recordedBase, tagOperations, sealed, type RecordedOutput } from "./shared.ts";
+import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
+import { creationDiffs, noChange, tagDiffs, type Change } from "../../engine/change.ts";
+import type { Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";
+import { defineResource } from "../../engine/define.ts";
+import { compare, type MemberTable } from "../../engine/members.ts";
+import { operation, type Operation } from "../../engine/operations.ts";
+import type { IoTClientProps } from "../../location.ts";
+import { thingGroupPropsSchema } from "../../thing-schemas.ts";
+import { ownershipTags, toTagList } from "../../tags.ts";
+import { isUnknown, UNKNOWN } from "../../unknown.ts";
+import { checkProps, ValidationError } from "../../validate.ts";
+import { describeLocation, moved, replacement } from "../decide.ts";
+import type { Deployed } from "../deployed.ts";
+import { arnFor, outputBase, readOwnership, recordedBase, tagOperations, sealed, type RecordedOutput } from "../shared.ts";
 
 /** Properties of a static thing group (a set of things that jobs can target). */
 export interface ThingGroupProps extends IoTClientProps {

@@ -62,7 +62,7 @@ export interface DriftRecord {
 export interface PlanRecorder {
   /**
    * Whether the preview reads live resources (--refresh): each resource, and
-   * what a job change reaches (src/iot/resources/job-impact.ts: the members
+   * what a job change reaches (src/provider/kinds/job/impact.ts: the members
    * of its target groups). Without it, and in a deploy, nothing more is read.
    */
   readonly refresh: boolean;

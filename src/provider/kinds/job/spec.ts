@@ -5,16 +5,16 @@
  */
 import type { DescribeJobCommandOutput } from "@aws-sdk/client-iot";
 import { isDeepStrictEqual } from "node:util";
-import { UPDATABLE_JOB_MEMBERS } from "../../api/constraints.ts";
-import { parseDocument } from "../engine/change.ts";
-import type { LimitContext, MemberTable } from "../engine/members.ts";
-import type { SchedulingConfig } from "../types.ts";
-import { targetArn, templateRefArn } from "../job-schemas.ts";
-import { ValidationError } from "../validate.ts";
-import { documentText } from "./job-template.ts";
-import { DEFAULT_DELETION_TIMEOUT_SECONDS, type JobDeletion } from "./job-props.ts";
-import { isUnset } from "./shared.ts";
-import { shortHash } from "../common.ts";
+import { UPDATABLE_JOB_MEMBERS } from "../../../api/constraints.ts";
+import { parseDocument } from "../../engine/change.ts";
+import type { LimitContext, MemberTable } from "../../engine/members.ts";
+import type { SchedulingConfig } from "../../types.ts";
+import { targetArn, templateRefArn } from "../../job-schemas.ts";
+import { ValidationError } from "../../validate.ts";
+import { documentText } from "../job-template/contract.ts";
+import { DEFAULT_DELETION_TIMEOUT_SECONDS, type JobDeletion } from "./props.ts";
+import { isUnset } from "../shared.ts";
+import { shortHash } from "../../common.ts";
 
 /** The members of CreateJob that define a job (tags aside). */
 export const SPEC_MEMBERS = [
