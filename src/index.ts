@@ -6,9 +6,8 @@ import { wireProcess } from "./wiring.ts";
 
 wireProcess();
 
-export { JobTemplate, type JobTemplateProps } from "./provider/kinds/job-template/contract.ts";
-export { Job, type JobDeletion, type JobProps } from "./provider/kinds/job/contract.ts";
-export { JobDeletionTimeoutError, JobInUseError } from "./provider/engine/execute.ts";
+export { Job, JobTemplate, Thing, ThingGroup, type JobDeletion, type JobProps, type JobTemplateProps, type ThingGroupProps, type ThingProps } from "./provider/kinds/registry.ts";
+export { JobDeletionTimeoutError, JobInUseError } from "./provider/kinds/job/guards.ts";
 export {
   ManagedJobTemplate,
   listManagedJobTemplates,
@@ -16,8 +15,6 @@ export {
   type ManagedJobTemplateListing,
   type ManagedJobTemplateProps,
 } from "./provider/kinds/managed-job-template/lookup.ts";
-export { Thing, type ThingProps } from "./provider/kinds/thing/contract.ts";
-export { ThingGroup, type ThingGroupProps } from "./provider/kinds/thing-group/contract.ts";
 export type { IoTClientProps } from "./provider/location.ts";
 export { ValidationError, type ValidationIssue } from "./provider/validate.ts";
 export { AlreadyExistsError } from "./provider/common.ts";

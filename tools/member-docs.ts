@@ -12,17 +12,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { MemberTable } from "../src/provider/engine/members.ts";
-import { JOB_MEMBERS } from "../src/provider/kinds/job/contract.ts";
-import { MEMBERS as TEMPLATE_MEMBERS } from "../src/provider/kinds/job-template/contract.ts";
-import { MEMBERS as THING_MEMBERS } from "../src/provider/kinds/thing/contract.ts";
-import { MEMBERS as GROUP_MEMBERS } from "../src/provider/kinds/thing-group/contract.ts";
+import { KINDS } from "../src/provider/kinds/registry.ts";
 
-export const PAGES: Array<{ file: string; kind: string; table: MemberTable }> = [
-  { file: "docs/job-template.md", kind: "iot::JobTemplate", table: TEMPLATE_MEMBERS },
-  { file: "docs/job.md", kind: "iot::Job", table: JOB_MEMBERS },
-  { file: "docs/things.md", kind: "iot::ThingGroup", table: GROUP_MEMBERS },
-  { file: "docs/things.md", kind: "iot::Thing", table: THING_MEMBERS },
-];
+/** One table per kind, on the kind's page (the registry says which). */
+export const PAGES: Array<{ file: string; kind: string; table: MemberTable }> = KINDS.map(({ kind, docs }) => ({ file: docs, kind: kind.type, table: kind.members }));
 
 const HIDDEN = new Set(["copiedJob"]);
 

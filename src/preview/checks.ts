@@ -17,6 +17,7 @@
  * the rule; the deploy refuses when there is any.
  */
 import type { ChangeRecord, ProblemRecord } from "../provider/engine/recorder.ts";
+import { kindOf } from "../provider/engine/kinds.ts";
 import { retag } from "../provider/engine/moves.ts";
 import { UNKNOWN } from "../provider/unknown.ts";
 import { entryOf } from "./entries.ts";
@@ -28,9 +29,7 @@ export interface Checked {
   moves: PlanMove[];
 }
 
-const ID_PROP: Record<string, string> = { "iot::JobTemplate": "jobTemplateId", "iot::Job": "jobId", "iot::ThingGroup": "thingGroupName", "iot::Thing": "thingName" };
-
-const label = (e: { type: string; name: string }) => `${e.type.replace(/^iot::/, "")} "${e.name}"`;
+const label = (e: { type: string; name: string }) => `${kindOf(e.type)?.label ?? e.type} "${e.name}"`;
 const key = (e: { type: string; location?: string; physicalId?: string }) => `${e.type}|${e.location ?? ""}|${e.physicalId ?? ""}`;
 /** Will the resource exist after the deploy (created, kept, updated, moved or replaced)? */
 const exists = (e: PlanEntry) => !e.notPlanned && (e.actions.includes("create") || ["update", "no-op", "move"].includes(e.actions[0]));
@@ -77,7 +76,7 @@ export async function checkWholeProgram(entries: PlanEntry[], records: Map<PlanE
     resources = isMove
       ? resources.filter((e) => e !== gone)
       : resources.map((e) =>
-          e === gone ? { ...e, operations: [], warnings: [], deviceImpact: undefined, notes: [`${e.type.replace(/^iot::/, "").toLowerCase()} ${e.physicalId} is ${here.address}'s: only this stale record is removed; nothing is deleted`] } : e,
+          e === gone ? { ...e, operations: [], warnings: [], deviceImpact: undefined, notes: [`${kindOf(e.type)?.noun ?? e.type} ${e.physicalId} is ${here.address}'s: only this stale record is removed; nothing is deleted`] } : e,
         );
   }
 
@@ -91,13 +90,13 @@ export async function checkWholeProgram(entries: PlanEntry[], records: Map<PlanE
     if (addresses.length < 2) continue;
     for (const e of holders) {
       const others = addresses.filter((a) => a !== e.address);
-      const prop = ID_PROP[e.type] ?? "physical id";
+      const prop = kindOf(e.type)?.idMember ?? "physical id";
       problems.push({
         address: e.address,
         type: e.type,
         name: e.name,
         path: prop,
-        message: `${label(e)}: ${prop} "${e.physicalId}" is also the ${prop} of ${others.join(", ")} in ${e.location!.replace("|", ", ")}: one ${e.type.replace(/^iot::/, "")} can be owned by one resource only (set ${prop} explicitly, or change a resource id)`,
+        message: `${label(e)}: ${prop} "${e.physicalId}" is also the ${prop} of ${others.join(", ")} in ${e.location!.replace("|", ", ")}: one ${kindOf(e.type)?.noun ?? e.type} can be owned by one resource only (set ${prop} explicitly, or change a resource id)`,
       });
     }
   }
@@ -114,7 +113,7 @@ export async function checkWholeProgram(entries: PlanEntry[], records: Map<PlanE
           continue;
         }
         if (!(await ref.exists())) {
-          const noun = ref.type.replace(/^iot::/, "").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+          const noun = kindOf(ref.type)?.noun ?? ref.type;
           problems.push({ address: e.address, type: e.type, name: e.name, path: ref.path, message: `${label(e)}: ${ref.path}: ${noun} "${ref.id}" does not exist in ${ref.where}, and the program does not declare it` });
         }
       }

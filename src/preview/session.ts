@@ -13,6 +13,7 @@
  */
 import { ResourceFQN, ResourceID, ResourceKind, Scope } from "alchemy";
 import { diffValues } from "../provider/engine/change.ts";
+import { kindOf } from "../provider/engine/kinds.ts";
 import { installRecorder, type ChangeRecord, type ProblemRecord } from "../provider/engine/recorder.ts";
 import { checkWholeProgram } from "./checks.ts";
 import { driftOf, entryOf, measureImpact } from "./entries.ts";
@@ -154,7 +155,8 @@ export function startSession(options: SessionOptions): Session {
         if (kind === "alchemy::Scope" || seen.has(fqn)) continue;
         seen.add(fqn);
         const output = (await (pending as unknown as Promise<Record<string, unknown>>).catch(() => undefined)) ?? {};
-        const physicalId = (output.jobTemplateId ?? output.jobId ?? output.thingGroupName ?? output.thingName) as string | undefined;
+        const idMember = kindOf(kind)?.idMember;
+        const physicalId = idMember ? (output[idMember] as string | undefined) : undefined;
         const where = output.location ?? output.target;
         const location = typeof where === "string" ? `${where}|${output.region ?? ""}` : undefined;
         out.push({

@@ -120,6 +120,10 @@ export interface Kind<P extends object, O extends object, S extends Record<strin
   members: MemberTable;
   /** Whether it carries ownership tags (things cannot). */
   tagged: boolean;
+  /** The spec member that is its physical id (and the output member that holds it), e.g. "jobTemplateId". */
+  idMember: string;
+  /** What a Create call answers: the member holding the new resource's ARN, and ids IoT gives it (kept in the facts). */
+  created: { arn: string; ids?: readonly string[] };
   /**
    * How a create tells that it made the resource rather than found it (the
    * Create call succeeds for an identical existing thing or thing group):

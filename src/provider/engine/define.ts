@@ -25,7 +25,8 @@ import { UNKNOWN } from "../unknown.ts";
 import { handlerErrors } from "../../runtime/failure.ts";
 import { handler } from "./handler.ts";
 import { currentRecorder } from "./recorder.ts";
-import { noteDeclared, registerKind } from "./references.ts";
+import { registerKind } from "./kinds.ts";
+import { noteDeclared } from "./references.ts";
 import { keepSnapshots } from "./snapshots.ts";
 
 export interface Definition<P extends object> {

@@ -47,7 +47,7 @@ export async function assertOwned(subject: Subject, recorded: Recorded, observed
   const { kind, ctx, client, label, desired } = subject;
   // A live read made already (--force, --refresh) answers without another one.
   const verdict = observed === undefined ? await verifyRecorded(kind, client, recorded, desired.ownership) : verdictOf(kind, recorded, observed);
-  if (verdict.kind === "other") throw ownershipError(label, kind.noun, physicalIdOf(recorded.state), stateWhere(ctx.scope, ctx.id, ctx.fqn), verdict, doing);
+  if (verdict.kind === "other") throw ownershipError(label, kind.noun, physicalIdOf(kind, recorded.state), stateWhere(ctx.scope, ctx.id, ctx.fqn), verdict, doing);
 }
 
 /**

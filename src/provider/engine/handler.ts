@@ -133,12 +133,12 @@ async function apply<P extends object, O extends object, S extends Record<string
   // A kind whose create would quietly answer for an existing resource (a thing: no tags say whose it is) looks first.
   const readFirst = kind.claim === "read-first" && !isUnknown(desired.id);
   if (ctx.scope.force || (!recorded && (adopt || readFirst))) {
-    observed = await kind.observe(client, recorded ? physicalIdOf(recorded.state) : desired.id, desired, recorded);
+    observed = await kind.observe(client, recorded ? physicalIdOf(kind, recorded.state) : desired.id, desired, recorded);
     if (recorded) reportDrift(kind, ctx.fqn, recorded, observed, [...desired.sensitive]);
     // One this resource said it was creating (before an interruption) is its own.
     if (observed && !recorded && (ctx.output as { creating?: string } | undefined)?.creating === desired.id) observed.ours = true;
   }
-  if (readFirst && recorded && physicalIdOf(recorded.state) !== desired.id && !adopt) {
+  if (readFirst && recorded && physicalIdOf(kind, recorded.state) !== desired.id && !adopt) {
     // A new name: the replacement would take over a thing of that name.
     const taken = await kind.observe(client, desired.id, desired, undefined);
     if (taken) beforeOf(kind, label, location, desired, undefined, taken, false);
@@ -153,7 +153,7 @@ async function apply<P extends object, O extends object, S extends Record<string
   if (change.action !== "none" || change.adopted) {
     const operation: GuardedOperation = change.adopted ? "adopt" : change.action === "replace" ? "replace" : "update";
     const guarded = recorded ?? observed ?? undefined;
-    await guard(run, taken.stack, guarded ? physicalIdOf(guarded.state) : desired.id, guarded?.facts.arn, operation);
+    await guard(run, taken.stack, guarded ? physicalIdOf(kind, guarded.state) : desired.id, guarded?.facts.arn, operation);
   }
   const references = change.action !== "none" ? (kind.references?.(desired) ?? []) : [];
   // What a create needs (its own rules, then its references), all of it before any call.
@@ -191,7 +191,7 @@ async function apply<P extends object, O extends object, S extends Record<string
 
   if (change.action === "replace" && ctx.phase === "update" && recorded) {
     // (A replacement found in the create phase, taking over an existing resource, is carried out here, in order.)
-    replacing.set(ctx.fqn, { change, before: before!, oldId: physicalIdOf(before!.state) });
+    replacing.set(ctx.fqn, { change, before: before!, oldId: physicalIdOf(kind, before!.state) });
     // Same id: Alchemy deletes the old one now, then calls the create phase. A new id: it creates first and deletes the old one at the end.
     ctx.replace(change.replaceMode === "delete-first");
   }
@@ -235,11 +235,11 @@ async function carryOut<P extends object, O extends object, S extends Record<str
       const done = await execute(executeContext(run), operations);
       const created = [...done.responses.entries()].find(([op]) => op.startsWith("Create"));
       const facts = created ? createdFacts(kind, desired, location, created[1]) : from!.facts;
-      const skipped = done.skipped.filter((s) => s.operation.op === "UpdateJob" || s.operation.op === "AssociateTargetsWithJob");
-      const members = skipped.flatMap((s) => Object.keys(s.operation.input)).filter((k) => k !== "jobId" && k !== "namespaceId" && k !== "comment");
+      // Members a guard kept from being sent (an update of a finished job) keep their previous values in the recorded facts.
+      const members = done.skipped.flatMap((s) => s.kept ?? []);
       const notSent = { ...plan, kept: [...(plan.kept ?? []), ...members] };
-      // A refused UpdateJob read the job: its status is known now.
-      const status = skipped.find((s) => s.status)?.status;
+      // A guard that read the resource knows its status now.
+      const status = done.skipped.find((s) => s.status)?.status;
       const known = status ? { ...facts, extra: { ...facts.extra, status } } : facts;
       return kind.output(props, desired, kept(known, notSent, from), location, taken);
     } catch (error) {
@@ -262,12 +262,11 @@ async function carryOut<P extends object, O extends object, S extends Record<str
 /** The facts of a resource a Create call just made. */
 function createdFacts(kind: AnyKind, desired: Desired, location: Location, response: any): Facts {
   const predicted = kind.predict(desired, location, undefined);
-  const arn = response?.jobTemplateArn ?? response?.jobArn ?? response?.thingArn ?? response?.thingGroupArn ?? predicted.arn;
+  const arn = response?.[kind.created.arn] ?? predicted.arn;
   // What was just created tells the location's account (a job's targets are checked against it).
   learnAccount(location.key, location.region, arn);
   const extra: Record<string, unknown> = { ...predicted.extra };
-  if (response?.thingId) extra.thingId = response.thingId;
-  if (response?.thingGroupId) extra.thingGroupId = response.thingGroupId;
+  for (const id of kind.created.ids ?? []) if (response?.[id]) extra[id] = response[id];
   // Create calls do not return the creation time: the client's clock at the response stands for it.
   return { arn, createdAt: new Date(), extra };
 }
@@ -311,7 +310,7 @@ function executeContext<P extends object, O extends object, S extends Record<str
 async function remove<P extends object, O extends object, S extends Record<string, unknown>>(kind: Kind<P, O, S>, ctx: Ctx<O>, label: string): Promise<O> {
   const recorded = kind.recorded(ctx.output);
   if (!recorded) return ctx.destroy();
-  const oldId = physicalIdOf(recorded.state);
+  const oldId = physicalIdOf(kind, recorded.state);
   const props = withoutLocation(ctx.props ?? {}) as P;
   const { client, location } = await resolveRecorded(ctx.output as object, props, ctx.scope);
   const recorder = currentRecorder();

@@ -10,10 +10,9 @@ import { diffValues, parseDocument, type Change } from "./change.ts";
 import type { Before, Desired, Kind, Observed, Recorded, ResourceState } from "./contract.ts";
 import { currentRecorder } from "./recorder.ts";
 
-/** The physical id a state names (jobTemplateId, jobId, thingGroupName or thingName). */
-export function physicalIdOf(state: ResourceState | undefined): string {
-  const spec = state?.spec ?? {};
-  return String(spec.jobTemplateId ?? spec.jobId ?? spec.thingGroupName ?? spec.thingName ?? "");
+/** The physical id a state of the kind names (its `idMember`). */
+export function physicalIdOf(kind: Pick<Kind<any, any, any>, "idMember">, state: ResourceState | undefined): string {
+  return String(state?.spec[kind.idMember] ?? "");
 }
 
 /**
@@ -67,7 +66,7 @@ export function annotate(
           : "it differs in members that cannot be changed in place, so it is replaced";
     change.notes.unshift(`takes over the existing ${kind.noun} ${desired.id} (${who}${from}): ${outcome}`);
   } else if (observed === null && recorded) {
-    change.notes.unshift(`${kind.noun} ${physicalIdOf(recorded.state)} was deleted out of band; it is created again`);
+    change.notes.unshift(`${kind.noun} ${physicalIdOf(kind, recorded.state)} was deleted out of band; it is created again`);
   } else if (observed?.deleting) {
     change.notes.unshift(`${kind.noun} ${desired.id} is being deleted; the deploy waits for that to finish, then creates it`);
   }
@@ -92,7 +91,7 @@ export function reportDrift(
 ): void {
   const recorder = currentRecorder();
   if (!recorder) return;
-  const physicalId = physicalIdOf(recorded.state);
+  const physicalId = physicalIdOf(kind, recorded.state);
   if (observed === null || observed.deleting) {
     recorder.drift({ address, type: kind.type, physicalId, kind: "deleted", diffs: [], sensitive: [...sensitive], note: "deleted out of band" });
     return;

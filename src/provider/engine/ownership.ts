@@ -49,7 +49,7 @@ const lastSegment = (arn: string) => arn.slice(arn.indexOf("/") + 1);
  * none), or the resource itself (untagged kinds: its ids must be the recorded ones).
  */
 export async function verifyRecorded(kind: Kind<any, any, any>, client: IoTClient, recorded: Recorded, ownership: Ownership): Promise<Verdict> {
-  const id = physicalIdOf(recorded.state);
+  const id = physicalIdOf(kind, recorded.state);
   const arn = recorded.facts.arn;
   if (typeof arn === "string" && !isUnknown(arn) && arn.includes("/") && lastSegment(arn) !== id) {
     return { kind: "other", why: `its recorded ARN ${arn} names another ${kind.noun} than its recorded id "${id}"` };

@@ -17,7 +17,8 @@ import type { IoTClient } from "@aws-sdk/client-iot";
 import { ResourceFQN, ResourceKind, ResourceScope, type Scope } from "alchemy";
 import type { Location } from "../location.ts";
 import { isUnknown } from "../unknown.ts";
-import type { Kind, Reference } from "./contract.ts";
+import type { Reference } from "./contract.ts";
+import { kindOf } from "./kinds.ts";
 import { physicalIdOf } from "./observation.ts";
 import { ownershipError, stateWhere, verifyRecorded, type OwnershipError } from "./ownership.ts";
 
@@ -30,18 +31,8 @@ interface Declared {
   output: Record<string | symbol, unknown>;
 }
 
-type AnyKind = Kind<any, any, any>;
 
-const kinds = new Map<string, AnyKind>();
 const declaredBy = new Map<string, Declared[]>();
-
-/** Makes a kind known to reference checks (defineResource does it). */
-export function registerKind(kind: AnyKind): void {
-  kinds.set(kind.type, kind);
-}
-
-/** The kind of a type, if this copy defines it. */
-export const kindOf = (type: string): AnyKind | undefined => kinds.get(type);
 
 /** The program's resources passed in `props` (to the depth props nest), remembered for the resource at `address`. */
 export function noteDeclared(address: string, props: unknown): void {
@@ -50,7 +41,7 @@ export function noteDeclared(address: string, props: unknown): void {
     if (!value || typeof value !== "object" || depth > 3) return;
     const v = value as Record<string | symbol, unknown>;
     const type = v[ResourceKind];
-    if (typeof type === "string" && typeof v[ResourceFQN] === "string" && kinds.has(type)) {
+    if (typeof type === "string" && typeof v[ResourceFQN] === "string" && !!kindOf(type)) {
       found.push({ address: v[ResourceFQN] as string, type, output: v });
       return;
     }
@@ -95,7 +86,7 @@ export async function checkDeclared(address: string, refs: readonly Reference[],
   await Promise.all(
     refs.map(async (ref) => {
       const match = declared.find((d) => d.type === ref.type && idOf(d) === ref.id);
-      const kind = match && kinds.get(match.type);
+      const kind = match && kindOf(match.type);
       const recorded = kind?.recorded(match!.output as never);
       if (!match || !kind || !recorded || recorded.state.location !== location.key || recorded.state.region !== location.region) return;
       const [app, stage] = match.address.split("/");
@@ -120,21 +111,20 @@ export function isDeclared(address: string, ref: Reference): boolean {
 
 /** Does the referenced resource exist where the resource lives? (One read per run.) */
 export function exists(ref: Reference, client: IoTClient, location: Location): Promise<boolean> {
-  const kind = kinds.get(ref.type);
+  const kind = kindOf(ref.type);
   if (!kind || isUnknown(ref.id)) return Promise.resolve(true);
   return once(`exists|${location.key}|${location.region}|${ref.type}|${ref.id}`, async () => (await kind.observe(client, ref.id, undefined, undefined)) !== null);
 }
 
 /** The problem of a reference that neither the program declares nor exists. */
 export function missing(ref: Reference, where: string): ReferenceProblem {
-  const noun = kinds.get(ref.type)?.noun ?? ref.type;
+  const noun = kindOf(ref.type)?.noun ?? ref.type;
   return { path: ref.path, message: `${ref.path}: ${noun} "${ref.id}" does not exist in ${where}, and the program does not declare it` };
 }
 
 const idOf = (d: Declared) => {
-  const kind = kinds.get(d.type);
+  const kind = kindOf(d.type);
   const recorded = kind?.recorded(d.output as never);
-  if (recorded) return physicalIdOf(recorded.state);
-  const o = d.output as Record<string, unknown>;
-  return String(o.jobTemplateId ?? o.jobId ?? o.thingGroupName ?? o.thingName ?? "");
+  if (recorded) return physicalIdOf(kind!, recorded.state);
+  return String((d.output as Record<string, unknown>)[kind?.idMember ?? ""] ?? "");
 };

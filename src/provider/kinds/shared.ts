@@ -183,7 +183,7 @@ export function sealed<P extends object, O extends object, S extends Record<stri
     },
     removal(recorded) {
       const change = kind.removal(recorded);
-      checkOperations(`${kind.label} ${physicalIdOf(recorded.state)}`, change);
+      checkOperations(`${kind.label} ${physicalIdOf(kind, recorded.state)}`, change);
       return change;
     },
   };

@@ -128,6 +128,8 @@ const kind: Kind<JobTemplateProps, JobTemplate, Spec> = sealed({
   noun: "job template",
   members: MEMBERS,
   tagged: true,
+  idMember: "jobTemplateId",
+  created: { arn: "jobTemplateArn" },
 
   desire(ctx, props, location): Desired<Spec> {
     const checked = checkProps(`JobTemplate "${ctx.id}"`, jobTemplatePropsSchema, props);

@@ -30,6 +30,7 @@ import { describeLocation, moved, replacement } from "../decide.ts";
 import type * as Declared from "./props.ts";
 import { checkSchedule, comparable, deletionOf, forcingHash, jobSpec, liveJobSpec, MEMBERS, updateJobInput, type Spec } from "./spec.ts";
 import { checkDocumentParameters, isManagedJobTemplate, type ManagedJobTemplate } from "../managed-job-template/lookup.ts";
+import { untilGone, whileCancelable, whileRunning } from "./guards.ts";
 import { impactProbe, noteLiveJob } from "./impact.ts";
 import { arnFor, outputBase, readOwnership, recordedBase, revealed, tagOperations, sealed, type RecordedOutput } from "../shared.ts";
 
@@ -44,13 +45,20 @@ const secretParameter = (sensitive: ReadonlySet<string>) => (key: string) => sen
 const finished = (status: unknown) => TERMINAL_JOB_STATUSES.includes(status as never);
 const labelOf = (desired: Desired) => `Job "${desired.ownership.resource.split("/").pop()}"`;
 
+/**
+ * May this run cancel executions that devices are running? The job's
+ * `deletion.force`, or ALCHEMY_IOT_FORCE_JOB_DELETION=1 for this one run:
+ * decided with the plan, so the preview shows the cancellation's force and
+ * the deploy sends exactly that.
+ */
+const forceAllowed = (deletion: { force: boolean }) => deletion.force || process.env.ALCHEMY_IOT_FORCE_JOB_DELETION === "1";
+
 /** The calls that delete a job: cancel it if it still runs (force only if allowed), delete it, wait until IoT no longer knows it. */
 function deleteOperations(jobId: string, deletion: { force: boolean; timeoutSeconds: number }, namespaceId: unknown): Operation[] {
+  const force = forceAllowed(deletion);
   return [
-    operation("CancelJob", { jobId }, jobId, { guard: { kind: "job-cancelable", force: deletion.force } }),
-    operation("DeleteJob", { jobId, force: deletion.force || undefined, namespaceId: namespaceId as string | undefined }, jobId, {
-      guard: { kind: "job-gone", timeoutSeconds: deletion.timeoutSeconds },
-    }),
+    operation("CancelJob", { jobId, ...(force ? { force: true } : {}) }, jobId, { guard: whileCancelable(force) }),
+    operation("DeleteJob", { jobId, force: deletion.force || undefined, namespaceId: namespaceId as string | undefined }, jobId, { guard: untilGone(deletion.timeoutSeconds) }),
   ];
 }
 
@@ -152,7 +160,7 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
       change.notes.push(`the job is ${status}; IoT adds targets only to a job in progress, so the new targets are recorded in state only and do not receive the job`);
     } else {
       change.operations.push(
-        operation("AssociateTargetsWithJob", { jobId: oldId, targets: added, namespaceId: spec.namespaceId as string | undefined }, oldId, { guard: { kind: "job-not-finished" } }),
+        operation("AssociateTargetsWithJob", { jobId: oldId, targets: added, namespaceId: spec.namespaceId as string | undefined }, oldId, { guard: whileRunning() }),
       );
       change.warnings.push(`adds ${listNames(added)} to job ${oldId}: the devices in ${added.length === 1 ? "that group" : "those groups"} receive the job, except those that already have it; no other device runs it again`);
     }
@@ -165,7 +173,7 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
     } else {
       const input = updateJobInput(b.spec, spec);
       change.operations.push(
-        operation("UpdateJob", { jobId: oldId, namespaceId: spec.namespaceId as string | undefined, ...input }, oldId, { guard: { kind: "job-not-finished" } }),
+        operation("UpdateJob", { jobId: oldId, namespaceId: spec.namespaceId as string | undefined, ...input }, oldId, { guard: whileRunning() }),
       );
     }
   }
@@ -185,6 +193,8 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
   noun: "job",
   members: MEMBERS,
   tagged: true,
+  idMember: "jobId",
+  created: { arn: "jobArn" },
 
   desire(ctx, props, location): Desired<Spec> {
     const label = `Job "${ctx.id}"`;

@@ -86,6 +86,8 @@ const kind: Kind<ThingGroupProps, ThingGroup, Spec> = sealed({
   noun: "thing group",
   members: MEMBERS,
   tagged: true,
+  idMember: "thingGroupName",
+  created: { arn: "thingGroupArn", ids: ["thingGroupId"] },
   claim: "tags-after",
 
   desire(ctx, props, location): Desired<Spec> {

@@ -77,6 +77,8 @@ const kind: Kind<ThingProps, Thing, Spec> = sealed({
   noun: "thing",
   members: MEMBERS,
   tagged: false,
+  idMember: "thingName",
+  created: { arn: "thingArn", ids: ["thingId"] },
   claim: "read-first",
 
   desire(ctx, props, location): Desired<Spec> {

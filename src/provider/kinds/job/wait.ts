@@ -4,8 +4,8 @@
  * may have at most 10 jobs deleting at once.
  */
 import { DescribeJobCommand, paginateListJobs, ResourceNotFoundException, type IoTClient } from "@aws-sdk/client-iot";
-import type { Location } from "./location.ts";
-import { Semaphore } from "./semaphore.ts";
+import type { Location } from "../../location.ts";
+import { Semaphore } from "../../semaphore.ts";
 
 /** IoT's limit on jobs in DELETION_IN_PROGRESS per account. */
 export const MAX_CONCURRENT_DELETIONS = 10;
