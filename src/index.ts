@@ -6,7 +6,7 @@ import { wireProcess } from "./wiring.ts";
 
 wireProcess();
 
-export { Job, JobTemplate, Thing, ThingGroup, type JobDeletion, type JobProps, type JobTemplateProps, type ThingGroupProps, type ThingProps } from "./provider/kinds/registry.ts";
+export * from "./provider/kinds/registry.ts";
 export { JobDeletionTimeoutError, JobInUseError } from "./provider/kinds/job/guards.ts";
 export {
   ManagedJobTemplate,
