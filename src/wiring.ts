@@ -12,7 +12,15 @@ import { registry } from "./runtime/registry.ts";
 import { installStageHooks } from "./runtime/stage.ts";
 
 export function wireProcess(): void {
-  installStageHooks();
+  installStageHooks({
+    async checkProgram() {
+      const { checkProgram, checkWanted, programOfProcess } = await import("./preview/check.ts");
+      if (!checkWanted()) return undefined;
+      const outcome = await checkProgram(programOfProcess()!);
+      const moved = outcome.moves ? `, ${outcome.moves} moved` : "";
+      return `Checked the whole program before the first change: ${outcome.resources} resources in ${outcome.seconds.toFixed(1)} s${moved}`;
+    },
+  });
   registry().startEmbedded ??= async ({ persistPath, lock }) => {
     const { startLocalIoT } = await import("./local/server.ts");
     return startLocalIoT({ port: 0, persistPath, unref: true, lock });

@@ -21,6 +21,7 @@ import { isReadOnly } from "./routes.ts";
 import { acquire, type HeldLock } from "../runtime/lock/index.ts";
 import { Persister, PersistenceError, readStateFile, removeOrphanedTemporaryFiles } from "./store.ts";
 import { addSimulatedDevices, simulateThing } from "./simulation/devices.ts";
+import { Simulation } from "./simulation/engine.ts";
 import { World } from "./world.ts";
 import { LOCAL_CREDENTIALS, type LocalIoT, type LocalIoTOptions, type LocalIoTStats } from "./api.ts";
 
@@ -89,6 +90,7 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     holdRollouts: options.holdRollouts ?? false,
     onExecution: options.onExecution,
   });
+  const simulation = new Simulation(world);
   const instanceId = loaded?.instanceId ?? randomUUID();
   // Without the lock (a preview reading the data), changes stay in memory: only the file's owner writes it.
   const persister = options.persistPath && held
@@ -242,7 +244,7 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
       world.tick();
       const job = world.tables.jobs.get(jobId);
       if (!job) throw new Error(`Job ${jobId} cannot be found.`);
-      world.simulation.release(job);
+      simulation.release(job);
       await commit();
     },
     async addSimulatedDevices(request) {

@@ -6,8 +6,9 @@
  * Time-driven transitions (a deletion finishing, a scheduled job starting, a
  * rollout minute, a simulated device reporting, a timeout) are evaluated
  * lazily whenever the tables are read, or when the clock is advanced, from
- * times stored in the records, so they survive restarts and need no timers
- * (see simulation/engine.ts).
+ * times stored in the records, so they survive restarts and need no timers.
+ * The world knows no simulation: it tells its listeners (WorldListener) what
+ * happened, and the fleet simulation (simulation/engine.ts) subscribes.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -16,15 +17,15 @@ import {
 } from "../api/constraints.ts";
 import { IoTError, invalid } from "./errors.ts";
 import { ExecutionCounts, type StatusCounts } from "./simulation/counts.ts";
-import { Simulation } from "./simulation/engine.ts";
 import { emitExecution, type ExecutionEvent } from "./simulation/events.ts";
-import { applyAbortCriteria, cancel, settle } from "./simulation/job-state.ts";
+import { applyAbortCriteria, cancel, settle, stopRollout, type JobTables } from "./job-state.ts";
 import {
   emptyTables,
   type ExecutionRecord,
   type JobRecord,
   type JsonObject,
   type Tables,
+  type ThingRecord,
 } from "./store.ts";
 import { paginate, type Page, type PageOptions } from "./pagination.ts";
 
@@ -44,9 +45,21 @@ export interface WorldOptions {
   onExecution?: (event: ExecutionEvent) => void;
 }
 
+/** What the world tells a subscriber (the fleet simulation), in the order it happens. */
+export interface WorldListener {
+  /** The clock was read before a request or advanced: run what fell due up to `untilMs`. */
+  clockRead(untilMs: number): void;
+  /** CreateJob made a job. */
+  jobCreated(job: JobRecord): void;
+  /** A QUEUED execution was created (a thing was notified). */
+  executionQueued(job: JobRecord, execution: ExecutionRecord, thing: ThingRecord): void;
+  /** An execution changed status; the job's abort criteria and completion run after the listeners. */
+  executionChanged(job: JobRecord, execution: ExecutionRecord, previous: JobExecutionStatus): void;
+}
+
 export { DEFAULT_PAGE_SIZE, type Page } from "./pagination.ts";
 
-export class World {
+export class World implements JobTables {
   readonly accountId: string;
   readonly region: string;
   readonly tables: Tables;
@@ -65,7 +78,7 @@ export class World {
   peakDeletionsInProgress = 0;
   /** S3 objects the endpoint can "fetch" for documentSource (url -> body). */
   readonly s3Objects = new Map<string, string>();
-  readonly simulation: Simulation;
+  private readonly listeners: WorldListener[] = [];
   private readonly counts: ExecutionCounts;
   private seq = 0;
 
@@ -87,8 +100,11 @@ export class World {
     ]) {
       this.seq = Math.max(this.seq, (r as { seq?: number }).seq ?? 0);
     }
-    this.simulation = new Simulation(this);
-    this.simulation.rebuild();
+  }
+
+  /** Tells `listener` of every event from now on. */
+  subscribe(listener: WorldListener): void {
+    this.listeners.push(listener);
   }
 
   /**
@@ -145,12 +161,13 @@ export class World {
   // ---------------------------------------------------------------- jobs
 
   /**
-   * Applies time-driven transitions up to the clock's time: the fleet
-   * simulation's due events (scheduled starts and ends, rollout minutes,
-   * simulated devices, timeouts), then finished deletions.
+   * Applies time-driven transitions up to the clock's time: what the
+   * listeners have due (the simulation's scheduled starts and ends, rollout
+   * minutes, simulated devices, timeouts), then finished deletions.
    */
   tick(): void {
-    this.simulation.runUntil(this.clockMs());
+    const until = this.clockMs();
+    for (const l of this.listeners) l.clockRead(until);
     const now = this.nowMs();
     for (const job of this.tables.jobs.values()) {
       if (job.status === "DELETION_IN_PROGRESS" && job.deleteAt !== undefined && job.deleteAt <= now) {
@@ -181,7 +198,7 @@ export class World {
     job.status = "DELETION_IN_PROGRESS";
     job.lastUpdatedAt = this.now();
     job.deleteAt = this.nowMs() + this.deletionDelayMs;
-    this.simulation.jobStopped(job);
+    stopRollout(job);
     this.peakDeletionsInProgress = Math.max(this.peakDeletionsInProgress, this.deletionsInProgress());
     if (this.deletionDelayMs <= 0) this.removeJob(job.jobId);
   }
@@ -203,10 +220,10 @@ export class World {
   /**
    * A job was just created (CreateJob): it starts rolling out now (minute 0),
    * or waits for its scheduled start, or for releaseJob when the endpoint
-   * holds rollouts. See simulation/rollouts.ts.
+   * holds rollouts (the simulation's rollouts.ts).
    */
   jobCreated(job: JobRecord): void {
-    this.simulation.jobCreated(job);
+    for (const l of this.listeners) l.jobCreated(job);
   }
 
   executionsOf(jobId: string, thingName: string): ExecutionRecord[] {
@@ -271,7 +288,7 @@ export class World {
     this.tables.executions.set(key, list);
     this.counts.added(job, latest?.status);
     this.emit(execution);
-    this.simulation.executionQueued(job, execution, thing);
+    for (const l of this.listeners) l.executionQueued(job, execution, thing);
     return execution;
   }
 
@@ -300,7 +317,7 @@ export class World {
     const previous = this.transition(execution, status, options);
     const job = this.tables.jobs.get(execution.jobId);
     if (job) {
-      this.simulation.executionChanged(job, execution, previous);
+      for (const l of this.listeners) l.executionChanged(job, execution, previous);
       this.applyAbortCriteria(job);
       this.settle(job);
     }
@@ -332,7 +349,7 @@ export class World {
     if (this.onExecution) emitExecution(this.onExecution, execution, this.nowMs());
   }
 
-  /** Completes a snapshot job that is done (simulation/job-state.ts). */
+  /** Completes a snapshot job that is done (job-state.ts). */
   settle(job: JobRecord): void {
     settle(this, job);
   }

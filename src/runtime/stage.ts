@@ -11,12 +11,14 @@
  *   released when the stage is finalized or the process ends; a killed
  *   holder's is taken over once it expires. A holder that lost its lease
  *   writes nothing more and exits 1.
- * - **The whole program checked before the first change** (src/preview/check.ts).
+ * - **The whole program checked before the first change**: the check the
+ *   entry point passes (src/wiring.ts passes src/preview/check.ts's).
  * - **An exit status for destroy.** Alchemy's destroy phase catches what goes
  *   wrong outside a resource handler (a state file that cannot be read, with
  *   any store) and exits 0; the process now exits 1 and says why.
  *
- * Scope methods are wrapped once per process (Alchemy's own objects are not
+ * Installed by the package's entry points (src/wiring.ts), never as a side
+ * effect of loading the provider. Scope methods are wrapped once per process (Alchemy's own objects are not
  * otherwise replaceable): `init` runs before every resource is applied,
  * `run` starts a destroy, `finalize` ends a deploy.
  */
@@ -27,25 +29,26 @@ import { formatFailure, handlerErrors, markFailureForExit } from "./failure.ts";
 import { lockStage, unlockStage } from "./lock/stage.ts";
 import { currentMode } from "./registry.ts";
 
+/** What the entry point adds to a stage's run. */
+export interface StageHooks {
+  /**
+   * Checks the whole program before a deploy's first change; rejects to stop
+   * the deploy before anything is changed. Returns a line to log, if any.
+   */
+  checkProgram(): Promise<string | undefined>;
+}
+
 const checked = new Map<string, Promise<void>>();
 
-/**
- * A deploy checks its whole program before the first change (src/preview/check.ts):
- * once per stage and process, before the stage's first resource is applied.
- */
-function checkStage(stage: Scope): Promise<void> {
+/** A deploy checks its whole program once per stage and process, before the stage's first resource is applied. */
+function checkStage(stage: Scope, hooks: StageHooks): Promise<void> {
   if (stage.phase !== "up" || currentMode()) return Promise.resolve();
   const key = stage.chain.join("/");
   let pending = checked.get(key);
   if (!pending) {
-    pending = (async () => {
-      const { checkProgram, checkWanted, programOfProcess } = await import("../preview/check.ts");
-      if (!checkWanted()) return;
-      const outcome = await checkProgram(programOfProcess()!);
-      stage.logger.log(
-        `Checked the whole program before the first change: ${outcome.resources} resources in ${outcome.seconds.toFixed(1)} s${outcome.moves ? `, ${outcome.moves} moved` : ""}`,
-      );
-    })();
+    pending = hooks.checkProgram().then((line) => {
+      if (line) stage.logger.log(line);
+    });
     checked.set(key, pending);
   }
   return pending;
@@ -95,7 +98,7 @@ function explainUnreadable(error: unknown, stage: Scope): unknown {
 const INSTALLED = Symbol.for("alchemy-iot-jobs.stage");
 
 /** Wraps Scope's methods (once per process, whichever copy of this package loads first). */
-export function installStageHooks(): void {
+export function installStageHooks(hooks: StageHooks): void {
   const proto = Scope.prototype as unknown as Record<string | symbol, unknown> & {
     init(this: Scope): Promise<void>;
     run<T>(this: Scope, fn: (scope: Scope) => Promise<T>): Promise<T>;
@@ -109,7 +112,7 @@ export function installStageHooks(): void {
     const stage = stageOf(this);
     if (stage) {
       await lockStage(stage);
-      await checkStage(stage);
+      await checkStage(stage, hooks);
     }
     return init.call(this);
   };

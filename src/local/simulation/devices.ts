@@ -7,6 +7,7 @@ import type { ThingGroupRecord, ThingRecord } from "../store.ts";
 import { createThing, createThingGroup } from "../things.ts";
 import type { World } from "../world.ts";
 import { checkSeed, resolveBehaviour, type DeviceBehaviour } from "./behaviour.ts";
+import { pickUp } from "./lifecycle.ts";
 
 export interface SimulatedDevicesRequest {
   /** A thing group to add the devices to (created if it does not exist). */
@@ -79,7 +80,7 @@ function markSimulated(world: World, thing: ThingRecord, behaviour: DeviceBehavi
   for (const job of jobs) {
     if (job.status !== "IN_PROGRESS" && job.status !== "SCHEDULED") continue;
     const latest = world.latestExecution(job.jobId, thing.thingName);
-    if (latest?.status === "QUEUED") world.simulation.executionQueued(job, latest, thing);
+    if (latest?.status === "QUEUED") pickUp(world, job, latest, thing);
   }
 }
 

@@ -7,26 +7,31 @@
  *   events that fell due since the last request, each at its own time, so a
  *   rollout catches up minute by minute from where it stood.
  *
- * The agenda is not persisted: every event can be derived from the records
+ * The simulation subscribes to the world's events (World.subscribe): the
+ * world owns the records and the service's rules, and never calls into the
+ * simulation by name. The agenda is not persisted: every event can be derived from the records
  * (a job's next rollout minute and scheduled times, an execution's timeout and
  * device report times), so `rebuild` recreates it when the endpoint loads its
  * data. The rules themselves live in rollouts.ts (jobs) and lifecycle.ts
  * (executions and simulated devices).
  */
 import type { ExecutionRecord, JobRecord, ThingRecord } from "../store.ts";
-import type { World } from "../world.ts";
+import type { World, WorldListener } from "../world.ts";
 import * as lifecycle from "./lifecycle.ts";
-import { EventQueue, type SimEvent } from "./queue.ts";
+import { EventQueue, type Agenda, type SimEvent } from "./queue.ts";
 import * as rollouts from "./rollouts.ts";
 import { scheduleEnd, scheduleStart } from "./time.ts";
 
-export class Simulation {
+export class Simulation implements Agenda, WorldListener {
   readonly world: World;
   private readonly queue = new EventQueue();
   private running = false;
 
+  /** Simulates the world's fleet from now on: rebuilds the agenda from its records and subscribes to its events. */
   constructor(world: World) {
     this.world = world;
+    this.rebuild();
+    world.subscribe(this);
   }
 
   /** Adds an event to the agenda (never before the instant being processed). */
@@ -104,7 +109,12 @@ export class Simulation {
     else rollouts.notifyMinute(this, job, atMs);
   }
 
-  // ------------------------------------------------------------ entry points
+  // ------------------------------------------------------------ the world's events
+
+  /** The world read its clock: run what fell due. */
+  clockRead(untilMs: number): void {
+    this.runUntil(untilMs);
+  }
 
   jobCreated(job: JobRecord): void {
     rollouts.jobCreated(this, job);
@@ -113,16 +123,6 @@ export class Simulation {
   /** Starts a held job's rollout (releaseJob). */
   release(job: JobRecord): void {
     rollouts.release(this, job);
-  }
-
-  /** Has the job's rollout notified every target it will notify? */
-  rolloutDone(job: JobRecord): boolean {
-    return rollouts.rolloutDone(job);
-  }
-
-  /** The job was canceled or is being deleted: it notifies nothing more. */
-  jobStopped(job: JobRecord): void {
-    rollouts.stop(job);
   }
 
   /** A QUEUED execution was created: a simulated device picks it up. */

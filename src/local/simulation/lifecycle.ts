@@ -22,8 +22,8 @@ import type { JobExecutionStatus } from "../../api/constraints.ts";
 import type { ExecutionRecord, JobRecord, JsonObject, ThingRecord } from "../store.ts";
 import type { World } from "../world.ts";
 import { drawOutcome, isOffline } from "./behaviour.ts";
-import type { Simulation } from "./engine.ts";
-import { rolloutDone } from "./rollouts.ts";
+import { rolloutDone } from "../job-state.ts";
+import type { Agenda } from "./queue.ts";
 import { MINUTE_MS } from "./time.ts";
 
 const LIVE_JOB = new Set(["IN_PROGRESS", "SCHEDULED"]);
@@ -37,7 +37,7 @@ export function pickUp(world: World, job: JobRecord, execution: ExecutionRecord,
 }
 
 /** After an execution changed status (World.setExecutionStatus). */
-export function changed(sim: Simulation, job: JobRecord, execution: ExecutionRecord, previous: JobExecutionStatus): void {
+export function changed(sim: Agenda, job: JobRecord, execution: ExecutionRecord, previous: JobExecutionStatus): void {
   const world = sim.world;
   if (execution.status === "IN_PROGRESS" && previous !== "IN_PROGRESS") {
     started(sim, job, execution);
@@ -51,7 +51,7 @@ export function changed(sim: Simulation, job: JobRecord, execution: ExecutionRec
 }
 
 /** IN_PROGRESS: the in-progress timer starts; a simulated device will report after its run time (unless it hangs). */
-function started(sim: Simulation, job: JobRecord, execution: ExecutionRecord): void {
+function started(sim: Agenda, job: JobRecord, execution: ExecutionRecord): void {
   const world = sim.world;
   const now = world.nowMs();
   const ref = { jobId: execution.jobId, thingName: execution.thingName, executionNumber: execution.executionNumber };

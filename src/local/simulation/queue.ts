@@ -10,6 +10,17 @@
  * so a stale or duplicate event does nothing.
  */
 
+import type { World } from "../world.ts";
+
+/** What the rules of rollouts and executions (rollouts.ts, lifecycle.ts) schedule with: the engine. */
+export interface Agenda {
+  readonly world: World;
+  /** Adds an event (never before the instant being processed). */
+  schedule(atMs: number, event: SimEvent): void;
+  /** Runs what is due now. */
+  drain(): void;
+}
+
 /** What can happen at a point in time. */
 export type SimEvent =
   /** A job's scheduled startTime. */

@@ -34,11 +34,12 @@ import {
   type MaintenanceWindow,
   type RolloutConfig,
 } from "../../api/rollout.ts";
-import type { Simulation } from "./engine.ts";
+import { stopRollout } from "../job-state.ts";
+import type { Agenda } from "./queue.ts";
 import { MINUTE_MS, scheduleEnd, scheduleStart } from "./time.ts";
 
 /** CreateJob: schedule the job's start and end, and start notifying now unless it waits. */
-export function jobCreated(sim: Simulation, job: JobRecord): void {
+export function jobCreated(sim: Agenda, job: JobRecord): void {
   job.rollout = sim.world.holdRollouts ? { held: true } : {};
   const start = scheduleStart(job);
   if (job.status === "SCHEDULED" && start !== undefined) sim.schedule(start, { kind: "start", jobId: job.jobId });
@@ -48,7 +49,7 @@ export function jobCreated(sim: Simulation, job: JobRecord): void {
 }
 
 /** releaseJob: the rollout starts now, or at the job's scheduled start if that is still ahead. */
-export function release(sim: Simulation, job: JobRecord): void {
+export function release(sim: Agenda, job: JobRecord): void {
   const rollout = job.rollout;
   if (!rollout?.held) {
     throw new Error(`Job ${job.jobId} is not held: only jobs created while the endpoint holds rollouts (holdRollouts) wait for releaseJob.`);
@@ -58,30 +59,12 @@ export function release(sim: Simulation, job: JobRecord): void {
   if (job.status === "IN_PROGRESS" && rollout.pending === undefined && !rollout.stopped) startRollout(sim, job);
 }
 
-/** Has the rollout notified every target it will ever notify? (A job without a rollout record notified all at once.) */
-export function rolloutDone(job: JobRecord): boolean {
-  const rollout = job.rollout;
-  if (!rollout || rollout.stopped) return true;
-  if (rollout.held || rollout.pending === undefined) return false;
-  return (rollout.next ?? 0) >= rollout.pending.length;
-}
-
-/** The job notifies nothing more (canceled, being deleted, or past its endTime). */
-export function stop(job: JobRecord): void {
-  const rollout = job.rollout;
-  if (!rollout) return;
-  if (rollout.pending !== undefined) {
-    rollout.pending = [];
-    rollout.next = 0;
-  }
-  delete rollout.nextAtMs;
-}
 
 /**
  * Minute 0 of the rollout: resolves the targets now (a snapshot job's group
  * members are those of this moment) and notifies the first things at once.
  */
-function startRollout(sim: Simulation, job: JobRecord): void {
+function startRollout(sim: Agenda, job: JobRecord): void {
   const world = sim.world;
   const rollout: RolloutRecord = (job.rollout ??= {});
   const now = world.nowMs();
@@ -94,13 +77,13 @@ function startRollout(sim: Simulation, job: JobRecord): void {
   sim.drain();
 }
 
-function nextMinute(sim: Simulation, job: JobRecord, atMs: number): void {
+function nextMinute(sim: Agenda, job: JobRecord, atMs: number): void {
   job.rollout!.nextAtMs = atMs;
   sim.schedule(atMs, { kind: "notify", jobId: job.jobId });
 }
 
 /** The scheduled startTime: SCHEDULED → IN_PROGRESS, and the rollout starts (unless held). */
-export function startDue(sim: Simulation, job: JobRecord, atMs: number): void {
+export function startDue(sim: Agenda, job: JobRecord, atMs: number): void {
   const start = scheduleStart(job);
   if (job.status !== "SCHEDULED" || start === undefined || start > atMs || job.rollout?.pending !== undefined) return;
   job.status = "IN_PROGRESS";
@@ -112,7 +95,7 @@ export function startDue(sim: Simulation, job: JobRecord, atMs: number): void {
  * The scheduled endTime. When endBehavior is not given, the rollout stops
  * (STOP_ROLLOUT, the mildest: AWS does not document a default).
  */
-export function endDue(sim: Simulation, job: JobRecord, atMs: number): void {
+export function endDue(sim: Agenda, job: JobRecord, atMs: number): void {
   const end = scheduleEnd(job);
   const rollout: RolloutRecord = (job.rollout ??= {});
   if (rollout.ended || end === undefined || end > atMs) return;
@@ -126,7 +109,7 @@ export function endDue(sim: Simulation, job: JobRecord, atMs: number): void {
     });
     return;
   }
-  stop(job);
+  stopRollout(job);
   rollout.stopped = true;
   // Nothing waits for a window any more: the job is in progress until its executions finish.
   if (job.status === "SCHEDULED") {
@@ -152,7 +135,7 @@ function minuteAtOrAfter(rollout: RolloutRecord, ms: number, afterMs: number): n
  * window opens (nothing happens in between); a continuous job that has
  * notified everyone wakes up again when its window closes.
  */
-export function notifyMinute(sim: Simulation, job: JobRecord, atMs: number): void {
+export function notifyMinute(sim: Agenda, job: JobRecord, atMs: number): void {
   const world = sim.world;
   const rollout = job.rollout;
   if (!rollout || rollout.nextAtMs !== atMs) return; // stale
@@ -206,7 +189,7 @@ export function notifyMinute(sim: Simulation, job: JobRecord, atMs: number): voi
     }
     rollout.next = next;
     if (notified > 0) recordNotified(config, progress, notified);
-    if (next >= pending.length) stop(job);
+    if (next >= pending.length) stopRollout(job);
   }
   if (job.status === "IN_PROGRESS" || job.status === "SCHEDULED") {
     if ((rollout.next ?? 0) < (rollout.pending?.length ?? 0)) nextMinute(sim, job, atMs + MINUTE_MS);
@@ -224,7 +207,7 @@ export function notifyMinute(sim: Simulation, job: JobRecord, atMs: number): voi
  */
 const memberSets = new WeakMap<string[], { length: number; set: Set<string> }>();
 
-function isTarget(sim: Simulation, job: JobRecord, thingName: string): boolean {
+function isTarget(sim: Agenda, job: JobRecord, thingName: string): boolean {
   const world = sim.world;
   for (const target of job.targets) {
     const parsed = world.parseArn(target);
@@ -243,7 +226,7 @@ function isTarget(sim: Simulation, job: JobRecord, thingName: string): boolean {
 }
 
 /** A continuous job whose window opens: things that joined its groups meanwhile are added to the rollout. */
-function addNewcomers(sim: Simulation, job: JobRecord): void {
+function addNewcomers(sim: Agenda, job: JobRecord): void {
   const world = sim.world;
   const rollout = job.rollout!;
   const pending = rollout.pending ?? [];

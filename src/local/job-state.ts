@@ -1,11 +1,45 @@
 /**
  * A job's own transitions that executions drive: completion, cancellation
  * and abort criteria (developer guide: iot-jobs-lifecycle and
- * jobs-configurations-details, "Job abort configuration").
+ * jobs-configurations-details, "Job abort configuration"), and the two facts
+ * of its rollout record they need (done, stopped).
+ *
+ * These are the service's rules, below the fleet simulation: the world runs
+ * them, the simulation only drives them by changing executions.
  */
-import { TERMINAL_EXECUTION_STATUSES, type JobExecutionStatus } from "../../api/constraints.ts";
-import type { JobRecord, JsonObject } from "../store.ts";
-import type { World } from "../world.ts";
+import { TERMINAL_EXECUTION_STATUSES, type JobExecutionStatus } from "../api/constraints.ts";
+import type { StatusCounts } from "./simulation/counts.ts";
+import type { ExecutionRecord, JobRecord, JsonObject } from "./store.ts";
+
+/** What a job's transitions read and change in the account (the World). */
+export interface JobTables {
+  /** Epoch seconds, the control plane's timestamp format. */
+  now(): number;
+  statusCounts(job: JobRecord): StatusCounts;
+  /** All executions of a job, latest per thing. */
+  jobExecutions(jobId: string): ExecutionRecord[];
+  /** Moves one execution without running what follows. */
+  transition(execution: ExecutionRecord, status: JobExecutionStatus, options?: { forceCanceled?: boolean }): JobExecutionStatus;
+}
+
+/** Has the rollout notified every target it will ever notify? (A job without a rollout record notified all at once.) */
+export function rolloutDone(job: JobRecord): boolean {
+  const rollout = job.rollout;
+  if (!rollout || rollout.stopped) return true;
+  if (rollout.held || rollout.pending === undefined) return false;
+  return (rollout.next ?? 0) >= rollout.pending.length;
+}
+
+/** The job notifies nothing more (canceled, being deleted, or past its endTime). */
+export function stopRollout(job: JobRecord): void {
+  const rollout = job.rollout;
+  if (!rollout) return;
+  if (rollout.pending !== undefined) {
+    rollout.pending = [];
+    rollout.next = 0;
+  }
+  delete rollout.nextAtMs;
+}
 
 /**
  * A snapshot job completes once its rollout has notified every target and
@@ -13,10 +47,10 @@ import type { World } from "../world.ts";
  * execution, so it keeps the job going). So does a job whose endTime stopped
  * its rollout (STOP_ROLLOUT).
  */
-export function settle(world: World, job: JobRecord): void {
+export function settle(world: JobTables, job: JobRecord): void {
   if (job.status !== "IN_PROGRESS") return;
   if (job.targetSelection !== "SNAPSHOT" && !job.rollout?.stopped) return;
-  if (!world.simulation.rolloutDone(job)) return;
+  if (!rolloutDone(job)) return;
   const counts = world.statusCounts(job);
   if (counts.QUEUED + counts.IN_PROGRESS > 0) return;
   job.status = "COMPLETED";
@@ -28,7 +62,7 @@ export function settle(world: World, job: JobRecord): void {
  * Cancels a job: nothing more is notified, QUEUED executions are canceled,
  * and with force IN_PROGRESS ones too (marked forceCanceled).
  */
-export function cancel(world: World, job: JobRecord, options: { force: boolean; reasonCode?: string; comment?: string }): void {
+export function cancel(world: JobTables, job: JobRecord, options: { force: boolean; reasonCode?: string; comment?: string }): void {
   const now = world.now();
   job.status = "CANCELED";
   job.lastUpdatedAt = now;
@@ -36,7 +70,7 @@ export function cancel(world: World, job: JobRecord, options: { force: boolean; 
   if (options.force) job.forceCanceled = true;
   if (options.reasonCode !== undefined) job.reasonCode = options.reasonCode;
   if (options.comment !== undefined) job.comment = options.comment;
-  world.simulation.jobStopped(job);
+  stopRollout(job);
   for (const execution of world.jobExecutions(job.jobId)) {
     if (execution.status === "QUEUED") {
       world.transition(execution, "CANCELED");
@@ -53,7 +87,7 @@ export function cancel(world: World, job: JobRecord, options: { force: boolean; 
  * TIMED_OUT) reaches thresholdPercentage, the job is canceled with the
  * criterion's reason code.
  */
-export function applyAbortCriteria(world: World, job: JobRecord): void {
+export function applyAbortCriteria(world: JobTables, job: JobRecord): void {
   const criteria = (job.abortConfig?.criteriaList ?? []) as JsonObject[];
   if (job.status !== "IN_PROGRESS" || criteria.length === 0) return;
   const c = world.statusCounts(job);
