@@ -195,8 +195,21 @@ export type TargetSelection = (typeof ENUMS.targetSelection)[number];
 export type JobStatus = (typeof ENUMS.jobStatus)[number];
 export type JobExecutionStatus = (typeof ENUMS.jobExecutionStatus)[number];
 
-/** Job statuses a job never leaves on its own (DeleteJob without force accepts only these). */
+/**
+ * Job statuses a job never leaves on its own: the job has finished. DeleteJob
+ * without force accepts only these, and IoT updates no such job (the
+ * provider records the change in state only, and says so in FINISHED_JOB_RULE's words).
+ */
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ["COMPLETED", "CANCELED"];
+
+/** Has a job with this status finished (COMPLETED or CANCELED)? The one test of it, wherever a job's status is read. */
+export const isFinishedJob = (status: unknown): boolean => TERMINAL_JOB_STATUSES.includes(status as JobStatus);
+
+/** The statuses of a finished job, in words: "COMPLETED or CANCELED". */
+export const FINISHED_JOB_STATUSES = TERMINAL_JOB_STATUSES.join(" or ");
+
+/** The rule, in the one wording every message that applies it uses. */
+export const FINISHED_JOB_RULE = "IoT does not update finished jobs";
 
 /** Execution statuses that are final. */
 export const TERMINAL_EXECUTION_STATUSES: readonly JobExecutionStatus[] = [

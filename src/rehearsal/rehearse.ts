@@ -6,6 +6,7 @@
  * through the SDK (ListJobExecutionsForJob, DescribeJob), as a user would.
  */
 import { DescribeJobCommand, paginateListJobExecutionsForJob, type IoTClient } from "@aws-sdk/client-iot";
+import { isFinishedJob } from "../api/constraints.ts";
 import { DEFAULT_BEHAVIOUR, type DeviceBehaviour, type ExecutionEvent, type LocalIoT } from "../local/index.ts";
 import { n as count } from "./render.ts";
 import { emptyCounts, REHEARSAL_FORMAT_VERSION, timelineOf, type FinalStatus, type Rehearsal } from "./report.ts";
@@ -27,7 +28,6 @@ export interface RehearsalOptions {
 export const DEFAULT_DEVICES = 1000;
 export const DEFAULT_HORIZON_MINUTES = 7 * 24 * 60;
 const MINUTE = 60_000;
-const FINISHED = new Set(["COMPLETED", "CANCELED"]);
 
 /** A rehearsal that cannot be run as asked (too few devices for the targets, ...): exit 1 with the message. */
 export class RehearsalError extends Error {
@@ -97,12 +97,12 @@ export async function rehearseJob(local: LocalIoT, client: IoTClient, job: { res
   await local.releaseJob(job.jobId);
   let minutes = 0;
   const status = () => local.world.tables.jobs.get(job.jobId)?.status;
-  while (!FINISHED.has(status() ?? "") && minutes < horizon) {
+  while (!isFinishedJob(status()) && minutes < horizon) {
     local.advanceTime(MINUTE);
     minutes += 1;
   }
   const final = (await client.send(new DescribeJobCommand({ jobId: job.jobId }))).job!;
-  if (!FINISHED.has(final.status ?? "")) notes.push(`the horizon (${count(horizon)} minutes) passed with the job ${final.status}`);
+  if (!isFinishedJob(final.status)) notes.push(`the horizon (${count(horizon)} minutes) passed with the job ${final.status}`);
   const { executions, attempts } = await results(client, job.jobId, devices);
   return {
     formatVersion: REHEARSAL_FORMAT_VERSION,

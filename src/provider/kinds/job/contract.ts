@@ -13,7 +13,7 @@ import {
   type IoTClient,
 } from "@aws-sdk/client-iot";
 import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
-import { TERMINAL_JOB_STATUSES } from "../../../api/constraints.ts";
+import { FINISHED_JOB_RULE, isFinishedJob } from "../../../api/constraints.ts";
 import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../../engine/change.ts";
 import { accountOf } from "../../engine/accounts.ts";
 import type { Before, Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";
@@ -42,7 +42,6 @@ export { MEMBERS as JOB_MEMBERS } from "./spec.ts";
 /** Is a document parameter a secret (its own value, or the whole documentParameters map)? Its value is then never printed. */
 const secretParameter = (sensitive: ReadonlySet<string>) => (key: string) => sensitive.has("documentParameters") || sensitive.has(`documentParameters.${key}`);
 
-const finished = (status: unknown) => TERMINAL_JOB_STATUSES.includes(status as never);
 const labelOf = (desired: Desired) => `Job "${desired.ownership.resource.split("/").pop()}"`;
 
 /**
@@ -154,7 +153,7 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
   const updated = inPlace.get("UpdateJob") ?? [];
   const added = inPlace.has("AssociateTargetsWithJob") ? (spec.targets as string[]).filter((t) => !(b.spec.targets as string[]).includes(t)) : [];
   if (added.length > 0) {
-    if (finished(status)) {
+    if (isFinishedJob(status)) {
       // IoT adds targets only to a job in progress: record them, send nothing (a replacement would re-run the job everywhere).
       change.kept = [...(change.kept ?? []), "targets"];
       change.notes.push(`the job is ${status}; IoT adds targets only to a job in progress, so the new targets are recorded in state only and do not receive the job`);
@@ -166,10 +165,10 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
     }
   }
   if (updated.length > 0) {
-    if (finished(status)) {
-      // IoT does not update a finished job: record the props, send nothing.
+    if (isFinishedJob(status)) {
+      // FINISHED_JOB_RULE: record the props, send nothing.
       change.kept = [...(change.kept ?? []), ...updated];
-      change.notes.push(`the job is ${status}; IoT does not update finished jobs, so ${listNames(updated)} is recorded in state only`);
+      change.notes.push(`the job is ${status}; ${FINISHED_JOB_RULE}, so ${listNames(updated)} is recorded in state only`);
     } else {
       const input = updateJobInput(b.spec, spec);
       change.operations.push(

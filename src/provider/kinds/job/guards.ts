@@ -16,7 +16,7 @@ import {
   type DescribeJobCommandOutput,
   type IoTClient,
 } from "@aws-sdk/client-iot";
-import { TERMINAL_JOB_STATUSES } from "../../../api/constraints.ts";
+import { FINISHED_JOB_RULE, FINISHED_JOB_STATUSES, isFinishedJob } from "../../../api/constraints.ts";
 import { GONE, Refusal, registerGuard, send, SKIPPED, Vanished, type ExecuteContext, type Executed } from "../../engine/execute.ts";
 import type { Guard, Operation, OperationOf } from "../../engine/operations.ts";
 import { deletionSlotsFor, waitUntilJobGone } from "./wait.ts";
@@ -33,10 +33,10 @@ export class JobDeletionTimeoutError extends Error {
 
 // ------------------------------------------------------------------ the guards a job's plan carries
 
-/** UpdateJob and AssociateTargetsWithJob are sent only while the job runs; IoT does not update a COMPLETED or CANCELED job. */
+/** UpdateJob and AssociateTargetsWithJob are sent only while the job runs (FINISHED_JOB_RULE). */
 export const whileRunning = (): Guard => ({
   kind: "job-not-finished",
-  text: "skipped if the job has finished (COMPLETED or CANCELED): IoT does not update finished jobs",
+  text: `skipped if the job has finished (${FINISHED_JOB_STATUSES}): ${FINISHED_JOB_RULE}`,
 });
 
 /** CancelJob only for a job IN_PROGRESS or SCHEDULED; without force, refused while devices run it. */
@@ -63,14 +63,13 @@ const describeJob = async (client: IoTClient, jobId: string): Promise<DescribeJo
   }
 };
 
-const finished = (status: string | undefined) => TERMINAL_JOB_STATUSES.includes(status as never);
 /** Found by a cancellation's check: the job is being deleted already, so its DeleteJob only waits. */
 const deleting = (jobId: string) => `job ${jobId} DELETION_IN_PROGRESS`;
 
 /**
- * UpdateJob or AssociateTargetsWithJob, unless the job has finished: IoT
- * refuses them for a COMPLETED or CANCELED job (a SNAPSHOT job completes by
- * itself), so the change is kept in state only. Sent first; read only when
+ * UpdateJob or AssociateTargetsWithJob, unless the job has finished
+ * (isFinishedJob; a SNAPSHOT job finishes by itself): IoT refuses them then
+ * (FINISHED_JOB_RULE), so the change is kept in state only. Sent first; read only when
  * IoT refuses it.
  */
 async function unlessFinished(ctx: ExecuteContext, operation: Operation, done: Executed): Promise<unknown> {
@@ -89,10 +88,10 @@ async function unlessFinished(ctx: ExecuteContext, operation: Operation, done: E
         { cause: error },
       );
     }
-    if (!finished(status)) throw error;
+    if (!isFinishedJob(status)) throw error;
     const kept = Object.keys(input).filter((k) => k !== "jobId" && k !== "namespaceId" && k !== "comment");
-    done.skipped.push({ operation, reason: `the job is ${status}: IoT does not update finished jobs; the change is kept in state only`, status, kept });
-    ctx.log(`${ctx.label}: job ${input.jobId} is ${status}; IoT does not update finished jobs, so the change is kept in state only`);
+    done.skipped.push({ operation, reason: `the job is ${status}: ${FINISHED_JOB_RULE}; the change is kept in state only`, status, kept });
+    ctx.log(`${ctx.label}: job ${input.jobId} is ${status}; ${FINISHED_JOB_RULE}, so the change is kept in state only`);
     return SKIPPED;
   }
 }
@@ -116,7 +115,7 @@ async function cancelJob(ctx: ExecuteContext, operation: Operation, done: Execut
     const live = await describeJob(ctx.client, jobId);
     if (!live) return GONE;
     const status = live.job?.status;
-    if (status === "DELETION_IN_PROGRESS" || finished(status)) return settled(status);
+    if (status === "DELETION_IN_PROGRESS" || isFinishedJob(status)) return settled(status);
     const running = live.job?.jobProcessDetails?.numberOfInProgressThings ?? 0;
     if (running > 0) {
       throw new JobInUseError(
@@ -135,7 +134,7 @@ async function cancelJob(ctx: ExecuteContext, operation: Operation, done: Execut
     if (!(error instanceof InvalidRequestException || error instanceof InvalidStateTransitionException)) throw error;
     const live = await describeJob(ctx.client, jobId);
     if (!live) return GONE;
-    if (live.job?.status === "DELETION_IN_PROGRESS" || finished(live.job?.status)) return settled(live.job?.status);
+    if (live.job?.status === "DELETION_IN_PROGRESS" || isFinishedJob(live.job?.status)) return settled(live.job?.status);
     throw error;
   }
 }

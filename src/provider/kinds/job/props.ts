@@ -148,7 +148,7 @@ export interface Job extends Omit<JobProps, "jobTemplateArn">, Deployed {
   jobTemplateArn?: string;
   /**
    * UpdateJob members the deploy recorded but did not send, with the values
-   * the job still has (IoT does not update a finished job).
+   * the job still has (IoT does not update finished jobs).
    */
   notApplied?: Record<string, unknown>;
 }
