@@ -25,8 +25,16 @@
 
 export const DEFAULT_MAXIMUM_PER_MINUTE = 1000;
 
+/**
+ * How fast a job is rolled out (a job's or template's
+ * `jobExecutionsRolloutConfig`): a fixed maximum per minute, or an
+ * exponential ramp. The one type of it: the provider's props, the preview's
+ * impact and the local endpoint's simulation all use this one.
+ */
 export interface RolloutConfig {
+  /** Things notified per minute, 1–1000. @default 1000 */
   maximumPerMinute?: number;
+  /** Start at `baseRatePerMinute` and multiply by `incrementFactor` each time `rateIncreaseCriteria` is met. */
   exponentialRate?: {
     baseRatePerMinute: number;
     incrementFactor: number;

@@ -5,6 +5,8 @@
  */
 import type * as SDK from "@aws-sdk/client-iot";
 import type { Secret } from "alchemy";
+import type { RolloutConfig } from "../api/rollout.ts";
+import type { Holds, Interchangeable } from "./engine/same.ts";
 
 /** Removes `undefined` from members the service model requires. */
 export type Defined<T> = { [K in keyof T]: Exclude<T[K], undefined> };
@@ -24,15 +26,15 @@ export type JobDocument =
 /** Presigned S3 URLs for `${aws:iot:s3-presigned-url:...}` placeholders. */
 export type PresignedUrlConfig = SDK.PresignedUrlConfig;
 
-/** How fast the job is rolled out: a fixed maximum per minute, or an exponential ramp. */
-export interface RolloutConfig {
-  /** Things notified per minute, 1–1000. @default 1000 */
-  maximumPerMinute?: number;
-  /** Start at `baseRatePerMinute` and multiply by `incrementFactor` each time `rateIncreaseCriteria` is met. */
-  exponentialRate?: Defined<Omit<SDK.ExponentialRolloutRate, "rateIncreaseCriteria">> & {
-    rateIncreaseCriteria: SDK.RateIncreaseCriteria;
-  };
-}
+/** How fast the job is rolled out: the shared base's type (the rollout arithmetic reads the same one). */
+export type { RolloutConfig } from "../api/rollout.ts";
+
+/** The SDK's rollout config, with the members the service requires made non-optional. */
+type SdkRolloutConfig = Omit<SDK.JobExecutionsRolloutConfig, "exponentialRate"> & {
+  exponentialRate?: Defined<Omit<SDK.ExponentialRolloutRate, "rateIncreaseCriteria">> & { rateIncreaseCriteria: SDK.RateIncreaseCriteria };
+};
+/** The shared base's RolloutConfig says what the SDK's does (tsc fails when they part). */
+type _RolloutConfigIsTheSdks = Holds<Interchangeable<RolloutConfig, SdkRolloutConfig>>;
 
 /** One abort criterion: cancel the job when this share of executed things failed this way. */
 export type AbortCriteria = Defined<SDK.AbortCriteria>;
