@@ -31,6 +31,7 @@ const thingGroupProps = strict({
   parentGroupName: str(STRINGS.thingGroupName).optional(),
   tags: tagsSchema.optional(),
   adopt: z.boolean().optional(),
+  overrideCloudFormationStack: z.boolean().optional(),
 });
 
 export const thingGroupPropsSchema = withSecretPolicy(thingGroupProps, {
