@@ -3,9 +3,11 @@
  * AWS::IoT::Job, and their translation to the IoT API's (this package's)
  * names, both ways.
  *
- * The two CloudFormation types do not agree with each other: the template's
- * retry list is `JobExecutionsRetryConfig.RetryCriteriaList` and its rollout
- * ramp `ExponentialRolloutRate`; the job's are `CriteriaList` and
+ * A CloudFormation name is the API's name capitalised; the exceptions are
+ * written as data (`spelled`). The two CloudFormation types do not agree
+ * with each other: the template's retry list is
+ * `JobExecutionsRetryConfig.RetryCriteriaList` and its rollout ramp
+ * `ExponentialRolloutRate`; the job's are `CriteriaList` and
  * `ExponentialRate` (the API's names, capitalised).
  */
 
@@ -20,71 +22,98 @@ export interface ListOf {
 
 const isList = (s: Shape | ListOf | "map" | "tags"): s is ListOf => typeof s === "object" && "list" in s;
 
-const ABORT: Shape = {
-  CriteriaList: [
-    "criteriaList",
-    {
-      list: {
-        Action: "action",
-        FailureType: "failureType",
-        MinNumberOfExecutedThings: "minNumberOfExecutedThings",
-        ThresholdPercentage: "thresholdPercentage",
-      },
-    },
-  ],
-};
-const RATE: Shape = {
-  BaseRatePerMinute: "baseRatePerMinute",
-  IncrementFactor: "incrementFactor",
-  RateIncreaseCriteria: [
-    "rateIncreaseCriteria",
-    { NumberOfNotifiedThings: "numberOfNotifiedThings", NumberOfSucceededThings: "numberOfSucceededThings" },
-  ],
-};
-const RETRY_CRITERIA: ListOf = { list: { FailureType: "failureType", NumberOfRetries: "numberOfRetries" } };
-const WINDOWS: ListOf = { list: { StartTime: "startTime", DurationInMinutes: "durationInMinutes" } };
-const COMMON: Shape = {
-  Description: "description",
-  Document: "document",
-  DocumentSource: "documentSource",
-  DestinationPackageVersions: "destinationPackageVersions",
-  PresignedUrlConfig: ["presignedUrlConfig", { RoleArn: "roleArn", ExpiresInSec: "expiresInSec" }],
-  TimeoutConfig: ["timeoutConfig", { InProgressTimeoutInMinutes: "inProgressTimeoutInMinutes" }],
-  AbortConfig: ["abortConfig", ABORT],
-  Tags: ["tags", "tags"],
-};
+/** Marks a member that CloudFormation spells other than as its name capitalised. */
+const SPELLED: unique symbol = Symbol("CloudFormation's spelling");
+
+/**
+ * What an API member holds, as the translation reads it: `true`, a value as
+ * it is; `"map"`, a map as it is; `"tags"`, tags (a `[{ Key, Value }]` list
+ * in CloudFormation); an object, members of its own; `[members]`, a list of
+ * objects with those members; `spelled(name, holds)`, the same under a
+ * CloudFormation name that is not the member's name capitalised.
+ */
+export type Holds = true | "map" | "tags" | Members | readonly [Members] | Spelled;
+/** Members keyed by the API's (this package's) name: the CloudFormation name is derived from it. */
+export interface Members {
+  readonly [apiKey: string]: Holds;
+}
+interface Spelled {
+  readonly [SPELLED]: string;
+  readonly holds: Exclude<Holds, Spelled>;
+}
+
+/** A member that CloudFormation names `cloudFormation` (the exception to capitalising the API's name). */
+const spelled = (cloudFormation: string, holds: Exclude<Holds, Spelled>): Spelled => ({ [SPELLED]: cloudFormation, holds });
+
+const capitalised = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+
+/** The shape of API-keyed members: each CloudFormation name is the member's capitalised, unless `spelled` says otherwise. */
+function shapeOf(members: Members): Shape {
+  const shape: Shape = {};
+  for (const [apiKey, given] of Object.entries(members)) {
+    const isSpelled = typeof given === "object" && SPELLED in given;
+    const holds = isSpelled ? (given as Spelled).holds : (given as Exclude<Holds, Spelled>);
+    const cfnKey = isSpelled ? (given as Spelled)[SPELLED] : capitalised(apiKey);
+    if (holds === true) shape[cfnKey] = apiKey;
+    else if (holds === "map" || holds === "tags") shape[cfnKey] = [apiKey, holds];
+    else if (Array.isArray(holds)) shape[cfnKey] = [apiKey, { list: shapeOf((holds as readonly [Members])[0]) }];
+    else shape[cfnKey] = [apiKey, shapeOf(holds as Members)];
+  }
+  return shape;
+}
+
+const ABORT = {
+  criteriaList: [{ action: true, failureType: true, minNumberOfExecutedThings: true, thresholdPercentage: true }],
+} satisfies Members;
+const RATE = {
+  baseRatePerMinute: true,
+  incrementFactor: true,
+  rateIncreaseCriteria: { numberOfNotifiedThings: true, numberOfSucceededThings: true },
+} satisfies Members;
+const RETRY_CRITERIA = { failureType: true, numberOfRetries: true } satisfies Members;
+const WINDOWS = [{ startTime: true, durationInMinutes: true }] as const satisfies readonly [Members];
+const COMMON = {
+  description: true,
+  document: true,
+  documentSource: true,
+  destinationPackageVersions: true,
+  presignedUrlConfig: { roleArn: true, expiresInSec: true },
+  timeoutConfig: { inProgressTimeoutInMinutes: true },
+  abortConfig: ABORT,
+  tags: "tags",
+} satisfies Members;
+
+/**
+ * The properties of AWS::IoT::JobTemplate, keyed by the API's member names
+ * (the provider's member rows are held to these keys by tsc).
+ */
+export const JOB_TEMPLATE_PROPERTIES = {
+  ...COMMON,
+  jobTemplateId: true,
+  jobArn: true,
+  jobExecutionsRetryConfig: { criteriaList: spelled("RetryCriteriaList", [RETRY_CRITERIA]) },
+  jobExecutionsRolloutConfig: { maximumPerMinute: true, exponentialRate: spelled("ExponentialRolloutRate", RATE) },
+  maintenanceWindows: WINDOWS,
+} satisfies Members;
+
+/** The properties of AWS::IoT::Job, keyed by the API's member names. */
+export const JOB_PROPERTIES = {
+  ...COMMON,
+  jobId: true,
+  targets: true,
+  targetSelection: true,
+  jobTemplateArn: true,
+  documentParameters: "map",
+  jobExecutionsRetryConfig: { criteriaList: [RETRY_CRITERIA] },
+  jobExecutionsRolloutConfig: { maximumPerMinute: true, exponentialRate: RATE },
+  schedulingConfig: { startTime: true, endTime: true, endBehavior: true, maintenanceWindows: WINDOWS },
+} satisfies Members;
 
 /** AWS::IoT::JobTemplate. */
-export const JOB_TEMPLATE: Shape = {
-  ...COMMON,
-  JobTemplateId: "jobTemplateId",
-  JobArn: "jobArn",
-  JobExecutionsRetryConfig: ["jobExecutionsRetryConfig", { RetryCriteriaList: ["criteriaList", RETRY_CRITERIA] }],
-  JobExecutionsRolloutConfig: [
-    "jobExecutionsRolloutConfig",
-    { MaximumPerMinute: "maximumPerMinute", ExponentialRolloutRate: ["exponentialRate", RATE] },
-  ],
-  MaintenanceWindows: ["maintenanceWindows", WINDOWS],
-};
+export const JOB_TEMPLATE: Shape = shapeOf(JOB_TEMPLATE_PROPERTIES);
 
 /** AWS::IoT::Job. */
-export const JOB: Shape = {
-  ...COMMON,
-  JobId: "jobId",
-  Targets: "targets",
-  TargetSelection: "targetSelection",
-  JobTemplateArn: "jobTemplateArn",
-  DocumentParameters: ["documentParameters", "map"],
-  JobExecutionsRetryConfig: ["jobExecutionsRetryConfig", { CriteriaList: ["criteriaList", RETRY_CRITERIA] }],
-  JobExecutionsRolloutConfig: [
-    "jobExecutionsRolloutConfig",
-    { MaximumPerMinute: "maximumPerMinute", ExponentialRate: ["exponentialRate", RATE] },
-  ],
-  SchedulingConfig: [
-    "schedulingConfig",
-    { StartTime: "startTime", EndTime: "endTime", EndBehavior: "endBehavior", MaintenanceWindows: ["maintenanceWindows", WINDOWS] },
-  ],
-};
+export const JOB: Shape = shapeOf(JOB_PROPERTIES);
 
 /** Names the two CloudFormation types use for the same thing. */
 const OTHER_TYPE_NAME: Record<string, string> = {
