@@ -17,12 +17,10 @@ import { KINDS } from "../src/provider/kinds/registry.ts";
 /** One table per kind, on the kind's page (the registry says which). */
 export const PAGES: Array<{ file: string; kind: string; table: MemberTable }> = KINDS.map(({ kind, docs }) => ({ file: docs, kind: kind.type, table: kind.members }));
 
-const HIDDEN = new Set(["copiedJob"]);
-
 /** The Markdown table of a member table. */
 export function renderMembers(table: MemberTable): string {
   const rows = table
-    .filter((r) => !HIDDEN.has(r.member) && !(r.member === "tags" && r.via?.startsWith("(none")))
+    .filter((r) => !r.hidden)
     .map((r) => {
       const change =
         r.change === "replace" ? "replaces it" : r.change === "state only" ? "kept in state, no API call" : `in place: \`${r.via}\``;

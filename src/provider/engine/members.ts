@@ -33,6 +33,8 @@ export interface MemberRule {
   limit?: (before: unknown, after: unknown, context: LimitContext) => string | undefined;
   /** Where the rule comes from (API reference, developer guide, a test against the service's behaviour). */
   source?: string;
+  /** Not a prop users write (the docs' tables leave it out). */
+  hidden?: boolean;
 }
 
 /** What a limit may look at besides the member: the whole specs, and the resource's last known status. */
@@ -43,6 +45,74 @@ export interface LimitContext {
 }
 
 export type MemberTable = readonly MemberRule[];
+
+/**
+ * One member's row in a kind's member rows, which are keyed by the member's
+ * name: the one place a member is named. Besides what a change does (the
+ * rule), a row says what else the member is, as data next to it (as
+ * Terraform's schema says "forces replacement" next to an attribute).
+ */
+export interface MemberRow extends Omit<MemberRule, "member" | "hidden"> {
+  /** Part of the spec: what the create call takes (the id and tags aside) and what is compared with the live resource. */
+  spec?: true;
+  /** Not a prop: a member the provider works out itself (its row explains changes to it, and the docs leave it out). */
+  prop?: false;
+  /** Another prop that gives this member (a Job's `jobTemplate` gives its `jobTemplateArn`). */
+  alias?: string;
+  /** CloudFormation's resource has no property for it. */
+  cloudFormation?: false;
+  /**
+   * A template made from the job (CreateJobTemplate's jobArn) copies it:
+   * `true` as it is, or the name of the one member of it that is copied
+   * (the template's member of that name).
+   */
+  copied?: true | string;
+}
+
+/** A kind's member rows: one per member, keyed by its name, in the order its spec is built. */
+export type MemberRows = { readonly [member: string]: MemberRow };
+
+/** The members of `R` whose row has `Column` set to `Value`. */
+type Where<R, Column extends string, Value> = { [K in keyof R]: R[K] extends { readonly [C in Column]: Value } ? K : never }[keyof R] & string;
+
+/** The members of the spec (rows with `spec: true`). */
+export type SpecMembers<R> = Where<R, "spec", true>;
+/** The members users write as props: the rows that are props, and the props that are aliases of one. */
+export type PropMembers<R> = Exclude<keyof R & string, Where<R, "prop", false>> | { [K in keyof R]: R[K] extends { readonly alias: infer A extends string } ? A : never }[keyof R];
+/** The members CloudFormation's resource has a property for (props without `cloudFormation: false`). */
+export type CloudFormationMembers<R> = Exclude<keyof R & string, Where<R, "prop", false> | Where<R, "cloudFormation", false>>;
+/** The members a call applies in place (rows with that `via`). */
+export type MembersVia<R, Via extends string> = Where<R, "via", Via>;
+
+/** The members whose row passes `test`, in the rows' order. */
+export function membersWhere<R extends MemberRows, M extends keyof R & string = keyof R & string>(rows: R, test: (row: MemberRow, member: string) => boolean): M[] {
+  return Object.entries(rows)
+    .filter(([member, row]) => test(row, member))
+    .map(([member]) => member as M);
+}
+
+/** The props that are aliases of a member (alias -> the member). */
+export function aliasesOf(rows: MemberRows): Record<string, string> {
+  return Object.fromEntries(Object.entries(rows).flatMap(([member, row]) => (row.alias === undefined ? [] : [[row.alias, member]])));
+}
+
+/**
+ * The rows as the table the decisions, the preview and the docs read: in the
+ * rows' order, or stably sorted by `rank` (the order the docs show).
+ */
+export function memberTable(rows: MemberRows, rank: (rule: MemberRule) => number = () => 0): MemberTable {
+  const table = Object.entries(rows).map(([member, row]): MemberRule => {
+    const rule: MemberRule = { member, change: row.change };
+    if (row.via !== undefined) rule.via = row.via;
+    if (row.why !== undefined) rule.why = row.why;
+    if (row.whole !== undefined) rule.whole = row.whole;
+    if (row.limit !== undefined) rule.limit = row.limit;
+    if (row.source !== undefined) rule.source = row.source;
+    if (row.prop === false) rule.hidden = true;
+    return rule;
+  });
+  return table.map((rule, i) => ({ rule, i, rank: rank(rule) })).sort((a, b) => a.rank - b.rank || a.i - b.i).map((r) => r.rule);
+}
 
 /** The outcome of comparing two specs with a member table. */
 export interface Comparison {

@@ -8,7 +8,7 @@ import type { Change, PropertyDiff } from "../engine/change.ts";
 import type { Desired, Kind } from "../engine/contract.ts";
 import { physicalIdOf } from "../engine/observation.ts";
 import { isSecretText, revealForChecks, ValidationError } from "../validate.ts";
-import type { Location } from "../location.ts";
+import type { IoTClientProps, Location } from "../location.ts";
 import { recordedLocation, type DeployedWhere } from "../location.ts";
 import type { StackResourceRef } from "../tags.ts";
 import { toTagList } from "../tags.ts";
@@ -23,6 +23,18 @@ const partition = (region: string) => (region.startsWith("cn-") ? "aws-cn" : reg
 export function arnFor(location: Location, account: string | undefined, type: string, id: string): string {
   if (!account || id === UNKNOWN) return UNKNOWN;
   return `arn:${partition(location.region)}:iot:${location.region}:${account}:${type}/${id}`;
+}
+
+/** Props that say how or where to deploy a resource, not what it is: they have no member rows. */
+export type DeployOptions = keyof IoTClientProps | "adopt" | "overrideCloudFormationStack";
+
+/** A kind's props that are members (its deploy options aside): what its member rows are held to. */
+export type MembersOf<Props> = Exclude<keyof Props & string, DeployOptions>;
+
+/** Serialises a document prop the way it is sent to IoT. */
+export function documentText(document: unknown): string | undefined {
+  if (document === undefined) return undefined;
+  return typeof document === "string" ? document : JSON.stringify(document);
 }
 
 /** Is a value an unset configuration (absent, or the empty object IoT returns for one)? */

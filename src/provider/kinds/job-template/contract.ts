@@ -3,63 +3,82 @@
  * change in place, anything else replaces the template (MEMBERS).
  */
 import { DescribeJobTemplateCommand, DescribeJobCommand, type DescribeJobTemplateCommandOutput } from "@aws-sdk/client-iot";
-import { createHmac } from "node:crypto";
+import type { z } from "zod";
+import type { JOB_TEMPLATE_PROPERTIES } from "../../../api/cloudformation/properties.ts";
 import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
 import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../../engine/change.ts";
 import type { Desired, Kind, Observed, Recorded, ResourceState } from "../../engine/contract.ts";
 import { defineResource } from "../../engine/define.ts";
-import { compare, type MemberTable } from "../../engine/members.ts";
+import {
+  compare,
+  memberTable,
+  membersWhere,
+  type CloudFormationMembers,
+  type MemberRows,
+  type MemberTable,
+  type PropMembers,
+  type SpecMembers,
+} from "../../engine/members.ts";
+import type { Holds, Same } from "../../engine/same.ts";
+import { copiedJobFingerprint } from "../job/spec.ts";
 import { operation } from "../../engine/operations.ts";
 import { describeLocation, moved, replacement } from "../decide.ts";
 import type * as Declared from "./props.ts";
 import { jobTemplatePropsSchema } from "../../job-schemas.ts";
 import { ownershipTags, toTagList } from "../../tags.ts";
 import { isUnknown, UNKNOWN } from "../../unknown.ts";
-import { checkProps, revealForChecks, ValidationError } from "../../validate.ts";
-import { arnFor, isUnset, outputBase, readOwnership, recordedBase, revealed, tagOperations, sealed, type RecordedOutput } from "../shared.ts";
+import { checkProps, ValidationError } from "../../validate.ts";
+import { arnFor, documentText, isUnset, outputBase, readOwnership, recordedBase, revealed, tagOperations, sealed, type MembersOf, type RecordedOutput } from "../shared.ts";
 
 export type JobTemplateProps = Declared.JobTemplateProps;
 export type JobTemplate = Declared.JobTemplate;
 
-/** The members of CreateJobTemplate that define a template (tags aside). */
-const SPEC_MEMBERS = [
-  "description",
-  "document",
-  "documentSource",
-  "jobArn",
-  "presignedUrlConfig",
-  "jobExecutionsRolloutConfig",
-  "abortConfig",
-  "timeoutConfig",
-  "jobExecutionsRetryConfig",
-  "maintenanceWindows",
-  "destinationPackageVersions",
-] as const;
-
 const IMMUTABLE = "IoT job templates cannot be updated (there is no UpdateJobTemplate), so the template is replaced";
 const SOURCE = "API reference: CreateJobTemplate, DeleteJobTemplate; no UpdateJobTemplate exists";
+/** A member of CreateJobTemplate's spec: any change replaces the template. */
+const SPEC_ROW = { spec: true, change: "replace", why: IMMUTABLE, source: SOURCE } as const;
 
-/** What each change to a JobTemplate does. */
-export const MEMBERS: MemberTable = [
-  { member: "jobTemplateId", change: "replace", why: "a template's id is its name; the new template is created before the old one is deleted", source: SOURCE },
-  ...SPEC_MEMBERS.map((member) => ({ member, change: "replace" as const, why: IMMUTABLE, source: SOURCE })),
-  {
-    member: "copiedJob",
+/**
+ * A JobTemplate's members, one row each, in the order the spec is built
+ * (CreateJobTemplate's input); the props, the schema and CloudFormation's
+ * properties are held to these rows by tsc below.
+ */
+export const ROWS = {
+  jobTemplateId: { change: "replace", why: "a template's id is its name; the new template is created before the old one is deleted", source: SOURCE },
+  description: SPEC_ROW,
+  document: SPEC_ROW,
+  documentSource: SPEC_ROW,
+  jobArn: SPEC_ROW,
+  presignedUrlConfig: SPEC_ROW,
+  jobExecutionsRolloutConfig: SPEC_ROW,
+  abortConfig: SPEC_ROW,
+  timeoutConfig: SPEC_ROW,
+  jobExecutionsRetryConfig: SPEC_ROW,
+  maintenanceWindows: SPEC_ROW,
+  destinationPackageVersions: SPEC_ROW,
+  copiedJob: {
+    prop: false,
     change: "replace",
     whole: true,
     why: "the job it copies (jobArn) now has another document or configuration; a template copies them when it is created, so it is made again",
     source: "API reference: CreateJobTemplate jobArn",
   },
-  { member: "tags", change: "in place", via: "TagResource / UntagResource", source: "API reference: TagResource, UntagResource" },
-];
+  tags: { change: "in place", via: "TagResource / UntagResource", source: "API reference: TagResource, UntagResource" },
+} as const satisfies MemberRows;
+
+type Rows = typeof ROWS;
+// Each list that names the members is held to the rows: adding a member to one and not the other fails tsc.
+type _PropsAreTheRows = Holds<Same<MembersOf<JobTemplateProps>, PropMembers<Rows>>>;
+type _SchemaIsTheProps = Holds<Same<keyof z.input<typeof jobTemplatePropsSchema>, keyof JobTemplateProps>>;
+type _CloudFormationIsTheRows = Holds<Same<keyof typeof JOB_TEMPLATE_PROPERTIES, CloudFormationMembers<Rows>>>;
+
+/** The members of CreateJobTemplate that define a template (the id and tags aside). */
+const SPEC_MEMBERS = membersWhere<Rows, SpecMembers<Rows>>(ROWS, (row) => row.spec === true);
+
+/** What each change to a JobTemplate does. */
+export const MEMBERS: MemberTable = memberTable(ROWS);
 
 type Spec = { jobTemplateId: string } & Record<string, unknown>;
-
-/** Serialises a document prop the way it is sent to IoT. */
-export function documentText(document: unknown): string | undefined {
-  if (document === undefined) return undefined;
-  return typeof document === "string" ? document : JSON.stringify(document);
-}
 
 const jobArnOf = (v: unknown): string | undefined => (v && typeof v === "object" ? (v as { jobArn?: string }).jobArn : (v as string | undefined));
 
@@ -96,29 +115,6 @@ function comparable(live: Spec, hint: Spec | undefined): Spec {
   for (const m of SPEC_MEMBERS) if (m !== "jobArn" && hint[m] !== undefined && live[m] !== undefined) out[m] = live[m];
   if (live.description !== undefined) out.description = live.description;
   return out;
-}
-
-/**
- * The fingerprint of a copied job's document and configuration (what
- * CreateJobTemplate copies from it), keyed with the app's password so that
- * it reveals nothing of a secret document.
- */
-export function copiedJobFingerprint(job: Record<string, unknown>, key: string): string {
-  const view = revealForChecks(job).view as Record<string, unknown>;
-  const copied = {
-    document: documentText(view.document),
-    documentSource: view.documentSource,
-    jobTemplateArn: view.jobTemplateArn,
-    documentParameters: view.documentParameters,
-    presignedUrlConfig: view.presignedUrlConfig,
-    jobExecutionsRolloutConfig: view.jobExecutionsRolloutConfig,
-    abortConfig: view.abortConfig,
-    timeoutConfig: view.timeoutConfig,
-    jobExecutionsRetryConfig: view.jobExecutionsRetryConfig,
-    maintenanceWindows: (view.schedulingConfig as { maintenanceWindows?: unknown } | undefined)?.maintenanceWindows,
-    destinationPackageVersions: view.destinationPackageVersions,
-  };
-  return createHmac("sha256", key).update(JSON.stringify(copied)).digest("hex").slice(0, 16);
 }
 
 // Sealed: no Secret object in its state or calls, no secret value in its diffs (shared.ts).

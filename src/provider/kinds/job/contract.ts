@@ -37,7 +37,7 @@ import { arnFor, outputBase, readOwnership, recordedBase, revealed, tagOperation
 export type JobProps = Declared.JobProps;
 export type Job = Declared.Job;
 export type { JobDeletion } from "./props.ts";
-export { MEMBERS as JOB_MEMBERS } from "./spec.ts";
+export { MEMBERS as JOB_MEMBERS, ROWS as JOB_ROWS } from "./spec.ts";
 
 /** Is a document parameter a secret (its own value, or the whole documentParameters map)? Its value is then never printed. */
 const secretParameter = (sensitive: ReadonlySet<string>) => (key: string) => sensitive.has("documentParameters") || sensitive.has(`documentParameters.${key}`);

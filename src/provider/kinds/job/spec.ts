@@ -7,33 +7,28 @@ import type { DescribeJobCommandOutput } from "@aws-sdk/client-iot";
 import { isDeepStrictEqual } from "node:util";
 import { UPDATABLE_JOB_MEMBERS } from "../../../api/constraints.ts";
 import { parseDocument } from "../../engine/change.ts";
-import type { LimitContext, MemberTable } from "../../engine/members.ts";
+import type { z } from "zod";
+import { createHmac } from "node:crypto";
+import type { JOB_PROPERTIES } from "../../../api/cloudformation/properties.ts";
+import {
+  memberTable,
+  membersWhere,
+  type CloudFormationMembers,
+  type LimitContext,
+  type MemberRow,
+  type MemberRows,
+  type MembersVia,
+  type MemberTable,
+  type PropMembers,
+  type SpecMembers,
+} from "../../engine/members.ts";
+import type { Holds, Same } from "../../engine/same.ts";
 import type { SchedulingConfig } from "../../types.ts";
-import { targetArn, templateRefArn } from "../../job-schemas.ts";
-import { ValidationError } from "../../validate.ts";
-import { documentText } from "../job-template/contract.ts";
-import { DEFAULT_DELETION_TIMEOUT_SECONDS, type JobDeletion } from "./props.ts";
-import { isUnset } from "../shared.ts";
+import { jobPropsSchema, targetArn, templateRefArn } from "../../job-schemas.ts";
+import { revealForChecks, ValidationError } from "../../validate.ts";
+import { DEFAULT_DELETION_TIMEOUT_SECONDS, type JobDeletion, type JobProps } from "./props.ts";
+import { documentText, isUnset, type MembersOf } from "../shared.ts";
 import { shortHash } from "../../common.ts";
-
-/** The members of CreateJob that define a job (tags aside). */
-export const SPEC_MEMBERS = [
-  "targets",
-  "targetSelection",
-  "document",
-  "documentSource",
-  "jobTemplateArn",
-  "documentParameters",
-  "description",
-  "presignedUrlConfig",
-  "jobExecutionsRolloutConfig",
-  "abortConfig",
-  "timeoutConfig",
-  "jobExecutionsRetryConfig",
-  "schedulingConfig",
-  "namespaceId",
-  "destinationPackageVersions",
-] as const;
 
 export type Spec = { jobId: string } & Record<string, unknown>;
 
@@ -89,50 +84,96 @@ function targetsLimit(before: unknown, after: unknown, context: LimitContext): s
   return undefined;
 }
 
-/** What each change to a Job does. */
-export const MEMBERS: MemberTable = [
-  { member: "jobId", change: "replace", why: "a job's id is its name", source: MODEL },
-  {
-    member: "targets",
-    change: "in place",
-    via: "AssociateTargetsWithJob",
-    limit: targetsLimit,
-    source: ASSOCIATE,
-  },
-  ...SPEC_MEMBERS.filter((m) => !UPDATABLE.has(m) && m !== "targets").map((member) => ({ member, change: "replace" as const, why: FIXED, source: MODEL })),
-  {
-    member: "description",
+/** A member UpdateJob cannot change: it replaces the job. */
+const FIXED_ROW = { change: "replace", why: FIXED, source: MODEL } as const;
+
+/**
+ * A Job's members, one row each: what a change to it does, and what else it
+ * is (part of the spec, copied by a template made from the job, without a
+ * CloudFormation property). In the order the spec is built (CreateJob's
+ * input); the props, the schema and CloudFormation's properties are held to
+ * these rows by tsc below.
+ */
+export const ROWS = {
+  jobId: { change: "replace", why: "a job's id is its name", source: MODEL },
+  targets: { spec: true, change: "in place", via: "AssociateTargetsWithJob", limit: targetsLimit, source: ASSOCIATE },
+  targetSelection: { spec: true, ...FIXED_ROW },
+  document: { spec: true, copied: true, ...FIXED_ROW },
+  documentSource: { spec: true, copied: true, ...FIXED_ROW },
+  jobTemplateArn: { spec: true, copied: true, alias: "jobTemplate", ...FIXED_ROW },
+  documentParameters: { spec: true, copied: true, ...FIXED_ROW },
+  description: {
+    spec: true,
     change: "in place",
     via: "UpdateJob",
     limit: (b, a) => (a === undefined && b !== undefined ? "description removed; UpdateJob cannot clear a job's description" : undefined),
     source: "model: UpdateJobRequest.description, pattern [^\\p{C}]+ (an empty string is refused, and an absent member leaves the description as it is)",
   },
-  { member: "presignedUrlConfig", change: "in place", via: "UpdateJob", source: MODEL },
-  { member: "jobExecutionsRolloutConfig", change: "in place", via: "UpdateJob", source: MODEL },
-  {
-    member: "abortConfig",
+  presignedUrlConfig: { spec: true, copied: true, change: "in place", via: "UpdateJob", source: MODEL },
+  jobExecutionsRolloutConfig: { spec: true, copied: true, change: "in place", via: "UpdateJob", source: MODEL },
+  abortConfig: {
+    spec: true,
+    copied: true,
     change: "in place",
     via: "UpdateJob",
     limit: (b, a) => (a === undefined && b !== undefined ? "abortConfig removed; UpdateJob cannot remove abort criteria" : undefined),
     source: "model: AbortConfig.criteriaList is required with at least 1 item (an empty config is refused, an absent one changes nothing)",
   },
-  {
-    member: "timeoutConfig",
+  timeoutConfig: {
+    spec: true,
+    copied: true,
     change: "in place",
     via: "UpdateJob",
     source: "developer guide: jobs-management-control-api, jobs-configurations-details (a new timeout applies to executions that start afterwards)",
   },
-  {
-    member: "jobExecutionsRetryConfig",
+  jobExecutionsRetryConfig: {
+    spec: true,
+    copied: true,
     change: "in place",
     via: "UpdateJob",
     limit: retryLimit,
     source:
       "developer guide: job-configurations-api (after creation the number of retries can only be set to 0); adding retries or failure types: not documented, refused by third-party emulators (ministack), so replaced: stricter, and said in the preview",
   },
-  { member: "tags", change: "in place", via: "TagResource / UntagResource", source: "API reference: TagResource, UntagResource" },
-  { member: "deletion", change: "state only", source: "kept for destroy and replacements; IoT stores nothing of it" },
-];
+  schedulingConfig: { spec: true, copied: "maintenanceWindows", ...FIXED_ROW },
+  namespaceId: { spec: true, cloudFormation: false, ...FIXED_ROW },
+  destinationPackageVersions: { spec: true, copied: true, ...FIXED_ROW },
+  tags: { change: "in place", via: "TagResource / UntagResource", source: "API reference: TagResource, UntagResource" },
+  deletion: { change: "state only", cloudFormation: false, source: "kept for destroy and replacements; IoT stores nothing of it" },
+} as const satisfies MemberRows;
+
+type Rows = typeof ROWS;
+// Each list that names the members is held to the rows: adding a member to one and not the other fails tsc.
+type _PropsAreTheRows = Holds<Same<MembersOf<JobProps>, PropMembers<Rows>>>;
+type _SchemaIsTheProps = Holds<Same<keyof z.input<typeof jobPropsSchema>, keyof JobProps>>;
+type _CloudFormationIsTheRows = Holds<Same<keyof typeof JOB_PROPERTIES, CloudFormationMembers<Rows>>>;
+type _UpdateJobIsTheRows = Holds<Same<MembersVia<Rows, "UpdateJob">, (typeof UPDATABLE_JOB_MEMBERS)[number]>>;
+
+/** The members of CreateJob that define a job (the id and tags aside), in the order of the rows. */
+export const SPEC_MEMBERS = membersWhere<Rows, SpecMembers<Rows>>(ROWS, (row) => row.spec === true);
+
+/**
+ * What each change to a Job does, as docs/job.md shows it: the id and what
+ * replaces the job first, then what UpdateJob changes, then tags and settings.
+ */
+export const MEMBERS: MemberTable = memberTable(ROWS, (r) => (r.via === "UpdateJob" ? 1 : r.member === "tags" || r.change === "state only" ? 2 : 0));
+
+/**
+ * The fingerprint of a job's document and configuration as a template made
+ * from it copies them (the rows marked `copied`), keyed with the app's
+ * password so that it reveals nothing of a secret document.
+ */
+export function copiedJobFingerprint(job: Record<string, unknown>, key: string): string {
+  const view = revealForChecks(job).view as Record<string, unknown>;
+  const copied: Record<string, unknown> = {};
+  for (const [m, row] of Object.entries(ROWS) as Array<[string, MemberRow]>) {
+    if (row.copied === undefined) continue;
+    const value = m === "document" ? documentText(view.document) : view[m];
+    if (row.copied === true) copied[m] = value;
+    else copied[row.copied] = (value as Record<string, unknown> | undefined)?.[row.copied];
+  }
+  return createHmac("sha256", key).update(JSON.stringify(copied)).digest("hex").slice(0, 16);
+}
 
 /** A job's CreateJob input (tags aside) from secret-revealed props. */
 export function jobSpec(view: Record<string, any>, jobId: string): Spec {

@@ -7,7 +7,9 @@ import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
 import { creationDiffs, noChange, tagDiffs, type Change } from "../../engine/change.ts";
 import type { Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";
 import { defineResource } from "../../engine/define.ts";
-import { compare, type MemberTable } from "../../engine/members.ts";
+import type { z } from "zod";
+import { compare, memberTable, type MemberRows, type MemberTable, type PropMembers } from "../../engine/members.ts";
+import type { Holds, Same } from "../../engine/same.ts";
 import { operation, type Operation } from "../../engine/operations.ts";
 import type { IoTClientProps } from "../../location.ts";
 import { thingGroupPropsSchema } from "../../thing-schemas.ts";
@@ -16,7 +18,7 @@ import { isUnknown, UNKNOWN } from "../../unknown.ts";
 import { checkProps, ValidationError } from "../../validate.ts";
 import { describeLocation, moved, replacement } from "../decide.ts";
 import type { Deployed } from "../deployed.ts";
-import { arnFor, outputBase, readOwnership, recordedBase, tagOperations, sealed, type RecordedOutput } from "../shared.ts";
+import { arnFor, outputBase, readOwnership, recordedBase, tagOperations, sealed, type MembersOf, type RecordedOutput } from "../shared.ts";
 
 /** Properties of a static thing group (a set of things that jobs can target). */
 export interface ThingGroupProps extends IoTClientProps {
@@ -55,14 +57,20 @@ export interface ThingGroup extends ThingGroupProps, Deployed {
 
 const SOURCE = "API reference: UpdateThingGroup (thingGroupProperties); CreateThingGroup (thingGroupName, parentGroupName)";
 
+/** A ThingGroup's members, one row each; its props and schema are held to these rows by tsc below. */
+export const ROWS = {
+  thingGroupName: { change: "replace", why: "a group's name is its id; the new group is created before the old one is deleted", source: SOURCE },
+  parentGroupName: { change: "replace", why: "a thing group's parent is fixed when it is created", source: SOURCE },
+  description: { change: "in place", via: "UpdateThingGroup", source: SOURCE },
+  attributes: { change: "in place", via: "UpdateThingGroup", source: SOURCE },
+  tags: { change: "in place", via: "TagResource / UntagResource", source: "API reference: TagResource, UntagResource" },
+} as const satisfies MemberRows;
+
+type _PropsAreTheRows = Holds<Same<MembersOf<ThingGroupProps>, PropMembers<typeof ROWS>>>;
+type _SchemaIsTheProps = Holds<Same<keyof z.input<typeof thingGroupPropsSchema>, keyof ThingGroupProps>>;
+
 /** What each change to a ThingGroup does. */
-export const MEMBERS: MemberTable = [
-  { member: "thingGroupName", change: "replace", why: "a group's name is its id; the new group is created before the old one is deleted", source: SOURCE },
-  { member: "parentGroupName", change: "replace", why: "a thing group's parent is fixed when it is created", source: SOURCE },
-  { member: "description", change: "in place", via: "UpdateThingGroup", source: SOURCE },
-  { member: "attributes", change: "in place", via: "UpdateThingGroup", source: SOURCE },
-  { member: "tags", change: "in place", via: "TagResource / UntagResource", source: "API reference: TagResource, UntagResource" },
-];
+export const MEMBERS: MemberTable = memberTable(ROWS);
 
 type Spec = { thingGroupName: string; parentGroupName?: string; description?: string; attributes: Record<string, string> };
 

@@ -8,7 +8,9 @@ import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
 import { creationDiffs, noChange, type Change } from "../../engine/change.ts";
 import type { Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";
 import { defineResource } from "../../engine/define.ts";
-import { compare, type MemberTable } from "../../engine/members.ts";
+import type { z } from "zod";
+import { compare, memberTable, type MemberRows, type MemberTable, type PropMembers } from "../../engine/members.ts";
+import type { Holds, Same } from "../../engine/same.ts";
 import { operation, type Operation } from "../../engine/operations.ts";
 import type { IoTClientProps } from "../../location.ts";
 import { thingPropsSchema } from "../../thing-schemas.ts";
@@ -16,7 +18,7 @@ import { isUnknown, UNKNOWN } from "../../unknown.ts";
 import { checkProps } from "../../validate.ts";
 import { describeLocation, moved, replacement } from "../decide.ts";
 import type { Deployed } from "../deployed.ts";
-import { arnFor, outputBase, recordedBase, sealed, type RecordedOutput } from "../shared.ts";
+import { arnFor, outputBase, recordedBase, sealed, type MembersOf, type RecordedOutput } from "../shared.ts";
 
 /** Properties of an IoT thing (a device's registry entry). */
 export interface ThingProps extends IoTClientProps {
@@ -51,13 +53,19 @@ export interface Thing extends ThingProps, Deployed {
 
 const SOURCE = "API reference: UpdateThing (attributePayload), AddThingToThingGroup, RemoveThingFromThingGroup";
 
+/** A Thing's members, one row each; its props and schema are held to these rows by tsc below. */
+export const ROWS = {
+  thingName: { change: "replace", why: "a thing's name is its id; the new thing is created before the old one is deleted", source: SOURCE },
+  attributes: { change: "in place", via: "UpdateThing", source: SOURCE },
+  thingGroups: { change: "in place", via: "AddThingToThingGroup / RemoveThingFromThingGroup", source: SOURCE },
+  tags: { prop: false, change: "in place", via: "(none: things carry no tags)", source: "things are not taggable" },
+} as const satisfies MemberRows;
+
+type _PropsAreTheRows = Holds<Same<MembersOf<ThingProps>, PropMembers<typeof ROWS>>>;
+type _SchemaIsTheProps = Holds<Same<keyof z.input<typeof thingPropsSchema>, keyof ThingProps>>;
+
 /** What each change to a Thing does. */
-export const MEMBERS: MemberTable = [
-  { member: "thingName", change: "replace", why: "a thing's name is its id; the new thing is created before the old one is deleted", source: SOURCE },
-  { member: "attributes", change: "in place", via: "UpdateThing", source: SOURCE },
-  { member: "thingGroups", change: "in place", via: "AddThingToThingGroup / RemoveThingFromThingGroup", source: SOURCE },
-  { member: "tags", change: "in place", via: "(none: things carry no tags)", source: "things are not taggable" },
-];
+export const MEMBERS: MemberTable = memberTable(ROWS);
 
 type Spec = { thingName: string; attributes: Record<string, string>; thingGroups: string[] };
 
