@@ -15,9 +15,11 @@ import { randomUUID } from "node:crypto";
 import { isSecret, type Secret } from "alchemy";
 import { IOT_CLIENT_KEYS, type IoTClientProps } from "../provider/location.ts";
 import { keepIdentity } from "../provider/common.ts";
-import { Job as CoreJob, type Job as CoreJobOutput, type JobDeletion, type JobProps as CoreJobProps } from "../provider/kinds/job/contract.ts";
+import { aliasesOf } from "../provider/engine/members.ts";
+import { Job as CoreJob, JOB_ROWS, type Job as CoreJobOutput, type JobDeletion, type JobProps as CoreJobProps } from "../provider/kinds/job/contract.ts";
 import {
   JobTemplate as CoreJobTemplate,
+  ROWS as JOB_TEMPLATE_ROWS,
   type JobTemplate as CoreJobTemplateOutput,
   type JobTemplateProps as CoreJobTemplateProps,
 } from "../provider/kinds/job-template/contract.ts";
@@ -180,10 +182,10 @@ export interface Job extends CoreJobOutput {
 
 const PASSTHROUGH = [...IOT_CLIENT_KEYS, "adopt", "overrideCloudFormationStack"];
 
-/** Main-API props that a CloudFormation property also stands for (prop -> the prop of the shape). */
+/** Main-API props that a CloudFormation property also stands for (prop -> the prop of the shape), from the member rows. */
 const ALIASES: Record<"template" | "job", Record<string, string>> = {
-  job: { jobTemplate: "jobTemplateArn" },
-  template: {},
+  job: aliasesOf(JOB_ROWS),
+  template: aliasesOf(JOB_TEMPLATE_ROWS),
 };
 
 /** `{ key: value }` tags as a `[{ Key, Value }]` list (the list is what CloudFormation takes). */
