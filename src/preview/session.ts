@@ -15,6 +15,7 @@ import { ResourceFQN, ResourceID, ResourceKind, Scope } from "alchemy";
 import { diffValues } from "../provider/engine/change.ts";
 import { kindOf } from "../provider/engine/kinds.ts";
 import { installRecorder, type ChangeRecord, type ProblemRecord } from "../provider/engine/recorder.ts";
+import { recordedLocation, type DeployedWhere } from "../provider/location.ts";
 import { checkWholeProgram } from "./checks.ts";
 import { driftOf, entryOf, measureImpact } from "./entries.ts";
 import { setHooks } from "./globals.ts";
@@ -157,7 +158,7 @@ export function startSession(options: SessionOptions): Session {
         const output = (await (pending as unknown as Promise<Record<string, unknown>>).catch(() => undefined)) ?? {};
         const idMember = kindOf(kind)?.idMember;
         const physicalId = idMember ? (output[idMember] as string | undefined) : undefined;
-        const where = output.location ?? output.target;
+        const where = recordedLocation(output as DeployedWhere);
         const location = typeof where === "string" ? `${where}|${output.region ?? ""}` : undefined;
         out.push({
           ...blank(),

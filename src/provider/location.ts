@@ -115,7 +115,7 @@ export function locationKey(props: object | undefined, scope: Scope | undefined)
  * A rehearsal (src/rehearsal) sends every resource's calls to its own
  * in-memory endpoint, whatever the program, its scopes or the environment
  * say (endpoint, local, AWS credentials): a rehearsal never reaches the
- * user's target. The endpoint is kept in the process-wide registry, so every
+ * location the program names. The endpoint is kept in the process-wide registry, so every
  * copy of this package in the process follows it (or refuses every call).
  */
 export function rehearseOn(local: SharedEndpoint | undefined): void {

@@ -220,9 +220,10 @@ describe.skipIf(!s3)("S3StateStore", () => {
     await store.set("a/b", sample("a/b", "x"));
     await store.set("sub", sample("sub", "scope entry"));
     await (sub.state as S3StateStore).set("deep", sample("deep", "y"));
-    const target = store.lockTarget("levels", STAGE)!;
-    expect(target).toMatchObject({ bucket: BUCKET, key: `alchemy/.locks/levels/${STAGE}` });
-    await target.client.send(new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: "{}" }));
+    const lock = store.lockLocation("levels", STAGE)!;
+    expect(lock).toMatchObject({ bucket: BUCKET, key: `alchemy/.locks/levels/${STAGE}` });
+    expect(store.lockTarget("levels", STAGE)).toEqual(lock); // the former name, kept
+    await lock.client.send(new PutObjectCommand({ Bucket: lock.bucket, Key: lock.key, Body: "{}" }));
 
     expect((await store.list()).sort()).toEqual(["a/b", "sub"]);
     expect(await store.listScopes()).toEqual(["sub"]);
@@ -236,7 +237,7 @@ describe.skipIf(!s3)("S3StateStore", () => {
     expect(store.lock).toEqual({ leaseSeconds: 60, waitSeconds: 900 });
     const unlocked = new S3StateStore(stage, { bucketName: BUCKET, lock: false });
     expect(unlocked.lock).toBe(false);
-    expect(unlocked.lockTarget("levels", STAGE)).toBeUndefined();
+    expect(unlocked.lockLocation("levels", STAGE)).toBeUndefined();
     expect(new S3StateStore(stage, { bucketName: BUCKET, lock: { leaseSeconds: 30 } }).lock).toEqual({ leaseSeconds: 30, waitSeconds: 900 });
     expect(() => new S3StateStore(stage, { bucketName: BUCKET, lock: { leaseSeconds: 0 } })).toThrow(/lock\.leaseSeconds must be a number of seconds, at least 2, got 0/);
     // Stores of one region and endpoint share one client.

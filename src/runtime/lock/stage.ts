@@ -28,11 +28,17 @@ import { s3Lock, type S3LockLocation } from "./s3.ts";
 /** What a store that keeps its stage's lock elsewhere than in files offers (S3StateStore). */
 interface LockingStore {
   init?(): Promise<void>;
-  lockTarget(app: string, stage: string): S3LockLocation | undefined;
+  /** Where the stage's lock lives (`lockTarget` in a store made by a copy of this package before 0.3). */
+  lockLocation?(app: string, stage: string): S3LockLocation | undefined;
+  lockTarget?(app: string, stage: string): S3LockLocation | undefined;
   readonly lock: false | { leaseSeconds: number; waitSeconds: number };
 }
 
-const isLockingStore = (store: unknown): store is LockingStore => typeof (store as { lockTarget?: unknown })?.lockTarget === "function";
+const isLockingStore = (store: unknown): store is LockingStore =>
+  typeof (store as LockingStore | undefined)?.lockLocation === "function" || typeof (store as LockingStore | undefined)?.lockTarget === "function";
+
+const lockLocationOf = (store: LockingStore, app: string, stage: string) =>
+  store.lockLocation ? store.lockLocation(app, stage) : store.lockTarget?.(app, stage);
 
 /**
  * Where a file store's stage lock lives: `<state root>/.locks/<app>/<stage>`,
@@ -46,7 +52,8 @@ export function stageLockPath(stage: Scope): string | undefined {
   return path.join(root, ".locks", chain);
 }
 
-interface Target {
+/** The lock a stage's deploy or destroy takes, and where it lives. */
+interface StageLock {
   backend: LeaseBackend;
   leaseSeconds?: number;
   waitSeconds?: number;
@@ -54,11 +61,11 @@ interface Target {
 }
 
 /** The lock a stage's deploy or destroy takes, or undefined (a preview, a rehearsal, a store without one). */
-function targetOf(stage: Scope): Target | undefined {
+function stageLockOf(stage: Scope): StageLock | undefined {
   if (currentMode() || stage.phase === "read") return undefined;
   const store = stage.state;
   if (isLockingStore(store)) {
-    const location = store.lockTarget(stage.appName, stage.stage);
+    const location = lockLocationOf(store, stage.appName, stage.stage);
     if (!location || !store.lock) return undefined;
     const backend = s3Lock(location);
     return { backend, leaseSeconds: store.lock.leaseSeconds, waitSeconds: store.lock.waitSeconds, where: backend.location };
@@ -75,15 +82,15 @@ export async function lockStage(stage: Scope): Promise<void> {
   const key = keyOf(stage);
   let pending = held.get(key);
   if (!pending) {
-    const target = targetOf(stage);
-    if (!target) return;
+    const lock = stageLockOf(stage);
+    if (!lock) return;
     // A store that keeps the lock beside the state checks it can reach the state first (a missing bucket is said as such).
     if (isLockingStore(stage.state)) await stage.state.init?.();
     const action = stage.phase === "destroy" ? "Destroy" : "Deploy";
-    pending = acquireLease(target.backend, {
-      what: `the state of stage "${stage.stage}" of app "${stage.appName}" (${target.where})`,
-      leaseSeconds: target.leaseSeconds,
-      waitSeconds: target.waitSeconds,
+    pending = acquireLease(lock.backend, {
+      what: `the state of stage "${stage.stage}" of app "${stage.appName}" (${lock.where})`,
+      leaseSeconds: lock.leaseSeconds,
+      waitSeconds: lock.waitSeconds,
       app: stage.appName,
       stage: stage.stage,
       onLost(message) {

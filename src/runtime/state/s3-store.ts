@@ -27,6 +27,7 @@ import {
 import { deserialize, ResourceScope, serialize, type Scope, type State, type StateStore } from "alchemy";
 import { assertMayWrite } from "../fence.ts";
 import { explain, S3StateError, sharedClient, type Where } from "./s3-client.ts";
+import type { S3LockLocation } from "../lock/s3.ts";
 
 /** The stage lease's settings (see docs/reliability.md). */
 export interface S3StateLockOptions {
@@ -80,12 +81,9 @@ export interface S3StateStoreOptions {
   client?: S3Client;
 }
 
-/** Where a stage's lock object lives. */
-export interface S3LockTarget {
-  client: S3Client;
-  bucket: string;
-  key: string;
-}
+export type { S3LockLocation };
+/** @deprecated The same as S3LockLocation (where a stage's lock object lives), by its former name. */
+export type S3LockTarget = S3LockLocation;
 
 const DEFAULT_LOCK = { leaseSeconds: 60, waitSeconds: 900 } as const;
 
@@ -146,9 +144,14 @@ export class S3StateStore implements StateStore {
    * beside the apps' keys, so that no store lists it as a resource.
    * Undefined when the lock is turned off.
    */
-  lockTarget(app: string, stage: string): S3LockTarget | undefined {
+  lockLocation(app: string, stage: string): S3LockLocation | undefined {
     if (this.lock === false) return undefined;
     return { client: this.client, bucket: this.bucketName, key: `${this.prefix}.locks/${app}/${stage}` };
+  }
+
+  /** @deprecated The same as lockLocation, by its former name. */
+  lockTarget(app: string, stage: string): S3LockLocation | undefined {
+    return this.lockLocation(app, stage);
   }
 
   /** Checks, once per process and bucket, that the bucket can be reached and listed. */

@@ -1,7 +1,7 @@
 /**
  * Job: an AWS IoT job. The UpdateJob members change in place (within what
  * UpdateJob can express), tags too; anything else replaces the job, which
- * runs it again on its devices (MEMBERS in job-spec.ts).
+ * runs it again on its devices (ROWS in spec.ts).
  */
 import {
   DescribeJobCommand,
