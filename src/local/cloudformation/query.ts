@@ -1,7 +1,7 @@
 /** The awsQuery protocol of the CloudFormation read operations: XML, page tokens, QUERY_OPERATIONS and their error document. */
 import type { ErrorCode } from "../errors.ts";
-import type { StackRecord } from "../store.ts";
-import type { World } from "../world.ts";
+import type { StackRecord } from "../state/store.ts";
+import type { World } from "../state/world.ts";
 import { findStack } from "./engine.ts";
 import { CloudFormationError } from "./types.ts";
 

@@ -1,11 +1,11 @@
 /** The per-type handlers: how each supported resource type is created and deleted through the IoT API's handlers. */
 import { randomUUID } from "node:crypto";
 import { fromCloudFormation, JOB, JOB_TEMPLATE, type Shape } from "../../api/cloudformation/properties.ts";
-import * as jobs from "../jobs.ts";
-import type { JsonObject } from "../store.ts";
-import * as templates from "../templates.ts";
-import * as things from "../things.ts";
-import type { World } from "../world.ts";
+import * as jobs from "../operations/jobs.ts";
+import type { JsonObject } from "../state/store.ts";
+import * as templates from "../operations/templates.ts";
+import * as things from "../operations/things.ts";
+import type { World } from "../state/world.ts";
 import type { ResolveContext } from "./intrinsics.ts";
 import type { ResourceDecl } from "./parser.ts";
 import { fail } from "./types.ts";

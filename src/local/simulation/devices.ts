@@ -3,9 +3,9 @@
  * a behaviour model (behaviour.ts), instead of a test acting as the device.
  */
 import { STRINGS } from "../../api/constraints.ts";
-import type { ThingGroupRecord, ThingRecord } from "../store.ts";
-import { createThing, createThingGroup } from "../things.ts";
-import type { World } from "../world.ts";
+import type { ThingGroupRecord, ThingRecord } from "../state/store.ts";
+import { createThing, createThingGroup } from "../operations/things.ts";
+import type { World } from "../state/world.ts";
 import { checkSeed, resolveBehaviour, type DeviceBehaviour } from "./behaviour.ts";
 import { pickUp } from "./lifecycle.ts";
 

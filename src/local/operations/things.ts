@@ -5,11 +5,11 @@
  * AddThingToThingGroup, RemoveThingFromThingGroup, ListThingGroupsForThing,
  * ListThingsInThingGroup.
  */
-import { LISTS, STRINGS } from "../api/constraints.ts";
+import { LISTS, STRINGS } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
-import { IoTError, invalid, notFound } from "./errors.ts";
-import type { JsonObject, ThingGroupRecord, ThingRecord } from "./store.ts";
-import { compact, type Operation, type World } from "./world.ts";
+import { IoTError, invalid, notFound } from "../errors.ts";
+import type { JsonObject, ThingGroupRecord, ThingRecord } from "../state/store.ts";
+import { compact, type Operation, type World } from "../state/world.ts";
 
 function attributes(path: string, payload: unknown): { attributes?: Record<string, string>; merge: boolean } {
   const p = check.obj(path, payload);

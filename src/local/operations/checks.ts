@@ -1,5 +1,5 @@
 /**
- * The operations' own request checks, after the model's (validation.ts): the
+ * The operations' own request checks, after the model's (protocol/validation.ts): the
  * limits the model leaves open (src/api/constraints.ts, GUIDE) and the rules
  * between members. Messages follow the service's validation style
  * ("Value '...' at 'member' failed to satisfy constraint: ...") and always
@@ -17,9 +17,9 @@ import {
   wholeMatch,
   type NumberRule,
   type StringRule,
-} from "../api/constraints.ts";
-import { invalid } from "./errors.ts";
-import type { JsonObject } from "./store.ts";
+} from "../../api/constraints.ts";
+import { invalid } from "../errors.ts";
+import type { JsonObject } from "../state/store.ts";
 
 const shown = (value: unknown) => {
   const text = typeof value === "string" ? value : JSON.stringify(value);

@@ -5,16 +5,16 @@ import {
   STRINGS,
   TERMINAL_JOB_STATUSES,
   UPDATABLE_JOB_MEMBERS,
-} from "../api/constraints.ts";
+} from "../../api/constraints.ts";
 import * as check from "./checks.ts";
-import { IoTError, invalid, notFound } from "./errors.ts";
+import { IoTError, invalid, notFound } from "../errors.ts";
 import {
   checkDocumentParameters,
   managedFromArn,
 } from "./managed.ts";
-import type { JobRecord, JsonObject } from "./store.ts";
+import type { JobRecord, JsonObject } from "../state/store.ts";
 import { requireTemplate } from "./templates.ts";
-import { compact, parseScheduleTime, type Operation, type World } from "./world.ts";
+import { compact, parseScheduleTime, type Operation, type World } from "../state/world.ts";
 
 const MINUTE = 60_000;
 const ONLY_MANAGED =

@@ -1,11 +1,11 @@
 /** The job operations that only read: DescribeJob, ListJobs, GetJobDocument. */
-import { ENUMS, STRINGS } from "../api/constraints.ts";
+import { ENUMS, STRINGS } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
-import { invalid, notFound } from "./errors.ts";
+import { invalid, notFound } from "../errors.ts";
 import { requireJob } from "./jobs.ts";
 import { substituteParameters } from "./managed.ts";
-import type { JobRecord, JsonObject } from "./store.ts";
-import { compact, type Operation, type World } from "./world.ts";
+import type { JobRecord, JsonObject } from "../state/store.ts";
+import { compact, type Operation, type World } from "../state/world.ts";
 
 /** jobProcessDetails: how many things have their latest execution in each status. */
 function processDetails(world: World, job: JobRecord): JsonObject {

@@ -1,8 +1,8 @@
 /** TagResource, UntagResource, ListTagsForResource on job, jobtemplate, thing and thinggroup ARNs. */
-import { LISTS, STRINGS } from "../api/constraints.ts";
+import { LISTS, STRINGS } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
-import { invalid } from "./errors.ts";
-import { compact, type Operation } from "./world.ts";
+import { invalid } from "../errors.ts";
+import { compact, type Operation } from "../state/world.ts";
 
 export const tagResource: Operation = (world, { body }) => {
   const resourceArn = check.str("resourceArn", body.resourceArn, {}, { required: true })!;

@@ -1,9 +1,9 @@
 /** CreateJobTemplate, DescribeJobTemplate, ListJobTemplates, DeleteJobTemplate. */
-import { LISTS, STRINGS } from "../api/constraints.ts";
+import { LISTS, STRINGS } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
-import { IoTError, invalid, notFound } from "./errors.ts";
-import type { TemplateRecord } from "./store.ts";
-import { compact, type Operation, type World } from "./world.ts";
+import { IoTError, invalid, notFound } from "../errors.ts";
+import type { TemplateRecord } from "../state/store.ts";
+import { compact, type Operation, type World } from "../state/world.ts";
 
 export function requireTemplate(world: World, jobTemplateId: string): TemplateRecord {
   const template = world.tables.templates.get(jobTemplateId);

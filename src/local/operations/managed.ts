@@ -3,11 +3,11 @@
  * templates' document parameters (checked when a job is created from one,
  * substituted by GetJobDocument).
  */
-import catalogue from "./data/managed-job-templates.json" with { type: "json" };
-import { PARAMETER_PLACEHOLDER, STRINGS, wholeMatch } from "../api/constraints.ts";
+import catalogue from "../data/managed-job-templates.json" with { type: "json" };
+import { PARAMETER_PLACEHOLDER, STRINGS, wholeMatch } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
-import { invalid, notFound } from "./errors.ts";
-import { compact, type Operation, type World } from "./world.ts";
+import { invalid, notFound } from "../errors.ts";
+import { compact, type Operation, type World } from "../state/world.ts";
 
 export interface ManagedParameter {
   key: string;

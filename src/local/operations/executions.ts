@@ -3,12 +3,12 @@
  * CancelJobExecution, DeleteJobExecution, and the device side
  * (`updateJobExecution`) that tests use to act as a device.
  */
-import { ENUMS, LISTS, STRINGS, type JobExecutionStatus } from "../api/constraints.ts";
+import { ENUMS, LISTS, STRINGS, type JobExecutionStatus } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
-import { IoTError, invalid, notFound } from "./errors.ts";
+import { IoTError, invalid, notFound } from "../errors.ts";
 import { requireJob } from "./jobs.ts";
-import type { ExecutionRecord, JsonObject } from "./store.ts";
-import { compact, isTerminal, type Operation, type World } from "./world.ts";
+import type { ExecutionRecord, JsonObject } from "../state/store.ts";
+import { compact, isTerminal, type Operation, type World } from "../state/world.ts";
 
 function parseLong(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
