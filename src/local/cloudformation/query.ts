@@ -104,9 +104,9 @@ export interface QueryOptions {
   pageSize: number;
 }
 
-type QueryOperation = (world: World, params: Record<string, string>, options: QueryOptions) => string;
+type QueryHandler = (world: World, params: Record<string, string>, options: QueryOptions) => string;
 
-const QUERY_OPERATIONS: Record<string, QueryOperation> = {
+const QUERY_OPERATIONS: Record<string, QueryHandler> = {
   DescribeStacks(world, params, { pageSize }) {
     if (params.StackName !== undefined && params.StackName !== "") {
       return `<Stacks><member>${stackXml(requireStack(world, params.StackName))}</member></Stacks>`;

@@ -8,7 +8,8 @@ import * as check from "./checks.ts";
 import { IoTError, invalid, notFound } from "../errors.ts";
 import { requireJob } from "./jobs.ts";
 import type { ExecutionRecord, JsonObject } from "../state/store.ts";
-import { compact, isTerminal, type Operation, type World } from "../state/world.ts";
+import { isTerminal, type World } from "../state/world.ts";
+import { compact, type Handler } from "./handler.ts";
 
 function parseLong(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -41,7 +42,7 @@ function summary(e: ExecutionRecord): JsonObject {
   });
 }
 
-export const describeJobExecution: Operation = (world, { params, query }) => {
+export const describeJobExecution: Handler = (world, { params, query }) => {
   const thingName = check.str("thingName", params.thingName, STRINGS.thingName, { required: true })!;
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   const e = findExecution(world, thingName, jobId, parseLong("executionNumber", query.executionNumber));
@@ -70,7 +71,7 @@ export const describeJobExecution: Operation = (world, { params, query }) => {
   };
 };
 
-export const listJobExecutionsForJob: Operation = (world, { params, query }) => {
+export const listJobExecutionsForJob: Handler = (world, { params, query }) => {
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   const status = check.oneOf("status", query.status, ENUMS.jobExecutionStatus);
   const maxResults = check.maxResults(query.maxResults);
@@ -91,7 +92,7 @@ export const listJobExecutionsForJob: Operation = (world, { params, query }) => 
   });
 };
 
-export const listJobExecutionsForThing: Operation = (world, { params, query }) => {
+export const listJobExecutionsForThing: Handler = (world, { params, query }) => {
   const thingName = check.str("thingName", params.thingName, STRINGS.thingName, { required: true })!;
   const status = check.oneOf("status", query.status, ENUMS.jobExecutionStatus);
   const jobId = check.str("jobId", query.jobId, STRINGS.jobId);
@@ -120,7 +121,7 @@ export const listJobExecutionsForThing: Operation = (world, { params, query }) =
   });
 };
 
-export const cancelJobExecution: Operation = (world, { params, query, body }) => {
+export const cancelJobExecution: Handler = (world, { params, query, body }) => {
   const thingName = check.str("thingName", params.thingName, STRINGS.thingName, { required: true })!;
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   const force = check.bool("force", query.force) ?? false;
@@ -152,7 +153,7 @@ export const cancelJobExecution: Operation = (world, { params, query, body }) =>
   return undefined;
 };
 
-export const deleteJobExecution: Operation = (world, { params, query }) => {
+export const deleteJobExecution: Handler = (world, { params, query }) => {
   const thingName = check.str("thingName", params.thingName, STRINGS.thingName, { required: true })!;
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   const executionNumber = parseLong("executionNumber", params.executionNumber)!;

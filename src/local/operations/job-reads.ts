@@ -5,7 +5,8 @@ import { invalid, notFound } from "../errors.ts";
 import { requireJob } from "./jobs.ts";
 import { substituteParameters } from "./managed.ts";
 import type { JobRecord, JsonObject } from "../state/store.ts";
-import { compact, type Operation, type World } from "../state/world.ts";
+import type { World } from "../state/world.ts";
+import { compact, type Handler } from "./handler.ts";
 
 /** jobProcessDetails: how many things have their latest execution in each status. */
 function processDetails(world: World, job: JobRecord): JsonObject {
@@ -30,7 +31,7 @@ function thingGroupIdOf(world: World, job: JobRecord): string | undefined {
   return undefined;
 }
 
-export const describeJob: Operation = (world, { params, query }) => {
+export const describeJob: Handler = (world, { params, query }) => {
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   check.bool("beforeSubstitution", query.beforeSubstitution);
   const job = requireJob(world, jobId);
@@ -71,7 +72,7 @@ export const describeJob: Operation = (world, { params, query }) => {
   });
 };
 
-export const listJobs: Operation = (world, { query }) => {
+export const listJobs: Handler = (world, { query }) => {
   const maxResults = check.maxResults(query.maxResults);
   const status = check.oneOf("status", query.status, ENUMS.jobStatus);
   const targetSelection = check.oneOf("targetSelection", query.targetSelection, ENUMS.targetSelection);
@@ -120,7 +121,7 @@ export const listJobs: Operation = (world, { query }) => {
   });
 };
 
-export const getJobDocument: Operation = (world, { params, query }) => {
+export const getJobDocument: Handler = (world, { params, query }) => {
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   const before = check.bool("beforeSubstitution", query.beforeSubstitution) ?? false;
   const job = requireJob(world, jobId);

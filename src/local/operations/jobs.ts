@@ -14,7 +14,8 @@ import {
 } from "./managed.ts";
 import type { JobRecord, JsonObject } from "../state/store.ts";
 import { requireTemplate } from "./templates.ts";
-import { compact, parseScheduleTime, type Operation, type World } from "../state/world.ts";
+import { parseScheduleTime, type World } from "../state/world.ts";
+import { compact, type Handler } from "./handler.ts";
 
 const MINUTE = 60_000;
 const ONLY_MANAGED =
@@ -86,7 +87,7 @@ function checkScheduling(world: World, value: unknown, targetSelection: string):
   return config;
 }
 
-export const createJob: Operation = (world, { params, body }) => {
+export const createJob: Handler = (world, { params, body }) => {
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   const targets = checkTargets(world, body.targets);
   let document = check.document("document", body.document);
@@ -208,7 +209,7 @@ export const createJob: Operation = (world, { params, body }) => {
   return compact({ jobArn: job.jobArn, jobId, description });
 };
 
-export const updateJob: Operation = (world, { params, query, body }) => {
+export const updateJob: Handler = (world, { params, query, body }) => {
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
   const job = requireJob(world, jobId);
@@ -261,7 +262,7 @@ export const updateJob: Operation = (world, { params, query, body }) => {
  * because its group was added); things that join the groups later get one as
  * for any target group of a continuous job.
  */
-export const associateTargetsWithJob: Operation = (world, { params, body }) => {
+export const associateTargetsWithJob: Handler = (world, { params, body }) => {
   const job = requireJob(world, params.jobId);
   const targets = checkTargets(world, body.targets);
   for (const target of targets) {
@@ -286,7 +287,7 @@ export const associateTargetsWithJob: Operation = (world, { params, body }) => {
   return compact({ jobArn: job.jobArn, jobId: job.jobId, description: job.description });
 };
 
-export const cancelJob: Operation = (world, { params, query, body }) => {
+export const cancelJob: Handler = (world, { params, query, body }) => {
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   const force = check.bool("force", query.force) ?? false;
   const reasonCode = check.str("reasonCode", body.reasonCode, STRINGS.reasonCode);
@@ -305,7 +306,7 @@ export const cancelJob: Operation = (world, { params, query, body }) => {
   return compact({ jobArn: job.jobArn, jobId, description: job.description });
 };
 
-export const deleteJob: Operation = (world, { params, query }) => {
+export const deleteJob: Handler = (world, { params, query }) => {
   const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
   const force = check.bool("force", query.force) ?? false;
   check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);

@@ -7,7 +7,8 @@ import catalogue from "../data/managed-job-templates.json" with { type: "json" }
 import { PARAMETER_PLACEHOLDER, STRINGS, wholeMatch } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
 import { invalid, notFound } from "../errors.ts";
-import { compact, type Operation, type World } from "../state/world.ts";
+import type { World } from "../state/world.ts";
+import { compact, type Handler } from "./handler.ts";
 
 export interface ManagedParameter {
   key: string;
@@ -107,7 +108,7 @@ export function substituteParameters(document: string, parameters: Record<string
   });
 }
 
-export const listManagedJobTemplates: Operation = (world, { query }) => {
+export const listManagedJobTemplates: Handler = (world, { query }) => {
   const maxResults = check.maxResults(query.maxResults);
   const name = check.str("templateName", query.templateName, STRINGS.managedTemplateName);
   const items = MANAGED_TEMPLATES.filter((t) => name === undefined || t.templateName === name).map((t, i) => ({
@@ -134,7 +135,7 @@ export const listManagedJobTemplates: Operation = (world, { query }) => {
   });
 };
 
-export const describeManagedJobTemplate: Operation = (world, { params, query }) => {
+export const describeManagedJobTemplate: Handler = (world, { params, query }) => {
   const name = check.str("templateName", params.templateName, STRINGS.managedTemplateName, { required: true })!;
   const version = check.str("templateVersion", query.templateVersion, STRINGS.templateVersion);
   const t = findManaged(name, version);

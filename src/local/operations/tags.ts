@@ -2,9 +2,9 @@
 import { LISTS, STRINGS } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
 import { invalid } from "../errors.ts";
-import { compact, type Operation } from "../state/world.ts";
+import { compact, type Handler } from "./handler.ts";
 
-export const tagResource: Operation = (world, { body }) => {
+export const tagResource: Handler = (world, { body }) => {
   const resourceArn = check.str("resourceArn", body.resourceArn, {}, { required: true })!;
   check.required("tags", body.tags);
   const tags = check.tags("tags", body.tags)!;
@@ -19,7 +19,7 @@ export const tagResource: Operation = (world, { body }) => {
   return {};
 };
 
-export const untagResource: Operation = (world, { body }) => {
+export const untagResource: Handler = (world, { body }) => {
   const resourceArn = check.str("resourceArn", body.resourceArn, {}, { required: true })!;
   check.required("tagKeys", body.tagKeys);
   const keys = check.list("tagKeys", body.tagKeys) as string[];
@@ -31,7 +31,7 @@ export const untagResource: Operation = (world, { body }) => {
   return {};
 };
 
-export const listTagsForResource: Operation = (world, { query }) => {
+export const listTagsForResource: Handler = (world, { query }) => {
   const resourceArn = check.str("resourceArn", query.resourceArn, {}, { required: true })!;
   world.requireTaggable(resourceArn);
   const items = Object.entries(world.tables.tags.get(resourceArn) ?? {})

@@ -3,7 +3,8 @@ import { LISTS, STRINGS } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
 import { IoTError, invalid, notFound } from "../errors.ts";
 import type { TemplateRecord } from "../state/store.ts";
-import { compact, type Operation, type World } from "../state/world.ts";
+import type { World } from "../state/world.ts";
+import { compact, type Handler } from "./handler.ts";
 
 export function requireTemplate(world: World, jobTemplateId: string): TemplateRecord {
   const template = world.tables.templates.get(jobTemplateId);
@@ -11,7 +12,7 @@ export function requireTemplate(world: World, jobTemplateId: string): TemplateRe
   return template;
 }
 
-export const createJobTemplate: Operation = (world, { params, body }) => {
+export const createJobTemplate: Handler = (world, { params, body }) => {
   const jobTemplateId = check.str("jobTemplateId", params.jobTemplateId, STRINGS.jobTemplateId, { required: true })!;
   const description = check.str("description", body.description, STRINGS.description, { required: true })!;
   const document = check.document("document", body.document);
@@ -82,7 +83,7 @@ export const createJobTemplate: Operation = (world, { params, body }) => {
   return { jobTemplateArn: record.jobTemplateArn, jobTemplateId };
 };
 
-export const describeJobTemplate: Operation = (world, { params }) => {
+export const describeJobTemplate: Handler = (world, { params }) => {
   check.str("jobTemplateId", params.jobTemplateId, STRINGS.jobTemplateId, { required: true });
   const t = requireTemplate(world, params.jobTemplateId);
   return compact({
@@ -102,7 +103,7 @@ export const describeJobTemplate: Operation = (world, { params }) => {
   });
 };
 
-export const listJobTemplates: Operation = (world, { query }) => {
+export const listJobTemplates: Handler = (world, { query }) => {
   const maxResults = check.maxResults(query.maxResults);
   // Newest first.
   const items = [...world.tables.templates.values()].sort((a, b) => b.seq - a.seq);
@@ -124,7 +125,7 @@ export const listJobTemplates: Operation = (world, { query }) => {
   });
 };
 
-export const deleteJobTemplate: Operation = (world, { params }) => {
+export const deleteJobTemplate: Handler = (world, { params }) => {
   check.str("jobTemplateId", params.jobTemplateId, STRINGS.jobTemplateId, { required: true });
   const t = requireTemplate(world, params.jobTemplateId);
   world.tables.templates.delete(t.jobTemplateId);

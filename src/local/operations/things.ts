@@ -9,7 +9,8 @@ import { LISTS, STRINGS } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
 import { IoTError, invalid, notFound } from "../errors.ts";
 import type { JsonObject, ThingGroupRecord, ThingRecord } from "../state/store.ts";
-import { compact, type Operation, type World } from "../state/world.ts";
+import type { World } from "../state/world.ts";
+import { compact, type Handler } from "./handler.ts";
 
 function attributes(path: string, payload: unknown): { attributes?: Record<string, string>; merge: boolean } {
   const p = check.obj(path, payload);
@@ -40,7 +41,7 @@ function requireGroup(world: World, name: string): ThingGroupRecord {
 const sameMap = (a: Record<string, string>, b: Record<string, string>) =>
   JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
-export const createThing: Operation = (world, { params, body }) => {
+export const createThing: Handler = (world, { params, body }) => {
   const thingName = check.str("thingName", params.thingName, STRINGS.thingName, { required: true })!;
   const thingTypeName = check.str("thingTypeName", body.thingTypeName, STRINGS.thingTypeName);
   const { attributes: attrs } = attributes("attributePayload", body.attributePayload);
@@ -69,7 +70,7 @@ export const createThing: Operation = (world, { params, body }) => {
   return { thingName, thingArn: thing.thingArn, thingId: thing.thingId };
 };
 
-export const describeThing: Operation = (world, { params }) => {
+export const describeThing: Handler = (world, { params }) => {
   const t = requireThing(world, params.thingName);
   return compact({
     defaultClientId: t.thingName,
@@ -82,7 +83,7 @@ export const describeThing: Operation = (world, { params }) => {
   });
 };
 
-export const updateThing: Operation = (world, { params, body }) => {
+export const updateThing: Handler = (world, { params, body }) => {
   const t = requireThing(world, params.thingName);
   checkVersion(t.version, body.expectedVersion, `thing ${t.thingName}`);
   const { attributes: attrs, merge } = attributes("attributePayload", body.attributePayload);
@@ -105,7 +106,7 @@ function mergeAttributes(current: Record<string, string>, given: Record<string, 
   return out;
 }
 
-export const deleteThing: Operation = (world, { params, query }) => {
+export const deleteThing: Handler = (world, { params, query }) => {
   const t = requireThing(world, params.thingName);
   checkVersion(t.version, query.expectedVersion, `thing ${t.thingName}`);
   world.tables.things.delete(t.thingName);
@@ -116,7 +117,7 @@ export const deleteThing: Operation = (world, { params, query }) => {
   return {};
 };
 
-export const createThingGroup: Operation = (world, { params, body }) => {
+export const createThingGroup: Handler = (world, { params, body }) => {
   const name = check.str("thingGroupName", params.thingGroupName, STRINGS.thingGroupName, { required: true })!;
   const parentGroupName = check.str("parentGroupName", body.parentGroupName, STRINGS.thingGroupName);
   const props = check.obj("thingGroupProperties", body.thingGroupProperties);
@@ -170,7 +171,7 @@ function ancestors(world: World, group: ThingGroupRecord): JsonObject[] {
   return chain;
 }
 
-export const describeThingGroup: Operation = (world, { params }) => {
+export const describeThingGroup: Handler = (world, { params }) => {
   const g = requireGroup(world, params.thingGroupName);
   return compact({
     thingGroupName: g.thingGroupName,
@@ -190,7 +191,7 @@ export const describeThingGroup: Operation = (world, { params }) => {
   });
 };
 
-export const updateThingGroup: Operation = (world, { params, body }) => {
+export const updateThingGroup: Handler = (world, { params, body }) => {
   const g = requireGroup(world, params.thingGroupName);
   checkVersion(g.version, body.expectedVersion, `thing group ${g.thingGroupName}`);
   const props = check.obj("thingGroupProperties", body.thingGroupProperties);
@@ -203,7 +204,7 @@ export const updateThingGroup: Operation = (world, { params, body }) => {
   return { version: g.version };
 };
 
-export const deleteThingGroup: Operation = (world, { params, query }) => {
+export const deleteThingGroup: Handler = (world, { params, query }) => {
   const name = check.str("thingGroupName", params.thingGroupName, STRINGS.thingGroupName, { required: true })!;
   const g = world.tables.thingGroups.get(name);
   // Deleting a thing group that does not exist succeeds.
@@ -233,7 +234,7 @@ function thingFromBody(world: World, body: JsonObject): ThingRecord {
   return requireThing(world, resolved);
 }
 
-export const addThingToThingGroup: Operation = (world, { body }) => {
+export const addThingToThingGroup: Handler = (world, { body }) => {
   const group = groupFromBody(world, body);
   const thing = thingFromBody(world, body);
   if (!group.members.includes(thing.thingName)) group.members.push(thing.thingName);
@@ -246,7 +247,7 @@ export const addThingToThingGroup: Operation = (world, { body }) => {
   return {};
 };
 
-export const removeThingFromThingGroup: Operation = (world, { body }) => {
+export const removeThingFromThingGroup: Handler = (world, { body }) => {
   const group = groupFromBody(world, body);
   const thing = thingFromBody(world, body);
   group.members = group.members.filter((m) => m !== thing.thingName);
@@ -260,7 +261,7 @@ export const removeThingFromThingGroup: Operation = (world, { body }) => {
   return {};
 };
 
-export const listThingGroupsForThing: Operation = (world, { params, query }) => {
+export const listThingGroupsForThing: Handler = (world, { params, query }) => {
   const thing = requireThing(world, params.thingName);
   const maxResults = check.maxResults(query.maxResults);
   const items = [...world.tables.thingGroups.values()]
@@ -277,7 +278,7 @@ export const listThingGroupsForThing: Operation = (world, { params, query }) => 
   });
 };
 
-export const listThingsInThingGroup: Operation = (world, { params, query }) => {
+export const listThingsInThingGroup: Handler = (world, { params, query }) => {
   const group = requireGroup(world, params.thingGroupName);
   const maxResults = check.maxResults(query.maxResults);
   const recursive = check.bool("recursive", query.recursive) ?? false;

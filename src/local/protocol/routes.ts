@@ -12,7 +12,7 @@ import * as templates from "../operations/templates.ts";
 import * as things from "../operations/things.ts";
 import { OPERATIONS as MODEL_OPERATIONS } from "../../api/model/iot.generated.ts";
 import { SERVED_OPERATIONS, type ServedOperation } from "../../api/model/served.ts";
-import type { Operation } from "../state/world.ts";
+import type { Handler } from "../operations/handler.ts";
 
 export interface Route {
   method: string;
@@ -20,11 +20,11 @@ export interface Route {
   template: string;
   segments: string[];
   operation: ServedOperation;
-  handler: Operation;
+  handler: Handler;
 }
 
 /** The handler of every served operation. */
-const HANDLERS: Record<ServedOperation, Operation> = {
+const HANDLERS: Record<ServedOperation, Handler> = {
   CreateJobTemplate: templates.createJobTemplate,
   DescribeJobTemplate: templates.describeJobTemplate,
   ListJobTemplates: templates.listJobTemplates,

@@ -18,14 +18,7 @@
 import { OPERATIONS, SHAPES } from "../../api/model/iot.generated.ts";
 import type { ModelShape } from "../../api/model/types.ts";
 import { invalid } from "../errors.ts";
-import type { JsonObject } from "../state/store.ts";
-
-export interface RequestParts {
-  /** Decoded URI labels. */
-  params: Record<string, string>;
-  query: Record<string, string>;
-  body: JsonObject;
-}
+import type { RequestParts } from "../operations/handler.ts";
 
 const patterns = new Map<string, RegExp>();
 function matches(pattern: string, value: string): boolean {

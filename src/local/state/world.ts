@@ -23,7 +23,6 @@ import {
   emptyTables,
   type ExecutionRecord,
   type JobRecord,
-  type JsonObject,
   type Tables,
   type ThingRecord,
 } from "./store.ts";
@@ -391,20 +390,3 @@ export function isTerminal(status: JobExecutionStatus): boolean {
 }
 
 export { parseScheduleTime, scheduleStart } from "../simulation/time.ts";
-
-/** What an operation handler receives: decoded path labels, query and JSON body. */
-export interface OperationRequest {
-  params: Record<string, string>;
-  query: Record<string, string>;
-  body: JsonObject;
-}
-
-/** An operation handler: synchronous over the in-memory tables; throws IoTError. */
-export type Operation = (world: World, request: OperationRequest) => JsonObject | undefined;
-
-/** Drops undefined members (the service omits unset members). */
-export function compact<T extends Record<string, unknown>>(value: T): JsonObject {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
-  return out as JsonObject;
-}
