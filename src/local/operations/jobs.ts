@@ -6,6 +6,7 @@ import {
   TERMINAL_JOB_STATUSES,
   UPDATABLE_JOB_MEMBERS,
 } from "../../api/constraints.ts";
+import { inheritTemplate } from "../../api/template-inheritance.ts";
 import * as check from "./checks.ts";
 import { IoTError, invalid, notFound } from "../errors.ts";
 import {
@@ -142,21 +143,24 @@ export const createJob: Handler = (world, { params, body }) => {
       ) {
         throw notFound(`Job Template ${parsed?.name ?? jobTemplateArn} cannot be found.`);
       }
-      // A job made from a template copies it; members given in the request replace the template's.
-      const t = requireTemplate(world, parsed.name);
-      if (document === undefined && documentSource === undefined) {
-        document = t.document;
-        documentSource = t.documentSource;
-      }
-      presignedUrlConfig ??= t.presignedUrlConfig;
-      rollout ??= t.jobExecutionsRolloutConfig;
-      abortConfig ??= t.abortConfig;
-      timeoutConfig ??= t.timeoutConfig;
-      retryConfig ??= t.jobExecutionsRetryConfig;
-      destinationPackageVersions ??= t.destinationPackageVersions;
-      if (t.maintenanceWindows?.length && !schedulingConfig?.maintenanceWindows) {
-        schedulingConfig = { ...(schedulingConfig ?? {}), maintenanceWindows: t.maintenanceWindows };
-      }
+      // A job made from a template copies it; members given in the request win (src/api/template-inheritance.ts).
+      const merged = inheritTemplate(
+        {
+          document,
+          documentSource,
+          presignedUrlConfig,
+          jobExecutionsRolloutConfig: rollout,
+          abortConfig,
+          timeoutConfig,
+          jobExecutionsRetryConfig: retryConfig,
+          schedulingConfig,
+          destinationPackageVersions,
+        },
+        requireTemplate(world, parsed.name),
+      );
+      ({ document, documentSource, presignedUrlConfig, abortConfig, timeoutConfig, schedulingConfig, destinationPackageVersions } = merged);
+      rollout = merged.jobExecutionsRolloutConfig;
+      retryConfig = merged.jobExecutionsRetryConfig;
     }
   } else {
     if (documentParameters !== undefined) {
