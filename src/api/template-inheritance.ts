@@ -80,7 +80,7 @@ export function leftToTemplate(job: JobMembers): InheritedMember[] {
 }
 
 /** The job's members, with those it leaves to the template taken from the template. */
-export function inheritTemplate<J extends JobMembers>(job: J, template: TemplateMembers): J {
+export function inheritTemplate<J extends JobMembers>(job: J, template: TemplateMembers): J & JobMembers {
   const out: Record<string, unknown> = { ...(job as Record<string, unknown>) };
   for (const member of leftToTemplate(job)) {
     if (member === "document") {
@@ -95,5 +95,5 @@ export function inheritTemplate<J extends JobMembers>(job: J, template: Template
       out[member] = template[member];
     }
   }
-  return out as J;
+  return out as J & JobMembers;
 }
