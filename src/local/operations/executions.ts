@@ -4,7 +4,7 @@
  * (`updateJobExecution`) that tests use to act as a device.
  */
 import { ENUMS, LISTS, STRINGS, type JobExecutionStatus } from "../../api/constraints.ts";
-import * as check from "./checks.ts";
+import * as check from "../account/checks.ts";
 import { IoTError, invalid, notFound } from "../errors.ts";
 import { requireJob } from "./jobs.ts";
 import type { ExecutionRecord, JsonObject } from "../state/store.ts";

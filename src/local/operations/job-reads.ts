@@ -1,6 +1,6 @@
 /** The job operations that only read: DescribeJob, ListJobs, GetJobDocument. */
 import { ENUMS, STRINGS } from "../../api/constraints.ts";
-import * as check from "./checks.ts";
+import * as check from "../account/checks.ts";
 import { invalid, notFound } from "../errors.ts";
 import { requireJob } from "./jobs.ts";
 import { substituteParameters } from "./managed.ts";

@@ -7,14 +7,14 @@ import {
   UPDATABLE_JOB_MEMBERS,
 } from "../../api/constraints.ts";
 import { inheritTemplate } from "../../api/template-inheritance.ts";
-import * as check from "./checks.ts";
+import * as check from "../account/checks.ts";
 import { IoTError, invalid, notFound } from "../errors.ts";
 import {
   checkDocumentParameters,
   managedFromArn,
 } from "./managed.ts";
 import type { JobRecord, JsonObject } from "../state/store.ts";
-import { requireTemplate } from "./templates.ts";
+import { requireTemplate } from "../account/templates.ts";
 import { parseScheduleTime, type World } from "../state/world.ts";
 import { compact, type Handler } from "./handler.ts";
 

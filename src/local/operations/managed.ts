@@ -5,7 +5,7 @@
  */
 import catalogue from "../data/managed-job-templates.json" with { type: "json" };
 import { PARAMETER_PLACEHOLDER, STRINGS, wholeMatch } from "../../api/constraints.ts";
-import * as check from "./checks.ts";
+import * as check from "../account/checks.ts";
 import { invalid, notFound } from "../errors.ts";
 import type { World } from "../state/world.ts";
 import { compact, type Handler } from "./handler.ts";

@@ -6,7 +6,7 @@
  * ListThingsInThingGroup.
  */
 import { LISTS, STRINGS } from "../../api/constraints.ts";
-import * as check from "./checks.ts";
+import * as check from "../account/checks.ts";
 import { IoTError, invalid, notFound } from "../errors.ts";
 import type { JsonObject, ThingGroupRecord, ThingRecord } from "../state/store.ts";
 import type { World } from "../state/world.ts";

@@ -1,9 +1,13 @@
 /**
- * The operations' own request checks, after the model's (protocol/validation.ts): the
- * limits the model leaves open (src/api/constraints.ts, GUIDE) and the rules
- * between members. Messages follow the service's validation style
- * ("Value '...' at 'member' failed to satisfy constraint: ...") and always
- * name the member.
+ * The account's checks of an operation's input: the constraints
+ * (src/api/constraints.ts: the model's limits and those it leaves open, GUIDE)
+ * and the rules between members. They run after the model's validation of a
+ * request (protocol/validation.ts) and after the request was decoded
+ * (operations/decode.ts), in the order the service checks members. Each still
+ * refuses a value of the wrong type: nested configurations travel as JSON,
+ * and the public API (LocalIoT.updateJobExecution) has callers that are not
+ * TypeScript. Messages follow the service's validation style ("Value '...' at
+ * 'member' failed to satisfy constraint: ...") and always name the member.
  */
 import {
   ENUMS,
@@ -26,7 +30,8 @@ const shown = (value: unknown) => {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 };
 
-function fail(path: string, value: unknown, rule: string): never {
+/** Refuses a member's value, naming the member and the rule it breaks. */
+export function fail(path: string, value: unknown, rule: string): never {
   throw invalid(
     `1 validation error detected: Value '${shown(value)}' at '${path}' failed to satisfy constraint: Member ${rule}`,
   );
@@ -277,6 +282,12 @@ export function maintenanceWindows(path: string, value: unknown): JsonObject[] |
   return windows as JsonObject[] | undefined;
 }
 
+/** A list's page size (maxResults). */
+export function pageSize(value: number | undefined): number | undefined {
+  return num("maxResults", value, NUMBERS.maxResults);
+}
+
+/** maxResults from its query text (the operations not yet split decode it here). */
 export function maxResults(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const n = typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
