@@ -16,7 +16,7 @@ export type { SimulatedDevicesRequest } from "./simulation/devices.ts";
 export type { ExecutionEvent } from "./simulation/events.ts";
 export { PersistenceError } from "./state/store.ts";
 export type { LocalCredentials } from "./protocol/sigv4.ts";
-export { MANAGED_TEMPLATES, type ManagedTemplate, type ManagedParameter } from "./operations/managed.ts";
+export { MANAGED_TEMPLATES, type ManagedTemplate, type ManagedParameter } from "./account/managed.ts";
 export {
   CLOUDFORMATION_OPERATIONS,
   CloudFormationError,

@@ -6,7 +6,7 @@
 import { ENUMS, LISTS, STRINGS, type JobExecutionStatus } from "../../api/constraints.ts";
 import * as check from "../account/checks.ts";
 import { IoTError, invalid, notFound } from "../errors.ts";
-import { requireJob } from "./jobs.ts";
+import { requireJob } from "../account/jobs.ts";
 import type { ExecutionRecord, JsonObject } from "../state/store.ts";
 import { isTerminal, type World } from "../state/world.ts";
 import { compact, type Handler } from "./handler.ts";

@@ -1,16 +1,16 @@
-/** The job operations that only read: DescribeJob, ListJobs, GetJobDocument. */
-import { ENUMS, STRINGS } from "../../api/constraints.ts";
-import * as check from "../account/checks.ts";
-import { invalid, notFound } from "../errors.ts";
-import { requireJob } from "./jobs.ts";
-import { substituteParameters } from "./managed.ts";
-import type { JobRecord, JsonObject } from "../state/store.ts";
-import type { World } from "../state/world.ts";
+/**
+ * DescribeJob, ListJobs, GetJobDocument: their requests decoded, their
+ * answers shaped (what they read: account/job-reads.ts).
+ */
+import { ENUMS } from "../../api/constraints.ts";
+import * as reads from "../account/job-reads.ts";
+import type { StatusCounts } from "../simulation/counts.ts";
+import type { JsonObject } from "../state/store.ts";
+import * as decode from "./decode.ts";
 import { compact, type Handler } from "./handler.ts";
 
 /** jobProcessDetails: how many things have their latest execution in each status. */
-function processDetails(world: World, job: JobRecord): JsonObject {
-  const c = world.statusCounts(job);
+function processDetails(c: StatusCounts): JsonObject {
   return {
     numberOfCanceledThings: c.CANCELED,
     numberOfSucceededThings: c.SUCCEEDED,
@@ -23,18 +23,11 @@ function processDetails(world: World, job: JobRecord): JsonObject {
   };
 }
 
-function thingGroupIdOf(world: World, job: JobRecord): string | undefined {
-  for (const target of job.targets) {
-    const parsed = world.parseArn(target);
-    if (parsed?.type === "thinggroup") return world.tables.thingGroups.get(parsed.name)?.thingGroupId;
-  }
-  return undefined;
-}
-
 export const describeJob: Handler = (world, { params, query }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  check.bool("beforeSubstitution", query.beforeSubstitution);
-  const job = requireJob(world, jobId);
+  const { job, counts } = reads.describeJob(world, {
+    jobId: decode.requiredText("jobId", params.jobId),
+    beforeSubstitution: decode.flag("beforeSubstitution", query.beforeSubstitution),
+  });
   const canceled = job.status === "CANCELED" || job.statusBeforeDeletion === "CANCELED";
   return compact({
     documentSource: job.documentSource,
@@ -55,7 +48,7 @@ export const describeJob: Handler = (world, { params, query }) => {
       createdAt: job.createdAt,
       lastUpdatedAt: job.lastUpdatedAt,
       completedAt: job.completedAt,
-      jobProcessDetails: processDetails(world, job),
+      jobProcessDetails: processDetails(counts),
       timeoutConfig: job.timeoutConfig ?? {},
       namespaceId: job.namespaceId,
       jobTemplateArn: job.jobTemplateArn,
@@ -73,42 +66,21 @@ export const describeJob: Handler = (world, { params, query }) => {
 };
 
 export const listJobs: Handler = (world, { query }) => {
-  const maxResults = check.maxResults(query.maxResults);
-  const status = check.oneOf("status", query.status, ENUMS.jobStatus);
-  const targetSelection = check.oneOf("targetSelection", query.targetSelection, ENUMS.targetSelection);
-  const thingGroupName = check.str("thingGroupName", query.thingGroupName, STRINGS.thingGroupName);
-  const thingGroupId = check.str("thingGroupId", query.thingGroupId, STRINGS.thingGroupId);
-  const namespaceId = check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
-  const groupArn =
-    thingGroupName !== undefined
-      ? world.tables.thingGroups.get(thingGroupName)?.thingGroupArn
-      : thingGroupId !== undefined
-        ? [...world.tables.thingGroups.values()].find((g) => g.thingGroupId === thingGroupId)?.thingGroupArn
-        : undefined;
-  if ((thingGroupName !== undefined || thingGroupId !== undefined) && groupArn === undefined) {
-    throw notFound(`Thing group ${thingGroupName ?? thingGroupId} cannot be found.`);
-  }
-  const items = [...world.tables.jobs.values()]
-    .filter(
-      (j) =>
-        (status === undefined || j.status === status) &&
-        (targetSelection === undefined || j.targetSelection === targetSelection) &&
-        (namespaceId === undefined || j.namespaceId === namespaceId) &&
-        (groupArn === undefined || j.targets.includes(groupArn)),
-    )
-    .sort((a, b) => b.seq - a.seq);
-  const page = world.paginate("ListJobs", items, {
+  const page = reads.listJobs(world, {
+    maxResults: decode.maxResults(query.maxResults),
+    status: decode.choice("status", query.status, ENUMS.jobStatus),
+    targetSelection: decode.choice("targetSelection", query.targetSelection, ENUMS.targetSelection),
+    thingGroupName: decode.text("thingGroupName", query.thingGroupName),
+    thingGroupId: decode.text("thingGroupId", query.thingGroupId),
+    namespaceId: decode.text("namespaceId", query.namespaceId),
     nextToken: query.nextToken,
-    maxResults,
-    descending: true,
-    filter: JSON.stringify([status, targetSelection, thingGroupName, thingGroupId, namespaceId]),
   });
   return compact({
-    jobs: page.items.map((j) =>
+    jobs: page.items.map(({ job: j, thingGroupId }) =>
       compact({
         jobArn: j.jobArn,
         jobId: j.jobId,
-        thingGroupId: thingGroupIdOf(world, j),
+        thingGroupId,
         targetSelection: j.targetSelection,
         status: j.status,
         createdAt: j.createdAt,
@@ -122,18 +94,9 @@ export const listJobs: Handler = (world, { query }) => {
 };
 
 export const getJobDocument: Handler = (world, { params, query }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const before = check.bool("beforeSubstitution", query.beforeSubstitution) ?? false;
-  const job = requireJob(world, jobId);
-  let document = job.document ?? job.sourceDocument;
-  if (document === undefined && job.documentSource !== undefined) {
-    // Not registered when the job was created: read it now.
-    document = world.s3Objects.get(job.documentSource);
-    if (document === undefined) {
-      throw invalid(
-        `The local endpoint has no copy of ${job.documentSource}; register the object with putS3Object() to read the job document back.`,
-      );
-    }
-  }
-  return { document: before ? (document ?? "") : substituteParameters(document ?? "", job.documentParameters) };
+  const document = reads.getJobDocument(world, {
+    jobId: decode.requiredText("jobId", params.jobId),
+    beforeSubstitution: decode.flag("beforeSubstitution", query.beforeSubstitution),
+  });
+  return { document };
 };

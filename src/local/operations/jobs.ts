@@ -1,335 +1,77 @@
-/** The job operations that change something: CreateJob, UpdateJob, AssociateTargetsWithJob, CancelJob, DeleteJob (reads: job-reads.ts). */
-import {
-  ENUMS,
-  LISTS,
-  STRINGS,
-  TERMINAL_JOB_STATUSES,
-  UPDATABLE_JOB_MEMBERS,
-} from "../../api/constraints.ts";
-import { inheritTemplate } from "../../api/template-inheritance.ts";
-import * as check from "../account/checks.ts";
-import { IoTError, invalid, notFound } from "../errors.ts";
-import {
-  checkDocumentParameters,
-  managedFromArn,
-} from "./managed.ts";
-import type { JobRecord, JsonObject } from "../state/store.ts";
-import { requireTemplate } from "../account/templates.ts";
-import { parseScheduleTime, type World } from "../state/world.ts";
+/**
+ * CreateJob, UpdateJob, AssociateTargetsWithJob, CancelJob, DeleteJob: their
+ * requests decoded, their answers shaped (the checks and the changes:
+ * account/jobs.ts; the reads: job-reads.ts).
+ */
+import { ENUMS } from "../../api/constraints.ts";
+import * as jobs from "../account/jobs.ts";
+import type { JobRecord } from "../state/store.ts";
+import * as decode from "./decode.ts";
 import { compact, type Handler } from "./handler.ts";
 
-const MINUTE = 60_000;
-const ONLY_MANAGED =
-  "Document parameters are only supported for managed job templates. Remove documentParameters, or set jobTemplateArn to an AWS managed template ARN.";
-const DAY = 24 * 60 * MINUTE;
-
-/** A job that exists (a job being deleted still exists, as DELETION_IN_PROGRESS, until deletion completes). */
-export function requireJob(world: World, jobId: string): JobRecord {
-  const job = world.tables.jobs.get(jobId);
-  if (!job) throw notFound(`Job ${jobId} cannot be found.`);
-  return job;
-}
-
-function checkTargets(world: World, value: unknown): string[] {
-  const targets = check.list("targets", value, LISTS.targets) as string[] | undefined;
-  check.required("targets", targets);
-  for (const [i, target] of targets!.entries()) {
-    check.str(`targets.${i + 1}`, target, STRINGS.targetArn, { required: true });
-    const parsed = world.parseArn(target);
-    if (!parsed || (parsed.type !== "thing" && parsed.type !== "thinggroup")) {
-      throw invalid(`Target '${target}' is not a thing or thing group ARN.`);
-    }
-    const exists =
-      parsed.region === world.region &&
-      parsed.account === world.accountId &&
-      (parsed.type === "thing"
-        ? world.tables.things.has(parsed.name)
-        : world.tables.thingGroups.has(parsed.name));
-    if (!exists) {
-      throw notFound(
-        `${parsed.type === "thing" ? "Thing" : "Thing group"} ${target} cannot be found in account ${world.accountId}, region ${world.region}.`,
-      );
-    }
-  }
-  return [...new Set(targets!)];
-}
-
-function checkScheduling(world: World, value: unknown, targetSelection: string): JsonObject | undefined {
-  const config = check.obj("schedulingConfig", value);
-  if (!config) return undefined;
-  const now = world.nowMs();
-  const start = check.str("schedulingConfig.startTime", config.startTime, STRINGS.schedulingTime);
-  const end = check.str("schedulingConfig.endTime", config.endTime, STRINGS.schedulingTime);
-  check.oneOf("schedulingConfig.endBehavior", config.endBehavior, ENUMS.jobEndBehavior);
-  const windows = check.maintenanceWindows("schedulingConfig.maintenanceWindows", config.maintenanceWindows);
-  const parse = (member: string, text: string) => {
-    const ms = parseScheduleTime(text);
-    if (ms === undefined) {
-      throw invalid(`schedulingConfig.${member} '${text}' is not a date and time in the format YYYY-MM-DDTHH:MM.`);
-    }
-    return ms;
-  };
-  const startMs = start !== undefined ? parse("startTime", start) : undefined;
-  const endMs = end !== undefined ? parse("endTime", end) : undefined;
-  if (startMs !== undefined) {
-    if (startMs < now + 30 * MINUTE) throw invalid("schedulingConfig.startTime must be at least 30 minutes in the future.");
-    if (startMs > now + 366 * DAY) throw invalid("schedulingConfig.startTime must be at most one year in the future.");
-  }
-  if (endMs !== undefined) {
-    if (endMs < now + 30 * MINUTE) throw invalid("schedulingConfig.endTime must be at least 30 minutes in the future.");
-    if (endMs > now + 2 * 366 * DAY) throw invalid("schedulingConfig.endTime must be at most two years in the future.");
-    if (startMs !== undefined && endMs - startMs < 30 * MINUTE) {
-      throw invalid("schedulingConfig.endTime must be at least 30 minutes after startTime.");
-    }
-  }
-  if (windows && windows.length > 0 && targetSelection === "SNAPSHOT") {
-    throw invalid("TargetSelection is invalid. MaintenanceWindow cannot be used with SNAPSHOT job.");
-  }
-  return config;
-}
+/** What CreateJob, AssociateTargetsWithJob and CancelJob answer. */
+const jobAnswer = (job: JobRecord) => compact({ jobArn: job.jobArn, jobId: job.jobId, description: job.description });
 
 export const createJob: Handler = (world, { params, body }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const targets = checkTargets(world, body.targets);
-  let document = check.document("document", body.document);
-  let documentSource = check.str("documentSource", body.documentSource, STRINGS.documentSource);
-  const description = check.str("description", body.description, STRINGS.description);
-  const targetSelection = check.oneOf("targetSelection", body.targetSelection, ENUMS.targetSelection) ?? "SNAPSHOT";
-  const jobTemplateArn = check.str("jobTemplateArn", body.jobTemplateArn, STRINGS.jobTemplateArn);
-  const namespaceId = check.str("namespaceId", body.namespaceId, STRINGS.namespaceId);
-  const documentParameters = check.stringMap(
-    "documentParameters",
-    body.documentParameters,
-    STRINGS.documentParameterKey,
-    STRINGS.documentParameterValue,
-  );
-  let presignedUrlConfig = check.presignedUrlConfig("presignedUrlConfig", body.presignedUrlConfig);
-  let rollout = check.rolloutConfig("jobExecutionsRolloutConfig", body.jobExecutionsRolloutConfig);
-  let abortConfig = check.abortConfig("abortConfig", body.abortConfig);
-  let timeoutConfig = check.timeoutConfig("timeoutConfig", body.timeoutConfig);
-  let retryConfig = check.retryConfig("jobExecutionsRetryConfig", body.jobExecutionsRetryConfig);
-  let destinationPackageVersions = check.arnList(
-    "destinationPackageVersions",
-    body.destinationPackageVersions,
-    LISTS.destinationPackageVersions.max,
-  );
-  let schedulingConfig = check.obj("schedulingConfig", body.schedulingConfig);
-  const tags = check.tags("tags", body.tags);
-
-  if (document !== undefined && documentSource !== undefined) {
-    throw invalid("Only one of document or documentSource can be specified.");
-  }
-  if (jobTemplateArn !== undefined) {
-    const managed = managedFromArn(world, jobTemplateArn);
-    const arn = world.parseArn(jobTemplateArn);
-    if (!managed && arn?.type === "jobtemplate" && arn.account === "") {
-      // An AWS managed template ARN (empty account field) that names no published template.
-      throw notFound(`Managed job template ${arn.name} cannot be found in region ${arn.region || "(none)"}.`);
-    }
-    if (managed) {
-      checkDocumentParameters(managed, documentParameters);
-      if (document === undefined && documentSource === undefined) document = managed.document;
-    } else {
-      if (documentParameters !== undefined) {
-        throw invalid(ONLY_MANAGED);
-      }
-      const parsed = world.parseArn(jobTemplateArn);
-      if (
-        !parsed ||
-        parsed.type !== "jobtemplate" ||
-        parsed.account !== world.accountId ||
-        parsed.region !== world.region ||
-        !world.tables.templates.has(parsed.name)
-      ) {
-        throw notFound(`Job Template ${parsed?.name ?? jobTemplateArn} cannot be found.`);
-      }
-      // A job made from a template copies it; members given in the request win (src/api/template-inheritance.ts).
-      const merged = inheritTemplate(
-        {
-          document,
-          documentSource,
-          presignedUrlConfig,
-          jobExecutionsRolloutConfig: rollout,
-          abortConfig,
-          timeoutConfig,
-          jobExecutionsRetryConfig: retryConfig,
-          schedulingConfig,
-          destinationPackageVersions,
-        },
-        requireTemplate(world, parsed.name),
-      );
-      ({ document, documentSource, presignedUrlConfig, abortConfig, timeoutConfig, schedulingConfig, destinationPackageVersions } = merged);
-      rollout = merged.jobExecutionsRolloutConfig;
-      retryConfig = merged.jobExecutionsRetryConfig;
-    }
-  } else {
-    if (documentParameters !== undefined) {
-      throw invalid(ONLY_MANAGED);
-    }
-    if (document === undefined && documentSource === undefined) {
-      throw invalid("Either document or documentSource must be specified, or a jobTemplateArn.");
-    }
-  }
-  schedulingConfig = checkScheduling(world, schedulingConfig, targetSelection);
-
-  const existing = world.tables.jobs.get(jobId);
-  if (existing) {
-    throw new IoTError("ResourceAlreadyExistsException", `Job ${jobId} already exists.`, {
-      resourceId: jobId,
-      resourceArn: existing.jobArn,
-    });
-  }
-  const now = world.now();
-  const scheduled =
-    typeof schedulingConfig?.startTime === "string" &&
-    (parseScheduleTime(schedulingConfig.startTime) ?? 0) > world.nowMs();
-  const job: JobRecord = {
-    seq: world.nextSeq(),
-    jobId,
-    jobArn: world.arn(`job/${jobId}`),
-    targets,
-    targetSelection,
-    status: scheduled ? "SCHEDULED" : "IN_PROGRESS",
-    description,
-    document,
-    documentSource,
-    sourceDocument: documentSource !== undefined ? world.s3Objects.get(documentSource) : undefined,
-    presignedUrlConfig,
-    jobExecutionsRolloutConfig: rollout,
-    abortConfig,
-    timeoutConfig,
-    jobExecutionsRetryConfig: retryConfig,
-    namespaceId,
-    jobTemplateArn,
-    documentParameters,
-    schedulingConfig,
-    destinationPackageVersions,
-    createdAt: now,
-    lastUpdatedAt: now,
-  };
-  world.tables.jobs.set(jobId, job);
-  if (tags && Object.keys(tags).length > 0) world.tables.tags.set(job.jobArn, tags);
-  world.jobCreated(job);
-  return compact({ jobArn: job.jobArn, jobId, description });
+  const job = jobs.createJob(world, {
+    jobId: decode.requiredText("jobId", params.jobId),
+    targets: decode.requiredTexts("targets", body.targets),
+    document: decode.text("document", body.document),
+    documentSource: decode.text("documentSource", body.documentSource),
+    description: decode.text("description", body.description),
+    targetSelection: decode.choice("targetSelection", body.targetSelection, ENUMS.targetSelection),
+    jobTemplateArn: decode.text("jobTemplateArn", body.jobTemplateArn),
+    namespaceId: decode.text("namespaceId", body.namespaceId),
+    documentParameters: decode.textMap("documentParameters", body.documentParameters),
+    presignedUrlConfig: decode.object("presignedUrlConfig", body.presignedUrlConfig),
+    jobExecutionsRolloutConfig: decode.object("jobExecutionsRolloutConfig", body.jobExecutionsRolloutConfig),
+    abortConfig: decode.object("abortConfig", body.abortConfig),
+    timeoutConfig: decode.object("timeoutConfig", body.timeoutConfig),
+    jobExecutionsRetryConfig: decode.object("jobExecutionsRetryConfig", body.jobExecutionsRetryConfig),
+    destinationPackageVersions: decode.texts("destinationPackageVersions", body.destinationPackageVersions),
+    schedulingConfig: decode.object("schedulingConfig", body.schedulingConfig),
+    tags: decode.tagList("tags", body.tags),
+  });
+  return jobAnswer(job);
 };
 
 export const updateJob: Handler = (world, { params, query, body }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
-  const job = requireJob(world, jobId);
-  const given = UPDATABLE_JOB_MEMBERS.filter((m) => body[m] !== undefined && body[m] !== null);
-  if (given.length === 0) throw invalid(`Update Job request for job ${jobId} cannot be empty.`);
-  if (job.status === "CANCELED" || job.status === "COMPLETED" || job.status === "DELETION_IN_PROGRESS") {
-    throw invalid(`Job ${jobId} in status ${job.status} cannot be updated.`);
-  }
-  const description = check.str("description", body.description, STRINGS.description);
-  const presigned = check.presignedUrlConfig("presignedUrlConfig", body.presignedUrlConfig);
-  const rollout = check.rolloutConfig("jobExecutionsRolloutConfig", body.jobExecutionsRolloutConfig);
-  const abortConfig = check.abortConfig("abortConfig", body.abortConfig);
-  const timeoutConfig = check.timeoutConfig("timeoutConfig", body.timeoutConfig);
-  const retry = check.retryConfig("jobExecutionsRetryConfig", body.jobExecutionsRetryConfig);
-  if (retry) {
-    const current = (job.jobExecutionsRetryConfig?.criteriaList ?? []) as JsonObject[];
-    if (current.length === 0) {
-      throw invalid(`Job ${jobId} was created without a retry configuration; retries cannot be added by UpdateJob.`);
-    }
-    for (const c of retry.criteriaList as JsonObject[]) {
-      const before = current.find((x) => x.failureType === c.failureType);
-      if (!before) {
-        throw invalid(
-          `jobExecutionsRetryConfig failureType ${c.failureType} was not defined when job ${jobId} was created.`,
-        );
-      }
-      if (c.numberOfRetries !== 0 && c.numberOfRetries !== before.numberOfRetries) {
-        throw invalid(
-          `jobExecutionsRetryConfig numberOfRetries for ${c.failureType} can only be set to 0 after the job is created.`,
-        );
-      }
-    }
-  }
-  if (description !== undefined) job.description = description;
-  if (presigned) job.presignedUrlConfig = presigned;
-  if (rollout) job.jobExecutionsRolloutConfig = rollout;
-  if (abortConfig) job.abortConfig = abortConfig;
-  if (timeoutConfig) job.timeoutConfig = timeoutConfig;
-  if (retry) job.jobExecutionsRetryConfig = retry;
-  job.lastUpdatedAt = world.now();
-  world.applyAbortCriteria(job);
+  jobs.updateJob(world, {
+    jobId: decode.requiredText("jobId", params.jobId),
+    namespaceId: decode.text("namespaceId", query.namespaceId),
+    description: decode.text("description", body.description),
+    presignedUrlConfig: decode.object("presignedUrlConfig", body.presignedUrlConfig),
+    jobExecutionsRolloutConfig: decode.object("jobExecutionsRolloutConfig", body.jobExecutionsRolloutConfig),
+    abortConfig: decode.object("abortConfig", body.abortConfig),
+    timeoutConfig: decode.object("timeoutConfig", body.timeoutConfig),
+    jobExecutionsRetryConfig: decode.object("jobExecutionsRetryConfig", body.jobExecutionsRetryConfig),
+  });
   return undefined;
 };
 
-/**
- * AssociateTargetsWithJob: adds thing groups to a continuous job that is in
- * progress (the API reference's three criteria: CONTINUOUS, IN_PROGRESS, at
- * most 100 targets in all). The new groups' members get an execution, except
- * things that already have one of this job (a device never runs the job twice
- * because its group was added); things that join the groups later get one as
- * for any target group of a continuous job.
- */
 export const associateTargetsWithJob: Handler = (world, { params, body }) => {
-  const job = requireJob(world, params.jobId);
-  const targets = checkTargets(world, body.targets);
-  for (const target of targets) {
-    // The API reference describes the targets as "a list of thing group ARNs".
-    if (world.parseArn(target)?.type !== "thinggroup") throw invalid(`Target '${target}' is not a thing group ARN: only thing groups can be associated with a job.`);
-  }
-  if (job.targetSelection !== "CONTINUOUS") throw invalid(`Job ${job.jobId} is a SNAPSHOT job: targets can only be associated with a CONTINUOUS job.`);
-  if (job.status !== "IN_PROGRESS") throw invalid(`Job ${job.jobId} is ${job.status}: targets can only be associated with a job that is IN_PROGRESS.`);
-  const all = [...new Set([...job.targets, ...targets])];
-  if (all.length > LISTS.targets.max) {
-    throw new IoTError("LimitExceededException", `Job ${job.jobId} would have ${all.length} targets; a job has at most ${LISTS.targets.max}.`);
-  }
-  const added = all.filter((t) => !job.targets.includes(t));
-  job.targets = all;
-  job.lastUpdatedAt = world.now();
-  for (const target of added) {
-    const group = world.tables.thingGroups.get(world.parseArn(target)!.name)!;
-    for (const thingName of group.members) {
-      if (world.executionsOf(job.jobId, thingName).length === 0) world.queueExecution(job, thingName);
-    }
-  }
-  return compact({ jobArn: job.jobArn, jobId: job.jobId, description: job.description });
+  const job = jobs.associateTargetsWithJob(world, {
+    jobId: decode.requiredText("jobId", params.jobId),
+    targets: decode.requiredTexts("targets", body.targets),
+  });
+  return jobAnswer(job);
 };
 
 export const cancelJob: Handler = (world, { params, query, body }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const force = check.bool("force", query.force) ?? false;
-  const reasonCode = check.str("reasonCode", body.reasonCode, STRINGS.reasonCode);
-  const comment = check.str("comment", body.comment, STRINGS.comment);
-  const job = requireJob(world, jobId);
-  if (job.status === "DELETION_IN_PROGRESS") {
-    throw invalid(`Job ${jobId} is being deleted and cannot be canceled.`);
-  }
-  if (job.status === "COMPLETED") {
-    throw invalid(`Job ${jobId} in status COMPLETED cannot be canceled.`);
-  }
-  // Canceling a canceled job again is accepted; with force it also cancels IN_PROGRESS executions.
-  if (job.status !== "CANCELED" || force) {
-    world.cancel(job, { force, reasonCode, comment });
-  }
-  return compact({ jobArn: job.jobArn, jobId, description: job.description });
+  const job = jobs.cancelJob(world, {
+    jobId: decode.requiredText("jobId", params.jobId),
+    force: decode.flag("force", query.force),
+    reasonCode: decode.text("reasonCode", body.reasonCode),
+    comment: decode.text("comment", body.comment),
+  });
+  return jobAnswer(job);
 };
 
 export const deleteJob: Handler = (world, { params, query }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const force = check.bool("force", query.force) ?? false;
-  check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
-  const job = requireJob(world, jobId);
-  if (job.status === "DELETION_IN_PROGRESS") {
-    throw new IoTError("InvalidStateTransitionException", `Job ${jobId} is already being deleted.`);
-  }
-  if (!force && !TERMINAL_JOB_STATUSES.includes(job.status)) {
-    throw new IoTError(
-      "InvalidStateTransitionException",
-      `Job ${jobId} is in status ${job.status}; only COMPLETED or CANCELED jobs can be deleted without force.`,
-    );
-  }
-  if (world.deletionsInProgress() >= world.maxConcurrentDeletions) {
-    throw new IoTError(
-      "LimitExceededException",
-      `Cannot delete job ${jobId}: ${world.maxConcurrentDeletions} jobs are already in DELETION_IN_PROGRESS, the maximum at one time.`,
-    );
-  }
-  world.startDeletion(job);
+  jobs.deleteJob(world, {
+    jobId: decode.requiredText("jobId", params.jobId),
+    force: decode.flag("force", query.force),
+    namespaceId: decode.text("namespaceId", query.namespaceId),
+  });
   return undefined;
 };
