@@ -3,7 +3,7 @@
  * handle it returns, and what its statistics report (server.ts implements it).
  */
 import type * as cfn from "./cloudformation/index.ts";
-import type * as executions from "./operations/executions.ts";
+import type * as executions from "./account/executions.ts";
 import type { FaultOptions } from "./protocol/faults.ts";
 import type { LocalCredentials } from "./protocol/sigv4.ts";
 import type { DeviceBehaviour } from "./simulation/behaviour.ts";

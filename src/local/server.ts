@@ -11,7 +11,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as cfn from "./cloudformation/index.ts";
 import { IoTError, type ErrorCode } from "./errors.ts";
-import * as executions from "./operations/executions.ts";
+import * as executions from "./account/executions.ts";
 import { Faults } from "./protocol/faults.ts";
 import { handleAdmin } from "./protocol/admin.ts";
 import { handleRequest } from "./protocol/dispatch.ts";

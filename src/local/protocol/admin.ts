@@ -2,7 +2,7 @@
 import type http from "node:http";
 import type * as cfn from "../cloudformation/index.ts";
 import { IoTError, invalid } from "../errors.ts";
-import type * as executions from "../operations/executions.ts";
+import type * as executions from "../account/executions.ts";
 import type { FaultOptions, Faults } from "./faults.ts";
 import type { JsonObject } from "../state/store.ts";
 import type { World } from "../state/world.ts";
