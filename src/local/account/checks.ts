@@ -286,10 +286,3 @@ export function maintenanceWindows(path: string, value: unknown): JsonObject[] |
 export function pageSize(value: number | undefined): number | undefined {
   return num("maxResults", value, NUMBERS.maxResults);
 }
-
-/** maxResults from its query text (the operations not yet split decode it here). */
-export function maxResults(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const n = typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
-  return num("maxResults", n, NUMBERS.maxResults);
-}
