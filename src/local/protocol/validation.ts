@@ -13,7 +13,7 @@
  * Paths name a top-level member by its name, nested members dotted, list
  * items as `<list>.<n>.member` (from 1), and a map by its own path. What the
  * model does not say (the developer guide's limits, rules between members)
- * is checked by the operations themselves (operations/checks.ts).
+ * is checked by the emulated account (account/checks.ts).
  */
 import { OPERATIONS, SHAPES } from "../../api/model/iot.generated.ts";
 import type { ModelShape } from "../../api/model/types.ts";
