@@ -5,22 +5,19 @@
  */
 import {
   ENUMS,
-  type TargetSelection,
   LISTS,
   STRINGS,
   TERMINAL_JOB_STATUSES,
   UPDATABLE_JOB_MEMBERS,
+  type TargetSelection,
 } from "../../api/constraints.ts";
 import { inheritTemplate } from "../../api/template-inheritance.ts";
-import * as check from "./checks.ts";
 import { IoTError, invalid, notFound } from "../errors.ts";
-import {
-  checkDocumentParameters,
-  managedFromArn,
-} from "./managed.ts";
 import type { JobRecord, JsonObject } from "../state/store.ts";
-import { requireTemplate } from "./templates.ts";
 import { parseScheduleTime, type World } from "../state/world.ts";
+import * as check from "./checks.ts";
+import { checkDocumentParameters, managedFromArn } from "./managed.ts";
+import { requireTemplate } from "./templates.ts";
 
 const MINUTE = 60_000;
 const ONLY_MANAGED =
