@@ -2,7 +2,8 @@
  * The layout of docs/architecture.md, held against the code's imports (static
  * and dynamic, read by TypeScript's own pre-processor): src/ has no import
  * cycle; the shared base imports neither side; the provider never reaches the
- * emulator; the emulator reaches neither alchemy nor a file of the provider.
+ * emulator; the emulator reaches neither alchemy nor a file of the provider,
+ * and inside it the account (checks, state) never reaches the protocol side.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -108,6 +109,18 @@ describe("the import graph of src/", () => {
     expect(upward).toEqual([]);
     const alchemy = [...fromEmulator].filter((f) => graph.get(f)!.packages.includes("alchemy"));
     expect(alchemy).toEqual([]);
+  });
+
+  it("keeps the emulator's account below its protocol: the account and its state never see a request", () => {
+    // operations/ decodes requests and shapes answers; account/ and state/ check and change the tables with typed values.
+    const below = [...graph].filter(([file]) => ["local/account", "local/state"].some((d) => under(d)(file)));
+    const upward = below.flatMap(([file, { files }]) =>
+      files.filter((f) => ["local/operations", "local/protocol"].some((d) => under(d)(f))).map((f) => `${file} -> ${f}`),
+    );
+    expect(below.length).toBeGreaterThan(5);
+    expect(upward).toEqual([]);
+    const operations = [...graph].filter(([file]) => under("local/operations")(file));
+    expect(operations.flatMap(([file, { files }]) => files.filter(under("local/protocol")).map((f) => `${file} -> ${f}`))).toEqual([]);
   });
 
   it("keeps the provider below the preview, the rehearsal and the command line", () => {

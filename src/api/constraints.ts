@@ -4,7 +4,7 @@
  * One table serves both sides of the project: the provider's input validation
  * (`validate.ts`, `schemas.ts`) and the local endpoint's request checks
  * (`src/local/`). Lengths, patterns, ranges, sizes and enums come from the AWS
- * model, through the generated table (src/model/iot.generated.ts); the limits
+ * model, through the generated table (src/api/model/iot.generated.ts); the limits
  * the model leaves open come from AWS's documentation, each with its source,
  * in GUIDE below.
  */

@@ -3,13 +3,13 @@
  * handle it returns, and what its statistics report (server.ts implements it).
  */
 import type * as cfn from "./cloudformation/index.ts";
-import type * as executions from "./executions.ts";
-import type { FaultOptions } from "./faults.ts";
-import type { LocalCredentials } from "./sigv4.ts";
+import type * as executions from "./account/executions.ts";
+import type { FaultOptions } from "./protocol/faults.ts";
+import type { LocalCredentials } from "./protocol/sigv4.ts";
 import type { DeviceBehaviour } from "./simulation/behaviour.ts";
 import type { SimulatedDevicesRequest } from "./simulation/devices.ts";
 import type { ExecutionEvent } from "./simulation/events.ts";
-import type { World } from "./world.ts";
+import type { World } from "./state/world.ts";
 
 export interface LocalIoTOptions {
   /** Port to listen on; 0 picks a free port. @default 0 */

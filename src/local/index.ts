@@ -10,13 +10,13 @@ export {
   type OperationStats,
   type CallRecord,
 } from "./server.ts";
-export type { FaultOptions } from "./faults.ts";
+export type { FaultOptions } from "./protocol/faults.ts";
 export { DEFAULT_BEHAVIOUR, type DeviceBehaviour } from "./simulation/behaviour.ts";
 export type { SimulatedDevicesRequest } from "./simulation/devices.ts";
 export type { ExecutionEvent } from "./simulation/events.ts";
-export { PersistenceError } from "./store.ts";
-export type { LocalCredentials } from "./sigv4.ts";
-export { MANAGED_TEMPLATES, type ManagedTemplate, type ManagedParameter } from "./managed.ts";
+export { PersistenceError } from "./state/store.ts";
+export type { LocalCredentials } from "./protocol/sigv4.ts";
+export { MANAGED_TEMPLATES, type ManagedTemplate, type ManagedParameter } from "./account/managed.ts";
 export {
   CLOUDFORMATION_OPERATIONS,
   CloudFormationError,
@@ -28,4 +28,4 @@ export {
   type StackTemplate,
   type StackTags,
 } from "./cloudformation/index.ts";
-export type { StackRecord, StackResourceRecord, StackStatus } from "./store.ts";
+export type { StackRecord, StackResourceRecord, StackStatus } from "./state/store.ts";

@@ -11,18 +11,18 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as cfn from "./cloudformation/index.ts";
 import { IoTError, type ErrorCode } from "./errors.ts";
-import * as executions from "./executions.ts";
-import { Faults } from "./faults.ts";
+import * as executions from "./account/executions.ts";
+import { Faults } from "./protocol/faults.ts";
 import { handleAdmin } from "./protocol/admin.ts";
 import { handleRequest } from "./protocol/dispatch.ts";
 import type { RequestContext } from "./protocol/http.ts";
 import { sendError } from "./protocol/rest-json.ts";
-import { isReadOnly } from "./routes.ts";
+import { isReadOnly } from "./protocol/routes.ts";
 import { acquire, type HeldLock } from "../runtime/lock/index.ts";
-import { Persister, PersistenceError, readStateFile, removeOrphanedTemporaryFiles } from "./store.ts";
+import { Persister, PersistenceError, readStateFile, removeOrphanedTemporaryFiles } from "./state/store.ts";
 import { addSimulatedDevices, simulateThing } from "./simulation/devices.ts";
 import { Simulation } from "./simulation/engine.ts";
-import { World } from "./world.ts";
+import { World } from "./state/world.ts";
 import { LOCAL_CREDENTIALS, type LocalIoT, type LocalIoTOptions, type LocalIoTStats } from "./api.ts";
 
 export { LOCAL_CREDENTIALS } from "./api.ts";
@@ -294,6 +294,6 @@ function checkVirtualClock(value: number | undefined): number | undefined {
   return value;
 }
 
-export { OPERATIONS, isReadOnly } from "./routes.ts";
-export type { FaultOptions } from "./faults.ts";
+export { OPERATIONS, isReadOnly } from "./protocol/routes.ts";
+export type { FaultOptions } from "./protocol/faults.ts";
 export type { ErrorCode };

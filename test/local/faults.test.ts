@@ -13,7 +13,7 @@ import {
   type IoTClient,
 } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
-import { Faults } from "../../src/local/faults.ts";
+import { Faults } from "../../src/local/protocol/faults.ts";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import { DOC, createThings, expectError, iotClient, rawRequest } from "./helpers.ts";
 

@@ -30,7 +30,7 @@
 import { IoTClient } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
-import { ROUTES } from "../../src/local/routes.ts";
+import { ROUTES } from "../../src/local/protocol/routes.ts";
 import { SHAPES } from "../../src/api/model/iot.generated.ts";
 import { SERVED_OPERATIONS } from "../../src/api/model/served.ts";
 import { callRecorder, type Outcome } from "../support/model-calls.ts";

@@ -12,7 +12,7 @@ import path from "node:path";
 import { DescribeJobTemplateCommand, ResourceNotFoundException } from "@aws-sdk/client-iot";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { Job, JobTemplate, Thing, UnreadableResponseError, ValidationError } from "../../src/index.ts";
-import { createJobTemplate } from "../../src/local/templates.ts";
+import { createJobTemplate } from "../../src/local/operations/templates.ts";
 import { deploy, predictedCalls, preview } from "../support/accuracy.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 

@@ -2,8 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { LISTS, RESERVED_TAG_PREFIX, STRINGS, wholeMatch } from "../../api/constraints.ts";
 import { IoTError } from "../errors.ts";
-import type { StackRecord, StackResourceRecord, Tables } from "../store.ts";
-import type { World } from "../world.ts";
+import type { StackRecord, StackResourceRecord, Tables } from "../state/store.ts";
+import type { World } from "../state/world.ts";
 import { resolve, scalar, type ResolveContext } from "./intrinsics.ts";
 import { dependencyOrder, isObject, parseTemplate, sentence, type ParsedTemplate, type ResourceDecl } from "./parser.ts";
 import { HANDLERS } from "./resources.ts";

@@ -1,5 +1,5 @@
 /** Intrinsic functions: Ref, Fn::GetAtt, Fn::Sub, Fn::Join and the pseudo parameters, resolved against a stack's created resources. */
-import type { World } from "../world.ts";
+import type { World } from "../state/world.ts";
 import { isObject } from "./parser.ts";
 import { fail } from "./types.ts";
 

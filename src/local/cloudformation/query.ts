@@ -1,7 +1,7 @@
 /** The awsQuery protocol of the CloudFormation read operations: XML, page tokens, QUERY_OPERATIONS and their error document. */
 import type { ErrorCode } from "../errors.ts";
-import type { StackRecord } from "../store.ts";
-import type { World } from "../world.ts";
+import type { StackRecord } from "../state/store.ts";
+import type { World } from "../state/world.ts";
 import { findStack } from "./engine.ts";
 import { CloudFormationError } from "./types.ts";
 
@@ -104,9 +104,9 @@ export interface QueryOptions {
   pageSize: number;
 }
 
-type QueryOperation = (world: World, params: Record<string, string>, options: QueryOptions) => string;
+type QueryHandler = (world: World, params: Record<string, string>, options: QueryOptions) => string;
 
-const QUERY_OPERATIONS: Record<string, QueryOperation> = {
+const QUERY_OPERATIONS: Record<string, QueryHandler> = {
   DescribeStacks(world, params, { pageSize }) {
     if (params.StackName !== undefined && params.StackName !== "") {
       return `<Stacks><member>${stackXml(requireStack(world, params.StackName))}</member></Stacks>`;

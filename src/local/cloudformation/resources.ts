@@ -1,11 +1,17 @@
-/** The per-type handlers: how each supported resource type is created and deleted through the IoT API's handlers. */
+/**
+ * The per-type handlers: how each supported resource type is created (its
+ * properties, in the API's names, go through the IoT API's handlers as a
+ * request body would) and deleted (through the account, by id).
+ */
 import { randomUUID } from "node:crypto";
 import { fromCloudFormation, JOB, JOB_TEMPLATE, type Shape } from "../../api/cloudformation/properties.ts";
-import * as jobs from "../jobs.ts";
-import type { JsonObject } from "../store.ts";
-import * as templates from "../templates.ts";
-import * as things from "../things.ts";
-import type { World } from "../world.ts";
+import * as jobs from "../operations/jobs.ts";
+import type { JsonObject } from "../state/store.ts";
+import * as templates from "../operations/templates.ts";
+import * as things from "../operations/things.ts";
+import { deleteJobTemplate } from "../account/templates.ts";
+import { deleteThing, deleteThingGroup } from "../account/things.ts";
+import type { World } from "../state/world.ts";
 import type { ResolveContext } from "./intrinsics.ts";
 import type { ResourceDecl } from "./parser.ts";
 import { fail } from "./types.ts";
@@ -91,7 +97,7 @@ export const HANDLERS: Record<string, TypeHandler> = {
       return { physicalId: jobTemplateId, arn: String(out.jobTemplateArn), attributes: { Arn: String(out.jobTemplateArn) } };
     },
     remove(world, id) {
-      if (world.tables.templates.has(id)) templates.deleteJobTemplate(world, { params: { jobTemplateId: id }, query: {}, body: {} });
+      if (world.tables.templates.has(id)) deleteJobTemplate(world, { jobTemplateId: id });
     },
   },
   "AWS::IoT::Job": {
@@ -124,7 +130,7 @@ export const HANDLERS: Record<string, TypeHandler> = {
       return { physicalId: thingName, arn: String(out.thingArn), attributes: { Arn: String(out.thingArn), Id: String(out.thingId) } };
     },
     remove(world, id) {
-      if (world.tables.things.has(id)) things.deleteThing(world, { params: { thingName: id }, query: {}, body: {} });
+      if (world.tables.things.has(id)) deleteThing(world, { thingName: id });
     },
   },
   "AWS::IoT::ThingGroup": {
@@ -144,7 +150,7 @@ export const HANDLERS: Record<string, TypeHandler> = {
       };
     },
     remove(world, id) {
-      if (world.tables.thingGroups.has(id)) things.deleteThingGroup(world, { params: { thingGroupName: id }, query: {}, body: {} });
+      if (world.tables.thingGroups.has(id)) deleteThingGroup(world, { thingGroupName: id });
     },
   },
 };

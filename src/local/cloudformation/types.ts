@@ -1,6 +1,6 @@
 /** The stack operations' error (CloudFormationError, `fail`) and the public types and constants of the local CloudFormation stacks. */
 import { IoTError, type ErrorCode } from "../errors.ts";
-import type { StackStatus } from "../store.ts";
+import type { StackStatus } from "../state/store.ts";
 
 /** An error of a stack operation: a ValidationError (400) unless said otherwise. */
 export class CloudFormationError extends IoTError {

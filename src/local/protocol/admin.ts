@@ -2,10 +2,10 @@
 import type http from "node:http";
 import type * as cfn from "../cloudformation/index.ts";
 import { IoTError, invalid } from "../errors.ts";
-import type * as executions from "../executions.ts";
-import type { FaultOptions, Faults } from "../faults.ts";
-import type { JsonObject } from "../store.ts";
-import type { World } from "../world.ts";
+import type * as executions from "../account/executions.ts";
+import type { FaultOptions, Faults } from "./faults.ts";
+import type { JsonObject } from "../state/store.ts";
+import type { World } from "../state/world.ts";
 import { ADMIN_PREFIX } from "./http.ts";
 import { send } from "./rest-json.ts";
 

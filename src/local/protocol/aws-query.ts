@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import * as cfn from "../cloudformation/index.ts";
 import { IoTError } from "../errors.ts";
-import { verifySignature } from "../sigv4.ts";
+import { verifySignature } from "./sigv4.ts";
 import { BadRequest, MAX_BODY, readBody, type RequestContext } from "./http.ts";
 
 function sendXml(res: http.ServerResponse, status: number, xml: string, requestId: string) {

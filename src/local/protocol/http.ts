@@ -1,10 +1,10 @@
 /** What the protocol handlers share: the request context the server passes them, BadRequest, the body limits and readBody. */
 import type http from "node:http";
 import { IoTError } from "../errors.ts";
-import type { FaultOutcome } from "../faults.ts";
-import type { LocalCredentials } from "../sigv4.ts";
-import type { JsonObject } from "../store.ts";
-import type { World } from "../world.ts";
+import type { FaultOutcome } from "./faults.ts";
+import type { LocalCredentials } from "./sigv4.ts";
+import type { JsonObject } from "../state/store.ts";
+import type { World } from "../state/world.ts";
 
 /** What the protocol handlers need from the running endpoint (startLocalIoT builds it), passed explicitly. */
 export interface RequestContext {

@@ -2,10 +2,10 @@
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { IoTError, serverErrorFor } from "../errors.ts";
-import { isReadOnly, matchRoute } from "../routes.ts";
-import { verifySignature } from "../sigv4.ts";
-import { validateInput } from "../validation.ts";
-import type { JsonObject } from "../store.ts";
+import { isReadOnly, matchRoute } from "./routes.ts";
+import { verifySignature } from "./sigv4.ts";
+import { validateInput } from "./validation.ts";
+import type { JsonObject } from "../state/store.ts";
 import { ADMIN_PREFIX, BadRequest, MAX_BODY, readBody, type RequestContext } from "./http.ts";
 
 export function send(res: http.ServerResponse, status: number, body: JsonObject | undefined, code?: string) {

@@ -10,7 +10,7 @@
  * records have no entry and their figures are counted again on first use.
  */
 import { ENUMS, type JobExecutionStatus } from "../../api/constraints.ts";
-import type { ExecutionRecord, JobRecord, Tables } from "../store.ts";
+import type { ExecutionRecord, JobRecord, Tables } from "../state/store.ts";
 
 export type StatusCounts = Record<JobExecutionStatus, number>;
 

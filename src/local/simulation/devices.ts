@@ -3,9 +3,9 @@
  * a behaviour model (behaviour.ts), instead of a test acting as the device.
  */
 import { STRINGS } from "../../api/constraints.ts";
-import type { ThingGroupRecord, ThingRecord } from "../store.ts";
-import { createThing, createThingGroup } from "../things.ts";
-import type { World } from "../world.ts";
+import type { ThingGroupRecord, ThingRecord } from "../state/store.ts";
+import { createThing, createThingGroup } from "../account/things.ts";
+import type { World } from "../state/world.ts";
 import { checkSeed, resolveBehaviour, type DeviceBehaviour } from "./behaviour.ts";
 import { pickUp } from "./lifecycle.ts";
 
@@ -88,10 +88,5 @@ function markSimulated(world: World, thing: ThingRecord, behaviour: DeviceBehavi
 function created(world: World, kind: "thing", name: string): ThingRecord;
 function created(world: World, kind: "thingGroup", name: string): ThingGroupRecord;
 function created(world: World, kind: "thing" | "thingGroup", name: string): ThingRecord | ThingGroupRecord {
-  if (kind === "thing") {
-    createThing(world, { params: { thingName: name }, query: {}, body: {} });
-    return world.tables.things.get(name)!;
-  }
-  createThingGroup(world, { params: { thingGroupName: name }, query: {}, body: {} });
-  return world.tables.thingGroups.get(name)!;
+  return kind === "thing" ? createThing(world, { thingName: name }) : createThingGroup(world, { thingGroupName: name });
 }

@@ -15,8 +15,8 @@
  * data. The rules themselves live in rollouts.ts (jobs) and lifecycle.ts
  * (executions and simulated devices).
  */
-import type { ExecutionRecord, JobRecord, ThingRecord } from "../store.ts";
-import type { World, WorldListener } from "../world.ts";
+import type { ExecutionRecord, JobRecord, ThingRecord } from "../state/store.ts";
+import type { World, WorldListener } from "../state/world.ts";
 import * as lifecycle from "./lifecycle.ts";
 import { EventQueue, type Agenda, type SimEvent } from "./queue.ts";
 import * as rollouts from "./rollouts.ts";

@@ -1,6 +1,6 @@
 /** What the endpoint reports to `onExecution` listeners. */
 import type { JobExecutionStatus } from "../../api/constraints.ts";
-import type { ExecutionRecord } from "../store.ts";
+import type { ExecutionRecord } from "../state/store.ts";
 
 /**
  * One execution status change, creation included (status "QUEUED": the thing

@@ -19,10 +19,10 @@
  *   group, developer guide: jobs-configurations-details).
  */
 import type { JobExecutionStatus } from "../../api/constraints.ts";
-import type { ExecutionRecord, JobRecord, JsonObject, ThingRecord } from "../store.ts";
-import type { World } from "../world.ts";
+import type { ExecutionRecord, JobRecord, JsonObject, ThingRecord } from "../state/store.ts";
+import type { World } from "../state/world.ts";
 import { drawOutcome, isOffline } from "./behaviour.ts";
-import { rolloutDone } from "../job-state.ts";
+import { rolloutDone } from "../state/job-state.ts";
 import type { Agenda } from "./queue.ts";
 import { MINUTE_MS } from "./time.ts";
 

@@ -10,7 +10,7 @@
  * so a stale or duplicate event does nothing.
  */
 
-import type { World } from "../world.ts";
+import type { World } from "../state/world.ts";
 
 /** What the rules of rollouts and executions (rollouts.ts, lifecycle.ts) schedule with: the engine. */
 export interface Agenda {

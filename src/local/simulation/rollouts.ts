@@ -22,7 +22,7 @@
  *   IN_PROGRESS again when the next one opens. Evaluated on the virtual clock
  *   only (see World.evaluatesMaintenanceWindows).
  */
-import type { JobRecord, RolloutRecord } from "../store.ts";
+import type { JobRecord, RolloutRecord } from "../state/store.ts";
 import {
   inMaintenanceWindow,
   newRolloutProgress,
@@ -34,7 +34,7 @@ import {
   type MaintenanceWindow,
   type RolloutConfig,
 } from "../../api/rollout.ts";
-import { stopRollout } from "../job-state.ts";
+import { stopRollout } from "../state/job-state.ts";
 import type { Agenda } from "./queue.ts";
 import { MINUTE_MS, scheduleEnd, scheduleStart } from "./time.ts";
 

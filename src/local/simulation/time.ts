@@ -1,5 +1,5 @@
 /** Times of the simulation: the minute, and a job's scheduled start and end. */
-import type { JobRecord } from "../store.ts";
+import type { JobRecord } from "../state/store.ts";
 
 export const MINUTE_MS = 60_000;
 

@@ -22,6 +22,7 @@ import { ifFound } from "../../common.ts";
 import { listNames, type DeviceImpact, type ImpactProbe } from "../../engine/change.ts";
 import { currentRecorder, type PlanRecorder } from "../../engine/recorder.ts";
 import { isManagedTemplateArn } from "../../job-schemas.ts";
+import { inheritTemplate, leftToTemplate, type InheritedMember } from "../../../api/template-inheritance.ts";
 import { maxFailuresBeforeAbort, minutesToNotifyAll, type AbortCriteria, type MaintenanceWindow, type RolloutConfig } from "../../../api/rollout.ts";
 import { isUnknown } from "../../unknown.ts";
 import type { Spec } from "./spec.ts";
@@ -126,7 +127,8 @@ interface Rollout {
   abort?: { criteriaList?: AbortCriteria[] };
 }
 
-const ROLLOUT_MEMBERS = ["jobExecutionsRolloutConfig", "maintenanceWindows", "abortConfig"] as const;
+/** The template's members the rollout depends on (src/api/template-inheritance.ts names them). */
+const ROLLOUT_MEMBERS = ["jobExecutionsRolloutConfig", "maintenanceWindows", "abortConfig"] as const satisfies readonly InheritedMember[];
 const WORDS: Record<(typeof ROLLOUT_MEMBERS)[number], string> = {
   jobExecutionsRolloutConfig: "rollout rate",
   maintenanceWindows: "maintenance windows",
@@ -137,18 +139,16 @@ const WORDS: Record<(typeof ROLLOUT_MEMBERS)[number], string> = {
  * The rollout rate, maintenance windows and abort criteria the job runs with:
  * its own, else (a job from a template of the account) the template's, read
  * with --refresh; for groups added to a running job, the job's as IoT has it.
+ * What the job takes from the template is src/api/template-inheritance.ts's
+ * rule, the one the local endpoint's CreateJob applies.
  * undefined when they are not known, with a note saying why.
  */
 async function rolloutOf(basis: ImpactBasis, live: Live | undefined, refresh: boolean, notes: string[]): Promise<Rollout | undefined> {
   const spec = basis.spec as Record<string, any>;
-  const own: Record<(typeof ROLLOUT_MEMBERS)[number], unknown> = {
-    jobExecutionsRolloutConfig: spec.jobExecutionsRolloutConfig,
-    maintenanceWindows: spec.schedulingConfig?.maintenanceWindows,
-    abortConfig: spec.abortConfig,
-  };
   const template = spec.jobTemplateArn as string | undefined;
-  const missing = ROLLOUT_MEMBERS.filter((m) => own[m] === undefined);
-  if (!template || isUnknown(template) || isManagedTemplateArn(template) || missing.length === 0) return shape(own);
+  const left = leftToTemplate(spec);
+  const missing = ROLLOUT_MEMBERS.filter((m) => left.includes(m));
+  if (!template || isUnknown(template) || isManagedTemplateArn(template) || missing.length === 0) return rolloutFrom(spec);
   const what = listNames(missing.map((m) => WORDS[m]));
   const id = /jobtemplate\/([^/]+)$/.exec(template)?.[1] ?? template;
   let from: Record<string, any> | undefined;
@@ -172,13 +172,14 @@ async function rolloutOf(basis: ImpactBasis, live: Live | undefined, refresh: bo
     return undefined;
   }
   notes.push(basis.change === "add-targets" ? `${what} as the job has them (from job template ${id})` : `${what} from job template ${id}`);
-  return shape({ ...own, ...Object.fromEntries(missing.map((m) => [m, from[m]])) });
+  return rolloutFrom(inheritTemplate(spec, from));
 }
 
-const shape = (r: Record<string, unknown>): Rollout => ({
-  rollout: (r.jobExecutionsRolloutConfig ?? undefined) as RolloutConfig | undefined,
-  windows: (r.maintenanceWindows ?? undefined) as MaintenanceWindow[] | undefined,
-  abort: (r.abortConfig ?? undefined) as Rollout["abort"],
+/** The rollout members of a job's CreateJob input (a member set to null counts as unset). */
+const rolloutFrom = (job: Record<string, any>): Rollout => ({
+  rollout: (job.jobExecutionsRolloutConfig ?? undefined) as RolloutConfig | undefined,
+  windows: (job.schedulingConfig?.maintenanceWindows ?? undefined) as MaintenanceWindow[] | undefined,
+  abort: (job.abortConfig ?? undefined) as Rollout["abort"],
 });
 
 // ------------------------------------------------------------------ measure

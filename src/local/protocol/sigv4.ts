@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { IoTError } from "./errors.ts";
+import { IoTError } from "../errors.ts";
 
 export interface LocalCredentials {
   accessKeyId: string;

@@ -2,17 +2,17 @@
  * The IoT API's route table: every served operation's method and URI template,
  * as the AWS model binds it to HTTP, with its handler; and route matching.
  */
-import * as executions from "./executions.ts";
-import * as jobReads from "./job-reads.ts";
-import * as jobs from "./jobs.ts";
-import * as managed from "./managed.ts";
-import { BadRequest } from "./protocol/http.ts";
-import * as tags from "./tags.ts";
-import * as templates from "./templates.ts";
-import * as things from "./things.ts";
-import { OPERATIONS as MODEL_OPERATIONS } from "../api/model/iot.generated.ts";
-import { SERVED_OPERATIONS, type ServedOperation } from "../api/model/served.ts";
-import type { Operation } from "./world.ts";
+import * as executions from "../operations/executions.ts";
+import * as jobReads from "../operations/job-reads.ts";
+import * as jobs from "../operations/jobs.ts";
+import * as managed from "../operations/managed.ts";
+import { BadRequest } from "./http.ts";
+import * as tags from "../operations/tags.ts";
+import * as templates from "../operations/templates.ts";
+import * as things from "../operations/things.ts";
+import { OPERATIONS as MODEL_OPERATIONS } from "../../api/model/iot.generated.ts";
+import { SERVED_OPERATIONS, type ServedOperation } from "../../api/model/served.ts";
+import type { Handler } from "../operations/handler.ts";
 
 export interface Route {
   method: string;
@@ -20,11 +20,11 @@ export interface Route {
   template: string;
   segments: string[];
   operation: ServedOperation;
-  handler: Operation;
+  handler: Handler;
 }
 
 /** The handler of every served operation. */
-const HANDLERS: Record<ServedOperation, Operation> = {
+const HANDLERS: Record<ServedOperation, Handler> = {
   CreateJobTemplate: templates.createJobTemplate,
   DescribeJobTemplate: templates.describeJobTemplate,
   ListJobTemplates: templates.listJobTemplates,
@@ -61,7 +61,7 @@ const HANDLERS: Record<ServedOperation, Operation> = {
   ListThingsInThingGroup: things.listThingsInThingGroup,
 };
 
-/** Method and URI template of every served operation, from the AWS model (src/model/iot.generated.ts). */
+/** Method and URI template of every served operation, from the AWS model (src/api/model/iot.generated.ts). */
 export const ROUTES: readonly Route[] = SERVED_OPERATIONS.map((operation) => {
   const { method, uri } = MODEL_OPERATIONS[operation];
   return { method, template: uri, segments: uri.split("/").slice(1), operation, handler: HANDLERS[operation] };

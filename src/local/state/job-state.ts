@@ -7,8 +7,8 @@
  * These are the service's rules, below the fleet simulation: the world runs
  * them, the simulation only drives them by changing executions.
  */
-import { TERMINAL_EXECUTION_STATUSES, type JobExecutionStatus } from "../api/constraints.ts";
-import type { StatusCounts } from "./simulation/counts.ts";
+import { TERMINAL_EXECUTION_STATUSES, type JobExecutionStatus } from "../../api/constraints.ts";
+import type { StatusCounts } from "../simulation/counts.ts";
 import type { ExecutionRecord, JobRecord, JsonObject } from "./store.ts";
 
 /** What a job's transitions read and change in the account (the World). */

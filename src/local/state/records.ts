@@ -2,9 +2,9 @@
  * The endpoint's records, as its world holds them and its data file keeps
  * them (store.ts reads and writes the file, data-file.ts checks its shape).
  */
-import type { JobExecutionStatus, JobStatus, TargetSelection } from "../api/constraints.ts";
-import type { RolloutProgress } from "../api/rollout.ts";
-import type { DeviceBehaviour } from "./simulation/behaviour.ts";
+import type { JobExecutionStatus, JobStatus, TargetSelection } from "../../api/constraints.ts";
+import type { RolloutProgress } from "../../api/rollout.ts";
+import type { DeviceBehaviour } from "../simulation/behaviour.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };

@@ -1,25 +1,67 @@
-/** The job operations that change something: CreateJob, UpdateJob, AssociateTargetsWithJob, CancelJob, DeleteJob (reads: job-reads.ts). */
+/**
+ * The account's jobs: what CreateJob, UpdateJob, AssociateTargetsWithJob,
+ * CancelJob and DeleteJob check and change (reads: job-reads.ts; requests and
+ * answers: operations/jobs.ts).
+ */
 import {
   ENUMS,
   LISTS,
   STRINGS,
   TERMINAL_JOB_STATUSES,
   UPDATABLE_JOB_MEMBERS,
-} from "../api/constraints.ts";
+  type TargetSelection,
+} from "../../api/constraints.ts";
+import { inheritTemplate } from "../../api/template-inheritance.ts";
+import { IoTError, invalid, notFound } from "../errors.ts";
+import type { JobRecord, JsonObject } from "../state/store.ts";
+import { parseScheduleTime, type World } from "../state/world.ts";
 import * as check from "./checks.ts";
-import { IoTError, invalid, notFound } from "./errors.ts";
-import {
-  checkDocumentParameters,
-  managedFromArn,
-} from "./managed.ts";
-import type { JobRecord, JsonObject } from "./store.ts";
+import { checkDocumentParameters, managedFromArn } from "./managed.ts";
 import { requireTemplate } from "./templates.ts";
-import { compact, parseScheduleTime, type Operation, type World } from "./world.ts";
 
 const MINUTE = 60_000;
 const ONLY_MANAGED =
   "Document parameters are only supported for managed job templates. Remove documentParameters, or set jobTemplateArn to an AWS managed template ARN.";
 const DAY = 24 * 60 * MINUTE;
+
+export interface CreateJobInput {
+  jobId: string;
+  targets: string[];
+  document?: string;
+  documentSource?: string;
+  description?: string;
+  targetSelection?: TargetSelection;
+  jobTemplateArn?: string;
+  namespaceId?: string;
+  documentParameters?: Record<string, string>;
+  presignedUrlConfig?: JsonObject;
+  jobExecutionsRolloutConfig?: JsonObject;
+  abortConfig?: JsonObject;
+  timeoutConfig?: JsonObject;
+  jobExecutionsRetryConfig?: JsonObject;
+  destinationPackageVersions?: string[];
+  schedulingConfig?: JsonObject;
+  tags?: Array<{ Key?: string; Value?: string }>;
+}
+
+/** The members UpdateJob changes; a member left out stays as it is. */
+export interface UpdateJobInput {
+  jobId: string;
+  namespaceId?: string;
+  description?: string;
+  presignedUrlConfig?: JsonObject;
+  jobExecutionsRolloutConfig?: JsonObject;
+  abortConfig?: JsonObject;
+  timeoutConfig?: JsonObject;
+  jobExecutionsRetryConfig?: JsonObject;
+}
+
+export interface CancelJobInput {
+  jobId: string;
+  force?: boolean;
+  reasonCode?: string;
+  comment?: string;
+}
 
 /** A job that exists (a job being deleted still exists, as DELETION_IN_PROGRESS, until deletion completes). */
 export function requireJob(world: World, jobId: string): JobRecord {
@@ -28,7 +70,7 @@ export function requireJob(world: World, jobId: string): JobRecord {
   return job;
 }
 
-function checkTargets(world: World, value: unknown): string[] {
+function checkTargets(world: World, value: string[] | undefined): string[] {
   const targets = check.list("targets", value, LISTS.targets) as string[] | undefined;
   check.required("targets", targets);
   for (const [i, target] of targets!.entries()) {
@@ -52,7 +94,7 @@ function checkTargets(world: World, value: unknown): string[] {
   return [...new Set(targets!)];
 }
 
-function checkScheduling(world: World, value: unknown, targetSelection: string): JsonObject | undefined {
+function checkScheduling(world: World, value: JsonObject | undefined, targetSelection: string): JsonObject | undefined {
   const config = check.obj("schedulingConfig", value);
   if (!config) return undefined;
   const now = world.nowMs();
@@ -86,33 +128,33 @@ function checkScheduling(world: World, value: unknown, targetSelection: string):
   return config;
 }
 
-export const createJob: Operation = (world, { params, body }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const targets = checkTargets(world, body.targets);
-  let document = check.document("document", body.document);
-  let documentSource = check.str("documentSource", body.documentSource, STRINGS.documentSource);
-  const description = check.str("description", body.description, STRINGS.description);
-  const targetSelection = check.oneOf("targetSelection", body.targetSelection, ENUMS.targetSelection) ?? "SNAPSHOT";
-  const jobTemplateArn = check.str("jobTemplateArn", body.jobTemplateArn, STRINGS.jobTemplateArn);
-  const namespaceId = check.str("namespaceId", body.namespaceId, STRINGS.namespaceId);
+export function createJob(world: World, input: CreateJobInput): JobRecord {
+  const jobId = check.str("jobId", input.jobId, STRINGS.jobId, { required: true })!;
+  const targets = checkTargets(world, input.targets);
+  let document = check.document("document", input.document);
+  let documentSource = check.str("documentSource", input.documentSource, STRINGS.documentSource);
+  const description = check.str("description", input.description, STRINGS.description);
+  const targetSelection = check.oneOf("targetSelection", input.targetSelection, ENUMS.targetSelection) ?? "SNAPSHOT";
+  const jobTemplateArn = check.str("jobTemplateArn", input.jobTemplateArn, STRINGS.jobTemplateArn);
+  const namespaceId = check.str("namespaceId", input.namespaceId, STRINGS.namespaceId);
   const documentParameters = check.stringMap(
     "documentParameters",
-    body.documentParameters,
+    input.documentParameters,
     STRINGS.documentParameterKey,
     STRINGS.documentParameterValue,
   );
-  let presignedUrlConfig = check.presignedUrlConfig("presignedUrlConfig", body.presignedUrlConfig);
-  let rollout = check.rolloutConfig("jobExecutionsRolloutConfig", body.jobExecutionsRolloutConfig);
-  let abortConfig = check.abortConfig("abortConfig", body.abortConfig);
-  let timeoutConfig = check.timeoutConfig("timeoutConfig", body.timeoutConfig);
-  let retryConfig = check.retryConfig("jobExecutionsRetryConfig", body.jobExecutionsRetryConfig);
+  let presignedUrlConfig = check.presignedUrlConfig("presignedUrlConfig", input.presignedUrlConfig);
+  let rollout = check.rolloutConfig("jobExecutionsRolloutConfig", input.jobExecutionsRolloutConfig);
+  let abortConfig = check.abortConfig("abortConfig", input.abortConfig);
+  let timeoutConfig = check.timeoutConfig("timeoutConfig", input.timeoutConfig);
+  let retryConfig = check.retryConfig("jobExecutionsRetryConfig", input.jobExecutionsRetryConfig);
   let destinationPackageVersions = check.arnList(
     "destinationPackageVersions",
-    body.destinationPackageVersions,
+    input.destinationPackageVersions,
     LISTS.destinationPackageVersions.max,
   );
-  let schedulingConfig = check.obj("schedulingConfig", body.schedulingConfig);
-  const tags = check.tags("tags", body.tags);
+  let schedulingConfig = check.obj("schedulingConfig", input.schedulingConfig);
+  const tags = check.tags("tags", input.tags);
 
   if (document !== undefined && documentSource !== undefined) {
     throw invalid("Only one of document or documentSource can be specified.");
@@ -141,21 +183,24 @@ export const createJob: Operation = (world, { params, body }) => {
       ) {
         throw notFound(`Job Template ${parsed?.name ?? jobTemplateArn} cannot be found.`);
       }
-      // A job made from a template copies it; members given in the request replace the template's.
-      const t = requireTemplate(world, parsed.name);
-      if (document === undefined && documentSource === undefined) {
-        document = t.document;
-        documentSource = t.documentSource;
-      }
-      presignedUrlConfig ??= t.presignedUrlConfig;
-      rollout ??= t.jobExecutionsRolloutConfig;
-      abortConfig ??= t.abortConfig;
-      timeoutConfig ??= t.timeoutConfig;
-      retryConfig ??= t.jobExecutionsRetryConfig;
-      destinationPackageVersions ??= t.destinationPackageVersions;
-      if (t.maintenanceWindows?.length && !schedulingConfig?.maintenanceWindows) {
-        schedulingConfig = { ...(schedulingConfig ?? {}), maintenanceWindows: t.maintenanceWindows };
-      }
+      // A job made from a template copies it; members given in the request win (src/api/template-inheritance.ts).
+      const merged = inheritTemplate(
+        {
+          document,
+          documentSource,
+          presignedUrlConfig,
+          jobExecutionsRolloutConfig: rollout,
+          abortConfig,
+          timeoutConfig,
+          jobExecutionsRetryConfig: retryConfig,
+          schedulingConfig,
+          destinationPackageVersions,
+        },
+        requireTemplate(world, parsed.name),
+      );
+      ({ document, documentSource, presignedUrlConfig, abortConfig, timeoutConfig, schedulingConfig, destinationPackageVersions } = merged);
+      rollout = merged.jobExecutionsRolloutConfig;
+      retryConfig = merged.jobExecutionsRetryConfig;
     }
   } else {
     if (documentParameters !== undefined) {
@@ -205,24 +250,24 @@ export const createJob: Operation = (world, { params, body }) => {
   world.tables.jobs.set(jobId, job);
   if (tags && Object.keys(tags).length > 0) world.tables.tags.set(job.jobArn, tags);
   world.jobCreated(job);
-  return compact({ jobArn: job.jobArn, jobId, description });
-};
+  return job;
+}
 
-export const updateJob: Operation = (world, { params, query, body }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
+export function updateJob(world: World, input: UpdateJobInput): void {
+  const jobId = check.str("jobId", input.jobId, STRINGS.jobId, { required: true })!;
+  check.str("namespaceId", input.namespaceId, STRINGS.namespaceId);
   const job = requireJob(world, jobId);
-  const given = UPDATABLE_JOB_MEMBERS.filter((m) => body[m] !== undefined && body[m] !== null);
+  const given = UPDATABLE_JOB_MEMBERS.filter((m) => input[m] !== undefined && input[m] !== null);
   if (given.length === 0) throw invalid(`Update Job request for job ${jobId} cannot be empty.`);
   if (job.status === "CANCELED" || job.status === "COMPLETED" || job.status === "DELETION_IN_PROGRESS") {
     throw invalid(`Job ${jobId} in status ${job.status} cannot be updated.`);
   }
-  const description = check.str("description", body.description, STRINGS.description);
-  const presigned = check.presignedUrlConfig("presignedUrlConfig", body.presignedUrlConfig);
-  const rollout = check.rolloutConfig("jobExecutionsRolloutConfig", body.jobExecutionsRolloutConfig);
-  const abortConfig = check.abortConfig("abortConfig", body.abortConfig);
-  const timeoutConfig = check.timeoutConfig("timeoutConfig", body.timeoutConfig);
-  const retry = check.retryConfig("jobExecutionsRetryConfig", body.jobExecutionsRetryConfig);
+  const description = check.str("description", input.description, STRINGS.description);
+  const presigned = check.presignedUrlConfig("presignedUrlConfig", input.presignedUrlConfig);
+  const rollout = check.rolloutConfig("jobExecutionsRolloutConfig", input.jobExecutionsRolloutConfig);
+  const abortConfig = check.abortConfig("abortConfig", input.abortConfig);
+  const timeoutConfig = check.timeoutConfig("timeoutConfig", input.timeoutConfig);
+  const retry = check.retryConfig("jobExecutionsRetryConfig", input.jobExecutionsRetryConfig);
   if (retry) {
     const current = (job.jobExecutionsRetryConfig?.criteriaList ?? []) as JsonObject[];
     if (current.length === 0) {
@@ -250,8 +295,7 @@ export const updateJob: Operation = (world, { params, query, body }) => {
   if (retry) job.jobExecutionsRetryConfig = retry;
   job.lastUpdatedAt = world.now();
   world.applyAbortCriteria(job);
-  return undefined;
-};
+}
 
 /**
  * AssociateTargetsWithJob: adds thing groups to a continuous job that is in
@@ -261,9 +305,9 @@ export const updateJob: Operation = (world, { params, query, body }) => {
  * because its group was added); things that join the groups later get one as
  * for any target group of a continuous job.
  */
-export const associateTargetsWithJob: Operation = (world, { params, body }) => {
-  const job = requireJob(world, params.jobId);
-  const targets = checkTargets(world, body.targets);
+export function associateTargetsWithJob(world: World, input: { jobId: string; targets: string[] }): JobRecord {
+  const job = requireJob(world, input.jobId);
+  const targets = checkTargets(world, input.targets);
   for (const target of targets) {
     // The API reference describes the targets as "a list of thing group ARNs".
     if (world.parseArn(target)?.type !== "thinggroup") throw invalid(`Target '${target}' is not a thing group ARN: only thing groups can be associated with a job.`);
@@ -283,14 +327,14 @@ export const associateTargetsWithJob: Operation = (world, { params, body }) => {
       if (world.executionsOf(job.jobId, thingName).length === 0) world.queueExecution(job, thingName);
     }
   }
-  return compact({ jobArn: job.jobArn, jobId: job.jobId, description: job.description });
-};
+  return job;
+}
 
-export const cancelJob: Operation = (world, { params, query, body }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const force = check.bool("force", query.force) ?? false;
-  const reasonCode = check.str("reasonCode", body.reasonCode, STRINGS.reasonCode);
-  const comment = check.str("comment", body.comment, STRINGS.comment);
+export function cancelJob(world: World, input: CancelJobInput): JobRecord {
+  const jobId = check.str("jobId", input.jobId, STRINGS.jobId, { required: true })!;
+  const force = input.force ?? false;
+  const reasonCode = check.str("reasonCode", input.reasonCode, STRINGS.reasonCode);
+  const comment = check.str("comment", input.comment, STRINGS.comment);
   const job = requireJob(world, jobId);
   if (job.status === "DELETION_IN_PROGRESS") {
     throw invalid(`Job ${jobId} is being deleted and cannot be canceled.`);
@@ -302,13 +346,13 @@ export const cancelJob: Operation = (world, { params, query, body }) => {
   if (job.status !== "CANCELED" || force) {
     world.cancel(job, { force, reasonCode, comment });
   }
-  return compact({ jobArn: job.jobArn, jobId, description: job.description });
-};
+  return job;
+}
 
-export const deleteJob: Operation = (world, { params, query }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const force = check.bool("force", query.force) ?? false;
-  check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
+export function deleteJob(world: World, input: { jobId: string; force?: boolean; namespaceId?: string }): void {
+  const jobId = check.str("jobId", input.jobId, STRINGS.jobId, { required: true })!;
+  const force = input.force ?? false;
+  check.str("namespaceId", input.namespaceId, STRINGS.namespaceId);
   const job = requireJob(world, jobId);
   if (job.status === "DELETION_IN_PROGRESS") {
     throw new IoTError("InvalidStateTransitionException", `Job ${jobId} is already being deleted.`);
@@ -326,5 +370,4 @@ export const deleteJob: Operation = (world, { params, query }) => {
     );
   }
   world.startDeletion(job);
-  return undefined;
-};
+}

@@ -8,22 +8,21 @@
  * lazily whenever the tables are read, or when the clock is advanced, from
  * times stored in the records, so they survive restarts and need no timers.
  * The world knows no simulation: it tells its listeners (WorldListener) what
- * happened, and the fleet simulation (simulation/engine.ts) subscribes.
+ * happened, and the fleet simulation (src/local/simulation/engine.ts) subscribes.
  */
 import { randomUUID } from "node:crypto";
 import {
   TERMINAL_EXECUTION_STATUSES,
   type JobExecutionStatus,
-} from "../api/constraints.ts";
-import { IoTError, invalid } from "./errors.ts";
-import { ExecutionCounts, type StatusCounts } from "./simulation/counts.ts";
-import { emitExecution, type ExecutionEvent } from "./simulation/events.ts";
+} from "../../api/constraints.ts";
+import { IoTError, invalid } from "../errors.ts";
+import { ExecutionCounts, type StatusCounts } from "../simulation/counts.ts";
+import { emitExecution, type ExecutionEvent } from "../simulation/events.ts";
 import { applyAbortCriteria, cancel, settle, stopRollout, type JobTables } from "./job-state.ts";
 import {
   emptyTables,
   type ExecutionRecord,
   type JobRecord,
-  type JsonObject,
   type Tables,
   type ThingRecord,
 } from "./store.ts";
@@ -390,21 +389,4 @@ export function isTerminal(status: JobExecutionStatus): boolean {
   return TERMINAL_EXECUTION_STATUSES.includes(status);
 }
 
-export { parseScheduleTime, scheduleStart } from "./simulation/time.ts";
-
-/** What an operation handler receives: decoded path labels, query and JSON body. */
-export interface OperationRequest {
-  params: Record<string, string>;
-  query: Record<string, string>;
-  body: JsonObject;
-}
-
-/** An operation handler: synchronous over the in-memory tables; throws IoTError. */
-export type Operation = (world: World, request: OperationRequest) => JsonObject | undefined;
-
-/** Drops undefined members (the service omits unset members). */
-export function compact<T extends Record<string, unknown>>(value: T): JsonObject {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
-  return out as JsonObject;
-}
+export { parseScheduleTime, scheduleStart } from "../simulation/time.ts";

@@ -1,13 +1,16 @@
 /**
- * ListManagedJobTemplates, DescribeManagedJobTemplate, and the managed
- * templates' document parameters (checked when a job is created from one,
- * substituted by GetJobDocument).
+ * AWS's managed job templates, as the account sees them: the catalogue,
+ * what ListManagedJobTemplates and DescribeManagedJobTemplate check and find,
+ * and the templates' document parameters (checked when a job is created from
+ * one, substituted by GetJobDocument). operations/managed.ts decodes the
+ * requests and shapes the answers.
  */
-import catalogue from "./data/managed-job-templates.json" with { type: "json" };
-import { PARAMETER_PLACEHOLDER, STRINGS, wholeMatch } from "../api/constraints.ts";
+import catalogue from "../data/managed-job-templates.json" with { type: "json" };
+import { PARAMETER_PLACEHOLDER, STRINGS, wholeMatch } from "../../api/constraints.ts";
 import * as check from "./checks.ts";
-import { invalid, notFound } from "./errors.ts";
-import { compact, type Operation, type World } from "./world.ts";
+import { invalid, notFound } from "../errors.ts";
+import type { Page } from "../state/pagination.ts";
+import type { World } from "../state/world.ts";
 
 export interface ManagedParameter {
   key: string;
@@ -107,9 +110,13 @@ export function substituteParameters(document: string, parameters: Record<string
   });
 }
 
-export const listManagedJobTemplates: Operation = (world, { query }) => {
-  const maxResults = check.maxResults(query.maxResults);
-  const name = check.str("templateName", query.templateName, STRINGS.managedTemplateName);
+/** The catalogue's templates, or those of one name, in name then version order. */
+export function listManagedJobTemplates(
+  world: World,
+  input: { maxResults?: number; templateName?: string; nextToken?: string },
+): Page<ManagedTemplate> {
+  const maxResults = check.pageSize(input.maxResults);
+  const name = check.str("templateName", input.templateName, STRINGS.managedTemplateName);
   const items = MANAGED_TEMPLATES.filter((t) => name === undefined || t.templateName === name).map((t, i) => ({
     seq: i + 1,
     t,
@@ -118,25 +125,17 @@ export const listManagedJobTemplates: Operation = (world, { query }) => {
     throw notFound(`Managed job template ${name} cannot be found.`);
   }
   const page = world.paginate("ListManagedJobTemplates", items, {
-    nextToken: query.nextToken,
+    nextToken: input.nextToken,
     maxResults,
     filter: name ?? "",
   });
-  return compact({
-    managedJobTemplates: page.items.map(({ t }) => ({
-      templateArn: managedArn(world.region, t),
-      templateName: t.templateName,
-      description: t.description,
-      environments: t.environments,
-      templateVersion: t.templateVersion,
-    })),
-    nextToken: page.nextToken,
-  });
-};
+  return { items: page.items.map(({ t }) => t), nextToken: page.nextToken };
+}
 
-export const describeManagedJobTemplate: Operation = (world, { params, query }) => {
-  const name = check.str("templateName", params.templateName, STRINGS.managedTemplateName, { required: true })!;
-  const version = check.str("templateVersion", query.templateVersion, STRINGS.templateVersion);
+/** A managed template: the version asked for, else its default (highest) version. */
+export function describeManagedJobTemplate(_world: World, input: { templateName: string; templateVersion?: string }): ManagedTemplate {
+  const name = check.str("templateName", input.templateName, STRINGS.managedTemplateName, { required: true })!;
+  const version = check.str("templateVersion", input.templateVersion, STRINGS.templateVersion);
   const t = findManaged(name, version);
   if (!t) {
     throw notFound(
@@ -145,21 +144,5 @@ export const describeManagedJobTemplate: Operation = (world, { params, query }) 
         : `Managed job template ${name} version ${version} cannot be found.`,
     );
   }
-  return {
-    templateName: t.templateName,
-    templateArn: managedArn(world.region, t),
-    description: t.description,
-    templateVersion: t.templateVersion,
-    environments: t.environments,
-    documentParameters: t.documentParameters.map((p) =>
-      compact({
-        key: p.key,
-        description: p.description ?? undefined,
-        regex: p.regex ?? undefined,
-        example: p.example ?? undefined,
-        optional: p.optional,
-      }),
-    ),
-    document: t.document,
-  };
-};
+  return t;
+}

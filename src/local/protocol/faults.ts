@@ -4,7 +4,7 @@
  * latency and dropped connections. Off unless configured. Random choices use
  * a seeded generator (the fleet simulation's) so a failing run can be replayed.
  */
-import { mulberry32 } from "./simulation/random.ts";
+import { mulberry32 } from "../simulation/random.ts";
 
 export interface FaultOptions {
   /**

@@ -1,20 +1,17 @@
 /**
- * DescribeJobExecution, ListJobExecutionsForJob, ListJobExecutionsForThing,
- * CancelJobExecution, DeleteJobExecution, and the device side
- * (`updateJobExecution`) that tests use to act as a device.
+ * The account's job executions: what DescribeJobExecution,
+ * ListJobExecutionsForJob, ListJobExecutionsForThing, CancelJobExecution and
+ * DeleteJobExecution check, read and change (requests and answers:
+ * operations/executions.ts), and the device side (`updateJobExecution`) that
+ * tests use to act as a device.
  */
-import { ENUMS, LISTS, STRINGS, type JobExecutionStatus } from "../api/constraints.ts";
+import { ENUMS, LISTS, STRINGS, type JobExecutionStatus } from "../../api/constraints.ts";
+import { IoTError, notFound } from "../errors.ts";
+import type { Page } from "../state/pagination.ts";
+import type { ExecutionRecord } from "../state/store.ts";
+import { isTerminal, type World } from "../state/world.ts";
 import * as check from "./checks.ts";
-import { IoTError, invalid, notFound } from "./errors.ts";
 import { requireJob } from "./jobs.ts";
-import type { ExecutionRecord, JsonObject } from "./store.ts";
-import { compact, isTerminal, type Operation, type World } from "./world.ts";
-
-function parseLong(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw invalid(`'${name}' must be a whole number.`);
-  return Number(value);
-}
 
 function findExecution(world: World, thingName: string, jobId: string, executionNumber?: number): ExecutionRecord {
   const list = world.executionsOf(jobId, thingName);
@@ -30,50 +27,41 @@ function findExecution(world: World, thingName: string, jobId: string, execution
   return execution;
 }
 
-function summary(e: ExecutionRecord): JsonObject {
-  return compact({
-    status: e.status,
-    queuedAt: e.queuedAt,
-    startedAt: e.startedAt,
-    lastUpdatedAt: e.lastUpdatedAt,
-    executionNumber: e.executionNumber,
-    retryAttempt: e.retryAttempt,
-  });
+/** An execution, with the seconds left before its in-progress timer runs out (while IN_PROGRESS under a timeout). */
+export interface ExecutionView {
+  execution: ExecutionRecord;
+  secondsBeforeTimedOut?: number;
 }
 
-export const describeJobExecution: Operation = (world, { params, query }) => {
-  const thingName = check.str("thingName", params.thingName, STRINGS.thingName, { required: true })!;
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const e = findExecution(world, thingName, jobId, parseLong("executionNumber", query.executionNumber));
+export function describeJobExecution(
+  world: World,
+  input: { thingName: string; jobId: string; executionNumber?: number },
+): ExecutionView {
+  const thingName = check.str("thingName", input.thingName, STRINGS.thingName, { required: true })!;
+  const jobId = check.str("jobId", input.jobId, STRINGS.jobId, { required: true })!;
+  const e = findExecution(world, thingName, jobId, input.executionNumber);
   const job = world.tables.jobs.get(jobId);
   const timeout = Number(job?.timeoutConfig?.inProgressTimeoutInMinutes ?? 0);
   // The timer set when the execution started (timeoutConfig of that moment); else the job's current one.
   const timesOutAtMs =
     e.timeoutAtMs ?? (timeout > 0 && e.startedAt !== undefined ? e.startedAt * 1000 + timeout * 60_000 : undefined);
   return {
-    execution: compact({
-      jobId: e.jobId,
-      status: e.status,
-      forceCanceled: e.forceCanceled ?? false,
-      statusDetails: { detailsMap: e.statusDetails ?? {} },
-      thingArn: e.thingArn,
-      queuedAt: e.queuedAt,
-      startedAt: e.startedAt,
-      lastUpdatedAt: e.lastUpdatedAt,
-      executionNumber: e.executionNumber,
-      versionNumber: e.versionNumber,
-      approximateSecondsBeforeTimedOut:
-        e.status === "IN_PROGRESS" && timesOutAtMs !== undefined
-          ? Math.max(0, Math.round((timesOutAtMs - world.nowMs()) / 1000))
-          : undefined,
-    }),
+    execution: e,
+    secondsBeforeTimedOut:
+      e.status === "IN_PROGRESS" && timesOutAtMs !== undefined
+        ? Math.max(0, Math.round((timesOutAtMs - world.nowMs()) / 1000))
+        : undefined,
   };
-};
+}
 
-export const listJobExecutionsForJob: Operation = (world, { params, query }) => {
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const status = check.oneOf("status", query.status, ENUMS.jobExecutionStatus);
-  const maxResults = check.maxResults(query.maxResults);
+/** The latest execution on each thing, oldest queued first. */
+export function listJobExecutionsForJob(
+  world: World,
+  input: { jobId: string; status?: JobExecutionStatus; maxResults?: number; nextToken?: string },
+): Page<ExecutionRecord> {
+  const jobId = check.str("jobId", input.jobId, STRINGS.jobId, { required: true })!;
+  const status = check.oneOf("status", input.status, ENUMS.jobExecutionStatus);
+  const maxResults = check.pageSize(input.maxResults);
   requireJob(world, jobId);
   const items = world
     .jobExecutions(jobId)
@@ -81,22 +69,23 @@ export const listJobExecutionsForJob: Operation = (world, { params, query }) => 
     .sort((a, b) => a.queuedAt - b.queuedAt || a.thingName.localeCompare(b.thingName))
     .map((e, i) => ({ seq: i + 1, e }));
   const page = world.paginate("ListJobExecutionsForJob", items, {
-    nextToken: query.nextToken,
+    nextToken: input.nextToken,
     maxResults,
     filter: `${jobId}|${status ?? ""}`,
   });
-  return compact({
-    executionSummaries: page.items.map(({ e }) => ({ thingArn: e.thingArn, jobExecutionSummary: summary(e) })),
-    nextToken: page.nextToken,
-  });
-};
+  return { items: page.items.map(({ e }) => e), nextToken: page.nextToken };
+}
 
-export const listJobExecutionsForThing: Operation = (world, { params, query }) => {
-  const thingName = check.str("thingName", params.thingName, STRINGS.thingName, { required: true })!;
-  const status = check.oneOf("status", query.status, ENUMS.jobExecutionStatus);
-  const jobId = check.str("jobId", query.jobId, STRINGS.jobId);
-  const namespaceId = check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
-  const maxResults = check.maxResults(query.maxResults);
+/** The thing's latest execution of each job, oldest queued first. */
+export function listJobExecutionsForThing(
+  world: World,
+  input: { thingName: string; status?: JobExecutionStatus; jobId?: string; namespaceId?: string; maxResults?: number; nextToken?: string },
+): Page<ExecutionRecord> {
+  const thingName = check.str("thingName", input.thingName, STRINGS.thingName, { required: true })!;
+  const status = check.oneOf("status", input.status, ENUMS.jobExecutionStatus);
+  const jobId = check.str("jobId", input.jobId, STRINGS.jobId);
+  const namespaceId = check.str("namespaceId", input.namespaceId, STRINGS.namespaceId);
+  const maxResults = check.pageSize(input.maxResults);
   if (!world.tables.things.has(thingName)) throw notFound(`Thing ${thingName} cannot be found.`);
   const items: Array<{ seq: number; e: ExecutionRecord }> = [];
   for (const [key, list] of world.tables.executions) {
@@ -110,24 +99,29 @@ export const listJobExecutionsForThing: Operation = (world, { params, query }) =
   items.sort((a, b) => a.e.queuedAt - b.e.queuedAt || a.e.jobId.localeCompare(b.e.jobId));
   items.forEach((item, i) => (item.seq = i + 1));
   const page = world.paginate("ListJobExecutionsForThing", items, {
-    nextToken: query.nextToken,
+    nextToken: input.nextToken,
     maxResults,
     filter: JSON.stringify([thingName, status, jobId, namespaceId]),
   });
-  return compact({
-    executionSummaries: page.items.map(({ e }) => ({ jobId: e.jobId, jobExecutionSummary: summary(e) })),
-    nextToken: page.nextToken,
-  });
-};
+  return { items: page.items.map(({ e }) => e), nextToken: page.nextToken };
+}
 
-export const cancelJobExecution: Operation = (world, { params, query, body }) => {
-  const thingName = check.str("thingName", params.thingName, STRINGS.thingName, { required: true })!;
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const force = check.bool("force", query.force) ?? false;
-  const expectedVersion = check.num("expectedVersion", body.expectedVersion, { min: 0, integer: true });
+export interface CancelJobExecutionInput {
+  thingName: string;
+  jobId: string;
+  force?: boolean;
+  expectedVersion?: number;
+  statusDetails?: Record<string, string>;
+}
+
+export function cancelJobExecution(world: World, input: CancelJobExecutionInput): void {
+  const thingName = check.str("thingName", input.thingName, STRINGS.thingName, { required: true })!;
+  const jobId = check.str("jobId", input.jobId, STRINGS.jobId, { required: true })!;
+  const force = input.force ?? false;
+  const expectedVersion = check.num("expectedVersion", input.expectedVersion, { min: 0, integer: true });
   const statusDetails = check.stringMap(
     "statusDetails",
-    body.statusDetails,
+    input.statusDetails,
     STRINGS.statusDetailsKey,
     STRINGS.statusDetailsValue,
     LISTS.statusDetails.max,
@@ -149,16 +143,17 @@ export const cancelJobExecution: Operation = (world, { params, query, body }) =>
     );
   }
   world.setExecutionStatus(e, "CANCELED", { forceCanceled: force && e.status === "IN_PROGRESS", statusDetails });
-  return undefined;
-};
+}
 
-export const deleteJobExecution: Operation = (world, { params, query }) => {
-  const thingName = check.str("thingName", params.thingName, STRINGS.thingName, { required: true })!;
-  const jobId = check.str("jobId", params.jobId, STRINGS.jobId, { required: true })!;
-  const executionNumber = parseLong("executionNumber", params.executionNumber)!;
-  const force = check.bool("force", query.force) ?? false;
-  check.str("namespaceId", query.namespaceId, STRINGS.namespaceId);
-  const e = findExecution(world, thingName, jobId, executionNumber);
+export function deleteJobExecution(
+  world: World,
+  input: { thingName: string; jobId: string; executionNumber: number; force?: boolean; namespaceId?: string },
+): void {
+  const thingName = check.str("thingName", input.thingName, STRINGS.thingName, { required: true })!;
+  const jobId = check.str("jobId", input.jobId, STRINGS.jobId, { required: true })!;
+  const force = input.force ?? false;
+  check.str("namespaceId", input.namespaceId, STRINGS.namespaceId);
+  const e = findExecution(world, thingName, jobId, input.executionNumber);
   if (!isTerminal(e.status) && !force) {
     throw new IoTError(
       "InvalidStateTransitionException",
@@ -166,8 +161,7 @@ export const deleteJobExecution: Operation = (world, { params, query }) => {
     );
   }
   world.removeExecution(e);
-  return undefined;
-};
+}
 
 /** Statuses a device may report (the device data plane's UpdateJobExecution). */
 export const DEVICE_STATUSES = ["IN_PROGRESS", "SUCCEEDED", "FAILED", "REJECTED"] as const;
@@ -180,7 +174,7 @@ export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 export function updateJobExecution(
   world: World,
   request: { thingName: string; jobId: string; status: DeviceStatus; statusDetails?: Record<string, string> },
-): JsonObject {
+): { status: JobExecutionStatus; versionNumber: number; executionNumber: number } {
   const { thingName, jobId } = request;
   const status = check.oneOf("status", request.status, DEVICE_STATUSES, { required: true }) as JobExecutionStatus;
   const statusDetails = check.stringMap(

@@ -3,7 +3,7 @@
  * sequence number of the last item returned plus the request's filters, so a
  * token cannot be replayed against another list or another filter.
  */
-import { invalid } from "./errors.ts";
+import { invalid } from "../errors.ts";
 
 export interface Page<T> {
   items: T[];

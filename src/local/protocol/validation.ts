@@ -1,7 +1,7 @@
 /**
  * Input validation from the AWS model: before an operation runs, its request
  * (URI labels, query parameters, JSON body) is checked against the model's
- * input shape (src/model/iot.generated.ts): required members, string lengths
+ * input shape (src/api/model/iot.generated.ts): required members, string lengths
  * and patterns, enums, numeric ranges, list and map sizes, and map keys and
  * values. Every violation is reported, in the service's validation wording:
  *
@@ -13,19 +13,12 @@
  * Paths name a top-level member by its name, nested members dotted, list
  * items as `<list>.<n>.member` (from 1), and a map by its own path. What the
  * model does not say (the developer guide's limits, rules between members)
- * is checked by the operations themselves (checks.ts).
+ * is checked by the emulated account (account/checks.ts).
  */
-import { OPERATIONS, SHAPES } from "../api/model/iot.generated.ts";
-import type { ModelShape } from "../api/model/types.ts";
-import { invalid } from "./errors.ts";
-import type { JsonObject } from "./store.ts";
-
-export interface RequestParts {
-  /** Decoded URI labels. */
-  params: Record<string, string>;
-  query: Record<string, string>;
-  body: JsonObject;
-}
+import { OPERATIONS, SHAPES } from "../../api/model/iot.generated.ts";
+import type { ModelShape } from "../../api/model/types.ts";
+import { invalid } from "../errors.ts";
+import type { RequestParts } from "../operations/handler.ts";
 
 const patterns = new Map<string, RegExp>();
 function matches(pattern: string, value: string): boolean {

@@ -21,7 +21,7 @@
  * writes them back, so nothing is lost.
  */
 import { z } from "zod";
-import { ENUMS } from "../api/constraints.ts";
+import { ENUMS } from "../../api/constraints.ts";
 import type {
   ExecutionRecord,
   JobRecord,

@@ -1,9 +1,13 @@
 /**
- * The operations' own request checks, after the model's (validation.ts): the
- * limits the model leaves open (src/api/constraints.ts, GUIDE) and the rules
- * between members. Messages follow the service's validation style
- * ("Value '...' at 'member' failed to satisfy constraint: ...") and always
- * name the member.
+ * The account's checks of an operation's input: the constraints
+ * (src/api/constraints.ts: the model's limits and those it leaves open, GUIDE)
+ * and the rules between members. They run after the model's validation of a
+ * request (protocol/validation.ts) and after the request was decoded
+ * (operations/decode.ts), in the order the service checks members. Each still
+ * refuses a value of the wrong type: nested configurations travel as JSON,
+ * and the public API (LocalIoT.updateJobExecution) has callers that are not
+ * TypeScript. Messages follow the service's validation style ("Value '...' at
+ * 'member' failed to satisfy constraint: ...") and always name the member.
  */
 import {
   ENUMS,
@@ -17,16 +21,17 @@ import {
   wholeMatch,
   type NumberRule,
   type StringRule,
-} from "../api/constraints.ts";
-import { invalid } from "./errors.ts";
-import type { JsonObject } from "./store.ts";
+} from "../../api/constraints.ts";
+import { invalid } from "../errors.ts";
+import type { JsonObject } from "../state/store.ts";
 
 const shown = (value: unknown) => {
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 };
 
-function fail(path: string, value: unknown, rule: string): never {
+/** Refuses a member's value, naming the member and the rule it breaks. */
+export function fail(path: string, value: unknown, rule: string): never {
   throw invalid(
     `1 validation error detected: Value '${shown(value)}' at '${path}' failed to satisfy constraint: Member ${rule}`,
   );
@@ -277,8 +282,7 @@ export function maintenanceWindows(path: string, value: unknown): JsonObject[] |
   return windows as JsonObject[] | undefined;
 }
 
-export function maxResults(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const n = typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
-  return num("maxResults", n, NUMBERS.maxResults);
+/** A list's page size (maxResults). */
+export function pageSize(value: number | undefined): number | undefined {
+  return num("maxResults", value, NUMBERS.maxResults);
 }

@@ -1,0 +1,25 @@
+/**
+ * What serves an IoT API operation in the emulator: a handler, given the
+ * request's parts as the protocol decoded them (protocol/rest-json.ts), and
+ * answering the JSON the service returns. ("Operation" is the provider's word
+ * for a planned SDK call; the emulator serves them with handlers.)
+ */
+import type { JsonObject } from "../state/store.ts";
+import type { World } from "../state/world.ts";
+
+/** A request's parts: decoded path labels, query parameters and JSON body. */
+export interface RequestParts {
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body: JsonObject;
+}
+
+/** Serves one operation: synchronous over the in-memory tables; throws IoTError. */
+export type Handler = (world: World, request: RequestParts) => JsonObject | undefined;
+
+/** Drops undefined members (the service omits unset members). */
+export function compact<T extends Record<string, unknown>>(value: T): JsonObject {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  return out as JsonObject;
+}
