@@ -200,13 +200,13 @@ export type JobExecutionStatus = (typeof ENUMS.jobExecutionStatus)[number];
  * without force accepts only these, and IoT updates no such job (the
  * provider records the change in state only, and says so in FINISHED_JOB_RULE's words).
  */
-export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ["COMPLETED", "CANCELED"];
+const FINISHED_JOBS: readonly JobStatus[] = ["COMPLETED", "CANCELED"];
 
 /** Has a job with this status finished (COMPLETED or CANCELED)? The one test of it, wherever a job's status is read. */
-export const isFinishedJob = (status: unknown): boolean => TERMINAL_JOB_STATUSES.includes(status as JobStatus);
+export const isFinishedJob = (status: unknown): boolean => FINISHED_JOBS.includes(status as JobStatus);
 
 /** The statuses of a finished job, in words: "COMPLETED or CANCELED". */
-export const FINISHED_JOB_STATUSES = TERMINAL_JOB_STATUSES.join(" or ");
+export const FINISHED_JOB_STATUSES = FINISHED_JOBS.join(" or ");
 
 /** The rule, in the one wording every message that applies it uses. */
 export const FINISHED_JOB_RULE = "IoT does not update finished jobs";

@@ -5,9 +5,10 @@
  */
 import {
   ENUMS,
+  FINISHED_JOB_STATUSES,
+  isFinishedJob,
   LISTS,
   STRINGS,
-  TERMINAL_JOB_STATUSES,
   UPDATABLE_JOB_MEMBERS,
   type TargetSelection,
 } from "../../api/constraints.ts";
@@ -357,10 +358,10 @@ export function deleteJob(world: World, input: { jobId: string; force?: boolean;
   if (job.status === "DELETION_IN_PROGRESS") {
     throw new IoTError("InvalidStateTransitionException", `Job ${jobId} is already being deleted.`);
   }
-  if (!force && !TERMINAL_JOB_STATUSES.includes(job.status)) {
+  if (!force && !isFinishedJob(job.status)) {
     throw new IoTError(
       "InvalidStateTransitionException",
-      `Job ${jobId} is in status ${job.status}; only COMPLETED or CANCELED jobs can be deleted without force.`,
+      `Job ${jobId} is in status ${job.status}; only ${FINISHED_JOB_STATUSES} jobs can be deleted without force.`,
     );
   }
   if (world.deletionsInProgress() >= world.maxConcurrentDeletions) {
