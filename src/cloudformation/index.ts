@@ -24,7 +24,8 @@ import {
   type JobTemplateProps as CoreJobTemplateProps,
 } from "../provider/kinds/job-template/contract.ts";
 import type { JobTarget } from "../provider/types.ts";
-import { jobPropsSchema, jobTemplatePropsSchema } from "../provider/job-schemas.ts";
+import { jobPropsSchema } from "../provider/kinds/job/schema.ts";
+import { jobTemplatePropsSchema } from "../provider/kinds/job-template/schema.ts";
 import { checkProps, SECRET_REFUSED, ValidationError, type ValidationIssue } from "../provider/validate.ts";
 import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, type Shape } from "../api/cloudformation/properties.ts";
 

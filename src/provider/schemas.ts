@@ -1,9 +1,11 @@
 /**
  * The shapes resource props share, as zod schemas built from the rules of
  * constraints.ts with the helpers of validate.ts: documents, the job
- * configurations, tags and the client settings. Each kind's props are in
- * job-schemas.ts and thing-schemas.ts. Every problem is reported with its
- * path in one pass, before any call.
+ * configurations, tags and the client settings, and what more than one
+ * kind's props use (the rules between document members, hints, the advice of
+ * the secret policies, thing attributes). Each kind's props are in its
+ * folder's schema.ts (kinds/<kind>/schema.ts). Every problem is reported with
+ * its path in one pass, before any call.
  */
 import { z } from "zod";
 import {
@@ -246,3 +248,71 @@ export const clientPropsShape = {
   local: z.boolean().optional(),
 };
 
+// ------------------------------------------------------------------ what JobTemplate and Job share: rules between members, hints, secret advice
+
+const PRESIGNED_PLACEHOLDER = "${aws:iot:s3-presigned-url:";
+
+/** Exactly one of the given document sources; named in the message. */
+export function exactlyOne(value: Record<string, unknown>, members: readonly string[], ctx: z.RefinementCtx): void {
+  const given = members.filter((m) => value[m] !== undefined);
+  const names = `${members.slice(0, -1).join(", ")} or ${members[members.length - 1]}`;
+  if (given.length === 0) {
+    ctx.addIssue({ code: "custom", path: [members[0]], message: `is required: give exactly one of ${names}` });
+  } else if (given.length > 1) {
+    ctx.addIssue({
+      code: "custom",
+      path: [given[1]],
+      message: `cannot be combined with ${given[0]}: give exactly one of ${names}`,
+    });
+  }
+}
+
+/** A document that uses presigned S3 URL placeholders needs presignedUrlConfig.roleArn. */
+export function presignedNeedsRole(value: Record<string, any>, ctx: z.RefinementCtx): void {
+  const doc = value.document;
+  const text = typeof doc === "string" ? doc : doc === undefined ? "" : JSON.stringify(doc);
+  if (text.includes(PRESIGNED_PLACEHOLDER) && !value.presignedUrlConfig?.roleArn) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["presignedUrlConfig", "roleArn"],
+      message: "is required: the document uses ${aws:iot:s3-presigned-url:...} placeholders, which IoT signs with this role",
+    });
+  }
+}
+
+/** Hints for the misnamed members JobTemplate and Job share. */
+export const COMMON_HINTS: Record<string, string> = {
+  name: "the id prop is jobTemplateId (or jobId for a Job)",
+  Tags: "tags is an object of key/value strings: tags: { team: \"fleet\" }",
+};
+
+/** Why a secret goes nowhere in a job or template but its document (and a managed template's parameters). */
+export const JOB_ADVICE = "pass a plain string; a value the devices need belongs in the job document (document: alchemy.secret(...))";
+/** The advice for a member that names a job or template: the name is in its ARN. */
+export const names = (prop: string, noun: string) =>
+  `${prop} names the ${noun}: it is part of its ARN, which IoT returns in clear, every plan and log prints and every device it reaches sees`;
+/** The advice for a member that holds ARNs, which `describe` returns. */
+export const arns = (prop: string, describe: string) => `${prop} holds ARNs, which IoT stores in clear and returns to anyone who can call ${describe}`;
+
+// ------------------------------------------------------------------ what Thing and ThingGroup share
+
+/** A thing's or thing group's attributes (name -> value). */
+export const attributesSchema = z
+  .record(z.string(), z.string())
+  .superRefine((attrs, ctx) => {
+    if (Object.keys(attrs).length > LISTS.attributes.max) {
+      ctx.addIssue({ code: "custom", message: `has ${Object.keys(attrs).length} attributes; at most ${LISTS.attributes.max}` });
+    }
+    for (const [k, v] of Object.entries(attrs)) {
+      const kp = checkString(k, STRINGS.attributeName);
+      if (kp) ctx.addIssue({ code: "custom", path: [k], message: `attribute name ${kp}` });
+      const vp = checkString(v, STRINGS.attributeValue);
+      if (vp) ctx.addIssue({ code: "custom", path: [k], message: `attribute value ${vp}` });
+    }
+  });
+
+/** Things and groups are registry entries: nothing in them is a place for a secret. */
+export const REGISTRY_ADVICE = "pass a plain string, or keep the secret out of the registry";
+/** The advice for a member that names a thing or thing group: the name is in its ARN. */
+export const registryNames = (prop: string, noun: string) =>
+  `${prop} names the ${noun}: it is part of its ARN, which IoT returns in clear and every plan and log prints`;

@@ -24,7 +24,7 @@ import { copiedJobFingerprint } from "../job/spec.ts";
 import { operation } from "../../engine/operations.ts";
 import { describeLocation, moved, replacement } from "../decide.ts";
 import type * as Declared from "./props.ts";
-import { jobTemplatePropsSchema } from "../../job-schemas.ts";
+import { jobTemplatePropsSchema } from "./schema.ts";
 import { ownershipTags, toTagList } from "../../tags.ts";
 import { isUnknown, UNKNOWN } from "../../unknown.ts";
 import { checkProps, ValidationError } from "../../validate.ts";

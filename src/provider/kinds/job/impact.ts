@@ -21,7 +21,7 @@ import { DescribeJobTemplateCommand, paginateListThingsInThingGroup, ResourceNot
 import { ifFound } from "../../common.ts";
 import { listNames, type DeviceImpact, type ImpactProbe } from "../../engine/change.ts";
 import { currentRecorder, type PlanRecorder } from "../../engine/recorder.ts";
-import { isManagedTemplateArn } from "../../job-schemas.ts";
+import { isManagedTemplateArn } from "./schema.ts";
 import { inheritTemplate, leftToTemplate, type InheritedMember } from "../../../api/template-inheritance.ts";
 import { maxFailuresBeforeAbort, minutesToNotifyAll, type AbortCriteria, type MaintenanceWindow, type RolloutConfig } from "../../../api/rollout.ts";
 import { isUnknown } from "../../unknown.ts";

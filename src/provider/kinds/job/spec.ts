@@ -24,7 +24,7 @@ import {
 } from "../../engine/members.ts";
 import type { Holds, Same } from "../../engine/same.ts";
 import type { SchedulingConfig } from "../../types.ts";
-import { jobPropsSchema, targetArn, templateRefArn } from "../../job-schemas.ts";
+import { jobPropsSchema, targetArn, templateRefArn } from "./schema.ts";
 import { revealForChecks, ValidationError } from "../../validate.ts";
 import { DEFAULT_DELETION_TIMEOUT_SECONDS, type JobDeletion, type JobProps } from "./props.ts";
 import { documentText, isUnset, type MembersOf } from "../shared.ts";

@@ -23,7 +23,7 @@ import {
   type ValidationIssue,
 } from "../../validate.ts";
 import { isUnknown } from "../../unknown.ts";
-import { managedJobTemplatePropsSchema } from "../../job-schemas.ts";
+import { managedJobTemplatePropsSchema } from "./schema.ts";
 import { reported } from "../../../runtime/failure.ts";
 
 /** One placeholder of a managed template's document. */

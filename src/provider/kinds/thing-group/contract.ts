@@ -12,7 +12,7 @@ import { compare, memberTable, type MemberRows, type MemberTable, type PropMembe
 import type { Holds, Same } from "../../engine/same.ts";
 import { operation, type Operation } from "../../engine/operations.ts";
 import type { IoTClientProps } from "../../location.ts";
-import { thingGroupPropsSchema } from "../../thing-schemas.ts";
+import { thingGroupPropsSchema } from "./schema.ts";
 import { ownershipTags, toTagList } from "../../tags.ts";
 import { isUnknown, UNKNOWN } from "../../unknown.ts";
 import { checkProps, ValidationError } from "../../validate.ts";

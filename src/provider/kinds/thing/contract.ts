@@ -13,7 +13,7 @@ import { compare, memberTable, type MemberRows, type MemberTable, type PropMembe
 import type { Holds, Same } from "../../engine/same.ts";
 import { operation, type Operation } from "../../engine/operations.ts";
 import type { IoTClientProps } from "../../location.ts";
-import { thingPropsSchema } from "../../thing-schemas.ts";
+import { thingPropsSchema } from "./schema.ts";
 import { isUnknown, UNKNOWN } from "../../unknown.ts";
 import { checkProps } from "../../validate.ts";
 import { describeLocation, moved, replacement } from "../decide.ts";

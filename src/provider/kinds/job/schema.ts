@@ -1,90 +1,33 @@
 /**
- * The props of JobTemplate, Job and ManagedJobTemplate as zod schemas, from
- * the shared shapes of schemas.ts: rules between members (exactly one
- * document source, documentParameters only with a managed template, schedule
- * rules) are here.
+ * Job's props as a zod schema, from the shared shapes of schemas.ts, and the
+ * job-only pieces: targets and the ARN each designates, schedulingConfig, the
+ * template reference (and whether it is an AWS managed template), deletion,
+ * and the rules between members (exactly one document source,
+ * documentParameters only with a managed template, schedule rules).
  */
 import { z } from "zod";
+import { ENUMS, LISTS, STRINGS, checkString } from "../../../api/constraints.ts";
+import { isUnknown } from "../../unknown.ts";
+import { ALWAYS, num, oneOf, reference, secretAllowed, str, strict, withSecretPolicy, type SecretPolicy } from "../../validate.ts";
 import {
-  ENUMS,
-  LISTS,
-  STRINGS,
-  checkString,
-} from "../api/constraints.ts";
-import { isUnknown } from "./unknown.ts";
-import { ALWAYS, num, oneOf, reference, secretAllowed, str, strict, withSecretPolicy, type SecretPolicy } from "./validate.ts";
-import {
+  COMMON_HINTS,
+  JOB_ADVICE,
   abortConfigSchema,
+  arns,
   clientPropsShape,
   destinationPackageVersionsSchema,
   documentSchema,
   documentSourceSchema,
+  exactlyOne,
   maintenanceWindowsSchema,
+  names,
+  presignedNeedsRole,
   presignedUrlConfigSchema,
   retryConfigSchema,
   rolloutConfigSchema,
   tagsSchema,
   timeoutConfigSchema,
-} from "./schemas.ts";
-// ------------------------------------------------------------------ resources
-
-const PRESIGNED_PLACEHOLDER = "${aws:iot:s3-presigned-url:";
-
-/** Exactly one of the given document sources; named in the message. */
-function exactlyOne(value: Record<string, unknown>, members: readonly string[], ctx: z.RefinementCtx): void {
-  const given = members.filter((m) => value[m] !== undefined);
-  const names = `${members.slice(0, -1).join(", ")} or ${members[members.length - 1]}`;
-  if (given.length === 0) {
-    ctx.addIssue({ code: "custom", path: [members[0]], message: `is required: give exactly one of ${names}` });
-  } else if (given.length > 1) {
-    ctx.addIssue({
-      code: "custom",
-      path: [given[1]],
-      message: `cannot be combined with ${given[0]}: give exactly one of ${names}`,
-    });
-  }
-}
-
-/** A document that uses presigned S3 URL placeholders needs presignedUrlConfig.roleArn. */
-function presignedNeedsRole(value: Record<string, any>, ctx: z.RefinementCtx): void {
-  const doc = value.document;
-  const text = typeof doc === "string" ? doc : doc === undefined ? "" : JSON.stringify(doc);
-  if (text.includes(PRESIGNED_PLACEHOLDER) && !value.presignedUrlConfig?.roleArn) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["presignedUrlConfig", "roleArn"],
-      message: "is required: the document uses ${aws:iot:s3-presigned-url:...} placeholders, which IoT signs with this role",
-    });
-  }
-}
-
-/** A job's ARN (arn:aws:iot:<region>:<account>:job/<jobId>): what a template is copied from. */
-const JOB_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:job\/[a-zA-Z0-9_-]{1,64}$/;
-const jobArnSchema = z.string().superRefine((value, ctx) => {
-  if (isUnknown(value) || JOB_ARN.test(value)) return;
-  ctx.addIssue({ code: "custom", message: "must be a job ARN (arn:aws:iot:<region>:<account>:job/<jobId>), or a Job" });
-});
-
-const COMMON_HINTS: Record<string, string> = {
-  name: "the id prop is jobTemplateId (or jobId for a Job)",
-  Tags: "tags is an object of key/value strings: tags: { team: \"fleet\" }",
-};
-
-/** Why a secret goes nowhere in a job or template but its document (and a managed template's parameters). */
-const JOB_ADVICE = "pass a plain string; a value the devices need belongs in the job document (document: alchemy.secret(...))";
-const names = (prop: string, noun: string) =>
-  `${prop} names the ${noun}: it is part of its ARN, which IoT returns in clear, every plan and log prints and every device it reaches sees`;
-const arns = (prop: string, describe: string) => `${prop} holds ARNs, which IoT stores in clear and returns to anyone who can call ${describe}`;
-
-const JOB_TEMPLATE_SECRETS: SecretPolicy = {
-  describe: "DescribeJobTemplate",
-  advice: JOB_ADVICE,
-  rules: {
-    jobTemplateId: names("jobTemplateId", "job template"),
-    jobArn: arns("jobArn", "DescribeJobTemplate"),
-    destinationPackageVersions: arns("destinationPackageVersions", "DescribeJobTemplate"),
-  },
-};
+} from "../../schemas.ts";
 
 const JOB_SECRETS: SecretPolicy = {
   describe: "DescribeJob",
@@ -97,43 +40,6 @@ const JOB_SECRETS: SecretPolicy = {
     destinationPackageVersions: arns("destinationPackageVersions", "DescribeJob"),
   },
 };
-
-/** JobTemplate props. */
-export const jobTemplatePropsSchema = withSecretPolicy(strict(
-  {
-    ...clientPropsShape,
-    jobTemplateId: str(STRINGS.jobTemplateId).optional(),
-    description: str(STRINGS.description),
-    document: documentSchema.optional(),
-    documentSource: documentSourceSchema.optional(),
-    jobArn: z
-      .union([jobArnSchema, reference(z.object({ jobArn: jobArnSchema }).passthrough(), ["jobArn"])])
-      .optional(),
-    presignedUrlConfig: presignedUrlConfigSchema.optional(),
-    jobExecutionsRolloutConfig: rolloutConfigSchema.optional(),
-    abortConfig: abortConfigSchema.optional(),
-    timeoutConfig: timeoutConfigSchema.optional(),
-    jobExecutionsRetryConfig: retryConfigSchema.optional(),
-    maintenanceWindows: maintenanceWindowsSchema.optional(),
-    destinationPackageVersions: destinationPackageVersionsSchema.optional(),
-    tags: tagsSchema.optional(),
-    adopt: z.boolean().optional(),
-    overrideCloudFormationStack: z.boolean().optional(),
-  },
-  {
-    ...COMMON_HINTS,
-    documentParameters:
-      "documentParameters belong to a Job created from an AWS managed template (ManagedJobTemplate); a job template cannot have them",
-    targets: "a job template has no targets; create a Job from it (jobTemplate: template)",
-    targetSelection: "targetSelection is set on the Job created from the template",
-    schedulingConfig: "a job template takes maintenanceWindows directly; schedulingConfig belongs to a Job",
-    jobTemplateArn: "to copy a job use jobArn; a template is not created from another template",
-  },
-).superRefine((value, ctx) => {
-  if (!value || typeof value !== "object") return;
-  exactlyOne(value as Record<string, unknown>, ["document", "documentSource", "jobArn"], ctx);
-  presignedNeedsRole(value as Record<string, any>, ctx);
-}, ALWAYS), JOB_TEMPLATE_SECRETS);
 
 /** An ARN of a thing or thing group (what CreateJob accepts as a target). */
 const TARGET_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:(thing|thinggroup)\/[a-zA-Z0-9:_-]{1,128}$/;
@@ -318,22 +224,3 @@ export const jobPropsSchema = withSecretPolicy(strict(
     }
   }
 }, ALWAYS), JOB_SECRETS);
-
-export const managedJobTemplatePropsSchema = withSecretPolicy(
-  strict(
-    {
-      ...clientPropsShape,
-      templateName: str(STRINGS.managedTemplateName),
-      templateVersion: str(STRINGS.templateVersion).optional(),
-    },
-    { name: "the prop is templateName", version: "the prop is templateVersion" },
-  ),
-  {
-    describe: "DescribeManagedJobTemplate",
-    advice: "pass a plain string",
-    rules: {
-      templateName: "templateName names a public AWS managed template: it is sent in clear and printed in every plan",
-      templateVersion: "templateVersion is sent in clear and printed in every plan",
-    },
-  },
-);
