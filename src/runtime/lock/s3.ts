@@ -27,7 +27,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { s3Sdk } from "../s3-sdk.ts";
 import { parseHolder, sameHolder, seconds, type LeaseHolder } from "./holder.ts";
 import { elapsedSince, now, type Attempt, type Grant, type LeaseBackend, type LockInfo, type Stamp } from "./lease.ts";
 
@@ -49,7 +50,7 @@ const EXIT_RELEASE_MS = 5_000;
 export const s3LockKey = (prefix: string | undefined, app: string, stage: string): string => `${prefix ?? "alchemy/"}.locks/${app}/${stage}`;
 
 const status = (error: unknown): number | undefined =>
-  error instanceof S3ServiceException || (error as { $metadata?: unknown } | null)?.$metadata
+  error instanceof s3Sdk().S3ServiceException || (error as { $metadata?: unknown } | null)?.$metadata
     ? (error as S3ServiceException).$metadata?.httpStatusCode
     : undefined;
 /** The condition did not hold (412), or a concurrent conditional write won (409 ConditionalRequestConflict). */
@@ -71,11 +72,11 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
   const firstSeen = new Map<string, Stamp>();
 
   const put = (body: string, condition: { IfNoneMatch: "*" } | { IfMatch: string }, signal?: AbortSignal) =>
-    client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...condition }), { abortSignal: signal });
+    client.send(new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...condition }), { abortSignal: signal });
 
   /** The lock object, with the server's clock; undefined when there is none. */
   async function read(signal?: AbortSignal): Promise<Seen | undefined> {
-    const command = new GetObjectCommand({ Bucket: bucket, Key: key });
+    const command = new (s3Sdk().GetObjectCommand)({ Bucket: bucket, Key: key });
     let date: string | undefined;
     command.middlewareStack.add(
       (next) => async (args) => {
@@ -155,14 +156,14 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
       },
       currentHolder: async () => (await read())?.holder,
       async takenOverBy() {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: takeoverKey })).catch(() => undefined);
+        const out = await client.send(new (s3Sdk().GetObjectCommand)({ Bucket: bucket, Key: takeoverKey })).catch(() => undefined);
         const record = JSON.parse((await out?.Body?.transformToString()) ?? "null") as { from?: LeaseHolder; by?: string } | null;
         return record?.from && sameHolder(record.from, me) ? parseHolder(record.by) : undefined;
       },
       async release() {
         for (let i = 0; i < 2; i++) {
           try {
-            await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }));
+            await client.send(new (s3Sdk().DeleteObjectCommand)({ Bucket: bucket, Key: key, IfMatch: etag }));
             return;
           } catch (error) {
             if (status(error) === 404) return;
@@ -203,7 +204,7 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
         const out = await put(body, { IfMatch: seen.etag });
         // Recorded beside the lock, so that the holder it was taken from, resumed later, can say who took it (even once released).
         await client
-          .send(new PutObjectCommand({ Bucket: bucket, Key: takeoverKey, Body: JSON.stringify({ from: seen.holder, by: body, at: new Date().toISOString() }), ContentType: "application/json" }))
+          .send(new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: takeoverKey, Body: JSON.stringify({ from: seen.holder, by: body, at: new Date().toISOString() }), ContentType: "application/json" }))
           .catch(() => undefined);
         return { kind: "acquired", grant: grant(me, out.ETag ?? "", sent), tookOver: { previous: seen.holder, detail: expiredDetail(seen, theirs, ageMs) } };
       } catch (error) {
@@ -230,7 +231,7 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
       let etag = seen.version;
       for (let i = 0; i < 3; i++) {
         try {
-          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }));
+          await client.send(new (s3Sdk().DeleteObjectCommand)({ Bucket: bucket, Key: key, IfMatch: etag }));
           return "broken";
         } catch (error) {
           if (status(error) === 404) return "broken";

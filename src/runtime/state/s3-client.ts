@@ -20,7 +20,8 @@
  *   no state and must never reach the team's), whatever copy of this package
  *   runs it (src/runtime/registry.ts).
  */
-import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { s3Sdk } from "../s3-sdk.ts";
 import { assertIsolated, currentMode, IsolationError } from "../registry.ts";
 
 /** Retries: the SDK's standard mode (see above). */
@@ -54,7 +55,7 @@ export function sharedClient(region: string | undefined): S3Client {
   const key = `${region ?? ""}|${endpoint ?? ""}`;
   let client = clients.get(key);
   if (!client) {
-    client = new S3Client({
+    client = new (s3Sdk().S3Client)({
       ...(region ? { region } : {}),
       ...(endpoint ? { forcePathStyle: true } : {}),
       ...RETRY,

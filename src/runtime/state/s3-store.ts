@@ -16,16 +16,10 @@
  * Every write checks the leases the process holds first (src/runtime/fence.ts),
  * before each attempt: a deploy that has lost its stage's lease writes nothing more.
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  paginateListObjectsV2,
-  PutObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import type { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { deserialize, ResourceScope, serialize, type Scope, type State, type StateStore } from "alchemy";
 import { assertMayWrite } from "../fence.ts";
+import { s3Sdk } from "../s3-sdk.ts";
 import { explain, S3StateError, sharedClient, type Where } from "./s3-client.ts";
 import type { S3LockLocation } from "../lock/s3.ts";
 
@@ -198,7 +192,7 @@ export class S3StateStore implements StateStore {
     const objectKey = this.objectKey(key);
     let text: string;
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucketName, Key: objectKey }));
+      const response = await this.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: this.bucketName, Key: objectKey }));
       if (!response.Body) return undefined;
       text = await response.Body.transformToString();
     } catch (error) {
@@ -235,7 +229,7 @@ export class S3StateStore implements StateStore {
     const body = JSON.stringify(await serialize(this.scope, value), null, 2);
     const what = `the state of ${this.scope.fqn(key)}`;
     assertMayWrite(what);
-    const command = fenced(new PutObjectCommand({ Bucket: this.bucketName, Key: objectKey, Body: body, ContentType: "application/json" }), what);
+    const command = fenced(new (s3Sdk().PutObjectCommand)({ Bucket: this.bucketName, Key: objectKey, Body: body, ContentType: "application/json" }), what);
     try {
       await this.client.send(command);
     } catch (error) {
@@ -250,7 +244,7 @@ export class S3StateStore implements StateStore {
     const what = `the state of ${this.scope.fqn(key)}`;
     assertMayWrite(what);
     try {
-      await this.client.send(fenced(new DeleteObjectCommand({ Bucket: this.bucketName, Key: objectKey }), what));
+      await this.client.send(fenced(new (s3Sdk().DeleteObjectCommand)({ Bucket: this.bucketName, Key: objectKey }), what));
     } catch (error) {
       if ((error as { name?: string }).name === "NoSuchKey") return;
       throw explain(error, "delete", this.where(objectKey));
@@ -264,7 +258,7 @@ export class S3StateStore implements StateStore {
     const scopes: string[] = [];
     const start = this.scopePrefix.length;
     try {
-      const pages = paginateListObjectsV2({ client: this.client }, { Bucket: this.bucketName, Prefix: this.scopePrefix, Delimiter: "/" });
+      const pages = s3Sdk().paginateListObjectsV2({ client: this.client }, { Bucket: this.bucketName, Prefix: this.scopePrefix, Delimiter: "/" });
       for await (const page of pages) {
         for (const object of page.Contents ?? []) {
           const id = object.Key?.slice(start);
@@ -289,7 +283,7 @@ export class S3StateStore implements StateStore {
 
 /** The request that checks a bucket: one key of the scope's, the least that s3:ListBucket allows. */
 function bucketCheck(bucket: string, prefix: string): ListObjectsV2Command {
-  return new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: "/", MaxKeys: 1 });
+  return new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, Delimiter: "/", MaxKeys: 1 });
 }
 
 function resolveLock(lock: S3StateStoreOptions["lock"]): Required<S3StateLockOptions> | false {
