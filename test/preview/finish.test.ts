@@ -14,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
 import type { Rehearsal } from "../../src/rehearsal/report.ts";
-import { endpointEnv } from "../support/endpoint-env.ts";
+import { TSX, endpointEnv } from "../support/endpoint-env.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
-const tsx = path.join(repo, "node_modules", ".bin", "tsx");
+const [node, ...tsx] = TSX;
 const previewFixture = path.join(repo, "test", "preview", "fixtures", "open-handles.run.ts");
 const rehearsalFixture = path.join(repo, "test", "rehearsal", "fixtures", "open-handles.run.ts");
 /** A run that takes longer than this hangs: it is killed and the test fails. */
@@ -51,7 +51,7 @@ interface Run {
  */
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [path.join(repo, "src/cli/index.ts"), ...args], { cwd: repo, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(node, [...tsx, path.join(repo, "src/cli/index.ts"), ...args], { cwd: repo, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

@@ -12,18 +12,18 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
-import { endpointEnv } from "../support/endpoint-env.ts";
+import { TSX, endpointEnv } from "../support/endpoint-env.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const fixture = path.join("test", "preview", "fixtures", "impact.run.ts");
-const tsx = path.join(repo, "node_modules", ".bin", "tsx");
+const [node, ...tsx] = TSX;
 let local: LocalIoT;
 let root: string;
 
 /** Runs a command without blocking this process (the endpoint the child talks to lives here). */
 function run(args: string[], version: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(tsx, args, { cwd: repo, env: endpointEnv(local, root, { STACK_VERSION: String(version) }), encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(node, [...tsx, ...args], { cwd: repo, env: endpointEnv(local, root, { STACK_VERSION: String(version) }), encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
   });

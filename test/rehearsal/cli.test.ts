@@ -10,11 +10,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Rehearsal } from "../../src/rehearsal/report.ts";
+import { TSX } from "../support/endpoint-env.ts";
 import { readTree } from "../support/files.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const fixture = path.join(repo, "test", "rehearsal", "fixtures", "fleet.run.ts");
-const tsx = path.join(repo, "node_modules", ".bin", "tsx");
+const [node, ...tsx] = TSX;
 let root: string;
 
 beforeAll(() => {
@@ -40,7 +41,7 @@ function rehearse(args: string[], job: Record<string, unknown> = {}, extra: Reco
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --conditions=@alchemy-iot-jobs/source`.trim(),
   };
   return new Promise((resolve) => {
-    execFile(tsx, [path.join(repo, "src/cli/index.ts"), "rehearse", fixture, ...args], { cwd: root, env, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(node, [...tsx, path.join(repo, "src/cli/index.ts"), "rehearse", fixture, ...args], { cwd: root, env, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
   });
