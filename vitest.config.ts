@@ -9,7 +9,12 @@ const SOURCE_CONDITION = "@alchemy-iot-jobs/source";
 const pkg = JSON.parse(fs.readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 const sourceAliases = Object.entries(pkg.exports as Record<string, string | Record<string, string>>).flatMap(([subpath, target]) =>
   typeof target === "object" && target[SOURCE_CONDITION]
-    ? [{ find: new RegExp(`^${path.posix.join(pkg.name, subpath)}$`), replacement: path.resolve(import.meta.dirname, target[SOURCE_CONDITION]) }]
+    ? [
+        {
+          find: new RegExp(`^${path.posix.join(pkg.name, subpath)}$`),
+          replacement: path.resolve(import.meta.dirname, target[SOURCE_CONDITION]),
+        },
+      ]
     : [],
 );
 
@@ -79,7 +84,10 @@ export default defineConfig({
       // state, and loading Alchemy, the SDK and the sources once per worker instead of once per file
       // halves the inner loop's CPU. Files that run the preview's runtime in-process (it must be loaded
       // before Alchemy, and replaces Alchemy's globals) get a process of their own.
-      { extends: true, test: { name: "fast", isolate: false, include: ["test/**/*.test.ts"], exclude: [...SLOW, ...OWN_PROCESS, "test/package/**"] } },
+      {
+        extends: true,
+        test: { name: "fast", isolate: false, include: ["test/**/*.test.ts"], exclude: [...SLOW, ...OWN_PROCESS, "test/package/**"] },
+      },
       { extends: true, test: { name: "fast:own-process", include: OWN_PROCESS } },
       { extends: true, test: { name: "slow", include: SLOW } },
     ],

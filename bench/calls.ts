@@ -37,10 +37,19 @@ export async function run(report: Report): Promise<void> {
 
     // The job's target exists out of band, so only the job's own calls are counted.
     const { thingArn } = await stack.client.send(new CreateThingCommand({ thingName: "calls-device" }));
-    const job = (description: string, force = false) => async () => {
-      await template({ a: "2" }, "v2"); // unchanged: no call
-      return Job("job", { jobId: "calls-job", targets: [thingArn!], document: { op: "y" }, description, targetSelection: "CONTINUOUS", deletion: { force } });
-    };
+    const job =
+      (description: string, force = false) =>
+      async () => {
+        await template({ a: "2" }, "v2"); // unchanged: no call
+        return Job("job", {
+          jobId: "calls-job",
+          targets: [thingArn!],
+          document: { op: "y" },
+          description,
+          targetSelection: "CONTINUOUS",
+          deletion: { force },
+        });
+      };
     stack.local.resetStats();
     await stack.deploy(job("v1"));
     count("job_create", 1, "CreateJob only (its status follows from the request; createdAt is the deploy's clock)");
@@ -57,7 +66,11 @@ export async function run(report: Report): Promise<void> {
     await stack.deploy(job("v1", true));
     stack.local.resetStats();
     await stack.deploy(() => template({ a: "2" }, "v2"));
-    count("job_destroy_forced", 2, "with deletion.force there is nothing to read first: CancelJob(force), DeleteJob, then the shared looks");
+    count(
+      "job_destroy_forced",
+      2,
+      "with deletion.force there is nothing to read first: CancelJob(force), DeleteJob, then the shared looks",
+    );
 
     // Adopting a template a CloudFormation stack created and then let go of (DeletionPolicy: Retain).
     await stack.local.createStack({

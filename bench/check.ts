@@ -21,7 +21,8 @@ import { endpointEnv, must, runTsx } from "./run-program.ts";
 const N = Number(process.env.BENCH_TEMPLATES ?? "1000");
 const program = path.join("bench", "fixtures", "templates.run.ts");
 
-const checkSeconds = (out: string) => Number(/Checked the whole program before the first change: \d+ resources in ([\d.]+) s/.exec(out)?.[1] ?? NaN);
+const checkSeconds = (out: string) =>
+  Number(/Checked the whole program before the first change: \d+ resources in ([\d.]+) s/.exec(out)?.[1] ?? NaN);
 
 export async function run(report: Report): Promise<void> {
   const local = await startLocalIoT({ port: 0 });
@@ -38,7 +39,10 @@ export async function run(report: Report): Promise<void> {
       const checked = must(await runTsx([program, "--stage", "checked"], { ...env, PREFIX: "checked" }), `${name} with the check`);
       const reads = local.stats().calls.length;
       local.resetStats();
-      const unchecked = must(await runTsx([program, "--stage", "unchecked"], { ...env, PREFIX: "unchecked", ALCHEMY_IOT_CHECK: "0" }), `${name} without the check`);
+      const unchecked = must(
+        await runTsx([program, "--stage", "unchecked"], { ...env, PREFIX: "unchecked", ALCHEMY_IOT_CHECK: "0" }),
+        `${name} without the check`,
+      );
       const readsWithout = local.stats().calls.length;
       report(`check.${name}.check_s`, checkSeconds(checked.stdout + checked.stderr));
       report(`check.${name}.wall_s`, checked.ms / 1000);

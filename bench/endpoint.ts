@@ -178,14 +178,11 @@ function plan(phase: string, client: number, cycles: number): Planned[] {
 
 function send(agent: http.Agent, url: URL, r: Signed): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { agent, host: url.hostname, port: url.port, method: r.method, path: r.path, headers: r.headers },
-      (res) => {
-        res.on("data", () => {});
-        res.on("end", () => resolve(res.statusCode ?? 0));
-        res.on("error", reject);
-      },
-    );
+    const req = http.request({ agent, host: url.hostname, port: url.port, method: r.method, path: r.path, headers: r.headers }, (res) => {
+      res.on("data", () => {});
+      res.on("end", () => resolve(res.statusCode ?? 0));
+      res.on("error", reject);
+    });
     req.on("error", reject);
     req.end(r.body);
   });
@@ -264,7 +261,9 @@ async function runSdk(server: Server, clients: number, cycles: number): Promise<
         await timed(() => client.send(new DescribeJobTemplateCommand({ jobTemplateId })));
         await timed(() => client.send(new ListJobTemplatesCommand({ maxResults: 10 })));
         await timed(() => client.send(new DescribeJobCommand({ jobId: "bench-job" })));
-        await timed(() => client.send(new DescribeJobTemplateCommand({ jobTemplateId: `bench-seed-${(w * cycles + c) % SEED_TEMPLATES}` })));
+        await timed(() =>
+          client.send(new DescribeJobTemplateCommand({ jobTemplateId: `bench-seed-${(w * cycles + c) % SEED_TEMPLATES}` })),
+        );
         await timed(() => client.send(new DeleteJobTemplateCommand({ jobTemplateId })));
       }
     }),
@@ -348,7 +347,9 @@ export async function run(report: Report): Promise<void> {
     report("endpoint.client_cpu_us_per_request", (clientUsage.user + clientUsage.system) / result.requests);
 
     if (sdkRequests > 0) {
-      console.error(`endpoint: the same workload through @aws-sdk/client-iot (${cyclesFor(sdkRequests) * CYCLE * concurrency} requests)...`);
+      console.error(
+        `endpoint: the same workload through @aws-sdk/client-iot (${cyclesFor(sdkRequests) * CYCLE * concurrency} requests)...`,
+      );
       const sdk = await runSdk(server, concurrency, cyclesFor(sdkRequests));
       if (sdk.firstError) console.error(`endpoint: first SDK error: ${sdk.firstError}`);
       const sdkSorted = Float64Array.from(sdk.latenciesMs).sort();

@@ -44,7 +44,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const unknown = argv.filter((name) => !(name in BENCHMARKS));
   if (unknown.length > 0) {
-    console.error(`Unknown benchmark${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}. Known: ${Object.keys(BENCHMARKS).join(", ")}.`);
+    console.error(
+      `Unknown benchmark${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}. Known: ${Object.keys(BENCHMARKS).join(", ")}.`,
+    );
     return 1;
   }
   const selected = argv.length > 0 ? [...new Set(argv)] : Object.keys(BENCHMARKS);

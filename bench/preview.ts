@@ -22,7 +22,10 @@ export async function run(report: Report): Promise<void> {
     for (const refresh of [false, true]) {
       local.resetStats();
       const r = must(
-        await runTsx(["src/cli/index.ts", "preview", program, "--stage", "bench", "--format", "json", ...(refresh ? ["--refresh"] : [])], env),
+        await runTsx(
+          ["src/cli/index.ts", "preview", program, "--stage", "bench", "--format", "json", ...(refresh ? ["--refresh"] : [])],
+          env,
+        ),
         "preview",
       );
       const plan = JSON.parse(r.stdout);
@@ -34,7 +37,10 @@ export async function run(report: Report): Promise<void> {
     }
     // A preview of a change to every template (tags): what a large plan costs.
     local.resetStats();
-    const changed = must(await runTsx(["src/cli/index.ts", "preview", program, "--stage", "bench", "--format", "json"], { ...env, TAG: "b" }), "preview");
+    const changed = must(
+      await runTsx(["src/cli/index.ts", "preview", program, "--stage", "bench", "--format", "json"], { ...env, TAG: "b" }),
+      "preview",
+    );
     report("preview.changed.wall_s", changed.ms / 1000);
     report("preview.changed.updates", JSON.parse(changed.stdout).summary.update);
     report("preview.changed.iot_calls", local.stats().requests);

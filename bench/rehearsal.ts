@@ -21,7 +21,10 @@ import type { Report } from "./report.ts";
 const repo = path.resolve(import.meta.dirname, "..");
 const DEVICES = 10_000;
 
-async function inProcess(job: Partial<CreateJobCommandInput>, behaviour: Partial<DeviceBehaviour>): Promise<{ ms: number; minutes: number; attempts: number }> {
+async function inProcess(
+  job: Partial<CreateJobCommandInput>,
+  behaviour: Partial<DeviceBehaviour>,
+): Promise<{ ms: number; minutes: number; attempts: number }> {
   const events: ExecutionEvent[] = [];
   const local = await startLocalIoT({ virtualClock: Date.UTC(2030, 0, 7), holdRollouts: true, onExecution: (e) => events.push(e) });
   try {
@@ -38,8 +41,22 @@ async function inProcess(job: Partial<CreateJobCommandInput>, behaviour: Partial
 
 function cli(): Promise<number> {
   const t = performance.now();
-  const args = [path.join(repo, "src/cli/index.ts"), "rehearse", path.join(repo, "test/rehearsal/fixtures/fleet.run.ts"), "--job", "firmware", "--devices", String(DEVICES), "--format", "json"];
-  const env = { ...process.env, ALCHEMY_TELEMETRY_DISABLED: "1", NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --conditions=@alchemy-iot-jobs/source`.trim() };
+  const args = [
+    path.join(repo, "src/cli/index.ts"),
+    "rehearse",
+    path.join(repo, "test/rehearsal/fixtures/fleet.run.ts"),
+    "--job",
+    "firmware",
+    "--devices",
+    String(DEVICES),
+    "--format",
+    "json",
+  ];
+  const env = {
+    ...process.env,
+    ALCHEMY_TELEMETRY_DISABLED: "1",
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --conditions=@alchemy-iot-jobs/source`.trim(),
+  };
   return new Promise((resolve, reject) => {
     execFile(path.join(repo, "node_modules/.bin/tsx"), args, { env, maxBuffer: 64 * 1024 * 1024, cwd: repo }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`rehearse failed: ${stderr}`));

@@ -45,7 +45,12 @@ export async function run(report: Report): Promise<void> {
       id: `tpl-${i}`,
       props: { jobTemplateId: `state-bench-${i}`, description: `template ${i}`, document: { op: "x", i } },
     }));
-    const env = endpointEnv(local, root, { ...s3.env(), STATE_BUCKET: BUCKET, PROGRAM: JSON.stringify(declarations), PROGRAM_APP: "bench" });
+    const env = endpointEnv(local, root, {
+      ...s3.env(),
+      STATE_BUCKET: BUCKET,
+      PROGRAM: JSON.stringify(declarations),
+      PROGRAM_APP: "bench",
+    });
     report("state.resources", N);
     for (const [name, args] of [
       ["deploy", [program, "--stage", "bench"]],

@@ -21,5 +21,12 @@ export { AlreadyExistsError } from "./provider/common.ts";
 export { IoTConfigurationError, UnreadableResponseError } from "./provider/client.ts";
 export { ManagedByStackError, type StackResourceRef } from "./provider/stack-guard.ts";
 export { AtomicFileSystemStateStore, StateFileError } from "./runtime/state/file-store.ts";
-export { S3StateError, S3StateStore, type S3LockLocation, type S3LockTarget, type S3StateLockOptions, type S3StateStoreOptions } from "./runtime/state/index.ts";
+export {
+  S3StateError,
+  S3StateStore,
+  type S3LockLocation,
+  type S3LockTarget,
+  type S3StateLockOptions,
+  type S3StateStoreOptions,
+} from "./runtime/state/index.ts";
 export type * from "./provider/types.ts";

@@ -15,7 +15,11 @@ import type { MemberTable } from "../src/provider/engine/members.ts";
 import { KINDS } from "../src/provider/kinds/registry.ts";
 
 /** One table per kind, on the kind's page (the registry says which). */
-export const PAGES: Array<{ file: string; kind: string; table: MemberTable }> = KINDS.map(({ kind, docs }) => ({ file: docs, kind: kind.type, table: kind.members }));
+export const PAGES: Array<{ file: string; kind: string; table: MemberTable }> = KINDS.map(({ kind, docs }) => ({
+  file: docs,
+  kind: kind.type,
+  table: kind.members,
+}));
 
 /** The Markdown table of a member table. */
 export function renderMembers(table: MemberTable): string {
@@ -24,7 +28,7 @@ export function renderMembers(table: MemberTable): string {
     .map((r) => {
       const change =
         r.change === "replace" ? "replaces it" : r.change === "state only" ? "kept in state, no API call" : `in place: \`${r.via}\``;
-      const detail = r.change === "replace" ? r.why ?? "" : r.limit ? "some changes replace it instead (see below)" : "";
+      const detail = r.change === "replace" ? (r.why ?? "") : r.limit ? "some changes replace it instead (see below)" : "";
       return `| \`${r.member}\` | ${change} | ${detail} | ${r.source ?? ""} |`;
     });
   return ["| Prop | A change | Why / note | Source |", "|---|---|---|---|", ...rows].join("\n");

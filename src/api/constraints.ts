@@ -73,7 +73,9 @@ function modelSize(name: string, guide: { min?: number; max?: number } = {}): { 
 
 /** A rule with bounds that must be there (checked when the module loads, so a model refresh that drops one fails at once). */
 function need<R extends object, K extends string>(rule: R, ...keys: K[]): R & Record<K, number> {
-  for (const k of keys) if (typeof (rule as Record<string, unknown>)[k] !== "number") throw new Error(`constraint ${k} is missing from ${JSON.stringify(rule)}`);
+  for (const k of keys)
+    if (typeof (rule as Record<string, unknown>)[k] !== "number")
+      throw new Error(`constraint ${k} is missing from ${JSON.stringify(rule)}`);
   return rule as R & Record<K, number>;
 }
 
@@ -184,7 +186,16 @@ export const LISTS = {
 export const ENUMS = {
   targetSelection: modelEnum("TargetSelection") as readonly ["CONTINUOUS", "SNAPSHOT"],
   jobStatus: modelEnum("JobStatus") as readonly ["IN_PROGRESS", "CANCELED", "COMPLETED", "DELETION_IN_PROGRESS", "SCHEDULED"],
-  jobExecutionStatus: modelEnum("JobExecutionStatus") as readonly ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "REMOVED", "CANCELED"],
+  jobExecutionStatus: modelEnum("JobExecutionStatus") as readonly [
+    "QUEUED",
+    "IN_PROGRESS",
+    "SUCCEEDED",
+    "FAILED",
+    "TIMED_OUT",
+    "REJECTED",
+    "REMOVED",
+    "CANCELED",
+  ],
   abortFailureType: modelEnum("JobExecutionFailureType") as readonly ["FAILED", "REJECTED", "TIMED_OUT", "ALL"],
   retryFailureType: modelEnum("RetryableFailureType") as readonly ["FAILED", "TIMED_OUT", "ALL"],
   abortAction: modelEnum("AbortAction") as readonly ["CANCEL"],
@@ -257,9 +268,7 @@ export function wholeMatch(pattern: string): RegExp {
  */
 export function checkString(value: string, rule: StringRule): string | undefined {
   if (rule.min !== undefined && value.length < rule.min) {
-    return rule.min === 1
-      ? "must not be empty"
-      : `must be at least ${rule.min} characters (got ${value.length})`;
+    return rule.min === 1 ? "must not be empty" : `must be at least ${rule.min} characters (got ${value.length})`;
   }
   if (rule.max !== undefined && value.length > rule.max) {
     return `must be at most ${rule.max} characters (got ${value.length})`;

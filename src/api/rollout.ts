@@ -154,7 +154,8 @@ export function parseCron(expression: string): Cron {
   if (cached) return cached;
   const m = /^cron\(\s*(.+?)\s*\)$/.exec(expression.trim());
   const parts = m?.[1].split(/\s+/);
-  if (!parts || parts.length !== 6) throw new Error(`${expression} is not a cron expression with six fields (minutes hours day-of-month month day-of-week year)`);
+  if (!parts || parts.length !== 6)
+    throw new Error(`${expression} is not a cron expression with six fields (minutes hours day-of-month month day-of-week year)`);
   const [min, hour, dom, month, dow, year] = parts;
   try {
     let dayOfWeek: Cron["dow"];
@@ -301,7 +302,10 @@ export interface AbortCriteria {
  * `devices`; the smallest over such criteria. null without one. Executions
  * already in progress when the job is cancelled still finish, and may fail too.
  */
-export function maxFailuresBeforeAbort(devices: number, abortConfig: { criteriaList?: readonly AbortCriteria[] } | undefined): number | null {
+export function maxFailuresBeforeAbort(
+  devices: number,
+  abortConfig: { criteriaList?: readonly AbortCriteria[] } | undefined,
+): number | null {
   let best: number | null = null;
   for (const c of abortConfig?.criteriaList ?? []) {
     if (c.failureType !== "FAILED" && c.failureType !== "ALL") continue;

@@ -43,7 +43,8 @@ export function deviceGate(plan: Plan, max: number): string[] {
     const impact = e.deviceImpact;
     if (!impact || !ROLLS_OUT.has(impact.change)) continue;
     const job = `job "${e.name}"${e.physicalId && e.physicalId !== e.name ? ` (${e.physicalId})` : ""}`;
-    const what = impact.change === "add-targets" ? "adding target groups" : impact.change === "replace" ? "the replacement" : "the creation";
+    const what =
+      impact.change === "add-targets" ? "adding target groups" : impact.change === "replace" ? "the replacement" : "the creation";
     if (impact.devices === null) {
       out.push(
         impact.unknownReason === "unknown without --refresh"
@@ -141,16 +142,21 @@ export const previewCommand: Command = {
       // Every format lists them in the plan; when the plan went to a file, stderr lists them too. The exit code is the deploy's.
       const n = plan.problems.length;
       const list = values.out ? `:\n${plan.problems.map((p) => `  - ${p.message}`).join("\n")}` : " (listed in the plan).";
-      if (format !== "text" || values.out) console.error(`✖ ${n} problem${n === 1 ? "" : "s"}: a deploy of this program changes nothing and exits 1${list}`);
+      if (format !== "text" || values.out)
+        console.error(`✖ ${n} problem${n === 1 ? "" : "s"}: a deploy of this program changes nothing and exits 1${list}`);
       return 1;
     }
     if (maxDevices !== undefined) {
       const over = deviceGate(plan, maxDevices);
       if (over.length > 0) {
-        console.error(`✖ --max-devices ${maxDevices}: ${over.length === 1 ? "a job change does not pass" : `${over.length} job changes do not pass`}:\n${over.map((l) => `  - ${l}`).join("\n")}`);
+        console.error(
+          `✖ --max-devices ${maxDevices}: ${over.length === 1 ? "a job change does not pass" : `${over.length} job changes do not pass`}:\n${over.map((l) => `  - ${l}`).join("\n")}`,
+        );
         return DEVICE_GATE_EXIT_CODE;
       }
-      console.error(`✔ --max-devices ${maxDevices}: no job change sends the job to more than ${maxDevices} device${maxDevices === 1 ? "" : "s"}.`);
+      console.error(
+        `✔ --max-devices ${maxDevices}: no job change sends the job to more than ${maxDevices} device${maxDevices === 1 ? "" : "s"}.`,
+      );
     }
     if (values["detailed-exitcode"]) return hasChanges(plan) ? 2 : 0;
     return 0;

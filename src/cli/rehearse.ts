@@ -39,7 +39,12 @@ Options:
 function numberOption(name: string, value: string | undefined, rule: { min: number; max?: number; integer?: boolean }): number | undefined {
   if (value === undefined) return undefined;
   const x = Number(value);
-  const ok = value.trim() !== "" && Number.isFinite(x) && x >= rule.min && (rule.max === undefined || x <= rule.max) && (!rule.integer || Number.isInteger(x));
+  const ok =
+    value.trim() !== "" &&
+    Number.isFinite(x) &&
+    x >= rule.min &&
+    (rule.max === undefined || x <= rule.max) &&
+    (!rule.integer || Number.isInteger(x));
   if (!ok) {
     const kind = rule.integer ? "a whole number" : "a number";
     const range = rule.max === undefined ? `at least ${rule.min}` : `from ${rule.min} to ${rule.max}`;
@@ -92,7 +97,10 @@ export const rehearseCommand: Command = {
         runMinutes: numberOption("run-minutes", values["run-minutes"], { min: 0, integer: true }),
       };
       const sum = (behaviour.failRate ?? 0) + (behaviour.rejectRate ?? 0) + (behaviour.hangRate ?? 0);
-      if (sum > 1 + 1e-9) throw new UsageError(`--fail-rate, --reject-rate and --hang-rate add up to ${sum}; together they can be at most 1 (the rest of the runs succeed).`);
+      if (sum > 1 + 1e-9)
+        throw new UsageError(
+          `--fail-rate, --reject-rate and --hang-rate add up to ${sum}; together they can be at most 1 (the rest of the runs succeed).`,
+        );
       request = {
         job: values.job,
         devices: numberOption("devices", values.devices, { min: 1, max: 1_000_000, integer: true }),
@@ -143,7 +151,9 @@ export const rehearseCommand: Command = {
     if (values.chart) console.error(`Wrote the timeline chart to ${write(values.chart, renderSvg(rehearsal))}.`);
     if (values.out) {
       const where = write(values.out, text);
-      console.log(`Job ${rehearsal.job}: ${rehearsal.outcome} at minute ${rehearsal.minutes} on ${rehearsal.devices} devices. Wrote the ${format} report to ${where}.`);
+      console.log(
+        `Job ${rehearsal.job}: ${rehearsal.outcome} at minute ${rehearsal.minutes} on ${rehearsal.devices} devices. Wrote the ${format} report to ${where}.`,
+      );
     } else process.stdout.write(text);
     return 0;
   },

@@ -56,9 +56,12 @@ export const unlockCommand: Command = {
     let where: { backend: LeaseBackend; app: string } | undefined;
     try {
       if (!values.stage) throw new UsageError("--stage is required: the stage whose lock to show or break.");
-      if (!values.bucket && (values.prefix !== undefined || values.region !== undefined)) throw new UsageError("--prefix and --region need --bucket.");
+      if (!values.bucket && (values.prefix !== undefined || values.region !== undefined))
+        throw new UsageError("--prefix and --region need --bucket.");
       if (values.bucket && values.root !== undefined) throw new UsageError("--root is for the file lock; with --bucket the lock is on S3.");
-      where = values.bucket ? await s3Where(values.bucket, values.stage, values) : fileWhere(values.root ?? process.cwd(), values.stage, values.app);
+      where = values.bucket
+        ? await s3Where(values.bucket, values.stage, values)
+        : fileWhere(values.root ?? process.cwd(), values.stage, values.app);
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       console.error(`${error.message}\n\n${usage}`);
@@ -75,7 +78,9 @@ export const unlockCommand: Command = {
       console.log(`No lock is held on ${stage} (${backend.location}).`);
       return 0;
     }
-    console.log([`The lock on ${stage} (${backend.location}) is held by:`, ...holderDetails(seen.holder), `  lease:   ${seen.detail}`].join("\n"));
+    console.log(
+      [`The lock on ${stage} (${backend.location}) is held by:`, ...holderDetails(seen.holder), `  lease:   ${seen.detail}`].join("\n"),
+    );
     if (!values.force) {
       console.log(
         "\nNothing was changed. Breaking it lets another deploy start while this holder may still be changing the stage; " +
@@ -112,14 +117,25 @@ function fileWhere(root: string, stage: string, app: string | undefined): { back
     apps = [];
   }
   if (apps.length === 0) return undefined;
-  if (apps.length > 1) throw new UsageError(`Stage "${stage}" is locked for more than one app under ${locks} (${apps.join(", ")}): choose one with --app.`);
+  if (apps.length > 1)
+    throw new UsageError(`Stage "${stage}" is locked for more than one app under ${locks} (${apps.join(", ")}): choose one with --app.`);
   return { backend: fileLock(path.join(locks, apps[0], stage)), app: apps[0] };
 }
 
-async function s3Where(bucket: string, stage: string, values: { app?: string; prefix?: string; region?: string }): Promise<{ backend: LeaseBackend; app: string }> {
+async function s3Where(
+  bucket: string,
+  stage: string,
+  values: { app?: string; prefix?: string; region?: string },
+): Promise<{ backend: LeaseBackend; app: string }> {
   if (!values.app) throw new UsageError("--app is required with --bucket: the app whose stage lock to show or break.");
   // Loaded only here: the S3 client is needed only for a lock on S3. The state store's client: the same
   // endpoint (AWS_ENDPOINT_URL_S3, addressed by path), retries and timeouts as the deploy that holds the lock.
-  const [{ sharedClient }, { s3Lock, s3LockKey }] = await Promise.all([import("../runtime/state/s3-client.ts"), import("../runtime/lock/s3.ts")]);
-  return { backend: s3Lock({ client: sharedClient(values.region), bucket, key: s3LockKey(values.prefix, values.app, stage) }), app: values.app };
+  const [{ sharedClient }, { s3Lock, s3LockKey }] = await Promise.all([
+    import("../runtime/state/s3-client.ts"),
+    import("../runtime/lock/s3.ts"),
+  ]);
+  return {
+    backend: s3Lock({ client: sharedClient(values.region), bucket, key: s3LockKey(values.prefix, values.app, stage) }),
+    app: values.app,
+  };
 }

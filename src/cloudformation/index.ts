@@ -16,7 +16,13 @@ import { isSecret, type Secret } from "alchemy";
 import { IOT_CLIENT_KEYS, type IoTClientProps } from "../provider/location.ts";
 import { keepIdentity } from "../provider/common.ts";
 import { aliasesOf } from "../provider/engine/members.ts";
-import { Job as CoreJob, JOB_ROWS, type Job as CoreJobOutput, type JobDeletion, type JobProps as CoreJobProps } from "../provider/kinds/job/contract.ts";
+import {
+  Job as CoreJob,
+  JOB_ROWS,
+  type Job as CoreJobOutput,
+  type JobDeletion,
+  type JobProps as CoreJobProps,
+} from "../provider/kinds/job/contract.ts";
 import {
   JobTemplate as CoreJobTemplate,
   ROWS as JOB_TEMPLATE_ROWS,
@@ -293,7 +299,12 @@ function tagKeySecrets(tags: unknown): ValidationIssue[] {
   if (!Array.isArray(tags)) return [];
   return tags.flatMap((tag, i) =>
     tag && typeof tag === "object" && isSecret((tag as { Key?: unknown }).Key)
-      ? [{ path: `Tags[${i}].Key`, message: `Tags[${i}].Key: ${SECRET_REFUSED}: IoT stores tags in clear and returns them to anyone who can call ListTagsForResource; pass a plain string` }]
+      ? [
+          {
+            path: `Tags[${i}].Key`,
+            message: `Tags[${i}].Key: ${SECRET_REFUSED}: IoT stores tags in clear and returns them to anyone who can call ListTagsForResource; pass a plain string`,
+          },
+        ]
       : [],
   );
 }
@@ -381,11 +392,17 @@ function prepare(
  * });
  */
 export function JobTemplate(id: string, props: JobTemplateProps): Promise<JobTemplate> {
-  return run("template", `JobTemplate "${id}"`, props, (apiProps) => CoreJobTemplate(id, apiProps as unknown as CoreJobTemplateProps), (out) => ({
-    ...out,
-    Arn: out.jobTemplateArn,
-    JobTemplateId: out.jobTemplateId,
-  }));
+  return run(
+    "template",
+    `JobTemplate "${id}"`,
+    props,
+    (apiProps) => CoreJobTemplate(id, apiProps as unknown as CoreJobTemplateProps),
+    (out) => ({
+      ...out,
+      Arn: out.jobTemplateArn,
+      JobTemplateId: out.jobTemplateId,
+    }),
+  );
 }
 
 /**
@@ -407,7 +424,10 @@ function run<O, R>(
     return Promise.reject(error);
   }
   const pending = resource(prepared.apiProps);
-  return keepIdentity(pending, pending.then(attributes, (error) => prepared.rethrow(error)));
+  return keepIdentity(
+    pending,
+    pending.then(attributes, (error) => prepared.rethrow(error)),
+  );
 }
 
 /**
@@ -438,11 +458,17 @@ function run<O, R>(
  * });
  */
 export function Job(id: string, props: JobProps): Promise<Job> {
-  return run("job", `Job "${id}"`, props, (apiProps) => CoreJob(id, apiProps as unknown as CoreJobProps), (out) => ({
-    ...out,
-    Arn: out.jobArn,
-    JobId: out.jobId,
-  }));
+  return run(
+    "job",
+    `Job "${id}"`,
+    props,
+    (apiProps) => CoreJob(id, apiProps as unknown as CoreJobProps),
+    (out) => ({
+      ...out,
+      Arn: out.jobArn,
+      JobId: out.jobId,
+    }),
+  );
 }
 
 export { fromCloudFormation, toCloudFormation, JOB, JOB_TEMPLATE } from "../api/cloudformation/properties.ts";

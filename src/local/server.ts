@@ -28,7 +28,6 @@ import { LOCAL_CREDENTIALS, type LocalIoT, type LocalIoTOptions, type LocalIoTSt
 export { LOCAL_CREDENTIALS } from "./api.ts";
 export type { CallRecord, LocalIoT, LocalIoTOptions, LocalIoTStats, OperationStats } from "./api.ts";
 
-
 function emptyStats(): LocalIoTStats {
   return {
     requests: 0,
@@ -52,7 +51,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startLocalIoT(options: LocalIoTOptions = {}): Promise<LocalIoT> {
   const held =
     options.persistPath && options.lock !== false
-      ? await acquire(options.persistPath, { what: `the local IoT endpoint's data file ${options.persistPath}`, timeoutMs: options.lockTimeoutMs })
+      ? await acquire(options.persistPath, {
+          what: `the local IoT endpoint's data file ${options.persistPath}`,
+          timeoutMs: options.lockTimeoutMs,
+        })
       : undefined;
   try {
     // Owning the file, nothing else writes it: a temporary file left by a process killed mid-write is garbage.
@@ -93,9 +95,8 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
   const simulation = new Simulation(world);
   const instanceId = loaded?.instanceId ?? randomUUID();
   // Without the lock (a preview reading the data), changes stay in memory: only the file's owner writes it.
-  const persister = options.persistPath && held
-    ? Persister.forTables(options.persistPath, accountId, region, world.tables, instanceId)
-    : undefined;
+  const persister =
+    options.persistPath && held ? Persister.forTables(options.persistPath, accountId, region, world.tables, instanceId) : undefined;
   const faults = new Faults(options.faults);
   const cloudFormationPageSize = options.cloudFormationPageSize ?? cfn.DEFAULT_CLOUDFORMATION_PAGE_SIZE;
   if (!Number.isInteger(cloudFormationPageSize) || cloudFormationPageSize < 1) {

@@ -40,13 +40,19 @@ const known = (e: PlanEntry) => !!e.physicalId && e.physicalId !== "(known after
  * entry, by the entry object) against each other. `reads`: whether
  * references may be read (undeclared ones are otherwise only noted).
  */
-export async function checkWholeProgram(entries: PlanEntry[], records: Map<PlanEntry, ChangeRecord>, recorded: ProblemRecord[], reads: boolean): Promise<Checked> {
+export async function checkWholeProgram(
+  entries: PlanEntry[],
+  records: Map<PlanEntry, ChangeRecord>,
+  recorded: ProblemRecord[],
+  reads: boolean,
+): Promise<Checked> {
   const invalid = new Set(recorded.filter((p) => !p.taken).map((p) => p.address));
   // A declared resource whose props are invalid is not planned for deletion (its state is kept).
   let resources = entries.filter((e) => !(invalid.has(e.address) && e.actions[0] === "delete" && e.actions.length === 1));
   const moves: PlanMove[] = [];
   /** Is `here` the create of a resource another address recorded (a move), rather than one that records it already? */
-  const moved = (here: PlanEntry, record: ChangeRecord | undefined) => here.actions.length === 1 && here.actions[0] === "create" && !here.adopt && !!record?.subject?.desired;
+  const moved = (here: PlanEntry, record: ChangeRecord | undefined) =>
+    here.actions.length === 1 && here.actions[0] === "create" && !here.adopt && !!record?.subject?.desired;
 
   // Resources that will exist after the deploy, by kind, location and physical id.
   const present = new Map<string, PlanEntry[]>();
@@ -58,8 +64,17 @@ export async function checkWholeProgram(entries: PlanEntry[], records: Map<PlanE
     if (holders.length !== 1) continue;
     const [here] = holders;
     const from = records.get(gone)?.subject?.recorded;
-    const ids = Object.fromEntries(Object.entries(from?.facts.extra ?? {}).filter(([k, v]) => k.endsWith("Id") && typeof v === "string" && v !== UNKNOWN)) as Record<string, string>;
-    moves.push({ from: gone.address, to: here.address, type: gone.type, physicalId: gone.physicalId!, location: gone.location!, ...(Object.keys(ids).length ? { ids } : {}) });
+    const ids = Object.fromEntries(
+      Object.entries(from?.facts.extra ?? {}).filter(([k, v]) => k.endsWith("Id") && typeof v === "string" && v !== UNKNOWN),
+    ) as Record<string, string>;
+    moves.push({
+      from: gone.address,
+      to: here.address,
+      type: gone.type,
+      physicalId: gone.physicalId!,
+      location: gone.location!,
+      ...(Object.keys(ids).length ? { ids } : {}),
+    });
     const record = records.get(here);
     const isMove = moved(here, record);
     if (isMove && from && record?.subject?.desired) {
@@ -67,16 +82,34 @@ export async function checkWholeProgram(entries: PlanEntry[], records: Map<PlanE
       const { kind, desired } = record.subject;
       const change = kind.decide({ state: from.state, facts: from.facts, live: false }, desired);
       if (kind.tagged) change.operations.unshift(retag(desired, from.facts.arn));
-      change.notes.unshift(`moved from ${gone.address}: the state follows, nothing is created or deleted${kind.tagged ? "; its ownership tags are rewritten to name this address" : ""}`);
+      change.notes.unshift(
+        `moved from ${gone.address}: the state follows, nothing is created or deleted${kind.tagged ? "; its ownership tags are rewritten to name this address" : ""}`,
+      );
       const entry = entryOf({ ...record, phase: "update", change, before: (gone.before as Record<string, unknown> | null) ?? null });
-      const replaced: PlanEntry = { ...entry, location: here.location, movedFrom: gone.address, actions: change.action === "replace" ? entry.actions : ["move"], deviceImpact: here.deviceImpact };
+      const replaced: PlanEntry = {
+        ...entry,
+        location: here.location,
+        movedFrom: gone.address,
+        actions: change.action === "replace" ? entry.actions : ["move"],
+        deviceImpact: here.deviceImpact,
+      };
       resources = resources.map((e) => (e === here ? replaced : e));
     }
     // The old address's record goes without a call: part of the move, or (another address records it already) a stale record.
     resources = isMove
       ? resources.filter((e) => e !== gone)
       : resources.map((e) =>
-          e === gone ? { ...e, operations: [], warnings: [], deviceImpact: undefined, notes: [`${kindOf(e.type)?.noun ?? e.type} ${e.physicalId} is ${here.address}'s: only this stale record is removed; nothing is deleted`] } : e,
+          e === gone
+            ? {
+                ...e,
+                operations: [],
+                warnings: [],
+                deviceImpact: undefined,
+                notes: [
+                  `${kindOf(e.type)?.noun ?? e.type} ${e.physicalId} is ${here.address}'s: only this stale record is removed; nothing is deleted`,
+                ],
+              }
+            : e,
         );
   }
 
@@ -109,12 +142,20 @@ export async function checkWholeProgram(entries: PlanEntry[], records: Map<PlanE
       for (const ref of record?.references ?? []) {
         if (declared.has(`${ref.type}|${record!.location ?? ""}|${ref.id}`)) continue;
         if (!reads) {
-          e.notes.push(`${ref.path} names ${ref.id}, which the program does not declare: a deploy checks that it exists (a preview does with --refresh)`);
+          e.notes.push(
+            `${ref.path} names ${ref.id}, which the program does not declare: a deploy checks that it exists (a preview does with --refresh)`,
+          );
           continue;
         }
         if (!(await ref.exists())) {
           const noun = kindOf(ref.type)?.noun ?? ref.type;
-          problems.push({ address: e.address, type: e.type, name: e.name, path: ref.path, message: `${label(e)}: ${ref.path}: ${noun} "${ref.id}" does not exist in ${ref.where}, and the program does not declare it` });
+          problems.push({
+            address: e.address,
+            type: e.type,
+            name: e.name,
+            path: ref.path,
+            message: `${label(e)}: ${ref.path}: ${noun} "${ref.id}" does not exist in ${ref.where}, and the program does not declare it`,
+          });
         }
       }
     }),
@@ -122,4 +163,3 @@ export async function checkWholeProgram(entries: PlanEntry[], records: Map<PlanE
   problems.sort((a, b) => a.address.localeCompare(b.address) || a.message.localeCompare(b.message));
   return { resources, problems, moves };
 }
-

@@ -38,7 +38,12 @@ function maskDiffs(diffs: PlanDiff[], sensitive: readonly string[]): PlanDiff[] 
       out.push(presentDiff(d, sensitive));
     } else if (!collapsed.has(root)) {
       collapsed.add(root);
-      out.push({ path: root, before: d.before === undefined && d.path === root ? undefined : "(sensitive)", after: "(sensitive)", forcesReplacement: d.forcesReplacement });
+      out.push({
+        path: root,
+        before: d.before === undefined && d.path === root ? undefined : "(sensitive)",
+        after: "(sensitive)",
+        forcesReplacement: d.forcesReplacement,
+      });
     }
   }
   return out;

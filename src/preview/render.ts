@@ -154,11 +154,13 @@ export function impactLine(i: DeviceImpact): string {
   if (i.change === "replace" || i.change === "delete") {
     if (i.inProgress === null) parts.push(`executions in progress: ${WITHOUT_REFRESH}`);
     else if (i.inProgress === 0) parts.push("no execution in progress");
-    else if (i.forceCancel) parts.push(`${plural(i.inProgress, "execution")} in progress ${i.inProgress === 1 ? "is" : "are"} force-cancelled`);
+    else if (i.forceCancel)
+      parts.push(`${plural(i.inProgress, "execution")} in progress ${i.inProgress === 1 ? "is" : "are"} force-cancelled`);
     else parts.push(`${plural(i.inProgress, "execution")} in progress: the deploy stops without deletion.force`);
   }
   if (i.minutesToNotifyAll !== null && i.devices) parts.push(`all notified within ${formatMinutes(i.minutesToNotifyAll)}`);
-  if (i.maxFailuresBeforeAbort !== null && i.devices) parts.push(`at most ${plural(i.maxFailuresBeforeAbort, "device")} can fail before the abort criteria stop the job`);
+  if (i.maxFailuresBeforeAbort !== null && i.devices)
+    parts.push(`at most ${plural(i.maxFailuresBeforeAbort, "device")} can fail before the abort criteria stop the job`);
   return parts.join("; ");
 }
 
@@ -166,7 +168,9 @@ export function impactLine(i: DeviceImpact): string {
 function devicesCell(i: DeviceImpact | undefined): string {
   if (!i) return "";
   if (i.devices === null) return i.unknownReason === WITHOUT_REFRESH ? "unknown (needs --refresh)" : "unknown";
-  const running = i.inProgress ? `, ${i.inProgress.toLocaleString("en-US")} in progress ${i.forceCancel ? "force-cancelled" : "(the deploy stops)"}` : "";
+  const running = i.inProgress
+    ? `, ${i.inProgress.toLocaleString("en-US")} in progress ${i.forceCancel ? "force-cancelled" : "(the deploy stops)"}`
+    : "";
   return `${i.devices.toLocaleString("en-US")}${i.change === "add-targets" ? " new" : ""}${running}`;
 }
 
@@ -174,7 +178,10 @@ function devicesCell(i: DeviceImpact | undefined): string {
 function problemLines(plan: Plan): string[] {
   const n = plan.problems.length;
   if (n === 0) return [];
-  return [`✖ ${plural(n, "problem")}: a deploy of this program changes nothing and exits 1 until ${n === 1 ? "it is" : "they are"} fixed.`, ...plan.problems.map((p) => `  - ${p.message}`)];
+  return [
+    `✖ ${plural(n, "problem")}: a deploy of this program changes nothing and exits 1 until ${n === 1 ? "it is" : "they are"} fixed.`,
+    ...plan.problems.map((p) => `  - ${p.message}`),
+  ];
 }
 
 function countsLine(s: PlanSummary): string {
@@ -201,7 +208,9 @@ const ANSI = { green: 32, yellow: 33, red: 31, cyan: 36, magenta: 35, gray: 90, 
 export function renderText(plan: Plan, options: RenderOptions = {}): string {
   const c = (color: keyof typeof ANSI, s: string) => (options.color ? `\x1b[${ANSI[color]}m${s}\x1b[0m` : s);
   const colorOf = (e: PlanEntry): keyof typeof ANSI =>
-    isReplace(e) ? "magenta" : ({ create: "green", update: "yellow", delete: "red", read: "cyan", move: "yellow" } as const)[e.actions[0] as "create"] ?? "gray";
+    isReplace(e)
+      ? "magenta"
+      : (({ create: "green", update: "yellow", delete: "red", read: "cyan", move: "yellow" } as const)[e.actions[0] as "create"] ?? "gray");
   const out: string[] = [];
   out.push(c("bold", `Preview of ${plan.app}, stage ${plan.stage}${plan.refreshed ? " (live resources refreshed)" : ""}`));
   for (const t of plan.locations) out.push(`IoT location: ${t}`);
@@ -252,7 +261,10 @@ function markdownDetails(e: PlanEntry): string {
     ...detailLines(e),
     ...(e.operations.length > 0 ? [`# calls: ${e.operations.map(formatOperation).join("; ")}`] : []),
   ].map((l) => (l.startsWith("+ ") || l.startsWith("- ") || l.startsWith("~ ") || l.startsWith("#") || l.startsWith("⚠") ? l : `  ${l}`));
-  const body = lines.map((l) => (l.startsWith("~ ") ? `! ${l.slice(2)}` : l)).join("\n").replace(/```/g, "'''");
+  const body = lines
+    .map((l) => (l.startsWith("~ ") ? `! ${l.slice(2)}` : l))
+    .join("\n")
+    .replace(/```/g, "'''");
   return [
     `<details><summary>${escapeHtml(symbol(e))} <code>${escapeHtml(e.name)}</code> (${e.type}) ${actionWord(e)}</summary>`,
     "",
@@ -273,8 +285,7 @@ export function previewMarker(plan: Pick<Plan, "app" | "stage">): string {
 
 export function renderMarkdown(plan: Plan, options: RenderOptions = {}): string {
   const limit = options.maxLength ?? MARKDOWN_LIMIT;
-  const hint =
-    options.fullPlanHint ?? "run `npx alchemy-iot-jobs preview --format text` locally, or see the JSON plan (`--format json`)";
+  const hint = options.fullPlanHint ?? "run `npx alchemy-iot-jobs preview --format text` locally, or see the JSON plan (`--format json`)";
   const rows = changed(plan);
   const head: string[] = [];
   // Invisible on GitHub; lets a workflow find and update its one comment per app and stage.
@@ -299,7 +310,8 @@ export function renderMarkdown(plan: Plan, options: RenderOptions = {}): string 
     head.push("No changes. The deployed resources match the program.");
     if (adopted) {
       head.push("", adopted, "");
-      for (const e of rows.filter((r) => r.adopt)) head.push(`- ${code(e.name)} (${escapeHtml(e.type)}): ${escapeHtml(e.notes[0] ?? "adopted")}`);
+      for (const e of rows.filter((r) => r.adopt))
+        head.push(`- ${code(e.name)} (${escapeHtml(e.type)}): ${escapeHtml(e.notes[0] ?? "adopted")}`);
     }
     return `${head.join("\n")}\n`;
   }

@@ -99,7 +99,9 @@ export async function runProgram<T>(options: ProgramRun): Promise<{ message: T; 
   const entrypoint = path.resolve(cwd, options.entrypoint ?? "alchemy.run.ts");
   const failed = (message: string, log = "") => new PreviewError(`✖ ${options.action} failed: ${message}`, log);
   if (!fs.existsSync(entrypoint)) {
-    throw failed(`no program at ${path.relative(process.cwd(), entrypoint) || entrypoint} (the entrypoint argument, default alchemy.run.ts).`);
+    throw failed(
+      `no program at ${path.relative(process.cwd(), entrypoint) || entrypoint} (the entrypoint argument, default alchemy.run.ts).`,
+    );
   }
   let args: string[];
   if (options.nodeArgs) args = options.nodeArgs;
@@ -110,7 +112,13 @@ export async function runProgram<T>(options: ProgramRun): Promise<{ message: T; 
     } catch (error) {
       throw failed((error as Error).message);
     }
-    args = [...runner, entrypoint, ...(options.alchemyArgs ?? []), ...(options.stage ? ["--stage", options.stage] : []), ...(options.args ?? [])];
+    args = [
+      ...runner,
+      entrypoint,
+      ...(options.alchemyArgs ?? []),
+      ...(options.stage ? ["--stage", options.stage] : []),
+      ...(options.args ?? []),
+    ];
   }
   const child = spawn(process.execPath, args, {
     cwd,

@@ -9,7 +9,10 @@ import { formatFailure } from "../runtime/failure.ts";
 import { leftOpenNote, onFinishedButBusy } from "./finished.ts";
 import { startSession } from "./session.ts";
 
-const session = startSession({ refresh: process.env.ALCHEMY_IOT_PREVIEW_REFRESH === "1", verify: process.env.ALCHEMY_IOT_PREVIEW_VERIFY === "1" });
+const session = startSession({
+  refresh: process.env.ALCHEMY_IOT_PREVIEW_REFRESH === "1",
+  verify: process.env.ALCHEMY_IOT_PREVIEW_VERIFY === "1",
+});
 
 /**
  * A program that fails while being previewed: its failure, as one block, goes

@@ -31,7 +31,6 @@ export interface Session {
   end(): void;
 }
 
-
 interface ForeignContext {
   phase: "create" | "update" | "delete";
   id: string;
@@ -179,7 +178,12 @@ export function startSession(options: SessionOptions): Session {
   return {
     async plan() {
       await Promise.all(measuring);
-      const checked = await checkWholeProgram([...entries.values(), ...(await unchangedEntries())], records, problems, options.refresh || !!options.verify);
+      const checked = await checkWholeProgram(
+        [...entries.values(), ...(await unchangedEntries())],
+        records,
+        problems,
+        options.refresh || !!options.verify,
+      );
       const all = checked.resources.sort((a, b) => a.address.localeCompare(b.address));
       const root = [...scopes].find((s) => !s.parent);
       return {

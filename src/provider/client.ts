@@ -63,8 +63,9 @@ function cachedClient(key: string, make: () => IoTClient): IoTClient {
 
 /** The client of the embedded (or any in-process) local endpoint. */
 export function localClient(local: SharedEndpoint): IoTClient {
-  return cachedClient(`local|${local.endpoint}`, () =>
-    new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...RETRY }),
+  return cachedClient(
+    `local|${local.endpoint}`,
+    () => new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...RETRY }),
   );
 }
 
@@ -95,14 +96,16 @@ export async function clientFor(settings: Settings): Promise<{ client: IoTClient
   const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   const endpoint = settings.endpoint;
   const identity = [endpoint ?? "aws", region ?? "", accessKeyId ?? "", settings.profile ?? "", settings.roleArn ?? ""].join("|");
-  const client = cachedClient(identity, () =>
-    new IoTClient({
-      ...(region ? { region } : {}),
-      ...(endpoint ? { endpoint } : {}),
-      ...(credentials ? { credentials: credentials as any } : {}),
-      ...(settings.profile && !credentials ? { profile: settings.profile } : {}),
-      ...RETRY,
-    }),
+  const client = cachedClient(
+    identity,
+    () =>
+      new IoTClient({
+        ...(region ? { region } : {}),
+        ...(endpoint ? { endpoint } : {}),
+        ...(credentials ? { credentials: credentials as any } : {}),
+        ...(settings.profile && !credentials ? { profile: settings.profile } : {}),
+        ...RETRY,
+      }),
   );
   return { client, region: await checkedConfig(client) };
 }
@@ -211,7 +214,12 @@ export function guardPreview(client: IoTClient): void {
 }
 
 interface Guardable {
-  middlewareStack: { add(middleware: (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any) => Promise<any>, options: object): void };
+  middlewareStack: {
+    add(
+      middleware: (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any) => Promise<any>,
+      options: object,
+    ): void;
+  };
 }
 
 /**
@@ -231,7 +239,9 @@ export function guardIsolation(client: Guardable, service: string): void {
     (next, context) => async (args) => {
       const operation = (context.commandName ?? "call").replace(/Command$/, "");
       const request = args.request as { protocol?: string; hostname?: string; port?: number } | undefined;
-      const url = request?.hostname ? `${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}` : undefined;
+      const url = request?.hostname
+        ? `${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}`
+        : undefined;
       assertIsolated(url, `${service} ${operation}`);
       if (!/^(Describe|List|Get)/.test(operation)) assertMayWrite(`${service} ${operation}`);
       return next(args);

@@ -15,7 +15,10 @@ export function ownershipOf(ctx: { scope: Scope; fqn: string }): Ownership {
 }
 
 export function shortHash(value: unknown, length = 8): string {
-  return createHash("sha256").update(typeof value === "string" ? value : JSON.stringify(value)).digest("hex").slice(0, length);
+  return createHash("sha256")
+    .update(typeof value === "string" ? value : JSON.stringify(value))
+    .digest("hex")
+    .slice(0, length);
 }
 
 /**

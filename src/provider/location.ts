@@ -139,7 +139,10 @@ export function localDataFile(dotAlchemy: string): string {
  */
 export function embeddedLocalIoT(dotAlchemy: string): Promise<SharedEndpoint> {
   // A rehearsal never opens the user's data file (every call goes to its own endpoint).
-  if (currentMode() === "rehearsal") return Promise.reject(new IsolationError("A rehearsal never starts the project's embedded local endpoint: nothing was read or written."));
+  if (currentMode() === "rehearsal")
+    return Promise.reject(
+      new IsolationError("A rehearsal never starts the project's embedded local endpoint: nothing was read or written."),
+    );
   const file = localDataFile(dotAlchemy);
   const owner = !previewing();
   // Shared through the registry: a second copy of the package in the process uses the same endpoint.
@@ -150,7 +153,10 @@ export function embeddedLocalIoT(dotAlchemy: string): Promise<SharedEndpoint> {
   const started = (async () => {
     await (await current?.started.catch(() => undefined))?.stop();
     const start = registry().startEmbedded;
-    if (!start) throw new Error("The embedded local IoT endpoint is not available: load alchemy-iot-jobs from its entry point (import from \"alchemy-iot-jobs\").");
+    if (!start)
+      throw new Error(
+        'The embedded local IoT endpoint is not available: load alchemy-iot-jobs from its entry point (import from "alchemy-iot-jobs").',
+      );
     return start({ persistPath: file, lock: owner });
   })();
   const entry = { started, owner };
@@ -310,7 +316,10 @@ async function embeddedLocation(dotAlchemy: string): Promise<Resolved> {
 }
 
 function localLocation(local: SharedEndpoint, description: string): Resolved {
-  return { client: localClient(local), location: { kind: "local", region: local.region, key: "local", endpoint: local.endpoint, local, description } };
+  return {
+    client: localClient(local),
+    location: { kind: "local", region: local.region, key: "local", endpoint: local.endpoint, local, description },
+  };
 }
 
 /**

@@ -18,4 +18,3 @@ export function formatPath(parts: readonly PathPart[]): string {
   }
   return out;
 }
-

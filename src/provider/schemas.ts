@@ -26,35 +26,33 @@ import { num, oneOf, secretAllowed, str, strict } from "./validate.ts";
 // ------------------------------------------------------------------ shared shapes
 
 /** `${aws:iot:...}` placeholder count and JSON-ness of a job document (string or object). */
-const documentRules = z
-  .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
-  .superRefine((value, ctx) => {
-    if (isUnknown(value)) return;
-    let text: string;
-    if (typeof value === "string") {
-      try {
-        JSON.parse(value);
-      } catch (error) {
-        // The parser's message quotes the text: it goes in `detail`, which is left out for a secret.
-        ctx.addIssue({ code: "custom", message: "is not valid JSON; job documents are JSON", params: { detail: (error as Error).message } });
-        return;
-      }
-      text = value;
-    } else {
-      text = JSON.stringify(value);
+const documentRules = z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).superRefine((value, ctx) => {
+  if (isUnknown(value)) return;
+  let text: string;
+  if (typeof value === "string") {
+    try {
+      JSON.parse(value);
+    } catch (error) {
+      // The parser's message quotes the text: it goes in `detail`, which is left out for a secret.
+      ctx.addIssue({ code: "custom", message: "is not valid JSON; job documents are JSON", params: { detail: (error as Error).message } });
+      return;
     }
-    const bytes = utf8Length(text);
-    if (bytes > STRINGS.document.max) {
-      ctx.addIssue({ code: "custom", message: `is ${bytes} bytes; a job document is at most ${STRINGS.document.max} bytes (32 KB)` });
-    }
-    const patterns = text.match(SUBSTITUTION_PATTERN)?.length ?? 0;
-    if (patterns > LISTS.substitutionsPerDocument.max) {
-      ctx.addIssue({
-        code: "custom",
-        message: `has ${patterns} \${aws:iot:...} substitution patterns; at most ${LISTS.substitutionsPerDocument.max} are allowed`,
-      });
-    }
-  });
+    text = value;
+  } else {
+    text = JSON.stringify(value);
+  }
+  const bytes = utf8Length(text);
+  if (bytes > STRINGS.document.max) {
+    ctx.addIssue({ code: "custom", message: `is ${bytes} bytes; a job document is at most ${STRINGS.document.max} bytes (32 KB)` });
+  }
+  const patterns = text.match(SUBSTITUTION_PATTERN)?.length ?? 0;
+  if (patterns > LISTS.substitutionsPerDocument.max) {
+    ctx.addIssue({
+      code: "custom",
+      message: `has ${patterns} \${aws:iot:...} substitution patterns; at most ${LISTS.substitutionsPerDocument.max} are allowed`,
+    });
+  }
+});
 
 /**
  * A job document. A secret is accepted here, whole or anywhere inside: IoT
@@ -67,14 +65,16 @@ export const documentSchema = secretAllowed(documentRules, { deep: true });
  * (`https://s3.<region>.amazonaws.com/<bucket>/<key>`), as the API reference describes documentSource
  * ("an S3 link, or S3 object URL, to the job document").
  */
-const S3_OBJECT_URL = /^https:\/\/(?:[a-z0-9][a-z0-9.-]*\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?\/\S+|s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?\/[a-z0-9][a-z0-9.-]*\/\S+)$/;
+const S3_OBJECT_URL =
+  /^https:\/\/(?:[a-z0-9][a-z0-9.-]*\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?\/\S+|s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?\/[a-z0-9][a-z0-9.-]*\/\S+)$/;
 
 export const documentSourceSchema = str(STRINGS.documentSource).superRefine((value, ctx) => {
   if (isUnknown(value)) return;
   if (!S3_OBJECT_URL.test(value)) {
     ctx.addIssue({
       code: "custom",
-      message: "must be the URL of an S3 object, e.g. https://<bucket>.s3.<region>.amazonaws.com/<key> or https://s3.<region>.amazonaws.com/<bucket>/<key>",
+      message:
+        "must be the URL of an S3 object, e.g. https://<bucket>.s3.<region>.amazonaws.com/<key> or https://s3.<region>.amazonaws.com/<bucket>/<key>",
     });
   }
 });
@@ -109,8 +109,7 @@ export const rolloutConfigSchema = strict(
     }).optional(),
   },
   {
-    minimumPerMinute:
-      "there is no minimum rate; jobExecutionsRolloutConfig has maximumPerMinute (1-1000) and exponentialRate",
+    minimumPerMinute: "there is no minimum rate; jobExecutionsRolloutConfig has maximumPerMinute (1-1000) and exponentialRate",
   },
 );
 
@@ -130,7 +129,11 @@ export const abortConfigSchema = strict({
       const seen = new Set<string>();
       for (const c of list) {
         if (typeof c?.failureType !== "string") continue;
-        if (seen.has(c.failureType)) ctx.addIssue({ code: "custom", message: `lists failureType ${c.failureType} more than once; give each failure type one threshold` });
+        if (seen.has(c.failureType))
+          ctx.addIssue({
+            code: "custom",
+            message: `lists failureType ${c.failureType} more than once; give each failure type one threshold`,
+          });
         seen.add(c.failureType);
       }
     }),
@@ -172,8 +175,7 @@ export const retryConfigSchema = strict(
       }),
   },
   {
-    retryAttempts:
-      "jobExecutionsRetryConfig takes criteriaList: [{ failureType: \"FAILED\" | \"TIMED_OUT\" | \"ALL\", numberOfRetries }]",
+    retryAttempts: 'jobExecutionsRetryConfig takes criteriaList: [{ failureType: "FAILED" | "TIMED_OUT" | "ALL", numberOfRetries }]',
     RetryCriteriaList: "the IoT API calls it criteriaList",
   },
 );
@@ -182,7 +184,10 @@ export const retryConfigSchema = strict(
 const CRON = /^cron\(\s*\S+(\s+\S+){5}\s*\)$/;
 const cronSchema = str(STRINGS.maintenanceWindowStartTime).superRefine((value, ctx) => {
   if (isUnknown(value) || CRON.test(value)) return;
-  ctx.addIssue({ code: "custom", message: "must be a cron expression with six fields, e.g. cron(0 2 ? * MON *) (minutes hours day-of-month month day-of-week year, UTC)" });
+  ctx.addIssue({
+    code: "custom",
+    message: "must be a cron expression with six fields, e.g. cron(0 2 ? * MON *) (minutes hours day-of-month month day-of-week year, UTC)",
+  });
 });
 
 export const maintenanceWindowsSchema = z.array(
@@ -217,7 +222,11 @@ export const tagsSchema = z.record(z.string(), z.string()).superRefine((tags, ct
     else if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
       ctx.addIssue({ code: "custom", path: [key], message: `tag keys starting with "${RESERVED_TAG_PREFIX}" are reserved by AWS` });
     } else if (key.startsWith(OWNERSHIP_TAG_PREFIX)) {
-      ctx.addIssue({ code: "custom", path: [key], message: `tag keys starting with "${OWNERSHIP_TAG_PREFIX}" are reserved for the provider's ownership tags` });
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `tag keys starting with "${OWNERSHIP_TAG_PREFIX}" are reserved for the provider's ownership tags`,
+      });
     }
     if (!isUnknown(value)) {
       const valueProblem = checkString(value, STRINGS.tagValue);
@@ -283,7 +292,7 @@ export function presignedNeedsRole(value: Record<string, any>, ctx: z.Refinement
 /** Hints for the misnamed members JobTemplate and Job share. */
 export const COMMON_HINTS: Record<string, string> = {
   name: "the id prop is jobTemplateId (or jobId for a Job)",
-  Tags: "tags is an object of key/value strings: tags: { team: \"fleet\" }",
+  Tags: 'tags is an object of key/value strings: tags: { team: "fleet" }',
 };
 
 /** Why a secret goes nowhere in a job or template but its document (and a managed template's parameters). */
@@ -292,24 +301,23 @@ export const JOB_ADVICE = "pass a plain string; a value the devices need belongs
 export const names = (prop: string, noun: string) =>
   `${prop} names the ${noun}: it is part of its ARN, which IoT returns in clear, every plan and log prints and every device it reaches sees`;
 /** The advice for a member that holds ARNs, which `describe` returns. */
-export const arns = (prop: string, describe: string) => `${prop} holds ARNs, which IoT stores in clear and returns to anyone who can call ${describe}`;
+export const arns = (prop: string, describe: string) =>
+  `${prop} holds ARNs, which IoT stores in clear and returns to anyone who can call ${describe}`;
 
 // ------------------------------------------------------------------ what Thing and ThingGroup share
 
 /** A thing's or thing group's attributes (name -> value). */
-export const attributesSchema = z
-  .record(z.string(), z.string())
-  .superRefine((attrs, ctx) => {
-    if (Object.keys(attrs).length > LISTS.attributes.max) {
-      ctx.addIssue({ code: "custom", message: `has ${Object.keys(attrs).length} attributes; at most ${LISTS.attributes.max}` });
-    }
-    for (const [k, v] of Object.entries(attrs)) {
-      const kp = checkString(k, STRINGS.attributeName);
-      if (kp) ctx.addIssue({ code: "custom", path: [k], message: `attribute name ${kp}` });
-      const vp = checkString(v, STRINGS.attributeValue);
-      if (vp) ctx.addIssue({ code: "custom", path: [k], message: `attribute value ${vp}` });
-    }
-  });
+export const attributesSchema = z.record(z.string(), z.string()).superRefine((attrs, ctx) => {
+  if (Object.keys(attrs).length > LISTS.attributes.max) {
+    ctx.addIssue({ code: "custom", message: `has ${Object.keys(attrs).length} attributes; at most ${LISTS.attributes.max}` });
+  }
+  for (const [k, v] of Object.entries(attrs)) {
+    const kp = checkString(k, STRINGS.attributeName);
+    if (kp) ctx.addIssue({ code: "custom", path: [k], message: `attribute name ${kp}` });
+    const vp = checkString(v, STRINGS.attributeValue);
+    if (vp) ctx.addIssue({ code: "custom", path: [k], message: `attribute value ${vp}` });
+  }
+});
 
 /** Things and groups are registry entries: nothing in them is a place for a secret. */
 export const REGISTRY_ADVICE = "pass a plain string, or keep the secret out of the registry";

@@ -11,7 +11,6 @@ import { isSecret, Secret } from "alchemy";
 import { z } from "zod";
 import { formatPath, type PathPart, type ValidationIssue } from "./paths.ts";
 
-
 /**
  * A secret as the placement check shows it to a schema: an object that no
  * string, number or record schema accepts, so that only a schema that
@@ -98,7 +97,8 @@ const CLIENT_SETTINGS = ["region", "profile", "roleArn", "externalId", "roleSess
 export const SECRET_REFUSED = "a secret (alchemy.secret) cannot be used here";
 
 export function refusal(path: string, policy: SecretPolicy | undefined): string {
-  if (path === "(props)") return `${path}: ${SECRET_REFUSED}: the props themselves cannot be a secret; wrap only the values that may be secrets`;
+  if (path === "(props)")
+    return `${path}: ${SECRET_REFUSED}: the props themselves cannot be a secret; wrap only the values that may be secrets`;
   const root = /^[^.[]+/.exec(path)?.[0] ?? path;
   const p = policy ?? { describe: "the resource's Describe call", advice: "pass a plain string" };
   const why =
@@ -160,7 +160,8 @@ export function secretAsText(text: string): string | undefined {
   if (isSecretText(text)) return "holds the JSON of an alchemy.secret wrapper, value included";
   if (!text.includes("Secret(")) return undefined;
   for (const s of Secret.all()) {
-    if (s.name && text.includes(`Secret(${s.name})`)) return `holds "Secret(${s.name})", what an alchemy.secret becomes in a template string, not its value`;
+    if (s.name && text.includes(`Secret(${s.name})`))
+      return `holds "Secret(${s.name})", what an alchemy.secret becomes in a template string, not its value`;
   }
   return undefined;
 }
@@ -171,7 +172,11 @@ export function secretsAsText(value: unknown, path: PathPart[], out: ValidationI
   if (typeof value === "string") {
     const what = secretAsText(value);
     const p = formatPath(path) || "(props)";
-    if (what) out.push({ path: p, message: `${p}: ${what}; pass the secret itself where secrets are accepted (a job document, documentParameters values, client credentials), or a plain string` });
+    if (what)
+      out.push({
+        path: p,
+        message: `${p}: ${what}; pass the secret itself where secrets are accepted (a job document, documentParameters values, client credentials), or a plain string`,
+      });
   } else if (Array.isArray(value)) value.forEach((x, i) => secretsAsText(x, [...path, i], out));
   else if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     for (const [k, x] of Object.entries(value)) secretsAsText(x, [...path, k], out);
@@ -200,4 +205,3 @@ export function scrub(message: string, secrets: readonly string[]): string {
   }
   return out;
 }
-

@@ -56,9 +56,7 @@ export function isOwnedBy(tags: Record<string, string>, o: Ownership): boolean {
 
 /** The tags a user manages: everything but the provider's and AWS's own. */
 export function userTags(tags: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(tags).filter(([k]) => !k.startsWith(OWNERSHIP_TAG_PREFIX) && !k.startsWith("aws:")),
-  );
+  return Object.fromEntries(Object.entries(tags).filter(([k]) => !k.startsWith(OWNERSHIP_TAG_PREFIX) && !k.startsWith("aws:")));
 }
 
 /** Tags without AWS's reserved aws:* tags (which cannot be changed). */

@@ -16,12 +16,7 @@ export type Defined<T> = { [K in keyof T]: Exclude<T[K], undefined> };
  * Wrap it in `alchemy.secret(...)` to keep it encrypted in state and masked
  * in logs and previews.
  */
-export type JobDocument =
-  | string
-  | Record<string, unknown>
-  | unknown[]
-  | Secret<string>
-  | Secret<Record<string, unknown>>;
+export type JobDocument = string | Record<string, unknown> | unknown[] | Secret<string> | Secret<Record<string, unknown>>;
 
 /** Presigned S3 URLs for `${aws:iot:s3-presigned-url:...}` placeholders. */
 export type PresignedUrlConfig = SDK.PresignedUrlConfig;

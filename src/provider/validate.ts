@@ -65,7 +65,11 @@ export function showValue(value: unknown): string {
  * Returns props with secrets replaced by their values (for checking) and the
  * paths that held secrets (so messages never print them).
  */
-export function revealForChecks(value: unknown, path: PathPart[] = [], sensitive = new Set<string>()): {
+export function revealForChecks(
+  value: unknown,
+  path: PathPart[] = [],
+  sensitive = new Set<string>(),
+): {
   view: unknown;
   sensitive: Set<string>;
 } {
@@ -162,8 +166,7 @@ export function strict<S extends z.ZodRawShape>(shape: S, hints: Record<string, 
       for (const key of Object.keys(value)) {
         if (key in shape) continue;
         const near = closestKey(key, known);
-        const hint =
-          hints[key] ?? (near ? `did you mean ${near}?` : `valid props here: ${known.join(", ")}`);
+        const hint = hints[key] ?? (near ? `did you mean ${near}?` : `valid props here: ${known.join(", ")}`);
         ctx.addIssue({ code: "custom", path: [key], message: `unknown property; ${hint}`, params: { unknownKey: true } });
       }
     }, ALWAYS) as unknown as z.ZodObject<S>;
@@ -204,7 +207,10 @@ export function checkProps(
   // paths, which messages show as "(sensitive)".) Short values of other secrets are left: they would
   // blank out ordinary words of the messages.
   const secrets = [...misplaced.flatMap((m) => stringsIn(m.revealed)), ...stringsIn(Secret.all()).filter((v) => v.length >= 6)];
-  throw new ValidationError(resource, issues.map((i) => ({ path: i.path, message: scrub(i.message, secrets) })));
+  throw new ValidationError(
+    resource,
+    issues.map((i) => ({ path: i.path, message: scrub(i.message, secrets) })),
+  );
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -250,8 +256,12 @@ const depth = (issues: z.core.$ZodIssue[]) => Math.max(...issues.map((i) => i.pa
 
 /** What a union accepts, from the types its branches expected: "must be a string or an object". */
 function unionExpectation(issue: z.core.$ZodIssue): string {
-  const branches = ("errors" in issue ? (issue.errors as z.core.$ZodIssue[][]) : []).map((b) => b.find((i) => i.path.length === 0 && i.code === "invalid_type"));
-  const expected = [...new Set(branches.map((i) => (i && "expected" in i ? article(String(i.expected)) : undefined)).filter((e): e is string => !!e))];
+  const branches = ("errors" in issue ? (issue.errors as z.core.$ZodIssue[][]) : []).map((b) =>
+    b.find((i) => i.path.length === 0 && i.code === "invalid_type"),
+  );
+  const expected = [
+    ...new Set(branches.map((i) => (i && "expected" in i ? article(String(i.expected)) : undefined)).filter((e): e is string => !!e)),
+  ];
   return expected.length > 0 ? `must be ${expected.join(" or ")}` : "has an unsupported type";
 }
 

@@ -45,7 +45,9 @@ export function placeholderValue(type: string, id: string, key: string): string 
   if (/arn$/i.test(key)) {
     const service = type.split("::")[0].toLowerCase() || "unknown";
     // IAM ARNs name no region; an IAM role ARN is what IoT's roleArn members take.
-    return service === "iam" ? `arn:aws:iam::000000000000:role/${PLACEHOLDER_TEXT}-${safe(id)}` : `arn:aws:${safe(service)}:us-east-1:000000000000:${PLACEHOLDER_TEXT}/${safe(id)}`;
+    return service === "iam"
+      ? `arn:aws:iam::000000000000:role/${PLACEHOLDER_TEXT}-${safe(id)}`
+      : `arn:aws:${safe(service)}:us-east-1:000000000000:${PLACEHOLDER_TEXT}/${safe(id)}`;
   }
   return `${PLACEHOLDER_TEXT}-${safe(id)}-${safe(key)}`;
 }
@@ -55,7 +57,10 @@ const ORDINARY = new Set(["then", "toJSON", "inspect", "asymmetricMatch", "$$typ
 
 export interface ForeignResources {
   /** The provider a rehearsal gives Alchemy for a kind of another provider. */
-  provider(kind: string, options: unknown): { type: string; options: unknown; handler: (this: ForeignContext, id: string, props: unknown) => Promise<unknown> };
+  provider(
+    kind: string,
+    options: unknown,
+  ): { type: string; options: unknown; handler: (this: ForeignContext, id: string, props: unknown) => Promise<unknown> };
   /**
    * Called with every state a rehearsal's store writes: the output of a
    * resource not run answers whatever the program reads from it with a placeholder.
@@ -106,7 +111,8 @@ export function foreignResources(): ForeignResources {
     },
     adopt(output) {
       const mark = output && typeof output === "object" ? (output as Record<symbol, Omit<Origin, "key"> | undefined>)[FOREIGN] : undefined;
-      if (mark && Object.getPrototypeOf(output) === Object.prototype) Object.setPrototypeOf(output, prototypeFor(mark.type, mark.id, mark.address));
+      if (mark && Object.getPrototypeOf(output) === Object.prototype)
+        Object.setPrototypeOf(output, prototypeFor(mark.type, mark.id, mark.address));
     },
     placeholdersIn(props, label) {
       const notes: string[] = [];
@@ -114,7 +120,9 @@ export function foreignResources(): ForeignResources {
         if (typeof value === "string") {
           if (!value.includes(PLACEHOLDER_TEXT)) return;
           const origin = [...origins.entries()].find(([text]) => value.includes(text))?.[1];
-          const from = origin ? `the ${origin.key} of ${origin.type} "${origin.id}" (${origin.address}), which the rehearsal did not run` : "a resource the rehearsal did not run";
+          const from = origin
+            ? `the ${origin.key} of ${origin.type} "${origin.id}" (${origin.address}), which the rehearsal did not run`
+            : "a resource the rehearsal did not run";
           notes.push(`${label}: ${path} is a placeholder (${JSON.stringify(value)}) for ${from}`);
         } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
         else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);

@@ -41,32 +41,55 @@ const nameOf = (arn: string) => arn.slice(arn.indexOf("/") + 1);
  * targets and the things already in its groups count first (and are
  * simulated too); the rest are new things shared out over the groups.
  */
-async function giveDevices(local: LocalIoT, targets: string[], options: Required<Pick<RehearsalOptions, "devices" | "seed">> & RehearsalOptions, notes: string[]): Promise<number> {
+async function giveDevices(
+  local: LocalIoT,
+  targets: string[],
+  options: Required<Pick<RehearsalOptions, "devices" | "seed">> & RehearsalOptions,
+  notes: string[],
+): Promise<number> {
   const groups = targets.filter((t) => t.includes(":thinggroup/")).map(nameOf);
   const existing = new Set(targets.filter((t) => t.includes(":thing/")).map(nameOf));
   for (const g of groups) for (const m of local.world.tables.thingGroups.get(g)?.members ?? []) existing.add(m);
   for (const name of [...existing].sort()) await local.simulateThing(name, options.behaviour, options.seed);
   if (groups.length === 0) {
-    if (options.devices !== existing.size) notes.push(`the job targets ${existing.size} thing(s) and no group: it is rehearsed on those ${existing.size} device(s), not ${options.devices}`);
+    if (options.devices !== existing.size)
+      notes.push(
+        `the job targets ${existing.size} thing(s) and no group: it is rehearsed on those ${existing.size} device(s), not ${options.devices}`,
+      );
     return existing.size;
   }
   if (options.devices < existing.size) {
-    throw new RehearsalError(`--devices ${options.devices} is fewer than the ${existing.size} devices the program's targets already have (things targeted and things in the target groups); give at least ${existing.size}.`);
+    throw new RehearsalError(
+      `--devices ${options.devices} is fewer than the ${existing.size} devices the program's targets already have (things targeted and things in the target groups); give at least ${existing.size}.`,
+    );
   }
   const extra = options.devices - existing.size;
   if (existing.size > 0) {
     const declared = existing.size === 1 ? "is a thing" : "are things";
-    notes.push(`${count(existing.size)} of the ${count(options.devices)} devices ${declared} the program declares; ${count(extra)} ${extra === 1 ? "is a simulated thing" : "are simulated things"} added to the target groups`);
+    notes.push(
+      `${count(existing.size)} of the ${count(options.devices)} devices ${declared} the program declares; ${count(extra)} ${extra === 1 ? "is a simulated thing" : "are simulated things"} added to the target groups`,
+    );
   }
   for (const [i, group] of groups.entries()) {
     const count = Math.floor(extra / groups.length) + (i < extra % groups.length ? 1 : 0);
-    if (count > 0) await local.addSimulatedDevices({ thingGroupName: group, count, namePrefix: `rehearsal-${group}-`, behaviour: options.behaviour, seed: options.seed + i });
+    if (count > 0)
+      await local.addSimulatedDevices({
+        thingGroupName: group,
+        count,
+        namePrefix: `rehearsal-${group}-`,
+        behaviour: options.behaviour,
+        seed: options.seed + i,
+      });
   }
   return options.devices;
 }
 
 /** Final status per device, and attempts (executions including retries), read through the SDK. */
-async function results(client: IoTClient, jobId: string, devices: number): Promise<{ executions: Record<FinalStatus, number>; attempts: number }> {
+async function results(
+  client: IoTClient,
+  jobId: string,
+  devices: number,
+): Promise<{ executions: Record<FinalStatus, number>; attempts: number }> {
   const executions = emptyCounts();
   let attempts = 0;
   let reached = 0;
@@ -86,7 +109,13 @@ async function results(client: IoTClient, jobId: string, devices: number): Promi
  * Rehearses the job `jobId` (created on `local`, which holds rollouts) under
  * the resource id `job`; `events` is the endpoint's execution event log.
  */
-export async function rehearseJob(local: LocalIoT, client: IoTClient, job: { resourceId: string; jobId: string }, events: ExecutionEvent[], options: RehearsalOptions = {}): Promise<Rehearsal> {
+export async function rehearseJob(
+  local: LocalIoT,
+  client: IoTClient,
+  job: { resourceId: string; jobId: string },
+  events: ExecutionEvent[],
+  options: RehearsalOptions = {},
+): Promise<Rehearsal> {
   const opts = { ...options, devices: options.devices ?? DEFAULT_DEVICES, seed: options.seed ?? 1 };
   const horizon = options.horizonMinutes ?? DEFAULT_HORIZON_MINUTES;
   const described = (await client.send(new DescribeJobCommand({ jobId: job.jobId }))).job!;

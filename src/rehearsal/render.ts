@@ -13,11 +13,23 @@ const plural = (count: number, one: string, many = `${one}s`) => `${n(count)} ${
 
 /** The rollout configuration in words: "100/min", "exponential: 10/min, ×2 every 10 notified, at most 100/min". */
 export function rolloutWords(config: unknown): string {
-  const c = config as { maximumPerMinute?: number; exponentialRate?: { baseRatePerMinute: number; incrementFactor: number; rateIncreaseCriteria: { numberOfNotifiedThings?: number; numberOfSucceededThings?: number } } } | undefined;
+  const c = config as
+    | {
+        maximumPerMinute?: number;
+        exponentialRate?: {
+          baseRatePerMinute: number;
+          incrementFactor: number;
+          rateIncreaseCriteria: { numberOfNotifiedThings?: number; numberOfSucceededThings?: number };
+        };
+      }
+    | undefined;
   const max = c?.maximumPerMinute;
   const e = c?.exponentialRate;
   if (e) {
-    const every = e.rateIncreaseCriteria.numberOfNotifiedThings !== undefined ? `${n(e.rateIncreaseCriteria.numberOfNotifiedThings)} notified` : `${n(e.rateIncreaseCriteria.numberOfSucceededThings ?? 0)} succeeded`;
+    const every =
+      e.rateIncreaseCriteria.numberOfNotifiedThings !== undefined
+        ? `${n(e.rateIncreaseCriteria.numberOfNotifiedThings)} notified`
+        : `${n(e.rateIncreaseCriteria.numberOfSucceededThings ?? 0)} succeeded`;
     return `exponential: ${n(e.baseRatePerMinute)}/min, ×${e.incrementFactor} every ${every}, at most ${n(max ?? 1000)}/min`;
   }
   return max !== undefined ? `${n(max)}/min` : "1,000/min (IoT's default)";
@@ -27,20 +39,32 @@ export function rolloutWords(config: unknown): string {
 function outcome(r: Rehearsal): string {
   const e = r.executions;
   const failed = e.FAILED + e.REJECTED + e.TIMED_OUT;
-  const failures = [e.FAILED && `${n(e.FAILED)} failed`, e.REJECTED && `${n(e.REJECTED)} rejected`, e.TIMED_OUT && `${n(e.TIMED_OUT)} timed out`].filter(Boolean).join(", ");
+  const failures = [
+    e.FAILED && `${n(e.FAILED)} failed`,
+    e.REJECTED && `${n(e.REJECTED)} rejected`,
+    e.TIMED_OUT && `${n(e.TIMED_OUT)} timed out`,
+  ]
+    .filter(Boolean)
+    .join(", ");
   const never = e.NOT_NOTIFIED > 0 ? `; ${plural(e.NOT_NOTIFIED, "device")} never received the job` : "";
   const open = e.QUEUED + e.IN_PROGRESS > 0 ? `; ${n(e.QUEUED)} still queued, ${n(e.IN_PROGRESS)} still in progress` : "";
   if (r.outcome === "CANCELED") {
     const why = r.reasonCode ? ` (${r.reasonCode})` : "";
     return `canceled at minute ${r.minutes}${why} with ${failures || "no failures"}, ${n(e.SUCCEEDED)} succeeded${e.CANCELED ? `, ${n(e.CANCELED)} executions canceled` : ""}${never}${open}`;
   }
-  if (r.outcome === "COMPLETED") return `completed at minute ${r.minutes}: ${n(e.SUCCEEDED)} succeeded${failed ? `, ${failures}` : ""}${never}${open}`;
+  if (r.outcome === "COMPLETED")
+    return `completed at minute ${r.minutes}: ${n(e.SUCCEEDED)} succeeded${failed ? `, ${failures}` : ""}${never}${open}`;
   return `still ${r.outcome} after ${plural(r.minutes, "minute")} (the horizon): ${n(e.SUCCEEDED)} succeeded${failed ? `, ${failures}` : ""}${never}${open}`;
 }
 
 function behaviourWords(r: Rehearsal): string {
   const b = r.behaviour;
-  const rates = [b.failRate && `${b.failRate * 100}% fail`, b.rejectRate && `${b.rejectRate * 100}% reject`, b.hangRate && `${b.hangRate * 100}% hang`, b.offlineRate && `${b.offlineRate * 100}% offline`].filter(Boolean);
+  const rates = [
+    b.failRate && `${b.failRate * 100}% fail`,
+    b.rejectRate && `${b.rejectRate * 100}% reject`,
+    b.hangRate && `${b.hangRate * 100}% hang`,
+    b.offlineRate && `${b.offlineRate * 100}% offline`,
+  ].filter(Boolean);
   return `${rates.length ? rates.join(", ") : "every device succeeds"}; a run takes ${plural(b.runMinutes, "minute")}; seed ${r.seed}`;
 }
 
@@ -62,7 +86,14 @@ export function bucketed(timeline: readonly Minute[], points = 60): { size: numb
   for (let i = 0; i < timeline.length; i += size) {
     const slice = timeline.slice(i, i + size);
     const sum = (k: keyof Omit<Minute, "minute">) => slice.reduce((a, m) => a + m[k], 0);
-    buckets.push({ minute: i, notified: sum("notified"), succeeded: sum("succeeded"), failed: sum("failed"), rejected: sum("rejected"), timedOut: sum("timedOut") });
+    buckets.push({
+      minute: i,
+      notified: sum("notified"),
+      succeeded: sum("succeeded"),
+      failed: sum("failed"),
+      rejected: sum("rejected"),
+      timedOut: sum("timedOut"),
+    });
   }
   return { size, buckets };
 }
@@ -110,7 +141,8 @@ export function renderSvg(r: Rehearsal): string {
   const x = (i: number) => left + (plotW * (i + 0.5)) / buckets.length;
   const y = (v: number) => top + plotH - (plotH * v) / max;
   const barW = Math.max(1, plotW / buckets.length - 2);
-  const line = (values: number[], color: string) => `<polyline fill="none" stroke="${color}" stroke-width="2" points="${values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ")}"/>`;
+  const line = (values: number[], color: string) =>
+    `<polyline fill="none" stroke="${color}" stroke-width="2" points="${values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ")}"/>`;
   const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   const last = buckets.length ? buckets[buckets.length - 1].minute : 0;
   return [
@@ -124,8 +156,14 @@ export function renderSvg(r: Rehearsal): string {
     `<text x="${left - 6}" y="${top + plotH + 4}" text-anchor="end">0</text>`,
     `<text x="${left}" y="${h - 12}">minute 0</text>`,
     `<text x="${left + plotW}" y="${h - 12}" text-anchor="end">minute ${last}</text>`,
-    ...buckets.map((b, i) => `<rect x="${(x(i) - barW / 2).toFixed(1)}" y="${y(b.notified).toFixed(1)}" width="${barW.toFixed(1)}" height="${(top + plotH - y(b.notified)).toFixed(1)}" fill="#9ecae1"/>`),
-    line(buckets.map((b) => b.succeeded), "#31a354"),
+    ...buckets.map(
+      (b, i) =>
+        `<rect x="${(x(i) - barW / 2).toFixed(1)}" y="${y(b.notified).toFixed(1)}" width="${barW.toFixed(1)}" height="${(top + plotH - y(b.notified)).toFixed(1)}" fill="#9ecae1"/>`,
+    ),
+    line(
+      buckets.map((b) => b.succeeded),
+      "#31a354",
+    ),
     line(buckets.map(failures), "#de2d26"),
     `<g transform="translate(${w - 330},14)"><rect width="10" height="10" fill="#9ecae1"/><text x="14" y="10">notified</text>`,
     `<rect x="80" y="4" width="14" height="2" fill="#31a354"/><text x="98" y="10">succeeded</text>`,

@@ -7,7 +7,17 @@ import type { DeviceBehaviour } from "../local/index.ts";
 export const REHEARSAL_FORMAT_VERSION = 1;
 
 /** Final execution statuses, one per device; NOT_NOTIFIED for a device the job never reached. */
-export const EXECUTION_STATUSES = ["SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "CANCELED", "REMOVED", "QUEUED", "IN_PROGRESS", "NOT_NOTIFIED"] as const;
+export const EXECUTION_STATUSES = [
+  "SUCCEEDED",
+  "FAILED",
+  "REJECTED",
+  "TIMED_OUT",
+  "CANCELED",
+  "REMOVED",
+  "QUEUED",
+  "IN_PROGRESS",
+  "NOT_NOTIFIED",
+] as const;
 export type FinalStatus = (typeof EXECUTION_STATUSES)[number];
 
 /** One virtual minute: counts of what happened in it (not cumulative). */
@@ -68,8 +78,21 @@ export function emptyCounts(): Record<FinalStatus, number> {
 
 /** Per-minute counts from execution events, minutes counted from `startMs`. */
 export function timelineOf(events: ReadonlyArray<{ status: string; atMs: number }>, startMs: number, minutes: number): Minute[] {
-  const timeline: Minute[] = Array.from({ length: minutes + 1 }, (_, minute) => ({ minute, notified: 0, succeeded: 0, failed: 0, rejected: 0, timedOut: 0 }));
-  const field: Record<string, keyof Omit<Minute, "minute">> = { QUEUED: "notified", SUCCEEDED: "succeeded", FAILED: "failed", REJECTED: "rejected", TIMED_OUT: "timedOut" };
+  const timeline: Minute[] = Array.from({ length: minutes + 1 }, (_, minute) => ({
+    minute,
+    notified: 0,
+    succeeded: 0,
+    failed: 0,
+    rejected: 0,
+    timedOut: 0,
+  }));
+  const field: Record<string, keyof Omit<Minute, "minute">> = {
+    QUEUED: "notified",
+    SUCCEEDED: "succeeded",
+    FAILED: "failed",
+    REJECTED: "rejected",
+    TIMED_OUT: "timedOut",
+  };
   for (const e of events) {
     const key = field[e.status];
     const minute = Math.floor((e.atMs - startMs) / 60_000);

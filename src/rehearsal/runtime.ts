@@ -68,7 +68,9 @@ async function localTargets(props: Record<string, unknown>): Promise<Record<stri
     if (!(type === "thing" ? things.has(name) : thingGroups.has(name))) {
       if (type === "thing") await client.send(new CreateThingCommand({ thingName: name }));
       else await client.send(new CreateThingGroupCommand({ thingGroupName: name }));
-      notes.push(`${type === "thing" ? "thing" : "thing group"} ${name} (${target}) is not declared by the program: the rehearsal made it on its own endpoint`);
+      notes.push(
+        `${type === "thing" ? "thing" : "thing group"} ${name} (${target}) is not declared by the program: the rehearsal made it on its own endpoint`,
+      );
     }
     targets.push(local.world.arn(`${type}/${name}`));
   }
@@ -97,7 +99,8 @@ function rehearsed(kind: string, provider: unknown): unknown {
     const handler: Handler = async function (this: HandlerContext, id, props) {
       for (const note of foreign.placeholdersIn(props, `${label} "${id}"`)) if (!notes.includes(note)) notes.push(note);
       if (kind !== "iot::Job") return p.handler.call(this, id, props);
-      const output = (await p.handler.call(this, id, await localTargets(props as Record<string, unknown>))) as { jobId?: string } | undefined;
+      const output = (await p.handler.call(this, id, await localTargets(props as Record<string, unknown>))) as
+        { jobId?: string } | undefined;
       if (output?.jobId) jobs.push({ id: this.id, fqn: this.fqn, jobId: output.jobId });
       return output;
     };
@@ -132,7 +135,9 @@ function notRehearsedNote(): string[] {
   const list = foreign.notRehearsed;
   if (list.length === 0) return [];
   const named = list.map((r) => `${r.type} ${r.address}`).join(", ");
-  return [`${list.length === 1 ? "1 resource" : `${list.length} resources`} of other providers ${list.length === 1 ? "was" : "were"} not rehearsed (a rehearsal runs only alchemy-iot-jobs resources, on its own endpoint): ${named}`];
+  return [
+    `${list.length === 1 ? "1 resource" : `${list.length} resources`} of other providers ${list.length === 1 ? "was" : "were"} not rehearsed (a rehearsal runs only alchemy-iot-jobs resources, on its own endpoint): ${named}`,
+  ];
 }
 
 function fail(error: unknown): void {

@@ -32,7 +32,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 function serviceDetail(error: Record<string, unknown>): string | undefined {
   const meta = error.$metadata as { httpStatusCode?: number; requestId?: string } | undefined;
   if (!meta || error.$fault === undefined) return undefined;
-  const parts = [meta.httpStatusCode !== undefined ? `HTTP ${meta.httpStatusCode}` : "", meta.requestId ? `request id ${meta.requestId}` : ""];
+  const parts = [
+    meta.httpStatusCode !== undefined ? `HTTP ${meta.httpStatusCode}` : "",
+    meta.requestId ? `request id ${meta.requestId}` : "",
+  ];
   return parts.filter(Boolean).join(", ") || undefined;
 }
 

@@ -139,7 +139,9 @@ export function rehearsalEndpoint(): SharedEndpoint | undefined {
   if (currentMode() !== "rehearsal") return undefined;
   const endpoint = registry().rehearsal;
   if (!endpoint) {
-    throw new IsolationError("A rehearsal is in progress in this process but its endpoint is not known to this copy of alchemy-iot-jobs, so it refuses every call: nothing was sent.");
+    throw new IsolationError(
+      "A rehearsal is in progress in this process but its endpoint is not known to this copy of alchemy-iot-jobs, so it refuses every call: nothing was sent.",
+    );
   }
   return endpoint;
 }

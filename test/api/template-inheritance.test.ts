@@ -34,7 +34,11 @@ describe("template inheritance", () => {
   });
 
   it("keeps what the job gives, and takes the document only as a pair", () => {
-    const job = { documentSource: "s3://b/doc.json", jobExecutionsRolloutConfig: { maximumPerMinute: 50 }, schedulingConfig: { startTime: "2030-01-01T00:00" } };
+    const job = {
+      documentSource: "s3://b/doc.json",
+      jobExecutionsRolloutConfig: { maximumPerMinute: 50 },
+      schedulingConfig: { startTime: "2030-01-01T00:00" },
+    };
     const out = inheritTemplate(job, template);
     expect(out.document).toBeUndefined();
     expect(out.documentSource).toBe("s3://b/doc.json");

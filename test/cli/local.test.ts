@@ -148,7 +148,9 @@ describe("the standalone `local` command", () => {
         (e: Error) => e,
       );
       expect(error?.message).toMatch(/exited with 1/);
-      expect(error?.message).toContain(`The local IoT endpoint's data file ${file} is not in a shape this version reads (jobs: expected an array, got a string).`);
+      expect(error?.message).toContain(
+        `The local IoT endpoint's data file ${file} is not in a shape this version reads (jobs: expected an array, got a string).`,
+      );
       expect(error?.message).toContain("Nothing was read or written: the file is kept as it is.");
       expect(fs.readFileSync(file).equals(before)).toBe(true);
       // No lock, owner or temporary file left behind.

@@ -60,7 +60,9 @@ describe("unlock on files", () => {
     for (const app of ["one", "two"]) fs.mkdirSync(`${target(app, "qa")}.lock`, { recursive: true });
     const ambiguous = await cli(["unlock", "--stage", "qa", "--root", root, "--force"]);
     expect(ambiguous.code, ambiguous.out).toBe(1);
-    expect(ambiguous.out).toContain(`Stage "qa" is locked for more than one app under ${path.join(root, ".alchemy", ".locks")} (one, two): choose one with --app.`);
+    expect(ambiguous.out).toContain(
+      `Stage "qa" is locked for more than one app under ${path.join(root, ".alchemy", ".locks")} (one, two): choose one with --app.`,
+    );
     expect(fs.existsSync(`${target("one", "qa")}.lock`)).toBe(true);
 
     const chosen = await cli(["unlock", "--stage", "qa", "--app", "one", "--root", root, "--force"]);

@@ -44,7 +44,11 @@ afterAll(async () => {
 const env = (extra: Record<string, string> = {}) => endpointEnv(local, root, { AWS_ENDPOINT_URL: local.endpoint, ...extra });
 
 /** Runs a command without blocking this process (the endpoint the child talks to lives here). */
-function run(command: string, args: string[], extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  extra: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(command, args, { cwd: repo, env: env(extra), encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
@@ -144,7 +148,9 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(local.stats().byOperation.ListStackResources.count).toBe(3); // 5 resources, pages of 2
   expect(imported.stderr).toContain("Imported 3 job template(s) and 1 job(s) from stack legacy-jobs");
   expect(imported.stderr).toContain("Skipped 1 resource(s) of other types.");
-  expect(imported.stderr).toMatch(/warning: ConfigTemplate \(AWS::IoT::JobTemplate legacy-config\) has DeletionPolicy Delete \(the default\)/);
+  expect(imported.stderr).toMatch(
+    /warning: ConfigTemplate \(AWS::IoT::JobTemplate legacy-config\) has DeletionPolicy Delete \(the default\)/,
+  );
   const code = fs.readFileSync(out, "utf8");
   expect(code).toContain('import { Job, JobTemplate } from "alchemy-iot-jobs";');
   expect(code.match(/^ {4}adopt: true,$/gm)).toHaveLength(4);
@@ -182,22 +188,30 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(mutating()).toEqual([]);
 
   // 3. The migration: Retain on ConfigTemplate, then remove the four from the stack.
-  await local.updateStack({ stackName: "legacy-jobs", template: STACK.replace("    Type: AWS::IoT::JobTemplate\n    Properties:\n      JobTemplateId: legacy-config", "    Type: AWS::IoT::JobTemplate\n    DeletionPolicy: Retain\n    Properties:\n      JobTemplateId: legacy-config") });
+  await local.updateStack({
+    stackName: "legacy-jobs",
+    template: STACK.replace(
+      "    Type: AWS::IoT::JobTemplate\n    Properties:\n      JobTemplateId: legacy-config",
+      "    Type: AWS::IoT::JobTemplate\n    DeletionPolicy: Retain\n    Properties:\n      JobTemplateId: legacy-config",
+    ),
+  });
   const released = await local.updateStack({ stackName: "legacy-jobs", template: STACK.slice(0, STACK.indexOf("  FirmwareTemplate:")) });
   expect(released.retained?.sort()).toEqual(["ConfigTemplate", "FirmwareTemplate", "RebootTemplate", "Rollout"]);
 
   // 4. A preview right after shows nothing to change: four resources adopted unchanged.
   local.resetStats();
-  const preview = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], { IMPORTED_MODULE: out });
+  const preview = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], {
+    IMPORTED_MODULE: out,
+  });
   expect(preview.code, preview.stderr).toBe(0);
   const plan = JSON.parse(preview.stdout) as Plan;
   expect(plan.summary).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
-  expect(plan.resources.filter((e) => e.adopt).map((e) => `${e.name} ${e.actions.join("/")}`).sort()).toEqual([
-    "ConfigTemplate no-op",
-    "FirmwareTemplate no-op",
-    "RebootTemplate no-op",
-    "Rollout no-op",
-  ]);
+  expect(
+    plan.resources
+      .filter((e) => e.adopt)
+      .map((e) => `${e.name} ${e.actions.join("/")}`)
+      .sort(),
+  ).toEqual(["ConfigTemplate no-op", "FirmwareTemplate no-op", "RebootTemplate no-op", "Rollout no-op"]);
   expect(mutating()).toEqual([]);
   const text = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod"], { IMPORTED_MODULE: out });
   expect(text.stdout).toContain("No changes.");
@@ -212,7 +226,9 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(local.stats().byOperation.DescribeStackResource.count).toBe(8);
 
   // 6. From now on they are the app's: nothing to change, and a no-op deploy makes no call at all.
-  const after = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], { IMPORTED_MODULE: out });
+  const after = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], {
+    IMPORTED_MODULE: out,
+  });
   expect(after.code, after.stderr).toBe(0);
   expect((JSON.parse(after.stdout) as Plan).resources.filter((e) => e.adopt)).toEqual([]);
   local.resetStats();
@@ -220,7 +236,9 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(local.stats().requests).toBe(0);
   // The CloudFormation spelling of the same declarations is the same resources: no API call. (Its props list
   // some members in another order, so Alchemy runs the handlers and says "Updated": the preview says so too.)
-  const respelled = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json"], { IMPORTED_MODULE: cfnOut });
+  const respelled = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json"], {
+    IMPORTED_MODULE: cfnOut,
+  });
   expect(respelled.code, `${respelled.stdout}${respelled.stderr}`).toBe(0);
   const respelledPlan = JSON.parse(respelled.stdout) as Plan;
   expect(respelledPlan.summary).toMatchObject({ create: 0, replace: 0, delete: 0 });

@@ -90,7 +90,12 @@ describe("JobTemplate with CloudFormation properties", () => {
     );
     const live = await stack.client.send(new DescribeJobTemplateCommand({ jobTemplateId: tpl.JobTemplateId }));
     expect(live.presignedUrlConfig).toEqual({ roleArn: "arn:aws:iam::123456789012:role/presign", expiresInSec: 600 });
-    expect(live.abortConfig?.criteriaList?.[0]).toEqual({ action: "CANCEL", failureType: "FAILED", minNumberOfExecutedThings: 5, thresholdPercentage: 10 });
+    expect(live.abortConfig?.criteriaList?.[0]).toEqual({
+      action: "CANCEL",
+      failureType: "FAILED",
+      minNumberOfExecutedThings: 5,
+      thresholdPercentage: 10,
+    });
     expect(live.jobExecutionsRetryConfig).toEqual({ criteriaList: [{ failureType: "TIMED_OUT", numberOfRetries: 2 }] });
     expect(live.jobExecutionsRolloutConfig?.exponentialRate).toEqual({
       baseRatePerMinute: 10,
@@ -160,7 +165,13 @@ describe("invalid CloudFormation properties are refused before any call, naming 
     },
     {
       name: "a reserved tag key",
-      props: { ...base, Tags: [{ Key: "ok", Value: "1" }, { Key: "aws:cloudformation:stack-name", Value: "x" }] },
+      props: {
+        ...base,
+        Tags: [
+          { Key: "ok", Value: "1" },
+          { Key: "aws:cloudformation:stack-name", Value: "x" },
+        ],
+      },
       path: "Tags[1].Key",
       says: /reserved by AWS/,
     },
@@ -226,7 +237,9 @@ describe("Job with CloudFormation properties", () => {
         TargetSelection: "CONTINUOUS",
         Description: description,
         JobExecutionsRetryConfig: { CriteriaList: [{ FailureType: "FAILED", NumberOfRetries: 1 }] },
-        JobExecutionsRolloutConfig: { ExponentialRate: { BaseRatePerMinute: 5, IncrementFactor: 1.5, RateIncreaseCriteria: { NumberOfNotifiedThings: 10 } } },
+        JobExecutionsRolloutConfig: {
+          ExponentialRate: { BaseRatePerMinute: 5, IncrementFactor: 1.5, RateIncreaseCriteria: { NumberOfNotifiedThings: 10 } },
+        },
         SchedulingConfig: { MaintenanceWindows: [{ StartTime: "cron(0 1 * * ? *)", DurationInMinutes: 60 }] },
         Tags: [{ Key: "team", Value: "fleet" }],
       });

@@ -55,7 +55,10 @@ describe("a job template created by a CloudFormation stack", () => {
     expect(cfnCalls()).toBe(1);
 
     // The stack lets go of it: removed from the template, kept by DeletionPolicy: Retain.
-    const updated = await stack.local.updateStack({ stackName: "legacy", template: "Resources:\n  Placeholder:\n    Type: AWS::IoT::ThingGroup\n    Properties:\n      ThingGroupName: placeholder\n" });
+    const updated = await stack.local.updateStack({
+      stackName: "legacy",
+      template: "Resources:\n  Placeholder:\n    Type: AWS::IoT::ThingGroup\n    Properties:\n      ThingGroupName: placeholder\n",
+    });
     expect(updated.retained).toEqual(["FirmwareTemplate"]);
     stack.local.resetStats();
     const adopted = await stack.deploy(() => JobTemplate("firmware", declared));
@@ -113,7 +116,10 @@ describe("a job template created by a CloudFormation stack", () => {
     // The stack created "firmware"; then the stack's FirmwareTemplate was renamed (a new physical resource),
     // leaving the old one retained with the same tags.
     await stack.local.createStack({ stackName: "legacy", template: templateYaml(true) });
-    await stack.local.updateStack({ stackName: "legacy", template: "Resources:\n  Placeholder:\n    Type: AWS::IoT::ThingGroup\n    Properties:\n      ThingGroupName: placeholder\n" });
+    await stack.local.updateStack({
+      stackName: "legacy",
+      template: "Resources:\n  Placeholder:\n    Type: AWS::IoT::ThingGroup\n    Properties:\n      ThingGroupName: placeholder\n",
+    });
     await stack.local.updateStack({
       stackName: "legacy",
       template: templateYaml(true).replace("JobTemplateId: firmware", "JobTemplateId: firmware-v2"),

@@ -108,7 +108,11 @@ describe("clock and S3 admin routes", () => {
     const clock = await rawRequest(local, { method: "POST", path: "/_local/clock", body: JSON.stringify({ advanceMs: -5 }) });
     expect(clock.status).toBe(400);
     expect(clock.json.message).toContain("non-negative");
-    const s3 = await rawRequest(local, { method: "POST", path: "/_local/s3", body: JSON.stringify({ url: "https://s3.amazonaws.com/b/k" }) });
+    const s3 = await rawRequest(local, {
+      method: "POST",
+      path: "/_local/s3",
+      body: JSON.stringify({ url: "https://s3.amazonaws.com/b/k" }),
+    });
     expect(s3.status).toBe(400);
     expect(s3.json.message).toContain('"body"');
     const encoding = await rawRequest(local, { method: "POST", path: "/_local/devices/%E0%A4%A/jobs/x", body: "{}" });

@@ -41,7 +41,10 @@ async function group(name: string, members: string[]): Promise<string> {
 
 const executions = async (jobId: string) =>
   Object.fromEntries(
-    ((await iot.send(new ListJobExecutionsForJobCommand({ jobId }))).executionSummaries ?? []).map((e) => [e.thingArn!.split("/").pop(), e.jobExecutionSummary!.status]),
+    ((await iot.send(new ListJobExecutionsForJobCommand({ jobId }))).executionSummaries ?? []).map((e) => [
+      e.thingArn!.split("/").pop(),
+      e.jobExecutionSummary!.status,
+    ]),
   );
 
 test("a group added to a continuous job reaches its members once; the job keeps its id, ARN and creation time", async () => {
@@ -77,22 +80,54 @@ test("refused: SNAPSHOT, canceled and unknown jobs, thing ARNs, missing groups, 
   const g = await group("assoc-c", ["assoc-5"]);
   const extra = await group("assoc-d", []);
   await iot.send(new CreateJobCommand({ jobId: "assoc-snapshot", targets: [g], document: "{}" }));
-  await expectError(iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-snapshot", targets: [extra] })), InvalidRequestException, 400, "SNAPSHOT");
+  await expectError(
+    iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-snapshot", targets: [extra] })),
+    InvalidRequestException,
+    400,
+    "SNAPSHOT",
+  );
 
   await iot.send(new CreateJobCommand({ jobId: "assoc-canceled", targets: [g], document: "{}", targetSelection: "CONTINUOUS" }));
   await iot.send(new CancelJobCommand({ jobId: "assoc-canceled" }));
-  await expectError(iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-canceled", targets: [extra] })), InvalidRequestException, 400, "CANCELED", "IN_PROGRESS");
+  await expectError(
+    iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-canceled", targets: [extra] })),
+    InvalidRequestException,
+    400,
+    "CANCELED",
+    "IN_PROGRESS",
+  );
 
-  await expectError(iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-none", targets: [extra] })), ResourceNotFoundException, 404, "assoc-none");
+  await expectError(
+    iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-none", targets: [extra] })),
+    ResourceNotFoundException,
+    404,
+    "assoc-none",
+  );
 
   await iot.send(new CreateJobCommand({ jobId: "assoc-cont", targets: [g], document: "{}", targetSelection: "CONTINUOUS" }));
   const thingArn = `arn:aws:iot:${local.region}:${local.accountId}:thing/assoc-5`;
-  await expectError(iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-cont", targets: [thingArn] })), InvalidRequestException, 400, "not a thing group ARN");
+  await expectError(
+    iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-cont", targets: [thingArn] })),
+    InvalidRequestException,
+    400,
+    "not a thing group ARN",
+  );
   const missing = `arn:aws:iot:${local.region}:${local.accountId}:thinggroup/assoc-missing`;
-  await expectError(iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-cont", targets: [missing] })), ResourceNotFoundException, 404, "assoc-missing");
+  await expectError(
+    iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-cont", targets: [missing] })),
+    ResourceNotFoundException,
+    404,
+    "assoc-missing",
+  );
 
   const many: string[] = [];
-  for (let i = 0; i < 100; i++) many.push((await iot.send(new CreateThingGroupCommand({ thingGroupName: `assoc-many-${i}` }))).thingGroupArn!);
-  await expectError(iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-cont", targets: many })), LimitExceededException, 410, "101 targets");
+  for (let i = 0; i < 100; i++)
+    many.push((await iot.send(new CreateThingGroupCommand({ thingGroupName: `assoc-many-${i}` }))).thingGroupArn!);
+  await expectError(
+    iot.send(new AssociateTargetsWithJobCommand({ jobId: "assoc-cont", targets: many })),
+    LimitExceededException,
+    410,
+    "101 targets",
+  );
   expect((await iot.send(new DescribeJobCommand({ jobId: "assoc-cont" }))).job!.targets).toEqual([g]);
 });

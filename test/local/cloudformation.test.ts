@@ -155,7 +155,11 @@ describe("a YAML stack, read through the CloudFormation SDK", () => {
       Description: "Fleet rollout <v1> & friends",
       Tags: [{ Key: "env", Value: "test" }],
       Outputs: [
-        { OutputKey: "GroupArn", OutputValue: "arn:aws:iot:us-east-1:123456789012:thinggroup/fleet-devices", Description: "The fleet's ARN" },
+        {
+          OutputKey: "GroupArn",
+          OutputValue: "arn:aws:iot:us-east-1:123456789012:thinggroup/fleet-devices",
+          Description: "The fleet's ARN",
+        },
       ],
     });
     expect(stack.CreationTime).toBeInstanceOf(Date);
@@ -242,7 +246,9 @@ describe("a YAML stack, read through the CloudFormation SDK", () => {
 
     // API callers still cannot use the aws: prefix.
     await expectError(
-      iot.send(new TagResourceCommand({ resourceArn: firmware.jobTemplateArn, tags: [{ Key: "aws:cloudformation:stack-name", Value: "x" }] })),
+      iot.send(
+        new TagResourceCommand({ resourceArn: firmware.jobTemplateArn, tags: [{ Key: "aws:cloudformation:stack-name", Value: "x" }] }),
+      ),
       InvalidRequestException,
       400,
       "aws:",
@@ -308,20 +314,28 @@ describe("a YAML stack, read through the CloudFormation SDK", () => {
     await local.createStack({ stackName: "crlf", template });
     const cfn = cfnClient(local);
     expect((await cfn.send(new GetTemplateCommand({ StackName: "crlf" }))).TemplateBody).toBe(template);
-    expect((await cfn.send(new DescribeStacksCommand({ StackName: "crlf" }))).Stacks![0].Description).toBe(`a < b & c > d &amp; &#x41; "quoted" 'single'`);
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: "crlf" }))).Stacks![0].Description).toBe(
+      `a < b & c > d &amp; &#x41; "quoted" 'single'`,
+    );
   });
 });
 
 describe("CloudFormation errors", () => {
   test("unknown stacks and logical ids are ValidationErrors with CloudFormation's messages", async () => {
     const local = await start();
-    await local.createStack({ stackName: "known", template: { Resources: { G: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "g" } } } } });
+    await local.createStack({
+      stackName: "known",
+      template: { Resources: { G: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "g" } } } },
+    });
     const cfn = cfnClient(local, { maxAttempts: 1 });
     // [call, the whole message, or a part of it]
     const cases: Array<[Promise<unknown>, string | { part: string }]> = [
       [cfn.send(new DescribeStacksCommand({ StackName: "nope" })), "Stack with id nope does not exist"],
       [cfn.send(new DescribeStackResourceCommand({ StackName: "nope", LogicalResourceId: "G" })), "Stack 'nope' does not exist"],
-      [cfn.send(new DescribeStackResourceCommand({ StackName: "known", LogicalResourceId: "Nope" })), "Resource Nope does not exist for stack known"],
+      [
+        cfn.send(new DescribeStackResourceCommand({ StackName: "known", LogicalResourceId: "Nope" })),
+        "Resource Nope does not exist for stack known",
+      ],
       [cfn.send(new ListStackResourcesCommand({ StackName: "nope" })), "Stack with id nope does not exist"],
       [cfn.send(new GetTemplateCommand({ StackName: "nope" })), "Stack with id nope does not exist"],
       [cfn.send(new ListStackResourcesCommand({ StackName: "known", NextToken: "not-a-token" })), { part: "Invalid NextToken" }],
@@ -382,7 +396,10 @@ describe("rollback: a stack that cannot be created leaves nothing behind", () =>
           Group: group,
           T1: template("rb-1"),
           T2: template("rb-2"),
-          Job: { Type: "AWS::IoT::Job", Properties: { JobId: "rb-job", Targets: ["arn:aws:iot:us-east-1:123456789012:thinggroup/missing"], Document: DOC } },
+          Job: {
+            Type: "AWS::IoT::Job",
+            Properties: { JobId: "rb-job", Targets: ["arn:aws:iot:us-east-1:123456789012:thinggroup/missing"], Document: DOC },
+          },
         },
       },
       ["Resource Job (AWS::IoT::Job) failed to create", "ResourceNotFoundException", "thinggroup/missing", "rolled back"],
@@ -415,7 +432,10 @@ describe("rollback: a stack that cannot be created leaves nothing behind", () =>
       {
         Resources: {
           Group: group,
-          T: { ...template("rb-t"), Properties: { ...template("rb-t").Properties, Tags: [{ Key: "aws:cloudformation:stack-name", Value: "x" }] } },
+          T: {
+            ...template("rb-t"),
+            Properties: { ...template("rb-t").Properties, Tags: [{ Key: "aws:cloudformation:stack-name", Value: "x" }] },
+          },
         },
       },
       ["Resource T (AWS::IoT::JobTemplate)", "reserved prefix 'aws:'"],
@@ -425,7 +445,11 @@ describe("rollback: a stack that cannot be created leaves nothing behind", () =>
       { Resources: { Group: group, T: { ...template("rb-t"), Properties: { ...template("rb-t").Properties, Document: { op: 1 } } } } },
       ["Resource T (AWS::IoT::JobTemplate)", "#/Document: expected type: String"],
     ],
-    ["an unsupported resource type", { Resources: { Group: group, B: { Type: "AWS::S3::Bucket" } } }, ["resource B", "AWS::S3::Bucket is not supported"]],
+    [
+      "an unsupported resource type",
+      { Resources: { Group: group, B: { Type: "AWS::S3::Bucket" } } },
+      ["resource B", "AWS::S3::Bucket is not supported"],
+    ],
     [
       "a Ref to nothing",
       "Resources:\n  Group:\n    Type: AWS::IoT::ThingGroup\n  T:\n    Type: AWS::IoT::JobTemplate\n    Properties:\n      JobTemplateId: !Ref Missing\n",
@@ -438,13 +462,26 @@ describe("rollback: a stack that cannot be created leaves nothing behind", () =>
     ],
     [
       "an attribute the type does not have",
-      { Resources: { Group: group, T: { ...template("rb-t"), Properties: { ...template("rb-t").Properties, Description: { "Fn::GetAtt": ["Group", "Name"] } } } } },
+      {
+        Resources: {
+          Group: group,
+          T: { ...template("rb-t"), Properties: { ...template("rb-t").Properties, Description: { "Fn::GetAtt": ["Group", "Name"] } } },
+        },
+      },
       ["resource Group does not support attribute type Name in Fn::GetAtt", "resource T"],
     ],
-    ["a dependency cycle", { Resources: { A: { ...group, DependsOn: "B" }, B: { Type: "AWS::IoT::ThingGroup", DependsOn: "A" } } }, ["Circular dependency between resources: [A, B]"]],
+    [
+      "a dependency cycle",
+      { Resources: { A: { ...group, DependsOn: "B" }, B: { Type: "AWS::IoT::ThingGroup", DependsOn: "A" } } },
+      ["Circular dependency between resources: [A, B]"],
+    ],
     ["no resources", { Resources: {} }, ["At least one Resources member must be defined."]],
     ["YAML that does not parse", "Resources:\n  T: [\n", ["YAML not well-formed"]],
-    ["an unsupported section", { Parameters: { P: { Type: "String" } }, Resources: { Group: group } }, ["Parameters section is not supported"]],
+    [
+      "an unsupported section",
+      { Parameters: { P: { Type: "String" } }, Resources: { Group: group } },
+      ["Parameters section is not supported"],
+    ],
   ];
   test.each(cases)("%s", async (_name, body, fragments) => {
     const local = await start();
@@ -465,25 +502,38 @@ describe("rollback: a stack that cannot be created leaves nothing behind", () =>
   test("rollback never deletes what existed before the stack, and the stack name stays free", async () => {
     const local = await start();
     const iot = iotClient(local);
-    await iot.send(new CreateJobTemplateCommand({ jobTemplateId: "existing", description: "mine", document: DOC, tags: [{ Key: "k", Value: "v" }] }));
+    await iot.send(
+      new CreateJobTemplateCommand({ jobTemplateId: "existing", description: "mine", document: DOC, tags: [{ Key: "k", Value: "v" }] }),
+    );
     await iot.send(new CreateThingGroupCommand({ thingGroupName: "existing-group" }));
     const before = tableSizes(local);
     const clash = await stackError(
       local.createStack({
         stackName: "clash",
-        template: { Resources: { G: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "new-group" } }, T: { Type: "AWS::IoT::JobTemplate", Properties: { JobTemplateId: "existing", Description: "d", Document: DOC } } } },
+        template: {
+          Resources: {
+            G: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "new-group" } },
+            T: { Type: "AWS::IoT::JobTemplate", Properties: { JobTemplateId: "existing", Description: "d", Document: DOC } },
+          },
+        },
       }),
     );
     expect(clash.message).toContain("Resource T (AWS::IoT::JobTemplate) failed to create: ConflictException");
     // CreateThingGroup is idempotent in IoT, but CloudFormation does not take over an existing group.
     const group = await stackError(
-      local.createStack({ stackName: "clash", template: { Resources: { G: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "existing-group" } } } } }),
+      local.createStack({
+        stackName: "clash",
+        template: { Resources: { G: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "existing-group" } } } },
+      }),
     );
     expect(group.message).toContain("Resource of type 'AWS::IoT::ThingGroup' with identifier 'existing-group' already exists.");
     expect(tableSizes(local)).toEqual(before);
     expect((await iot.send(new DescribeJobTemplateCommand({ jobTemplateId: "existing" }))).description).toBe("mine");
     expect(await tagsOf(local, `arn:aws:iot:us-east-1:123456789012:jobtemplate/existing`)).toEqual({ k: "v" });
-    await local.createStack({ stackName: "clash", template: { Resources: { G: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "new-group" } } } } });
+    await local.createStack({
+      stackName: "clash",
+      template: { Resources: { G: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "new-group" } } } },
+    });
     const again = await stackError(
       local.createStack({ stackName: "clash", template: { Resources: { G: { Type: "AWS::IoT::ThingGroup" } } } }),
     );
@@ -562,7 +612,8 @@ describe("updateStack", () => {
     expect((await iot.send(new DescribeJobTemplateCommand({ jobTemplateId: "added" }))).description).toBe("staged");
     expect(await tagsOf(local, updated.resources[1].arn)).toMatchObject({ "aws:cloudformation:logical-id": "Added" });
     // Group: untouched in IoT; its Metadata is updated.
-    const groupDetail = (await cfn.send(new DescribeStackResourceCommand({ StackName: "staged", LogicalResourceId: "Group" }))).StackResourceDetail!;
+    const groupDetail = (await cfn.send(new DescribeStackResourceCommand({ StackName: "staged", LogicalResourceId: "Group" })))
+      .StackResourceDetail!;
     expect(JSON.parse(groupDetail.Metadata!)).toEqual({ note: "staged v2" });
 
     const [stack] = (await cfn.send(new DescribeStacksCommand({ StackName: "staged" }))).Stacks!;
@@ -590,7 +641,9 @@ describe("updateStack", () => {
     const changed = STAGED.replace("Description: kept", "Description: kept v2").replace(/ {2}Dropped:[\s\S]*$/, "");
     const error = await stackError(local.updateStack({ stackName: "staged", template: changed }));
     expect(error.status).toBe(400);
-    expect(error.message).toContain("Resource Kept (AWS::IoT::JobTemplate): changing Properties of an existing resource is not supported by the local endpoint");
+    expect(error.message).toContain(
+      "Resource Kept (AWS::IoT::JobTemplate): changing Properties of an existing resource is not supported by the local endpoint",
+    );
     expect(error.message).toContain("Stack staged was not changed.");
     expect(local.world.tables).toEqual(before);
     expect((await cfnClient(local).send(new GetTemplateCommand({ StackName: "staged" }))).TemplateBody).toBe(STAGED);
@@ -631,7 +684,12 @@ describe("deleteStack", () => {
     expect(local.listStacks()).toEqual([]);
     expect((await stackError(local.deleteStack("doomed"))).message).toBe("Stack with id doomed does not exist");
     // The name can be used again.
-    await expect(local.createStack({ stackName: "doomed", template: { Resources: { G: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "again" } } } } })).resolves.toMatchObject({ status: "CREATE_COMPLETE" });
+    await expect(
+      local.createStack({
+        stackName: "doomed",
+        template: { Resources: { G: { Type: "AWS::IoT::ThingGroup", Properties: { ThingGroupName: "again" } } } },
+      }),
+    ).resolves.toMatchObject({ status: "CREATE_COMPLETE" });
   });
 });
 
@@ -702,21 +760,26 @@ describe("persistence", () => {
     const [stack] = (await cfn.send(new DescribeStacksCommand({ StackName: "durable" }))).Stacks!;
     expect(stack).toMatchObject({ StackId: created.stackId, StackStatus: "CREATE_COMPLETE", Tags: [{ Key: "env", Value: "ci" }] });
     expect((await cfn.send(new GetTemplateCommand({ StackName: "durable" }))).TemplateBody).toBe(FLEET);
-    const detail = (await cfn.send(new DescribeStackResourceCommand({ StackName: "durable", LogicalResourceId: "RebootTemplate" }))).StackResourceDetail!;
+    const detail = (await cfn.send(new DescribeStackResourceCommand({ StackName: "durable", LogicalResourceId: "RebootTemplate" })))
+      .StackResourceDetail!;
     expect(detail.PhysicalResourceId).toBe("reboot");
     expect(await tagsOf(second, created.resources.find((r) => r.logicalResourceId === "Rollout")!.arn)).toMatchObject({
       "aws:cloudformation:stack-id": created.stackId,
     });
     // The stored template still drives updates: dropping RebootTemplate (Retain) keeps it.
-    const withoutReboot = FLEET.replace(/ {2}RebootTemplate:[\s\S]*?(?= {2}FirmwareTemplate:)/, "")
-      .replace(/ {2}Rollout:[\s\S]*?(?=Outputs:)/, "");
+    const withoutReboot = FLEET.replace(/ {2}RebootTemplate:[\s\S]*?(?= {2}FirmwareTemplate:)/, "").replace(
+      / {2}Rollout:[\s\S]*?(?=Outputs:)/,
+      "",
+    );
     const updated = await second.updateStack({ stackName: "durable", template: withoutReboot });
     expect(updated).toMatchObject({ retained: ["RebootTemplate"], deleted: ["Rollout"] });
     running.splice(running.indexOf(second), 1);
     await second.stop();
 
     const third = await start({ persistPath: file });
-    expect((await cfnClient(third).send(new DescribeStacksCommand({ StackName: "durable" }))).Stacks![0].StackStatus).toBe("UPDATE_COMPLETE");
+    expect((await cfnClient(third).send(new DescribeStacksCommand({ StackName: "durable" }))).Stacks![0].StackStatus).toBe(
+      "UPDATE_COMPLETE",
+    );
     await third.deleteStack("durable");
     running.splice(running.indexOf(third), 1);
     await third.stop();
@@ -737,7 +800,12 @@ describe("admin HTTP routes", () => {
     });
     expect(created.status).toBe(200);
     expect(created.json).toMatchObject({ stackName: "over-http", status: "CREATE_COMPLETE" });
-    expect(created.json.resources.map((r: { logicalResourceId: string }) => r.logicalResourceId)).toEqual(["Group", "Kept", "Dropped", "Job"]);
+    expect(created.json.resources.map((r: { logicalResourceId: string }) => r.logicalResourceId)).toEqual([
+      "Group",
+      "Kept",
+      "Dropped",
+      "Job",
+    ]);
     expect((await rawRequest(local, { method: "GET", path: "/_local/stacks" })).json).toEqual({ stackNames: ["over-http"] });
     const [stack] = (await cfnClient(local).send(new DescribeStacksCommand({ StackName: "over-http" }))).Stacks!;
     expect(stack.Tags).toEqual([{ Key: "via", Value: "http" }]);
@@ -745,7 +813,10 @@ describe("admin HTTP routes", () => {
     const bad = await rawRequest(local, {
       method: "POST",
       path: "/_local/stacks",
-      body: JSON.stringify({ stackName: "bad", template: { Resources: { T: { Type: "AWS::IoT::JobTemplate", Properties: { Description: "d" } } } } }),
+      body: JSON.stringify({
+        stackName: "bad",
+        template: { Resources: { T: { Type: "AWS::IoT::JobTemplate", Properties: { Description: "d" } } } },
+      }),
     });
     expect(bad.status).toBe(400);
     expect(bad.headers.get("x-amzn-errortype")).toBe("ValidationError");

@@ -79,7 +79,13 @@ describe("DescribeJobExecution / ListJobExecutionsForJob / ListJobExecutionsForT
   });
 
   test("unknown thing, job or execution number is a 404", async () => {
-    await expectError(iot.send(new DescribeJobExecutionCommand({ thingName: "e3", jobId: "exec" })), ResourceNotFoundException, 404, "e3", "exec");
+    await expectError(
+      iot.send(new DescribeJobExecutionCommand({ thingName: "e3", jobId: "exec" })),
+      ResourceNotFoundException,
+      404,
+      "e3",
+      "exec",
+    );
     await expectError(
       iot.send(new DescribeJobExecutionCommand({ thingName: "e1", jobId: "exec", executionNumber: 9 })),
       ResourceNotFoundException,
@@ -87,7 +93,12 @@ describe("DescribeJobExecution / ListJobExecutionsForJob / ListJobExecutionsForT
       "execution number 9",
     );
     await expectError(iot.send(new ListJobExecutionsForJobCommand({ jobId: "no-job" })), ResourceNotFoundException, 404, "no-job");
-    await expectError(iot.send(new ListJobExecutionsForThingCommand({ thingName: "no-thing" })), ResourceNotFoundException, 404, "no-thing");
+    await expectError(
+      iot.send(new ListJobExecutionsForThingCommand({ thingName: "no-thing" })),
+      ResourceNotFoundException,
+      404,
+      "no-thing",
+    );
   });
 
   test("ListJobExecutionsForJob lists summaries and filters by status", async () => {
@@ -239,9 +250,16 @@ describe("device simulation", () => {
       body: JSON.stringify({ status: "IN_PROGRESS", statusDetails: { progress: "50" } }),
     });
     expect(res.status).toBe(200);
-    expect(await describeExecution("e1", "admin")).toMatchObject({ status: "IN_PROGRESS", statusDetails: { detailsMap: { progress: "50" } } });
+    expect(await describeExecution("e1", "admin")).toMatchObject({
+      status: "IN_PROGRESS",
+      statusDetails: { detailsMap: { progress: "50" } },
+    });
 
-    const done = await rawRequest(local, { method: "POST", path: "/_local/devices/e1/jobs/admin", body: JSON.stringify({ status: "SUCCEEDED" }) });
+    const done = await rawRequest(local, {
+      method: "POST",
+      path: "/_local/devices/e1/jobs/admin",
+      body: JSON.stringify({ status: "SUCCEEDED" }),
+    });
     expect(done.status).toBe(200);
     expect((await jobOf("admin")).status).toBe("COMPLETED");
     // Admin routes are not API calls.
@@ -273,7 +291,11 @@ describe("device simulation", () => {
     });
     expect(badStatus.status).toBe(400);
     expect(badStatus.json.message).toContain("status");
-    const missingJob = await rawRequest(local, { method: "POST", path: "/_local/devices/e1/jobs/nope", body: JSON.stringify({ status: "SUCCEEDED" }) });
+    const missingJob = await rawRequest(local, {
+      method: "POST",
+      path: "/_local/devices/e1/jobs/nope",
+      body: JSON.stringify({ status: "SUCCEEDED" }),
+    });
     expect(missingJob.status).toBe(404);
     expect((await describeExecution("e1", "admin-2")).status).toBe("QUEUED");
     await expect(local.updateJobExecution({ thingName: "e1", jobId: "admin", status: "FAILED" })).rejects.toMatchObject({

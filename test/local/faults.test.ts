@@ -186,7 +186,11 @@ describe("latency and determinism", () => {
     const started = await startLocalIoT({ faults: { errorRate: 1 } });
     try {
       await expectError(iotClient(started, { maxAttempts: 1 }).send(new ListJobTemplatesCommand({})), InternalFailureException, 500);
-      const res = await rawRequest(started, { method: "POST", path: "/_local/faults", body: JSON.stringify({ throttle: { ListJobTemplates: 1 }, burst: 1 }) });
+      const res = await rawRequest(started, {
+        method: "POST",
+        path: "/_local/faults",
+        body: JSON.stringify({ throttle: { ListJobTemplates: 1 }, burst: 1 }),
+      });
       expect(res.status).toBe(200);
       expect(res.json).toEqual({ throttle: { ListJobTemplates: 1 }, burst: 1 });
       const client = iotClient(started, { maxAttempts: 1 });

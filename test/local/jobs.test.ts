@@ -102,9 +102,7 @@ describe("CreateJob / DescribeJob", () => {
 
   test("targets must exist in this account and region, and be things or thing groups", async () => {
     await expectError(
-      iot.send(
-        new CreateJobCommand({ jobId: "ghost", targets: ["arn:aws:iot:us-east-1:123456789012:thing/ghost"], document: DOC }),
-      ),
+      iot.send(new CreateJobCommand({ jobId: "ghost", targets: ["arn:aws:iot:us-east-1:123456789012:thing/ghost"], document: DOC })),
       ResourceNotFoundException,
       404,
       "thing/ghost",
@@ -116,9 +114,7 @@ describe("CreateJob / DescribeJob", () => {
       "eu-west-1",
     );
     await expectError(
-      iot.send(
-        new CreateJobCommand({ jobId: "not-thing", targets: ["arn:aws:iot:us-east-1:123456789012:job/rollout"], document: DOC }),
-      ),
+      iot.send(new CreateJobCommand({ jobId: "not-thing", targets: ["arn:aws:iot:us-east-1:123456789012:job/rollout"], document: DOC })),
       InvalidRequestException,
       400,
       "not a thing or thing group ARN",
@@ -160,12 +156,7 @@ describe("CreateJob / DescribeJob", () => {
     await iot.send(
       new CreateJobCommand({ jobId: "doc-s3-missing", targets: [things[0]], documentSource: "https://s3.amazonaws.com/b/none.json" }),
     );
-    await expectError(
-      iot.send(new GetJobDocumentCommand({ jobId: "doc-s3-missing" })),
-      InvalidRequestException,
-      400,
-      "putS3Object",
-    );
+    await expectError(iot.send(new GetJobDocumentCommand({ jobId: "doc-s3-missing" })), InvalidRequestException, 400, "putS3Object");
   });
 });
 
@@ -184,12 +175,7 @@ describe("scheduled jobs", () => {
     expect((await iot.send(new ListJobsCommand({ status: "SCHEDULED" }))).jobs!.map((j) => j.jobId)).toContain("later");
 
     // DeleteJob of a SCHEDULED job needs force (documented choice).
-    await expectError(
-      iot.send(new DeleteJobCommand({ jobId: "later" })),
-      InvalidStateTransitionException,
-      409,
-      "SCHEDULED",
-    );
+    await expectError(iot.send(new DeleteJobCommand({ jobId: "later" })), InvalidStateTransitionException, 409, "SCHEDULED");
 
     local.advanceTime(3 * HOUR);
     const after = await iot.send(new DescribeJobCommand({ jobId: "later" }));
@@ -295,21 +281,33 @@ describe("UpdateJob", () => {
 
   test("the retry count can only be lowered to 0, for failure types defined at creation", async () => {
     await expectError(
-      iot.send(new UpdateJobCommand({ jobId: "upd", jobExecutionsRetryConfig: { criteriaList: [{ failureType: "FAILED", numberOfRetries: 2 }] } })),
+      iot.send(
+        new UpdateJobCommand({ jobId: "upd", jobExecutionsRetryConfig: { criteriaList: [{ failureType: "FAILED", numberOfRetries: 2 }] } }),
+      ),
       InvalidRequestException,
       400,
       "numberOfRetries",
       "only be set to 0",
     );
     await expectError(
-      iot.send(new UpdateJobCommand({ jobId: "upd", jobExecutionsRetryConfig: { criteriaList: [{ failureType: "TIMED_OUT", numberOfRetries: 0 }] } })),
+      iot.send(
+        new UpdateJobCommand({
+          jobId: "upd",
+          jobExecutionsRetryConfig: { criteriaList: [{ failureType: "TIMED_OUT", numberOfRetries: 0 }] },
+        }),
+      ),
       InvalidRequestException,
       400,
       "TIMED_OUT",
     );
     await job("no-retry");
     await expectError(
-      iot.send(new UpdateJobCommand({ jobId: "no-retry", jobExecutionsRetryConfig: { criteriaList: [{ failureType: "FAILED", numberOfRetries: 0 }] } })),
+      iot.send(
+        new UpdateJobCommand({
+          jobId: "no-retry",
+          jobExecutionsRetryConfig: { criteriaList: [{ failureType: "FAILED", numberOfRetries: 0 }] },
+        }),
+      ),
       InvalidRequestException,
       400,
       "retry",
@@ -325,7 +323,12 @@ describe("UpdateJob", () => {
       400,
       "Job upd-canceled in status CANCELED cannot be updated",
     );
-    await expectError(iot.send(new UpdateJobCommand({ jobId: "upd-missing", description: "x" })), ResourceNotFoundException, 404, "upd-missing");
+    await expectError(
+      iot.send(new UpdateJobCommand({ jobId: "upd-missing", description: "x" })),
+      ResourceNotFoundException,
+      404,
+      "upd-missing",
+    );
   });
 });
 
@@ -402,9 +405,19 @@ describe("DeleteJob", () => {
     expect(j!.status).toBe("DELETION_IN_PROGRESS");
     expect((await iot.send(new ListJobsCommand({ status: "DELETION_IN_PROGRESS" }))).jobs!.map((x) => x.jobId)).toContain("del-async");
     // While it is being deleted: no second delete, no cancel, no update, no re-creation.
-    await expectError(iot.send(new DeleteJobCommand({ jobId: "del-async", force: true })), InvalidStateTransitionException, 409, "already being deleted");
+    await expectError(
+      iot.send(new DeleteJobCommand({ jobId: "del-async", force: true })),
+      InvalidStateTransitionException,
+      409,
+      "already being deleted",
+    );
     await expectError(iot.send(new CancelJobCommand({ jobId: "del-async" })), InvalidRequestException, 400, "being deleted");
-    await expectError(iot.send(new UpdateJobCommand({ jobId: "del-async", description: "x" })), InvalidRequestException, 400, "DELETION_IN_PROGRESS");
+    await expectError(
+      iot.send(new UpdateJobCommand({ jobId: "del-async", description: "x" })),
+      InvalidRequestException,
+      400,
+      "DELETION_IN_PROGRESS",
+    );
     await expectError(job("del-async"), ResourceAlreadyExistsException, 409, "del-async");
 
     local.advanceTime(60_000);
@@ -422,7 +435,11 @@ describe("DeleteJob", () => {
       await job("del-realtime");
       await iot.send(new DeleteJobCommand({ jobId: "del-realtime", force: true }));
       await eventually(
-        () => iot.send(new DescribeJobCommand({ jobId: "del-realtime" })).then(() => false, (e) => e instanceof ResourceNotFoundException),
+        () =>
+          iot.send(new DescribeJobCommand({ jobId: "del-realtime" })).then(
+            () => false,
+            (e) => e instanceof ResourceNotFoundException,
+          ),
         "del-realtime to disappear",
       );
     } finally {

@@ -86,9 +86,7 @@ describe("ListManagedJobTemplates / DescribeManagedJobTemplate", () => {
       document: expected.document,
     });
     expect(versioned.documentParameters).toEqual(
-      expected.documentParameters.map((p) =>
-        Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null)),
-      ),
+      expected.documentParameters.map((p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null))),
     );
     // Without templateVersion: the default version.
     const byDefault = await iot.send(new DescribeManagedJobTemplateCommand({ templateName: name }));
@@ -119,7 +117,7 @@ describe("ListManagedJobTemplates / DescribeManagedJobTemplate", () => {
 });
 
 describe("CreateJob from a managed template", () => {
-  test("substitutes parameters in GetJobDocument (JSON-escaped; omitted optional ones become \"\")", async () => {
+  test('substitutes parameters in GetJobDocument (JSON-escaped; omitted optional ones become "")', async () => {
     const documentParameters = { downloadUrl: 'https://example.com/a "quoted" file', filePath: "/tmp/a\\b" };
     await iot.send(
       new CreateJobCommand({
@@ -253,13 +251,9 @@ describe("CreateJob from a managed template", () => {
   });
 
   test("documentParameters with a custom template, or with no template, is a 400", async () => {
-    const { jobTemplateArn } = await iot.send(
-      new CreateJobTemplateCommand({ jobTemplateId: "custom", description: "d", document: DOC }),
-    );
+    const { jobTemplateArn } = await iot.send(new CreateJobTemplateCommand({ jobTemplateId: "custom", description: "d", document: DOC }));
     await expectError(
-      iot.send(
-        new CreateJobCommand({ jobId: "custom-params", targets: [thing], jobTemplateArn, documentParameters: { runAsUser: "x" } }),
-      ),
+      iot.send(new CreateJobCommand({ jobId: "custom-params", targets: [thing], jobTemplateArn, documentParameters: { runAsUser: "x" } })),
       InvalidRequestException,
       400,
       "Document parameters are only supported for managed job templates",

@@ -60,7 +60,9 @@ describe("data survives a restart", () => {
       new CreateJobTemplateCommand({ jobTemplateId: "kept", description: "kept", document: DOC, tags: [{ Key: "a", Value: "1" }] }),
     );
     first.putS3Object("https://s3.amazonaws.com/b/doc.json", JSON.stringify({ from: "s3" }));
-    await iot.send(new CreateJobCommand({ jobId: "kept-job", targets: [groupArn!], documentSource: "https://s3.amazonaws.com/b/doc.json" }));
+    await iot.send(
+      new CreateJobCommand({ jobId: "kept-job", targets: [groupArn!], documentSource: "https://s3.amazonaws.com/b/doc.json" }),
+    );
     await first.updateJobExecution({ thingName: "p1", jobId: "kept-job", status: "SUCCEEDED" });
     await stop(first);
 
@@ -71,14 +73,24 @@ describe("data survives a restart", () => {
     expect(second.accountId).toBe("210987654321");
     const again = iotClient(second);
     const t = await again.send(new DescribeJobTemplateCommand({ jobTemplateId: "kept" }));
-    expect(t).toMatchObject({ description: "kept", document: DOC, jobTemplateArn: "arn:aws:iot:eu-central-1:210987654321:jobtemplate/kept" });
+    expect(t).toMatchObject({
+      description: "kept",
+      document: DOC,
+      jobTemplateArn: "arn:aws:iot:eu-central-1:210987654321:jobtemplate/kept",
+    });
     expect(t.createdAt).toBeInstanceOf(Date);
     expect((await again.send(new ListTagsForResourceCommand({ resourceArn: t.jobTemplateArn! }))).tags).toEqual([{ Key: "a", Value: "1" }]);
     const { job } = await again.send(new DescribeJobCommand({ jobId: "kept-job" }));
-    expect(job).toMatchObject({ status: "IN_PROGRESS", targets: [groupArn], jobProcessDetails: { numberOfSucceededThings: 1, numberOfQueuedThings: 1 } });
+    expect(job).toMatchObject({
+      status: "IN_PROGRESS",
+      targets: [groupArn],
+      jobProcessDetails: { numberOfSucceededThings: 1, numberOfQueuedThings: 1 },
+    });
     // The S3 object itself is not persisted, but the job kept its copy of the document.
     expect((await again.send(new GetJobDocumentCommand({ jobId: "kept-job" }))).document).toBe(JSON.stringify({ from: "s3" }));
-    expect((await again.send(new DescribeJobExecutionCommand({ thingName: "p2", jobId: "kept-job" }))).execution!.thingArn).toBe(thingArns[1]);
+    expect((await again.send(new DescribeJobExecutionCommand({ thingName: "p2", jobId: "kept-job" }))).execution!.thingArn).toBe(
+      thingArns[1],
+    );
     expect((await again.send(new DescribeThingGroupCommand({ thingGroupName: "p-group" }))).thingGroupArn).toBe(groupArn);
     // New records continue the sequence: a new template lists before the old one.
     await again.send(new CreateJobTemplateCommand({ jobTemplateId: "newer", description: "d", document: DOC }));
@@ -226,7 +238,13 @@ async function writeData(): Promise<number> {
       thingGroupProperties: { thingGroupDescription: "child", attributePayload: { attributes: { site: "a" } } },
     }),
   );
-  await l.addSimulatedDevices({ thingGroupName: "fleet", count: 6, namePrefix: "sim-", behaviour: { failRate: 0.3, hangRate: 0.2, runMinutes: 2 }, seed: 7 });
+  await l.addSimulatedDevices({
+    thingGroupName: "fleet",
+    count: 6,
+    namePrefix: "sim-",
+    behaviour: { failRate: 0.3, hangRate: 0.2, runMinutes: 2 },
+    seed: 7,
+  });
   await iot.send(
     new CreateJobTemplateCommand({
       jobTemplateId: "windows",
@@ -254,7 +272,12 @@ async function writeData(): Promise<number> {
       jobExecutionsRetryConfig: { criteriaList: [{ failureType: "FAILED", numberOfRetries: 2 }] },
     },
     { jobId: "job-3", targets: [r3.thingArn!], documentSource: "https://s3.amazonaws.com/b/doc.json" },
-    { jobId: "job-4", targets: [r3.thingArn!], jobTemplateArn: "arn:aws:iot:eu-west-1::jobtemplate/AWS-Reboot:1.0", documentParameters: { runAsUser: "root" } },
+    {
+      jobId: "job-4",
+      targets: [r3.thingArn!],
+      jobTemplateArn: "arn:aws:iot:eu-west-1::jobtemplate/AWS-Reboot:1.0",
+      documentParameters: { runAsUser: "root" },
+    },
     { jobId: "job-5", targets: [thingArns[1]], document: DOC, schedulingConfig: { startTime: "2030-01-02T00:00" } },
     { jobId: "job-6", targets: [thingArns[1]], jobTemplateArn: plain.jobTemplateArn },
     { jobId: "job-7", targets: [thingArns[0]], document: DOC, description: "to cancel" },
@@ -264,7 +287,12 @@ async function writeData(): Promise<number> {
       targets: [l.world.arn("thinggroup/fleet")],
       document: DOC,
       timeoutConfig: { inProgressTimeoutInMinutes: 3 },
-      jobExecutionsRetryConfig: { criteriaList: [{ failureType: "TIMED_OUT", numberOfRetries: 1 }, { failureType: "FAILED", numberOfRetries: 1 }] },
+      jobExecutionsRetryConfig: {
+        criteriaList: [
+          { failureType: "TIMED_OUT", numberOfRetries: 1 },
+          { failureType: "FAILED", numberOfRetries: 1 },
+        ],
+      },
     },
   ];
   for (const job of jobs) await iot.send(new CreateJobCommand(job));
@@ -326,80 +354,128 @@ describe("a data file whose shape this version does not know stops start-up and 
   };
   // Each case breaks one thing deep inside a record of a file the endpoint wrote, and says what the message names.
   const cases: Array<[string, (data: any) => string]> = [
-    ["a job status the endpoint does not know", (d) => {
-      const i = index(d.jobs, "jobId", "job-3");
-      d.jobs[i].status = "RUNNING";
-      return `jobs[${i}].status: expected one of "IN_PROGRESS", "CANCELED", "COMPLETED", "DELETION_IN_PROGRESS", "SCHEDULED", got another string`;
-    }],
-    ["a number as text deep in a rollout", (d) => {
-      const i = index(d.jobs, "jobId", "job-2");
-      d.jobs[i].rollout.progress.increases = "1";
-      return `jobs[${i}].rollout.progress.increases: expected a number, got a string`;
-    }],
-    ["a string where the rollout's thing list was", (d) => {
-      const i = index(d.jobs, "jobId", "job-9");
-      d.jobs[i].rollout.pending = "sim-00001";
-      return `jobs[${i}].rollout.pending: expected an array, got a string`;
-    }],
-    ["an execution's versionNumber as text", (d) => {
-      d.executions[0].versionNumber = "1";
-      return "executions[0].versionNumber: expected a number, got a string";
-    }],
-    ["a number as a thing attribute", (d) => {
-      const i = index(d.things, "thingName", "r3");
-      d.things[i].attributes.model = 7;
-      return `things[${i}].attributes.model: expected a string, got a number`;
-    }],
-    ["a simulated device's rate as text", (d) => {
-      const i = index(d.things, "thingName", "sim-00003");
-      d.things[i].simulated.behaviour.failRate = "0.3";
-      return `things[${i}].simulated.behaviour.failRate: expected a number, got a string`;
-    }],
-    ["a group's members null", (d) => {
-      const i = index(d.thingGroups, "thingGroupName", "r-group");
-      d.thingGroups[i].members = null;
-      return `thingGroups[${i}].members: expected an array, got null`;
-    }],
-    ["a template's createdAt as a date string", (d) => {
-      d.templates[0].createdAt = "2030-01-01";
-      return "templates[0].createdAt: expected a number, got a string";
-    }],
-    ["a tag set that is a list", (d) => {
-      const arn = Object.keys(d.tags)[0];
-      d.tags[arn] = ["team", "devices"];
-      return `tags["${arn}"]: expected an object, got an array`;
-    }],
-    ["a stack resource status the endpoint does not know", (d) => {
-      d.stacks[0].resources[1].status = "DELETE_COMPLETE";
-      return 'stacks[0].resources[1].status: expected one of "CREATE_COMPLETE", "UPDATE_COMPLETE", got another string';
-    }],
-    ["a job without its ARN", (d) => {
-      const i = index(d.jobs, "jobId", "job-5");
-      delete d.jobs[i].jobArn;
-      return `jobs[${i}].jobArn: expected a string, got nothing`;
-    }],
-    ["a missing table", (d) => {
-      delete d.things;
-      return "things: expected an array, got nothing";
-    }],
-    ["the account id as a number", (d) => {
-      d.accountId = 123456789012;
-      return "accountId: expected a string, got a number";
-    }],
-    ["a table this version does not know", (d) => {
-      d.widgets = [];
-      return "widgets: not a member of this version's data file";
-    }],
-    ["two jobs with the same id (one would be lost on the next write)", (d) => {
-      const i = index(d.jobs, "jobId", "job-4");
-      d.jobs.push(structuredClone(d.jobs[i]));
-      return `jobs[9].jobId: "job-4" is already the id of jobs[${i}]`;
-    }],
-    ["two executions with the same job, thing and number", (d) => {
-      d.executions.push(structuredClone(d.executions[2]));
-      const e = d.executions[2];
-      return `executions[${d.executions.length - 1}]: execution ${e.executionNumber} of job ${e.jobId} on thing ${e.thingName} is already executions[2]`;
-    }],
+    [
+      "a job status the endpoint does not know",
+      (d) => {
+        const i = index(d.jobs, "jobId", "job-3");
+        d.jobs[i].status = "RUNNING";
+        return `jobs[${i}].status: expected one of "IN_PROGRESS", "CANCELED", "COMPLETED", "DELETION_IN_PROGRESS", "SCHEDULED", got another string`;
+      },
+    ],
+    [
+      "a number as text deep in a rollout",
+      (d) => {
+        const i = index(d.jobs, "jobId", "job-2");
+        d.jobs[i].rollout.progress.increases = "1";
+        return `jobs[${i}].rollout.progress.increases: expected a number, got a string`;
+      },
+    ],
+    [
+      "a string where the rollout's thing list was",
+      (d) => {
+        const i = index(d.jobs, "jobId", "job-9");
+        d.jobs[i].rollout.pending = "sim-00001";
+        return `jobs[${i}].rollout.pending: expected an array, got a string`;
+      },
+    ],
+    [
+      "an execution's versionNumber as text",
+      (d) => {
+        d.executions[0].versionNumber = "1";
+        return "executions[0].versionNumber: expected a number, got a string";
+      },
+    ],
+    [
+      "a number as a thing attribute",
+      (d) => {
+        const i = index(d.things, "thingName", "r3");
+        d.things[i].attributes.model = 7;
+        return `things[${i}].attributes.model: expected a string, got a number`;
+      },
+    ],
+    [
+      "a simulated device's rate as text",
+      (d) => {
+        const i = index(d.things, "thingName", "sim-00003");
+        d.things[i].simulated.behaviour.failRate = "0.3";
+        return `things[${i}].simulated.behaviour.failRate: expected a number, got a string`;
+      },
+    ],
+    [
+      "a group's members null",
+      (d) => {
+        const i = index(d.thingGroups, "thingGroupName", "r-group");
+        d.thingGroups[i].members = null;
+        return `thingGroups[${i}].members: expected an array, got null`;
+      },
+    ],
+    [
+      "a template's createdAt as a date string",
+      (d) => {
+        d.templates[0].createdAt = "2030-01-01";
+        return "templates[0].createdAt: expected a number, got a string";
+      },
+    ],
+    [
+      "a tag set that is a list",
+      (d) => {
+        const arn = Object.keys(d.tags)[0];
+        d.tags[arn] = ["team", "devices"];
+        return `tags["${arn}"]: expected an object, got an array`;
+      },
+    ],
+    [
+      "a stack resource status the endpoint does not know",
+      (d) => {
+        d.stacks[0].resources[1].status = "DELETE_COMPLETE";
+        return 'stacks[0].resources[1].status: expected one of "CREATE_COMPLETE", "UPDATE_COMPLETE", got another string';
+      },
+    ],
+    [
+      "a job without its ARN",
+      (d) => {
+        const i = index(d.jobs, "jobId", "job-5");
+        delete d.jobs[i].jobArn;
+        return `jobs[${i}].jobArn: expected a string, got nothing`;
+      },
+    ],
+    [
+      "a missing table",
+      (d) => {
+        delete d.things;
+        return "things: expected an array, got nothing";
+      },
+    ],
+    [
+      "the account id as a number",
+      (d) => {
+        d.accountId = 123456789012;
+        return "accountId: expected a string, got a number";
+      },
+    ],
+    [
+      "a table this version does not know",
+      (d) => {
+        d.widgets = [];
+        return "widgets: not a member of this version's data file";
+      },
+    ],
+    [
+      "two jobs with the same id (one would be lost on the next write)",
+      (d) => {
+        const i = index(d.jobs, "jobId", "job-4");
+        d.jobs.push(structuredClone(d.jobs[i]));
+        return `jobs[9].jobId: "job-4" is already the id of jobs[${i}]`;
+      },
+    ],
+    [
+      "two executions with the same job, thing and number",
+      (d) => {
+        d.executions.push(structuredClone(d.executions[2]));
+        const e = d.executions[2];
+        return `executions[${d.executions.length - 1}]: execution ${e.executionNumber} of job ${e.jobId} on thing ${e.thingName} is already executions[2]`;
+      },
+    ],
   ];
   test.each(cases)("%s", async (_name, breakIt) => {
     await writeData();

@@ -152,11 +152,7 @@ describe("SigV4 is required", () => {
     expect(malformed.status).toBe(403);
     expect(malformed.headers.get("x-amzn-errortype")).toBe("IncompleteSignatureException");
     // The tampered creation did not happen.
-    await expectError(
-      iotClient(local).send(new DescribeJobTemplateCommand({ jobTemplateId: "tampered" })),
-      ResourceNotFoundException,
-      404,
-    );
+    await expectError(iotClient(local).send(new DescribeJobTemplateCommand({ jobTemplateId: "tampered" })), ResourceNotFoundException, 404);
   });
 
   test("admin routes need a signature too", async () => {

@@ -90,7 +90,13 @@ describe("restarts", () => {
     expect(job.completedAt!.getTime()).toBe(T0 + 7 * MINUTE);
     const byMinute = (status: string) => events.filter((e) => e.status === status).map((e) => (e.atMs - T0) / MINUTE);
     expect(byMinute("QUEUED")).toEqual([...Array(10).fill(3), ...Array(10).fill(4)]);
-    expect(byMinute("SUCCEEDED")).toEqual([...Array(10).fill(3), ...Array(10).fill(4), ...Array(10).fill(5), ...Array(10).fill(6), ...Array(10).fill(7)]);
+    expect(byMinute("SUCCEEDED")).toEqual([
+      ...Array(10).fill(3),
+      ...Array(10).fill(4),
+      ...Array(10).fill(5),
+      ...Array(10).fill(6),
+      ...Array(10).fill(7),
+    ]);
   });
 
   test("a data file written before the simulation loads: its IN_PROGRESS execution times out, its SCHEDULED job starts", async () => {
@@ -134,7 +140,9 @@ describe("restarts", () => {
             retryAttempt: 0,
           },
         ],
-        things: [{ seq: 1, thingName: "legacy", thingArn: arn("thing/legacy"), thingId: "id-1", attributes: {}, version: 1, createdAt: startedAt }],
+        things: [
+          { seq: 1, thingName: "legacy", thingArn: arn("thing/legacy"), thingId: "id-1", attributes: {}, version: 1, createdAt: startedAt },
+        ],
         thingGroups: [],
         tags: {},
         stacks: [],

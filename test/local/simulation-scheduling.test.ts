@@ -166,7 +166,9 @@ describe("held rollouts", () => {
   test("a held scheduled job released before its startTime starts rolling out at its startTime", async () => {
     const sim = await simulation({ holdRollouts: true });
     await sim.local.addSimulatedDevices({ thingGroupName: "fleet", count: 5, namePrefix: "sch-" });
-    await sim.iot.send(new CreateJobCommand({ jobId: "later", targets: [sim.group], document: DOC, schedulingConfig: { startTime: at(HOUR) } }));
+    await sim.iot.send(
+      new CreateJobCommand({ jobId: "later", targets: [sim.group], document: DOC, schedulingConfig: { startTime: at(HOUR) } }),
+    );
     expect((await describeJob(sim, "later")).status).toBe("SCHEDULED");
     await sim.local.releaseJob("later");
     sim.local.advanceTime(HOUR - MINUTE);

@@ -140,7 +140,12 @@ describe("rollout rate", () => {
     const sim = await simulation();
     await sim.local.addSimulatedDevices({ thingGroupName: "fleet", count: 50, namePrefix: "cx-", behaviour: { runMinutes: 10 } });
     await sim.iot.send(
-      new CreateJobCommand({ jobId: "cx", targets: [sim.groupArn("fleet")], document: DOC, jobExecutionsRolloutConfig: { maximumPerMinute: 10 } }),
+      new CreateJobCommand({
+        jobId: "cx",
+        targets: [sim.groupArn("fleet")],
+        document: DOC,
+        jobExecutionsRolloutConfig: { maximumPerMinute: 10 },
+      }),
     );
     sim.local.advanceTime(2 * MINUTE); // minutes 0, 1, 2: 30 notified, all IN_PROGRESS (runMinutes 10)
     await sim.iot.send(new CancelJobCommand({ jobId: "cx" }));
@@ -154,7 +159,11 @@ describe("rollout rate", () => {
       [1, 10],
       [2, 10],
     ]);
-    await expectError(sim.iot.send(new DescribeJobExecutionCommand({ thingName: "cx-00031", jobId: "cx" })), ResourceNotFoundException, 404);
+    await expectError(
+      sim.iot.send(new DescribeJobExecutionCommand({ thingName: "cx-00031", jobId: "cx" })),
+      ResourceNotFoundException,
+      404,
+    );
   });
 });
 
@@ -163,7 +172,12 @@ describe("timeouts and retries", () => {
     // Each attempt hangs, so only the timer ends it: attempt 1 runs minutes 0-5, its retry (QUEUED and picked
     // up at once) 5-10, the second retry 10-15. A third failure exceeds numberOfRetries (2): no more attempts.
     const sim = await simulation();
-    const names = await sim.local.addSimulatedDevices({ thingGroupName: "fleet", count: 20, namePrefix: "hang-", behaviour: { hangRate: 1 } });
+    const names = await sim.local.addSimulatedDevices({
+      thingGroupName: "fleet",
+      count: 20,
+      namePrefix: "hang-",
+      behaviour: { hangRate: 1 },
+    });
     await sim.iot.send(
       new CreateJobCommand({
         jobId: "hang",
@@ -192,16 +206,26 @@ describe("timeouts and retries", () => {
       ]);
     }
     const { executionSummaries } = await sim.iot.send(new ListJobExecutionsForThingCommand({ thingName: "hang-00007" }));
-    expect(executionSummaries!.map((s) => s.jobExecutionSummary)).toMatchObject([{ executionNumber: 3, retryAttempt: 2, status: "TIMED_OUT" }]);
+    expect(executionSummaries!.map((s) => s.jobExecutionSummary)).toMatchObject([
+      { executionNumber: 3, retryAttempt: 2, status: "TIMED_OUT" },
+    ]);
     for (const executionNumber of [1, 2, 3]) {
-      const { execution } = await sim.iot.send(new DescribeJobExecutionCommand({ thingName: "hang-00007", jobId: "hang", executionNumber }));
+      const { execution } = await sim.iot.send(
+        new DescribeJobExecutionCommand({ thingName: "hang-00007", jobId: "hang", executionNumber }),
+      );
       expect(execution).toMatchObject({ executionNumber, status: "TIMED_OUT" });
     }
   });
 
   test("a retry may succeed: failures are drawn per attempt; REJECTED is never retried", async () => {
     const sim = await simulation();
-    await sim.local.addSimulatedDevices({ thingGroupName: "fleet", count: 200, namePrefix: "flaky-", behaviour: { failRate: 0.5, rejectRate: 0.1 }, seed: 3 });
+    await sim.local.addSimulatedDevices({
+      thingGroupName: "fleet",
+      count: 200,
+      namePrefix: "flaky-",
+      behaviour: { failRate: 0.5, rejectRate: 0.1 },
+      seed: 3,
+    });
     await sim.iot.send(
       new CreateJobCommand({
         jobId: "flaky",
@@ -214,7 +238,8 @@ describe("timeouts and retries", () => {
     const job = await describeJob(sim, "flaky");
     expect(job.status).toBe("COMPLETED");
     const byThing = new Map<string, ExecutionEvent[]>();
-    for (const e of sim.events) if (e.status !== "QUEUED" && e.status !== "IN_PROGRESS") byThing.set(e.thingName, [...(byThing.get(e.thingName) ?? []), e]);
+    for (const e of sim.events)
+      if (e.status !== "QUEUED" && e.status !== "IN_PROGRESS") byThing.set(e.thingName, [...(byThing.get(e.thingName) ?? []), e]);
     let retriedThenSucceeded = 0;
     for (const outcomes of byThing.values()) {
       // Every attempt but the last FAILED; the last is whatever ended it (at most 1 + 3 attempts).
@@ -234,13 +259,19 @@ describe("timeouts and retries", () => {
     const sim = await simulation();
     const names = await sim.local.addSimulatedDevices({ count: 1, namePrefix: "manual-", behaviour: { offlineRate: 1 } });
     const thingArn = `arn:aws:iot:${sim.local.region}:${sim.local.accountId}:thing/${names[0]}`;
-    await sim.iot.send(new CreateJobCommand({ jobId: "manual", targets: [thingArn], document: DOC, timeoutConfig: { inProgressTimeoutInMinutes: 3 } }));
+    await sim.iot.send(
+      new CreateJobCommand({ jobId: "manual", targets: [thingArn], document: DOC, timeoutConfig: { inProgressTimeoutInMinutes: 3 } }),
+    );
     sim.local.advanceTime(30_000);
     await sim.local.updateJobExecution({ thingName: names[0], jobId: "manual", status: "IN_PROGRESS" });
     sim.local.advanceTime(3 * MINUTE - 1);
-    expect((await sim.iot.send(new DescribeJobExecutionCommand({ thingName: names[0], jobId: "manual" }))).execution!.status).toBe("IN_PROGRESS");
+    expect((await sim.iot.send(new DescribeJobExecutionCommand({ thingName: names[0], jobId: "manual" }))).execution!.status).toBe(
+      "IN_PROGRESS",
+    );
     sim.local.advanceTime(1);
-    expect((await sim.iot.send(new DescribeJobExecutionCommand({ thingName: names[0], jobId: "manual" }))).execution!.status).toBe("TIMED_OUT");
+    expect((await sim.iot.send(new DescribeJobExecutionCommand({ thingName: names[0], jobId: "manual" }))).execution!.status).toBe(
+      "TIMED_OUT",
+    );
     expect(sim.events.map((e) => [e.status, e.atMs - T0])).toEqual([
       ["QUEUED", 0],
       ["IN_PROGRESS", 30_000],
@@ -264,7 +295,9 @@ describe("abort criteria", () => {
         targets: [sim.groupArn("fleet")],
         document: DOC,
         jobExecutionsRolloutConfig: { maximumPerMinute: 10 },
-        abortConfig: { criteriaList: [{ failureType: "FAILED", action: "CANCEL", thresholdPercentage: 20, minNumberOfExecutedThings: 10 }] },
+        abortConfig: {
+          criteriaList: [{ failureType: "FAILED", action: "CANCEL", thresholdPercentage: 20, minNumberOfExecutedThings: 10 }],
+        },
       }),
     );
     sim.local.advanceTime(30 * MINUTE);
@@ -276,14 +309,24 @@ describe("abort criteria", () => {
     expect(perMinute(sim.events, "QUEUED")).toEqual([[0, 10]]);
     const listed = await sim.iot.send(new ListJobExecutionsForJobCommand({ jobId: "abort" }));
     expect(listed.executionSummaries).toHaveLength(10);
-    await expectError(sim.iot.send(new DescribeJobExecutionCommand({ thingName: "ab-00011", jobId: "abort" })), ResourceNotFoundException, 404);
+    await expectError(
+      sim.iot.send(new DescribeJobExecutionCommand({ thingName: "ab-00011", jobId: "abort" })),
+      ResourceNotFoundException,
+      404,
+    );
   });
 });
 
 describe("devices", () => {
   test("offline devices keep their executions QUEUED; the others run", async () => {
     const sim = await simulation();
-    const names = await sim.local.addSimulatedDevices({ thingGroupName: "fleet", count: 40, namePrefix: "off-", behaviour: { offlineRate: 0.25 }, seed: 11 });
+    const names = await sim.local.addSimulatedDevices({
+      thingGroupName: "fleet",
+      count: 40,
+      namePrefix: "off-",
+      behaviour: { offlineRate: 0.25 },
+      seed: 11,
+    });
     await sim.iot.send(new CreateJobCommand({ jobId: "offline", targets: [sim.groupArn("fleet")], document: DOC }));
     sim.local.advanceTime(24 * 60 * MINUTE);
     const job = await describeJob(sim, "offline");
@@ -350,7 +393,9 @@ describe("devices", () => {
       sim.local.addSimulatedDevices({ count: 1, namePrefix: "bad-", behaviour: behaviour as Partial<DeviceBehaviour> });
     await expect(add({ failRate: 1.5 })).rejects.toThrow(/failRate must be a number between 0 and 1/);
     await expect(add({ offlineRate: -0.1 })).rejects.toThrow(/offlineRate/);
-    await expect(add({ failRate: 0.6, rejectRate: 0.3, hangRate: 0.2 })).rejects.toThrow(/failRate \+ rejectRate \+ hangRate must be at most 1/);
+    await expect(add({ failRate: 0.6, rejectRate: 0.3, hangRate: 0.2 })).rejects.toThrow(
+      /failRate \+ rejectRate \+ hangRate must be at most 1/,
+    );
     await expect(add({ runMinutes: 1.5 })).rejects.toThrow(/runMinutes must be a whole number/);
     await expect(add({ successRate: 0.9 })).rejects.toThrow(/successRate cannot be set/);
     await expect(add({ failRat: 0.1 })).rejects.toThrow(/no field failRat/);

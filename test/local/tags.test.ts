@@ -25,8 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => local.stop());
 
-const tagsOf = async (resourceArn: string) =>
-  (await iot.send(new ListTagsForResourceCommand({ resourceArn }))).tags!;
+const tagsOf = async (resourceArn: string) => (await iot.send(new ListTagsForResourceCommand({ resourceArn }))).tags!;
 const many = (n: number, prefix = "k"): Tag[] => Array.from({ length: n }, (_, i) => ({ Key: `${prefix}${i}`, Value: `v${i}` }));
 
 describe.each([
@@ -62,7 +61,13 @@ describe.each([
   test("TagResource adds and overwrites; UntagResource removes; both answer 200", async () => {
     const arn = await create(`${kind}-b`, [{ Key: "env", Value: "dev" }]);
     const tagged = await iot.send(
-      new TagResourceCommand({ resourceArn: arn, tags: [{ Key: "env", Value: "prod" }, { Key: "team", Value: "iot" }] }),
+      new TagResourceCommand({
+        resourceArn: arn,
+        tags: [
+          { Key: "env", Value: "prod" },
+          { Key: "team", Value: "iot" },
+        ],
+      }),
     );
     expect(tagged.$metadata.httpStatusCode).toBe(200);
     expect(await tagsOf(arn)).toEqual(
@@ -137,10 +142,7 @@ describe("tagging rules that are not per resource type", () => {
 
   test("an ARN of another account or region is a 404", async () => {
     await iot.send(new CreateJobTemplateCommand({ jobTemplateId: "mine", description: "d", document: DOC }));
-    for (const arn of [
-      "arn:aws:iot:us-east-1:999999999999:jobtemplate/mine",
-      "arn:aws:iot:eu-west-1:123456789012:jobtemplate/mine",
-    ]) {
+    for (const arn of ["arn:aws:iot:us-east-1:999999999999:jobtemplate/mine", "arn:aws:iot:eu-west-1:123456789012:jobtemplate/mine"]) {
       await expectError(iot.send(new ListTagsForResourceCommand({ resourceArn: arn })), ResourceNotFoundException, 404, arn);
     }
   });

@@ -221,9 +221,7 @@ describe("jobs created from a custom template", () => {
     );
     const over = await iot.send(new DescribeJobCommand({ jobId: "from-template-override" }));
     expect(over.job!.timeoutConfig).toEqual({ inProgressTimeoutInMinutes: 7 });
-    expect((await iot.send(new GetJobDocumentCommand({ jobId: "from-template-override" }))).document).toBe(
-      JSON.stringify({ v: 2 }),
-    );
+    expect((await iot.send(new GetJobDocumentCommand({ jobId: "from-template-override" }))).document).toBe(JSON.stringify({ v: 2 }));
   });
 
   test("deleting the template leaves its jobs alone; new jobs from it are a 404", async () => {
@@ -258,12 +256,7 @@ describe("ListJobTemplates / DeleteJobTemplate", () => {
     const raw = await rawRequest(local, { method: "DELETE", path: "/job-templates/gone" });
     expect(raw.status).toBe(200);
     expect(raw.text).toBe("");
-    await expectError(
-      iot.send(new DescribeJobTemplateCommand({ jobTemplateId: "gone" })),
-      ResourceNotFoundException,
-      404,
-      "gone",
-    );
+    await expectError(iot.send(new DescribeJobTemplateCommand({ jobTemplateId: "gone" })), ResourceNotFoundException, 404, "gone");
     await expectError(
       iot.send(new DeleteJobTemplateCommand({ jobTemplateId: "gone" })),
       ResourceNotFoundException,

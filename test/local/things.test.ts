@@ -63,13 +63,13 @@ describe("things", () => {
   });
 
   test("UpdateThing merges or replaces attributes, bumps the version and checks expectedVersion", async () => {
-    await iot.send(
-      new UpdateThingCommand({ thingName: "sensor-1", attributePayload: { attributes: { site: "", fw: "2" }, merge: true } }),
-    );
+    await iot.send(new UpdateThingCommand({ thingName: "sensor-1", attributePayload: { attributes: { site: "", fw: "2" }, merge: true } }));
     let d = await iot.send(new DescribeThingCommand({ thingName: "sensor-1" }));
     expect(d.attributes).toEqual({ model: "x1", fw: "2" });
     expect(d.version).toBe(2);
-    await iot.send(new UpdateThingCommand({ thingName: "sensor-1", expectedVersion: 2, attributePayload: { attributes: { only: "this" } } }));
+    await iot.send(
+      new UpdateThingCommand({ thingName: "sensor-1", expectedVersion: 2, attributePayload: { attributes: { only: "this" } } }),
+    );
     d = await iot.send(new DescribeThingCommand({ thingName: "sensor-1" }));
     expect(d.attributes).toEqual({ only: "this" });
     await expectError(
@@ -212,7 +212,11 @@ describe("thing groups", () => {
 
   test("DeleteThingGroup: refused while it has children; unknown groups delete fine", async () => {
     await expectError(iot.send(new DeleteThingGroupCommand({ thingGroupName: "site" })), InvalidRequestException, 400, "site", "child");
-    await expectError(iot.send(new DeleteThingGroupCommand({ thingGroupName: "floor-1", expectedVersion: 1 })), VersionConflictException, 409);
+    await expectError(
+      iot.send(new DeleteThingGroupCommand({ thingGroupName: "floor-1", expectedVersion: 1 })),
+      VersionConflictException,
+      409,
+    );
     await iot.send(new DeleteThingGroupCommand({ thingGroupName: "floor-1" }));
     await iot.send(new DeleteThingGroupCommand({ thingGroupName: "site" }));
     await iot.send(new DeleteThingGroupCommand({ thingGroupName: "never-existed" }));

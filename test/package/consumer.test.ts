@@ -13,13 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
-import {
-  IoTClient,
-  ListJobTemplatesCommand,
-  ListJobsCommand,
-  DescribeThingCommand,
-  DescribeThingGroupCommand,
-} from "@aws-sdk/client-iot";
+import { IoTClient, ListJobTemplatesCommand, ListJobsCommand, DescribeThingCommand, DescribeThingGroupCommand } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalIoT } from "../../src/local/index.ts";
 import { nodeBinDir } from "./node-binaries.ts";
@@ -135,7 +129,10 @@ async function inventory(bin: string, stage: string): Promise<Inventory> {
     const mine = (names: Array<string | undefined>) => names.filter((n): n is string => !!n && n.includes(`-${stage}-`)).sort();
     // The endpoint serves no ListThings or ListThingGroups: the example's thing and group are looked up by name.
     const byName = (call: Promise<unknown>, name: string) =>
-      call.then(() => [name], (e: Error) => (e.name === "ResourceNotFoundException" ? [] : Promise.reject(e)));
+      call.then(
+        () => [name],
+        (e: Error) => (e.name === "ResourceNotFoundException" ? [] : Promise.reject(e)),
+      );
     const thing = `iot-jobs-example-${stage}-device-1`;
     const group = `iot-jobs-example-${stage}-fleet`;
     const [templates, jobs, things, groups] = await Promise.all([
@@ -300,10 +297,30 @@ for (const major of [22, 24]) {
 
       // A rehearsal runs the installed package's compiled runtime, in memory: the deployed stage and its data are untouched.
       // The example's job is continuous: it stays open until the horizon (a day here), every device having run it.
-      const args = ["alchemy-iot-jobs", "rehearse", "--job", "fetch-config", "--stage", stage, "--devices", "300", "--horizon-minutes", "1440", "--format", "json"];
+      const args = [
+        "alchemy-iot-jobs",
+        "rehearse",
+        "--job",
+        "fetch-config",
+        "--stage",
+        stage,
+        "--devices",
+        "300",
+        "--horizon-minutes",
+        "1440",
+        "--format",
+        "json",
+      ];
       const rehearsal = await run(bin, "npx", args);
       ok(rehearsal);
-      expect(JSON.parse(rehearsal.stdout)).toMatchObject({ formatVersion: 1, job: "fetch-config", devices: 300, outcome: "IN_PROGRESS", minutes: 1440, executions: { SUCCEEDED: 300 } });
+      expect(JSON.parse(rehearsal.stdout)).toMatchObject({
+        formatVersion: 1,
+        job: "fetch-config",
+        devices: 300,
+        outcome: "IN_PROGRESS",
+        minutes: 1440,
+        executions: { SUCCEEDED: 300 },
+      });
       expect(fs.readFileSync(dataFile).equals(data)).toBe(true);
 
       const destroy = await run(bin, "npx", ["alchemy", "destroy", "--stage", stage], LOCAL);
@@ -337,9 +354,19 @@ for (const major of [22, 24]) {
         AWS_SECRET_ACCESS_KEY: standIn.credentials.secretAccessKey,
       };
       try {
-        const rehearsal = await run(bin, "npx", ["alchemy-iot-jobs", "rehearse", program, "--job", "firmware", "--stage", stage, "--devices", "25", "--format", "json"], env);
+        const rehearsal = await run(
+          bin,
+          "npx",
+          ["alchemy-iot-jobs", "rehearse", program, "--job", "firmware", "--stage", stage, "--devices", "25", "--format", "json"],
+          env,
+        );
         ok(rehearsal);
-        expect(JSON.parse(rehearsal.stdout)).toMatchObject({ job: "firmware", devices: 25, outcome: "COMPLETED", executions: { SUCCEEDED: 25 } });
+        expect(JSON.parse(rehearsal.stdout)).toMatchObject({
+          job: "firmware",
+          devices: 25,
+          outcome: "COMPLETED",
+          executions: { SUCCEEDED: 25 },
+        });
         const preview = await run(bin, "npx", ["alchemy-iot-jobs", "preview", program, "--stage", stage, "--format", "json"], env);
         ok(preview);
         expect((JSON.parse(preview.stdout) as { summary: { create: number } }).summary.create).toBe(2);
@@ -347,8 +374,16 @@ for (const major of [22, 24]) {
 
         // A copy whose registry this command cannot read (another version of its shape) takes no part: it refuses every call.
         const registry = path.join(vendor, "runtime", "registry.ts");
-        fs.writeFileSync(registry, fs.readFileSync(registry, "utf8").replace("export const REGISTRY_VERSION = 1;", "export const REGISTRY_VERSION = 2;"));
-        const refused = await run(bin, "npx", ["alchemy-iot-jobs", "rehearse", program, "--job", "firmware", "--stage", stage, "--devices", "25"], env);
+        fs.writeFileSync(
+          registry,
+          fs.readFileSync(registry, "utf8").replace("export const REGISTRY_VERSION = 1;", "export const REGISTRY_VERSION = 2;"),
+        );
+        const refused = await run(
+          bin,
+          "npx",
+          ["alchemy-iot-jobs", "rehearse", program, "--job", "firmware", "--stage", stage, "--devices", "25"],
+          env,
+        );
         expect(refused.code, refused.out).toBe(1);
         expect(refused.out).toContain("nothing was sent");
         expect(standIn.stats().requests).toBe(0);
@@ -379,8 +414,12 @@ for (const major of [22, 24]) {
         const deploy = await run(bin, "npx", ["alchemy", "deploy", "broken.run.ts", "--stage", stage], LOCAL);
         const preview = await run(bin, "npx", ["alchemy-iot-jobs", "preview", "broken.run.ts", "--stage", stage, "--local"]);
         // The deploy stops on it; the preview lists it among the program's problems (a deploy would refuse).
-        expect(deploy.out).toMatch(/✖ Deploy failed: Invalid props for JobTemplate "firmware" \(1 problem\):\n {2}- abortConfig\.criteriaList\[0\]\.action: "ABORT" is not one of CANCEL\n/);
-        expect(preview.out).toContain('✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - JobTemplate "firmware": abortConfig.criteriaList[0].action: "ABORT" is not one of CANCEL\n');
+        expect(deploy.out).toMatch(
+          /✖ Deploy failed: Invalid props for JobTemplate "firmware" \(1 problem\):\n {2}- abortConfig\.criteriaList\[0\]\.action: "ABORT" is not one of CANCEL\n/,
+        );
+        expect(preview.out).toContain(
+          '✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - JobTemplate "firmware": abortConfig.criteriaList[0].action: "ABORT" is not one of CANCEL\n',
+        );
         for (const r of [deploy, preview]) {
           expect(r.code, r.out).toBe(1);
           // Once, with no stack trace, no source excerpt and no dump of the error's members.
@@ -407,14 +446,20 @@ for (const major of [22, 24]) {
         expect(destroy.out).not.toMatch(/^\s+at /m);
         expect(fs.existsSync(path.join(project, ".alchemy", "busy", stage, "job.json"))).toBe(true);
         // With force allowed, the same destroy finishes.
-        ok(await run(bin, "npx", ["alchemy", "destroy", "busy.run.ts", "--stage", stage], { ...LOCAL, ALCHEMY_IOT_FORCE_JOB_DELETION: "1" }));
+        ok(
+          await run(bin, "npx", ["alchemy", "destroy", "busy.run.ts", "--stage", stage], { ...LOCAL, ALCHEMY_IOT_FORCE_JOB_DELETION: "1" }),
+        );
       } finally {
         fs.rmSync(path.join(project, "busy.run.ts"));
       }
     }, 300_000);
 
     test("deploying to AWS with no AWS configuration names AWS_REGION, AWS_PROFILE and the local mode", async () => {
-      const r = await run(bin, "npx", ["alchemy", "deploy", "--stage", `${stage}aws`], { AWS_REGION: "", AWS_DEFAULT_REGION: "", AWS_PROFILE: "" });
+      const r = await run(bin, "npx", ["alchemy", "deploy", "--stage", `${stage}aws`], {
+        AWS_REGION: "",
+        AWS_DEFAULT_REGION: "",
+        AWS_PROFILE: "",
+      });
       expect(r.code, r.out).toBe(1);
       expect(r.out).toContain("✖ Deploy failed: No AWS region is set. Set AWS_REGION");
       expect(r.out).toContain("ALCHEMY_IOT_LOCAL=1");
@@ -438,10 +483,15 @@ for (const major of [22, 24]) {
           ].join("\n"),
         });
         const out = path.join(project, "legacy.ts");
-        const r = await run(bin, "npx", ["alchemy-iot-jobs", "import-stack", "legacy", "--out", out, "--force", "--endpoint", local.endpoint, "--region", local.region], {
-          AWS_ACCESS_KEY_ID: local.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey,
-        });
+        const r = await run(
+          bin,
+          "npx",
+          ["alchemy-iot-jobs", "import-stack", "legacy", "--out", out, "--force", "--endpoint", local.endpoint, "--region", local.region],
+          {
+            AWS_ACCESS_KEY_ID: local.credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey,
+          },
+        );
         ok(r);
         expect(fs.readFileSync(out, "utf8")).toContain('from "alchemy-iot-jobs"');
         const tsc = path.join(repo, "node_modules", "typescript", "bin", "tsc");

@@ -51,7 +51,12 @@ interface Run {
  */
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [...tsx, path.join(repo, "src/cli/index.ts"), ...args], { cwd: repo, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(node, [...tsx, path.join(repo, "src/cli/index.ts"), ...args], {
+      cwd: repo,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -113,66 +118,92 @@ const note = (what: string, action: "preview" | "rehearsal", them = false) =>
   `the program left ${what} open after finalize(); the ${action} did not wait for ${them ? "them" : "it"}`;
 
 describe("preview, when the program leaves handles open after finalize()", () => {
-  test("an interval: the plan, exit 0, and the note in JSON, text and Markdown; the program's own work after finalize() ran", async () => {
-    expect((await onlyPlanOf("interval")).notes).toEqual([note("1 timer", "preview")]);
-    const text = await preview("interval", ["--verbose"]);
-    expect(text.hung, finished(text)).toBe(false);
-    expect(text.code, finished(text)).toBe(0);
-    expect(text.stdout).toContain("Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.");
-    expect(text.stdout).toContain(`Note: ${note("1 timer", "preview")}.`);
-    // The program's output (--verbose) shows it ran on after its finalize().
-    expect(text.stderr).toContain("after finalize");
-    const markdown = await preview("interval", ["--format", "markdown"]);
-    expect(markdown.code, finished(markdown)).toBe(0);
-    expect(markdown.stdout).toContain(`> **Note:** ${note("1 timer", "preview")}.`);
-  }, TEST_TIMEOUT_MS);
+  test(
+    "an interval: the plan, exit 0, and the note in JSON, text and Markdown; the program's own work after finalize() ran",
+    async () => {
+      expect((await onlyPlanOf("interval")).notes).toEqual([note("1 timer", "preview")]);
+      const text = await preview("interval", ["--verbose"]);
+      expect(text.hung, finished(text)).toBe(false);
+      expect(text.code, finished(text)).toBe(0);
+      expect(text.stdout).toContain("Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.");
+      expect(text.stdout).toContain(`Note: ${note("1 timer", "preview")}.`);
+      // The program's output (--verbose) shows it ran on after its finalize().
+      expect(text.stderr).toContain("after finalize");
+      const markdown = await preview("interval", ["--format", "markdown"]);
+      expect(markdown.code, finished(markdown)).toBe(0);
+      expect(markdown.stdout).toContain(`> **Note:** ${note("1 timer", "preview")}.`);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test("a listening socket opened before finalize(); a timer and a socket opened after it", async () => {
-    expect((await onlyPlanOf("server-before")).notes).toEqual([note("1 listening socket", "preview")]);
-    expect((await onlyPlanOf("interval,server-after")).notes).toEqual([note("1 timer and 1 listening socket", "preview", true)]);
-  }, TEST_TIMEOUT_MS);
+  test(
+    "a listening socket opened before finalize(); a timer and a socket opened after it",
+    async () => {
+      expect((await onlyPlanOf("server-before")).notes).toEqual([note("1 listening socket", "preview")]);
+      expect((await onlyPlanOf("interval,server-after")).notes).toEqual([note("1 timer and 1 listening socket", "preview", true)]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test("a second app started after the first one's finalize() is waited for until its own finalize() returned", async () => {
-    const { plan, run } = await planOf("interval,second-app", ["--verbose"]);
-    expect(plan.resources.map((e) => [e.address, e.actions.join("/")])).toEqual([
-      ["open-handles-second/fin/later", "create"],
-      ["open-handles/fin/firmware", "create"],
-      ["open-handles/fin/fleet", "create"],
-    ]);
-    expect(plan.notes).toEqual([note("1 timer", "preview")]);
-    expect(run.stderr).toContain("second app finalized");
-  }, TEST_TIMEOUT_MS);
+  test(
+    "a second app started after the first one's finalize() is waited for until its own finalize() returned",
+    async () => {
+      const { plan, run } = await planOf("interval,second-app", ["--verbose"]);
+      expect(plan.resources.map((e) => [e.address, e.actions.join("/")])).toEqual([
+        ["open-handles-second/fin/later", "create"],
+        ["open-handles/fin/firmware", "create"],
+        ["open-handles/fin/fleet", "create"],
+      ]);
+      expect(plan.notes).toEqual([note("1 timer", "preview")]);
+      expect(run.stderr).toContain("second app finalized");
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test("nothing left open, or a server closed right after finalize(): no note", async () => {
-    for (const leaveOpen of ["", "server-closed"]) expect((await onlyPlanOf(leaveOpen)).notes, leaveOpen).toBeUndefined();
-    const text = await preview("");
-    expect(text.code, finished(text)).toBe(0);
-    expect(text.stdout).not.toContain("Note:");
-  }, TEST_TIMEOUT_MS);
+  test(
+    "nothing left open, or a server closed right after finalize(): no note",
+    async () => {
+      for (const leaveOpen of ["", "server-closed"]) expect((await onlyPlanOf(leaveOpen)).notes, leaveOpen).toBeUndefined();
+      const text = await preview("");
+      expect(text.code, finished(text)).toBe(0);
+      expect(text.stdout).not.toContain("Note:");
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe("rehearse, when the program leaves handles open after finalize()", () => {
-  test("an interval: the report, exit 0, and the note in JSON and text", async () => {
-    const r = await rehearse("interval", ["--format", "json"]);
-    expect(r.hung, finished(r)).toBe(false);
-    expect(r.code, finished(r)).toBe(0);
-    const report = JSON.parse(r.stdout) as Rehearsal;
-    expect(report).toMatchObject({ job: "firmware", devices: 20, outcome: "COMPLETED", executions: { SUCCEEDED: 20 } });
-    expect(report.notes).toEqual([note("1 timer", "rehearsal")]);
-    const text = await rehearse("interval");
-    expect(text.hung, finished(text)).toBe(false);
-    expect(text.code, finished(text)).toBe(0);
-    expect(text.stdout).toMatch(/^Rehearsal of job firmware \(rehearsal-open-handles-[^)]+\): 20 devices; rollout 100\/min; completed at minute \d+: 20 succeeded\.$/m);
-    expect(text.stdout).toContain(`Note: ${note("1 timer", "rehearsal")}.`);
-  }, TEST_TIMEOUT_MS);
+  test(
+    "an interval: the report, exit 0, and the note in JSON and text",
+    async () => {
+      const r = await rehearse("interval", ["--format", "json"]);
+      expect(r.hung, finished(r)).toBe(false);
+      expect(r.code, finished(r)).toBe(0);
+      const report = JSON.parse(r.stdout) as Rehearsal;
+      expect(report).toMatchObject({ job: "firmware", devices: 20, outcome: "COMPLETED", executions: { SUCCEEDED: 20 } });
+      expect(report.notes).toEqual([note("1 timer", "rehearsal")]);
+      const text = await rehearse("interval");
+      expect(text.hung, finished(text)).toBe(false);
+      expect(text.code, finished(text)).toBe(0);
+      expect(text.stdout).toMatch(
+        /^Rehearsal of job firmware \(rehearsal-open-handles-[^)]+\): 20 devices; rollout 100\/min; completed at minute \d+: 20 succeeded\.$/m,
+      );
+      expect(text.stdout).toContain(`Note: ${note("1 timer", "rehearsal")}.`);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test("a listening socket opened before finalize(); nothing left open: no note", async () => {
-    const socket = await rehearse("server-before", ["--format", "json"]);
-    expect(socket.hung, finished(socket)).toBe(false);
-    expect(socket.code, finished(socket)).toBe(0);
-    expect((JSON.parse(socket.stdout) as Rehearsal).notes).toEqual([note("1 listening socket", "rehearsal")]);
-    const clean = await rehearse("", ["--format", "json"]);
-    expect(clean.code, finished(clean)).toBe(0);
-    expect((JSON.parse(clean.stdout) as Rehearsal).notes).toEqual([]);
-  }, TEST_TIMEOUT_MS);
+  test(
+    "a listening socket opened before finalize(); nothing left open: no note",
+    async () => {
+      const socket = await rehearse("server-before", ["--format", "json"]);
+      expect(socket.hung, finished(socket)).toBe(false);
+      expect(socket.code, finished(socket)).toBe(0);
+      expect((JSON.parse(socket.stdout) as Rehearsal).notes).toEqual([note("1 listening socket", "rehearsal")]);
+      const clean = await rehearse("", ["--format", "json"]);
+      expect(clean.code, finished(clean)).toBe(0);
+      expect((JSON.parse(clean.stdout) as Rehearsal).notes).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -23,9 +23,14 @@ let root: string;
 /** Runs a command without blocking this process (the endpoint the child talks to lives here). */
 function run(args: string[], version: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(node, [...tsx, ...args], { cwd: repo, env: endpointEnv(local, root, { STACK_VERSION: String(version) }), encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      node,
+      [...tsx, ...args],
+      { cwd: repo, env: endpointEnv(local, root, { STACK_VERSION: String(version) }), encoding: "utf8", timeout: 120_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 const preview = (args: string[]) => run(["src/cli/index.ts", "preview", fixture, "--stage", "gate", ...args], 2);
@@ -45,9 +50,13 @@ afterAll(async () => {
 test("over the limit: exit 3, naming the job and how many devices; within it: 0, or 2 with --detailed-exitcode", async () => {
   const over = await preview(["--refresh", "--max-devices", "2"]);
   expect(over.code, over.stderr).toBe(3);
-  expect(over.stderr).toContain('✖ --max-devices 2: a job change does not pass:\n  - job "rollout" (gate-rollout): the creation would reach 3 devices, more than 2');
+  expect(over.stderr).toContain(
+    '✖ --max-devices 2: a job change does not pass:\n  - job "rollout" (gate-rollout): the creation would reach 3 devices, more than 2',
+  );
   // The plan is printed all the same, with the job's devices.
-  expect(over.stdout).toContain("devices: 3 devices receive the job; all notified within 2 min; at most 1 device can fail before the abort criteria stop the job");
+  expect(over.stdout).toContain(
+    "devices: 3 devices receive the job; all notified within 2 min; at most 1 device can fail before the abort criteria stop the job",
+  );
 
   const within = await preview(["--refresh", "--max-devices", "3"]);
   expect(within.code, within.stderr).toBe(0);
@@ -70,7 +79,9 @@ test("over the limit: exit 3, naming the job and how many devices; within it: 0,
 test("devices unknown (no --refresh): a gate that cannot count does not pass", async () => {
   const unknown = await preview(["--max-devices", "1000"]);
   expect(unknown.code, unknown.stderr).toBe(3);
-  expect(unknown.stderr).toContain('job "rollout" (gate-rollout): the devices of the creation are unknown; --refresh is needed to count devices');
+  expect(unknown.stderr).toContain(
+    'job "rollout" (gate-rollout): the devices of the creation are unknown; --refresh is needed to count devices',
+  );
   expect(unknown.stdout).toContain("devices: unknown without --refresh");
   // Without the gate, the same preview succeeds.
   expect((await preview([])).code).toBe(0);

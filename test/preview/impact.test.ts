@@ -31,14 +31,22 @@ const job = (plan: Plan, name = "job"): PlanEntry => plan.resources.find((e) => 
 const reads = () => stack.local.stats().calls.map((c) => c.operation);
 
 /** Group "fleet" with d1..d5, and d6 on its own; with `withJob`, a job on the group, d6 and d3 (in the group too). */
-const fleetProgram = (withJob: boolean, props: Partial<JobProps> = {}) => async () => {
-  const fleet = await ThingGroup("fleet", { thingGroupName: "fleet" });
-  const things = [];
-  for (let i = 1; i <= 6; i++) things.push(await Thing(`d${i}`, { thingName: `d${i}`, thingGroups: i <= 5 ? [fleet] : [] }));
-  if (withJob) {
-    await Job("job", { jobId: "j", targets: [fleet, things[5], things[2]], document: doc, deletion: { force: true }, ...props } as JobProps);
-  }
-};
+const fleetProgram =
+  (withJob: boolean, props: Partial<JobProps> = {}) =>
+  async () => {
+    const fleet = await ThingGroup("fleet", { thingGroupName: "fleet" });
+    const things = [];
+    for (let i = 1; i <= 6; i++) things.push(await Thing(`d${i}`, { thingName: `d${i}`, thingGroups: i <= 5 ? [fleet] : [] }));
+    if (withJob) {
+      await Job("job", {
+        jobId: "j",
+        targets: [fleet, things[5], things[2]],
+        document: doc,
+        deletion: { force: true },
+        ...props,
+      } as JobProps);
+    }
+  };
 
 /** The documented read-only policy's IoT actions (docs/pull-request-previews.md). */
 function policyActions(): Set<string> {
@@ -56,7 +64,14 @@ describe("a job created on a group of 5 things and 2 thing targets, one of them 
     const entry = job(plan);
     expect(entry.actions).toEqual(["create"]);
     // d1..d5 (the group) + d6 + d3 (already counted) = 6; 2 a minute: minutes 0, 1 and 2 → 3.
-    expect(entry.deviceImpact).toEqual({ change: "create", devices: 6, inProgress: 0, minutesToNotifyAll: 3, maxFailuresBeforeAbort: null, notes: [] });
+    expect(entry.deviceImpact).toEqual({
+      change: "create",
+      devices: 6,
+      inProgress: 0,
+      minutesToNotifyAll: 3,
+      maxFailuresBeforeAbort: null,
+      notes: [],
+    });
     expect(entry.warnings).toContain(`job j ${NO_ABORT}`);
     // One listing of the group (not recursive), and only calls the documented read-only policy allows.
     const listings = stack.local.stats().calls.filter((c) => c.operation === "ListThingsInThingGroup");
@@ -110,7 +125,9 @@ test("abort criteria FAILED 10%, at least 20 executed, over 100 devices: at most
     await stack.client.send(new CreateThingCommand({ thingName: `t${i}` }));
     await stack.client.send(new AddThingToThingGroupCommand({ thingName: `t${i}`, thingGroupName: "fleet" }));
   }
-  const abortConfig = { criteriaList: [{ failureType: "FAILED" as const, action: "CANCEL" as const, thresholdPercentage: 10, minNumberOfExecutedThings: 20 }] };
+  const abortConfig = {
+    criteriaList: [{ failureType: "FAILED" as const, action: "CANCEL" as const, thresholdPercentage: 10, minNumberOfExecutedThings: 20 }],
+  };
   const program = async () => {
     const fleet = await ThingGroup("fleet", { thingGroupName: "fleet" });
     await Job("job", { jobId: "j", targets: [fleet], document: doc, abortConfig, deletion: { force: true } });
@@ -121,7 +138,9 @@ test("abort criteria FAILED 10%, at least 20 executed, over 100 devices: at most
   // max(20, ceil(10 × 100 / 100) = 10) = 20, at most 100: 20. No rollout rate: IoT's 1,000 a minute, so 1 minute.
   expect(entry.deviceImpact).toMatchObject({ change: "create", devices: 100, minutesToNotifyAll: 1, maxFailuresBeforeAbort: 20 });
   expect(entry.warnings.join("\n")).not.toContain("nothing stops a failing rollout");
-  expect(render(plan, "text")).toContain("devices: 100 devices receive the job; all notified within 1 min; at most 20 devices can fail before the abort criteria stop the job");
+  expect(render(plan, "text")).toContain(
+    "devices: 100 devices receive the job; all notified within 1 min; at most 20 devices can fail before the abort criteria stop the job",
+  );
   // The SDK's paginator went through every page (the endpoint's pages hold 50 things).
   expect(stack.local.stats().calls.filter((c) => c.operation === "ListThingsInThingGroup").length).toBeGreaterThanOrEqual(2);
 });
@@ -148,7 +167,11 @@ test("abort criteria and rollout rate from the job's template are the ones count
   expect(entry.warnings.join("\n")).not.toContain("nothing stops a failing rollout");
   // Without --refresh the template is not read: nothing is claimed about its criteria.
   const plain = job(await preview(stack, program(true)));
-  expect(plain.deviceImpact).toMatchObject({ devices: null, maxFailuresBeforeAbort: null, notes: ["the job takes its rollout rate, maintenance windows and abort criteria from job template tpl: known only with --refresh"] });
+  expect(plain.deviceImpact).toMatchObject({
+    devices: null,
+    maxFailuresBeforeAbort: null,
+    notes: ["the job takes its rollout rate, maintenance windows and abort criteria from job template tpl: known only with --refresh"],
+  });
   expect(plain.warnings.join("\n")).not.toContain("nothing stops a failing rollout");
 });
 
@@ -180,20 +203,24 @@ test("a group added to a continuous job: only its members that the job had not r
 });
 
 describe("executions in progress", () => {
-  const program = (version: number, present = true) => async () => {
-    const fleet = await ThingGroup("fleet", { thingGroupName: "fleet" });
-    for (let i = 1; i <= 3; i++) await Thing(`d${i}`, { thingName: `d${i}`, thingGroups: [fleet] });
-    if (present) {
-      await Job("job", {
-        jobId: "j",
-        targets: [fleet],
-        document: { ...doc, version },
-        targetSelection: "CONTINUOUS",
-        abortConfig: { criteriaList: [{ failureType: "FAILED", action: "CANCEL", thresholdPercentage: 50, minNumberOfExecutedThings: 1 }] },
-        deletion: { force: true },
-      });
-    }
-  };
+  const program =
+    (version: number, present = true) =>
+    async () => {
+      const fleet = await ThingGroup("fleet", { thingGroupName: "fleet" });
+      for (let i = 1; i <= 3; i++) await Thing(`d${i}`, { thingName: `d${i}`, thingGroups: [fleet] });
+      if (present) {
+        await Job("job", {
+          jobId: "j",
+          targets: [fleet],
+          document: { ...doc, version },
+          targetSelection: "CONTINUOUS",
+          abortConfig: {
+            criteriaList: [{ failureType: "FAILED", action: "CANCEL", thresholdPercentage: 50, minNumberOfExecutedThings: 1 }],
+          },
+          deletion: { force: true },
+        });
+      }
+    };
 
   beforeEach(async () => {
     await stack.deploy(program(1));
@@ -207,13 +234,23 @@ describe("executions in progress", () => {
     const entry = job(plan);
     expect(entry.actions).toEqual(["delete", "create"]);
     // 3 devices run it again; max(1, ceil(50 × 3 / 100) = 2) = 2.
-    expect(entry.deviceImpact).toEqual({ change: "replace", devices: 3, inProgress: 2, forceCancel: true, minutesToNotifyAll: 1, maxFailuresBeforeAbort: 2, notes: [] });
+    expect(entry.deviceImpact).toEqual({
+      change: "replace",
+      devices: 3,
+      inProgress: 2,
+      forceCancel: true,
+      minutesToNotifyAll: 1,
+      maxFailuresBeforeAbort: 2,
+      notes: [],
+    });
     expect(render(plan, "text")).toContain(
       "devices: 3 devices run the job again (every device of the new targets); 2 executions in progress are force-cancelled; all notified within 1 min; at most 2 devices can fail before the abort criteria stop the job",
     );
     expect(render(plan, "markdown")).toMatch(/\| 3, 2 in progress force-cancelled \|/);
     expect(job(await preview(stack, program(2))).deviceImpact).toMatchObject({ devices: null, inProgress: null, forceCancel: true });
-    expect(render(await preview(stack, program(2)), "text")).toContain("devices: unknown without --refresh; executions in progress: unknown without --refresh");
+    expect(render(await preview(stack, program(2)), "text")).toContain(
+      "devices: unknown without --refresh; executions in progress: unknown without --refresh",
+    );
     const done = await deploy(stack, program(2), { force: true });
     expect(sameCalls(predictedCalls(plan), done.calls)).toBeUndefined();
   });
@@ -222,7 +259,15 @@ describe("executions in progress", () => {
     const plan = await preview(stack, program(1, false), { refresh: true });
     const entry = job(plan);
     expect(entry.actions).toEqual(["delete"]);
-    expect(entry.deviceImpact).toEqual({ change: "delete", devices: 3, inProgress: 2, forceCancel: true, minutesToNotifyAll: null, maxFailuresBeforeAbort: null, notes: [] });
+    expect(entry.deviceImpact).toEqual({
+      change: "delete",
+      devices: 3,
+      inProgress: 2,
+      forceCancel: true,
+      minutesToNotifyAll: null,
+      maxFailuresBeforeAbort: null,
+      notes: [],
+    });
     expect(render(plan, "text")).toContain("devices: 3 devices stop receiving the job; 2 executions in progress are force-cancelled");
     const done = await deploy(stack, program(1, false), { force: true });
     expect(sameCalls(predictedCalls(plan), done.calls)).toBeUndefined();
@@ -245,7 +290,14 @@ describe("executions in progress", () => {
     const plan = await preview(stack, updated, { refresh: true });
     const entry = job(plan);
     expect(entry.operations.map((o) => o.operation)).toEqual(["UpdateJob"]);
-    expect(entry.deviceImpact).toEqual({ change: "update", devices: 0, inProgress: 0, minutesToNotifyAll: null, maxFailuresBeforeAbort: null, notes: [] });
+    expect(entry.deviceImpact).toEqual({
+      change: "update",
+      devices: 0,
+      inProgress: 0,
+      minutesToNotifyAll: null,
+      maxFailuresBeforeAbort: null,
+      notes: [],
+    });
     expect(reads()).not.toContain("ListThingsInThingGroup");
     expect(render(plan, "text")).toContain("      devices: 0, no device runs the job again\n");
     // Known without --refresh too.
@@ -268,7 +320,9 @@ test("a new target group that does not exist yet cannot be counted before the de
     unknownReason: "thing group fleet does not exist yet, so its devices are known only after the deploy",
     minutesToNotifyAll: null,
   });
-  expect(render(plan, "text")).toContain("devices: unknown (thing group fleet does not exist yet, so its devices are known only after the deploy)");
+  expect(render(plan, "text")).toContain(
+    "devices: unknown (thing group fleet does not exist yet, so its devices are known only after the deploy)",
+  );
 });
 
 test("without deletion.force, executions in progress stop the deploy, and the preview says so", async () => {
@@ -280,7 +334,17 @@ test("without deletion.force, executions in progress stop the deploy, and the pr
   await stack.deploy(program(true));
   await stack.local.updateJobExecution({ thingName: "d1", jobId: "j", status: "IN_PROGRESS" });
   const plan = await preview(stack, program(false), { refresh: true });
-  expect(job(plan).deviceImpact).toEqual({ change: "delete", devices: 1, inProgress: 1, forceCancel: false, minutesToNotifyAll: null, maxFailuresBeforeAbort: null, notes: [] });
-  expect(render(plan, "text")).toContain("      devices: 1 device stops receiving the job; 1 execution in progress: the deploy stops without deletion.force\n");
+  expect(job(plan).deviceImpact).toEqual({
+    change: "delete",
+    devices: 1,
+    inProgress: 1,
+    forceCancel: false,
+    minutesToNotifyAll: null,
+    maxFailuresBeforeAbort: null,
+    notes: [],
+  });
+  expect(render(plan, "text")).toContain(
+    "      devices: 1 device stops receiving the job; 1 execution in progress: the deploy stops without deletion.force\n",
+  );
   expect(render(plan, "markdown")).toMatch(/\| - \| `job` \| iot::Job \| delete \| 1, 1 in progress \(the deploy stops\) \|/);
 });

@@ -55,10 +55,13 @@ test("every call of a preview is allowed by the documented read-only policy", as
   await stack.local.createStack({
     stackName: "legacy",
     template: template(
-      "  FirmwareTemplate:\n    Type: AWS::IoT::JobTemplate\n    DeletionPolicy: Retain\n    Properties:\n      JobTemplateId: firmware\n      Description: Firmware rollout\n      Document: '{\"operation\":\"updateFirmware\",\"version\":\"1.0\"}'\n      Tags:\n        - Key: team\n          Value: fleet\n",
+      '  FirmwareTemplate:\n    Type: AWS::IoT::JobTemplate\n    DeletionPolicy: Retain\n    Properties:\n      JobTemplateId: firmware\n      Description: Firmware rollout\n      Document: \'{"operation":"updateFirmware","version":"1.0"}\'\n      Tags:\n        - Key: team\n          Value: fleet\n',
     ),
   });
-  await stack.local.updateStack({ stackName: "legacy", template: template("  Placeholder:\n    Type: AWS::IoT::ThingGroup\n    Properties:\n      ThingGroupName: placeholder\n") });
+  await stack.local.updateStack({
+    stackName: "legacy",
+    template: template("  Placeholder:\n    Type: AWS::IoT::ThingGroup\n    Properties:\n      ThingGroupName: placeholder\n"),
+  });
   await stack.deploy(program(1));
 
   stack.local.resetStats();
@@ -67,7 +70,9 @@ test("every call of a preview is allowed by the documented read-only policy", as
   expect(plain.summary.update + refreshed.summary.update).toBeGreaterThan(0);
 
   const allowed = documentedActions();
-  const made = new Set(stack.local.stats().calls.map((c) => `${CLOUDFORMATION.has(c.operation) ? "cloudformation" : "iot"}:${c.operation}`));
+  const made = new Set(
+    stack.local.stats().calls.map((c) => `${CLOUDFORMATION.has(c.operation) ? "cloudformation" : "iot"}:${c.operation}`),
+  );
   expect(made).toContain("cloudformation:DescribeStackResource");
   expect([...made].filter((action) => !allowed.has(action))).toEqual([]);
 });

@@ -51,13 +51,21 @@ function run(command: string, args: string[], environment: NodeJS.ProcessEnv): P
  * compared with what the deploy then does, so the deploys skip it (one process less each).
  */
 async function deploy(version: number, extra: Record<string, string> = {}, args: string[] = []) {
-  const r = await run(node, [...tsx, fixture, "--stage", "pv", ...args], env({ STACK_VERSION: String(version), ALCHEMY_IOT_CHECK: "0", ...extra }));
+  const r = await run(
+    node,
+    [...tsx, fixture, "--stage", "pv", ...args],
+    env({ STACK_VERSION: String(version), ALCHEMY_IOT_CHECK: "0", ...extra }),
+  );
   expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
   return `${r.stdout}${r.stderr}`;
 }
 
 function preview(version: number, args: string[] = [], extra: Record<string, string> = {}) {
-  return run(node, [...tsx, "src/cli/index.ts", "preview", fixture, "--stage", "pv", ...args], env({ STACK_VERSION: String(version), ...extra }));
+  return run(
+    node,
+    [...tsx, "src/cli/index.ts", "preview", fixture, "--stage", "pv", ...args],
+    env({ STACK_VERSION: String(version), ...extra }),
+  );
 }
 
 async function previewJson(version: number, args: string[] = [], extra: Record<string, string> = {}): Promise<Plan> {
@@ -125,8 +133,12 @@ describe("preview", () => {
     for (const args of [[], ["--detailed-exitcode"]]) {
       const failing = await preview(6, args, { SECRET_TOKEN: "x", PREVIEW_BAD_PARAMETER: "1" });
       expect(failing.code).toBe(1);
-      expect(failing.stdout).toContain('✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - Job "secret-params": documentParameters.filePath: is required by AWS-Download-File 1.0');
-      expect(`${failing.stdout}${failing.stderr}`.match(/documentParameters\.filePath: is required by AWS-Download-File 1\.0/g)).toHaveLength(1);
+      expect(failing.stdout).toContain(
+        '✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - Job "secret-params": documentParameters.filePath: is required by AWS-Download-File 1.0',
+      );
+      expect(
+        `${failing.stdout}${failing.stderr}`.match(/documentParameters\.filePath: is required by AWS-Download-File 1\.0/g),
+      ).toHaveLength(1);
       expect(failing.stdout).not.toMatch(/^\s+at /m);
     }
     // A program that throws: exit 1 with the program's error as one block.
@@ -149,8 +161,22 @@ describe("preview", () => {
     expect(stats.mutatingRequests).toBe(0);
     // What drift can be in, for each deployed resource: the group and its tags, the thing and its groups,
     // the (deleted) template, the job with its document and tags.
-    expect(local.stats().calls.map((c) => c.operation).sort()).toEqual(
-      ["DescribeThingGroup", "ListTagsForResource", "DescribeThing", "ListThingGroupsForThing", "DescribeJobTemplate", "DescribeJob", "GetJobDocument", "ListTagsForResource"].sort(),
+    expect(
+      local
+        .stats()
+        .calls.map((c) => c.operation)
+        .sort(),
+    ).toEqual(
+      [
+        "DescribeThingGroup",
+        "ListTagsForResource",
+        "DescribeThing",
+        "ListThingGroupsForThing",
+        "DescribeJobTemplate",
+        "DescribeJob",
+        "GetJobDocument",
+        "ListTagsForResource",
+      ].sort(),
     );
     expect(plan.refreshed).toBe(true);
     expect(plan.drift).toEqual([
@@ -174,7 +200,12 @@ describe("preview", () => {
     for (const content of files) expect(content).not.toContain(token);
     // A change so the secret resources show diffs too.
     const newToken = `${token}-rotated`;
-    for (const args of [["--format", "text"], ["--format", "markdown"], ["--format", "json", "--refresh"], ["--format", "text", "--verbose", "--refresh"]]) {
+    for (const args of [
+      ["--format", "text"],
+      ["--format", "markdown"],
+      ["--format", "json", "--refresh"],
+      ["--format", "text", "--verbose", "--refresh"],
+    ]) {
       const r = await preview(6, args, { SECRET_TOKEN: newToken });
       expect(r.code, r.stderr).toBe(0);
       expect(`${r.stdout}${r.stderr}`).not.toContain(token);
@@ -200,7 +231,11 @@ describe("preview with a custom state store", () => {
       const before = snapshotTree(storeDir);
       expect(Object.keys(before).length).toBeGreaterThan(0);
       local.resetStats();
-      const r = await run(node, [...tsx, "src/cli/index.ts", "preview", program, "--stage", "cs", "--format", "json"], env({ DOCUMENT_STORE_DIR: storeDir, DESCRIPTION: "second" }));
+      const r = await run(
+        node,
+        [...tsx, "src/cli/index.ts", "preview", program, "--stage", "cs", "--format", "json"],
+        env({ DOCUMENT_STORE_DIR: storeDir, DESCRIPTION: "second" }),
+      );
       expect(r.code, r.stderr).toBe(0);
       const plan: Plan = JSON.parse(r.stdout);
       expect(plan.resources.map((e) => [e.name, e.actions.join("/")])).toEqual([["tpl", "delete/create"]]);

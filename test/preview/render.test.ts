@@ -49,7 +49,9 @@ describe("markdown", () => {
     const lines = md.split("\n");
     expect(lines[0]).toBe("<!-- alchemy-iot-jobs-preview app=fleet stage=prod -->");
     expect(lines[1]).toBe("### IoT preview: `fleet`, stage `prod`");
-    expect(lines[3]).toBe("**Plan: 1 to create, 2 to update, 3 to replace, 1 to delete.** 1 unchanged, 1 read, 1 not planned (other providers).");
+    expect(lines[3]).toBe(
+      "**Plan: 1 to create, 2 to update, 3 to replace, 1 to delete.** 1 unchanged, 1 read, 1 not planned (other providers).",
+    );
     expect(md).toContain("| | Resource | Type | Action | Why |");
     expect(md.match(/<details>/g)?.length).toBe(7); // every changed resource but the read
     const order = [...md.matchAll(/<summary>.*?<code>(.*?)<\/code>/g)].map((m) => m[1]);
@@ -62,7 +64,9 @@ describe("markdown", () => {
     expect(md.length).toBeLessThanOrEqual(65_536);
     expect(md.startsWith("<!-- alchemy-iot-jobs-preview app=fleet stage=prod -->\n### IoT preview")).toBe(true);
     expect(md).toContain("**Plan: 2000 to create, 0 to update, 0 to replace, 0 to delete.**");
-    expect(md).toMatch(/The plan is too long for one comment: \d+ more resources are not shown\.\*\* To see the full plan, run `npx alchemy-iot-jobs preview --format text`/);
+    expect(md).toMatch(
+      /The plan is too long for one comment: \d+ more resources are not shown\.\*\* To see the full plan, run `npx alchemy-iot-jobs preview --format text`/,
+    );
     // A plan that fits has no note.
     expect(renderMarkdown(bigPlan(3))).not.toContain("too long");
   });
@@ -95,11 +99,29 @@ describe("json", () => {
       resources: [move],
       summary: summarize([move]),
       drift: [],
-      problems: [{ address: "fleet/prod/a", type: "iot::JobTemplate", name: "a", path: "jobTemplateId", message: 'JobTemplate "a": jobTemplateId "x" is also the jobTemplateId of fleet/prod/b' }],
-      moves: [{ from: "fleet/prod/group", to: "fleet/prod/sub/group", type: "iot::ThingGroup", physicalId: "fleet-group", location: "aws|us-east-1" }],
+      problems: [
+        {
+          address: "fleet/prod/a",
+          type: "iot::JobTemplate",
+          name: "a",
+          path: "jobTemplateId",
+          message: 'JobTemplate "a": jobTemplateId "x" is also the jobTemplateId of fleet/prod/b',
+        },
+      ],
+      moves: [
+        {
+          from: "fleet/prod/group",
+          to: "fleet/prod/sub/group",
+          type: "iot::ThingGroup",
+          physicalId: "fleet-group",
+          location: "aws|us-east-1",
+        },
+      ],
     };
     const text = render(plan, "text");
-    expect(text).toContain('✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - JobTemplate "a": jobTemplateId "x"');
+    expect(text).toContain(
+      '✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - JobTemplate "a": jobTemplateId "x"',
+    );
     expect(text).toContain(" -> iot::ThingGroup  group (fleet-group)  move from fleet/prod/group");
     expect(text).toContain("Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to move.");
     const md = render(plan, "markdown");

@@ -21,16 +21,23 @@ afterEach(() => stack.close());
 const doc = { operation: "reboot" };
 
 /** Groups "line-1" (a1, a2, and the things `joined`) and "line-2" (b1, and a1 too), and the job on the groups named. */
-const program = (groups: string[], joined: string[] = []) => async () => {
-  const line1 = await ThingGroup("line-1", { thingGroupName: "line-1" });
-  const line2 = await ThingGroup("line-2", { thingGroupName: "line-2" });
-  await Thing("a1", { thingName: "a1", thingGroups: [line1, line2] });
-  await Thing("a2", { thingName: "a2", thingGroups: [line1] });
-  await Thing("b1", { thingName: "b1", thingGroups: [line2] });
-  for (const name of joined) await Thing(name, { thingName: name, thingGroups: [line1] });
-  const byName: Record<string, typeof line1> = { "line-1": line1, "line-2": line2 };
-  return Job("reboot", { targets: groups.map((g) => byName[g]), document: doc, targetSelection: "CONTINUOUS", deletion: { force: true } });
-};
+const program =
+  (groups: string[], joined: string[] = []) =>
+  async () => {
+    const line1 = await ThingGroup("line-1", { thingGroupName: "line-1" });
+    const line2 = await ThingGroup("line-2", { thingGroupName: "line-2" });
+    await Thing("a1", { thingName: "a1", thingGroups: [line1, line2] });
+    await Thing("a2", { thingName: "a2", thingGroups: [line1] });
+    await Thing("b1", { thingName: "b1", thingGroups: [line2] });
+    for (const name of joined) await Thing(name, { thingName: name, thingGroups: [line1] });
+    const byName: Record<string, typeof line1> = { "line-1": line1, "line-2": line2 };
+    return Job("reboot", {
+      targets: groups.map((g) => byName[g]),
+      document: doc,
+      targetSelection: "CONTINUOUS",
+      deletion: { force: true },
+    });
+  };
 
 async function executions(jobId: string): Promise<Record<string, string>> {
   const list = await stack.client.send(new ListJobExecutionsForJobCommand({ jobId }));
@@ -46,7 +53,9 @@ test("a group added to a continuous job: one AssociateTargetsWithJob, the same j
   const entry = plan.resources.find((e) => e.name === "reboot")!;
   expect(entry.actions).toEqual(["update"]);
   expect(entry.replaceReasons).toEqual([]);
-  expect(entry.warnings.join("\n")).toContain("the devices in that group receive the job, except those that already have it; no other device runs it again");
+  expect(entry.warnings.join("\n")).toContain(
+    "the devices in that group receive the job, except those that already have it; no other device runs it again",
+  );
 
   const performed = await deploy(stack, program(["line-1", "line-2"]));
   expect(sameCalls(predictedCalls(plan), performed.calls)).toBeUndefined();

@@ -17,9 +17,7 @@ const valid: JobTemplateProps = {
 
 const criterion = { failureType: "FAILED", action: "CANCEL", thresholdPercentage: 10, minNumberOfExecutedThings: 5 } as const;
 const manyTags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, "v"]));
-const placeholders = Object.fromEntries(
-  Array.from({ length: 11 }, (_, i) => [`p${i}`, `\${aws:iot:parameter:p${i}}`]),
-);
+const placeholders = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`p${i}`, `\${aws:iot:parameter:p${i}}`]));
 
 /** [what is wrong, props, fragments the message must contain (the prop path first)] */
 const cases: Array<[string, Record<string, unknown>, string[]]> = [
@@ -45,15 +43,31 @@ const cases: Array<[string, Record<string, unknown>, string[]]> = [
     { document: undefined, documentSource: "ftp://files/job.json" },
     ["documentSource:", "must be the URL of an S3 object"],
   ],
-  ["documentSource too long", { document: undefined, documentSource: `https://b.s3.amazonaws.com/${"k".repeat(1400)}` }, ["documentSource:", "at most 1350"]],
-  ["presigned URL expiry too short", { presignedUrlConfig: { roleArn: "arn:aws:iam::123456789012:role/r", expiresInSec: 30 } }, ["presignedUrlConfig.expiresInSec: 30", "between 60 and 3600"]],
-  ["presigned URL role that is not an IAM role ARN", { presignedUrlConfig: { roleArn: "arn:x" } }, ["presignedUrlConfig.roleArn:", "must be an IAM role ARN"]],
+  [
+    "documentSource too long",
+    { document: undefined, documentSource: `https://b.s3.amazonaws.com/${"k".repeat(1400)}` },
+    ["documentSource:", "at most 1350"],
+  ],
+  [
+    "presigned URL expiry too short",
+    { presignedUrlConfig: { roleArn: "arn:aws:iam::123456789012:role/r", expiresInSec: 30 } },
+    ["presignedUrlConfig.expiresInSec: 30", "between 60 and 3600"],
+  ],
+  [
+    "presigned URL role that is not an IAM role ARN",
+    { presignedUrlConfig: { roleArn: "arn:x" } },
+    ["presignedUrlConfig.roleArn:", "must be an IAM role ARN"],
+  ],
   [
     "presigned placeholder without a role",
     { document: { url: "${aws:iot:s3-presigned-url:https://s3.amazonaws.com/b/fw.bin}" } },
     ["presignedUrlConfig.roleArn: ", "is required: the document uses ${aws:iot:s3-presigned-url:...}"],
   ],
-  ["rollout above 1000 per minute", { jobExecutionsRolloutConfig: { maximumPerMinute: 1001 } }, ["jobExecutionsRolloutConfig.maximumPerMinute: 1001", "between 1 and 1000"]],
+  [
+    "rollout above 1000 per minute",
+    { jobExecutionsRolloutConfig: { maximumPerMinute: 1001 } },
+    ["jobExecutionsRolloutConfig.maximumPerMinute: 1001", "between 1 and 1000"],
+  ],
   // Seed-style mistake: jobExecutionsRolloutConfig.minimumPerMinute.
   [
     "rollout minimumPerMinute",
@@ -62,12 +76,20 @@ const cases: Array<[string, Record<string, unknown>, string[]]> = [
   ],
   [
     "exponential rate increment factor too small",
-    { jobExecutionsRolloutConfig: { exponentialRate: { baseRatePerMinute: 10, incrementFactor: 1.05, rateIncreaseCriteria: { numberOfNotifiedThings: 5 } } } },
+    {
+      jobExecutionsRolloutConfig: {
+        exponentialRate: { baseRatePerMinute: 10, incrementFactor: 1.05, rateIncreaseCriteria: { numberOfNotifiedThings: 5 } },
+      },
+    },
     ["jobExecutionsRolloutConfig.exponentialRate.incrementFactor: 1.05", "between 1.1 and 5"],
   ],
   [
     "exponential rate increment factor with two decimals",
-    { jobExecutionsRolloutConfig: { exponentialRate: { baseRatePerMinute: 10, incrementFactor: 1.25, rateIncreaseCriteria: { numberOfNotifiedThings: 5 } } } },
+    {
+      jobExecutionsRolloutConfig: {
+        exponentialRate: { baseRatePerMinute: 10, incrementFactor: 1.25, rateIncreaseCriteria: { numberOfNotifiedThings: 5 } },
+      },
+    },
     ["jobExecutionsRolloutConfig.exponentialRate.incrementFactor: 1.25", "at most 1 decimal place"],
   ],
   [
@@ -90,45 +112,119 @@ const cases: Array<[string, Record<string, unknown>, string[]]> = [
       "abortConfig.criteriaList[0].minNumberOfExecutedThings: is required",
     ],
   ],
-  ["abort threshold above 100", { abortConfig: { criteriaList: [{ ...criterion, thresholdPercentage: 150 }] } }, ["abortConfig.criteriaList[0].thresholdPercentage: 150", "between 0 and 100"]],
-  ["abort threshold with three decimals", { abortConfig: { criteriaList: [{ ...criterion, thresholdPercentage: 10.555 }] } }, ["abortConfig.criteriaList[0].thresholdPercentage: 10.555", "at most 2 decimal places"]],
-  ["abort failure type unknown", { abortConfig: { criteriaList: [{ ...criterion, failureType: "CRASHED" }] } }, ['abortConfig.criteriaList[0].failureType: "CRASHED" is not one of FAILED, REJECTED, TIMED_OUT, ALL']],
-  ["abort minimum executed things zero", { abortConfig: { criteriaList: [{ ...criterion, minNumberOfExecutedThings: 0 }] } }, ["abortConfig.criteriaList[0].minNumberOfExecutedThings: 0", "at least 1"]],
+  [
+    "abort threshold above 100",
+    { abortConfig: { criteriaList: [{ ...criterion, thresholdPercentage: 150 }] } },
+    ["abortConfig.criteriaList[0].thresholdPercentage: 150", "between 0 and 100"],
+  ],
+  [
+    "abort threshold with three decimals",
+    { abortConfig: { criteriaList: [{ ...criterion, thresholdPercentage: 10.555 }] } },
+    ["abortConfig.criteriaList[0].thresholdPercentage: 10.555", "at most 2 decimal places"],
+  ],
+  [
+    "abort failure type unknown",
+    { abortConfig: { criteriaList: [{ ...criterion, failureType: "CRASHED" }] } },
+    ['abortConfig.criteriaList[0].failureType: "CRASHED" is not one of FAILED, REJECTED, TIMED_OUT, ALL'],
+  ],
+  [
+    "abort minimum executed things zero",
+    { abortConfig: { criteriaList: [{ ...criterion, minNumberOfExecutedThings: 0 }] } },
+    ["abortConfig.criteriaList[0].minNumberOfExecutedThings: 0", "at least 1"],
+  ],
   ["empty abort criteria", { abortConfig: { criteriaList: [] } }, ["abortConfig.criteriaList: []", "at least one abort criterion"]],
-  ["timeout above 7 days", { timeoutConfig: { inProgressTimeoutInMinutes: 20_000 } }, ["timeoutConfig.inProgressTimeoutInMinutes: 20000", "between 1 and 10080"]],
-  ["fractional timeout", { timeoutConfig: { inProgressTimeoutInMinutes: 1.5 } }, ["timeoutConfig.inProgressTimeoutInMinutes: 1.5", "whole number"]],
+  [
+    "timeout above 7 days",
+    { timeoutConfig: { inProgressTimeoutInMinutes: 20_000 } },
+    ["timeoutConfig.inProgressTimeoutInMinutes: 20000", "between 1 and 10080"],
+  ],
+  [
+    "fractional timeout",
+    { timeoutConfig: { inProgressTimeoutInMinutes: 1.5 } },
+    ["timeoutConfig.inProgressTimeoutInMinutes: 1.5", "whole number"],
+  ],
   // Seed-style mistake: JobExecutionsRetryConfig: { RetryAttempts: 3 }.
   [
     "retry config with retryAttempts",
     { jobExecutionsRetryConfig: { retryAttempts: 3 } },
-    ["jobExecutionsRetryConfig.retryAttempts: unknown property", "criteriaList: [{ failureType", "jobExecutionsRetryConfig.criteriaList: is required"],
+    [
+      "jobExecutionsRetryConfig.retryAttempts: unknown property",
+      "criteriaList: [{ failureType",
+      "jobExecutionsRetryConfig.criteriaList: is required",
+    ],
   ],
-  ["more than 10 retries for one failure type", { jobExecutionsRetryConfig: { criteriaList: [{ failureType: "FAILED", numberOfRetries: 11 }] } }, ["jobExecutionsRetryConfig.criteriaList[0].numberOfRetries: 11", "between 0 and 10"]],
+  [
+    "more than 10 retries for one failure type",
+    { jobExecutionsRetryConfig: { criteriaList: [{ failureType: "FAILED", numberOfRetries: 11 }] } },
+    ["jobExecutionsRetryConfig.criteriaList[0].numberOfRetries: 11", "between 0 and 10"],
+  ],
   [
     "more than 10 retries in total",
-    { jobExecutionsRetryConfig: { criteriaList: [{ failureType: "FAILED", numberOfRetries: 6 }, { failureType: "TIMED_OUT", numberOfRetries: 6 }] } },
+    {
+      jobExecutionsRetryConfig: {
+        criteriaList: [
+          { failureType: "FAILED", numberOfRetries: 6 },
+          { failureType: "TIMED_OUT", numberOfRetries: 6 },
+        ],
+      },
+    },
     ["jobExecutionsRetryConfig.criteriaList:", "12 retries per device; at most 10 in total"],
   ],
-  ["retry on REJECTED", { jobExecutionsRetryConfig: { criteriaList: [{ failureType: "REJECTED", numberOfRetries: 1 }] } }, ['jobExecutionsRetryConfig.criteriaList[0].failureType: "REJECTED" is not one of FAILED, TIMED_OUT, ALL']],
+  [
+    "retry on REJECTED",
+    { jobExecutionsRetryConfig: { criteriaList: [{ failureType: "REJECTED", numberOfRetries: 1 }] } },
+    ['jobExecutionsRetryConfig.criteriaList[0].failureType: "REJECTED" is not one of FAILED, TIMED_OUT, ALL'],
+  ],
   [
     "retry ALL combined with FAILED",
-    { jobExecutionsRetryConfig: { criteriaList: [{ failureType: "ALL", numberOfRetries: 1 }, { failureType: "FAILED", numberOfRetries: 1 }] } },
+    {
+      jobExecutionsRetryConfig: {
+        criteriaList: [
+          { failureType: "ALL", numberOfRetries: 1 },
+          { failureType: "FAILED", numberOfRetries: 1 },
+        ],
+      },
+    },
     ["jobExecutionsRetryConfig.criteriaList:", "ALL cannot be combined"],
   ],
   // Seed-style mistake: maintenance window with endTime instead of durationInMinutes.
   [
     "maintenance window with endTime",
     { maintenanceWindows: [{ startTime: "cron(0 2 ? * MON *)", endTime: "cron(0 4 ? * MON *)" }] },
-    ["maintenanceWindows[0].endTime: unknown property", "durationInMinutes (1-1430), not endTime", "maintenanceWindows[0].durationInMinutes: is required"],
+    [
+      "maintenanceWindows[0].endTime: unknown property",
+      "durationInMinutes (1-1430), not endTime",
+      "maintenanceWindows[0].durationInMinutes: is required",
+    ],
   ],
-  ["maintenance window too long", { maintenanceWindows: [{ startTime: "cron(0 2 ? * MON *)", durationInMinutes: 1500 }] }, ["maintenanceWindows[0].durationInMinutes: 1500", "between 1 and 1430"]],
-  ["26 package versions", { destinationPackageVersions: Array.from({ length: 26 }, (_, i) => `arn:aws:iot:us-east-1:123456789012:package/p/version/${i}`) }, ["destinationPackageVersions:", "at most 25"]],
-  ["package version that is not an ARN", { destinationPackageVersions: ["not-an-arn"] }, ['destinationPackageVersions[0]: "not-an-arn"', "ARN"]],
+  [
+    "maintenance window too long",
+    { maintenanceWindows: [{ startTime: "cron(0 2 ? * MON *)", durationInMinutes: 1500 }] },
+    ["maintenanceWindows[0].durationInMinutes: 1500", "between 1 and 1430"],
+  ],
+  [
+    "26 package versions",
+    { destinationPackageVersions: Array.from({ length: 26 }, (_, i) => `arn:aws:iot:us-east-1:123456789012:package/p/version/${i}`) },
+    ["destinationPackageVersions:", "at most 25"],
+  ],
+  [
+    "package version that is not an ARN",
+    { destinationPackageVersions: ["not-an-arn"] },
+    ['destinationPackageVersions[0]: "not-an-arn"', "ARN"],
+  ],
   ["reserved aws: tag key", { tags: { "aws:owner": "me" } }, ['tags.aws:owner: "me"', 'starting with "aws:" are reserved']],
-  ["tag key reserved for ownership", { tags: { alchemy_stage: "x" } }, ["tags.alchemy_stage:", "reserved for the provider's ownership tags"]],
+  [
+    "tag key reserved for ownership",
+    { tags: { alchemy_stage: "x" } },
+    ["tags.alchemy_stage:", "reserved for the provider's ownership tags"],
+  ],
   ["too many tags", { tags: manyTags }, ["tags:", "48 tags; at most 47"]],
   ["tag value too long", { tags: { k: "v".repeat(257) } }, ["tags.k:", "tag value must be at most 256 characters"]],
-  ["documentParameters on a template", { documentParameters: { a: "b" } }, ["documentParameters: unknown property", "belong to a Job created from an AWS managed template"]],
+  [
+    "documentParameters on a template",
+    { documentParameters: { a: "b" } },
+    ["documentParameters: unknown property", "belong to a Job created from an AWS managed template"],
+  ],
   ["PascalCase prop", { Description: "x" }, ["Description: unknown property; did you mean description?"]],
   ["invalid region", { region: "Not a region!" }, ['region: "Not a region!"', "a region name like us-east-1"]],
   ["endpoint without scheme", { endpoint: "localhost:4580" }, ['endpoint: "localhost:4580" must be an http(s) URL']],

@@ -86,9 +86,7 @@ describe("JobTemplate", () => {
   test("a tag change is applied in place: same ARN and createdAt, only the tag calls", async () => {
     const first = await stack.deploy(() => JobTemplate("firmware-update", base));
     stack.local.resetStats();
-    const second = await stack.deploy(() =>
-      JobTemplate("firmware-update", { ...base, tags: { team: "devices", owner: "ops" } }),
-    );
+    const second = await stack.deploy(() => JobTemplate("firmware-update", { ...base, tags: { team: "devices", owner: "ops" } }));
     expect(stack.mutatingCalls()).toEqual(["TagResource", "UntagResource"]);
     // One read first: the template the state names is this resource's (its ownership tags).
     expect(stack.local.stats().calls.map((c) => c.operation)).toEqual(["ListTagsForResource", "TagResource", "UntagResource"]);
@@ -103,7 +101,10 @@ describe("JobTemplate", () => {
   test.each([
     ["description", { description: "Roll out firmware 1.2.4" }],
     ["document", { document: { operation: "updateFirmware", version: "1.2.4" } }],
-    ["abortConfig", { abortConfig: { criteriaList: [{ failureType: "ALL", action: "CANCEL", thresholdPercentage: 20, minNumberOfExecutedThings: 5 }] } }],
+    [
+      "abortConfig",
+      { abortConfig: { criteriaList: [{ failureType: "ALL", action: "CANCEL", thresholdPercentage: 20, minNumberOfExecutedThings: 5 }] } },
+    ],
   ] as const)("a %s change replaces the template with the same id: deleted first, then created", async (_prop, change) => {
     const first = await stack.deploy(() => JobTemplate("firmware-update", base));
     stack.local.resetStats();
@@ -219,9 +220,7 @@ describe("JobTemplate", () => {
   });
 
   test("adopting a foreign template whose configuration differs replaces it", async () => {
-    await stack.client.send(
-      new CreateJobTemplateCommand({ jobTemplateId: "firmware-update", description: "other", document: "{}" }),
-    );
+    await stack.client.send(new CreateJobTemplateCommand({ jobTemplateId: "firmware-update", description: "other", document: "{}" }));
     await stack.deploy(() => JobTemplate("firmware-update", base), { adopt: true });
     expect((await describeTemplate("firmware-update")).description).toBe(base.description);
     expect(await templateIds()).toEqual(["firmware-update"]);

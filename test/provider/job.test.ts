@@ -84,7 +84,12 @@ describe("Job", () => {
 
   test("from a custom JobTemplate", async () => {
     const { job, tpl } = await stack.deploy(async () => {
-      const tpl = await JobTemplate("tpl", { jobTemplateId: "tpl", description: "t", document: doc, timeoutConfig: { inProgressTimeoutInMinutes: 30 } });
+      const tpl = await JobTemplate("tpl", {
+        jobTemplateId: "tpl",
+        description: "t",
+        document: doc,
+        timeoutConfig: { inProgressTimeoutInMinutes: 30 },
+      });
       const { job } = await fleetWithJob({ jobTemplate: tpl });
       return { job, tpl };
     });
@@ -126,9 +131,21 @@ describe("Job", () => {
 
   describe("documentParameters are checked against the managed template before any call", () => {
     const cases: Array<[string, Record<string, string>, string]> = [
-      ["a missing required parameter", { downloadUrl: "https://x/y" }, "documentParameters.filePath: is required by AWS-Download-File 1.0 (Path on the device where downloaded file is written; e.g. \"/path/to/file\")"],
-      ["an unknown parameter", { downloadUrl: "https://x/y", filePath: "/f", downlaodUrl: "z" }, "documentParameters.downlaodUrl: is not a parameter of AWS-Download-File 1.0; did you mean downloadUrl?"],
-      ["a value that does not match the regex", { downloadUrl: "https://x/y", filePath: "/f", runAsUser: "u".repeat(257) }, "documentParameters.runAsUser: \"uuuu"],
+      [
+        "a missing required parameter",
+        { downloadUrl: "https://x/y" },
+        'documentParameters.filePath: is required by AWS-Download-File 1.0 (Path on the device where downloaded file is written; e.g. "/path/to/file")',
+      ],
+      [
+        "an unknown parameter",
+        { downloadUrl: "https://x/y", filePath: "/f", downlaodUrl: "z" },
+        "documentParameters.downlaodUrl: is not a parameter of AWS-Download-File 1.0; did you mean downloadUrl?",
+      ],
+      [
+        "a value that does not match the regex",
+        { downloadUrl: "https://x/y", filePath: "/f", runAsUser: "u".repeat(257) },
+        'documentParameters.runAsUser: "uuuu',
+      ],
       ["an empty value", { downloadUrl: "", filePath: "/f" }, "documentParameters.downloadUrl"],
     ];
     test.each(cases)("%s", async (_what, documentParameters, fragment) => {
@@ -164,7 +181,9 @@ describe("Job", () => {
 
     test("parameters with a document", async () => {
       const error = await stack
-        .deploy(() => Job("job", { targets: ["arn:aws:iot:us-east-1:123456789012:thing/d1"], document: doc, documentParameters: { a: "b" } }))
+        .deploy(() =>
+          Job("job", { targets: ["arn:aws:iot:us-east-1:123456789012:thing/d1"], document: doc, documentParameters: { a: "b" } }),
+        )
         .catch((e) => e);
       expect(error.message).toContain("documentParameters: ");
       expect(error.message).toContain("need jobTemplate to be an AWS managed template");
@@ -193,7 +212,9 @@ describe("Job", () => {
       fleetWithJob({
         document: doc,
         description: "v2",
-        abortConfig: { criteriaList: [{ failureType: "FAILED", action: "CANCEL", thresholdPercentage: 50, minNumberOfExecutedThings: 10 }] },
+        abortConfig: {
+          criteriaList: [{ failureType: "FAILED", action: "CANCEL", thresholdPercentage: 50, minNumberOfExecutedThings: 10 }],
+        },
       }),
     );
     expect(stack.mutatingCalls()).toEqual(["UpdateJob"]);
@@ -333,7 +354,11 @@ describe("Job", () => {
     expect(updated.job.status).toBe("COMPLETED");
     // UpdateJob is sent (the state said IN_PROGRESS); IoT refuses it for a finished job, the job is read, nothing changes.
     // The ownership read, then UpdateJob, which IoT refuses for a finished job; the read that follows records its status.
-    expect(stack.local.stats().calls.map((c) => `${c.operation} ${c.status}`)).toEqual(["ListTagsForResource 200", "UpdateJob 400", "DescribeJob 200"]);
+    expect(stack.local.stats().calls.map((c) => `${c.operation} ${c.status}`)).toEqual([
+      "ListTagsForResource 200",
+      "UpdateJob 400",
+      "DescribeJob 200",
+    ]);
     expect((await describeJob("snap")).description).toBe("v1");
     // The next deploy knows the job has finished: no call at all.
     stack.local.resetStats();
@@ -399,10 +424,12 @@ describe("Job", () => {
         adopt: true,
         ...extra,
       });
-    const program = (...jobs: Array<[string, Partial<JobProps>?]>) => async () => {
-      await ThingGroup("fleet", { thingGroupName: "fleet" });
-      return Promise.all(jobs.map(([id, extra]) => declared(id, extra)));
-    };
+    const program =
+      (...jobs: Array<[string, Partial<JobProps>?]>) =>
+      async () => {
+        await ThingGroup("fleet", { thingGroupName: "fleet" });
+        return Promise.all(jobs.map(([id, extra]) => declared(id, extra)));
+      };
 
     await outOfBand("same", {});
     const createdAt = (await describeJob("same")).createdAt;

@@ -73,7 +73,9 @@ test("a deploy prints which location it uses", async () => {
     await stack.deploy(() => JobTemplate("tpl", props), { ...localMode, quiet: false });
     await stack.deploy(() => JobTemplate("tpl2", { ...props, jobTemplateId: "t2" }), { quiet: false });
     const lines = log.mock.calls.map((c) => c.join(" "));
-    expect(lines).toContainEqual(expect.stringMatching(/^IoT location: local IoT Jobs endpoint \(embedded, data in .*local-iot\/endpoint\.json\)$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^IoT location: local IoT Jobs endpoint \(embedded, data in .*local-iot\/endpoint\.json\)$/),
+    );
     expect(lines).toContainEqual(`IoT location: IoT endpoint ${stack.local.endpoint} (${stack.local.region})`);
   } finally {
     log.mockRestore();

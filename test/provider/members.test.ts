@@ -27,7 +27,9 @@ describe("the member rows and the service model", () => {
   const sorted = (xs: readonly string[]) => [...xs].sort();
 
   test("a Job's spec members are CreateJob's (the id and tags aside)", () => {
-    expect(sorted(membersWhere(JOB_ROWS, (r) => r.spec === true))).toEqual(sorted(membersOf("CreateJobRequest").filter((m) => m !== "jobId" && m !== "tags")));
+    expect(sorted(membersWhere(JOB_ROWS, (r) => r.spec === true))).toEqual(
+      sorted(membersOf("CreateJobRequest").filter((m) => m !== "jobId" && m !== "tags")),
+    );
   });
 
   test("a JobTemplate's spec members are CreateJobTemplate's (the id and tags aside)", () => {
@@ -37,7 +39,9 @@ describe("the member rows and the service model", () => {
   });
 
   test("the rows UpdateJob applies are UpdateJob's members (the id and namespace aside)", () => {
-    expect(sorted(membersWhere(JOB_ROWS, (r) => r.via === "UpdateJob"))).toEqual(sorted(membersOf("UpdateJobRequest").filter((m) => m !== "jobId" && m !== "namespaceId")));
+    expect(sorted(membersWhere(JOB_ROWS, (r) => r.via === "UpdateJob"))).toEqual(
+      sorted(membersOf("UpdateJobRequest").filter((m) => m !== "jobId" && m !== "namespaceId")),
+    );
   });
 
   test("every row CloudFormation has a property for is in the CloudFormation shape, spelled as the member capitalised", () => {

@@ -26,7 +26,11 @@ const document = { operation: "updateFirmware", version: "1.2.3" };
 const firmware = (extra: Record<string, unknown> = {}) =>
   JobTemplate("prod-firmware", { jobTemplateId: "prod-firmware", description: "Firmware", document, ...extra });
 const typo = () =>
-  JobTemplate("prod-firmware", { jobTemplateId: "prod-firmware", description: "Firmware", jobArn: `arn:aws:iot:${stack.local.region}:${stack.local.accountId}:job/fw-canary-typo` });
+  JobTemplate("prod-firmware", {
+    jobTemplateId: "prod-firmware",
+    description: "Firmware",
+    jobArn: `arn:aws:iot:${stack.local.region}:${stack.local.accountId}:job/fw-canary-typo`,
+  });
 
 test("a replacement whose create would fail is refused before anything is deleted, by the preview and the deploy alike", async () => {
   await stack.deploy(() => firmware());
@@ -52,7 +56,11 @@ test("a create that fails after the delete leaves the resource recorded as absen
   // Someone takes the id between the delete and the create.
   stack.local.onRequest((operation) => {
     if (operation === "CreateJobTemplate") {
-      createJobTemplate(stack.local.world, { params: { jobTemplateId: "prod-firmware" }, query: {}, body: { description: "theirs", document: "{}" } });
+      createJobTemplate(stack.local.world, {
+        params: { jobTemplateId: "prod-firmware" },
+        query: {},
+        body: { description: "theirs", document: "{}" },
+      });
       stack.local.onRequest(undefined);
     }
   });
@@ -72,7 +80,14 @@ test("a create that fails after the delete leaves the resource recorded as absen
 test("crash recovery decides as the normal path: a job found without state, whose description was removed, is replaced (not sent an empty description)", async () => {
   const job = (description?: string) => async () => {
     const d = await Thing("d", { thingName: "d" });
-    return Job("job", { jobId: "crash-job", targets: [d], document, targetSelection: "CONTINUOUS", ...(description ? { description } : {}), deletion: { force: true } });
+    return Job("job", {
+      jobId: "crash-job",
+      targets: [d],
+      document,
+      targetSelection: "CONTINUOUS",
+      ...(description ? { description } : {}),
+      deletion: { force: true },
+    });
   };
   await stack.deploy(job("with a description"));
   // What a process killed after CreateJob leaves: the job exists, its state says "creating" with no output.
@@ -98,7 +113,9 @@ test("a response that is not the API's is reported as such (operation, HTTP stat
     const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const error = await stack.deploy(() => firmware(), { iot: { endpoint } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnreadableResponseError);
-    expect((error as Error).message).toMatch(/^CreateJobTemplate: the IoT endpoint answered HTTP 200 with a body that is not the API's \(it starts "<html><bod/);
+    expect((error as Error).message).toMatch(
+      /^CreateJobTemplate: the IoT endpoint answered HTTP 200 with a body that is not the API's \(it starts "<html><bod/,
+    );
     expect((error as Error).message).not.toMatch(/state/i);
   } finally {
     server.close();
@@ -118,5 +135,7 @@ test("an in-place change a finished job cannot take is kept in state, and later 
     expect(plan.drift).toEqual([]);
     expect(plan.summary).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
   }
-  await expect(stack.client.send(new DescribeJobTemplateCommand({ jobTemplateId: "none" }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  await expect(stack.client.send(new DescribeJobTemplateCommand({ jobTemplateId: "none" }))).rejects.toBeInstanceOf(
+    ResourceNotFoundException,
+  );
 });

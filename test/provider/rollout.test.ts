@@ -22,10 +22,13 @@ describe("rate", () => {
   });
 
   test("exponential: base 10, ×2 each 10 notified, at most 100; a minute's batch raises the rate once", () => {
-    const config: RolloutConfig = { maximumPerMinute: 100, exponentialRate: { baseRatePerMinute: 10, incrementFactor: 2, rateIncreaseCriteria: { numberOfNotifiedThings: 10 } } };
+    const config: RolloutConfig = {
+      maximumPerMinute: 100,
+      exponentialRate: { baseRatePerMinute: 10, incrementFactor: 2, rateIncreaseCriteria: { numberOfNotifiedThings: 10 } },
+    };
     const p = newRolloutProgress();
     const perMinute: number[] = [];
-    for (let remaining = 200; remaining > 0; ) {
+    for (let remaining = 200; remaining > 0;) {
       const n = Math.min(remaining, ratePerMinute(config, p));
       perMinute.push(n);
       remaining -= n;
@@ -36,7 +39,9 @@ describe("rate", () => {
   });
 
   test("a fractional rate is rounded down: base 3 × 1.5 = 4.5 → 4", () => {
-    const config: RolloutConfig = { exponentialRate: { baseRatePerMinute: 3, incrementFactor: 1.5, rateIncreaseCriteria: { numberOfNotifiedThings: 1 } } };
+    const config: RolloutConfig = {
+      exponentialRate: { baseRatePerMinute: 3, incrementFactor: 1.5, rateIncreaseCriteria: { numberOfNotifiedThings: 1 } },
+    };
     const p = newRolloutProgress();
     recordNotified(config, p, 3);
     expect(ratePerMinute(config, p)).toBe(4);
@@ -86,7 +91,12 @@ describe("cron", () => {
 });
 
 describe("failures before an abort", () => {
-  const c = (thresholdPercentage: number, minNumberOfExecutedThings: number, failureType = "FAILED") => ({ failureType, action: "CANCEL", thresholdPercentage, minNumberOfExecutedThings });
+  const c = (thresholdPercentage: number, minNumberOfExecutedThings: number, failureType = "FAILED") => ({
+    failureType,
+    action: "CANCEL",
+    thresholdPercentage,
+    minNumberOfExecutedThings,
+  });
   test("max(min executed, ceil(threshold × devices)), at most the devices; the tightest criterion; null without one that counts FAILED", () => {
     expect(maxFailuresBeforeAbort(100, { criteriaList: [c(10, 20)] })).toBe(20);
     expect(maxFailuresBeforeAbort(1000, { criteriaList: [c(10, 20)] })).toBe(100);

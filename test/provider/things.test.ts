@@ -23,9 +23,7 @@ const groupsOf = async (thingName: string) =>
   ((await stack.client.send(new ListThingGroupsForThingCommand({ thingName }))).thingGroups ?? []).map((g) => g.groupName).sort();
 
 test("ThingGroup: created with description, attributes, tags; updated in place; destroyed", async () => {
-  const group = await stack.deploy(() =>
-    ThingGroup("fleet", { description: "v1", attributes: { site: "a" }, tags: { team: "x" } }),
-  );
+  const group = await stack.deploy(() => ThingGroup("fleet", { description: "v1", attributes: { site: "a" }, tags: { team: "x" } }));
   expect(group.thingGroupName).toBe(`${stack.app}-test-fleet`);
   expect(group.arn).toBe(group.thingGroupArn);
   let live = await stack.client.send(new DescribeThingGroupCommand({ thingGroupName: group.thingGroupName }));
@@ -40,7 +38,10 @@ test("ThingGroup: created with description, attributes, tags; updated in place; 
   expect(live.thingGroupProperties?.attributePayload?.attributes).toEqual({ floor: "2" });
   expect(live.thingGroupId).toBe(group.thingGroupId);
   const tags = await stack.client.send(new ListTagsForResourceCommand({ resourceArn: group.thingGroupArn }));
-  expect(Object.fromEntries(tags.tags!.map((t) => [t.Key, t.Value]))).toMatchObject({ team: "y", alchemy_resource: `${stack.app}/test/fleet` });
+  expect(Object.fromEntries(tags.tags!.map((t) => [t.Key, t.Value]))).toMatchObject({
+    team: "y",
+    alchemy_resource: `${stack.app}/test/fleet`,
+  });
 
   stack.local.resetStats();
   await stack.deploy(() => ThingGroup("fleet", { description: "v2", attributes: { floor: "2" }, tags: { team: "y" } }));
@@ -55,7 +56,9 @@ test("ThingGroup: created with description, attributes, tags; updated in place; 
 test("ThingGroup: a rename replaces it; an existing foreign group is refused unless adopted", async () => {
   await stack.deploy(() => ThingGroup("g", { thingGroupName: "one" }));
   await stack.deploy(() => ThingGroup("g", { thingGroupName: "two" }));
-  await expect(stack.client.send(new DescribeThingGroupCommand({ thingGroupName: "one" }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  await expect(stack.client.send(new DescribeThingGroupCommand({ thingGroupName: "one" }))).rejects.toBeInstanceOf(
+    ResourceNotFoundException,
+  );
   expect((await stack.client.send(new DescribeThingGroupCommand({ thingGroupName: "two" }))).thingGroupName).toBe("two");
 
   await stack.client.send(new CreateThingGroupCommand({ thingGroupName: "foreign" }));
@@ -63,7 +66,9 @@ test("ThingGroup: a rename replaces it; an existing foreign group is refused unl
   expect(error.message).toMatch(/thing group "foreign" already exists .* not created by this resource/);
   const adopted = await stack.deploy(() => ThingGroup("f", { thingGroupName: "foreign", description: "mine now", adopt: true }));
   expect(adopted.thingGroupName).toBe("foreign");
-  expect((await stack.client.send(new DescribeThingGroupCommand({ thingGroupName: "foreign" }))).thingGroupProperties?.thingGroupDescription).toBe("mine now");
+  expect(
+    (await stack.client.send(new DescribeThingGroupCommand({ thingGroupName: "foreign" }))).thingGroupProperties?.thingGroupDescription,
+  ).toBe("mine now");
 });
 
 test("Thing: attributes and memberships are updated in place, only declared memberships are removed", async () => {
@@ -115,7 +120,9 @@ test("bad Thing and ThingGroup props are rejected before any call", async () => 
   expect(e1).toBeInstanceOf(ValidationError);
   expect(e1.message).toContain('thingGroupName: "has space"');
   expect(e1.message).toContain("attributes.bad key!:");
-  const e2 = await stack.deploy(() => Thing("t", { thingName: "t", thingGroups: Array.from({ length: 11 }, (_, i) => `g${i}`) })).catch((e) => e);
+  const e2 = await stack
+    .deploy(() => Thing("t", { thingName: "t", thingGroups: Array.from({ length: 11 }, (_, i) => `g${i}`) }))
+    .catch((e) => e);
   expect(e2).toBeInstanceOf(ValidationError);
   expect(e2.message).toContain("thingGroups:");
   expect(e2.message).toContain("at most 10 thing groups");

@@ -23,7 +23,11 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-function rehearse(args: string[], job: Record<string, unknown> = {}, extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function rehearse(
+  args: string[],
+  job: Record<string, unknown> = {},
+  extra: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
     ...extra,
@@ -41,14 +45,21 @@ function rehearse(args: string[], job: Record<string, unknown> = {}, extra: Reco
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --conditions=@alchemy-iot-jobs/source`.trim(),
   };
   return new Promise((resolve) => {
-    execFile(node, [...tsx, path.join(repo, "src/cli/index.ts"), "rehearse", fixture, ...args], { cwd: root, env, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      node,
+      [...tsx, path.join(repo, "src/cli/index.ts"), "rehearse", fixture, ...args],
+      { cwd: root, env, encoding: "utf8", timeout: 120_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 test("JSON: 1,000 devices at 100 a minute complete in 10 minutes, never more than 100 notified in a minute; nothing written to the project", async () => {
-  const r = await rehearse(["--job", "firmware", "--devices", "1000", "--format", "json"], { jobExecutionsRolloutConfig: { maximumPerMinute: 100 } });
+  const r = await rehearse(["--job", "firmware", "--devices", "1000", "--format", "json"], {
+    jobExecutionsRolloutConfig: { maximumPerMinute: 100 },
+  });
   expect(r.code, r.stderr).toBe(0);
   const report = JSON.parse(r.stdout) as Rehearsal;
   expect(report).toMatchObject({ formatVersion: 1, job: "firmware", devices: 1000, outcome: "COMPLETED", attempts: 1000 });
@@ -72,7 +83,9 @@ test("Markdown with a Mermaid chart, an SVG chart file, and the text story", asy
   expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   fs.rmSync(path.join(root, "chart.svg"));
   const text = await rehearse(["--job", "firmware", "--devices", "200"], job);
-  expect(text.stdout).toMatch(/^Rehearsal of job firmware \(rehearsal-fleet-[^)]+\): 200 devices; rollout 50\/min; completed at minute 4: 200 succeeded\.$/m);
+  expect(text.stdout).toMatch(
+    /^Rehearsal of job firmware \(rehearsal-fleet-[^)]+\): 200 devices; rollout 50\/min; completed at minute 4: 200 succeeded\.$/m,
+  );
 });
 
 test("errors: an unknown job, too few devices, a bad rate; each exits 1 with the reason", async () => {
@@ -94,5 +107,7 @@ test("a target group the program names by ARN but does not declare (another acco
   expect(r.code, r.stderr).toBe(0);
   const report = JSON.parse(r.stdout) as Rehearsal;
   expect(report).toMatchObject({ devices: 40, outcome: "COMPLETED", executions: { SUCCEEDED: 40 } });
-  expect(report.notes).toContain(`thing group prod-fleet (${arn}) is not declared by the program: the rehearsal made it on its own endpoint`);
+  expect(report.notes).toContain(
+    `thing group prod-fleet (${arn}) is not declared by the program: the rehearsal made it on its own endpoint`,
+  );
 });

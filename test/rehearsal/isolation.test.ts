@@ -61,9 +61,14 @@ function rehearse(fixture: string, args: string[]): Promise<{ code: number; stdo
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --conditions=@alchemy-iot-jobs/source`.trim(),
   };
   return new Promise((resolve) => {
-    execFile(node, [...tsx, path.join(repo, "src/cli/index.ts"), "rehearse", path.join(repo, "test/rehearsal/fixtures", fixture), ...args], { cwd: root, env, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      node,
+      [...tsx, path.join(repo, "src/cli/index.ts"), "rehearse", path.join(repo, "test/rehearsal/fixtures", fixture), ...args],
+      { cwd: root, env, encoding: "utf8", timeout: 120_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -79,7 +84,9 @@ test("resources of other providers are not run: nothing reaches IAM or the proje
     { address: "rehearsal-foreign/rh/notes", type: "fs::File" },
   ]);
   expect(report.notes.join("\n")).toContain("2 resources of other providers were not rehearsed");
-  expect(report.notes.join("\n")).toMatch(/Job "firmware": presignedUrlConfig\.roleArn is a placeholder \("arn:aws:iam::000000000000:role\/rehearsal-placeholder-downloads"\) for the arn of iam::Role "downloads"/);
+  expect(report.notes.join("\n")).toMatch(
+    /Job "firmware": presignedUrlConfig\.roleArn is a placeholder \("arn:aws:iam::000000000000:role\/rehearsal-placeholder-downloads"\) for the arn of iam::Role "downloads"/,
+  );
   expect(recorded).toEqual([]);
   expect(standIn.stats().requests).toBe(0);
   expect(readTree(root, () => "")).toEqual({});

@@ -17,7 +17,13 @@ afterEach(async () => {
 });
 
 /** Rehearses a job on group "fleet" with the given settings. */
-async function rehearse(job: Partial<CreateJobCommandInput>, devices: number, behaviour: Partial<DeviceBehaviour> = {}, seed = 1, horizonMinutes?: number): Promise<Rehearsal> {
+async function rehearse(
+  job: Partial<CreateJobCommandInput>,
+  devices: number,
+  behaviour: Partial<DeviceBehaviour> = {},
+  seed = 1,
+  horizonMinutes?: number,
+): Promise<Rehearsal> {
   const events: ExecutionEvent[] = [];
   const local = await startLocalIoT({ virtualClock: START, holdRollouts: true, onExecution: (e) => events.push(e) });
   endpoints.push(local);
@@ -39,7 +45,10 @@ test("1,000 devices at 100 a minute, each done in a minute: notified 100 a minut
 
 test("every device hanging, a 5-minute timeout and 2 retries on TIMED_OUT: 3 attempts per device, completed at minute 15", async () => {
   const r = await rehearse(
-    { timeoutConfig: { inProgressTimeoutInMinutes: 5 }, jobExecutionsRetryConfig: { criteriaList: [{ failureType: "TIMED_OUT", numberOfRetries: 2 }] } },
+    {
+      timeoutConfig: { inProgressTimeoutInMinutes: 5 },
+      jobExecutionsRetryConfig: { criteriaList: [{ failureType: "TIMED_OUT", numberOfRetries: 2 }] },
+    },
     50,
     { hangRate: 1 },
   );
@@ -74,7 +83,10 @@ test("a scheduled job: nothing is notified before its start time", async () => {
 
 test("the same seed gives the same rehearsal; another seed another one; a continuous job runs to the horizon", async () => {
   const behaviour = { failRate: 0.3, rejectRate: 0.05, hangRate: 0.1, offlineRate: 0.1, runMinutes: 2 };
-  const job = { timeoutConfig: { inProgressTimeoutInMinutes: 10 }, jobExecutionsRetryConfig: { criteriaList: [{ failureType: "ALL" as const, numberOfRetries: 1 }] } };
+  const job = {
+    timeoutConfig: { inProgressTimeoutInMinutes: 10 },
+    jobExecutionsRetryConfig: { criteriaList: [{ failureType: "ALL" as const, numberOfRetries: 1 }] },
+  };
   const a = await rehearse(job, 300, behaviour, 7);
   const b = await rehearse(job, 300, behaviour, 7);
   const c = await rehearse(job, 300, behaviour, 8);

@@ -22,14 +22,20 @@ const TRIALS = 20;
 
 const isMutating = (operation: string) => !/^(Describe|List|Get)/.test(operation);
 
-function deploy(local: LocalIoT, root: string, version: 1 | 2, options: { destroy?: boolean; killAt?: number; check?: boolean } = {}): Promise<KillableRun> {
+function deploy(
+  local: LocalIoT,
+  root: string,
+  version: 1 | 2,
+  options: { destroy?: boolean; killAt?: number; check?: boolean } = {},
+): Promise<KillableRun> {
   const args = [program, "--stage", "s", ...(options.destroy ? ["--destroy"] : [])];
   let mutating = 0;
   // The whole-program check (a preview in a child process, reads only) runs before the first mutating
   // request, so a kill at one never lands in it: the killed deploy and the destroy skip it, which halves
   // the suite's processes. The deploys that recover from a kill during an update (the version 2
   // trials, half of them) run it, to show the check accepts what a crash left.
-  const check: Record<string, string> = options.killAt === undefined && !options.destroy && options.check !== false ? {} : { ALCHEMY_IOT_CHECK: "0" };
+  const check: Record<string, string> =
+    options.killAt === undefined && !options.destroy && options.check !== false ? {} : { ALCHEMY_IOT_CHECK: "0" };
   return runKillable(local, args, endpointEnv(local, root, { VERSION: String(version), ...check }), (operation, _count, child) => {
     if (isMutating(operation) && ++mutating === options.killAt) child.kill("SIGKILL");
   });
@@ -59,17 +65,25 @@ function checkConverged(local: LocalIoT, root: string, version: 1 | 2, label: st
   expect(t.tags.get(t.templates.get("crash-c")!.jobTemplateArn)?.v, label).toBe(String(version));
   expect(t.jobs.get("crash-y")?.description, label).toBe(version === 1 ? "Y1" : "Y2");
   const x = jobs.find((j) => j.jobId !== "crash-y")!;
-  expect(x.targets, label).toEqual([version === 1 ? t.thingGroups.get("crash-fleet")!.thingGroupArn : t.things.get("crash-device")!.thingArn]);
+  expect(x.targets, label).toEqual([
+    version === 1 ? t.thingGroups.get("crash-fleet")!.thingGroupArn : t.things.get("crash-device")!.thingArn,
+  ]);
   // Alchemy's state matches: every resource in state exists, with the same ids.
   const dir = path.join(root, ".alchemy", "crash", "s");
-  const states = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")));
+  const states = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")));
   expect(states.length, label).toBe(want.templates.length + want.jobs + 2);
   for (const s of states) {
     expect(s.status, `${label}: ${s.id}`).toMatch(/^(created|updated)$/);
     if (s.output.jobTemplateId) expect(t.templates.get(s.output.jobTemplateId)?.jobTemplateArn, label).toBe(s.output.jobTemplateArn);
     if (s.output.jobId) expect(t.jobs.get(s.output.jobId)?.jobArn, label).toBe(s.output.jobArn);
   }
-  expect(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")), label).toEqual([]);
+  expect(
+    fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")),
+    label,
+  ).toEqual([]);
 }
 
 function checkEmpty(local: LocalIoT, label: string) {

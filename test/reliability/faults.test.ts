@@ -97,7 +97,10 @@ test("a deploy under faults converges, with no orphans and no duplicates; a dest
     expect(t.description).toBe(`Template ${i}`);
     expect(JSON.parse(t.document!)).toEqual({ operation: "update", index: i });
     const tags = await stack.client.send(new ListTagsForResourceCommand({ resourceArn: t.jobTemplateArn }));
-    expect(Object.fromEntries(tags.tags!.map((x) => [x.Key, x.Value]))).toMatchObject({ index: String(i), alchemy_resource: `${stack.app}/test/tpl-${i}` });
+    expect(Object.fromEntries(tags.tags!.map((x) => [x.Key, x.Value]))).toMatchObject({
+      index: String(i),
+      alchemy_resource: `${stack.app}/test/tpl-${i}`,
+    });
   }
   const jobs = await liveJobs();
   expect(jobs.map((j) => j.jobId).sort()).toEqual(range(JOBS, (i) => `faults-job-${i}`));
@@ -146,9 +149,16 @@ test("a create or delete that took effect but whose response was lost is recover
     // the SDK retries, IoT answers 409 (or 404, or "already being deleted"), and the provider recovers.
     lost.local.setFaults({
       dropAfterCalls: Object.fromEntries(
-        ["CreateJobTemplate", "CreateJob", "CreateThingGroup", "CreateThing", "DeleteJobTemplate", "DeleteJob", "CancelJob", "TagResource"].map(
-          (op) => [op, [1, 3]],
-        ),
+        [
+          "CreateJobTemplate",
+          "CreateJob",
+          "CreateThingGroup",
+          "CreateThing",
+          "DeleteJobTemplate",
+          "DeleteJob",
+          "CancelJob",
+          "TagResource",
+        ].map((op) => [op, [1, 3]]),
       ),
     });
     const small = async (tag: string) => {
@@ -161,7 +171,13 @@ test("a create or delete that took effect but whose response was lost is recover
       );
       await Promise.all(
         Array.from({ length: 3 }, (_, i) =>
-          Job(`job-${i}`, { jobId: `lost-job-${i}`, targets: [fleet], document: { i }, targetSelection: "CONTINUOUS", deletion: { force: true } }),
+          Job(`job-${i}`, {
+            jobId: `lost-job-${i}`,
+            targets: [fleet],
+            document: { i },
+            targetSelection: "CONTINUOUS",
+            deletion: { force: true },
+          }),
         ),
       );
     };

@@ -25,7 +25,12 @@ afterEach(async () => {
 });
 
 function run(args: string[], kill?: (operation: string, child: ChildProcess) => void) {
-  return runKillable(local, [program, "--stage", "s", ...args], endpointEnv(local, root, { VERSION: "1" }), kill && ((operation, _count, child) => kill(operation, child)));
+  return runKillable(
+    local,
+    [program, "--stage", "s", ...args],
+    endpointEnv(local, root, { VERSION: "1" }),
+    kill && ((operation, _count, child) => kill(operation, child)),
+  );
 }
 
 test("a destroy killed while waiting for a job's deletion is finished by the next destroy", async () => {
@@ -53,6 +58,8 @@ test("a destroy killed while waiting for a job's deletion is finished by the nex
   const calls = local.stats().calls.map((c) => c.operation);
   // It waited for the deletion in progress instead of deleting that job again.
   expect(calls.filter((c) => c === "DeleteJob").length).toBe(jobs.length - 1);
-  expect(local.world.tables.jobs.size + local.world.tables.templates.size + local.world.tables.things.size + local.world.tables.thingGroups.size).toBe(0);
+  expect(
+    local.world.tables.jobs.size + local.world.tables.templates.size + local.world.tables.things.size + local.world.tables.thingGroups.size,
+  ).toBe(0);
   expect(fs.existsSync(stateDir)).toBe(false);
 }, 60_000);

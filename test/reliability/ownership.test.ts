@@ -6,7 +6,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { CreateJobTemplateCommand, CreateThingCommand, DescribeJobTemplateCommand, DescribeThingGroupCommand, ListTagsForResourceCommand } from "@aws-sdk/client-iot";
+import {
+  CreateJobTemplateCommand,
+  CreateThingCommand,
+  DescribeJobTemplateCommand,
+  DescribeThingGroupCommand,
+  ListTagsForResourceCommand,
+} from "@aws-sdk/client-iot";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { AlreadyExistsError, Job, JobTemplate, Thing, ThingGroup } from "../../src/index.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
@@ -24,14 +30,18 @@ describe("two stages that declare the same explicit name", () => {
   test("the second stage's refused deploy records nothing, and its destroy deletes nothing of the first's", async () => {
     const group = await stack.deploy(() => ThingGroup("group", { thingGroupName: "shared-group", description: "a" }), { stage: "a" });
     stack.local.resetStats();
-    const refused = await stack.deploy(() => ThingGroup("group", { thingGroupName: "shared-group", description: "a" }), { stage: "b" }).catch((e: unknown) => e);
+    const refused = await stack
+      .deploy(() => ThingGroup("group", { thingGroupName: "shared-group", description: "a" }), { stage: "b" })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AlreadyExistsError);
     expect((refused as Error).message).toContain("not created by this resource");
     expect(fs.existsSync(path.join(stack.stateDir("b"), "group.json"))).toBe(false);
 
     await stack.destroy({ stage: "b" });
     expect(stack.mutatingCalls()).not.toContain("DeleteThingGroup");
-    expect((await stack.client.send(new DescribeThingGroupCommand({ thingGroupName: "shared-group" }))).thingGroupArn).toBe(group.thingGroupArn);
+    expect((await stack.client.send(new DescribeThingGroupCommand({ thingGroupName: "shared-group" }))).thingGroupArn).toBe(
+      group.thingGroupArn,
+    );
     expect(await tagsOf(group.thingGroupArn)).toMatchObject({ alchemy_stage: "a" });
   });
 
@@ -45,7 +55,9 @@ describe("two stages that declare the same explicit name", () => {
     stack.local.resetStats();
     const error = await stack.destroy({ stage: "b" }).catch((e: unknown) => e);
     expect(stack.mutatingCalls()).toEqual([]);
-    expect((await stack.client.send(new DescribeThingGroupCommand({ thingGroupName: "shared-group" }))).thingGroupArn).toBe(group.thingGroupArn);
+    expect((await stack.client.send(new DescribeThingGroupCommand({ thingGroupName: "shared-group" }))).thingGroupArn).toBe(
+      group.thingGroupArn,
+    );
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain('ThingGroup "group"');
     expect((error as Error).message).toContain(`${stack.app}/a/group`);
@@ -59,12 +71,16 @@ describe("a refused run leaves the state exactly as it was", () => {
   const refusedCreates: Array<[string, (s: TestStack) => Promise<void>, () => Promise<unknown>]> = [
     [
       "a JobTemplate whose explicit id is taken",
-      async (s) => void (await s.client.send(new CreateJobTemplateCommand({ jobTemplateId: "taken-template", description: "theirs", document: "{}" }))),
+      async (s) =>
+        void (await s.client.send(
+          new CreateJobTemplateCommand({ jobTemplateId: "taken-template", description: "theirs", document: "{}" }),
+        )),
       () => JobTemplate("tpl", { jobTemplateId: "taken-template", description: "ours", document: { op: "x" } }),
     ],
     [
       "a Job whose explicit id is taken",
-      async (s) => void (await s.deploy(() => Job("theirs", { jobId: "taken-job", targets: [thing1()], document: { op: "x" } }), { stage: "other" })),
+      async (s) =>
+        void (await s.deploy(() => Job("theirs", { jobId: "taken-job", targets: [thing1()], document: { op: "x" } }), { stage: "other" })),
       () => Job("job", { jobId: "taken-job", targets: [thing1()], document: { op: "y" } }),
     ],
     [
@@ -74,14 +90,24 @@ describe("a refused run leaves the state exactly as it was", () => {
     ],
     [
       "a ThingGroup whose name is taken by a different group",
-      async (s) => void (await s.deploy(() => ThingGroup("theirs", { thingGroupName: "taken-group-2", description: "theirs" }), { stage: "other" })),
+      async (s) =>
+        void (await s.deploy(() => ThingGroup("theirs", { thingGroupName: "taken-group-2", description: "theirs" }), { stage: "other" })),
       () => ThingGroup("group", { thingGroupName: "taken-group-2", description: "ours" }),
     ],
-    ["a Thing whose name is taken", async (s) => void (await s.client.send(new CreateThingCommand({ thingName: "taken-thing" }))), () => Thing("thing", { thingName: "taken-thing" })],
+    [
+      "a Thing whose name is taken",
+      async (s) => void (await s.client.send(new CreateThingCommand({ thingName: "taken-thing" }))),
+      () => Thing("thing", { thingName: "taken-thing" }),
+    ],
     [
       "a Job whose target group does not exist",
       async () => undefined,
-      () => Job("job", { jobId: "lonely-job", targets: [`arn:aws:iot:${stack.local.region}:${stack.local.accountId}:thinggroup/nowhere`], document: { op: "y" } }),
+      () =>
+        Job("job", {
+          jobId: "lonely-job",
+          targets: [`arn:aws:iot:${stack.local.region}:${stack.local.accountId}:thinggroup/nowhere`],
+          document: { op: "y" },
+        }),
     ],
   ];
   for (const [name, setup, declare] of refusedCreates) {
@@ -108,7 +134,9 @@ describe("a refused run leaves the state exactly as it was", () => {
     expect(JSON.parse(before).status).toBe("created");
     stack.local.resetStats();
     // A new parent replaces the group, deleting it first: the parent does not exist, so nothing is deleted.
-    const error = await stack.deploy(() => ThingGroup("group", { thingGroupName: "kept-group", parentGroupName: "missing-parent" })).catch((e: unknown) => e);
+    const error = await stack
+      .deploy(() => ThingGroup("group", { thingGroupName: "kept-group", parentGroupName: "missing-parent" }))
+      .catch((e: unknown) => e);
     expect((error as Error).message).toContain("missing-parent");
     expect(stack.mutatingCalls()).toEqual([]);
     expect(fs.readFileSync(file, "utf8")).toBe(before);
@@ -117,13 +145,20 @@ describe("a refused run leaves the state exactly as it was", () => {
 
 describe("state that names a resource it does not own", () => {
   test("a JobTemplate whose recorded id was changed to another stage's template: the deploy and the destroy refuse, naming the file; nothing is changed", async () => {
-    const theirs = await stack.deploy(() => JobTemplate("theirs", { jobTemplateId: "tpl-theirs", description: "theirs", document: { op: "theirs" } }), { stage: "other" });
-    const mine = await stack.deploy(() => JobTemplate("mine", { jobTemplateId: "tpl-mine", description: "mine", document: { op: "mine" } }));
+    const theirs = await stack.deploy(
+      () => JobTemplate("theirs", { jobTemplateId: "tpl-theirs", description: "theirs", document: { op: "theirs" } }),
+      { stage: "other" },
+    );
+    const mine = await stack.deploy(() =>
+      JobTemplate("mine", { jobTemplateId: "tpl-mine", description: "mine", document: { op: "mine" } }),
+    );
     // The state of "mine" is edited to name the other template (every occurrence of its id, ARN included).
     const file = path.join(stack.stateDir(), "mine.json");
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replaceAll("tpl-mine", "tpl-theirs"));
     stack.local.resetStats();
-    const error = await stack.deploy(() => JobTemplate("mine", { jobTemplateId: "tpl-mine", description: "mine, v2", document: { op: "mine" } })).catch((e: unknown) => e);
+    const error = await stack
+      .deploy(() => JobTemplate("mine", { jobTemplateId: "tpl-mine", description: "mine, v2", document: { op: "mine" } }))
+      .catch((e: unknown) => e);
     expect(stack.mutatingCalls()).toEqual([]);
     expect((error as Error).message).toContain('JobTemplate "mine"');
     expect((error as Error).message).toContain(`${stack.app}/other/theirs`);
@@ -131,13 +166,18 @@ describe("state that names a resource it does not own", () => {
     const destroyed = await stack.destroy().catch((e: unknown) => e);
     expect((destroyed as Error).message).toContain('JobTemplate "mine"');
     expect(stack.mutatingCalls()).toEqual([]);
-    for (const t of [mine, theirs]) expect((await stack.client.send(new DescribeJobTemplateCommand({ jobTemplateId: t.jobTemplateId }))).jobTemplateArn).toBe(t.jobTemplateArn);
+    for (const t of [mine, theirs])
+      expect((await stack.client.send(new DescribeJobTemplateCommand({ jobTemplateId: t.jobTemplateId }))).jobTemplateArn).toBe(
+        t.jobTemplateArn,
+      );
   });
 
   test("a Job that references a JobTemplate whose state was changed to name another stage's template is not created from it", async () => {
     const target = `arn:aws:iot:${stack.local.region}:${stack.local.accountId}:thing/t1`;
     await stack.client.send(new CreateThingCommand({ thingName: "t1" }));
-    await stack.deploy(() => JobTemplate("theirs", { jobTemplateId: "tpl-theirs", description: "theirs", document: { op: "theirs" } }), { stage: "other" });
+    await stack.deploy(() => JobTemplate("theirs", { jobTemplateId: "tpl-theirs", description: "theirs", document: { op: "theirs" } }), {
+      stage: "other",
+    });
     const program = (v: string) => async () => {
       const template = await JobTemplate("mine", { jobTemplateId: "tpl-mine", description: "mine", document: { op: "mine" } });
       await Job("job", { targets: [target], jobTemplate: template, description: v });

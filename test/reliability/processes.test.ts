@@ -55,8 +55,10 @@ function start(args: string[], env: Record<string, string> = {}, onOutput?: (out
   });
 }
 
-const deploy = (env: Record<string, string> = {}, args: string[] = [], onOutput?: (out: string) => void) => start([program, "--stage", "s", ...args], env, onOutput);
-const preview = (args: string[] = [], env: Record<string, string> = {}) => start(["src/cli/index.ts", "preview", program, "--stage", "s", ...args], env);
+const deploy = (env: Record<string, string> = {}, args: string[] = [], onOutput?: (out: string) => void) =>
+  start([program, "--stage", "s", ...args], env, onOutput);
+const preview = (args: string[] = [], env: Record<string, string> = {}) =>
+  start(["src/cli/index.ts", "preview", program, "--stage", "s", ...args], env);
 
 const dataFile = () => path.join(root, ".alchemy", "local-iot", "endpoint.json");
 const stageDir = () => path.join(root, ".alchemy", "procs", "s");
@@ -87,7 +89,9 @@ test("two deploys of one stage at once: the second waits for the first, says so,
   const done = await first;
   expect(done.code, done.out).toBe(0);
   expect(second.code, second.out).toBe(0);
-  expect(second.out).toMatch(/Waiting for the state of stage "s" of app "procs" \(.*\), locked by process \d+ \(.*local\.run\.ts --stage s\), since .*; waited 0 s/);
+  expect(second.out).toMatch(
+    /Waiting for the state of stage "s" of app "procs" \(.*\), locked by process \d+ \(.*local\.run\.ts --stage s\), since .*; waited 0 s/,
+  );
   expect(second.out).toMatch(/Got the lock on the state of stage "s"/);
   // One endpoint instance, recorded by every resource; the second deploy's change is there.
   const instance = data().instanceId;
@@ -108,7 +112,10 @@ test("a lock left by a killed process is taken over once stale (5 s for a proces
   // A process of this machine that has ended.
   const dead = spawnSync("true").pid;
   fs.mkdirSync(`${stageLock()}.lock`, { recursive: true });
-  fs.writeFileSync(`${stageLock()}.owner`, JSON.stringify({ pid: dead, host: os.hostname(), command: "tsx alchemy.run.ts", since: "2026-01-01T00:00:00.000Z" }));
+  fs.writeFileSync(
+    `${stageLock()}.owner`,
+    JSON.stringify({ pid: dead, host: os.hostname(), command: "tsx alchemy.run.ts", since: "2026-01-01T00:00:00.000Z" }),
+  );
   // Refreshed just now: a holder that no longer runs cannot have done that, so it is not taken (the id may be reused).
   // It is kept fresh while the deploy starts, however long a busy machine takes to start it.
   const fresh = setInterval(() => fs.utimesSync(`${stageLock()}.lock`, new Date(), new Date()), 200);

@@ -22,7 +22,11 @@ afterAll(() => stack.close());
 test("changing only a secret document keeps the default jobId (the job is replaced under the same id)", async () => {
   const program = (token: string) => async () => {
     const fleet = await ThingGroup("fleet", {});
-    return Job("rotate", { targets: [fleet], document: alchemy.secret(JSON.stringify({ op: "rotate", token })), deletion: { force: true } });
+    return Job("rotate", {
+      targets: [fleet],
+      document: alchemy.secret(JSON.stringify({ op: "rotate", token })),
+      deletion: { force: true },
+    });
   };
   const first = await stack.deploy(program("guess-me-1"));
   stack.local.resetStats();
@@ -42,8 +46,20 @@ test("an id made before secrets were left out is kept until the job must be repl
   const fleet = "arn:aws:iot:us-east-1:123456789012:thinggroup/fleet";
   const props = (token: string, targets = [fleet]) => ({ targets, document: alchemy.secret(`{"token":"${token}"}`) });
   // Before 0.2 the hash covered the secret document.
-  const legacy = defaultPhysicalId(ownership, 64, forcingHash(jobSpec({ targets: [fleet], document: '{"token":"a"}' }, ""), location, new Set()));
-  const recorded = { jobId: legacy, jobArn: `arn:aws:iot:us-east-1:123456789012:job/${legacy}`, targets: [fleet], document: '{"token":"a"}', location: "aws", region: "us-east-1", status: "IN_PROGRESS" };
+  const legacy = defaultPhysicalId(
+    ownership,
+    64,
+    forcingHash(jobSpec({ targets: [fleet], document: '{"token":"a"}' }, ""), location, new Set()),
+  );
+  const recorded = {
+    jobId: legacy,
+    jobArn: `arn:aws:iot:us-east-1:123456789012:job/${legacy}`,
+    targets: [fleet],
+    document: '{"token":"a"}',
+    location: "aws",
+    region: "us-east-1",
+    status: "IN_PROGRESS",
+  };
   const desire = (token: string, output?: object, targets?: string[]) =>
     jobKind.desire({ id: "rotate", fqn: "app/dev/rotate", scope, output }, props(token, targets) as never, location).id;
   expect(desire("a")).not.toBe(legacy);

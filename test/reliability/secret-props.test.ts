@@ -152,7 +152,8 @@ describe("a secret where IoT would store it in clear is refused before any call"
     {
       name: "Job description and a tag value",
       value: "job-secret-3f9e",
-      program: (v) => Job("rollout", { targets: [fleet], document: { op: "x" }, description: secret(v), tags: { team: "a", token: secret(v) } }),
+      program: (v) =>
+        Job("rollout", { targets: [fleet], document: { op: "x" }, description: secret(v), tags: { team: "a", token: secret(v) } }),
       resource: 'Job "rollout"',
       lines: [
         `description: ${REFUSED}: IoT stores description in clear and returns it to anyone who can call DescribeJob; pass a plain string; a value the devices need belongs in the job document (document: alchemy.secret(...))`,
@@ -178,7 +179,11 @@ describe("a secret where IoT would store it in clear is refused before any call"
           presignedUrlConfig: alchemy.secret({ roleArn: `arn:aws:iam::123456789012:role/${v}`, expiresInSec: 60 }) as never,
         }),
       resource: 'JobTemplate "t"',
-      lines: [`jobTemplateId: ${REFUSED}: jobTemplateId names the job template`, `tags.owner: ${REFUSED}: `, `presignedUrlConfig: ${REFUSED}: `],
+      lines: [
+        `jobTemplateId: ${REFUSED}: jobTemplateId names the job template`,
+        `tags.owner: ${REFUSED}: `,
+        `presignedUrlConfig: ${REFUSED}: `,
+      ],
     },
     {
       name: "Thing name and group membership",
@@ -205,7 +210,12 @@ describe("a secret where IoT would store it in clear is refused before any call"
       name: "CloudFormation-named Job: Description and a Tags value",
       value: "cfn-secret-6d02",
       program: (v) =>
-        cfn.Job("cfn", { Targets: [fleet], Document: JSON.stringify({ op: "x" }), Description: secret(v), Tags: [{ Key: "team", Value: secret(v) }] }),
+        cfn.Job("cfn", {
+          Targets: [fleet],
+          Document: JSON.stringify({ op: "x" }),
+          Description: secret(v),
+          Tags: [{ Key: "team", Value: secret(v) }],
+        }),
       resource: 'Job "cfn"',
       lines: [`Description: ${REFUSED}: `, `Tags[0].Value: ${REFUSED}: `],
     },
@@ -213,7 +223,16 @@ describe("a secret where IoT would store it in clear is refused before any call"
       name: "CloudFormation-named Job: a secret as a tag's Key, and a Tags object with a secret value",
       value: "cfn-key-secret-8e21",
       program: async (v) => {
-        const e1 = await cfn.Job("k", { Targets: [fleet], Document: "{}", Tags: [{ Key: secret(v), Value: "a" }, { Key: "b", Value: secret(v) }] }).catch((e: unknown) => e);
+        const e1 = await cfn
+          .Job("k", {
+            Targets: [fleet],
+            Document: "{}",
+            Tags: [
+              { Key: secret(v), Value: "a" },
+              { Key: "b", Value: secret(v) },
+            ],
+          })
+          .catch((e: unknown) => e);
         expect((e1 as Error).message).toContain(`  - Tags[0].Key: ${REFUSED}: `);
         expect((e1 as Error).message).toContain(`  - Tags[1].Value: ${REFUSED}: `);
         expect((e1 as Error).message).not.toContain(v);
@@ -264,8 +283,19 @@ test("documents, documentParameters and credentials: the real value is sent (nev
   const program = async () => {
     const client = { endpoint: wire.endpoint, accessKeyId: alchemy.secret(accessKeyId), secretAccessKey: alchemy.secret(secretAccessKey) };
     const device = await Thing("device", { thingName: "device", attributes: { model: "s1" }, ...client });
-    await JobTemplate("rotate", { ...client, jobTemplateId: "rotate", description: "Rotate", document: alchemy.secret(JSON.stringify({ op: "rotate", token: doc })) });
-    await Job("nested", { ...client, jobId: "nested", targets: [device], document: { op: "configure", token: alchemy.secret(nested) as unknown as string }, deletion: { force: true } });
+    await JobTemplate("rotate", {
+      ...client,
+      jobTemplateId: "rotate",
+      description: "Rotate",
+      document: alchemy.secret(JSON.stringify({ op: "rotate", token: doc })),
+    });
+    await Job("nested", {
+      ...client,
+      jobId: "nested",
+      targets: [device],
+      document: { op: "configure", token: alchemy.secret(nested) as unknown as string },
+      deletion: { force: true },
+    });
     const download = await ManagedJobTemplate({ templateName: "AWS-Download-File", ...client });
     await Job("fetch", {
       ...client,
@@ -296,7 +326,8 @@ test("documents, documentParameters and credentials: the real value is sent (nev
     expect(sent).toContain(doc);
     expect(sent).toContain(nested);
     expect(sent).toContain(param);
-    for (const wrapper of ["unencrypted", '"type":"secret"', "[object Object]", "Secret(", "anonymous-secret"]) expect(sent).not.toContain(wrapper);
+    for (const wrapper of ["unencrypted", '"type":"secret"', "[object Object]", "Secret(", "anonymous-secret"])
+      expect(sent).not.toContain(wrapper);
     // IoT has the values.
     const template = await stack.client.send(new DescribeJobTemplateCommand({ jobTemplateId: "rotate" }));
     expect(JSON.parse(template.document!)).toEqual({ op: "rotate", token: doc });
@@ -331,9 +362,13 @@ test("an accepted secret that breaks a rule is refused without its value (a para
   const targets = ["arn:aws:iot:us-east-1:123456789012:thinggroup/fleet"];
   for (const documentParameters of [{ downloadUrl: alchemy.secret(value) }, alchemy.secret({ downloadUrl: value })]) {
     stack.local.resetStats();
-    const error = await stack.deploy(() => Job("fetch", { targets, jobTemplate: template, documentParameters: documentParameters as never })).catch((e: unknown) => e);
+    const error = await stack
+      .deploy(() => Job("fetch", { targets, jobTemplate: template, documentParameters: documentParameters as never }))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as Error).message).toContain("documentParameters.downloadUrl: (sensitive) does not match the parameter's pattern https://.*");
+    expect((error as Error).message).toContain(
+      "documentParameters.downloadUrl: (sensitive) does not match the parameter's pattern https://.*",
+    );
     expect((error as Error).message).not.toContain(value);
     expect(stack.local.stats().requests).toBe(0);
   }
@@ -344,7 +379,13 @@ test("a Thing or a Job given as a reference may carry secrets in its other props
   const client = { accessKeyId: alchemy.secret(accessKeyId), secretAccessKey: alchemy.secret(secretAccessKey) };
   const program = async () => {
     const device = await Thing("device", { thingName: "device", ...client });
-    const job = await Job("job", { jobId: "job", targets: [device], document: alchemy.secret('{"op":"x"}'), deletion: { force: true }, ...client });
+    const job = await Job("job", {
+      jobId: "job",
+      targets: [device],
+      document: alchemy.secret('{"op":"x"}'),
+      deletion: { force: true },
+      ...client,
+    });
     await JobTemplate("copy", { jobTemplateId: "copy", description: "copy", jobArn: job, ...client });
   };
   await stack.deploy(program);
@@ -356,15 +397,50 @@ test("a Thing or a Job given as a reference may carry secrets in its other props
 
 describe("a Secret object that reaches a call is never sent: the call is refused", () => {
   const ownership = { app: "app", stage: "s", resource: "app/s/r" };
-  const state = (spec: Record<string, unknown>, tags: Record<string, string> = {}) => ({ location: "aws", region: "us-east-1", spec, tags, settings: {} });
+  const state = (spec: Record<string, unknown>, tags: Record<string, string> = {}) => ({
+    location: "aws",
+    region: "us-east-1",
+    spec,
+    tags,
+    settings: {},
+  });
   const wrapped = (v: string) => alchemy.secret(v) as Secret<string>;
   const desired = (id: string, s: ReturnType<typeof state>): Desired<any> => ({ id, ownership, sensitive: new Set(), state: s });
   const value = "slipped-secret-e3b7";
   const kinds = [
-    { label: "Thing", decide: () => thingKind.decide(undefined, desired("t", state({ thingName: "t", attributes: { k: wrapped(value) }, thingGroups: [] }))), path: "attributes.k" },
-    { label: "ThingGroup", decide: () => thingGroupKind.decide(undefined, desired("g", state({ thingGroupName: "g", attributes: {}, description: wrapped(value) }))), path: "description" },
-    { label: "JobTemplate", decide: () => jobTemplateKind.decide(undefined, desired("t", state({ jobTemplateId: "t", description: "d", document: "{}" }, { team: wrapped(value) as never }))), path: "tags" },
-    { label: "Job", decide: () => jobKind.decide(undefined, desired("j", state({ jobId: "j", targets: ["arn:aws:iot:us-east-1:123456789012:thing/t"], document: "{}", description: wrapped(value) }))), path: "description" },
+    {
+      label: "Thing",
+      decide: () =>
+        thingKind.decide(undefined, desired("t", state({ thingName: "t", attributes: { k: wrapped(value) }, thingGroups: [] }))),
+      path: "attributes.k",
+    },
+    {
+      label: "ThingGroup",
+      decide: () =>
+        thingGroupKind.decide(undefined, desired("g", state({ thingGroupName: "g", attributes: {}, description: wrapped(value) }))),
+      path: "description",
+    },
+    {
+      label: "JobTemplate",
+      decide: () =>
+        jobTemplateKind.decide(
+          undefined,
+          desired("t", state({ jobTemplateId: "t", description: "d", document: "{}" }, { team: wrapped(value) as never })),
+        ),
+      path: "tags",
+    },
+    {
+      label: "Job",
+      decide: () =>
+        jobKind.decide(
+          undefined,
+          desired(
+            "j",
+            state({ jobId: "j", targets: ["arn:aws:iot:us-east-1:123456789012:thing/t"], document: "{}", description: wrapped(value) }),
+          ),
+        ),
+      path: "description",
+    },
   ];
   for (const k of kinds) {
     test(k.label, () => {
@@ -394,18 +470,30 @@ test("deploy, preview and rehearse of the same program refuse it with the same m
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-secret-props-"));
   const run = (args: string[]) =>
     new Promise<{ code: number; out: string }>((resolve) => {
-      execFile(node, [...tsx, ...args], { cwd: repo, env: endpointEnv(local, root, { API_KEY: value }), encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: `${stdout}${stderr}` });
-      });
+      execFile(
+        node,
+        [...tsx, ...args],
+        { cwd: repo, env: endpointEnv(local, root, { API_KEY: value }), encoding: "utf8", timeout: 120_000 },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: `${stdout}${stderr}` });
+        },
+      );
     });
   const rule = `attributes.apiKey: ${REFUSED}: IoT stores thing attributes in clear and returns them to anyone who can call DescribeThing; pass a plain string, or keep the secret out of the registry`;
   try {
-    for (const args of [[fixture, "--stage", "sp"], ["src/cli/index.ts", "preview", fixture, "--stage", "sp"], ["src/cli/index.ts", "rehearse", fixture, "--job", "firmware", "--stage", "sp"]]) {
+    for (const args of [
+      [fixture, "--stage", "sp"],
+      ["src/cli/index.ts", "preview", fixture, "--stage", "sp"],
+      ["src/cli/index.ts", "rehearse", fixture, "--job", "firmware", "--stage", "sp"],
+    ]) {
       local.resetStats();
       const r = await run(args);
       expect(r.code, `${args.join(" ")}\n${r.out}`).toBe(1);
       // The deploy and the rehearsal stop on it; the preview lists it among the program's problems. Same words.
-      if (args[1] === "preview") expect(r.out, args.join(" ")).toContain(`✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - Thing "sensor": ${rule}`);
+      if (args[1] === "preview")
+        expect(r.out, args.join(" ")).toContain(
+          `✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - Thing "sensor": ${rule}`,
+        );
       else expect(r.out, args.join(" ")).toContain(`Invalid props for Thing "sensor" (1 problem):\n  - ${rule}`);
       expect(r.out).not.toContain(value);
       expect(local.stats().mutatingRequests, args.join(" ")).toBe(0);

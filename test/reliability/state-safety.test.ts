@@ -22,8 +22,7 @@ afterEach(async () => {
   await stack.close();
 });
 
-const template = (description = "v1") =>
-  JobTemplate("tpl", { jobTemplateId: "safe-tpl", description, document: { op: "x" } });
+const template = (description = "v1") => JobTemplate("tpl", { jobTemplateId: "safe-tpl", description, document: { op: "x" } });
 
 function corrupt(file: string) {
   const text = fs.readFileSync(file, "utf8");
@@ -38,7 +37,9 @@ describe("a corrupt state file", () => {
     const bytes = fs.readFileSync(file);
     stack.local.resetStats();
     const error = await stack.deploy(() => template("v2")).catch((e) => e);
-    expect(error.message).toMatch(/The state of iot::JobTemplate "tpl" could not be read \(.*JSON.*\); with Alchemy's file store it is .*tpl\.json\. Nothing was changed\./);
+    expect(error.message).toMatch(
+      /The state of iot::JobTemplate "tpl" could not be read \(.*JSON.*\); with Alchemy's file store it is .*tpl\.json\. Nothing was changed\./,
+    );
     expect(stack.local.stats().requests).toBe(0);
     expect(fs.readFileSync(file).equals(bytes)).toBe(true);
   });
@@ -62,7 +63,13 @@ describe("a corrupt state file", () => {
     const repo = path.resolve(import.meta.dirname, "../..");
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-corrupt-"));
     const program = path.join("test", "reliability", "fixtures", "atomic-store.run.ts");
-    const env = { ...process.env, ALCHEMY_ROOT: root, ALCHEMY_IOT_LOCAL: "1", ALCHEMY_TELEMETRY_DISABLED: "1", ALCHEMY_CI_STATE_STORE_CHECK: "false" };
+    const env = {
+      ...process.env,
+      ALCHEMY_ROOT: root,
+      ALCHEMY_IOT_LOCAL: "1",
+      ALCHEMY_TELEMETRY_DISABLED: "1",
+      ALCHEMY_CI_STATE_STORE_CHECK: "false",
+    };
     const tsx = path.join(repo, "node_modules", ".bin", "tsx");
     const run = (args: string[]) =>
       new Promise<{ code: number; out: string }>((resolve) =>
@@ -95,9 +102,15 @@ describe("local endpoint data that is gone", () => {
     fs.rmSync(file);
 
     // Unchanged props (no handler runs), a change, a forced deploy: a clear error instead of "no changes" or quietly creating everything again.
-    for (const [description, options] of [["v1", {}], ["v2", {}], ["v1", { force: true }]] as const) {
+    for (const [description, options] of [
+      ["v1", {}],
+      ["v2", {}],
+      ["v1", { force: true }],
+    ] as const) {
       const error = await stack.deploy(() => template(description), { ...localMode, ...options }).catch((e) => e);
-      expect(error.message).toMatch(/JobTemplate "tpl" is recorded in Alchemy's state as deployed to the local IoT endpoint, but the endpoint's data file .*endpoint\.json is gone \(it was deleted\).* Nothing was changed\./);
+      expect(error.message).toMatch(
+        /JobTemplate "tpl" is recorded in Alchemy's state as deployed to the local IoT endpoint, but the endpoint's data file .*endpoint\.json is gone \(it was deleted\).* Nothing was changed\./,
+      );
     }
     const local = await embeddedLocalIoT(path.join(stack.dir, ".alchemy"));
     const client = new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials });

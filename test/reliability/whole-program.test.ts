@@ -63,9 +63,14 @@ const preview = async (declarations: unknown[], args: string[] = []) => {
   const r = await run(["src/cli/index.ts", "preview", program, "--stage", "s", "--format", "json", ...args], declarations);
   return { ...r, plan: JSON.parse(r.stdout) as Plan };
 };
-const mutating = () => local.stats().calls.filter((c) => !/^(Describe|List|Get)/.test(c.operation)).map((c) => c.operation);
+const mutating = () =>
+  local
+    .stats()
+    .calls.filter((c) => !/^(Describe|List|Get)/.test(c.operation))
+    .map((c) => c.operation);
 const tpl = (op: string) => ({ description: `template ${op}`, document: { op } });
-const tags = async (resourceArn: string) => Object.fromEntries(((await client.send(new ListTagsForResourceCommand({ resourceArn }))).tags ?? []).map((t) => [t.Key, t.Value]));
+const tags = async (resourceArn: string) =>
+  Object.fromEntries(((await client.send(new ListTagsForResourceCommand({ resourceArn }))).tags ?? []).map((t) => [t.Key, t.Value]));
 
 describe("a resource whose address changes moves: the state follows, the live resource stays", () => {
   for (const [name, id, scope] of [
@@ -82,7 +87,16 @@ describe("a resource whose address changes moves: the state follows, the live re
       const planned = await preview([to]);
       expect(planned.code, planned.out).toBe(0);
       expect(planned.plan.summary).toMatchObject({ create: 0, delete: 0, move: 1 });
-      expect(planned.plan.moves).toEqual([{ from: `${app}/s/group`, to: address, type: "iot::ThingGroup", physicalId: `${app}-moving`, location: expect.stringContaining("|"), ids: { thingGroupId: before.thingGroupId } }]);
+      expect(planned.plan.moves).toEqual([
+        {
+          from: `${app}/s/group`,
+          to: address,
+          type: "iot::ThingGroup",
+          physicalId: `${app}-moving`,
+          location: expect.stringContaining("|"),
+          ids: { thingGroupId: before.thingGroupId },
+        },
+      ]);
       const entry = planned.plan.resources.find((e) => e.address === address)!;
       expect(entry).toMatchObject({ actions: ["move"], movedFrom: `${app}/s/group` });
       expect(entry.operations.map((o) => o.operation)).toEqual(["TagResource"]);
@@ -114,8 +128,20 @@ describe("the whole program is checked before the first change", () => {
       { kind: "JobTemplate", id: "fw-1", props: tpl("b") },
       { kind: "JobTemplate", id: "a", props: { jobTemplateId: `${app}-shared-template`, ...tpl("a") } },
       { kind: "JobTemplate", id: "b", props: { jobTemplateId: `${app}-shared-template`, ...tpl("b") } },
-      { kind: "Job", id: "job", scope: "one", props: { jobId: `${app}-shared-job`, targets: [], document: { op: "x" } }, targets: ["first"] },
-      { kind: "Job", id: "job", scope: "two", props: { jobId: `${app}-shared-job`, targets: [], document: { op: "x" } }, targets: ["first"] },
+      {
+        kind: "Job",
+        id: "job",
+        scope: "one",
+        props: { jobId: `${app}-shared-job`, targets: [], document: { op: "x" } },
+        targets: ["first"],
+      },
+      {
+        kind: "Job",
+        id: "job",
+        scope: "two",
+        props: { jobId: `${app}-shared-job`, targets: [], document: { op: "x" } },
+        targets: ["first"],
+      },
     ];
     const planned = await preview(declarations);
     expect(planned.code).toBe(1);
@@ -144,12 +170,24 @@ describe("the whole program is checked before the first change", () => {
     const missingGroup = `arn:aws:iot:${local.region}:${local.accountId}:thinggroup/never-declared`;
     const declarations = [
       valid,
-      { kind: "JobTemplate", id: "bad-abort", props: { ...tpl("a"), abortConfig: { criteriaList: [{ failureType: "FAILED", action: "ABORT", thresholdPercentage: 10, minNumberOfExecutedThings: 1 }] } } },
+      {
+        kind: "JobTemplate",
+        id: "bad-abort",
+        props: {
+          ...tpl("a"),
+          abortConfig: {
+            criteriaList: [{ failureType: "FAILED", action: "ABORT", thresholdPercentage: 10, minNumberOfExecutedThings: 1 }],
+          },
+        },
+      },
       { kind: "ThingGroup", id: "bad-name", props: { thingGroupName: "no spaces allowed" } },
       { kind: "Job", id: "orphan", props: { targets: [missingGroup], jobTemplate: missingTemplate } },
     ];
     const plain = await preview(declarations);
-    expect(plain.plan.problems.map((p) => `${p.address} ${p.path}`)).toEqual([`${app}/s/bad-abort abortConfig.criteriaList[0].action`, `${app}/s/bad-name thingGroupName`]);
+    expect(plain.plan.problems.map((p) => `${p.address} ${p.path}`)).toEqual([
+      `${app}/s/bad-abort abortConfig.criteriaList[0].action`,
+      `${app}/s/bad-name thingGroupName`,
+    ]);
     const orphan = plain.plan.resources.find((e) => e.name === "orphan")!;
     expect(orphan.notes.join("\n")).toContain("a preview does with --refresh");
 
@@ -161,7 +199,9 @@ describe("the whole program is checked before the first change", () => {
       `${app}/s/orphan jobTemplate`,
       `${app}/s/orphan targets[0]`,
     ]);
-    expect(refreshed.plan.problems[2].message).toBe(`Job "orphan": jobTemplate: job template "never-declared" does not exist in AWS IoT API at ${local.endpoint} (from AWS_ENDPOINT_URL_IOT), region ${local.region}, and the program does not declare it`);
+    expect(refreshed.plan.problems[2].message).toBe(
+      `Job "orphan": jobTemplate: job template "never-declared" does not exist in AWS IoT API at ${local.endpoint} (from AWS_ENDPOINT_URL_IOT), region ${local.region}, and the program does not declare it`,
+    );
 
     local.resetStats();
     const deployed = await deploy(declarations);

@@ -41,9 +41,21 @@ const holder = (env: Record<string, string>) => {
 };
 
 /** Takes a lease in this process (not a fence of this process: the test writes nothing it guards). */
-async function take(backend: LeaseBackend, leaseSeconds: number, waitSeconds = 60, more: Partial<LeaseOptions> = {}): Promise<{ lease: Lease; reports: string[] }> {
+async function take(
+  backend: LeaseBackend,
+  leaseSeconds: number,
+  waitSeconds = 60,
+  more: Partial<LeaseOptions> = {},
+): Promise<{ lease: Lease; reports: string[] }> {
   const reports: string[] = [];
-  const lease = await acquireLease(backend, { what: `the test lock (${backend.location})`, leaseSeconds, waitSeconds, fence: false, report: (m) => reports.push(m), ...more });
+  const lease = await acquireLease(backend, {
+    what: `the test lock (${backend.location})`,
+    leaseSeconds,
+    waitSeconds,
+    fence: false,
+    report: (m) => reports.push(m),
+    ...more,
+  });
   leases.push(lease);
   return { lease, reports };
 }
@@ -71,12 +83,21 @@ describe.skipIf(!s3)("the lease on S3", () => {
     }
   };
   const markers = async (name: string) =>
-    ((await s3!.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `markers/${name}/` }))).Contents ?? []).map((o) => o.Key!.split("/").pop());
+    ((await s3!.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `markers/${name}/` }))).Contents ?? []).map((o) =>
+      o.Key!.split("/").pop(),
+    );
 
   test("a second process waits, naming the holder, and gets the lock once the first releases it", async () => {
     const first = holder(env("contend", { LEASE_SECONDS: "30" }));
     await first.next("HELD");
-    expect(await lockObject("contend")).toMatchObject({ pid: first.pid, host: os.hostname(), command: "holder.ts", app: "app", stage: "stage", leaseSeconds: 30 });
+    expect(await lockObject("contend")).toMatchObject({
+      pid: first.pid,
+      host: os.hostname(),
+      command: "holder.ts",
+      app: "app",
+      stage: "stage",
+      leaseSeconds: 30,
+    });
     const second = holder(env("contend", { LEASE_SECONDS: "30", WAIT_SECONDS: "60" }));
     const waiting = await second.next("REPORT", (t) => t.startsWith("Waiting for"));
     expect(waiting).toMatch(
@@ -87,7 +108,9 @@ describe.skipIf(!s3)("the lease on S3", () => {
     first.send("release");
     await first.next("RELEASED");
     await second.next("HELD");
-    expect(await second.next("REPORT", (t) => t.startsWith("Got the lock"))).toMatch(/^Got the lock on the test lock \(.*\) after \d+ s\.$/);
+    expect(await second.next("REPORT", (t) => t.startsWith("Got the lock"))).toMatch(
+      /^Got the lock on the test lock \(.*\) after \d+ s\.$/,
+    );
     expect(second.events().some((e) => e.includes("Took over"))).toBe(false);
     expect((await lockObject("contend")).pid).toBe(second.pid);
     second.send("release");
@@ -124,7 +147,9 @@ describe.skipIf(!s3)("the lease on S3", () => {
     console.log(`S3: a holder killed with SIGKILL (lease 3 s) was taken over ${(tookMs / 1000).toFixed(1)} s after it died`);
     const takeover = reports.find((r) => r.startsWith("Took over"));
     expect(takeover).toMatch(
-      new RegExp(`^Took over the lock on the test lock \\(.*\\) from process ${killed.pid} \\(holder\\.ts\\), since \\S+: its lease \\(3 s\\) expired at \\S+ by the S3 server's clock, \\d+ s ago \\(last renewed at \\S+\\)\\.$`),
+      new RegExp(
+        `^Took over the lock on the test lock \\(.*\\) from process ${killed.pid} \\(holder\\.ts\\), since \\S+: its lease \\(3 s\\) expired at \\S+ by the S3 server's clock, \\d+ s ago \\(last renewed at \\S+\\)\\.$`,
+      ),
     );
     expect((await lockObject("killed")).pid).toBe(process.pid);
   });
@@ -146,7 +171,9 @@ describe.skipIf(!s3)("the lease on S3", () => {
     expect(code, paused.output()).toBe(3);
     // Its first refusal comes from its own clock, before it has heard from S3; onLost then names the new holder, and so does the fence.
     const refusals = paused.events().filter((e) => e.startsWith("REFUSED"));
-    expect(refusals[0]).toMatch(/^REFUSED Lost the lock on the test lock .*: it was not renewed for \d+ s \(the lease is 4 s; .*\)\..* Refused: write marker 2\.$/);
+    expect(refusals[0]).toMatch(
+      /^REFUSED Lost the lock on the test lock .*: it was not renewed for \d+ s \(the lease is 4 s; .*\)\..* Refused: write marker 2\.$/,
+    );
     const lost = await paused.next("LOST");
     expect(lost).toMatch(new RegExp(`Process ${process.pid} \\(.*\\), since \\S+ holds it now; this process makes no further change`));
     expect(refusals.at(-1)).toContain(`Process ${process.pid} (`);
@@ -159,13 +186,21 @@ describe.skipIf(!s3)("the lease on S3", () => {
 
   test("a holder cut off from S3 keeps trying until its lease would have expired, then loses it for good", async () => {
     const link = await relay(s3!.endpoint, 0);
-    const client = new S3Client({ endpoint: link.endpoint, region: s3!.region, credentials: s3!.credentials, forcePathStyle: true, maxAttempts: 1 });
+    const client = new S3Client({
+      endpoint: link.endpoint,
+      region: s3!.region,
+      credentials: s3!.credentials,
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
     let onLost: (message: string) => void = () => {};
     const lost = new Promise<string>((resolve) => (onLost = resolve));
     const { lease } = await take(backend("cut", client), 3, 0, { onLost });
     await link.stop();
     const message = await lost;
-    expect(message).toMatch(/^Lost the lock on the test lock \(.*\): it was not renewed for \d+ s \(the lease is 3 s; this process was paused or starved, or could not renew it: .+\)\./);
+    expect(message).toMatch(
+      /^Lost the lock on the test lock \(.*\): it was not renewed for \d+ s \(the lease is 3 s; this process was paused or starved, or could not renew it: .+\)\./,
+    );
     // Nobody took it meanwhile (this process could not tell): the message says so, and the fence stays closed.
     expect(message).toContain("Another process may hold it now; this process makes no further change.");
     expect(() => lease.fence.check("a state write")).toThrow(LeaseLostError);
@@ -187,7 +222,9 @@ describe.skipIf(!s3)("the lease on S3", () => {
       await renewed(3);
       expect(link.dropped()).toBe(1);
       // The SDK sent it again, conditional on the ETag before it, and was refused: the lease read its own token and went on.
-      expect(s3!.requests.filter((r) => r.method === "PUT" && r.path.startsWith(`/${BUCKET}/${key("lost-answer")}?`) && r.status === 412)).toHaveLength(1);
+      expect(
+        s3!.requests.filter((r) => r.method === "PUT" && r.path.startsWith(`/${BUCKET}/${key("lost-answer")}?`) && r.status === 412),
+      ).toHaveLength(1);
       expect(lease.lostReason()).toBeUndefined();
       expect(() => lease.fence.check("a state write")).not.toThrow();
       expect((await lockObject("lost-answer")).token).toBe(lease.holder.token);
@@ -201,7 +238,9 @@ describe.skipIf(!s3)("the lease on S3", () => {
     await take(backend("clock"), 30);
     // A contender whose own clock runs an hour ahead still sees it live (by the server's clock), and gives up waiting.
     const ahead = holder(env("clock", { CLOCK_OFFSET_MS: String(3_600_000), WAIT_SECONDS: "2" }));
-    expect(await ahead.next("TIMEOUT")).toMatch(new RegExp(`is locked by process ${process.pid} \\(.*\\), since \\S+; gave up after \\d+ s\\.`));
+    expect(await ahead.next("TIMEOUT")).toMatch(
+      new RegExp(`is locked by process ${process.pid} \\(.*\\), since \\S+; gave up after \\d+ s\\.`),
+    );
     expect((await ahead.exited).code).toBe(2);
     // The same lease, read through a proxy whose Date header runs an hour ahead: expired, taken over at once.
     const skewed = await relay(s3!.endpoint, 3_600_000);
@@ -253,7 +292,8 @@ describe("the lease on files", () => {
     fs.mkdirSync(path.join(dir, "markers", name), { recursive: true });
     return { LOCK_BACKEND: "file", LOCK_TARGET: target(name), MARKERS: path.join(dir, "markers", name), ...more };
   };
-  const owner = (name: string) => (fs.existsSync(`${target(name)}.owner`) ? JSON.parse(fs.readFileSync(`${target(name)}.owner`, "utf8")) : undefined);
+  const owner = (name: string) =>
+    fs.existsSync(`${target(name)}.owner`) ? JSON.parse(fs.readFileSync(`${target(name)}.owner`, "utf8")) : undefined;
 
   test("a second process waits, naming the holder, and gets the lock once the first releases it", async () => {
     const first = holder(env("contend"));
@@ -261,7 +301,9 @@ describe("the lease on files", () => {
     const second = holder(env("contend", { WAIT_SECONDS: "60" }));
     const waiting = await second.next("REPORT", (t) => t.startsWith("Waiting for"));
     expect(waiting).toMatch(
-      new RegExp(`^Waiting for the test lock \\(${escape(target("contend"))}\\), locked by process ${first.pid} \\(holder\\.ts\\), since \\S+; waited 0 s \\(gives up after 60 s\\)\\.$`),
+      new RegExp(
+        `^Waiting for the test lock \\(${escape(target("contend"))}\\), locked by process ${first.pid} \\(holder\\.ts\\), since \\S+; waited 0 s \\(gives up after 60 s\\)\\.$`,
+      ),
     );
     first.send("release");
     await second.next("HELD");
@@ -279,9 +321,13 @@ describe("the lease on files", () => {
     await killed.exited;
     const started = performance.now();
     const { reports } = await take(fileLock(target("killed")), 30);
-    console.log(`Files: a holder killed with SIGKILL (lease 30 s) was taken over ${((performance.now() - started) / 1000).toFixed(1)} s after it died`);
+    console.log(
+      `Files: a holder killed with SIGKILL (lease 30 s) was taken over ${((performance.now() - started) / 1000).toFixed(1)} s after it died`,
+    );
     expect(reports.find((r) => r.startsWith("Took over"))).toMatch(
-      new RegExp(`^Took over the lock on the test lock \\(.*\\) from process ${killed.pid} \\(holder\\.ts\\), since \\S+: its process no longer runs, and it was last renewed \\d+ s ago\\.$`),
+      new RegExp(
+        `^Took over the lock on the test lock \\(.*\\) from process ${killed.pid} \\(holder\\.ts\\), since \\S+: its process no longer runs, and it was last renewed \\d+ s ago\\.$`,
+      ),
     );
   });
 
@@ -293,14 +339,21 @@ describe("the lease on files", () => {
     paused.child.kill("SIGSTOP");
     const { lease, reports } = await take(fileLock(target("paused")), 3);
     expect(reports.find((r) => r.startsWith("Took over"))).toMatch(
-      new RegExp(`from process ${paused.pid} \\(holder\\.ts\\), since \\S+: it was not renewed for \\d+ s by this machine's clock \\(the lease is 3 s\\)\\.$`),
+      new RegExp(
+        `from process ${paused.pid} \\(holder\\.ts\\), since \\S+: it was not renewed for \\d+ s by this machine's clock \\(the lease is 3 s\\)\\.$`,
+      ),
     );
     paused.send("write 2");
     paused.child.kill("SIGCONT");
     const { code } = await paused.exited;
     expect(code, paused.output()).toBe(3);
     expect(await paused.next("LOST")).toMatch(new RegExp(`Process ${process.pid} \\(.*\\), since \\S+ holds it now`));
-    expect(paused.events().filter((e) => e.startsWith("REFUSED")).at(-1)).toContain(`Process ${process.pid} (`);
+    expect(
+      paused
+        .events()
+        .filter((e) => e.startsWith("REFUSED"))
+        .at(-1),
+    ).toContain(`Process ${process.pid} (`);
     expect(paused.events().filter((e) => e.startsWith("WROTE"))).toEqual(["WROTE 1"]);
     expect(fs.readdirSync(path.join(dir, "markers", "paused"))).toEqual(["1"]);
     // Its exit left the new holder's lock in place.
@@ -329,23 +382,30 @@ describe("the lease on files", () => {
  * conditional writes (If-Match) reach the server but their answers are lost
  * (the connection is cut once the server has answered).
  */
-async function relay(upstream: string, shiftMs: number, dropRenewals = 0): Promise<{ endpoint: string; dropped(): number; stop(): Promise<void> }> {
+async function relay(
+  upstream: string,
+  shiftMs: number,
+  dropRenewals = 0,
+): Promise<{ endpoint: string; dropped(): number; stop(): Promise<void> }> {
   const target = new URL(upstream);
   let dropped = 0;
   const server = http.createServer((req, res) => {
     const drop = req.method === "PUT" && !!req.headers["if-match"] && dropped < dropRenewals;
-    const forward = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
-      if (drop) {
-        dropped++;
-        answer.resume();
-        req.socket.destroy();
-        return;
-      }
-      const headers = { ...answer.headers };
-      if (headers.date) headers.date = new Date(Date.parse(headers.date) + shiftMs).toUTCString();
-      res.writeHead(answer.statusCode ?? 502, headers);
-      answer.pipe(res);
-    });
+    const forward = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+      (answer) => {
+        if (drop) {
+          dropped++;
+          answer.resume();
+          req.socket.destroy();
+          return;
+        }
+        const headers = { ...answer.headers };
+        if (headers.date) headers.date = new Date(Date.parse(headers.date) + shiftMs).toUTCString();
+        res.writeHead(answer.statusCode ?? 502, headers);
+        answer.pipe(res);
+      },
+    );
     forward.on("error", (error) => res.writeHead(502).end(String(error)));
     req.pipe(forward);
   });

@@ -49,7 +49,10 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-const ours = (options: { bucketName?: string; prefix?: string } = {}) => (scope: Scope) => new S3StateStore(scope, { bucketName: BUCKET, ...options });
+const ours =
+  (options: { bucketName?: string; prefix?: string } = {}) =>
+  (scope: Scope) =>
+    new S3StateStore(scope, { bucketName: BUCKET, ...options });
 const alchemys = (scope: Scope) => new AlchemyS3StateStore(scope, { bucketName: BUCKET });
 
 /** Every key of the bucket under `prefix`, relative to it, sorted. */
@@ -96,12 +99,30 @@ const ALL_KEYS = [`${STAGE}/g1`, `${STAGE}/sub`, `${STAGE}/sub/g2`, `${STAGE}/te
 
 /** A stage scope of app `app`, whose stores are built by `stateStore`, without running anything. */
 function stageScope(app: string, stateStore: (scope: Scope) => S3StateStore | AlchemyS3StateStore): Scope {
-  const root = new Scope({ scopeName: app, parent: null, phase: "up", stage: STAGE, password: PASSWORD, quiet: true, noTrack: true, stateStore });
+  const root = new Scope({
+    scopeName: app,
+    parent: null,
+    phase: "up",
+    stage: STAGE,
+    password: PASSWORD,
+    quiet: true,
+    noTrack: true,
+    stateStore,
+  });
   return new Scope({ scopeName: STAGE, parent: root, stage: STAGE });
 }
 
 const sample = (id: string, description: string): State =>
-  ({ kind: "iot::ThingGroup", id, fqn: `x/${STAGE}/${id}`, seq: 1, status: "created", data: {}, props: { description }, output: { thingGroupName: id } }) as unknown as State;
+  ({
+    kind: "iot::ThingGroup",
+    id,
+    fqn: `x/${STAGE}/${id}`,
+    seq: 1,
+    status: "created",
+    data: {},
+    props: { description },
+    output: { thingGroupName: id },
+  }) as unknown as State;
 
 describe.skipIf(!s3)("S3StateStore", () => {
   test("a stage with a nested scope: deploy, no-change redeploy, removed resources deleted (finalize's orphans), destroy", async () => {
@@ -238,8 +259,13 @@ describe.skipIf(!s3)("S3StateStore", () => {
     const unlocked = new S3StateStore(stage, { bucketName: BUCKET, lock: false });
     expect(unlocked.lock).toBe(false);
     expect(unlocked.lockLocation("levels", STAGE)).toBeUndefined();
-    expect(new S3StateStore(stage, { bucketName: BUCKET, lock: { leaseSeconds: 30 } }).lock).toEqual({ leaseSeconds: 30, waitSeconds: 900 });
-    expect(() => new S3StateStore(stage, { bucketName: BUCKET, lock: { leaseSeconds: 0 } })).toThrow(/lock\.leaseSeconds must be a number of seconds, at least 2, got 0/);
+    expect(new S3StateStore(stage, { bucketName: BUCKET, lock: { leaseSeconds: 30 } }).lock).toEqual({
+      leaseSeconds: 30,
+      waitSeconds: 900,
+    });
+    expect(() => new S3StateStore(stage, { bucketName: BUCKET, lock: { leaseSeconds: 0 } })).toThrow(
+      /lock\.leaseSeconds must be a number of seconds, at least 2, got 0/,
+    );
     // Stores of one region and endpoint share one client.
     expect(new S3StateStore(sub, { bucketName: BUCKET }).client).toBe(store.client);
   });
@@ -249,7 +275,9 @@ describe.skipIf(!s3)("S3StateStore", () => {
     try {
       const error = await stack.deploy(program(), { stateStore: ours({ bucketName: "no-such-state-bucket" }) }).catch((e: unknown) => e);
       expect(error).toMatchObject({ name: "S3StateError" });
-      expect((error as Error).message).toMatch(/^S3 bucket "no-such-state-bucket" does not exist at http:\/\/127\.0\.0\.1:\d+ \(region us-east-1\): create it/);
+      expect((error as Error).message).toMatch(
+        /^S3 bucket "no-such-state-bucket" does not exist at http:\/\/127\.0\.0\.1:\d+ \(region us-east-1\): create it/,
+      );
       expect((error as Error).message).not.toMatch(/\$metadata|\n/);
       expect(stack.mutatingCalls()).toEqual([]);
     } finally {

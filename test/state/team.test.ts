@@ -112,14 +112,19 @@ function start(dir: string, args: string[], declarations: unknown[], env: Record
   return run;
 }
 
-const deploy = (dir: string, declarations: unknown[], env: Record<string, string> = {}) => start(dir, ["--stage", "shared"], declarations, env);
+const deploy = (dir: string, declarations: unknown[], env: Record<string, string> = {}) =>
+  start(dir, ["--stage", "shared"], declarations, env);
 /** `alchemy-iot-jobs preview` of the folder's program, as a pull request's CI job runs it. */
 function preview(dir: string, declarations: unknown[], args: string[]): Promise<Run> {
-  const child = spawn(tsx, [path.join(repo, "src/cli/index.ts"), "preview", path.join(dir, "alchemy.run.ts"), "--stage", "shared", ...args], {
-    cwd: dir,
-    env: endpointEnv(local, dir, { ...s3!.env(), STATE_BUCKET: BUCKET, PROGRAM: JSON.stringify(declarations), PROGRAM_APP: app }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    tsx,
+    [path.join(repo, "src/cli/index.ts"), "preview", path.join(dir, "alchemy.run.ts"), "--stage", "shared", ...args],
+    {
+      cwd: dir,
+      env: endpointEnv(local, dir, { ...s3!.env(), STATE_BUCKET: BUCKET, PROGRAM: JSON.stringify(declarations), PROGRAM_APP: app }),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const run = { code: null, signal: null, out: "", stdout: "", child } as unknown as Run;
   child.stdout!.on("data", (d) => ((run.out += d), (run.stdout += d)));
   child.stderr!.on("data", (d) => (run.out += d));
@@ -132,13 +137,19 @@ async function stateAndLive(): Promise<{ state: string[]; live: string[] }> {
   const state = (listed.Contents ?? []).map((o) => o.Key!.split("/").pop()!).sort();
   const live: string[] = [];
   for (const t of (await iot.send(new ListJobTemplatesCommand({}))).jobTemplates ?? []) {
-    const tags = Object.fromEntries(((await iot.send(new ListTagsForResourceCommand({ resourceArn: t.jobTemplateArn! }))).tags ?? []).map((x) => [x.Key, x.Value]));
+    const tags = Object.fromEntries(
+      ((await iot.send(new ListTagsForResourceCommand({ resourceArn: t.jobTemplateArn! }))).tags ?? []).map((x) => [x.Key, x.Value]),
+    );
     if (tags.alchemy_app === app) live.push(tags.alchemy_resource!.split("/").pop()!);
   }
   return { state, live: live.sort() };
 }
 
-const template = (id: string, description = id) => ({ kind: "JobTemplate", id, props: { jobTemplateId: `${app}-${id}`, description, document: { op: id } } });
+const template = (id: string, description = id) => ({
+  kind: "JobTemplate",
+  id,
+  props: { jobTemplateId: `${app}-${id}`, description, document: { op: id } },
+});
 const isStateWrite = (path: string) => path.includes(`/alchemy/${app}/`);
 
 describe.skipIf(!s3)("team state on S3", () => {
@@ -155,7 +166,9 @@ describe.skipIf(!s3)("team state on S3", () => {
     expect(json.code, json.out).toBe(2);
     const plan = JSON.parse(json.stdout) as Plan;
     expect(plan.summary).toMatchObject({ create: 1, update: 0, replace: 1, delete: 0 });
-    expect(plan.resources.find((e) => e.name === "firmware")!.diffs).toEqual([expect.objectContaining({ path: "description", before: "v1", after: "v2" })]);
+    expect(plan.resources.find((e) => e.name === "firmware")!.diffs).toEqual([
+      expect.objectContaining({ path: "description", before: "v1", after: "v2" }),
+    ]);
     const md = await preview(pr, v2, ["--format", "markdown"]);
     expect(md.code, md.out).toBe(0);
     expect(md.stdout).toContain(`<!-- alchemy-iot-jobs-preview app=${app} stage=shared -->`);
@@ -181,11 +194,7 @@ describe.skipIf(!s3)("team state on S3", () => {
 
   for (const count of [2, 3]) {
     test(`${count} deploys of one stage at once, from separate folders with different programs, run one at a time; the state matches the endpoint`, async () => {
-      const programs = [
-        [template("a"), template("b")],
-        [template("a", "changed"), template("c")],
-        [template("d")],
-      ].slice(0, count);
+      const programs = [[template("a"), template("b")], [template("a", "changed"), template("c")], [template("d")]].slice(0, count);
       const runs = programs.map((p, i) => deploy(folder(`deploy${i}`), p));
       const results = await Promise.all(runs.map((r) => r.done));
       for (const r of results) expect(r.code, r.out).toBe(0);
@@ -233,7 +242,9 @@ describe.skipIf(!s3)("team state on S3", () => {
     signal(paused, "SIGCONT");
     const resumed = await paused.done;
     expect(resumed.code).not.toBe(0);
-    expect(resumed.out).toMatch(/✖ Deploy failed: Lost the lock on the state of stage "shared" of app "team\d+" \(s3:\/\/team-state\/alchemy\/\.locks\/team\d+\/shared\): it was not renewed for \d+ s/);
+    expect(resumed.out).toMatch(
+      /✖ Deploy failed: Lost the lock on the state of stage "shared" of app "team\d+" \(s3:\/\/team-state\/alchemy\/\.locks\/team\d+\/shared\): it was not renewed for \d+ s/,
+    );
     // It names the process that took the lease over (which has finished and released it since).
     expect(resumed.out).toMatch(/Process \d+ \([^)]*alchemy\.run\.ts --stage shared\), since [^ ]+ took it over and has released it since/);
     expect(s3!.writes().filter((w) => isStateWrite(w.path))).toEqual([]);

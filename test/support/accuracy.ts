@@ -13,7 +13,11 @@ import type { Plan, PlanEntry } from "../../src/preview/plan.ts";
 import type { DeployOptions, TestStack } from "./stack.ts";
 
 /** Plans `program` as `alchemy-iot-jobs preview` would (`refresh`: as with --refresh, which runs every handler). */
-export async function preview(stack: TestStack, program: () => Promise<unknown>, options: { refresh?: boolean; stage?: string } = {}): Promise<Plan> {
+export async function preview(
+  stack: TestStack,
+  program: () => Promise<unknown>,
+  options: { refresh?: boolean; stage?: string } = {},
+): Promise<Plan> {
   const session = startSession({ refresh: options.refresh ?? false });
   try {
     await stack.deploy(program, { force: options.refresh, stage: options.stage });
@@ -58,7 +62,8 @@ export async function deploy(stack: TestStack, program: () => Promise<unknown>, 
 export function predictedCalls(plan: Plan): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const e of plan.resources) {
-    for (const o of e.operations) (out[o.resource] ??= []).push(`${o.operation}${o.condition && /^(skipped|if)/.test(o.condition) ? "?" : ""}`);
+    for (const o of e.operations)
+      (out[o.resource] ??= []).push(`${o.operation}${o.condition && /^(skipped|if)/.test(o.condition) ? "?" : ""}`);
   }
   return out;
 }
@@ -67,7 +72,11 @@ export function predictedCalls(plan: Plan): Record<string, string[]> {
 export function predictedReports(plan: Plan): Record<string, string> {
   // Adopting happens in Alchemy's create phase: it says "created", whatever the adoption changes.
   const verb = (e: PlanEntry) =>
-    e.adopt ? "created" : e.actions.length === 2 ? "replaced" : ({ create: "created", update: "updated", delete: "deleted" } as Record<string, string>)[e.actions[0]];
+    e.adopt
+      ? "created"
+      : e.actions.length === 2
+        ? "replaced"
+        : ({ create: "created", update: "updated", delete: "deleted" } as Record<string, string>)[e.actions[0]];
   const out: Record<string, string> = {};
   for (const e of plan.resources) {
     const v = verb(e);
@@ -87,9 +96,11 @@ export function sameCalls(predicted: Record<string, string[]>, performed: Record
     for (const p of want) {
       const name = p.replace(/\?$/, "");
       if (got[0] === name) got.shift();
-      else if (!p.endsWith("?")) return `${resource}: predicted ${want.join(", ") || "nothing"}, performed ${(performed[resource] ?? []).join(", ") || "nothing"}`;
+      else if (!p.endsWith("?"))
+        return `${resource}: predicted ${want.join(", ") || "nothing"}, performed ${(performed[resource] ?? []).join(", ") || "nothing"}`;
     }
-    if (got.length > 0) return `${resource}: predicted ${want.join(", ") || "nothing"}, performed ${(performed[resource] ?? []).join(", ")}`;
+    if (got.length > 0)
+      return `${resource}: predicted ${want.join(", ") || "nothing"}, performed ${(performed[resource] ?? []).join(", ")}`;
   }
   return undefined;
 }

@@ -12,7 +12,11 @@ const repo = path.resolve(import.meta.dirname, "../..");
  * CPU more per run). Suites whose subject is the tsx command itself (signals
  * relayed to the program, the README's commands) run `tsx`.
  */
-export const TSX: readonly [string, ...string[]] = [process.execPath, "--import", pathToFileURL(path.join(repo, "node_modules", "tsx", "dist", "loader.mjs")).href];
+export const TSX: readonly [string, ...string[]] = [
+  process.execPath,
+  "--import",
+  pathToFileURL(path.join(repo, "node_modules", "tsx", "dist", "loader.mjs")).href,
+];
 
 /**
  * Points a program at `local` like AWS (endpoint, region, credentials from the

@@ -111,14 +111,16 @@ export function constraintsOf(operation: string): Constraint[] {
         const memberPath = path ? `${path}.${name}` : name;
         const memberAt = [...at, name];
         const where = at.length === 0 ? (member.location ?? "body") : location;
-        if (required.has(name)) add({ path: memberPath, at: memberAt, location: where, shape: member.shape, target: "member", rule: "required" });
+        if (required.has(name))
+          add({ path: memberPath, at: memberAt, location: where, shape: member.shape, target: "member", rule: "required" });
         if (!stack.includes(member.shape)) walk(member.shape, memberPath, memberAt, where, [...stack, member.shape]);
       }
     } else if (shape.type === "list") {
       if (!stack.includes(shape.member)) walk(shape.member, `${path}.1.member`, [...at, 0], location, [...stack, shape.member]);
     } else if (shape.type === "map") {
       for (const { rule, bound } of rulesOf(SHAPES[shape.key])) add({ path, at, location, shape: shapeName, target: "key", rule, bound });
-      for (const { rule, bound } of rulesOf(SHAPES[shape.value])) add({ path, at, location, shape: shapeName, target: "value", rule, bound });
+      for (const { rule, bound } of rulesOf(SHAPES[shape.value]))
+        add({ path, at, location, shape: shapeName, target: "value", rule, bound });
     }
   };
   walk(op.input, "", [], "body", [op.input]);

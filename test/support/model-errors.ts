@@ -43,7 +43,10 @@ export async function deliberateErrors(calls: CallRecorder): Promise<void> {
 
   // Errors of jobs.
   await fails("create a job with an existing id", new CreateJobCommand({ jobId: "rt-job", targets: [arn("thing/rt-1")], document: DOC }));
-  await fails("create a job for an unknown thing", new CreateJobCommand({ jobId: "rt-x1", targets: [arn("thing/rt-nobody")], document: DOC }));
+  await fails(
+    "create a job for an unknown thing",
+    new CreateJobCommand({ jobId: "rt-x1", targets: [arn("thing/rt-nobody")], document: DOC }),
+  );
   await fails(
     "create a job from an unknown template",
     new CreateJobCommand({ jobId: "rt-x2", targets: [arn("thing/rt-1")], jobTemplateArn: arn("jobtemplate/rt-nope") }),
@@ -53,9 +56,18 @@ export async function deliberateErrors(calls: CallRecorder): Promise<void> {
     "create a job with a targetSelection that is not one",
     new CreateJobCommand({ jobId: "rt-x4", targets: [arn("thing/rt-1")], document: DOC, targetSelection: "SOMETIMES" as TargetSelection }),
   );
-  await fails("add a group to an unknown job", new AssociateTargetsWithJobCommand({ jobId: "rt-nope", targets: [arn("thinggroup/rt-site")] }));
-  await fails("add a group to a SNAPSHOT job", new AssociateTargetsWithJobCommand({ jobId: "rt-snap", targets: [arn("thinggroup/rt-site")] }));
-  await fails("add an unknown group to a job", new AssociateTargetsWithJobCommand({ jobId: "rt-job", targets: [arn("thinggroup/rt-nogroup")] }));
+  await fails(
+    "add a group to an unknown job",
+    new AssociateTargetsWithJobCommand({ jobId: "rt-nope", targets: [arn("thinggroup/rt-site")] }),
+  );
+  await fails(
+    "add a group to a SNAPSHOT job",
+    new AssociateTargetsWithJobCommand({ jobId: "rt-snap", targets: [arn("thinggroup/rt-site")] }),
+  );
+  await fails(
+    "add an unknown group to a job",
+    new AssociateTargetsWithJobCommand({ jobId: "rt-job", targets: [arn("thinggroup/rt-nogroup")] }),
+  );
   await fails("update an unknown job", new UpdateJobCommand({ jobId: "rt-nope", description: "x" }));
   await fails("update a job with nothing", new UpdateJobCommand({ jobId: "rt-job" }));
   await fails("update a COMPLETED job", new UpdateJobCommand({ jobId: "rt-snap", description: "x" }));
@@ -71,13 +83,19 @@ export async function deliberateErrors(calls: CallRecorder): Promise<void> {
   await fails("get the document of an unknown job", new GetJobDocumentCommand({ jobId: "rt-nope" }));
 
   // Errors of job templates.
-  await fails("create a job template with an existing id", new CreateJobTemplateCommand({ jobTemplateId: "rt-template", description: "again", document: DOC }));
+  await fails(
+    "create a job template with an existing id",
+    new CreateJobTemplateCommand({ jobTemplateId: "rt-template", description: "again", document: DOC }),
+  );
   await fails(
     "create a job template from an unknown job",
     new CreateJobTemplateCommand({ jobTemplateId: "rt-t1", description: "copy", jobArn: arn("job/rt-nope") }),
   );
   await fails("create a job template without a document", new CreateJobTemplateCommand({ jobTemplateId: "rt-t2", description: "empty" }));
-  await fails("create a job template with an id that is not one", new CreateJobTemplateCommand({ jobTemplateId: "bad id!", description: "x", document: DOC }));
+  await fails(
+    "create a job template with an id that is not one",
+    new CreateJobTemplateCommand({ jobTemplateId: "bad id!", description: "x", document: DOC }),
+  );
   await fails("describe an unknown job template", new DescribeJobTemplateCommand({ jobTemplateId: "rt-nope" }));
   await fails("list job templates with a token that is not one", new ListJobTemplatesCommand({ nextToken: "not-a-token" }));
   await fails("delete an unknown job template", new DeleteJobTemplateCommand({ jobTemplateId: "rt-nope" }));
@@ -93,7 +111,10 @@ export async function deliberateErrors(calls: CallRecorder): Promise<void> {
   await fails("update a thing expecting another version", new UpdateThingCommand({ thingName: "rt-1", expectedVersion: 99 }));
   await fails("delete an unknown thing", new DeleteThingCommand({ thingName: "rt-nobody" }));
   await fails("delete a thing expecting another version", new DeleteThingCommand({ thingName: "rt-1", expectedVersion: 99 }));
-  await fails("create a thing group under an unknown parent", new CreateThingGroupCommand({ thingGroupName: "rt-orphan", parentGroupName: "rt-nogroup" }));
+  await fails(
+    "create a thing group under an unknown parent",
+    new CreateThingGroupCommand({ thingGroupName: "rt-orphan", parentGroupName: "rt-nogroup" }),
+  );
   await fails(
     "create a thing group that exists with other properties",
     new CreateThingGroupCommand({ thingGroupName: "rt-site", thingGroupProperties: { thingGroupDescription: "other" } }),
@@ -105,13 +126,22 @@ export async function deliberateErrors(calls: CallRecorder): Promise<void> {
     "update a thing group expecting another version",
     new UpdateThingGroupCommand({ thingGroupName: "rt-floor", expectedVersion: 99, thingGroupProperties: {} }),
   );
-  await fails("delete a thing group expecting another version", new DeleteThingGroupCommand({ thingGroupName: "rt-floor", expectedVersion: 99 }));
+  await fails(
+    "delete a thing group expecting another version",
+    new DeleteThingGroupCommand({ thingGroupName: "rt-floor", expectedVersion: 99 }),
+  );
   await fails("delete a thing group that has child groups", new DeleteThingGroupCommand({ thingGroupName: "rt-site" }));
   await fails("add an unknown thing to a group", new AddThingToThingGroupCommand({ thingGroupName: "rt-floor", thingName: "rt-nobody" }));
   await fails("add a thing to an unknown group", new AddThingToThingGroupCommand({ thingGroupName: "rt-nogroup", thingName: "rt-1" }));
   await fails("add without naming a thing or a group", new AddThingToThingGroupCommand({}));
-  await fails("remove a thing from an unknown group", new RemoveThingFromThingGroupCommand({ thingGroupName: "rt-nogroup", thingName: "rt-1" }));
-  await fails("remove an unknown thing from a group", new RemoveThingFromThingGroupCommand({ thingGroupName: "rt-floor", thingName: "rt-nobody" }));
+  await fails(
+    "remove a thing from an unknown group",
+    new RemoveThingFromThingGroupCommand({ thingGroupName: "rt-nogroup", thingName: "rt-1" }),
+  );
+  await fails(
+    "remove an unknown thing from a group",
+    new RemoveThingFromThingGroupCommand({ thingGroupName: "rt-floor", thingName: "rt-nobody" }),
+  );
   await fails("list the groups of an unknown thing", new ListThingGroupsForThingCommand({ thingName: "rt-nobody" }));
   await fails("list the things of an unknown group", new ListThingsInThingGroupCommand({ thingGroupName: "rt-nogroup" }));
   await fails("list a group's things with maxResults 0", new ListThingsInThingGroupCommand({ thingGroupName: "rt-floor", maxResults: 0 }));

@@ -216,7 +216,9 @@ export function requestMaker(fx: Fixtures): RequestMaker {
       const b = rulesBroken(shapeName, value);
       const onlyRule = value === "" || (b.length === 1 && b[0] === c.rule);
       if (!b.includes(c.rule) || !onlyRule || v.length > 0) {
-        throw new Error(`${c.id}: bad values ${JSON.stringify(value).slice(0, 80)} (breaks ${b}) / ${JSON.stringify(valid).slice(0, 80)} (breaks ${v})`);
+        throw new Error(
+          `${c.id}: bad values ${JSON.stringify(value).slice(0, 80)} (breaks ${b}) / ${JSON.stringify(valid).slice(0, 80)} (breaks ${v})`,
+        );
       }
     }
   };
@@ -239,7 +241,12 @@ export function requestMaker(fx: Fixtures): RequestMaker {
       const broken = make(c.rule === "min" ? c.bound! - 1 : c.bound! + 1);
       const valid = make(c.bound!);
       verify(c, c.shape, [broken], valid);
-      return { constraint: c, broken: [withValue(c, broken)], valid: withValue(c, valid), expect: { path: c.path, phrases: [phrase(shape, c.rule)] } };
+      return {
+        constraint: c,
+        broken: [withValue(c, broken)],
+        valid: withValue(c, valid),
+        expect: { path: c.path, phrases: [phrase(shape, c.rule)] },
+      };
     }
     if (c.target === "member") {
       const { broken, valid } = scalarValues(c.shape, c.rule, c.bound);

@@ -63,7 +63,10 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
   local.putS3Object(s3Url, DOC);
 
   // Things and thing groups.
-  await ok("create a thing with attributes", new CreateThingCommand({ thingName: "rt-1", attributePayload: { attributes: { model: "x1" } } }));
+  await ok(
+    "create a thing with attributes",
+    new CreateThingCommand({ thingName: "rt-1", attributePayload: { attributes: { model: "x1" } } }),
+  );
   await ok("create a thing", new CreateThingCommand({ thingName: "rt-2" }));
   await ok("create a thing", new CreateThingCommand({ thingName: "rt-3" }));
   await ok("create a thing to delete", new CreateThingCommand({ thingName: "rt-doomed" }));
@@ -83,7 +86,11 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
   );
   await ok(
     "create a child thing group",
-    new CreateThingGroupCommand({ thingGroupName: "rt-floor", parentGroupName: "rt-site", thingGroupProperties: { thingGroupDescription: "a floor" } }),
+    new CreateThingGroupCommand({
+      thingGroupName: "rt-floor",
+      parentGroupName: "rt-site",
+      thingGroupProperties: { thingGroupDescription: "a floor" },
+    }),
   );
   await ok("create a thing group to delete", new CreateThingGroupCommand({ thingGroupName: "rt-temp" }));
   await ok("describe a child thing group", new DescribeThingGroupCommand({ thingGroupName: "rt-floor" }));
@@ -97,7 +104,10 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
     }),
   );
   await ok("add a thing to a group by name", new AddThingToThingGroupCommand({ thingGroupName: "rt-floor", thingName: "rt-1" }));
-  await ok("add a thing to a group by ARN", new AddThingToThingGroupCommand({ thingGroupArn: arn("thinggroup/rt-floor"), thingArn: arn("thing/rt-2") }));
+  await ok(
+    "add a thing to a group by ARN",
+    new AddThingToThingGroupCommand({ thingGroupArn: arn("thinggroup/rt-floor"), thingArn: arn("thing/rt-2") }),
+  );
   await ok("add a thing to a second group", new AddThingToThingGroupCommand({ thingGroupName: "rt-site", thingName: "rt-1" }));
   await ok("list a thing's groups", new ListThingGroupsForThingCommand({ thingName: "rt-1" }));
   await ok("list a thing's groups, one page", new ListThingGroupsForThingCommand({ thingName: "rt-1", maxResults: 1 }));
@@ -173,8 +183,14 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
       schedulingConfig: { startTime: at(2 * HOUR), endTime: at(4 * HOUR), endBehavior: "STOP_ROLLOUT" },
     }),
   );
-  await ok("create a job from a document source", new CreateJobCommand({ jobId: "rt-source", targets: [arn("thing/rt-3")], documentSource: s3Url }));
-  await ok("create a job to cancel", new CreateJobCommand({ jobId: "rt-cancel", targets: [arn("thing/rt-3")], document: DOC, description: "to cancel" }));
+  await ok(
+    "create a job from a document source",
+    new CreateJobCommand({ jobId: "rt-source", targets: [arn("thing/rt-3")], documentSource: s3Url }),
+  );
+  await ok(
+    "create a job to cancel",
+    new CreateJobCommand({ jobId: "rt-cancel", targets: [arn("thing/rt-3")], document: DOC, description: "to cancel" }),
+  );
   await ok(
     "update a job",
     new UpdateJobCommand({
@@ -185,7 +201,10 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
     }),
   );
 
-  await ok("add a thing group to a continuous job", new AssociateTargetsWithJobCommand({ jobId: "rt-job", targets: [arn("thinggroup/rt-site")], comment: "second wave" }));
+  await ok(
+    "add a thing group to a continuous job",
+    new AssociateTargetsWithJobCommand({ jobId: "rt-job", targets: [arn("thinggroup/rt-site")], comment: "second wave" }),
+  );
 
   // A device works: rt-snap completes; rt-1 starts rt-job; rt-3 starts rt-source.
   await local.updateJobExecution({ thingName: "rt-3", jobId: "rt-snap", status: "SUCCEEDED", statusDetails: { exit: "0" } });
@@ -201,12 +220,18 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
   await ok("list completed jobs", new ListJobsCommand({ status: "COMPLETED", targetSelection: "SNAPSHOT" }));
   await ok("get a job document", new GetJobDocumentCommand({ jobId: "rt-job" }));
   await ok("get a managed job's document", new GetJobDocumentCommand({ jobId: "rt-managed" }));
-  await ok("get a managed job's document before substitution", new GetJobDocumentCommand({ jobId: "rt-managed", beforeSubstitution: true }));
+  await ok(
+    "get a managed job's document before substitution",
+    new GetJobDocumentCommand({ jobId: "rt-managed", beforeSubstitution: true }),
+  );
   await ok("get a document-source job's document", new GetJobDocumentCommand({ jobId: "rt-source" }));
 
   // Job executions.
   await ok("describe an IN_PROGRESS execution", new DescribeJobExecutionCommand({ thingName: "rt-1", jobId: "rt-job" }));
-  await ok("describe a SUCCEEDED execution by number", new DescribeJobExecutionCommand({ thingName: "rt-3", jobId: "rt-snap", executionNumber: 1 }));
+  await ok(
+    "describe a SUCCEEDED execution by number",
+    new DescribeJobExecutionCommand({ thingName: "rt-3", jobId: "rt-snap", executionNumber: 1 }),
+  );
   await ok("describe a QUEUED execution", new DescribeJobExecutionCommand({ thingName: "rt-2", jobId: "rt-managed" }));
   await ok("list a job's executions", new ListJobExecutionsForJobCommand({ jobId: "rt-job" }));
   await ok("list a job's executions, one page", new ListJobExecutionsForJobCommand({ jobId: "rt-job", maxResults: 1 }));
@@ -221,9 +246,15 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
   await ok("describe a CANCELED execution", new DescribeJobExecutionCommand({ thingName: "rt-2", jobId: "rt-job" }));
   await fails("cancel an IN_PROGRESS execution without force", new CancelJobExecutionCommand({ thingName: "rt-1", jobId: "rt-job" }));
   await fails("cancel a SUCCEEDED execution", new CancelJobExecutionCommand({ thingName: "rt-3", jobId: "rt-snap" }));
-  await fails("cancel an execution expecting another version", new CancelJobExecutionCommand({ thingName: "rt-3", jobId: "rt-cancel", expectedVersion: 99 }));
+  await fails(
+    "cancel an execution expecting another version",
+    new CancelJobExecutionCommand({ thingName: "rt-3", jobId: "rt-cancel", expectedVersion: 99 }),
+  );
   await fails("cancel an execution of an unknown job", new CancelJobExecutionCommand({ thingName: "rt-1", jobId: "rt-nope" }));
-  await ok("cancel an IN_PROGRESS execution with force", new CancelJobExecutionCommand({ thingName: "rt-1", jobId: "rt-job", force: true }));
+  await ok(
+    "cancel an IN_PROGRESS execution with force",
+    new CancelJobExecutionCommand({ thingName: "rt-1", jobId: "rt-job", force: true }),
+  );
   await ok("describe a force-canceled execution", new DescribeJobExecutionCommand({ thingName: "rt-1", jobId: "rt-job" }));
   await fails(
     "delete a QUEUED execution without force",
@@ -251,7 +282,10 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
   await ok("list managed job templates, one page", new ListManagedJobTemplatesCommand({ maxResults: 1 }));
   await ok("list a managed job template by name", new ListManagedJobTemplatesCommand({ templateName: "AWS-Reboot" }));
   await ok("describe a managed job template", new DescribeManagedJobTemplateCommand({ templateName: "AWS-Download-File" }));
-  await ok("describe a managed job template version", new DescribeManagedJobTemplateCommand({ templateName: "AWS-Run-Command", templateVersion: "1.0" }));
+  await ok(
+    "describe a managed job template version",
+    new DescribeManagedJobTemplateCommand({ templateName: "AWS-Run-Command", templateVersion: "1.0" }),
+  );
   await fails("list an unknown managed job template", new ListManagedJobTemplatesCommand({ templateName: "AWS-Nothing" }));
   await fails("describe an unknown managed job template", new DescribeManagedJobTemplateCommand({ templateName: "AWS-Nothing" }));
   await fails(
@@ -267,7 +301,10 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
   await ok("list a thing group's tags", new ListTagsForResourceCommand({ resourceArn: arn("thinggroup/rt-site") }));
   await ok("untag a job", new UntagResourceCommand({ resourceArn: arn("job/rt-job"), tagKeys: ["stage"] }));
   await fails("tag an unknown job", new TagResourceCommand({ resourceArn: arn("job/rt-nope"), tags: [{ Key: "a", Value: "b" }] }));
-  await fails("tag with a reserved key", new TagResourceCommand({ resourceArn: arn("job/rt-job"), tags: [{ Key: "aws:mine", Value: "b" }] }));
+  await fails(
+    "tag with a reserved key",
+    new TagResourceCommand({ resourceArn: arn("job/rt-job"), tags: [{ Key: "aws:mine", Value: "b" }] }),
+  );
   await fails("untag an unknown job", new UntagResourceCommand({ resourceArn: arn("job/rt-nope"), tagKeys: ["a"] }));
   await fails("list the tags of an unknown job", new ListTagsForResourceCommand({ resourceArn: arn("job/rt-nope") }));
   await fails("list the tags of a managed job template", new ListTagsForResourceCommand({ resourceArn: managedArn("AWS-Reboot") }));

@@ -38,14 +38,7 @@ const EPOCH_SECONDS_MAX = 1e10;
  * JSON, recursing into structures, lists and maps. Reports each mismatch;
  * records every member path seen (for the information about unsent members).
  */
-export function checkValue(
-  operation: string,
-  shapeName: string,
-  value: unknown,
-  path: string,
-  out: Mismatch[],
-  seen: Set<string>,
-): void {
+export function checkValue(operation: string, shapeName: string, value: unknown, path: string, out: Mismatch[], seen: Set<string>): void {
   const shape = SHAPES[shapeName];
   const fail = (problem: string): void => {
     out.push({ operation, path: path || "(body)", problem });
@@ -96,7 +89,11 @@ export function checkValue(
         const memberShape = bodyMembers.get(name);
         if (!memberShape) {
           const known = [...bodyMembers.keys()].join(", ") || "none";
-          out.push({ operation, path: memberPath, problem: `sent ${describeValue(member)}, but ${shapeName} has no body member ${name} (its members: ${known})` });
+          out.push({
+            operation,
+            path: memberPath,
+            problem: `sent ${describeValue(member)}, but ${shapeName} has no body member ${name} (its members: ${known})`,
+          });
           continue;
         }
         seen.add(memberPath);

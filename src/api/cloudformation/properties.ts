@@ -135,8 +135,7 @@ export interface TranslationIssue {
   message: string;
 }
 
-const formatKey = (path: string, key: string | number) =>
-  typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+const formatKey = (path: string, key: string | number) => (typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key);
 
 function keyHint(shape: Shape, key: string): string {
   const valid = Object.keys(shape);
@@ -222,7 +221,10 @@ function tagsFromList(value: unknown, path: string, issues: TranslationIssue[]):
     const t = tag as { Key?: unknown; Value?: unknown } | null;
     const extra = t && typeof t === "object" ? Object.keys(t).filter((k) => k !== "Key" && k !== "Value") : [];
     if (!t || typeof t !== "object" || typeof t.Key !== "string" || typeof t.Value !== "string" || extra.length > 0) {
-      issues.push({ path: `${path}[${i}]`, message: `${path}[${i}]: ${JSON.stringify(tag)?.slice(0, 60)} must be { Key: string, Value: string }` });
+      issues.push({
+        path: `${path}[${i}]`,
+        message: `${path}[${i}]: ${JSON.stringify(tag)?.slice(0, 60)} must be { Key: string, Value: string }`,
+      });
       return;
     }
     out[t.Key] = t.Value;

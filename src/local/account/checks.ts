@@ -32,9 +32,7 @@ const shown = (value: unknown) => {
 
 /** Refuses a member's value, naming the member and the rule it breaks. */
 export function fail(path: string, value: unknown, rule: string): never {
-  throw invalid(
-    `1 validation error detected: Value '${shown(value)}' at '${path}' failed to satisfy constraint: Member ${rule}`,
-  );
+  throw invalid(`1 validation error detected: Value '${shown(value)}' at '${path}' failed to satisfy constraint: Member ${rule}`);
 }
 
 export function required(path: string, value: unknown): void {
@@ -43,12 +41,7 @@ export function required(path: string, value: unknown): void {
   }
 }
 
-export function str(
-  path: string,
-  value: unknown,
-  rule: StringRule,
-  options: { required?: boolean } = {},
-): string | undefined {
+export function str(path: string, value: unknown, rule: StringRule, options: { required?: boolean } = {}): string | undefined {
   if (value === undefined || value === null) {
     if (options.required) required(path, value);
     return undefined;
@@ -66,12 +59,7 @@ export function str(
   return value;
 }
 
-export function num(
-  path: string,
-  value: unknown,
-  rule: NumberRule,
-  options: { required?: boolean } = {},
-): number | undefined {
+export function num(path: string, value: unknown, rule: NumberRule, options: { required?: boolean } = {}): number | undefined {
   if (value === undefined || value === null) {
     if (options.required) required(path, value);
     return undefined;
@@ -214,9 +202,7 @@ export function rolloutConfig(path: string, value: unknown): JsonObject | undefi
     num(`${p}.rateIncreaseCriteria.numberOfNotifiedThings`, criteria!.numberOfNotifiedThings, NUMBERS.numberOfNotifiedThings);
     num(`${p}.rateIncreaseCriteria.numberOfSucceededThings`, criteria!.numberOfSucceededThings, NUMBERS.numberOfSucceededThings);
     if (criteria!.numberOfNotifiedThings == null && criteria!.numberOfSucceededThings == null) {
-      throw invalid(
-        `'${p}.rateIncreaseCriteria' must set numberOfNotifiedThings or numberOfSucceededThings.`,
-      );
+      throw invalid(`'${p}.rateIncreaseCriteria' must set numberOfNotifiedThings or numberOfSucceededThings.`);
     }
   }
   return c;

@@ -15,10 +15,7 @@ import { requireJob } from "./jobs.ts";
 
 function findExecution(world: World, thingName: string, jobId: string, executionNumber?: number): ExecutionRecord {
   const list = world.executionsOf(jobId, thingName);
-  const execution =
-    executionNumber === undefined
-      ? list[list.length - 1]
-      : list.find((e) => e.executionNumber === executionNumber);
+  const execution = executionNumber === undefined ? list[list.length - 1] : list.find((e) => e.executionNumber === executionNumber);
   if (!execution) {
     throw notFound(
       `Job execution of job ${jobId} on thing ${thingName}${executionNumber === undefined ? "" : ` (execution number ${executionNumber})`} cannot be found.`,
@@ -33,24 +30,18 @@ export interface ExecutionView {
   secondsBeforeTimedOut?: number;
 }
 
-export function describeJobExecution(
-  world: World,
-  input: { thingName: string; jobId: string; executionNumber?: number },
-): ExecutionView {
+export function describeJobExecution(world: World, input: { thingName: string; jobId: string; executionNumber?: number }): ExecutionView {
   const thingName = check.str("thingName", input.thingName, STRINGS.thingName, { required: true })!;
   const jobId = check.str("jobId", input.jobId, STRINGS.jobId, { required: true })!;
   const e = findExecution(world, thingName, jobId, input.executionNumber);
   const job = world.tables.jobs.get(jobId);
   const timeout = Number(job?.timeoutConfig?.inProgressTimeoutInMinutes ?? 0);
   // The timer set when the execution started (timeoutConfig of that moment); else the job's current one.
-  const timesOutAtMs =
-    e.timeoutAtMs ?? (timeout > 0 && e.startedAt !== undefined ? e.startedAt * 1000 + timeout * 60_000 : undefined);
+  const timesOutAtMs = e.timeoutAtMs ?? (timeout > 0 && e.startedAt !== undefined ? e.startedAt * 1000 + timeout * 60_000 : undefined);
   return {
     execution: e,
     secondsBeforeTimedOut:
-      e.status === "IN_PROGRESS" && timesOutAtMs !== undefined
-        ? Math.max(0, Math.round((timesOutAtMs - world.nowMs()) / 1000))
-        : undefined,
+      e.status === "IN_PROGRESS" && timesOutAtMs !== undefined ? Math.max(0, Math.round((timesOutAtMs - world.nowMs()) / 1000)) : undefined,
   };
 }
 
@@ -155,10 +146,7 @@ export function deleteJobExecution(
   check.str("namespaceId", input.namespaceId, STRINGS.namespaceId);
   const e = findExecution(world, thingName, jobId, input.executionNumber);
   if (!isTerminal(e.status) && !force) {
-    throw new IoTError(
-      "InvalidStateTransitionException",
-      `Job execution in status ${e.status} can only be deleted with force.`,
-    );
+    throw new IoTError("InvalidStateTransitionException", `Job execution in status ${e.status} can only be deleted with force.`);
   }
   world.removeExecution(e);
 }

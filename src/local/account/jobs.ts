@@ -83,9 +83,7 @@ function checkTargets(world: World, value: string[] | undefined): string[] {
     const exists =
       parsed.region === world.region &&
       parsed.account === world.accountId &&
-      (parsed.type === "thing"
-        ? world.tables.things.has(parsed.name)
-        : world.tables.thingGroups.has(parsed.name));
+      (parsed.type === "thing" ? world.tables.things.has(parsed.name) : world.tables.thingGroups.has(parsed.name));
     if (!exists) {
       throw notFound(
         `${parsed.type === "thing" ? "Thing" : "Thing group"} ${target} cannot be found in account ${world.accountId}, region ${world.region}.`,
@@ -221,9 +219,7 @@ export function createJob(world: World, input: CreateJobInput): JobRecord {
     });
   }
   const now = world.now();
-  const scheduled =
-    typeof schedulingConfig?.startTime === "string" &&
-    (parseScheduleTime(schedulingConfig.startTime) ?? 0) > world.nowMs();
+  const scheduled = typeof schedulingConfig?.startTime === "string" && (parseScheduleTime(schedulingConfig.startTime) ?? 0) > world.nowMs();
   const job: JobRecord = {
     seq: world.nextSeq(),
     jobId,
@@ -277,14 +273,10 @@ export function updateJob(world: World, input: UpdateJobInput): void {
     for (const c of retry.criteriaList as JsonObject[]) {
       const before = current.find((x) => x.failureType === c.failureType);
       if (!before) {
-        throw invalid(
-          `jobExecutionsRetryConfig failureType ${c.failureType} was not defined when job ${jobId} was created.`,
-        );
+        throw invalid(`jobExecutionsRetryConfig failureType ${c.failureType} was not defined when job ${jobId} was created.`);
       }
       if (c.numberOfRetries !== 0 && c.numberOfRetries !== before.numberOfRetries) {
-        throw invalid(
-          `jobExecutionsRetryConfig numberOfRetries for ${c.failureType} can only be set to 0 after the job is created.`,
-        );
+        throw invalid(`jobExecutionsRetryConfig numberOfRetries for ${c.failureType} can only be set to 0 after the job is created.`);
       }
     }
   }
@@ -311,13 +303,19 @@ export function associateTargetsWithJob(world: World, input: { jobId: string; ta
   const targets = checkTargets(world, input.targets);
   for (const target of targets) {
     // The API reference describes the targets as "a list of thing group ARNs".
-    if (world.parseArn(target)?.type !== "thinggroup") throw invalid(`Target '${target}' is not a thing group ARN: only thing groups can be associated with a job.`);
+    if (world.parseArn(target)?.type !== "thinggroup")
+      throw invalid(`Target '${target}' is not a thing group ARN: only thing groups can be associated with a job.`);
   }
-  if (job.targetSelection !== "CONTINUOUS") throw invalid(`Job ${job.jobId} is a SNAPSHOT job: targets can only be associated with a CONTINUOUS job.`);
-  if (job.status !== "IN_PROGRESS") throw invalid(`Job ${job.jobId} is ${job.status}: targets can only be associated with a job that is IN_PROGRESS.`);
+  if (job.targetSelection !== "CONTINUOUS")
+    throw invalid(`Job ${job.jobId} is a SNAPSHOT job: targets can only be associated with a CONTINUOUS job.`);
+  if (job.status !== "IN_PROGRESS")
+    throw invalid(`Job ${job.jobId} is ${job.status}: targets can only be associated with a job that is IN_PROGRESS.`);
   const all = [...new Set([...job.targets, ...targets])];
   if (all.length > LISTS.targets.max) {
-    throw new IoTError("LimitExceededException", `Job ${job.jobId} would have ${all.length} targets; a job has at most ${LISTS.targets.max}.`);
+    throw new IoTError(
+      "LimitExceededException",
+      `Job ${job.jobId} would have ${all.length} targets; a job has at most ${LISTS.targets.max}.`,
+    );
   }
   const added = all.filter((t) => !job.targets.includes(t));
   job.targets = all;

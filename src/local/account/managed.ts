@@ -72,10 +72,7 @@ export function managedFromArn(world: World, arn: string): ManagedTemplate | und
  * present, no unknown key, each value matching its parameter's regex as a
  * whole (the regex is anchored at both ends, like Java's String.matches).
  */
-export function checkDocumentParameters(
-  template: ManagedTemplate,
-  parameters: Record<string, string> | undefined,
-): void {
+export function checkDocumentParameters(template: ManagedTemplate, parameters: Record<string, string> | undefined): void {
   const given = parameters ?? {};
   const known = new Map(template.documentParameters.map((p) => [p.key, p]));
   for (const key of Object.keys(given)) {

@@ -31,7 +31,10 @@ export function untagResource(world: World, input: { resourceArn: string; tagKey
 }
 
 /** A resource's tags, by key. */
-export function listTagsForResource(world: World, input: { resourceArn: string; nextToken?: string }): Page<{ Key: string; Value: string }> {
+export function listTagsForResource(
+  world: World,
+  input: { resourceArn: string; nextToken?: string },
+): Page<{ Key: string; Value: string }> {
   const resourceArn = check.str("resourceArn", input.resourceArn, {}, { required: true })!;
   world.requireTaggable(resourceArn);
   const items = Object.entries(world.tables.tags.get(resourceArn) ?? {})

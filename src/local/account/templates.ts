@@ -85,8 +85,7 @@ export function createJobTemplate(world: World, input: CreateJobTemplateInput): 
     documentSource: documentSource ?? inherited.documentSource,
     presignedUrlConfig: check.presignedUrlConfig("presignedUrlConfig", input.presignedUrlConfig) ?? inherited.presignedUrlConfig,
     jobExecutionsRolloutConfig:
-      check.rolloutConfig("jobExecutionsRolloutConfig", input.jobExecutionsRolloutConfig) ??
-      inherited.jobExecutionsRolloutConfig,
+      check.rolloutConfig("jobExecutionsRolloutConfig", input.jobExecutionsRolloutConfig) ?? inherited.jobExecutionsRolloutConfig,
     abortConfig: check.abortConfig("abortConfig", input.abortConfig) ?? inherited.abortConfig,
     timeoutConfig: check.timeoutConfig("timeoutConfig", input.timeoutConfig) ?? inherited.timeoutConfig,
     jobExecutionsRetryConfig:

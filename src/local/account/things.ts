@@ -21,7 +21,13 @@ export interface AttributePayload {
 
 function attributes(path: string, payload: AttributePayload | undefined): { attributes?: Record<string, string>; merge: boolean } {
   if (!payload) return { merge: false };
-  const attrs = check.stringMap(`${path}.attributes`, payload.attributes, STRINGS.attributeName, STRINGS.attributeValue, LISTS.attributes.max);
+  const attrs = check.stringMap(
+    `${path}.attributes`,
+    payload.attributes,
+    STRINGS.attributeName,
+    STRINGS.attributeValue,
+    LISTS.attributes.max,
+  );
   return { attributes: attrs, merge: payload.merge ?? false };
 }
 
@@ -154,11 +160,7 @@ export function createThingGroup(world: World, input: CreateThingGroupInput): Th
   }
   const existing = world.tables.thingGroups.get(name);
   if (existing) {
-    if (
-      existing.description === description &&
-      existing.parentGroupName === parentGroupName &&
-      sameMap(existing.attributes, attrs ?? {})
-    ) {
+    if (existing.description === description && existing.parentGroupName === parentGroupName && sameMap(existing.attributes, attrs ?? {})) {
       return existing;
     }
     throw new IoTError("ResourceAlreadyExistsException", `Thing group ${name} already exists with different properties.`, {
@@ -293,9 +295,7 @@ export function listThingGroupsForThing(
 ): Page<ThingGroupRecord> {
   const thing = requireThing(world, input.thingName);
   const maxResults = check.pageSize(input.maxResults);
-  const items = [...world.tables.thingGroups.values()]
-    .filter((g) => g.members.includes(thing.thingName))
-    .sort((a, b) => a.seq - b.seq);
+  const items = [...world.tables.thingGroups.values()].filter((g) => g.members.includes(thing.thingName)).sort((a, b) => a.seq - b.seq);
   return world.paginate("ListThingGroupsForThing", items, { nextToken: input.nextToken, maxResults, filter: thing.thingName });
 }
 

@@ -87,7 +87,12 @@ function inResource<T>(decl: { logicalId: string; type: string }, action: string
   }
 }
 
-function createResource(world: World, stack: { stackName: string; stackId: string; tags: Record<string, string> }, decl: ResourceDecl, ctx: ResolveContext): StackResourceRecord {
+function createResource(
+  world: World,
+  stack: { stackName: string; stackId: string; tags: Record<string, string> },
+  decl: ResourceDecl,
+  ctx: ResolveContext,
+): StackResourceRecord {
   return inResource(decl, "create", () => {
     const handler = HANDLERS[decl.type];
     const properties = resolve(decl.properties, ctx) as Record<string, unknown>;
@@ -190,7 +195,9 @@ export function createStack(world: World, request: CreateStackRequest): LocalSta
       world.tables.stacks.set(stackName, stack);
       return summary(stack);
     } catch (error) {
-      throw new CloudFormationError(`${sentence((error as Error).message)} Stack ${stackName} was rolled back: nothing it created was kept.`);
+      throw new CloudFormationError(
+        `${sentence((error as Error).message)} Stack ${stackName} was rolled back: nothing it created was kept.`,
+      );
     }
   });
 }
@@ -254,7 +261,9 @@ export function updateStack(world: World, request: UpdateStackRequest): LocalSta
           retained.unshift(r.logicalResourceId);
           continue;
         }
-        inResource({ logicalId: r.logicalResourceId, type: r.resourceType }, "delete", () => HANDLERS[r.resourceType].remove(world, r.physicalResourceId));
+        inResource({ logicalId: r.logicalResourceId, type: r.resourceType }, "delete", () =>
+          HANDLERS[r.resourceType].remove(world, r.physicalResourceId),
+        );
         deleted.unshift(r.logicalResourceId);
       }
       const resources = [...kept.map((r) => ({ ...r })), ...created];
@@ -299,11 +308,15 @@ export function deleteStack(world: World, stackName: string): LocalStackDeletion
           retained.unshift(r.logicalResourceId);
           continue;
         }
-        inResource({ logicalId: r.logicalResourceId, type: r.resourceType }, "delete", () => HANDLERS[r.resourceType].remove(world, r.physicalResourceId));
+        inResource({ logicalId: r.logicalResourceId, type: r.resourceType }, "delete", () =>
+          HANDLERS[r.resourceType].remove(world, r.physicalResourceId),
+        );
         deleted.unshift(r.logicalResourceId);
       }
     } catch (error) {
-      throw new CloudFormationError(`${sentence((error as Error).message)} Stack ${stack.stackName} was not deleted: it and its resources are as they were.`);
+      throw new CloudFormationError(
+        `${sentence((error as Error).message)} Stack ${stack.stackName} was not deleted: it and its resources are as they were.`,
+      );
     }
     world.tables.stacks.delete(stack.stackName);
     return { stackName: stack.stackName, stackId: stack.stackId, deleted, retained };

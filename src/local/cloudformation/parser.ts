@@ -114,8 +114,7 @@ export function parseTemplate(template: unknown): ParsedTemplate {
     }
     const properties = value.Properties ?? {};
     if (!isObject(properties)) return formatError(`resource ${logicalId}: Properties must be an object.`);
-    const dependsOn =
-      value.DependsOn === undefined ? [] : Array.isArray(value.DependsOn) ? value.DependsOn : [value.DependsOn];
+    const dependsOn = value.DependsOn === undefined ? [] : Array.isArray(value.DependsOn) ? value.DependsOn : [value.DependsOn];
     if (dependsOn.some((d) => typeof d !== "string")) formatError(`resource ${logicalId}: DependsOn must name resources.`);
     const deletionPolicy = value.DeletionPolicy;
     if (deletionPolicy !== undefined && (typeof deletionPolicy !== "string" || !DELETION_POLICIES.includes(deletionPolicy))) {
@@ -164,7 +163,8 @@ export function parseTemplate(template: unknown): ParsedTemplate {
   for (const d of decls) {
     const where = `resource ${d.logicalId}`;
     for (const dep of d.dependsOn) {
-      if (!byId.has(dep)) formatError(`Unresolved resource dependencies [${dep}] in the Resources block of the template (${where}, DependsOn).`);
+      if (!byId.has(dep))
+        formatError(`Unresolved resource dependencies [${dep}] in the Resources block of the template (${where}, DependsOn).`);
     }
     references(d.properties, byId, where);
     references(d.metadata, byId, where);
@@ -204,7 +204,9 @@ function references(value: unknown, byId: Map<string, ResourceDecl>, where: stri
     if (!fn) return keys.forEach((k) => walk(v[k]));
     const arg = v[fn];
     if (!SUPPORTED_INTRINSICS.includes(fn)) {
-      formatError(`the intrinsic function ${fn} is not supported by the local endpoint (${where}; it supports ${SUPPORTED_INTRINSICS.join(", ")}).`);
+      formatError(
+        `the intrinsic function ${fn} is not supported by the local endpoint (${where}; it supports ${SUPPORTED_INTRINSICS.join(", ")}).`,
+      );
     }
     if (fn === "Ref") {
       if (typeof arg !== "string") formatError(`Ref must name a resource or pseudo parameter (${where}).`);

@@ -92,7 +92,13 @@ function stackXml(stack: StackRecord): string {
     (stack.outputs.length > 0
       ? members(
           "Outputs",
-          stack.outputs.map((o) => el("OutputKey", o.OutputKey) + el("OutputValue", o.OutputValue) + el("Description", o.Description) + el("ExportName", o.ExportName)),
+          stack.outputs.map(
+            (o) =>
+              el("OutputKey", o.OutputKey) +
+              el("OutputValue", o.OutputValue) +
+              el("Description", o.Description) +
+              el("ExportName", o.ExportName),
+          ),
         )
       : "") +
     el("EnableTerminationProtection", "false") +

@@ -58,7 +58,9 @@ function requiredId(props: Record<string, unknown>, apiKey: string, cfnKey: stri
   const value = props[apiKey];
   if (value === undefined || value === null) return fail(`Properties validation failed: #: required key [${cfnKey}] not found`);
   if (typeof value !== "string" && typeof value !== "number") {
-    return fail(`Properties validation failed: #/${cfnKey}: expected type: String, found: ${Array.isArray(value) ? "JSONArray" : "JSONObject"}`);
+    return fail(
+      `Properties validation failed: #/${cfnKey}: expected type: String, found: ${Array.isArray(value) ? "JSONArray" : "JSONObject"}`,
+    );
   }
   return String(value);
 }

@@ -24,6 +24,9 @@ export const untagResource: Handler = (world, { body }) => {
 };
 
 export const listTagsForResource: Handler = (world, { query }) => {
-  const page = tags.listTagsForResource(world, { resourceArn: decode.requiredText("resourceArn", query.resourceArn), nextToken: query.nextToken });
+  const page = tags.listTagsForResource(world, {
+    resourceArn: decode.requiredText("resourceArn", query.resourceArn),
+    nextToken: query.nextToken,
+  });
   return compact({ tags: page.items, nextToken: page.nextToken });
 };

@@ -65,10 +65,7 @@ export async function handleQuery(ctx: RequestContext, req: http.IncomingMessage
     ctx.log?.(`POST / -> 200 ${operation}`);
     sendXml(res, 200, xml, requestId);
   } catch (error) {
-    const e =
-      error instanceof IoTError
-        ? error
-        : new IoTError("InternalFailure", `Internal error: ${(error as Error)?.message ?? error}`);
+    const e = error instanceof IoTError ? error : new IoTError("InternalFailure", `Internal error: ${(error as Error)?.message ?? error}`);
     if (operation && !(e instanceof BadRequest)) ctx.countCall(operation, e.status, e.code);
     else ctx.reject();
     ctx.log?.(`POST / -> ${e.status} ${operation ?? "CloudFormation"} ${e.code}: ${e.message}`);

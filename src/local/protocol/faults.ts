@@ -103,9 +103,7 @@ export class Faults {
   latencyFor(operation: string): number {
     const o = this.options;
     if (o.latencyMs === undefined || (o.operations && !o.operations.includes(operation))) return 0;
-    return Array.isArray(o.latencyMs)
-      ? o.latencyMs[0] + this.random() * (o.latencyMs[1] - o.latencyMs[0])
-      : o.latencyMs;
+    return Array.isArray(o.latencyMs) ? o.latencyMs[0] + this.random() * (o.latencyMs[1] - o.latencyMs[0]) : o.latencyMs;
   }
 
   /** What happens to a request arriving now: throttled, failed, dropped, or served. */

@@ -22,7 +22,10 @@ export interface RequestContext {
    * the injected latency, throws the protocol's throttling or server error,
    * or says whether to drop the connection before or after serving it.
    */
-  admit(operation: string, errors: { throttled: () => IoTError; failed: () => IoTError }): Promise<Exclude<FaultOutcome, "throttle" | "error">>;
+  admit(
+    operation: string,
+    errors: { throttled: () => IoTError; failed: () => IoTError },
+  ): Promise<Exclude<FaultOutcome, "throttle" | "error">>;
   /** Closes the connection without a response, counting the call as dropped. */
   drop(req: http.IncomingMessage, res: http.ServerResponse, operation: string): void;
   /** Records an API call's outcome in the stats (and, for the stats' call list, what it acted on). */

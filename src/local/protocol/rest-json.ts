@@ -27,7 +27,9 @@ function subjectOf(params: Record<string, string>, query: Record<string, string>
   const group = params.thingGroupName ?? str(body.thingGroupName);
   if (thing && group && !params.thingName && !params.thingGroupName) return `${thing} → ${group}`;
   const arn = str(body.resourceArn) ?? query.resourceArn;
-  return params.jobId ?? params.jobTemplateId ?? thing ?? group ?? params.templateName ?? (arn ? arn.slice(arn.lastIndexOf("/") + 1) : undefined);
+  return (
+    params.jobId ?? params.jobTemplateId ?? thing ?? group ?? params.templateName ?? (arn ? arn.slice(arn.lastIndexOf("/") + 1) : undefined)
+  );
 }
 
 export function sendError(res: http.ServerResponse, error: IoTError) {
@@ -100,9 +102,7 @@ export async function handleRestJson(
     send(res, 200, result);
   } catch (error) {
     const e =
-      error instanceof IoTError
-        ? error
-        : new IoTError("InternalFailureException", `Internal error: ${(error as Error)?.message ?? error}`);
+      error instanceof IoTError ? error : new IoTError("InternalFailureException", `Internal error: ${(error as Error)?.message ?? error}`);
     if (operation && !(e instanceof BadRequest)) ctx.countCall(operation, e.status, e.code, subject);
     else if (!admin) ctx.reject();
     ctx.log?.(`${method} ${rawPath} -> ${e.status} ${e.code}: ${e.message}`);

@@ -14,7 +14,8 @@ export interface LocalCredentials {
   secretAccessKey: string;
 }
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 const SKEW_MS = 15 * 60_000;
 const sha256 = Hash.bind(null, "sha256");
 
@@ -37,7 +38,10 @@ export async function verifySignature(
 ): Promise<void> {
   const authorization = header(request.headers, "authorization");
   if (!authorization) {
-    throw new IoTError("MissingAuthenticationTokenException", "Missing Authentication Token: requests must be signed with AWS Signature Version 4.");
+    throw new IoTError(
+      "MissingAuthenticationTokenException",
+      "Missing Authentication Token: requests must be signed with AWS Signature Version 4.",
+    );
   }
   const m = AUTH.exec(authorization);
   if (!m) {

@@ -36,7 +36,9 @@ function shown(value: unknown): string {
     Array.isArray(v)
       ? `[${v.map(text).join(", ")}]`
       : v && typeof v === "object"
-        ? `{${Object.entries(v).map(([k, x]) => `${k}=${text(x)}`).join(", ")}}`
+        ? `{${Object.entries(v)
+            .map(([k, x]) => `${k}=${text(x)}`)
+            .join(", ")}}`
         : String(v);
   const t = text(value);
   return t.length > 200 ? `${t.slice(0, 197)}...` : t;
@@ -54,7 +56,8 @@ function rulesBroken(shape: ModelShape, value: unknown): string[] {
     if (typeof value !== "string") return ["Member must be a string"];
     if (shape.min !== undefined && value.length < shape.min) out.push(`Member must have length greater than or equal to ${shape.min}`);
     if (shape.max !== undefined && value.length > shape.max) out.push(`Member must have length less than or equal to ${shape.max}`);
-    if (shape.pattern !== undefined && !matches(shape.pattern, value)) out.push(`Member must satisfy regular expression pattern: ${shape.modelPattern}`);
+    if (shape.pattern !== undefined && !matches(shape.pattern, value))
+      out.push(`Member must satisfy regular expression pattern: ${shape.modelPattern}`);
     if (shape.enum && !shape.enum.includes(value)) out.push(`Member must satisfy enum value set: [${shape.enum.join(", ")}]`);
   } else if (shape.type === "integer" || shape.type === "long" || shape.type === "double" || shape.type === "float") {
     if (typeof value !== "number" || Number.isNaN(value)) return ["Member must be a number"];
@@ -66,7 +69,8 @@ function rulesBroken(shape: ModelShape, value: unknown): string[] {
   } else if (shape.type === "timestamp") {
     if (typeof value !== "number" && typeof value !== "string") return ["Member must be a timestamp"];
   } else if (shape.type === "list" || shape.type === "map") {
-    const size = shape.type === "list" ? (Array.isArray(value) ? value.length : undefined) : isObject(value) ? Object.keys(value).length : undefined;
+    const size =
+      shape.type === "list" ? (Array.isArray(value) ? value.length : undefined) : isObject(value) ? Object.keys(value).length : undefined;
     if (size === undefined) return [`Member must be a ${shape.type === "list" ? "list" : "map"}`];
     if (shape.min !== undefined && size < shape.min) out.push(`Member must have length greater than or equal to ${shape.min}`);
     if (shape.max !== undefined && size > shape.max) out.push(`Member must have length less than or equal to ${shape.max}`);
@@ -87,12 +91,15 @@ function check(shapeName: string, value: unknown, path: string, errors: string[]
   if (seen.includes(shapeName)) return; // a recursive shape: its members were checked one level up
   const inner = [...seen, shapeName];
   if (shape.type === "structure") checkMembers(shapeName, value as Record<string, unknown>, path ? `${path}.` : "", errors, inner);
-  else if (shape.type === "list") (value as unknown[]).forEach((item, i) => checkPresent(shape.member, item, `${path}.${i + 1}.member`, errors, inner));
+  else if (shape.type === "list")
+    (value as unknown[]).forEach((item, i) => checkPresent(shape.member, item, `${path}.${i + 1}.member`, errors, inner));
   else if (shape.type === "map") {
     const entries = Object.entries(value as Record<string, unknown>);
     const keyRules = new Set(entries.flatMap(([k]) => rulesBroken(SHAPES[shape.key], k)));
     if (keyRules.size > 0) errors.push(violation(path, value, `Map keys must satisfy constraint: [${[...keyRules].join(", ")}]`));
-    const valueRules = new Set(entries.flatMap(([, v]) => (v === null || v === undefined ? ["Member must not be null"] : rulesBroken(SHAPES[shape.value], v))));
+    const valueRules = new Set(
+      entries.flatMap(([, v]) => (v === null || v === undefined ? ["Member must not be null"] : rulesBroken(SHAPES[shape.value], v))),
+    );
     if (valueRules.size > 0) errors.push(violation(path, value, `Map value must satisfy constraint: [${[...valueRules].join(", ")}]`));
     const valueShape = SHAPES[shape.value];
     if (valueShape.type === "structure" || valueShape.type === "list" || valueShape.type === "map") {

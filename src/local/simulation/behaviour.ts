@@ -43,9 +43,7 @@ const RATES = ["failRate", "rejectRate", "hangRate", "offlineRate"] as const;
 export function resolveBehaviour(partial: Partial<DeviceBehaviour> | undefined): DeviceBehaviour {
   const given = (partial ?? {}) as Record<string, unknown>;
   if (given.successRate !== undefined) {
-    throw new Error(
-      "DeviceBehaviour.successRate cannot be set: success is 1 - failRate - rejectRate - hangRate. Set those instead.",
-    );
+    throw new Error("DeviceBehaviour.successRate cannot be set: success is 1 - failRate - rejectRate - hangRate. Set those instead.");
   }
   const known = new Set<string>([...RATES, "runMinutes", "successRate"]);
   for (const key of Object.keys(given)) {
@@ -69,9 +67,7 @@ export function resolveBehaviour(partial: Partial<DeviceBehaviour> | undefined):
   }
   const sum = behaviour.failRate + behaviour.rejectRate + behaviour.hangRate;
   if (sum > 1 + 1e-9) {
-    throw new Error(
-      `DeviceBehaviour.failRate + rejectRate + hangRate must be at most 1 (success is what they leave), got ${sum}.`,
-    );
+    throw new Error(`DeviceBehaviour.failRate + rejectRate + hangRate must be at most 1 (success is what they leave), got ${sum}.`);
   }
   return behaviour;
 }

@@ -42,10 +42,12 @@ export function addSimulatedDevices(world: World, request: SimulatedDevicesReque
   const names = Array.from({ length: count }, (_, i) => `${namePrefix}${String(i + 1).padStart(width, "0")}`);
   for (const name of [names[0], names[names.length - 1]]) {
     if (typeof namePrefix !== "string" || !THING_NAME.test(name) || name.length > (STRINGS.thingName.max ?? 128)) {
-      throw new Error(`namePrefix ${JSON.stringify(namePrefix)} does not make valid thing names (e.g. ${name}): use letters, digits, ':', '_' and '-'.`);
+      throw new Error(
+        `namePrefix ${JSON.stringify(namePrefix)} does not make valid thing names (e.g. ${name}): use letters, digits, ':', '_' and '-'.`,
+      );
     }
   }
-  if (thingGroupName !== undefined && (!new RegExp(`^(?:${STRINGS.thingGroupName.pattern})$`).test(thingGroupName))) {
+  if (thingGroupName !== undefined && !new RegExp(`^(?:${STRINGS.thingGroupName.pattern})$`).test(thingGroupName)) {
     throw new Error(`thingGroupName ${JSON.stringify(thingGroupName)} is not a valid thing group name.`);
   }
   for (const name of names) {

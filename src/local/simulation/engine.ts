@@ -94,9 +94,7 @@ export class Simulation implements Agenda, WorldListener {
 
   private handle(event: SimEvent, atMs: number): void {
     if (event.kind === "device" || event.kind === "timeout") {
-      const execution = this.world
-        .executionsOf(event.jobId, event.thingName)
-        .find((e) => e.executionNumber === event.executionNumber);
+      const execution = this.world.executionsOf(event.jobId, event.thingName).find((e) => e.executionNumber === event.executionNumber);
       if (!execution) return;
       if (event.kind === "device") lifecycle.deviceReports(this.world, execution, atMs);
       else lifecycle.timerExpires(this.world, execution, atMs);

@@ -52,13 +52,14 @@ export function jobCreated(sim: Agenda, job: JobRecord): void {
 export function release(sim: Agenda, job: JobRecord): void {
   const rollout = job.rollout;
   if (!rollout?.held) {
-    throw new Error(`Job ${job.jobId} is not held: only jobs created while the endpoint holds rollouts (holdRollouts) wait for releaseJob.`);
+    throw new Error(
+      `Job ${job.jobId} is not held: only jobs created while the endpoint holds rollouts (holdRollouts) wait for releaseJob.`,
+    );
   }
   delete rollout.held;
   // A SCHEDULED job starts at its startTime; a canceled or completed one has nothing left to roll out.
   if (job.status === "IN_PROGRESS" && rollout.pending === undefined && !rollout.stopped) startRollout(sim, job);
 }
-
 
 /**
  * Minute 0 of the rollout: resolves the targets now (a snapshot job's group

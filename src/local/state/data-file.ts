@@ -219,9 +219,7 @@ const stack = record<StackRecord>({
   description: str.optional(),
   templateBody: str,
   tags: z.array(record<StackRecord["tags"][number]>({ Key: str, Value: str })),
-  outputs: z.array(
-    record<Output>({ OutputKey: str, OutputValue: str, Description: str.optional(), ExportName: str.optional() }),
-  ),
+  outputs: z.array(record<Output>({ OutputKey: str, OutputValue: str, Description: str.optional(), ExportName: str.optional() })),
   resources: z.array(
     record<StackResourceRecord>({
       logicalResourceId: str,
@@ -352,7 +350,13 @@ function duplicateIds(file: PersistedFile): string[] {
     });
   };
   const byId = <R>(table: string, records: R[], member: keyof R & string) =>
-    unique(table, records, (r) => String(r[member]), `.${member}`, (j) => `${JSON.stringify(String(records[j][member]))} is already the id of ${table}[${j}]`);
+    unique(
+      table,
+      records,
+      (r) => String(r[member]),
+      `.${member}`,
+      (j) => `${JSON.stringify(String(records[j][member]))} is already the id of ${table}[${j}]`,
+    );
   byId("templates", file.templates, "jobTemplateId");
   byId("jobs", file.jobs, "jobId");
   byId("things", file.things, "thingName");

@@ -95,9 +95,7 @@ export function applyAbortCriteria(world: JobTables, job: JobRecord): void {
   for (const criterion of criteria) {
     if (executed < Number(criterion.minNumberOfExecutedThings)) continue;
     const failed =
-      criterion.failureType === "ALL"
-        ? c.FAILED + c.REJECTED + c.TIMED_OUT
-        : (c[criterion.failureType as JobExecutionStatus] ?? 0);
+      criterion.failureType === "ALL" ? c.FAILED + c.REJECTED + c.TIMED_OUT : (c[criterion.failureType as JobExecutionStatus] ?? 0);
     if ((failed / executed) * 100 >= Number(criterion.thresholdPercentage)) {
       cancel(world, job, {
         force: false,

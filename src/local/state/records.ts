@@ -188,4 +188,3 @@ export interface Tables {
   tags: Map<string, Record<string, string>>;
   stacks: Map<string, StackRecord>;
 }
-

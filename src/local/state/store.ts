@@ -15,7 +15,20 @@ import { onExit } from "signal-exit";
 import { checkDataFile, FILE_FORMAT, FILE_VERSION, type PersistedFile } from "./data-file.ts";
 import type { Tables } from "./records.ts";
 
-export type { ExecutionRecord, JobRecord, Json, JsonObject, RolloutRecord, StackRecord, StackResourceRecord, StackStatus, Tables, TemplateRecord, ThingGroupRecord, ThingRecord } from "./records.ts";
+export type {
+  ExecutionRecord,
+  JobRecord,
+  Json,
+  JsonObject,
+  RolloutRecord,
+  StackRecord,
+  StackResourceRecord,
+  StackStatus,
+  Tables,
+  TemplateRecord,
+  ThingGroupRecord,
+  ThingRecord,
+} from "./records.ts";
 
 export class PersistenceError extends Error {
   override name = "PersistenceError";
@@ -34,9 +47,7 @@ export function emptyTables(): Tables {
 }
 
 /** Reads a persisted state file; undefined when it does not exist. Throws PersistenceError otherwise. */
-export function readStateFile(
-  file: string,
-): { accountId: string; region: string; instanceId?: string; tables: Tables } | undefined {
+export function readStateFile(file: string): { accountId: string; region: string; instanceId?: string; tables: Tables } | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -161,9 +172,7 @@ export class Persister {
       await fs.promises.rename(tmp, this.file);
     } catch (error: any) {
       await fs.promises.rm(tmp, { force: true }).catch(() => {});
-      throw new PersistenceError(
-        `Could not write the local IoT endpoint's state file ${this.file}: ${error?.message ?? error}`,
-      );
+      throw new PersistenceError(`Could not write the local IoT endpoint's state file ${this.file}: ${error?.message ?? error}`);
     } finally {
       writing.delete(tmp);
       // Never spin on a failing disk: this version is handled either way.

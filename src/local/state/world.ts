@@ -11,21 +11,12 @@
  * happened, and the fleet simulation (src/local/simulation/engine.ts) subscribes.
  */
 import { randomUUID } from "node:crypto";
-import {
-  TERMINAL_EXECUTION_STATUSES,
-  type JobExecutionStatus,
-} from "../../api/constraints.ts";
+import { TERMINAL_EXECUTION_STATUSES, type JobExecutionStatus } from "../../api/constraints.ts";
 import { IoTError, invalid } from "../errors.ts";
 import { ExecutionCounts, type StatusCounts } from "../simulation/counts.ts";
 import { emitExecution, type ExecutionEvent } from "../simulation/events.ts";
 import { applyAbortCriteria, cancel, settle, stopRollout, type JobTables } from "./job-state.ts";
-import {
-  emptyTables,
-  type ExecutionRecord,
-  type JobRecord,
-  type Tables,
-  type ThingRecord,
-} from "./store.ts";
+import { emptyTables, type ExecutionRecord, type JobRecord, type Tables, type ThingRecord } from "./store.ts";
 import { paginate, type Page, type PageOptions } from "./pagination.ts";
 
 export interface WorldOptions {

@@ -41,7 +41,6 @@ async function localDataPresent(scope: Scope, id: string, label: string): Promis
   await assertLocalDataPresent(state?.output as DeployedWhere | undefined, scope, label);
 }
 
-
 /**
  * What a preview gives the program for a resource whose props are invalid:
  * its props, and "(known after deploy)" for anything else it reads (an ARN,
@@ -51,7 +50,8 @@ function standIn(props: object): object {
   return new Proxy(
     { ...props },
     {
-      get: (target, key) => (key in target || typeof key !== "string" || key === "then" || key === "toJSON" ? Reflect.get(target, key) : UNKNOWN),
+      get: (target, key) =>
+        key in target || typeof key !== "string" || key === "then" || key === "toJSON" ? Reflect.get(target, key) : UNKNOWN,
       has: (target, key) => key in target || (typeof key === "string" && key !== "then"),
     },
   );
@@ -78,7 +78,8 @@ export function defineResource<P extends object, O extends object, S extends Rec
       const recorder = currentRecorder();
       if (recorder && error instanceof ValidationError) {
         const address = scope ? scope.fqn(id) : id;
-        for (const issue of error.issues) recorder.problem({ address, type: kind.type, name: id, path: issue.path, message: `${kind.label} "${id}": ${issue.message}` });
+        for (const issue of error.issues)
+          recorder.problem({ address, type: kind.type, name: id, path: issue.path, message: `${kind.label} "${id}": ${issue.message}` });
         return Promise.resolve(standIn(props) as O);
       }
       return Promise.reject(reported(error));
@@ -87,13 +88,17 @@ export function defineResource<P extends object, O extends object, S extends Rec
     if (scope && !currentMode()) keepSnapshots(scope.state);
     const pending = resource.call(this, id, stored);
     // A deploy that changes nothing runs no handler: the loss of the local endpoint's data is checked here too.
-    const present = scope && (stored as Record<string, unknown>)[LOCATION_PROP] === "local" ? localDataPresent(scope, id, `${kind.label} "${id}"`) : undefined;
+    const present =
+      scope && (stored as Record<string, unknown>)[LOCATION_PROP] === "local"
+        ? localDataPresent(scope, id, `${kind.label} "${id}"`)
+        : undefined;
     const settled = present ? Promise.all([present, pending]).then(([, output]) => output) : pending;
     return keepIdentity(
       pending,
       settled.catch((error: unknown) => {
         // Only a failure before the handler ran can be Alchemy failing to read the resource's state.
-        const explained = error && typeof error === "object" && handlerErrors.has(error) ? error : explainStateError(error, kind.type, id, scope);
+        const explained =
+          error && typeof error === "object" && handlerErrors.has(error) ? error : explainStateError(error, kind.type, id, scope);
         throw reported(explained);
       }),
     );

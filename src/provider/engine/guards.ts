@@ -43,11 +43,18 @@ export interface Subject {
 }
 
 /** Refuses (before any call) a state that names a resource whose own records name another owner. */
-export async function assertOwned(subject: Subject, recorded: Recorded, observed: Observed | null | undefined, doing: string): Promise<void> {
+export async function assertOwned(
+  subject: Subject,
+  recorded: Recorded,
+  observed: Observed | null | undefined,
+  doing: string,
+): Promise<void> {
   const { kind, ctx, client, label, desired } = subject;
   // A live read made already (--force, --refresh) answers without another one.
-  const verdict = observed === undefined ? await verifyRecorded(kind, client, recorded, desired.ownership) : verdictOf(kind, recorded, observed);
-  if (verdict.kind === "other") throw ownershipError(label, kind.noun, physicalIdOf(kind, recorded.state), stateWhere(ctx.scope, ctx.id, ctx.fqn), verdict, doing);
+  const verdict =
+    observed === undefined ? await verifyRecorded(kind, client, recorded, desired.ownership) : verdictOf(kind, recorded, observed);
+  if (verdict.kind === "other")
+    throw ownershipError(label, kind.noun, physicalIdOf(kind, recorded.state), stateWhere(ctx.scope, ctx.id, ctx.fqn), verdict, doing);
 }
 
 /**
@@ -66,7 +73,10 @@ export async function checkReferences(subject: Subject, references: Reference[],
   if (problems.length === 0) return;
   const owned = problems.filter((p) => p.ownership);
   if (owned.length > 0) throw new OwnershipError(owned.map((p) => p.message).join("\n"));
-  throw new ValidationError(label, problems.map((p) => ({ path: p.path, message: p.message })));
+  throw new ValidationError(
+    label,
+    problems.map((p) => ({ path: p.path, message: p.message })),
+  );
 }
 
 /**
@@ -85,5 +95,9 @@ export async function allOf(checks: Array<() => Promise<unknown> | undefined>): 
     }
   }
   if (failed.length === 1) throw failed[0];
-  if (failed.length > 1) throw new ValidationError(failed[0].resource, failed.flatMap((e) => e.issues));
+  if (failed.length > 1)
+    throw new ValidationError(
+      failed[0].resource,
+      failed.flatMap((e) => e.issues),
+    );
 }

@@ -50,7 +50,6 @@ type AnyKind = Kind<any, any, any>;
 /** Replacements signalled to Alchemy and not finished yet, by resource address. */
 const replacing = new Map<string, { change: Change; before: Before; oldId: string }>();
 
-
 /** Handler runs that have not sent any call yet (by context): a failure there changed nothing. */
 const untouched = new WeakSet<object>();
 
@@ -119,7 +118,9 @@ async function apply<P extends object, O extends object, S extends Record<string
   const move = !recorded && !currentRecorder() ? plannedMove(ctx.fqn) : undefined;
   if (move) {
     const moved = await planMove(run, move);
-    return moved ? carryOut(run, moved.change, moved.before as Before<S>, { part: "all" }) : carryOut(run, kind.decide(undefined, desired), undefined, { part: "all" });
+    return moved
+      ? carryOut(run, moved.change, moved.before as Before<S>, { part: "all" })
+      : carryOut(run, kind.decide(undefined, desired), undefined, { part: "all" });
   }
   const pending = replacing.get(ctx.fqn);
   if (ctx.isReplacement && pending) {
@@ -149,7 +150,10 @@ async function apply<P extends object, O extends object, S extends Record<string
   // What the state names must be this resource's before any call acts on it: the deploy reads it here, next to
   // its own calls (a preview with --refresh too; a deploy's whole-program check leaves it to the deploy).
   if (recorded && change.operations.length > 0 && ownReadsAllowed()) await assertOwned(run, recorded, observed, "changed");
-  const taken = { stack: recorded?.stack ?? observed?.stack ?? undefined, adopted: recorded?.adopted ?? (observed ? !observed.ours : false) };
+  const taken = {
+    stack: recorded?.stack ?? observed?.stack ?? undefined,
+    adopted: recorded?.adopted ?? (observed ? !observed.ours : false),
+  };
   if (change.action !== "none" || change.adopted) {
     const operation: GuardedOperation = change.adopted ? "adopt" : change.action === "replace" ? "replace" : "update";
     const guarded = recorded ?? observed ?? undefined;
@@ -307,7 +311,11 @@ function executeContext<P extends object, O extends object, S extends Record<str
 
 // ------------------------------------------------------------------ delete
 
-async function remove<P extends object, O extends object, S extends Record<string, unknown>>(kind: Kind<P, O, S>, ctx: Ctx<O>, label: string): Promise<O> {
+async function remove<P extends object, O extends object, S extends Record<string, unknown>>(
+  kind: Kind<P, O, S>,
+  ctx: Ctx<O>,
+  label: string,
+): Promise<O> {
   const recorded = kind.recorded(ctx.output);
   if (!recorded) return ctx.destroy();
   const oldId = physicalIdOf(kind, recorded.state);
@@ -385,9 +393,22 @@ async function remove<P extends object, O extends object, S extends Record<strin
 // ------------------------------------------------------------------ helpers
 
 /** Never acts on a resource that a CloudFormation stack still manages (src/provider/stack-guard.ts). */
-function guard(run: Pick<Run<any, any, any>, "kind" | "ctx" | "props" | "location" | "client" | "label">, stack: Recorded["stack"], id: string, arn: string | undefined, operation: GuardedOperation) {
+function guard(
+  run: Pick<Run<any, any, any>, "kind" | "ctx" | "props" | "location" | "client" | "label">,
+  stack: Recorded["stack"],
+  id: string,
+  arn: string | undefined,
+  operation: GuardedOperation,
+) {
   const { kind, ctx, props, location, client, label } = run;
-  return checkStack({ client, location, label, override: overrideOf(props), log: logOf(ctx) }, stack, `${kind.noun} "${id}"`, id, arn, operation);
+  return checkStack(
+    { client, location, label, override: overrideOf(props), log: logOf(ctx) },
+    stack,
+    `${kind.noun} "${id}"`,
+    id,
+    arn,
+    operation,
+  );
 }
 
 const creates = (change: Change) => change.action === "create" || change.action === "replace";

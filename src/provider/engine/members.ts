@@ -73,19 +73,25 @@ export interface MemberRow extends Omit<MemberRule, "member" | "hidden"> {
 export type MemberRows = { readonly [member: string]: MemberRow };
 
 /** The members of `R` whose row has `Column` set to `Value`. */
-type Where<R, Column extends string, Value> = { [K in keyof R]: R[K] extends { readonly [C in Column]: Value } ? K : never }[keyof R] & string;
+type Where<R, Column extends string, Value> = { [K in keyof R]: R[K] extends { readonly [C in Column]: Value } ? K : never }[keyof R] &
+  string;
 
 /** The members of the spec (rows with `spec: true`). */
 export type SpecMembers<R> = Where<R, "spec", true>;
 /** The members users write as props: the rows that are props, and the props that are aliases of one. */
-export type PropMembers<R> = Exclude<keyof R & string, Where<R, "prop", false>> | { [K in keyof R]: R[K] extends { readonly alias: infer A extends string } ? A : never }[keyof R];
+export type PropMembers<R> =
+  | Exclude<keyof R & string, Where<R, "prop", false>>
+  | { [K in keyof R]: R[K] extends { readonly alias: infer A extends string } ? A : never }[keyof R];
 /** The members CloudFormation's resource has a property for (props without `cloudFormation: false`). */
 export type CloudFormationMembers<R> = Exclude<keyof R & string, Where<R, "prop", false> | Where<R, "cloudFormation", false>>;
 /** The members a call applies in place (rows with that `via`). */
 export type MembersVia<R, Via extends string> = Where<R, "via", Via>;
 
 /** The members whose row passes `test`, in the rows' order. */
-export function membersWhere<R extends MemberRows, M extends keyof R & string = keyof R & string>(rows: R, test: (row: MemberRow, member: string) => boolean): M[] {
+export function membersWhere<R extends MemberRows, M extends keyof R & string = keyof R & string>(
+  rows: R,
+  test: (row: MemberRow, member: string) => boolean,
+): M[] {
   return Object.entries(rows)
     .filter(([member, row]) => test(row, member))
     .map(([member]) => member as M);
@@ -111,7 +117,10 @@ export function memberTable(rows: MemberRows, rank: (rule: MemberRule) => number
     if (row.prop === false) rule.hidden = true;
     return rule;
   });
-  return table.map((rule, i) => ({ rule, i, rank: rank(rule) })).sort((a, b) => a.rank - b.rank || a.i - b.i).map((r) => r.rule);
+  return table
+    .map((rule, i) => ({ rule, i, rank: rank(rule) }))
+    .sort((a, b) => a.rank - b.rank || a.i - b.i)
+    .map((r) => r.rule);
 }
 
 /** The outcome of comparing two specs with a member table. */

@@ -18,7 +18,8 @@ import { OwnershipError } from "./ownership.ts";
 export const plannedMove = (address: string): PlannedMove | undefined => registry().moves?.find((m) => m.to === address);
 
 /** The move planned away from `address` (its old address) for the physical id `id`, if any. */
-export const movedAway = (address: string, id: string): PlannedMove | undefined => registry().moves?.find((m) => m.from === address && m.physicalId === id);
+export const movedAway = (address: string, id: string): PlannedMove | undefined =>
+  registry().moves?.find((m) => m.from === address && m.physicalId === id);
 
 /** The TagResource that makes a moved resource's ownership tags name its new address. */
 export function retag(desired: Desired, resourceArn: string): Operation {
@@ -32,11 +33,16 @@ export function retag(desired: Desired, resourceArn: string): Operation {
  * any update, from what was read, with one TagResource first that rewrites its
  * ownership tags. Undefined when the resource is gone (then it is created).
  */
-export async function planMove(subject: Subject & { kind: Kind<any, any, any> }, move: PlannedMove): Promise<{ change: Change; before: Before } | undefined> {
+export async function planMove(
+  subject: Subject & { kind: Kind<any, any, any> },
+  move: PlannedMove,
+): Promise<{ change: Change; before: Before } | undefined> {
   const { kind, client, desired, label } = subject;
   const observed = await kind.observe(client, desired.id, desired, undefined);
   if (!observed || observed.deleting) return undefined;
-  const theirs = kind.tagged ? !observed.ours && observed.ownerTag !== move.from : Object.entries(move.ids ?? {}).some(([k, v]) => observed.facts.extra[k] !== v);
+  const theirs = kind.tagged
+    ? !observed.ours && observed.ownerTag !== move.from
+    : Object.entries(move.ids ?? {}).some(([k, v]) => observed.facts.extra[k] !== v);
   if (theirs) {
     throw new OwnershipError(
       `${label}: ${kind.noun} "${desired.id}" was planned to move here from ${move.from}, but ` +

@@ -93,11 +93,27 @@ export function reportDrift(
   if (!recorder) return;
   const physicalId = physicalIdOf(kind, recorded.state);
   if (observed === null || observed.deleting) {
-    recorder.drift({ address, type: kind.type, physicalId, kind: "deleted", diffs: [], sensitive: [...sensitive], note: "deleted out of band" });
+    recorder.drift({
+      address,
+      type: kind.type,
+      physicalId,
+      kind: "deleted",
+      diffs: [],
+      sensitive: [...sensitive],
+      note: "deleted out of band",
+    });
     return;
   }
   const diffs = diffValues(view(recorded.state, false), view(observed.state, false));
   if (diffs.length > 0) {
-    recorder.drift({ address, type: kind.type, physicalId, kind: "changed", diffs, sensitive: [...sensitive], note: "changed out of band" });
+    recorder.drift({
+      address,
+      type: kind.type,
+      physicalId,
+      kind: "changed",
+      diffs,
+      sensitive: [...sensitive],
+      note: "changed out of band",
+    });
   }
 }

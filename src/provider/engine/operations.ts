@@ -19,12 +19,12 @@ export type OperationName = CommandKey extends infer K
   ? K extends `$${string}`
     ? never
     : K extends `${infer N}Command`
-    ? K extends keyof Commands
-      ? Commands[K] extends abstract new (...args: any) => any
-        ? N
+      ? K extends keyof Commands
+        ? Commands[K] extends abstract new (...args: any) => any
+          ? N
+          : never
         : never
       : never
-    : never
   : never;
 
 /** The SDK input of an operation. */
@@ -74,7 +74,12 @@ export interface Operation {
 }
 
 /** Builds an operation (typed by its name). */
-export function operation<N extends OperationName>(op: N, input: NoInfer<InputOf<N>>, resource: string, extra: { guard?: Guard; part?: "create" | "delete" } = {}): Operation {
+export function operation<N extends OperationName>(
+  op: N,
+  input: NoInfer<InputOf<N>>,
+  resource: string,
+  extra: { guard?: Guard; part?: "create" | "delete" } = {},
+): Operation {
   return { op, input: input as object, resource, ...extra };
 }
 

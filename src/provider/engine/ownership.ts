@@ -48,7 +48,12 @@ const lastSegment = (arn: string) => arn.slice(arn.indexOf("/") + 1);
  * unless it was adopted: an adopted resource carries someone else's tags, or
  * none), or the resource itself (untagged kinds: its ids must be the recorded ones).
  */
-export async function verifyRecorded(kind: Kind<any, any, any>, client: IoTClient, recorded: Recorded, ownership: Ownership): Promise<Verdict> {
+export async function verifyRecorded(
+  kind: Kind<any, any, any>,
+  client: IoTClient,
+  recorded: Recorded,
+  ownership: Ownership,
+): Promise<Verdict> {
   const id = physicalIdOf(kind, recorded.state);
   const arn = recorded.facts.arn;
   if (typeof arn === "string" && !isUnknown(arn) && arn.includes("/") && lastSegment(arn) !== id) {
@@ -71,12 +76,18 @@ export function verdictOf(kind: Kind<any, any, any>, recorded: Recorded, observe
   if (!observed || observed.deleting) return { kind: "gone" };
   if (kind.tagged) {
     if (observed.ours || recorded.adopted) return { kind: "ours" };
-    return { kind: "other", why: observed.ownerTag ? `its ownership tags name ${observed.ownerTag}` : "it carries no ownership tags (this resource did not create it)" };
+    return {
+      kind: "other",
+      why: observed.ownerTag
+        ? `its ownership tags name ${observed.ownerTag}`
+        : "it carries no ownership tags (this resource did not create it)",
+    };
   }
   for (const [key, value] of Object.entries(recorded.facts.extra)) {
     if (!key.endsWith("Id") || typeof value !== "string" || isUnknown(value)) continue;
     const now = observed.facts.extra[key];
-    if (typeof now === "string" && now !== value) return { kind: "other", why: `its ${key} is ${now}, not the recorded ${value} (it is another ${kind.noun} of the same name)` };
+    if (typeof now === "string" && now !== value)
+      return { kind: "other", why: `its ${key} is ${now}, not the recorded ${value} (it is another ${kind.noun} of the same name)` };
   }
   return { kind: "ours" };
 }
@@ -89,10 +100,21 @@ export function describeOwner(owner: Ownership, ours: Ownership): string {
 
 /** Moved to another address of the same app and stage: the record is stale, the resource is not deleted. */
 export const movedWithinStage = (verdict: Verdict, ours: Ownership) =>
-  verdict.kind === "other" && !!verdict.owner && verdict.owner.app === ours.app && verdict.owner.stage === ours.stage && verdict.owner.resource !== ours.resource;
+  verdict.kind === "other" &&
+  !!verdict.owner &&
+  verdict.owner.app === ours.app &&
+  verdict.owner.stage === ours.stage &&
+  verdict.owner.resource !== ours.resource;
 
 /** The refusal, naming the resource, its state and what the resource's records say. */
-export function ownershipError(label: string, noun: string, id: string, where: string, verdict: Extract<Verdict, { kind: "other" }>, doing: string): OwnershipError {
+export function ownershipError(
+  label: string,
+  noun: string,
+  id: string,
+  where: string,
+  verdict: Extract<Verdict, { kind: "other" }>,
+  doing: string,
+): OwnershipError {
   return new OwnershipError(
     `${label}: ${where} records ${noun} "${id}", but ${verdict.why}: that state does not describe a resource ${label} owns, so it was not ${doing}. ` +
       `Nothing was changed. If the state was edited or copied from another stage, restore it; if the entry is stale, remove it.`,

@@ -27,7 +27,12 @@ export function noteDesired(ctx: Ctx, desired: Desired, location: Location): voi
 
 /** Problems a preview lists (and the deploy refuses before its first change); anything else stops the preview. */
 export function isProblem(error: unknown): boolean {
-  return error instanceof ValidationError || error instanceof AlreadyExistsError || error instanceof OwnershipError || error instanceof ManagedByStackError;
+  return (
+    error instanceof ValidationError ||
+    error instanceof AlreadyExistsError ||
+    error instanceof OwnershipError ||
+    error instanceof ManagedByStackError
+  );
 }
 
 /**
@@ -41,7 +46,8 @@ export function recordProblem(kind: Kind<any, any, any>, ctx: Ctx, id: string, r
   const known = desiredOf.get(ctx);
   const taken = error instanceof AlreadyExistsError && ctx.phase === "create";
   if (error instanceof ValidationError) {
-    for (const issue of error.issues) recorder.problem({ address: ctx.fqn, type: kind.type, name: id, path: issue.path, message: `${error.resource}: ${issue.message}` });
+    for (const issue of error.issues)
+      recorder.problem({ address: ctx.fqn, type: kind.type, name: id, path: issue.path, message: `${error.resource}: ${issue.message}` });
   } else {
     recorder.problem({ address: ctx.fqn, type: kind.type, name: id, message: error.message, ...(taken ? { taken } : {}) });
   }

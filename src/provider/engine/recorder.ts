@@ -90,7 +90,10 @@ export interface PlanRecorder {
 export function currentRecorder(): PlanRecorder | undefined {
   if (currentMode() !== "preview") return undefined;
   const recorder = registry().recorder as PlanRecorder | undefined;
-  if (!recorder) throw new IsolationError("A preview is in progress in this process, but this copy of alchemy-iot-jobs cannot find its recorder, so it refuses every change: nothing was sent.");
+  if (!recorder)
+    throw new IsolationError(
+      "A preview is in progress in this process, but this copy of alchemy-iot-jobs cannot find its recorder, so it refuses every change: nothing was sent.",
+    );
   return recorder;
 }
 

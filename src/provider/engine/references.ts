@@ -31,7 +31,6 @@ interface Declared {
   output: Record<string | symbol, unknown>;
 }
 
-
 const declaredBy = new Map<string, Declared[]>();
 
 /** The program's resources passed in `props` (to the depth props nest), remembered for the resource at `address`. */
@@ -80,7 +79,13 @@ export function forgetReferenceReads(): void {
  * The references of a resource that point at the program's own resources:
  * each must be what that resource's state says it owns. Returns the problems.
  */
-export async function checkDeclared(address: string, refs: readonly Reference[], client: IoTClient, location: Location, label: string): Promise<ReferenceProblem[]> {
+export async function checkDeclared(
+  address: string,
+  refs: readonly Reference[],
+  client: IoTClient,
+  location: Location,
+  label: string,
+): Promise<ReferenceProblem[]> {
   const declared = declaredBy.get(address) ?? [];
   const problems: ReferenceProblem[] = [];
   await Promise.all(
@@ -98,7 +103,11 @@ export async function checkDeclared(address: string, refs: readonly Reference[],
       const id = match.address.split("/").pop()!;
       const where = scope ? stateWhere(scope, id, match.address) : `the state of ${match.address}`;
       const error = ownershipError(`${kind.label} "${id}"`, kind.noun, ref.id, where, verdict, "used");
-      problems.push({ path: ref.path, message: `${label}: ${ref.path} is ${kind.label} "${id}" (${match.address}); ${error.message}`, ownership: error });
+      problems.push({
+        path: ref.path,
+        message: `${label}: ${ref.path} is ${kind.label} "${id}" (${match.address}); ${error.message}`,
+        ownership: error,
+      });
     }),
   );
   return problems;
@@ -113,7 +122,10 @@ export function isDeclared(address: string, ref: Reference): boolean {
 export function exists(ref: Reference, client: IoTClient, location: Location): Promise<boolean> {
   const kind = kindOf(ref.type);
   if (!kind || isUnknown(ref.id)) return Promise.resolve(true);
-  return once(`exists|${location.key}|${location.region}|${ref.type}|${ref.id}`, async () => (await kind.observe(client, ref.id, undefined, undefined)) !== null);
+  return once(
+    `exists|${location.key}|${location.region}|${ref.type}|${ref.id}`,
+    async () => (await kind.observe(client, ref.id, undefined, undefined)) !== null,
+  );
 }
 
 /** The problem of a reference that neither the program declares nor exists. */

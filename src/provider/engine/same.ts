@@ -14,4 +14,6 @@ export type Holds<T extends true> = T;
 export type Interchangeable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 /** `true` when the unions `A` and `B` have the same members (a missing or extra key names itself in the error). */
-export type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : { onlyInFirst: Exclude<A, B>; onlyInSecond: Exclude<B, A> };
+export type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never]
+  ? true
+  : { onlyInFirst: Exclude<A, B>; onlyInSecond: Exclude<B, A> };

@@ -19,7 +19,11 @@ export function describeLocation(s: Where): string {
  * id or place: both can exist at once; the old one is deleted at the end of
  * the deploy), or the old one deleted first (the same id cannot be used twice).
  */
-export function replacement(createFirst: boolean, create: Operation[], remove: Operation[]): Pick<Change, "action" | "replaceMode" | "operations"> {
+export function replacement(
+  createFirst: boolean,
+  create: Operation[],
+  remove: Operation[],
+): Pick<Change, "action" | "replaceMode" | "operations"> {
   const created = create.map((o) => ({ ...o, part: "create" as const }));
   const removed = remove.map((o) => ({ ...o, part: "delete" as const }));
   return {

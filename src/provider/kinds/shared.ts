@@ -42,7 +42,12 @@ export const isUnset = (v: unknown) =>
   v === undefined || v === null || (typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0);
 
 /** TagResource for added or changed tags, UntagResource for removed keys: at most one call each. */
-export function tagOperations(before: Record<string, string>, after: Record<string, string>, resourceArn: string, resource: string): Operation[] {
+export function tagOperations(
+  before: Record<string, string>,
+  after: Record<string, string>,
+  resourceArn: string,
+  resource: string,
+): Operation[] {
   const set = Object.entries(after).filter(([k, v]) => before[k] !== v);
   const remove = Object.keys(before).filter((k) => !(k in after));
   const ops: Operation[] = [];

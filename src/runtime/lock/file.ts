@@ -238,4 +238,3 @@ function fileGrant(target: string, me: LeaseHolder, leaseMs: number): FileGrant 
 }
 
 const sameToken = (a: LeaseHolder | undefined, b: LeaseHolder) => !!a?.token && a.token === b.token;
-

@@ -187,7 +187,8 @@ export async function acquireLease(backend: LeaseBackend, options: LeaseOptions)
     throw new Error(`lock.leaseSeconds: ${leaseSeconds} must be a number of seconds, at least 2 (the store's clock counts whole seconds)`);
   }
   const waitSeconds = options.waitSeconds ?? lockWaitSeconds();
-  if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new Error(`lock.waitSeconds: ${waitSeconds} must be a number of seconds (0 or more)`);
+  if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
+    throw new Error(`lock.waitSeconds: ${waitSeconds} must be a number of seconds (0 or more)`);
   const leaseMs = leaseSeconds * 1000;
   const waitMs = waitSeconds * 1000;
   const me = thisHolder({ app: options.app, stage: options.stage, leaseSeconds });
@@ -198,7 +199,8 @@ export async function acquireLease(backend: LeaseBackend, options: LeaseOptions)
   for (;;) {
     const attempt = await backend.attempt(me, leaseMs, (reason, holder) => onBackendLoss(reason, holder));
     if (attempt.kind === "acquired") {
-      if (attempt.tookOver) report(`Took over the lock on ${options.what} from ${describeHolder(attempt.tookOver.previous)}: ${attempt.tookOver.detail}.`);
+      if (attempt.tookOver)
+        report(`Took over the lock on ${options.what} from ${describeHolder(attempt.tookOver.previous)}: ${attempt.tookOver.detail}.`);
       if (reported > 0) report(`Got the lock on ${options.what} after ${seconds(performance.now() - started)}.`);
       const lease = hold(backend, attempt.grant, me, leaseMs, options, report);
       onBackendLoss = lease.lose;
@@ -206,7 +208,9 @@ export async function acquireLease(backend: LeaseBackend, options: LeaseOptions)
     }
     if (attempt.kind === "retry") continue;
     if (attempt.holder?.token && ownTokens.has(attempt.holder.token)) {
-      throw new Error(`${capitalize(options.what)} is locked by this process already (${backend.location}): a lock is taken once per process and released before it is taken again.`);
+      throw new Error(
+        `${capitalize(options.what)} is locked by this process already (${backend.location}): a lock is taken once per process and released before it is taken again.`,
+      );
     }
     const waited = performance.now() - started;
     const owner = describeHolder(attempt.holder);
@@ -266,7 +270,10 @@ function hold(
       let known = !!holder;
       if (!current) {
         try {
-          current = await Promise.race([grant.currentHolder(), new Promise<undefined>((_, reject) => setTimeout(() => reject(new Error("timeout")), LOOKUP_MS).unref())]);
+          current = await Promise.race([
+            grant.currentHolder(),
+            new Promise<undefined>((_, reject) => setTimeout(() => reject(new Error("timeout")), LOOKUP_MS).unref()),
+          ]);
           known = true;
         } catch {
           current = undefined;
@@ -335,9 +342,13 @@ function hold(
         if (timer) clearTimeout(timer);
         if (options.fence !== false) removeFence(fence);
       }
-      await grant.release().catch((error: Error) =>
-        report(`Could not release the lock on ${options.what} (${error.message}); another process takes it over ${seconds(leaseMs)} after its last renewal.`),
-      );
+      await grant
+        .release()
+        .catch((error: Error) =>
+          report(
+            `Could not release the lock on ${options.what} (${error.message}); another process takes it over ${seconds(leaseMs)} after its last renewal.`,
+          ),
+        );
     },
   };
   return { lease, lose };

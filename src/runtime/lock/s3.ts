@@ -47,7 +47,8 @@ const POLL_MS = 1_000;
 const EXIT_RELEASE_MS = 5_000;
 
 /** `<prefix>.locks/<app>/<stage>`: next to the stage's state (`<prefix><app>/<stage>/`), not inside it. */
-export const s3LockKey = (prefix: string | undefined, app: string, stage: string): string => `${prefix ?? "alchemy/"}.locks/${app}/${stage}`;
+export const s3LockKey = (prefix: string | undefined, app: string, stage: string): string =>
+  `${prefix ?? "alchemy/"}.locks/${app}/${stage}`;
 
 const status = (error: unknown): number | undefined =>
   error instanceof s3Sdk().S3ServiceException || (error as { $metadata?: unknown } | null)?.$metadata
@@ -72,7 +73,9 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
   const firstSeen = new Map<string, Stamp>();
 
   const put = (body: string, condition: { IfNoneMatch: "*" } | { IfMatch: string }, signal?: AbortSignal) =>
-    client.send(new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...condition }), { abortSignal: signal });
+    client.send(new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ...condition }), {
+      abortSignal: signal,
+    });
 
   /** The lock object, with the server's clock; undefined when there is none. */
   async function read(signal?: AbortSignal): Promise<Seen | undefined> {
@@ -204,9 +207,20 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
         const out = await put(body, { IfMatch: seen.etag });
         // Recorded beside the lock, so that the holder it was taken from, resumed later, can say who took it (even once released).
         await client
-          .send(new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: takeoverKey, Body: JSON.stringify({ from: seen.holder, by: body, at: new Date().toISOString() }), ContentType: "application/json" }))
+          .send(
+            new (s3Sdk().PutObjectCommand)({
+              Bucket: bucket,
+              Key: takeoverKey,
+              Body: JSON.stringify({ from: seen.holder, by: body, at: new Date().toISOString() }),
+              ContentType: "application/json",
+            }),
+          )
           .catch(() => undefined);
-        return { kind: "acquired", grant: grant(me, out.ETag ?? "", sent), tookOver: { previous: seen.holder, detail: expiredDetail(seen, theirs, ageMs) } };
+        return {
+          kind: "acquired",
+          grant: grant(me, out.ETag ?? "", sent),
+          tookOver: { previous: seen.holder, detail: expiredDetail(seen, theirs, ageMs) },
+        };
       } catch (error) {
         if (conflict(error) || status(error) === 404) return { kind: "retry" }; // Another contender was faster, or it was released.
         throw explain(error, location);
@@ -222,7 +236,9 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
         version: seen.etag,
         expired,
         detail:
-          (ageMs === undefined ? "last renewed at an unknown time (no Date header)" : `last renewed ${seconds(ageMs)} ago by the S3 server's clock`) +
+          (ageMs === undefined
+            ? "last renewed at an unknown time (no Date header)"
+            : `last renewed ${seconds(ageMs)} ago by the S3 server's clock`) +
           `; lease ${seconds(leaseMs)}${expired ? " (expired: the next deploy takes it over)" : ""}`,
       };
     },
@@ -250,7 +266,9 @@ export function s3Lock({ client, bucket, key }: S3LockLocation): LeaseBackend {
 
 function explain(error: unknown, location: string): unknown {
   if (!(error instanceof Error)) return error;
-  return Object.assign(new Error(`Could not take the lock ${location}: ${error.name}: ${error.message}`, { cause: error }), { name: error.name });
+  return Object.assign(new Error(`Could not take the lock ${location}: ${error.name}: ${error.message}`, { cause: error }), {
+    name: error.name,
+  });
 }
 
 /** Deletes the lock object if its ETag is still `etag`, synchronously. */
@@ -278,8 +296,14 @@ async function exitRelease(client: S3Client, bucket: string, key: string): Promi
   const endpoint = config.endpoint ? await config.endpoint() : undefined;
   const settings = {
     region: await config.region(),
-    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
-    ...(endpoint ? { endpoint: `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ""}${endpoint.path}` } : {}),
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+    },
+    ...(endpoint
+      ? { endpoint: `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ""}${endpoint.path}` }
+      : {}),
     ...(config.forcePathStyle ? { forcePathStyle: true } : {}),
   };
   const sdk = createRequire(import.meta.url).resolve("@aws-sdk/client-s3");

@@ -35,7 +35,8 @@ interface LockingStore {
 }
 
 const isLockingStore = (store: unknown): store is LockingStore =>
-  typeof (store as LockingStore | undefined)?.lockLocation === "function" || typeof (store as LockingStore | undefined)?.lockTarget === "function";
+  typeof (store as LockingStore | undefined)?.lockLocation === "function" ||
+  typeof (store as LockingStore | undefined)?.lockTarget === "function";
 
 const lockLocationOf = (store: LockingStore, app: string, stage: string) =>
   store.lockLocation ? store.lockLocation(app, stage) : store.lockTarget?.(app, stage);
@@ -95,7 +96,9 @@ export async function lockStage(stage: Scope): Promise<void> {
       stage: stage.stage,
       onLost(message) {
         // Nothing more is written (the fence refuses it): a program stops now, saying why and who holds the stage.
-        process.stderr.write(`${formatFailure(new LeaseLostError(message), { action, verbose: false }).replace(/\n {2}\(DEBUG=1 shows the stack trace\.\)/, "")}\n`);
+        process.stderr.write(
+          `${formatFailure(new LeaseLostError(message), { action, verbose: false }).replace(/\n {2}\(DEBUG=1 shows the stack trace\.\)/, "")}\n`,
+        );
         process.exitCode = 1;
         if (programOfProcess()) process.exit(1);
         // A host that runs programs in its own process (a test runner) is told and keeps running: the lost lease is

@@ -84,9 +84,7 @@ export class AtomicFileSystemStateStore implements StateStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
     }
-    return entries
-      .filter((e) => e.isFile() && e.name.endsWith(".json"))
-      .map((e) => e.name.replace(/\.json$/, "").replaceAll(":", "/"));
+    return entries.filter((e) => e.isFile() && e.name.endsWith(".json")).map((e) => e.name.replace(/\.json$/, "").replaceAll(":", "/"));
   }
 
   async count(): Promise<number> {

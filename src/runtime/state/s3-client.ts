@@ -84,7 +84,9 @@ function guard(client: S3Client): void {
         throw new IsolationError(`A preview must not change anything, but S3 ${operation} was about to be called: nothing was sent.`);
       }
       const request = args.request as { protocol?: string; hostname?: string; port?: number } | undefined;
-      const url = request?.hostname ? `${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}` : undefined;
+      const url = request?.hostname
+        ? `${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}`
+        : undefined;
       assertIsolated(url, `S3 ${operation}`);
       return next(args);
     },
@@ -132,7 +134,9 @@ export function explain(error: unknown, action: string, where: Where): unknown {
     return fail(`No AWS region is set to ${action} ${object}: set \`region\` in the S3StateStore options, or AWS_REGION. ${said}`);
   }
   if (name === "NoSuchBucket" || (status === 404 && !where.key && name !== "NoSuchKey")) {
-    return fail(`S3 bucket "${where.bucket}" does not exist${at}: create it (with versioning, to keep the state's history), or set \`bucketName\`. ${said}`);
+    return fail(
+      `S3 bucket "${where.bucket}" does not exist${at}: create it (with versioning, to keep the state's history), or set \`bucketName\`. ${said}`,
+    );
   }
   if (status === 403 || ["AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"].includes(name)) {
     return fail(
@@ -141,13 +145,19 @@ export function explain(error: unknown, action: string, where: Where): unknown {
     );
   }
   if (status === 301 || name === "PermanentRedirect" || name === "AuthorizationHeaderMalformed") {
-    return fail(`S3 bucket "${where.bucket}" is in another region than the one used${at}: set \`region\` in the S3StateStore options to the bucket's. ${said}`);
+    return fail(
+      `S3 bucket "${where.bucket}" is in another region than the one used${at}: set \`region\` in the S3StateStore options to the bucket's. ${said}`,
+    );
   }
   if (NETWORK.has(name) || (e.code !== undefined && NETWORK.has(e.code))) {
-    return fail(`S3${at || " (AWS)"} could not be reached to ${action} ${object}, after the SDK's retries: check the network, and AWS_ENDPOINT_URL_S3 if set. ${said}`);
+    return fail(
+      `S3${at || " (AWS)"} could not be reached to ${action} ${object}, after the SDK's retries: check the network, and AWS_ENDPOINT_URL_S3 if set. ${said}`,
+    );
   }
   if (status !== undefined) {
-    const detail = [status !== undefined ? `HTTP ${status}` : "", e.$metadata?.requestId ? `request id ${e.$metadata.requestId}` : ""].filter(Boolean).join(", ");
+    const detail = [status !== undefined ? `HTTP ${status}` : "", e.$metadata?.requestId ? `request id ${e.$metadata.requestId}` : ""]
+      .filter(Boolean)
+      .join(", ");
     return fail(`Could not ${action} ${object}${at} ${said}${detail ? ` [${detail}]` : ""}.`);
   }
   return error;

@@ -229,7 +229,10 @@ export class S3StateStore implements StateStore {
     const body = JSON.stringify(await serialize(this.scope, value), null, 2);
     const what = `the state of ${this.scope.fqn(key)}`;
     assertMayWrite(what);
-    const command = fenced(new (s3Sdk().PutObjectCommand)({ Bucket: this.bucketName, Key: objectKey, Body: body, ContentType: "application/json" }), what);
+    const command = fenced(
+      new (s3Sdk().PutObjectCommand)({ Bucket: this.bucketName, Key: objectKey, Body: body, ContentType: "application/json" }),
+      what,
+    );
     try {
       await this.client.send(command);
     } catch (error) {
@@ -258,7 +261,10 @@ export class S3StateStore implements StateStore {
     const scopes: string[] = [];
     const start = this.scopePrefix.length;
     try {
-      const pages = s3Sdk().paginateListObjectsV2({ client: this.client }, { Bucket: this.bucketName, Prefix: this.scopePrefix, Delimiter: "/" });
+      const pages = s3Sdk().paginateListObjectsV2(
+        { client: this.client },
+        { Bucket: this.bucketName, Prefix: this.scopePrefix, Delimiter: "/" },
+      );
       for await (const page of pages) {
         for (const object of page.Contents ?? []) {
           const id = object.Key?.slice(start);
@@ -277,7 +283,12 @@ export class S3StateStore implements StateStore {
   }
 
   private where(key?: string): Where {
-    return { bucket: this.bucketName, key, prefix: this.prefix, region: this.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION };
+    return {
+      bucket: this.bucketName,
+      key,
+      prefix: this.prefix,
+      region: this.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+    };
   }
 }
 
@@ -291,7 +302,10 @@ function resolveLock(lock: S3StateStoreOptions["lock"]): Required<S3StateLockOpt
   if (lock !== undefined && (typeof lock !== "object" || lock === null)) {
     throw new TypeError(`S3StateStore: lock must be false or { leaseSeconds?, waitSeconds? }, got ${JSON.stringify(lock)}.`);
   }
-  const resolved = { leaseSeconds: lock?.leaseSeconds ?? DEFAULT_LOCK.leaseSeconds, waitSeconds: lock?.waitSeconds ?? DEFAULT_LOCK.waitSeconds };
+  const resolved = {
+    leaseSeconds: lock?.leaseSeconds ?? DEFAULT_LOCK.leaseSeconds,
+    waitSeconds: lock?.waitSeconds ?? DEFAULT_LOCK.waitSeconds,
+  };
   for (const [name, value, min] of [
     // At least 2: S3's clock headers count whole seconds (src/runtime/lock/s3.ts).
     ["leaseSeconds", resolved.leaseSeconds, 2],

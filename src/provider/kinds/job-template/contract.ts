@@ -28,7 +28,19 @@ import { jobTemplatePropsSchema } from "./schema.ts";
 import { ownershipTags, toTagList } from "../../tags.ts";
 import { isUnknown, UNKNOWN } from "../../unknown.ts";
 import { checkProps, ValidationError } from "../../validate.ts";
-import { arnFor, documentText, isUnset, outputBase, readOwnership, recordedBase, revealed, tagOperations, sealed, type MembersOf, type RecordedOutput } from "../shared.ts";
+import {
+  arnFor,
+  documentText,
+  isUnset,
+  outputBase,
+  readOwnership,
+  recordedBase,
+  revealed,
+  tagOperations,
+  sealed,
+  type MembersOf,
+  type RecordedOutput,
+} from "../shared.ts";
 
 export type JobTemplateProps = Declared.JobTemplateProps;
 export type JobTemplate = Declared.JobTemplate;
@@ -44,7 +56,11 @@ const SPEC_ROW = { spec: true, change: "replace", why: IMMUTABLE, source: SOURCE
  * properties are held to these rows by tsc below.
  */
 export const ROWS = {
-  jobTemplateId: { change: "replace", why: "a template's id is its name; the new template is created before the old one is deleted", source: SOURCE },
+  jobTemplateId: {
+    change: "replace",
+    why: "a template's id is its name; the new template is created before the old one is deleted",
+    source: SOURCE,
+  },
   description: SPEC_ROW,
   document: SPEC_ROW,
   documentSource: SPEC_ROW,
@@ -80,7 +96,8 @@ export const MEMBERS: MemberTable = memberTable(ROWS);
 
 type Spec = { jobTemplateId: string } & Record<string, unknown>;
 
-const jobArnOf = (v: unknown): string | undefined => (v && typeof v === "object" ? (v as { jobArn?: string }).jobArn : (v as string | undefined));
+const jobArnOf = (v: unknown): string | undefined =>
+  v && typeof v === "object" ? (v as { jobArn?: string }).jobArn : (v as string | undefined);
 
 /** A template's CreateJobTemplate input (tags aside), from secret-revealed props. */
 export function templateSpec(view: Record<string, any>, jobTemplateId: string): Spec {
@@ -152,7 +169,11 @@ const kind: Kind<JobTemplateProps, JobTemplate, Spec> = sealed({
     const view = revealed(output);
     const fingerprint = view.jobArn && typeof view.jobArn === "object" ? view.jobArn.fingerprint : undefined;
     return {
-      state: { ...recordedBase(output), spec: templateSpec(view, output.jobTemplateId), settings: fingerprint ? { copiedJob: fingerprint } : {} },
+      state: {
+        ...recordedBase(output),
+        spec: templateSpec(view, output.jobTemplateId),
+        settings: fingerprint ? { copiedJob: fingerprint } : {},
+      },
       facts: { arn: output.jobTemplateArn, createdAt: output.createdAt, extra: {} },
       ...(output.cloudFormation ? { stack: output.cloudFormation } : {}),
       ...((output as RecordedOutput).adopted ? { adopted: true } : {}),
@@ -188,7 +209,13 @@ const kind: Kind<JobTemplateProps, JobTemplate, Spec> = sealed({
       id,
       { part: "create" },
     );
-    if (!before) return { ...noChange(), action: "create", diffs: creationDiffs({ ...desired.state.spec, ...desired.state.settings }, desired.state.tags), operations: [create] };
+    if (!before)
+      return {
+        ...noChange(),
+        action: "create",
+        diffs: creationDiffs({ ...desired.state.spec, ...desired.state.settings }, desired.state.tags),
+        operations: [create],
+      };
     const b = before.state;
     const { diffs, replaced } = compare(MEMBERS, { ...b.spec, ...b.settings }, { ...desired.state.spec, ...desired.state.settings });
     diffs.push(...tagDiffs(b.tags, desired.state.tags));
@@ -196,7 +223,10 @@ const kind: Kind<JobTemplateProps, JobTemplate, Spec> = sealed({
     if (movedAway || replaced.length > 0) {
       const oldId = String(b.spec.jobTemplateId);
       const reasons: string[] = [];
-      if (movedAway) reasons.push(`the template moves from ${describeLocation(b)} to ${describeLocation(desired.state)}; it is created there and deleted here`);
+      if (movedAway)
+        reasons.push(
+          `the template moves from ${describeLocation(b)} to ${describeLocation(desired.state)}; it is created there and deleted here`,
+        );
       if (oldId !== id) reasons.push(`jobTemplateId changed (${oldId} → ${id}); the new template is created before the old one is deleted`);
       const others = replaced.filter((r) => r.member !== "jobTemplateId");
       const immutable = others.filter((r) => r.reason.endsWith(IMMUTABLE)).map((r) => r.member);
@@ -221,12 +251,18 @@ const kind: Kind<JobTemplateProps, JobTemplate, Spec> = sealed({
     const label = `JobTemplate "${desired.ownership.resource.split("/").pop()}"`;
     const m = /^arn:aws[a-z-]*:iot:([a-z0-9-]+):(\d{12}):job\/([a-zA-Z0-9_-]+)$/.exec(arn);
     const refuse = (rule: string) => {
-      throw new ValidationError(label, [{ path: "jobArn", message: `jobArn: ${JSON.stringify(arn)} ${rule}; the template is replaced by deleting it first, so nothing was deleted` }]);
+      throw new ValidationError(label, [
+        {
+          path: "jobArn",
+          message: `jobArn: ${JSON.stringify(arn)} ${rule}; the template is replaced by deleting it first, so nothing was deleted`,
+        },
+      ]);
     };
     if (!m) return refuse("is not a job ARN (arn:aws:iot:<region>:<account>:job/<jobId>)");
     if (m[1] !== location.region) return refuse(`is in ${m[1]}, and the template is created in ${location.region}`);
     const job = await ifFound(client.send(new DescribeJobCommand({ jobId: m[3] })));
-    if (!job || job.job?.status === "DELETION_IN_PROGRESS") return refuse(`names a job that does not exist in ${describeLocation(desired.state)}`);
+    if (!job || job.job?.status === "DELETION_IN_PROGRESS")
+      return refuse(`names a job that does not exist in ${describeLocation(desired.state)}`);
   },
 
   predict(desired, location, account) {

@@ -1,6 +1,14 @@
 /** The props and output of JobTemplate (its behaviour is in job-template.ts). */
 import type { IoTClientProps } from "../../location.ts";
-import type { AbortConfig, JobDocument, MaintenanceWindow, PresignedUrlConfig, RetryConfig, RolloutConfig, TimeoutConfig } from "../../types.ts";
+import type {
+  AbortConfig,
+  JobDocument,
+  MaintenanceWindow,
+  PresignedUrlConfig,
+  RetryConfig,
+  RolloutConfig,
+  TimeoutConfig,
+} from "../../types.ts";
 import type { Deployed } from "../deployed.ts";
 
 /**

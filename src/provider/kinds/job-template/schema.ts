@@ -45,38 +45,39 @@ const JOB_TEMPLATE_SECRETS: SecretPolicy = {
 };
 
 /** JobTemplate props. */
-export const jobTemplatePropsSchema = withSecretPolicy(strict(
-  {
-    ...clientPropsShape,
-    jobTemplateId: str(STRINGS.jobTemplateId).optional(),
-    description: str(STRINGS.description),
-    document: documentSchema.optional(),
-    documentSource: documentSourceSchema.optional(),
-    jobArn: z
-      .union([jobArnSchema, reference(z.object({ jobArn: jobArnSchema }).passthrough(), ["jobArn"])])
-      .optional(),
-    presignedUrlConfig: presignedUrlConfigSchema.optional(),
-    jobExecutionsRolloutConfig: rolloutConfigSchema.optional(),
-    abortConfig: abortConfigSchema.optional(),
-    timeoutConfig: timeoutConfigSchema.optional(),
-    jobExecutionsRetryConfig: retryConfigSchema.optional(),
-    maintenanceWindows: maintenanceWindowsSchema.optional(),
-    destinationPackageVersions: destinationPackageVersionsSchema.optional(),
-    tags: tagsSchema.optional(),
-    adopt: z.boolean().optional(),
-    overrideCloudFormationStack: z.boolean().optional(),
-  },
-  {
-    ...COMMON_HINTS,
-    documentParameters:
-      "documentParameters belong to a Job created from an AWS managed template (ManagedJobTemplate); a job template cannot have them",
-    targets: "a job template has no targets; create a Job from it (jobTemplate: template)",
-    targetSelection: "targetSelection is set on the Job created from the template",
-    schedulingConfig: "a job template takes maintenanceWindows directly; schedulingConfig belongs to a Job",
-    jobTemplateArn: "to copy a job use jobArn; a template is not created from another template",
-  },
-).superRefine((value, ctx) => {
-  if (!value || typeof value !== "object") return;
-  exactlyOne(value as Record<string, unknown>, ["document", "documentSource", "jobArn"], ctx);
-  presignedNeedsRole(value as Record<string, any>, ctx);
-}, ALWAYS), JOB_TEMPLATE_SECRETS);
+export const jobTemplatePropsSchema = withSecretPolicy(
+  strict(
+    {
+      ...clientPropsShape,
+      jobTemplateId: str(STRINGS.jobTemplateId).optional(),
+      description: str(STRINGS.description),
+      document: documentSchema.optional(),
+      documentSource: documentSourceSchema.optional(),
+      jobArn: z.union([jobArnSchema, reference(z.object({ jobArn: jobArnSchema }).passthrough(), ["jobArn"])]).optional(),
+      presignedUrlConfig: presignedUrlConfigSchema.optional(),
+      jobExecutionsRolloutConfig: rolloutConfigSchema.optional(),
+      abortConfig: abortConfigSchema.optional(),
+      timeoutConfig: timeoutConfigSchema.optional(),
+      jobExecutionsRetryConfig: retryConfigSchema.optional(),
+      maintenanceWindows: maintenanceWindowsSchema.optional(),
+      destinationPackageVersions: destinationPackageVersionsSchema.optional(),
+      tags: tagsSchema.optional(),
+      adopt: z.boolean().optional(),
+      overrideCloudFormationStack: z.boolean().optional(),
+    },
+    {
+      ...COMMON_HINTS,
+      documentParameters:
+        "documentParameters belong to a Job created from an AWS managed template (ManagedJobTemplate); a job template cannot have them",
+      targets: "a job template has no targets; create a Job from it (jobTemplate: template)",
+      targetSelection: "targetSelection is set on the Job created from the template",
+      schedulingConfig: "a job template takes maintenanceWindows directly; schedulingConfig belongs to a Job",
+      jobTemplateArn: "to copy a job use jobArn; a template is not created from another template",
+    },
+  ).superRefine((value, ctx) => {
+    if (!value || typeof value !== "object") return;
+    exactlyOne(value as Record<string, unknown>, ["document", "documentSource", "jobArn"], ctx);
+    presignedNeedsRole(value as Record<string, any>, ctx);
+  }, ALWAYS),
+  JOB_TEMPLATE_SECRETS,
+);

@@ -39,7 +39,8 @@ export type { JobDeletion } from "./props.ts";
 export { MEMBERS as JOB_MEMBERS, ROWS as JOB_ROWS } from "./spec.ts";
 
 /** Is a document parameter a secret (its own value, or the whole documentParameters map)? Its value is then never printed. */
-const secretParameter = (sensitive: ReadonlySet<string>) => (key: string) => sensitive.has("documentParameters") || sensitive.has(`documentParameters.${key}`);
+const secretParameter = (sensitive: ReadonlySet<string>) => (key: string) =>
+  sensitive.has("documentParameters") || sensitive.has(`documentParameters.${key}`);
 
 const labelOf = (desired: Desired) => `Job "${desired.ownership.resource.split("/").pop()}"`;
 
@@ -56,7 +57,9 @@ function deleteOperations(jobId: string, deletion: { force: boolean; timeoutSeco
   const force = forceAllowed(deletion);
   return [
     operation("CancelJob", { jobId, ...(force ? { force: true } : {}) }, jobId, { guard: whileCancelable(force) }),
-    operation("DeleteJob", { jobId, force: deletion.force || undefined, namespaceId: namespaceId as string | undefined }, jobId, { guard: untilGone(deletion.timeoutSeconds) }),
+    operation("DeleteJob", { jobId, force: deletion.force || undefined, namespaceId: namespaceId as string | undefined }, jobId, {
+      guard: untilGone(deletion.timeoutSeconds),
+    }),
   ];
 }
 
@@ -76,9 +79,15 @@ function checkTargetsWhere(label: string, targets: unknown, location: Location):
     if (!m) return;
     const path = `targets[${i}]`;
     if (m[1] !== location.region) {
-      issues.push({ path, message: `${path}: ${JSON.stringify(arn)} is in region ${m[1]}, but the job is created in ${location.region}; a job targets things and thing groups of its own region` });
+      issues.push({
+        path,
+        message: `${path}: ${JSON.stringify(arn)} is in region ${m[1]}, but the job is created in ${location.region}; a job targets things and thing groups of its own region`,
+      });
     } else if (account && m[2] !== account) {
-      issues.push({ path, message: `${path}: ${JSON.stringify(arn)} is in account ${m[2]}, but the job is created in account ${account}; a job targets things and thing groups of its own account` });
+      issues.push({
+        path,
+        message: `${path}: ${JSON.stringify(arn)} is in account ${m[2]}, but the job is created in account ${account}; a job targets things and thing groups of its own account`,
+      });
     }
   });
   if (issues.length > 0) throw new ValidationError(label, issues);
@@ -92,7 +101,13 @@ function checkTargetsWhere(label: string, targets: unknown, location: Location):
  * targets are in the hash), or ids made before 0.2 (whose hash covered
  * secrets), so that neither renames a job.
  */
-function defaultJobId(ownership: Ownership, draft: Spec, location: Location, sensitive: ReadonlySet<string>, recorded: Recorded<Spec> | undefined): string {
+function defaultJobId(
+  ownership: Ownership,
+  draft: Spec,
+  location: Location,
+  sensitive: ReadonlySet<string>,
+  recorded: Recorded<Spec> | undefined,
+): string {
   const id = defaultPhysicalId(ownership, 64, forcingHash(draft, location, sensitive));
   const old = recorded?.state.spec.jobId as string | undefined;
   if (!recorded || !old || old === id) return id;
@@ -107,23 +122,41 @@ const forceWords = (force: boolean) => (force ? " with force (executions in prog
 function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Change {
   const id = desired.id;
   const spec = desired.state.spec;
-  const create = operation("CreateJob", { ...(spec as any), tags: toTagList({ ...desired.state.tags, ...ownershipTags(desired.ownership) }) }, id, { part: "create" });
+  const create = operation(
+    "CreateJob",
+    { ...(spec as any), tags: toTagList({ ...desired.state.tags, ...ownershipTags(desired.ownership) }) },
+    id,
+    { part: "create" },
+  );
   const createWarning = `creates job ${id}: every device it targets receives the job document and runs it`;
   if (!before) {
     const impact = impactProbe(desired, { change: "create", jobId: id, targets: spec.targets as string[], spec });
-    return { ...noChange(), action: "create", diffs: creationDiffs({ ...spec, ...desired.state.settings }, desired.state.tags), operations: [create], warnings: [createWarning], impact };
+    return {
+      ...noChange(),
+      action: "create",
+      diffs: creationDiffs({ ...spec, ...desired.state.settings }, desired.state.tags),
+      operations: [create],
+      warnings: [createWarning],
+      impact,
+    };
   }
   const b = before.state;
   const oldId = String(b.spec.jobId);
   const status = before.facts.extra.status;
-  const { diffs, replaced, inPlace, stateOnly } = compare(MEMBERS, { ...b.spec, ...b.settings }, { ...spec, ...desired.state.settings }, status);
+  const { diffs, replaced, inPlace, stateOnly } = compare(
+    MEMBERS,
+    { ...b.spec, ...b.settings },
+    { ...spec, ...desired.state.settings },
+    status,
+  );
   diffs.push(...tagDiffs(b.tags, desired.state.tags));
   const movedAway = moved(b, desired.state);
   if (movedAway || replaced.length > 0 || oldId !== id) {
     const reasons: string[] = [];
     if (movedAway) reasons.push(`the job moves from ${describeLocation(b)} to ${describeLocation(desired.state)}`);
     const fixed = replaced.filter((r) => !MEMBERS.find((m) => m.member === r.member && m.change === "in place") && r.member !== "jobId");
-    if (fixed.length > 0) reasons.push(`${listNames(fixed.map((r) => r.member))} changed; ${fixed[0].reason.split("; ").slice(1).join("; ")}`);
+    if (fixed.length > 0)
+      reasons.push(`${listNames(fixed.map((r) => r.member))} changed; ${fixed[0].reason.split("; ").slice(1).join("; ")}`);
     reasons.push(...replaced.filter((r) => MEMBERS.find((m) => m.member === r.member && m.change === "in place")).map((r) => r.reason));
     const createFirst = movedAway || oldId !== id;
     if (oldId !== id && !movedAway) {
@@ -150,17 +183,25 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
   if (diffs.length === 0) return noChange();
   const change: Change = { ...noChange(), action: "update", diffs };
   const updated = inPlace.get("UpdateJob") ?? [];
-  const added = inPlace.has("AssociateTargetsWithJob") ? (spec.targets as string[]).filter((t) => !(b.spec.targets as string[]).includes(t)) : [];
+  const added = inPlace.has("AssociateTargetsWithJob")
+    ? (spec.targets as string[]).filter((t) => !(b.spec.targets as string[]).includes(t))
+    : [];
   if (added.length > 0) {
     if (isFinishedJob(status)) {
       // IoT adds targets only to a job in progress: record them, send nothing (a replacement would re-run the job everywhere).
       change.kept = [...(change.kept ?? []), "targets"];
-      change.notes.push(`the job is ${status}; IoT adds targets only to a job in progress, so the new targets are recorded in state only and do not receive the job`);
+      change.notes.push(
+        `the job is ${status}; IoT adds targets only to a job in progress, so the new targets are recorded in state only and do not receive the job`,
+      );
     } else {
       change.operations.push(
-        operation("AssociateTargetsWithJob", { jobId: oldId, targets: added, namespaceId: spec.namespaceId as string | undefined }, oldId, { guard: whileRunning() }),
+        operation("AssociateTargetsWithJob", { jobId: oldId, targets: added, namespaceId: spec.namespaceId as string | undefined }, oldId, {
+          guard: whileRunning(),
+        }),
       );
-      change.warnings.push(`adds ${listNames(added)} to job ${oldId}: the devices in ${added.length === 1 ? "that group" : "those groups"} receive the job, except those that already have it; no other device runs it again`);
+      change.warnings.push(
+        `adds ${listNames(added)} to job ${oldId}: the devices in ${added.length === 1 ? "that group" : "those groups"} receive the job, except those that already have it; no other device runs it again`,
+      );
     }
   }
   if (updated.length > 0) {
@@ -171,13 +212,20 @@ function decide(before: Before<Spec> | undefined, desired: Desired<Spec>): Chang
     } else {
       const input = updateJobInput(b.spec, spec);
       change.operations.push(
-        operation("UpdateJob", { jobId: oldId, namespaceId: spec.namespaceId as string | undefined, ...input }, oldId, { guard: whileRunning() }),
+        operation("UpdateJob", { jobId: oldId, namespaceId: spec.namespaceId as string | undefined, ...input }, oldId, {
+          guard: whileRunning(),
+        }),
       );
     }
   }
   change.operations.push(...tagOperations(b.tags, desired.state.tags, before.facts.arn, id));
   const adds = change.operations.some((o) => o.op === "AssociateTargetsWithJob");
-  change.impact = impactProbe(desired, adds ? { change: "add-targets", jobId: oldId, targets: added, already: b.spec.targets as string[], spec } : { change: "update", jobId: oldId, targets: [], spec });
+  change.impact = impactProbe(
+    desired,
+    adds
+      ? { change: "add-targets", jobId: oldId, targets: added, already: b.spec.targets as string[], spec }
+      : { change: "update", jobId: oldId, targets: [], spec },
+  );
   if (stateOnly.length > 0 && change.operations.length === 0 && !change.kept) {
     change.notes.push("deletion settings are kept in state for destroy and replacements; no API call");
   }
@@ -204,7 +252,11 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
     checkTargetsWhere(label, view.targets, location);
     const ownership = ownershipOf(ctx);
     const draft = jobSpec(view, "");
-    const id: string = view.jobId ?? (containsUnknown(draft) ? UNKNOWN : defaultJobId(ownership, draft, location, checked.sensitive, kind.recorded(ctx.output as Job | undefined)));
+    const id: string =
+      view.jobId ??
+      (containsUnknown(draft)
+        ? UNKNOWN
+        : defaultJobId(ownership, draft, location, checked.sensitive, kind.recorded(ctx.output as Job | undefined)));
     return {
       id,
       ownership,
@@ -252,7 +304,13 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
     const spec = comparable(liveJobSpec(live, document), hint?.spec);
     if (!needsDocument && hint?.spec.document !== undefined) spec.document = hint.spec.document;
     return {
-      state: { location: hint?.location ?? "", region: hint?.region ?? "", spec, tags: reading.tags, settings: { ...(hint?.settings ?? {}) } },
+      state: {
+        location: hint?.location ?? "",
+        region: hint?.region ?? "",
+        spec,
+        tags: reading.tags,
+        settings: { ...(hint?.settings ?? {}) },
+      },
       facts: { arn: job.jobArn!, createdAt: job.createdAt, extra: { status: job.status } },
       ours: reading.ours,
       ...(reading.ownerTag ? { ownerTag: reading.ownerTag } : {}),
@@ -271,7 +329,13 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
       action: "delete",
       operations: deleteOperations(id, deletion, recorded.state.spec.namespaceId),
       warnings: [`deletes job ${id}: it is cancelled${forceWords(deletion.force)} and deleted; devices stop receiving it`],
-      impact: impactProbe(recorded, { change: "delete", jobId: id, targets: recorded.state.spec.targets as string[], spec: recorded.state.spec, force: deletion.force }),
+      impact: impactProbe(recorded, {
+        change: "delete",
+        jobId: id,
+        targets: recorded.state.spec.targets as string[],
+        spec: recorded.state.spec,
+        force: deletion.force,
+      }),
     };
   },
 
@@ -284,9 +348,15 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
     if (!m) return;
     const template = await ifFound(client.send(new DescribeManagedJobTemplateCommand({ templateName: m[1], templateVersion: m[2] })));
     if (!template) {
-      throw new ValidationError(labelOf(desired), [{ path: "jobTemplateArn", message: `jobTemplateArn: ${JSON.stringify(arn)} names no AWS managed job template` }]);
+      throw new ValidationError(labelOf(desired), [
+        { path: "jobTemplateArn", message: `jobTemplateArn: ${JSON.stringify(arn)} names no AWS managed job template` },
+      ]);
     }
-    const managed = { templateName: m[1], templateVersion: m[2], documentParameters: (template.documentParameters ?? []).map((p) => ({ ...p, key: p.key!, optional: p.optional ?? false })) };
+    const managed = {
+      templateName: m[1],
+      templateVersion: m[2],
+      documentParameters: (template.documentParameters ?? []).map((p) => ({ ...p, key: p.key!, optional: p.optional ?? false })),
+    };
     checkDocumentParameters(
       labelOf(desired),
       managed as Pick<ManagedJobTemplate, "templateName" | "templateVersion" | "documentParameters">,
@@ -303,7 +373,10 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
       return m && !isUnknown(arn) ? [{ path: `targets[${i}]`, type: m[1] === "thing" ? "iot::Thing" : "iot::ThingGroup", id: m[2] }] : [];
     });
     const template = spec.jobTemplateArn as string | undefined;
-    const id = template && !isUnknown(template) && !isManagedTemplateArn(template) ? /jobtemplate\/([a-zA-Z0-9_-]+)$/.exec(template)?.[1] : undefined;
+    const id =
+      template && !isUnknown(template) && !isManagedTemplateArn(template)
+        ? /jobtemplate\/([a-zA-Z0-9_-]+)$/.exec(template)?.[1]
+        : undefined;
     if (id) refs.push({ path: "jobTemplate", type: "iot::JobTemplate", id });
     return refs;
   },
@@ -322,18 +395,28 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
           (m[2] === "thing"
             ? await ifFound(client.send(new DescribeThingCommand({ thingName: m[3] })))
             : await ifFound(client.send(new DescribeThingGroupCommand({ thingGroupName: m[3] }))));
-        if (!found) problems.push({ path: `targets[${i}]`, message: `targets[${i}]: ${JSON.stringify(arn)} does not exist in ${describeLocation(desired.state)}` });
+        if (!found)
+          problems.push({
+            path: `targets[${i}]`,
+            message: `targets[${i}]: ${JSON.stringify(arn)} does not exist in ${describeLocation(desired.state)}`,
+          });
       }),
     );
     const template = spec.jobTemplateArn as string | undefined;
     if (template && !isUnknown(template) && !isManagedTemplateArn(template)) {
       const id = /jobtemplate\/([a-zA-Z0-9_-]+)$/.exec(template)?.[1];
       if (id && !(await ifFound(client.send(new DescribeJobTemplateCommand({ jobTemplateId: id }))))) {
-        problems.push({ path: "jobTemplate", message: `jobTemplate: ${JSON.stringify(template)} does not exist in ${describeLocation(desired.state)}` });
+        problems.push({
+          path: "jobTemplate",
+          message: `jobTemplate: ${JSON.stringify(template)} does not exist in ${describeLocation(desired.state)}`,
+        });
       }
     }
     if (problems.length > 0) {
-      throw new ValidationError(labelOf(desired), problems.map((p) => ({ ...p, message: `${p.message}; the job is replaced by deleting it first, so nothing was deleted` })));
+      throw new ValidationError(
+        labelOf(desired),
+        problems.map((p) => ({ ...p, message: `${p.message}; the job is replaced by deleting it first, so nothing was deleted` })),
+      );
     }
   },
 

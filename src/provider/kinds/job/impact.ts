@@ -17,13 +17,25 @@
  *
  * The arithmetic is src/api/rollout.ts's.
  */
-import { DescribeJobTemplateCommand, paginateListThingsInThingGroup, ResourceNotFoundException, type DescribeJobCommandOutput, type IoTClient } from "@aws-sdk/client-iot";
+import {
+  DescribeJobTemplateCommand,
+  paginateListThingsInThingGroup,
+  ResourceNotFoundException,
+  type DescribeJobCommandOutput,
+  type IoTClient,
+} from "@aws-sdk/client-iot";
 import { ifFound } from "../../common.ts";
 import { listNames, type DeviceImpact, type ImpactProbe } from "../../engine/change.ts";
 import { currentRecorder, type PlanRecorder } from "../../engine/recorder.ts";
 import { isManagedTemplateArn } from "./schema.ts";
 import { inheritTemplate, leftToTemplate, type InheritedMember } from "../../../api/template-inheritance.ts";
-import { maxFailuresBeforeAbort, minutesToNotifyAll, type AbortCriteria, type MaintenanceWindow, type RolloutConfig } from "../../../api/rollout.ts";
+import {
+  maxFailuresBeforeAbort,
+  minutesToNotifyAll,
+  type AbortCriteria,
+  type MaintenanceWindow,
+  type RolloutConfig,
+} from "../../../api/rollout.ts";
 import { isUnknown } from "../../unknown.ts";
 import type { Spec } from "./spec.ts";
 
@@ -99,7 +111,11 @@ function membersReader(client: IoTClient, recorder: PlanRecorder): (group: strin
 const TARGET = /^arn:aws[a-z-]*:iot:[a-z0-9-]*:\d*:(thing|thinggroup)\/(.+)$/;
 
 /** The devices of some targets (thing names), or why they cannot be counted. */
-async function devicesOf(targets: readonly string[], members: (group: string) => Promise<Set<string> | null>, existing: boolean): Promise<Set<string> | string> {
+async function devicesOf(
+  targets: readonly string[],
+  members: (group: string) => Promise<Set<string> | null>,
+  existing: boolean,
+): Promise<Set<string> | string> {
   const out = new Set<string>();
   for (const target of targets) {
     const m = isUnknown(target) ? null : TARGET.exec(target);
@@ -159,7 +175,9 @@ async function rolloutOf(basis: ImpactBasis, live: Live | undefined, refresh: bo
     try {
       from = await ifFound(live.client.send(new DescribeJobTemplateCommand({ jobTemplateId: id })));
     } catch (error) {
-      notes.push(`the job takes its ${what} from job template ${id}, which could not be read (${(error as Error).name}: ${(error as Error).message})`);
+      notes.push(
+        `the job takes its ${what} from job template ${id}, which could not be read (${(error as Error).name}: ${(error as Error).message})`,
+      );
       return undefined;
     }
     if (!from) {
@@ -184,7 +202,11 @@ const rolloutFrom = (job: Record<string, any>): Rollout => ({
 
 // ------------------------------------------------------------------ measure
 
-async function measure(basis: ImpactBasis, live: Live | undefined, recorder: PlanRecorder | undefined): Promise<{ impact: DeviceImpact; warnings: string[] }> {
+async function measure(
+  basis: ImpactBasis,
+  live: Live | undefined,
+  recorder: PlanRecorder | undefined,
+): Promise<{ impact: DeviceImpact; warnings: string[] }> {
   const notes: string[] = [];
   const warnings: string[] = [];
   const refresh = recorder?.refresh === true;
@@ -194,7 +216,8 @@ async function measure(basis: ImpactBasis, live: Live | undefined, recorder: Pla
   let devices: number | null = null;
   let unknownReason: string | undefined;
   if (basis.change === "update") devices = 0;
-  else if (basis.change === "delete" && live && !live.job) devices = 0; // deleted out of band: nothing happens to devices
+  else if (basis.change === "delete" && live && !live.job)
+    devices = 0; // deleted out of band: nothing happens to devices
   else if (!reader) unknownReason = "unknown without --refresh";
   else {
     const reached = await devicesOf(basis.targets, reader, basis.change === "delete");
@@ -212,11 +235,17 @@ async function measure(basis: ImpactBasis, live: Live | undefined, recorder: Pla
     const rollout = await rolloutOf(basis, live, refresh, notes);
     if (rollout) {
       if (maxFailuresBeforeAbort(1, rollout.abort) === null && basis.change !== "add-targets") {
-        warnings.push(`job ${basis.jobId} has no abort criteria that count failed executions: nothing stops a failing rollout before it has reached every device`);
+        warnings.push(
+          `job ${basis.jobId} has no abort criteria that count failed executions: nothing stops a failing rollout before it has reached every device`,
+        );
       }
       if (devices !== null) {
         const start = Date.parse(String((basis.spec.schedulingConfig as { startTime?: string } | undefined)?.startTime ?? ""));
-        minutes = minutesToNotifyAll(devices, { rollout: rollout.rollout, windows: rollout.windows, ...(basis.change !== "add-targets" && Number.isFinite(start) ? { startMs: start } : {}) });
+        minutes = minutesToNotifyAll(devices, {
+          rollout: rollout.rollout,
+          windows: rollout.windows,
+          ...(basis.change !== "add-targets" && Number.isFinite(start) ? { startMs: start } : {}),
+        });
         failures = maxFailuresBeforeAbort(devices, rollout.abort);
         if (minutes === null && devices > 0) notes.push("no maintenance window opens within 366 days: not every device would be notified");
       }

@@ -116,111 +116,119 @@ export const deletionSchema = strict({
 });
 
 /** Job props. Checks against the managed template's parameters live in `checkDocumentParameters`. */
-export const jobPropsSchema = withSecretPolicy(strict(
-  {
-    ...clientPropsShape,
-    jobId: str(STRINGS.jobId).optional(),
-    targets: z
-      .array(targetSchema)
-      .min(LISTS.targets.min, "must list at least one thing or thing group")
-      .max(LISTS.targets.max, `lists at most ${LISTS.targets.max} targets`),
-    document: documentSchema.optional(),
-    documentSource: documentSourceSchema.optional(),
-    jobTemplate: jobTemplateRefSchema.optional(),
-    jobTemplateArn: str(STRINGS.jobTemplateArn).optional(),
-    // Secrets are accepted in documentParameters (each value, or the whole map): IoT puts them in the
-    // managed template's document, which it delivers to the devices.
-    documentParameters: secretAllowed(z
-      .record(z.string(), secretAllowed(z.string()))
-      .superRefine((params, ctx) => {
-        for (const [key, value] of Object.entries(params)) {
-          const k = checkString(key, STRINGS.documentParameterKey);
-          if (k) ctx.addIssue({ code: "custom", path: [key], message: `parameter name ${k}` });
-          if (typeof value === "string" && !isUnknown(value)) {
-            const v = checkString(value, STRINGS.documentParameterValue);
-            if (v) ctx.addIssue({ code: "custom", path: [key], message: v });
+export const jobPropsSchema = withSecretPolicy(
+  strict(
+    {
+      ...clientPropsShape,
+      jobId: str(STRINGS.jobId).optional(),
+      targets: z
+        .array(targetSchema)
+        .min(LISTS.targets.min, "must list at least one thing or thing group")
+        .max(LISTS.targets.max, `lists at most ${LISTS.targets.max} targets`),
+      document: documentSchema.optional(),
+      documentSource: documentSourceSchema.optional(),
+      jobTemplate: jobTemplateRefSchema.optional(),
+      jobTemplateArn: str(STRINGS.jobTemplateArn).optional(),
+      // Secrets are accepted in documentParameters (each value, or the whole map): IoT puts them in the
+      // managed template's document, which it delivers to the devices.
+      documentParameters: secretAllowed(
+        z.record(z.string(), secretAllowed(z.string())).superRefine((params, ctx) => {
+          for (const [key, value] of Object.entries(params)) {
+            const k = checkString(key, STRINGS.documentParameterKey);
+            if (k) ctx.addIssue({ code: "custom", path: [key], message: `parameter name ${k}` });
+            if (typeof value === "string" && !isUnknown(value)) {
+              const v = checkString(value, STRINGS.documentParameterValue);
+              if (v) ctx.addIssue({ code: "custom", path: [key], message: v });
+            }
           }
-        }
-      }))
-      .optional(),
-    description: str(STRINGS.description).optional(),
-    presignedUrlConfig: presignedUrlConfigSchema.optional(),
-    targetSelection: oneOf(ENUMS.targetSelection).optional(),
-    jobExecutionsRolloutConfig: rolloutConfigSchema.optional(),
-    abortConfig: abortConfigSchema.optional(),
-    timeoutConfig: timeoutConfigSchema.optional(),
-    jobExecutionsRetryConfig: retryConfigSchema.optional(),
-    schedulingConfig: schedulingConfigSchema.optional(),
-    namespaceId: str(STRINGS.namespaceId).optional(),
-    destinationPackageVersions: destinationPackageVersionsSchema.optional(),
-    tags: tagsSchema.optional(),
-    deletion: deletionSchema.optional(),
-    adopt: z.boolean().optional(),
-    overrideCloudFormationStack: z.boolean().optional(),
-  },
-  {
-    ...COMMON_HINTS,
-    maintenanceWindows: "a job's maintenance windows go in schedulingConfig.maintenanceWindows",
-    target: "the prop is targets (a list)",
-    templateArn: "use jobTemplate (a ManagedJobTemplate, a JobTemplate or an ARN) or jobTemplateArn",
-    parameters: "the prop is documentParameters",
-    force: "put it in deletion: { force: true }",
-  },
-).superRefine((value, ctx) => {
-  if (!value || typeof value !== "object") return;
-  const v = value as Record<string, any>;
-  exactlyOne(v, ["document", "documentSource", "jobTemplate", "jobTemplateArn"], ctx);
-  presignedNeedsRole(v, ctx);
-  const ref = v.jobTemplate ?? v.jobTemplateArn;
-  const arn = templateRefArn(ref);
-  if (v.documentParameters !== undefined) {
-    if (arn === undefined) {
+        }),
+      ).optional(),
+      description: str(STRINGS.description).optional(),
+      presignedUrlConfig: presignedUrlConfigSchema.optional(),
+      targetSelection: oneOf(ENUMS.targetSelection).optional(),
+      jobExecutionsRolloutConfig: rolloutConfigSchema.optional(),
+      abortConfig: abortConfigSchema.optional(),
+      timeoutConfig: timeoutConfigSchema.optional(),
+      jobExecutionsRetryConfig: retryConfigSchema.optional(),
+      schedulingConfig: schedulingConfigSchema.optional(),
+      namespaceId: str(STRINGS.namespaceId).optional(),
+      destinationPackageVersions: destinationPackageVersionsSchema.optional(),
+      tags: tagsSchema.optional(),
+      deletion: deletionSchema.optional(),
+      adopt: z.boolean().optional(),
+      overrideCloudFormationStack: z.boolean().optional(),
+    },
+    {
+      ...COMMON_HINTS,
+      maintenanceWindows: "a job's maintenance windows go in schedulingConfig.maintenanceWindows",
+      target: "the prop is targets (a list)",
+      templateArn: "use jobTemplate (a ManagedJobTemplate, a JobTemplate or an ARN) or jobTemplateArn",
+      parameters: "the prop is documentParameters",
+      force: "put it in deletion: { force: true }",
+    },
+  ).superRefine((value, ctx) => {
+    if (!value || typeof value !== "object") return;
+    const v = value as Record<string, any>;
+    exactlyOne(v, ["document", "documentSource", "jobTemplate", "jobTemplateArn"], ctx);
+    presignedNeedsRole(v, ctx);
+    const ref = v.jobTemplate ?? v.jobTemplateArn;
+    const arn = templateRefArn(ref);
+    if (v.documentParameters !== undefined) {
+      if (arn === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["documentParameters"],
+          message: "need jobTemplate to be an AWS managed template (ManagedJobTemplate); documentParameters fill its placeholders",
+        });
+      } else if (!isUnknown(arn) && !isManagedTemplateArn(arn)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["documentParameters"],
+          message: `are only supported with AWS managed templates, and ${arn} is a custom template (a managed template ARN has no account: arn:aws:iot:<region>::jobtemplate/<name>:<version>)`,
+        });
+      }
+    }
+    const windows = v.schedulingConfig?.maintenanceWindows;
+    if (Array.isArray(windows) && windows.length > 0 && (v.targetSelection ?? "SNAPSHOT") === "SNAPSHOT") {
       ctx.addIssue({
         code: "custom",
-        path: ["documentParameters"],
-        message: "need jobTemplate to be an AWS managed template (ManagedJobTemplate); documentParameters fill its placeholders",
+        path: ["schedulingConfig", "maintenanceWindows"],
+        message: 'cannot be used with a SNAPSHOT job: set targetSelection: "CONTINUOUS"',
       });
-    } else if (!isUnknown(arn) && !isManagedTemplateArn(arn)) {
+    }
+    if (Array.isArray(v.targets)) {
+      // AWS sends one execution per thing: a target listed twice is a mistake, not a second rollout.
+      const seen = new Map<string, number>();
+      v.targets.forEach((t: unknown, i: number) => {
+        const arn = targetArn(t);
+        if (typeof arn !== "string" || isUnknown(arn)) return;
+        const first = seen.get(arn);
+        if (first === undefined) seen.set(arn, i);
+        else
+          ctx.addIssue({
+            code: "custom",
+            path: ["targets", i],
+            message: `is listed twice (also targets[${first}]); list each thing or thing group once`,
+          });
+      });
+    }
+    if (v.schedulingConfig?.endBehavior !== undefined && v.schedulingConfig?.endTime === undefined) {
+      // The model: "If endTime is not selected when creating the job, then endBehavior does not apply."
       ctx.addIssue({
         code: "custom",
-        path: ["documentParameters"],
-        message: `are only supported with AWS managed templates, and ${arn} is a custom template (a managed template ARN has no account: arn:aws:iot:<region>::jobtemplate/<name>:<version>)`,
+        path: ["schedulingConfig", "endBehavior"],
+        message:
+          "does nothing without schedulingConfig.endTime (AWS applies it when the job reaches endTime): set endTime, or remove endBehavior",
       });
     }
-  }
-  const windows = v.schedulingConfig?.maintenanceWindows;
-  if (Array.isArray(windows) && windows.length > 0 && (v.targetSelection ?? "SNAPSHOT") === "SNAPSHOT") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["schedulingConfig", "maintenanceWindows"],
-      message: "cannot be used with a SNAPSHOT job: set targetSelection: \"CONTINUOUS\"",
-    });
-  }
-  if (Array.isArray(v.targets)) {
-    // AWS sends one execution per thing: a target listed twice is a mistake, not a second rollout.
-    const seen = new Map<string, number>();
-    v.targets.forEach((t: unknown, i: number) => {
-      const arn = targetArn(t);
-      if (typeof arn !== "string" || isUnknown(arn)) return;
-      const first = seen.get(arn);
-      if (first === undefined) seen.set(arn, i);
-      else ctx.addIssue({ code: "custom", path: ["targets", i], message: `is listed twice (also targets[${first}]); list each thing or thing group once` });
-    });
-  }
-  if (v.schedulingConfig?.endBehavior !== undefined && v.schedulingConfig?.endTime === undefined) {
-    // The model: "If endTime is not selected when creating the job, then endBehavior does not apply."
-    ctx.addIssue({
-      code: "custom",
-      path: ["schedulingConfig", "endBehavior"],
-      message: "does nothing without schedulingConfig.endTime (AWS applies it when the job reaches endTime): set endTime, or remove endBehavior",
-    });
-  }
-  const start = v.schedulingConfig?.startTime;
-  const end = v.schedulingConfig?.endTime;
-  if (typeof start === "string" && typeof end === "string" && !isUnknown(start) && !isUnknown(end)) {
-    const ms = (t: string) => Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t : `${t}Z`);
-    if (ms(end) - ms(start) < 30 * 60_000) {
-      ctx.addIssue({ code: "custom", path: ["schedulingConfig", "endTime"], message: "must be at least 30 minutes after startTime" });
+    const start = v.schedulingConfig?.startTime;
+    const end = v.schedulingConfig?.endTime;
+    if (typeof start === "string" && typeof end === "string" && !isUnknown(start) && !isUnknown(end)) {
+      const ms = (t: string) => Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t : `${t}Z`);
+      if (ms(end) - ms(start) < 30 * 60_000) {
+        ctx.addIssue({ code: "custom", path: ["schedulingConfig", "endTime"], message: "must be at least 30 minutes after startTime" });
+      }
     }
-  }
-}, ALWAYS), JOB_SECRETS);
+  }, ALWAYS),
+  JOB_SECRETS,
+);

@@ -34,7 +34,8 @@ export type Spec = { jobId: string } & Record<string, unknown>;
 
 const UPDATABLE = new Set<string>(UPDATABLE_JOB_MEMBERS);
 const FIXED = `IoT can only update a job's ${UPDATABLE_JOB_MEMBERS.join(", ")} (UpdateJob)`;
-const MODEL = "API reference: UpdateJob (its members; the model's UpdateJobRequest); developer guide: manage-job-cli (what cannot be changed)";
+const MODEL =
+  "API reference: UpdateJob (its members; the model's UpdateJobRequest); developer guide: manage-job-cli (what cannot be changed)";
 
 type Retry = { criteriaList?: Array<{ failureType: string; numberOfRetries: number }> };
 
@@ -54,7 +55,8 @@ function retryLimit(before: unknown, after: unknown): string | undefined {
   return undefined;
 }
 
-const ASSOCIATE = "API reference: AssociateTargetsWithJob (a continuous job, IN_PROGRESS, at most 100 targets; \"a list of thing group ARNs\"); no operation removes a target";
+const ASSOCIATE =
+  'API reference: AssociateTargetsWithJob (a continuous job, IN_PROGRESS, at most 100 targets; "a list of thing group ARNs"); no operation removes a target';
 const REPLACED_RERUN = "so the job is replaced and re-runs on all its devices";
 
 /**
@@ -107,7 +109,8 @@ export const ROWS = {
     change: "in place",
     via: "UpdateJob",
     limit: (b, a) => (a === undefined && b !== undefined ? "description removed; UpdateJob cannot clear a job's description" : undefined),
-    source: "model: UpdateJobRequest.description, pattern [^\\p{C}]+ (an empty string is refused, and an absent member leaves the description as it is)",
+    source:
+      "model: UpdateJobRequest.description, pattern [^\\p{C}]+ (an empty string is refused, and an absent member leaves the description as it is)",
   },
   presignedUrlConfig: { spec: true, copied: true, change: "in place", via: "UpdateJob", source: MODEL },
   jobExecutionsRolloutConfig: { spec: true, copied: true, change: "in place", via: "UpdateJob", source: MODEL },
@@ -124,7 +127,8 @@ export const ROWS = {
     copied: true,
     change: "in place",
     via: "UpdateJob",
-    source: "developer guide: jobs-management-control-api, jobs-configurations-details (a new timeout applies to executions that start afterwards)",
+    source:
+      "developer guide: jobs-management-control-api, jobs-configurations-details (a new timeout applies to executions that start afterwards)",
   },
   jobExecutionsRetryConfig: {
     spec: true,
@@ -156,7 +160,9 @@ export const SPEC_MEMBERS = membersWhere<Rows, SpecMembers<Rows>>(ROWS, (row) =>
  * What each change to a Job does, as docs/job.md shows it: the id and what
  * replaces the job first, then what UpdateJob changes, then tags and settings.
  */
-export const MEMBERS: MemberTable = memberTable(ROWS, (r) => (r.via === "UpdateJob" ? 1 : r.member === "tags" || r.change === "state only" ? 2 : 0));
+export const MEMBERS: MemberTable = memberTable(ROWS, (r) =>
+  r.via === "UpdateJob" ? 1 : r.member === "tags" || r.change === "state only" ? 2 : 0,
+);
 
 /**
  * The fingerprint of a job's document and configuration as a template made
@@ -225,7 +231,11 @@ function canonical(value: unknown): string {
     Array.isArray(v)
       ? v.map(sort)
       : v && typeof v === "object"
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
         : v;
   return JSON.stringify(sort(value));
 }
@@ -290,13 +300,29 @@ export function checkSchedule(label: string, spec: Spec): void {
   const MIN = 30 * 60_000;
   if (config?.startTime) {
     const start = scheduleTime(config.startTime);
-    if (start < now + MIN) issues.push({ path: "schedulingConfig.startTime", message: `schedulingConfig.startTime: "${config.startTime}" must be at least 30 minutes in the future` });
-    if (start > now + 366 * 86_400_000) issues.push({ path: "schedulingConfig.startTime", message: `schedulingConfig.startTime: "${config.startTime}" must be at most one year in the future` });
+    if (start < now + MIN)
+      issues.push({
+        path: "schedulingConfig.startTime",
+        message: `schedulingConfig.startTime: "${config.startTime}" must be at least 30 minutes in the future`,
+      });
+    if (start > now + 366 * 86_400_000)
+      issues.push({
+        path: "schedulingConfig.startTime",
+        message: `schedulingConfig.startTime: "${config.startTime}" must be at most one year in the future`,
+      });
   }
   if (config?.endTime) {
     const end = scheduleTime(config.endTime);
-    if (end < now + MIN) issues.push({ path: "schedulingConfig.endTime", message: `schedulingConfig.endTime: "${config.endTime}" must be at least 30 minutes in the future` });
-    if (end > now + 2 * 366 * 86_400_000) issues.push({ path: "schedulingConfig.endTime", message: `schedulingConfig.endTime: "${config.endTime}" must be at most two years in the future` });
+    if (end < now + MIN)
+      issues.push({
+        path: "schedulingConfig.endTime",
+        message: `schedulingConfig.endTime: "${config.endTime}" must be at least 30 minutes in the future`,
+      });
+    if (end > now + 2 * 366 * 86_400_000)
+      issues.push({
+        path: "schedulingConfig.endTime",
+        message: `schedulingConfig.endTime: "${config.endTime}" must be at most two years in the future`,
+      });
   }
   if (issues.length > 0) throw new ValidationError(label, issues);
 }

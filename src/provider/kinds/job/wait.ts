@@ -80,7 +80,14 @@ class DeletionWatcher {
   wait(jobId: string, options: WaitOptions): Promise<boolean> {
     return new Promise((resolve) => {
       const now = Date.now();
-      this.waiting.set(jobId, { started: now, deadline: now + options.timeoutSeconds * 1000, seen: false, lastProgress: now, options, done: resolve });
+      this.waiting.set(jobId, {
+        started: now,
+        deadline: now + options.timeoutSeconds * 1000,
+        seen: false,
+        lastProgress: now,
+        options,
+        done: resolve,
+      });
       if (!this.running) void this.run();
     });
   }

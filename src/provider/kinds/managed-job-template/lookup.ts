@@ -15,13 +15,7 @@ import { isSecret, Scope } from "alchemy";
 import { resolveLocation, type IoTClientProps } from "../../location.ts";
 import { STRINGS, wholeMatch } from "../../../api/constraints.ts";
 import { recordRead } from "../../engine/recorder.ts";
-import {
-  checkProps,
-  closestKey,
-  showValue,
-  ValidationError,
-  type ValidationIssue,
-} from "../../validate.ts";
+import { checkProps, closestKey, showValue, ValidationError, type ValidationIssue } from "../../validate.ts";
 import { isUnknown } from "../../unknown.ts";
 import { managedJobTemplatePropsSchema } from "./schema.ts";
 import { reported } from "../../../runtime/failure.ts";
@@ -153,9 +147,7 @@ async function notFound(client: IoTClient, name: string, version: string | undef
   const all = await listAll(client);
   const versions = all.filter((t) => t.templateName === name).map((t) => t.templateVersion);
   if (versions.length > 0) {
-    return new Error(
-      `ManagedJobTemplate: ${name} has no version ${version}. Available versions: ${versions.join(", ")}.`,
-    );
+    return new Error(`ManagedJobTemplate: ${name} has no version ${version}. Available versions: ${versions.join(", ")}.`);
   }
   const names = [...new Set(all.map((t) => t.templateName))].sort();
   const near = closestKey(name, names);

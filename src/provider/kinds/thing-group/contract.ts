@@ -59,7 +59,11 @@ const SOURCE = "API reference: UpdateThingGroup (thingGroupProperties); CreateTh
 
 /** A ThingGroup's members, one row each; its props and schema are held to these rows by tsc below. */
 export const ROWS = {
-  thingGroupName: { change: "replace", why: "a group's name is its id; the new group is created before the old one is deleted", source: SOURCE },
+  thingGroupName: {
+    change: "replace",
+    why: "a group's name is its id; the new group is created before the old one is deleted",
+    source: SOURCE,
+  },
   parentGroupName: { change: "replace", why: "a thing group's parent is fixed when it is created", source: SOURCE },
   description: { change: "in place", via: "UpdateThingGroup", source: SOURCE },
   attributes: { change: "in place", via: "UpdateThingGroup", source: SOURCE },
@@ -196,7 +200,10 @@ const kind: Kind<ThingGroupProps, ThingGroup, Spec> = sealed({
     const parent = desired.state.spec.parentGroupName;
     if (parent && !(await ifFound(client.send(new DescribeThingGroupCommand({ thingGroupName: parent }))))) {
       throw new ValidationError(`ThingGroup "${desired.ownership.resource.split("/").pop()}"`, [
-        { path: "parentGroupName", message: `parentGroupName: "${parent}" does not exist in ${describeLocation(desired.state)}; the group is replaced by deleting it first, so nothing was deleted` },
+        {
+          path: "parentGroupName",
+          message: `parentGroupName: "${parent}" does not exist in ${describeLocation(desired.state)}; the group is replaced by deleting it first, so nothing was deleted`,
+        },
       ]);
     }
   },

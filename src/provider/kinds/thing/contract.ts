@@ -71,8 +71,15 @@ type Spec = { thingName: string; attributes: Record<string, string>; thingGroups
 
 const groupName = (g: string | { thingGroupName: string }) => (typeof g === "string" ? g : g.thingGroupName);
 
-function spec(name: string, props: { attributes?: Record<string, string>; thingGroups?: Array<string | { thingGroupName: string }> }): Spec {
-  return { thingName: name, attributes: { ...(props.attributes ?? {}) }, thingGroups: [...new Set((props.thingGroups ?? []).map(groupName))] };
+function spec(
+  name: string,
+  props: { attributes?: Record<string, string>; thingGroups?: Array<string | { thingGroupName: string }> },
+): Spec {
+  return {
+    thingName: name,
+    attributes: { ...(props.attributes ?? {}) },
+    thingGroups: [...new Set((props.thingGroups ?? []).map(groupName))],
+  };
 }
 
 const add = (name: string, groups: string[]): Operation[] =>
@@ -93,7 +100,12 @@ const kind: Kind<ThingProps, Thing, Spec> = sealed({
     checkProps(`Thing "${ctx.id}"`, thingPropsSchema, props);
     const ownership = ownershipOf(ctx);
     const id = props.thingName ?? defaultPhysicalId(ownership, 128);
-    return { id, ownership, sensitive: new Set(), state: { location: location.key, region: location.region, spec: spec(id, props), tags: {}, settings: {} } };
+    return {
+      id,
+      ownership,
+      sensitive: new Set(),
+      state: { location: location.key, region: location.region, spec: spec(id, props), tags: {}, settings: {} },
+    };
   },
 
   recorded(output): Recorded<Spec> | undefined {
@@ -117,7 +129,13 @@ const kind: Kind<ThingProps, Thing, Spec> = sealed({
       state: {
         location: hint?.location ?? "",
         region: hint?.region ?? "",
-        spec: { thingName: id, attributes: { ...(live.attributes ?? {}) }, thingGroups: (hint?.spec.thingGroups ?? []).filter((g) => member.includes(g)).concat(member.filter((g) => !hint?.spec.thingGroups.includes(g))) },
+        spec: {
+          thingName: id,
+          attributes: { ...(live.attributes ?? {}) },
+          thingGroups: (hint?.spec.thingGroups ?? [])
+            .filter((g) => member.includes(g))
+            .concat(member.filter((g) => !hint?.spec.thingGroups.includes(g))),
+        },
         tags: {},
         settings: {},
       },
@@ -130,7 +148,10 @@ const kind: Kind<ThingProps, Thing, Spec> = sealed({
   decide(before, desired): Change {
     const id = desired.id;
     const s = desired.state.spec;
-    const create = [operation("CreateThing", { thingName: id, attributePayload: { attributes: s.attributes } }, id), ...add(id, s.thingGroups)];
+    const create = [
+      operation("CreateThing", { thingName: id, attributePayload: { attributes: s.attributes } }, id),
+      ...add(id, s.thingGroups),
+    ];
     if (!before) return { ...noChange(), action: "create", diffs: creationDiffs(s, {}), operations: create };
     const b = before.state;
     const { diffs, replaced, inPlace } = compare(MEMBERS, b.spec, s);
@@ -141,15 +162,25 @@ const kind: Kind<ThingProps, Thing, Spec> = sealed({
       return {
         ...noChange(),
         ...replacement(true, create, [remove]),
-        reasons: [movedAway ? `the thing moves from ${describeLocation(b)} to ${describeLocation(desired.state)}` : `thingName changed (${oldName} → ${id})`],
+        reasons: [
+          movedAway
+            ? `the thing moves from ${describeLocation(b)} to ${describeLocation(desired.state)}`
+            : `thingName changed (${oldName} → ${id})`,
+        ],
         diffs,
       };
     }
     if (diffs.length === 0) return noChange();
     const operations: Operation[] = [];
     // merge: false replaces every attribute with the declared ones.
-    if (inPlace.has("UpdateThing")) operations.push(operation("UpdateThing", { thingName: id, attributePayload: { attributes: s.attributes, merge: false } }, id));
-    operations.push(...add(id, s.thingGroups.filter((g) => !b.spec.thingGroups.includes(g))));
+    if (inPlace.has("UpdateThing"))
+      operations.push(operation("UpdateThing", { thingName: id, attributePayload: { attributes: s.attributes, merge: false } }, id));
+    operations.push(
+      ...add(
+        id,
+        s.thingGroups.filter((g) => !b.spec.thingGroups.includes(g)),
+      ),
+    );
     // Only memberships this resource declared are removed; memberships made elsewhere stay.
     for (const g of b.spec.thingGroups.filter((g) => !s.thingGroups.includes(g))) {
       operations.push(operation("RemoveThingFromThingGroup", { thingName: id, thingGroupName: g }, `${id} → ${g}`));
@@ -164,7 +195,9 @@ const kind: Kind<ThingProps, Thing, Spec> = sealed({
 
   /** Its static groups: each declared by the program, or existing. */
   references(desired) {
-    return desired.state.spec.thingGroups.flatMap((g, i) => (isUnknown(g) ? [] : [{ path: `thingGroups[${i}]`, type: "iot::ThingGroup", id: g }]));
+    return desired.state.spec.thingGroups.flatMap((g, i) =>
+      isUnknown(g) ? [] : [{ path: `thingGroups[${i}]`, type: "iot::ThingGroup", id: g }],
+    );
   },
 
   predict(desired, location, account) {
