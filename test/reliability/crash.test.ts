@@ -1,6 +1,6 @@
 /**
  * Crashes: a deploy running in a child process is killed with SIGKILL at a
- * random point (as its K-th mutating IoT request arrives; the request itself is
+ * chosen point (as its K-th mutating IoT request arrives; the request itself is
  * still served, so the client dies not knowing it took effect). Mutating
  * requests are counted, not reads, because how often a deploy polls depends on
  * timing; the calls that change something do not. After every kill, a
@@ -13,12 +13,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "vitest";
-import { mulberry32 } from "../../src/local/simulation/random.ts";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import { endpointEnv, runKillable, type KillableRun } from "../support/endpoint-env.ts";
 
 const program = path.join("test", "reliability", "fixtures", "crash.run.ts");
-const TRIALS = 20;
 
 const isMutating = (operation: string) => !/^(Describe|List|Get)/.test(operation);
 
@@ -33,7 +31,7 @@ function deploy(
   // The whole-program check (a preview in a child process, reads only) runs before the first mutating
   // request, so a kill at one never lands in it: the killed deploy and the destroy skip it, which halves
   // the suite's processes. The deploys that recover from a kill during an update (the version 2
-  // trials, half of them) run it, to show the check accepts what a crash left.
+  // trials) run it, to show the check accepts what a crash left.
   const check: Record<string, string> =
     options.killAt === undefined && !options.destroy && options.check !== false ? {} : { ALCHEMY_IOT_CHECK: "0" };
   return runKillable(local, args, endpointEnv(local, root, { VERSION: String(version), ...check }), (operation, _count, child) => {
@@ -97,12 +95,9 @@ interface Baseline {
   data: string;
 }
 
-async function trial(seed: number, requestsOf: Record<1 | 2, number>, baseline: Baseline): Promise<string> {
-  const random = mulberry32(seed);
-  const version: 1 | 2 = seed % 2 === 0 ? 1 : 2;
-  const killAt = 1 + Math.floor(random() * requestsOf[version]);
-  const label = `seed ${seed}: deploy of version ${version} killed at mutating request ${killAt}`;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), `iot-jobs-crash-${seed}-`));
+async function trial(version: 1 | 2, killAt: number, baseline: Baseline): Promise<string> {
+  const label = `deploy of version ${version} killed at mutating request ${killAt}`;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `iot-jobs-crash-${version}-${killAt}-`));
   const data = path.join(root, "endpoint.json");
   if (version === 2) {
     // Start from version 1, deployed once for all trials.
@@ -126,8 +121,8 @@ async function trial(seed: number, requestsOf: Record<1 | 2, number>, baseline: 
   }
 }
 
-test(`${TRIALS} deploys killed at random points each recover, converge and destroy cleanly`, async () => {
-  // How many mutating requests a whole deploy of each version makes: the range the kill point is drawn from.
+test("deploys killed at each of their mutating requests, in turn, each recover, converge and destroy cleanly", async () => {
+  // How many mutating requests a whole deploy of each version makes: its kill points.
   // Version 1's deploy is kept (state and endpoint data) as the starting point of the version 2 trials.
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-crash-calibration-"));
   const baseline: Baseline = { root: path.join(root, "v1"), data: path.join(root, "v1.json") };
@@ -145,14 +140,18 @@ test(`${TRIALS} deploys killed at random points each recover, converge and destr
   } finally {
     await calibration.stop();
   }
-  const seeds = Array.from({ length: TRIALS }, (_, i) => 1000 + i);
+  // Every kill point of both deploys (9 and 11 today): each request a deploy makes is one it may die at.
+  const trials = ([1, 2] as const).flatMap((version) =>
+    Array.from({ length: requestsOf[version] }, (_, i) => ({ version, killAt: i + 1 })),
+  );
+  expect(trials.length).toBeGreaterThanOrEqual(10);
   const done: string[] = [];
-  const queue = [...seeds];
+  const queue = [...trials];
   await Promise.all(
     [0, 1].map(async () => {
-      for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) done.push(await trial(seed, requestsOf, baseline));
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) done.push(await trial(next.version, next.killAt, baseline));
     }),
   );
   fs.rmSync(root, { recursive: true, force: true });
-  expect(done.length).toBe(TRIALS);
+  expect(done.length).toBe(trials.length);
 }, 600_000);
