@@ -41,18 +41,6 @@ const SLOW = [
   "test/state/team.test.ts",
 ];
 
-/** Fast suites that load the preview's runtime into their own process (src/preview/runtime.ts). */
-const OWN_PROCESS = [
-  "test/preview/accuracy.test.ts",
-  "test/preview/impact.test.ts",
-  "test/preview/policy.test.ts",
-  "test/provider/job-targets.test.ts",
-  "test/provider/replacement.test.ts",
-  "test/provider/thing-ownership.test.ts",
-  "test/reliability/secret-props.test.ts",
-  "test/runtime/s3-store.test.ts",
-];
-
 export default defineConfig({
   resolve: { alias: sourceAliases },
   test: {
@@ -80,15 +68,7 @@ export default defineConfig({
     },
     projects: [
       // The installed-package test runs on its own: `npm run test:package` (vitest.package.config.ts).
-      // Fast files share their worker's modules (isolate: false): each one starts its own endpoint and
-      // state, and loading Alchemy, the SDK and the sources once per worker instead of once per file
-      // halves the inner loop's CPU. Files that run the preview's runtime in-process (it must be loaded
-      // before Alchemy, and replaces Alchemy's globals) get a process of their own.
-      {
-        extends: true,
-        test: { name: "fast", isolate: false, include: ["test/**/*.test.ts"], exclude: [...SLOW, ...OWN_PROCESS, "test/package/**"] },
-      },
-      { extends: true, test: { name: "fast:own-process", include: OWN_PROCESS } },
+      { extends: true, test: { name: "fast", include: ["test/**/*.test.ts"], exclude: [...SLOW, "test/package/**"] } },
       { extends: true, test: { name: "slow", include: SLOW } },
     ],
   },
