@@ -22,8 +22,9 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { deserialize, ResourceScope, serialize, type Scope, type State, type StateStore } from "alchemy";
+import { serialize, type Scope, type State, type StateStore } from "alchemy";
 import { markFailureForExit } from "../failure.ts";
+import { readStates, reviveState } from "./revive.ts";
 
 const TMP = /\.tmp$/;
 
@@ -113,15 +114,11 @@ export class AtomicFileSystemStateStore implements StateStore {
       if (this.scope.phase === "destroy") markFailureForExit(`${failure.name}: ${failure.message}`, failure);
       throw failure;
     }
-    const state = (await deserialize(this.scope, parsed)) as State;
-    state.output ??= {} as State["output"];
-    (state.output as unknown as Record<symbol, unknown>)[ResourceScope] = this.scope;
-    return state;
+    return reviveState(this.scope, parsed);
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {
-    const entries = await Promise.all(ids.map(async (id) => [id, await this.get(id)] as const));
-    return Object.fromEntries(entries.filter((e): e is readonly [string, State] => e[1] !== undefined));
+    return readStates(ids, (id) => this.get(id));
   }
 
   async all(): Promise<Record<string, State>> {

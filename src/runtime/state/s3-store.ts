@@ -17,9 +17,10 @@
  * before each attempt: a deploy that has lost its stage's lease writes nothing more.
  */
 import type { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { deserialize, ResourceScope, serialize, type Scope, type State, type StateStore } from "alchemy";
+import { serialize, type Scope, type State, type StateStore } from "alchemy";
 import { assertMayWrite } from "../fence.ts";
 import { s3Sdk } from "../s3-sdk.ts";
+import { readStates, reviveState } from "./revive.ts";
 import { explain, S3StateError, sharedClient, type Where } from "./s3-client.ts";
 import type { S3LockLocation } from "../lock/s3.ts";
 
@@ -208,15 +209,11 @@ export class S3StateStore implements StateStore {
           `Restore it (from the bucket's versions, or a backup), or delete it and deploy with --adopt so that the resource is taken over instead of created again.`,
       );
     }
-    const state = (await deserialize(this.scope, parsed)) as State;
-    state.output ??= {} as State["output"];
-    (state.output as unknown as Record<symbol, unknown>)[ResourceScope] = this.scope;
-    return state;
+    return reviveState(this.scope, parsed);
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {
-    const entries = await Promise.all(ids.map(async (id) => [id, await this.get(id)] as const));
-    return Object.fromEntries(entries.filter((e): e is readonly [string, State] => e[1] !== undefined));
+    return readStates(ids, (id) => this.get(id));
   }
 
   async all(): Promise<Record<string, State>> {
