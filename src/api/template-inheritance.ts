@@ -35,30 +35,10 @@ export const INHERITED_MEMBERS = [
 export type InheritedMember = (typeof INHERITED_MEMBERS)[number];
 
 /** What a job template holds of those members (the endpoint's record, or DescribeJobTemplate's answer). */
-export interface TemplateMembers {
-  document?: unknown;
-  documentSource?: unknown;
-  presignedUrlConfig?: unknown;
-  jobExecutionsRolloutConfig?: unknown;
-  abortConfig?: unknown;
-  timeoutConfig?: unknown;
-  jobExecutionsRetryConfig?: unknown;
-  maintenanceWindows?: unknown;
-  destinationPackageVersions?: unknown;
-}
+export type TemplateMembers = { [K in InheritedMember | "documentSource"]?: unknown };
 
 /** A job's CreateJob members that a template can supply (the windows travel in schedulingConfig). */
-export interface JobMembers {
-  document?: unknown;
-  documentSource?: unknown;
-  presignedUrlConfig?: unknown;
-  jobExecutionsRolloutConfig?: unknown;
-  abortConfig?: unknown;
-  timeoutConfig?: unknown;
-  jobExecutionsRetryConfig?: unknown;
-  schedulingConfig?: unknown;
-  destinationPackageVersions?: unknown;
-}
+export type JobMembers = { [K in Exclude<InheritedMember, "maintenanceWindows"> | "documentSource" | "schedulingConfig"]?: unknown };
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
