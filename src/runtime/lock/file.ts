@@ -49,9 +49,15 @@ export function readOwner(target: string): LeaseHolder | undefined {
   }
 }
 
+/**
+ * How long ago the lock was last renewed. Never negative: when it takes a
+ * lock, proper-lockfile probes the file system's mtime precision by setting
+ * the mtime to the next whole second, up to a second ahead of the clock (a
+ * holder shown just after as renewed "-1 s ago").
+ */
 function lockAge(target: string): number | undefined {
   try {
-    return Date.now() - fs.statSync(lockDir(target)).mtimeMs;
+    return Math.max(0, Date.now() - fs.statSync(lockDir(target)).mtimeMs);
   } catch {
     return undefined;
   }
