@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { startLocalIoT } from "../../src/local/index.ts";
 import { DOC, iotClient } from "../local/helpers.ts";
+import { compiledArgs } from "../support/compiled.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -21,7 +22,7 @@ interface Running {
 }
 
 /** Starts the standalone endpoint and waits for the banner that names its URL and credentials. */
-function startCli(args: string[], entry: string[] = ["--import", "tsx", "src/cli/index.ts"]): Promise<Running> {
+function startCli(args: string[], entry: string[] = compiledArgs(["src/cli/index.ts"])): Promise<Running> {
   const child = spawn(process.execPath, [...entry, "local", ...args], {
     cwd: ROOT,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },

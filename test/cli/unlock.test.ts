@@ -37,7 +37,7 @@ describe("unlock on files", () => {
     expect(shown.code, shown.out).toBe(1);
     expect(shown.out).toContain(`The lock on stage "dev" of app "app" (${target("app", "dev")}) is held by:`);
     expect(shown.out).toContain(`  process: ${held.pid} on ${os.hostname()}`);
-    expect(shown.out).toContain("  program: holder.ts");
+    expect(shown.out).toContain("  program: holder.js");
     expect(shown.out).toContain("  stage:   stage of app app");
     expect(shown.out).toMatch(/ {2}lease: {3}last renewed \d+ s ago by this machine's clock; lease 30 s/);
     expect(shown.out).toContain("add --force to break it");

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
 import { endpointEnv } from "../support/endpoint-env.ts";
+import { js } from "../support/compiled.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const tsx = path.join(repo, "node_modules", ".bin", "tsx");
@@ -142,7 +143,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
   // 1. Import (read calls only). ConfigTemplate has no DeletionPolicy: the command warns.
   local.resetStats();
   const out = path.join(generated, "legacy-jobs.ts");
-  const imported = await run(tsx, ["src/cli/index.ts", "import-stack", "legacy-jobs", "--out", out]);
+  const imported = await run(process.execPath, [js("src/cli/index.ts"), "import-stack", "legacy-jobs", "--out", out]);
   expect(imported.code, imported.stderr).toBe(0);
   expect(mutating()).toEqual([]);
   expect(local.stats().byOperation.ListStackResources.count).toBe(3); // 5 resources, pages of 2
@@ -160,7 +161,15 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(code).toContain("//   - Fleet (AWS::IoT::ThingGroup)");
   // The same stack in CloudFormation's spelling, for alchemy-iot-jobs/cloudformation.
   const cfnOut = path.join(generated, "legacy-jobs-cfn.ts");
-  const importedCfn = await run(tsx, ["src/cli/index.ts", "import-stack", "legacy-jobs", "--out", cfnOut, "--style", "cloudformation"]);
+  const importedCfn = await run(process.execPath, [
+    js("src/cli/index.ts"),
+    "import-stack",
+    "legacy-jobs",
+    "--out",
+    cfnOut,
+    "--style",
+    "cloudformation",
+  ]);
   expect(importedCfn.code, importedCfn.stderr).toBe(0);
   const cfnCode = fs.readFileSync(cfnOut, "utf8");
   expect(cfnCode).toContain('from "alchemy-iot-jobs/cloudformation"');
@@ -171,7 +180,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
   const typecheck = await run(tsc, ["--noEmit", "-p", path.join(generated, "tsconfig.json")]);
   expect(typecheck.code, typecheck.stdout).toBe(0);
   // Overwriting needs --force.
-  const again = await run(tsx, ["src/cli/index.ts", "import-stack", "legacy-jobs", "--out", out]);
+  const again = await run(process.execPath, [js("src/cli/index.ts"), "import-stack", "legacy-jobs", "--out", out]);
   expect(again.code).toBe(1);
   expect(again.stderr).toContain("exists; pass --force to overwrite it");
 
@@ -253,7 +262,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
 }, 180_000);
 
 test("import-stack names a missing stack clearly", async () => {
-  const r = await run(tsx, ["src/cli/index.ts", "import-stack", "no-such-stack"]);
+  const r = await run(process.execPath, [js("src/cli/index.ts"), "import-stack", "no-such-stack"]);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('CloudFormation stack "no-such-stack" does not exist');
 });

@@ -14,10 +14,11 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
 import type { Rehearsal } from "../../src/rehearsal/report.ts";
-import { TSX, endpointEnv } from "../support/endpoint-env.ts";
+import { compiledArgs } from "../support/compiled.ts";
+import { endpointEnv } from "../support/endpoint-env.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
-const [node, ...tsx] = TSX;
+const node = process.execPath;
 const previewFixture = path.join(repo, "test", "preview", "fixtures", "open-handles.run.ts");
 const rehearsalFixture = path.join(repo, "test", "rehearsal", "fixtures", "open-handles.run.ts");
 /** A run that takes longer than this hangs: it is killed and the test fails. */
@@ -51,7 +52,7 @@ interface Run {
  */
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [...tsx, path.join(repo, "src/cli/index.ts"), ...args], {
+    const child = spawn(node, compiledArgs([path.join(repo, "src/cli/index.ts"), ...args]), {
       cwd: repo,
       env,
       detached: true,

@@ -12,11 +12,12 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
-import { TSX, endpointEnv } from "../support/endpoint-env.ts";
+import { compiledArgs } from "../support/compiled.ts";
+import { endpointEnv } from "../support/endpoint-env.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const fixture = path.join("test", "preview", "fixtures", "impact.run.ts");
-const [node, ...tsx] = TSX;
+const node = process.execPath;
 let local: LocalIoT;
 let root: string;
 
@@ -25,7 +26,7 @@ function run(args: string[], version: number): Promise<{ code: number; stdout: s
   return new Promise((resolve) => {
     execFile(
       node,
-      [...tsx, ...args],
+      compiledArgs(args),
       { cwd: repo, env: endpointEnv(local, root, { STACK_VERSION: String(version) }), encoding: "utf8", timeout: 120_000 },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });

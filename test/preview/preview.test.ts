@@ -12,12 +12,13 @@ import { DeleteJobTemplateCommand, IoTClient } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
-import { TSX, endpointEnv } from "../support/endpoint-env.ts";
+import { compiledArgs } from "../support/compiled.ts";
+import { endpointEnv } from "../support/endpoint-env.ts";
 import { readTree, utf8 } from "../support/files.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const fixture = path.join("test", "preview", "fixtures", "stack.run.ts");
-const [node, ...tsx] = TSX;
+const node = process.execPath;
 let local: LocalIoT;
 let root: string;
 
@@ -53,7 +54,7 @@ function run(command: string, args: string[], environment: NodeJS.ProcessEnv): P
 async function deploy(version: number, extra: Record<string, string> = {}, args: string[] = []) {
   const r = await run(
     node,
-    [...tsx, fixture, "--stage", "pv", ...args],
+    compiledArgs([fixture, "--stage", "pv", ...args]),
     env({ STACK_VERSION: String(version), ALCHEMY_IOT_CHECK: "0", ...extra }),
   );
   expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
@@ -63,7 +64,7 @@ async function deploy(version: number, extra: Record<string, string> = {}, args:
 function preview(version: number, args: string[] = [], extra: Record<string, string> = {}) {
   return run(
     node,
-    [...tsx, "src/cli/index.ts", "preview", fixture, "--stage", "pv", ...args],
+    compiledArgs(["src/cli/index.ts", "preview", fixture, "--stage", "pv", ...args]),
     env({ STACK_VERSION: String(version), ...extra }),
   );
 }
@@ -126,7 +127,7 @@ describe("preview", () => {
     expect(changes.stdout).toMatch(/Plan: 1 to create, 0 to update, 1 to replace, 0 to delete\./);
     expect((await preview(6, ["--detailed-exitcode"])).code).toBe(0);
     expect((await preview(6)).code).toBe(0);
-    const missing = await run(node, [...tsx, "src/cli/index.ts", "preview", "does-not-exist.run.ts"], env());
+    const missing = await run(node, compiledArgs(["src/cli/index.ts", "preview", "does-not-exist.run.ts"]), env());
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("✖ Preview failed: no program at does-not-exist.run.ts");
     // Invalid props: exit 1, the problem listed in the plan (a deploy would refuse), with and without --detailed-exitcode.
@@ -226,14 +227,14 @@ describe("preview with a custom state store", () => {
     const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-store-"));
     try {
       const program = path.join("test", "preview", "fixtures", "custom-store.run.ts");
-      const deployed = await run(node, [...tsx, program, "--stage", "cs"], env({ DOCUMENT_STORE_DIR: storeDir }));
+      const deployed = await run(node, compiledArgs([program, "--stage", "cs"]), env({ DOCUMENT_STORE_DIR: storeDir }));
       expect(deployed.code, deployed.stderr).toBe(0);
       const before = snapshotTree(storeDir);
       expect(Object.keys(before).length).toBeGreaterThan(0);
       local.resetStats();
       const r = await run(
         node,
-        [...tsx, "src/cli/index.ts", "preview", program, "--stage", "cs", "--format", "json"],
+        compiledArgs(["src/cli/index.ts", "preview", program, "--stage", "cs", "--format", "json"]),
         env({ DOCUMENT_STORE_DIR: storeDir, DESCRIPTION: "second" }),
       );
       expect(r.code, r.stderr).toBe(0);

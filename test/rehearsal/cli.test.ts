@@ -10,12 +10,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Rehearsal } from "../../src/rehearsal/report.ts";
-import { TSX } from "../support/endpoint-env.ts";
+import { compiledArgs } from "../support/compiled.ts";
 import { readTree } from "../support/files.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const fixture = path.join(repo, "test", "rehearsal", "fixtures", "fleet.run.ts");
-const [node, ...tsx] = TSX;
+const node = process.execPath;
 let root: string;
 
 beforeAll(() => {
@@ -47,7 +47,7 @@ function rehearse(
   return new Promise((resolve) => {
     execFile(
       node,
-      [...tsx, path.join(repo, "src/cli/index.ts"), "rehearse", fixture, ...args],
+      compiledArgs([path.join(repo, "src/cli/index.ts"), "rehearse", fixture, ...args]),
       { cwd: root, env, encoding: "utf8", timeout: 120_000 },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });

@@ -16,11 +16,11 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Rehearsal } from "../../src/rehearsal/report.ts";
-import { TSX } from "../support/endpoint-env.ts";
+import { compiledArgs } from "../support/compiled.ts";
 import { readTree } from "../support/files.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
-const [node, ...tsx] = TSX;
+const node = process.execPath;
 let root: string;
 let standIn: LocalIoT;
 let recorder: http.Server;
@@ -63,7 +63,7 @@ function rehearse(fixture: string, args: string[]): Promise<{ code: number; stdo
   return new Promise((resolve) => {
     execFile(
       node,
-      [...tsx, path.join(repo, "src/cli/index.ts"), "rehearse", path.join(repo, "test/rehearsal/fixtures", fixture), ...args],
+      compiledArgs([path.join(repo, "src/cli/index.ts"), "rehearse", path.join(repo, "test/rehearsal/fixtures", fixture), ...args]),
       { cwd: root, env, encoding: "utf8", timeout: 120_000 },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });

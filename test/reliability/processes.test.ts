@@ -1,6 +1,7 @@
 /**
  * Whole processes on the embedded local endpoint, as a user runs them
- * (`tsx alchemy.run.ts`, the preview command): two deploys of one stage at
+ * (a deploy program, the preview command; compiled, see
+ * test/support/compiled.ts): two deploys of one stage at
  * once, a lock left by a killed process, a destroy over an unreadable state
  * file with Alchemy's default store, a deleted data file, a temporary file
  * left by an interrupted write, and a secret that is not valid JSON.
@@ -10,10 +11,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
+import { compiledArgs } from "../support/compiled.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const program = path.join("test", "reliability", "fixtures", "local.run.ts");
-const tsx = path.join(repo, "node_modules", ".bin", "tsx");
 let root: string;
 
 beforeEach(() => {
@@ -28,7 +29,7 @@ interface Run {
 
 function start(args: string[], env: Record<string, string> = {}, onOutput?: (out: string) => void): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, args, {
+    const child = spawn(process.execPath, compiledArgs(args), {
       cwd: repo,
       env: {
         ...process.env,
@@ -38,7 +39,6 @@ function start(args: string[], env: Record<string, string> = {}, onOutput?: (out
         ALCHEMY_CI_STATE_STORE_CHECK: "false",
         NO_COLOR: "1",
         FORCE_COLOR: "0",
-        NODE_OPTIONS: "--conditions=@alchemy-iot-jobs/source",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -90,7 +90,7 @@ test("two deploys of one stage at once: the second waits for the first, says so,
   expect(done.code, done.out).toBe(0);
   expect(second.code, second.out).toBe(0);
   expect(second.out).toMatch(
-    /Waiting for the state of stage "s" of app "procs" \(.*\), locked by process \d+ \(.*local\.run\.ts --stage s\), since .*; waited 0 s/,
+    /Waiting for the state of stage "s" of app "procs" \(.*\), locked by process \d+ \(.*local\.run\.js --stage s\), since .*; waited 0 s/,
   );
   expect(second.out).toMatch(/Got the lock on the state of stage "s"/);
   // One endpoint instance, recorded by every resource; the second deploy's change is there.

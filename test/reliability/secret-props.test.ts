@@ -28,7 +28,8 @@ import { thingKind } from "../../src/provider/kinds/thing/contract.ts";
 import { thingGroupKind } from "../../src/provider/kinds/thing-group/contract.ts";
 import { startLocalIoT } from "../../src/local/index.ts";
 import { preview } from "../support/accuracy.ts";
-import { TSX, endpointEnv } from "../support/endpoint-env.ts";
+import { compiledArgs } from "../support/compiled.ts";
+import { endpointEnv } from "../support/endpoint-env.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
 /** A secret where the types want a string: what a program that gets it wrong writes. */
@@ -463,7 +464,7 @@ describe("a Secret object that reaches a call is never sent: the call is refused
 
 test("deploy, preview and rehearse of the same program refuse it with the same message and exit 1, before any call", async () => {
   const repo = path.resolve(import.meta.dirname, "../..");
-  const [node, ...tsx] = TSX;
+  const node = process.execPath;
   const fixture = path.join("test", "reliability", "fixtures", "secret-attribute.run.ts");
   const value = "cli-secret-0c5d8e";
   const local = await startLocalIoT();
@@ -472,7 +473,7 @@ test("deploy, preview and rehearse of the same program refuse it with the same m
     new Promise<{ code: number; out: string }>((resolve) => {
       execFile(
         node,
-        [...tsx, ...args],
+        compiledArgs(args),
         { cwd: repo, env: endpointEnv(local, root, { API_KEY: value }), encoding: "utf8", timeout: 120_000 },
         (error, stdout, stderr) => {
           resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: `${stdout}${stderr}` });

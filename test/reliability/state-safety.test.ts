@@ -12,6 +12,7 @@ import type { Scope } from "alchemy";
 import { AtomicFileSystemStateStore, JobTemplate, StateFileError } from "../../src/index.ts";
 import { embeddedLocalIoT, localDataFile, stopEmbeddedEndpoints } from "../../src/provider/location.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
+import { compiledArgs } from "../support/compiled.ts";
 
 let stack: TestStack;
 beforeEach(async () => {
@@ -70,11 +71,13 @@ describe("a corrupt state file", () => {
       ALCHEMY_TELEMETRY_DISABLED: "1",
       ALCHEMY_CI_STATE_STORE_CHECK: "false",
     };
-    const tsx = path.join(repo, "node_modules", ".bin", "tsx");
     const run = (args: string[]) =>
       new Promise<{ code: number; out: string }>((resolve) =>
-        execFile(tsx, [program, "--stage", "s", ...args], { cwd: repo, env, encoding: "utf8" }, (error, stdout, stderr) =>
-          resolve({ code: error ? Number(error.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+        execFile(
+          process.execPath,
+          compiledArgs([program, "--stage", "s", ...args]),
+          { cwd: repo, env, encoding: "utf8" },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: `${stdout}${stderr}` }),
         ),
       );
     try {

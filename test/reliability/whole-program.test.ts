@@ -1,6 +1,7 @@
 /**
- * Whole programs as users run them (issue 18, cases 4 and 6): `tsx
- * alchemy.run.ts` and `alchemy-iot-jobs preview` in child processes, against
+ * Whole programs as users run them (issue 18, cases 4 and 6): the deploy
+ * program and `alchemy-iot-jobs preview` in child processes (compiled, see
+ * test/support/compiled.ts), against
  * a local endpoint standing in for AWS. A deploy checks the whole program
  * before its first change: every invalid value, two resources with one
  * physical id, references that do not exist, all listed, nothing changed. A
@@ -18,9 +19,9 @@ import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
 import { endpointEnv } from "../support/endpoint-env.ts";
 import { readTree } from "../support/files.ts";
+import { compiledArgs } from "../support/compiled.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
-const tsx = path.join(repo, "node_modules", ".bin", "tsx");
 const program = path.join("test", "reliability", "fixtures", "program.run.ts");
 let local: LocalIoT;
 let client: IoTClient;
@@ -51,7 +52,7 @@ interface Run {
 function run(args: string[], declarations: unknown[]): Promise<Run> {
   return new Promise((resolve) => {
     const env = endpointEnv(local, root, { PROGRAM: JSON.stringify(declarations), PROGRAM_APP: app });
-    execFile(tsx, args, { cwd: repo, env, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, compiledArgs(args), { cwd: repo, env, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: `${stdout}${stderr}`, stdout });
     });
   });

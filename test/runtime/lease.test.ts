@@ -93,7 +93,7 @@ describe.skipIf(!s3)("the lease on S3", () => {
     expect(await lockObject("contend")).toMatchObject({
       pid: first.pid,
       host: os.hostname(),
-      command: "holder.ts",
+      command: "holder.js",
       app: "app",
       stage: "stage",
       leaseSeconds: 30,
@@ -102,7 +102,7 @@ describe.skipIf(!s3)("the lease on S3", () => {
     const waiting = await second.next("REPORT", (t) => t.startsWith("Waiting for"));
     expect(waiting).toMatch(
       new RegExp(
-        `^Waiting for the test lock \\(s3://${BUCKET}/${escape(key("contend"))}\\), locked by process ${first.pid} \\(holder\\.ts\\), since \\S+; waited 0 s \\(gives up after 60 s\\)\\.$`,
+        `^Waiting for the test lock \\(s3://${BUCKET}/${escape(key("contend"))}\\), locked by process ${first.pid} \\(holder\\.js\\), since \\S+; waited 0 s \\(gives up after 60 s\\)\\.$`,
       ),
     );
     first.send("release");
@@ -124,7 +124,7 @@ describe.skipIf(!s3)("the lease on S3", () => {
     s3!.resetRequests();
     const { lease } = await take(backend("renew-other"), 6); // Unrelated: only so that this process also renews one.
     const contender = holder(env("renew", { WAIT_SECONDS: "9" }));
-    expect(await contender.next("TIMEOUT")).toContain(`is locked by process ${renewing.pid} (holder.ts)`);
+    expect(await contender.next("TIMEOUT")).toContain(`is locked by process ${renewing.pid} (holder.js)`);
     // Two renewals accepted at least in the 9 s and more that the contender waited (its own create-only writes were refused: 412).
     const writes = s3!.requests.filter((r) => r.method === "PUT" && r.path.startsWith(`/${BUCKET}/${key("renew")}?`));
     expect(writes.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(2);
@@ -148,7 +148,7 @@ describe.skipIf(!s3)("the lease on S3", () => {
     const takeover = reports.find((r) => r.startsWith("Took over"));
     expect(takeover).toMatch(
       new RegExp(
-        `^Took over the lock on the test lock \\(.*\\) from process ${killed.pid} \\(holder\\.ts\\), since \\S+: its lease \\(3 s\\) expired at \\S+ by the S3 server's clock, \\d+ s ago \\(last renewed at \\S+\\)\\.$`,
+        `^Took over the lock on the test lock \\(.*\\) from process ${killed.pid} \\(holder\\.js\\), since \\S+: its lease \\(3 s\\) expired at \\S+ by the S3 server's clock, \\d+ s ago \\(last renewed at \\S+\\)\\.$`,
       ),
     );
     expect((await lockObject("killed")).pid).toBe(process.pid);
@@ -162,7 +162,7 @@ describe.skipIf(!s3)("the lease on S3", () => {
     // It waits for its next command: pause it there.
     paused.child.kill("SIGSTOP");
     const { lease, reports } = await take(backend("paused"), 30);
-    expect(reports.find((r) => r.startsWith("Took over"))).toContain(`from process ${paused.pid} (holder.ts)`);
+    expect(reports.find((r) => r.startsWith("Took over"))).toContain(`from process ${paused.pid} (holder.js)`);
     expect(await markers("paused")).toEqual(["1"]);
     paused.send("write 2");
     s3!.resetRequests();
@@ -302,7 +302,7 @@ describe("the lease on files", () => {
     const waiting = await second.next("REPORT", (t) => t.startsWith("Waiting for"));
     expect(waiting).toMatch(
       new RegExp(
-        `^Waiting for the test lock \\(${escape(target("contend"))}\\), locked by process ${first.pid} \\(holder\\.ts\\), since \\S+; waited 0 s \\(gives up after 60 s\\)\\.$`,
+        `^Waiting for the test lock \\(${escape(target("contend"))}\\), locked by process ${first.pid} \\(holder\\.js\\), since \\S+; waited 0 s \\(gives up after 60 s\\)\\.$`,
       ),
     );
     first.send("release");
@@ -326,7 +326,7 @@ describe("the lease on files", () => {
     );
     expect(reports.find((r) => r.startsWith("Took over"))).toMatch(
       new RegExp(
-        `^Took over the lock on the test lock \\(.*\\) from process ${killed.pid} \\(holder\\.ts\\), since \\S+: its process no longer runs, and it was last renewed \\d+ s ago\\.$`,
+        `^Took over the lock on the test lock \\(.*\\) from process ${killed.pid} \\(holder\\.js\\), since \\S+: its process no longer runs, and it was last renewed \\d+ s ago\\.$`,
       ),
     );
   });
@@ -340,7 +340,7 @@ describe("the lease on files", () => {
     const { lease, reports } = await take(fileLock(target("paused")), 3);
     expect(reports.find((r) => r.startsWith("Took over"))).toMatch(
       new RegExp(
-        `from process ${paused.pid} \\(holder\\.ts\\), since \\S+: it was not renewed for \\d+ s by this machine's clock \\(the lease is 3 s\\)\\.$`,
+        `from process ${paused.pid} \\(holder\\.js\\), since \\S+: it was not renewed for \\d+ s by this machine's clock \\(the lease is 3 s\\)\\.$`,
       ),
     );
     paused.send("write 2");

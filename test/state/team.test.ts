@@ -23,12 +23,12 @@ import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
 import { endpointEnv } from "../support/endpoint-env.ts";
 import { startS3 } from "../support/s3.ts";
+import { BUILD_DIR, js } from "../support/compiled.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
-const tsx = path.join(repo, "node_modules", ".bin", "tsx");
 const fixture = path.join(repo, "test", "reliability", "fixtures", "program.run.ts");
-/** Folders inside the repository, so that the programs import the package by name (its own exports). */
-const scratch = path.join(repo, "test", "state", ".folders");
+/** Folders inside the compiled copy (test/support/compiled.ts), so that the programs import the package by name (its exports). */
+const scratch = path.join(BUILD_DIR, "team-folders");
 const BUCKET = "team-state";
 
 const s3 = await startS3();
@@ -57,11 +57,11 @@ beforeEach(() => {
 function folder(name: string): string {
   const dir = path.join(scratch, `${app}-${name}`);
   fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(fixture, path.join(dir, "alchemy.run.ts"));
+  fs.copyFileSync(js(fixture), path.join(dir, "alchemy.run.js"));
   return dir;
 }
 
-/** Sends a signal to a run's whole process group (tsx and the program it runs). */
+/** Sends a signal to a run's whole process group (the program, and a check it may be running). */
 const signal = (run: Run, name: NodeJS.Signals) => process.kill(-run.child.pid!, name);
 
 interface Run {
@@ -76,11 +76,11 @@ interface Run {
 }
 
 function start(dir: string, args: string[], declarations: unknown[], env: Record<string, string> = {}): Run {
-  const child = spawn(tsx, [path.join(dir, "alchemy.run.ts"), ...args], {
+  const child = spawn(process.execPath, [path.join(dir, "alchemy.run.js"), ...args], {
     cwd: dir,
     env: endpointEnv(local, dir, { ...s3!.env(), STATE_BUCKET: BUCKET, PROGRAM: JSON.stringify(declarations), PROGRAM_APP: app, ...env }),
     stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group: tsx runs the program in a child process, and a signal must reach that one too.
+    // Its own process group: a signal reaches the whole-program check's child process too, if one runs.
     detached: true,
   });
   const run = { code: null, signal: null, out: "", stdout: "", child } as unknown as Run;
@@ -117,8 +117,8 @@ const deploy = (dir: string, declarations: unknown[], env: Record<string, string
 /** `alchemy-iot-jobs preview` of the folder's program, as a pull request's CI job runs it. */
 function preview(dir: string, declarations: unknown[], args: string[]): Promise<Run> {
   const child = spawn(
-    tsx,
-    [path.join(repo, "src/cli/index.ts"), "preview", path.join(dir, "alchemy.run.ts"), "--stage", "shared", ...args],
+    process.execPath,
+    [js("src/cli/index.ts"), "preview", path.join(dir, "alchemy.run.js"), "--stage", "shared", ...args],
     {
       cwd: dir,
       env: endpointEnv(local, dir, { ...s3!.env(), STATE_BUCKET: BUCKET, PROGRAM: JSON.stringify(declarations), PROGRAM_APP: app }),
@@ -174,7 +174,7 @@ describe.skipIf(!s3)("team state on S3", () => {
     expect(md.stdout).toContain(`<!-- alchemy-iot-jobs-preview app=${app} stage=shared -->`);
     expect(md.stdout).toContain("**Plan: 1 to create, 0 to update, 1 to replace, 0 to delete.**");
     expect(s3!.writes()).toEqual([]);
-    expect(fs.readdirSync(pr).sort()).toEqual(["alchemy.run.ts"]);
+    expect(fs.readdirSync(pr).sort()).toEqual(["alchemy.run.js"]);
 
     // A deploy holds the lock (paused after its first resource): the preview neither waits nor writes.
     const pause = path.join(main, "pause");
@@ -246,7 +246,7 @@ describe.skipIf(!s3)("team state on S3", () => {
       /✖ Deploy failed: Lost the lock on the state of stage "shared" of app "team\d+" \(s3:\/\/team-state\/alchemy\/\.locks\/team\d+\/shared\): it was not renewed for \d+ s/,
     );
     // It names the process that took the lease over (which has finished and released it since).
-    expect(resumed.out).toMatch(/Process \d+ \([^)]*alchemy\.run\.ts --stage shared\), since [^ ]+ took it over and has released it since/);
+    expect(resumed.out).toMatch(/Process \d+ \([^)]*alchemy\.run\.js --stage shared\), since [^ ]+ took it over and has released it since/);
     expect(s3!.writes().filter((w) => isStateWrite(w.path))).toEqual([]);
     expect(local.stats().mutatingRequests).toBe(0);
     expect(await stateAndLive()).toEqual(after);

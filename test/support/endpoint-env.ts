@@ -1,22 +1,10 @@
 /** The environment a child process needs to reach a test's local endpoint the way it would reach AWS. */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import type { LocalIoT } from "../../src/local/index.ts";
+import { compiledArgs } from "./compiled.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
-
-/**
- * Runs a TypeScript file as `tsx <file>` does, in one process: `node --import
- * tsx` (the tsx command starts a second Node process to run it, about 0.2 s of
- * CPU more per run). Suites whose subject is the tsx command itself (signals
- * relayed to the program, the README's commands) run `tsx`.
- */
-export const TSX: readonly [string, ...string[]] = [
-  process.execPath,
-  "--import",
-  pathToFileURL(path.join(repo, "node_modules", "tsx", "dist", "loader.mjs")).href,
-];
 
 /**
  * Points a program at `local` like AWS (endpoint, region, credentials from the
@@ -37,8 +25,6 @@ export function endpointEnv(local: LocalIoT, root: string, extra: Record<string,
     ALCHEMY_CI_STATE_STORE_CHECK: "false",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     NO_COLOR: "1",
-    // The programs import the package by name: resolve it to the sources (as the tests do; see vitest.config.ts).
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --conditions=@alchemy-iot-jobs/source`.trim(),
     ...extra,
   };
 }
@@ -51,7 +37,8 @@ export interface KillableRun {
 }
 
 /**
- * Runs `node --import tsx <args>` from the repository against `local`,
+ * Runs `node <args>` from the repository against `local`, the program and the
+ * command line compiled (see ./compiled.ts),
  * without blocking this process (the endpoint lives here). `onRequest` sees
  * every IoT request the endpoint receives from then on (numbered from 1, the
  * stats are reset) with the child, so a test can kill it at a chosen point.
@@ -63,7 +50,7 @@ export function runKillable(
   onRequest?: (operation: string, count: number, child: ChildProcess) => void,
 ): Promise<KillableRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, compiledArgs(args), { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));

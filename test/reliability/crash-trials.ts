@@ -1,18 +1,19 @@
 /**
- * Crashes: a deploy running in a child process is killed with SIGKILL at a
- * chosen point (as its K-th mutating IoT request arrives; the request itself is
+ * Crash trials (test/reliability/crash-create.test.ts and crash-update.test.ts):
+ * a deploy running in a child process is killed with SIGKILL at a chosen
+ * point (as its K-th mutating IoT request arrives; the request itself is
  * still served, so the client dies not knowing it took effect). Mutating
  * requests are counted, not reads, because how often a deploy polls depends on
  * timing; the calls that change something do not. After every kill, a
  * normal deploy succeeds and converges with no orphans and no duplicates, and
- * a destroy leaves nothing (the recovering deploy runs the whole-program check
- * first, as every deploy does). Each trial has its own endpoint and state; trials
- * run two at a time (one per core).
+ * a destroy leaves nothing (the recovering deploy of an update runs the
+ * whole-program check first, as every deploy does). Each trial has its own
+ * endpoint and state.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, test } from "vitest";
+import { expect } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import { endpointEnv, runKillable, type KillableRun } from "../support/endpoint-env.ts";
 
@@ -20,7 +21,7 @@ const program = path.join("test", "reliability", "fixtures", "crash.run.ts");
 
 const isMutating = (operation: string) => !/^(Describe|List|Get)/.test(operation);
 
-function deploy(
+export function deploy(
   local: LocalIoT,
   root: string,
   version: 1 | 2,
@@ -90,17 +91,19 @@ function checkEmpty(local: LocalIoT, label: string) {
 }
 
 /** Version 1 deployed, as files: the state directory and the endpoint's data (copied for each trial that starts from it). */
-interface Baseline {
+export interface Baseline {
   root: string;
   data: string;
 }
 
-async function trial(version: 1 | 2, killAt: number, baseline: Baseline): Promise<string> {
+/** One trial: a deploy of `version` killed at its `killAt`-th mutating request, then recovered and destroyed. Version 2 starts from `baseline`. */
+export async function trial(version: 1 | 2, killAt: number, baseline?: Baseline): Promise<string> {
   const label = `deploy of version ${version} killed at mutating request ${killAt}`;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `iot-jobs-crash-${version}-${killAt}-`));
   const data = path.join(root, "endpoint.json");
   if (version === 2) {
     // Start from version 1, deployed once for all trials.
+    if (!baseline) throw new Error("a trial of version 2 starts from a baseline (version 1 deployed)");
     fs.cpSync(baseline.root, root, { recursive: true });
     fs.copyFileSync(baseline.data, data);
   }
@@ -121,37 +124,21 @@ async function trial(version: 1 | 2, killAt: number, baseline: Baseline): Promis
   }
 }
 
-test("deploys killed at each of their mutating requests, in turn, each recover, converge and destroy cleanly", async () => {
-  // How many mutating requests a whole deploy of each version makes: its kill points.
-  // Version 1's deploy is kept (state and endpoint data) as the starting point of the version 2 trials.
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-crash-calibration-"));
-  const baseline: Baseline = { root: path.join(root, "v1"), data: path.join(root, "v1.json") };
-  const calibration = await startLocalIoT({ deletionDelayMs: 30, persistPath: path.join(root, "endpoint.json") });
-  let requestsOf: Record<1 | 2, number>;
-  try {
-    fs.mkdirSync(baseline.root);
-    expect((await deploy(calibration, baseline.root, 1)).code).toBe(0);
-    const v1 = calibration.stats().mutatingRequests;
-    fs.copyFileSync(path.join(root, "endpoint.json"), baseline.data);
-    const work = path.join(root, "v2");
-    fs.cpSync(baseline.root, work, { recursive: true });
-    expect((await deploy(calibration, work, 2)).code).toBe(0);
-    requestsOf = { 1: v1, 2: calibration.stats().mutatingRequests };
-  } finally {
-    await calibration.stop();
-  }
-  // Every kill point of both deploys (9 and 11 today): each request a deploy makes is one it may die at.
-  const trials = ([1, 2] as const).flatMap((version) =>
-    Array.from({ length: requestsOf[version] }, (_, i) => ({ version, killAt: i + 1 })),
-  );
-  expect(trials.length).toBeGreaterThanOrEqual(10);
+/** How many mutating requests a whole deploy of `version` makes on `local` (the deploy must succeed). */
+export async function mutatingRequestsOf(local: LocalIoT, root: string, version: 1 | 2): Promise<number> {
+  const r = await deploy(local, root, version);
+  expect(r.code, r.out).toBe(0);
+  return local.stats().mutatingRequests;
+}
+
+/** Runs a trial at each kill point from 1 to `killPoints`, two at a time (one per core); the trials' labels. */
+export async function trials(version: 1 | 2, killPoints: number, baseline?: Baseline): Promise<string[]> {
   const done: string[] = [];
-  const queue = [...trials];
+  const queue = Array.from({ length: killPoints }, (_, i) => i + 1);
   await Promise.all(
     [0, 1].map(async () => {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) done.push(await trial(next.version, next.killAt, baseline));
+      for (let killAt = queue.shift(); killAt !== undefined; killAt = queue.shift()) done.push(await trial(version, killAt, baseline));
     }),
   );
-  fs.rmSync(root, { recursive: true, force: true });
-  expect(done.length).toBe(trials.length);
-}, 600_000);
+  return done;
+}
