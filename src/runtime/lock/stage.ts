@@ -58,7 +58,10 @@ interface StageLock {
   backend: LeaseBackend;
   leaseSeconds?: number;
   waitSeconds?: number;
+  /** Where, as said to the user (a file's path relative to the working directory). */
   where: string;
+  /** Which lock it is, in this process: the lock file's absolute path, or the S3 object's location. */
+  key: string;
 }
 
 /** The lock a stage's deploy or destroy takes, or undefined (a preview, a rehearsal, a store without one). */
@@ -69,22 +72,32 @@ function stageLockOf(stage: Scope): StageLock | undefined {
     const location = lockLocationOf(store, stage.appName, stage.stage);
     if (!location || !store.lock) return undefined;
     const backend = s3Lock(location);
-    return { backend, leaseSeconds: store.lock.leaseSeconds, waitSeconds: store.lock.waitSeconds, where: backend.location };
+    return {
+      backend,
+      leaseSeconds: store.lock.leaseSeconds,
+      waitSeconds: store.lock.waitSeconds,
+      where: backend.location,
+      key: backend.location,
+    };
   }
   const file = stageLockPath(stage);
-  return file ? { backend: fileLock(file), where: path.relative(process.cwd(), file) || file } : undefined;
+  return file ? { backend: fileLock(file), where: path.relative(process.cwd(), file) || file, key: path.resolve(file) } : undefined;
 }
 
+/**
+ * The leases this process holds, by lock (StageLock.key). Not by app and stage: a host that runs
+ * programs in its own process (a test runner) may deploy one app and stage to several state roots,
+ * and each has its own lock.
+ */
 const held = new Map<string, Promise<Lease>>();
-const keyOf = (stage: Scope) => stage.chain.join("/");
 
-/** Takes the stage's lease (once per stage and process; later calls wait for the same one). */
+/** Takes the stage's lease (once per lock and process; later calls wait for the same one). */
 export async function lockStage(stage: Scope): Promise<void> {
-  const key = keyOf(stage);
+  const lock = stageLockOf(stage);
+  if (!lock) return;
+  const key = lock.key;
   let pending = held.get(key);
   if (!pending) {
-    const lock = stageLockOf(stage);
-    if (!lock) return;
     // A store that keeps the lock beside the state checks it can reach the state first (a missing bucket is said as such).
     if (isLockingStore(stage.state)) await stage.state.init?.();
     const action = stage.phase === "destroy" ? "Destroy" : "Deploy";
@@ -117,9 +130,9 @@ export async function lockStage(stage: Scope): Promise<void> {
 
 /** Releases the stage's lease, if this process holds it. */
 export async function unlockStage(stage: Scope): Promise<void> {
-  const key = keyOf(stage);
-  const pending = held.get(key);
-  if (!pending) return;
+  const key = stageLockOf(stage)?.key;
+  const pending = key === undefined ? undefined : held.get(key);
+  if (key === undefined || !pending) return;
   held.delete(key);
   await (await pending.catch(() => undefined))?.release();
 }
