@@ -17,14 +17,16 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
 import { endpointEnv } from "../support/endpoint-env.ts";
-import { js } from "../support/compiled.ts";
+import { BUILD_DIR, js } from "../support/compiled.ts";
+import ts from "typescript";
 
 const repo = path.resolve(import.meta.dirname, "../..");
-const tsx = path.join(repo, "node_modules", ".bin", "tsx");
 const tsc = path.join(repo, "node_modules", ".bin", "tsc");
 const fixture = path.join("test", "cloudformation", "fixtures", "migrate.run.ts");
-// Inside the repository, so that the generated `import ... from "alchemy-iot-jobs"` resolves.
+// Inside the repository, so that the generated `import ... from "alchemy-iot-jobs"` resolves (to the sources for
+// the typecheck); compiled beside the other programs (test/support/compiled.ts), where it resolves to the compiled copy.
 const generated = path.join(repo, "test", "cloudformation", "fixtures", "generated", `run-${process.pid}`);
+const generatedJs = path.join(BUILD_DIR, path.relative(repo, generated));
 let local: LocalIoT;
 let root: string;
 let iot: IoTClient;
@@ -38,7 +40,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await local.stop();
   fs.rmSync(root, { recursive: true, force: true });
-  if (!process.env.KEEP_GENERATED) fs.rmSync(generated, { recursive: true, force: true });
+  if (!process.env.KEEP_GENERATED) {
+    fs.rmSync(generated, { recursive: true, force: true });
+    fs.rmSync(generatedJs, { recursive: true, force: true });
+  }
 });
 
 // AWS_ENDPOINT_URL also sends the CloudFormation calls to the local endpoint.
@@ -179,6 +184,15 @@ test("import-stack, then take the stack's templates and job over with zero chang
   fs.writeFileSync(path.join(generated, "tsconfig.json"), JSON.stringify({ extends: "../../../../../tsconfig.json", include: ["./*.ts"] }));
   const typecheck = await run(tsc, ["--noEmit", "-p", path.join(generated, "tsconfig.json")]);
   expect(typecheck.code, typecheck.stdout).toBe(0);
+  // Compiled for the programs below, beside the other compiled programs.
+  fs.mkdirSync(generatedJs, { recursive: true });
+  for (const file of [out, cfnOut]) {
+    const compiled = ts.transpileModule(fs.readFileSync(file, "utf8"), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+    });
+    fs.writeFileSync(path.join(generatedJs, path.basename(file).replace(/\.ts$/, ".js")), compiled.outputText);
+  }
+  const program = { IMPORTED_MODULE: path.join(generatedJs, "legacy-jobs.js") };
   // Overwriting needs --force.
   const again = await run(process.execPath, [js("src/cli/index.ts"), "import-stack", "legacy-jobs", "--out", out]);
   expect(again.code).toBe(1);
@@ -186,12 +200,12 @@ test("import-stack, then take the stack's templates and job over with zero chang
 
   // 2. While the stack manages them, a deploy refuses (and changes nothing).
   local.resetStats();
-  const refused = await run(tsx, [fixture, "--stage", "prod"], { IMPORTED_MODULE: out });
+  const refused = await run(process.execPath, [js(fixture), "--stage", "prod"], program);
   expect(refused.code).toBe(1);
   expect(`${refused.stdout}${refused.stderr}`).toContain('is managed by CloudFormation stack "legacy-jobs"');
   expect(mutating(), `${refused.stdout}${refused.stderr}`).toEqual([]);
   // So does a preview: the same read, the same message, exit code 1.
-  const refusedPreview = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod"], { IMPORTED_MODULE: out });
+  const refusedPreview = await run(process.execPath, [js("src/cli/index.ts"), "preview", js(fixture), "--stage", "prod"], program);
   expect(refusedPreview.code).toBe(1);
   expect(refusedPreview.stdout).toContain('is managed by CloudFormation stack "legacy-jobs"');
   expect(mutating()).toEqual([]);
@@ -209,9 +223,11 @@ test("import-stack, then take the stack's templates and job over with zero chang
 
   // 4. A preview right after shows nothing to change: four resources adopted unchanged.
   local.resetStats();
-  const preview = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], {
-    IMPORTED_MODULE: out,
-  });
+  const preview = await run(
+    process.execPath,
+    [js("src/cli/index.ts"), "preview", js(fixture), "--stage", "prod", "--format", "json", "--detailed-exitcode"],
+    program,
+  );
   expect(preview.code, preview.stderr).toBe(0);
   const plan = JSON.parse(preview.stdout) as Plan;
   expect(plan.summary).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
@@ -222,31 +238,33 @@ test("import-stack, then take the stack's templates and job over with zero chang
       .sort(),
   ).toEqual(["ConfigTemplate no-op", "FirmwareTemplate no-op", "RebootTemplate no-op", "Rollout no-op"]);
   expect(mutating()).toEqual([]);
-  const text = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod"], { IMPORTED_MODULE: out });
+  const text = await run(process.execPath, [js("src/cli/index.ts"), "preview", js(fixture), "--stage", "prod"], program);
   expect(text.stdout).toContain("No changes.");
   expect(text.stdout).toContain("4 existing resources are adopted unchanged");
 
   // 5. The deploy takes them over with zero mutating calls.
   local.resetStats();
-  const deployed = await run(tsx, [fixture, "--stage", "prod"], { IMPORTED_MODULE: out });
+  const deployed = await run(process.execPath, [js(fixture), "--stage", "prod"], program);
   expect(deployed.code, `${deployed.stdout}${deployed.stderr}`).toBe(0);
   expect(mutating()).toEqual([]);
   // Each stack resource is read twice: by the deploy's whole-program check, and by the deploy before it adopts it.
   expect(local.stats().byOperation.DescribeStackResource.count).toBe(8);
 
   // 6. From now on they are the app's: nothing to change, and a no-op deploy makes no call at all.
-  const after = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json", "--detailed-exitcode"], {
-    IMPORTED_MODULE: out,
-  });
+  const after = await run(
+    process.execPath,
+    [js("src/cli/index.ts"), "preview", js(fixture), "--stage", "prod", "--format", "json", "--detailed-exitcode"],
+    program,
+  );
   expect(after.code, after.stderr).toBe(0);
   expect((JSON.parse(after.stdout) as Plan).resources.filter((e) => e.adopt)).toEqual([]);
   local.resetStats();
-  expect((await run(tsx, [fixture, "--stage", "prod"], { IMPORTED_MODULE: out })).code).toBe(0);
+  expect((await run(process.execPath, [js(fixture), "--stage", "prod"], program)).code).toBe(0);
   expect(local.stats().requests).toBe(0);
   // The CloudFormation spelling of the same declarations is the same resources: no API call. (Its props list
   // some members in another order, so Alchemy runs the handlers and says "Updated": the preview says so too.)
-  const respelled = await run(tsx, ["src/cli/index.ts", "preview", fixture, "--stage", "prod", "--format", "json"], {
-    IMPORTED_MODULE: cfnOut,
+  const respelled = await run(process.execPath, [js("src/cli/index.ts"), "preview", js(fixture), "--stage", "prod", "--format", "json"], {
+    IMPORTED_MODULE: path.join(generatedJs, "legacy-jobs-cfn.js"),
   });
   expect(respelled.code, `${respelled.stdout}${respelled.stderr}`).toBe(0);
   const respelledPlan = JSON.parse(respelled.stdout) as Plan;
@@ -255,7 +273,7 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(mutating()).toEqual([]);
 
   // 7. Destroy deletes them (the stack no longer lists them) and leaves the stack's own group alone.
-  const destroyed = await run(tsx, [fixture, "--stage", "prod", "--destroy"], { IMPORTED_MODULE: out });
+  const destroyed = await run(process.execPath, [js(fixture), "--stage", "prod", "--destroy"], program);
   expect(destroyed.code, `${destroyed.stdout}${destroyed.stderr}`).toBe(0);
   expect((await iot.send(new ListJobTemplatesCommand({}))).jobTemplates, `${destroyed.stdout}${destroyed.stderr}`).toEqual([]);
   expect((await iot.send(new ListJobsCommand({}))).jobs).toEqual([]);

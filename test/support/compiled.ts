@@ -8,8 +8,9 @@
  * such children, so they run the compiled copy with plain `node` (what the
  * published package runs), made with the package's own build settings
  * (tsconfig.build.json) less the type check, which `npm run typecheck` does.
- * The tsx path itself stays covered: the README's commands, the package test,
- * and one run of each command-line suite that is about how users start a program.
+ * The tsx path itself stays covered: the README's commands
+ * (test/e2e/readme.test.ts) and the package test, which runs the installed
+ * package through tsx and Alchemy's CLI on Node 22 and 24.
  */
 import fs from "node:fs";
 import path from "node:path";

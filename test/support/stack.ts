@@ -11,6 +11,7 @@ import path from "node:path";
 import { IoTClient } from "@aws-sdk/client-iot";
 import alchemy, { Scope, type StateStore } from "alchemy";
 import { startLocalIoT, type LocalIoT, type LocalIoTOptions } from "../../src/local/index.ts";
+import { unlockStage } from "../../src/runtime/lock/stage.ts";
 import { readTree, utf8 } from "./files.ts";
 
 export const PASSWORD = "test-password-for-state-encryption";
@@ -45,6 +46,11 @@ export interface TestStack {
   stateFiles(): Record<string, string>;
   /** Mutating calls the endpoint received since the last reset, as "Operation" strings in order. */
   mutatingCalls(): string[];
+  /**
+   * Ends the stack as the end of a deploy's process would: releases the stage locks its runs still hold
+   * (a failed deploy is never finalized), stops the endpoint and removes the directory. Test files share
+   * their worker's process, so nothing a file held may outlive it.
+   */
   close(): Promise<void>;
 }
 
@@ -56,6 +62,9 @@ export async function createStack(options: { app?: string; stage?: string; local
   const app = options.app ?? `app${++counter}`;
   const defaultStage = options.stage ?? "test";
   const client = new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials });
+
+  /** The stage scopes of every run, whose locks close() releases. */
+  const opened = new Set<Scope>();
 
   async function open(o: DeployOptions) {
     const stage = o.stage ?? defaultStage;
@@ -79,7 +88,9 @@ export async function createStack(options: { app?: string; stage?: string; local
         ...o.iot,
       },
     } as Parameters<typeof alchemy>[1]);
-    return { root, stageScope: root.children.get(stage)! };
+    const stageScope = root.children.get(stage)!;
+    opened.add(stageScope);
+    return { root, stageScope };
   }
 
   return {
@@ -113,6 +124,7 @@ export async function createStack(options: { app?: string; stage?: string; local
         .map((c) => c.operation);
     },
     async close() {
+      for (const stageScope of opened) await unlockStage(stageScope);
       await local.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
