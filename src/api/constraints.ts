@@ -288,11 +288,9 @@ export function checkNumber(value: number, rule: NumberRule): string | undefined
   }
   if (rule.min !== undefined && value < rule.min) return `must be at least ${rule.min}`;
   if (rule.max !== undefined && value > rule.max) return `must be at most ${rule.max}`;
-  if (rule.maxDecimals !== undefined) {
-    const decimals = (String(value).split(".")[1] ?? "").length;
-    if (decimals > rule.maxDecimals) {
-      return `must have at most ${rule.maxDecimals} decimal place${rule.maxDecimals === 1 ? "" : "s"}`;
-    }
+  // Rounded to the allowed digits, the value must be itself (String(1e-7) has no "." to count after).
+  if (rule.maxDecimals !== undefined && Number(value.toFixed(rule.maxDecimals)) !== value) {
+    return `must have at most ${rule.maxDecimals} decimal place${rule.maxDecimals === 1 ? "" : "s"}`;
   }
   return undefined;
 }

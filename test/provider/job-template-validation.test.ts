@@ -123,6 +123,11 @@ const cases: Array<[string, Record<string, unknown>, string[]]> = [
     ["abortConfig.criteriaList[0].thresholdPercentage: 10.555", "at most 2 decimal places"],
   ],
   [
+    "abort threshold too small to have two decimals (1e-7, which String() writes without a point)",
+    { abortConfig: { criteriaList: [{ ...criterion, thresholdPercentage: 1e-7 }] } },
+    ["abortConfig.criteriaList[0].thresholdPercentage: 1e-7", "at most 2 decimal places"],
+  ],
+  [
     "abort failure type unknown",
     { abortConfig: { criteriaList: [{ ...criterion, failureType: "CRASHED" }] } },
     ['abortConfig.criteriaList[0].failureType: "CRASHED" is not one of FAILED, REJECTED, TIMED_OUT, ALL'],

@@ -211,7 +211,22 @@ const cases: Array<[Kind, string, Record<string, unknown>, string, string]> = [
     "format",
     { ...job, schedulingConfig: { startTime: "tomorrow" } },
     "schedulingConfig.startTime",
-    "must be a date and time like 2027-01-31T22:00",
+    "must be a date and time that exist, like 2027-01-31T22:00",
+  ],
+  // Dates and times that do not exist (Date.parse rolls them forward to March 2 and the next day).
+  [
+    "Job",
+    "format",
+    { ...job, schedulingConfig: { startTime: "2099-02-30T22:00" } },
+    "schedulingConfig.startTime",
+    "must be a date and time that exist",
+  ],
+  [
+    "Job",
+    "format",
+    { ...job, schedulingConfig: { startTime: "2099-01-01T10:00", endTime: "2099-01-01T24:00" } },
+    "schedulingConfig.endTime",
+    "must be a date and time that exist",
   ],
   [
     "Job",

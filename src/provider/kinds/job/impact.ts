@@ -28,6 +28,7 @@ import { ifFound } from "../../common.ts";
 import { listNames, type DeviceImpact, type ImpactProbe } from "../../engine/change.ts";
 import { currentRecorder, type PlanRecorder } from "../../engine/recorder.ts";
 import { isManagedTemplateArn } from "./schema.ts";
+import { parseScheduleTime } from "../../../api/schedule-time.ts";
 import { inheritTemplate, leftToTemplate, type InheritedMember } from "../../../api/template-inheritance.ts";
 import {
   maxFailuresBeforeAbort,
@@ -240,7 +241,9 @@ async function measure(
         );
       }
       if (devices !== null) {
-        const start = Date.parse(String((basis.spec.schedulingConfig as { startTime?: string } | undefined)?.startTime ?? ""));
+        // As IoT reads it: UTC when it names no zone (Date.parse would read it in this machine's zone).
+        const start =
+          parseScheduleTime(String((basis.spec.schedulingConfig as { startTime?: string } | undefined)?.startTime ?? "")) ?? Number.NaN;
         minutes = minutesToNotifyAll(devices, {
           rollout: rollout.rollout,
           windows: rollout.windows,

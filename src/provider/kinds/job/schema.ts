@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { ENUMS, LISTS, STRINGS, checkString } from "../../../api/constraints.ts";
+import { parseScheduleTime } from "../../../api/schedule-time.ts";
 import { isUnknown } from "../../unknown.ts";
 import { ALWAYS, num, oneOf, reference, secretAllowed, str, strict, withSecretPolicy, type SecretPolicy } from "../../validate.ts";
 import {
@@ -74,12 +75,14 @@ export function targetArn(target: unknown): string | undefined {
   return t?.arn ?? t?.thingArn ?? t?.thingGroupArn;
 }
 
-/** `YYYY-MM-DDTHH:MM` (seconds and a zone are optional; no zone means UTC). */
-const SCHEDULE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/;
+/** `YYYY-MM-DDTHH:MM` (seconds and a zone are optional; no zone means UTC), a date and time that exist. */
 const scheduleTime = str(STRINGS.schedulingTime).superRefine((value, ctx) => {
   if (isUnknown(value)) return;
-  if (!SCHEDULE_TIME.test(value) || Number.isNaN(Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(value) ? value : `${value}Z`))) {
-    ctx.addIssue({ code: "custom", message: "must be a date and time like 2027-01-31T22:00 (UTC unless a zone is given)" });
+  if (parseScheduleTime(value) === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be a date and time that exist, like 2027-01-31T22:00 (UTC unless a zone is given; hours 00-23)",
+    });
   }
 });
 
@@ -224,8 +227,8 @@ export const jobPropsSchema = withSecretPolicy(
     const start = v.schedulingConfig?.startTime;
     const end = v.schedulingConfig?.endTime;
     if (typeof start === "string" && typeof end === "string" && !isUnknown(start) && !isUnknown(end)) {
-      const ms = (t: string) => Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t : `${t}Z`);
-      if (ms(end) - ms(start) < 30 * 60_000) {
+      const [startMs, endMs] = [parseScheduleTime(start), parseScheduleTime(end)];
+      if (startMs !== undefined && endMs !== undefined && endMs - startMs < 30 * 60_000) {
         ctx.addIssue({ code: "custom", path: ["schedulingConfig", "endTime"], message: "must be at least 30 minutes after startTime" });
       }
     }

@@ -6,6 +6,7 @@
 import type { DescribeJobCommandOutput } from "@aws-sdk/client-iot";
 import { isDeepStrictEqual } from "node:util";
 import { UPDATABLE_JOB_MEMBERS } from "../../../api/constraints.ts";
+import { parseScheduleTime } from "../../../api/schedule-time.ts";
 import { parseDocument } from "../../engine/change.ts";
 import type { z } from "zod";
 import { createHmac } from "node:crypto";
@@ -287,7 +288,7 @@ export function updateJobInput(before: Record<string, unknown>, after: Record<st
 }
 
 /** A schedulingConfig time (UTC when it names no offset, as IoT reads it), in epoch milliseconds. */
-export const scheduleTime = (t: string): number => Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t : `${t}Z`);
+export const scheduleTime = (t: string): number => parseScheduleTime(t) ?? Number.NaN;
 
 /**
  * Time-relative scheduling rules, checked when a job is created (not on later
