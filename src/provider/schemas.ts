@@ -20,6 +20,7 @@ import {
   utf8Length,
 } from "../api/constraints.ts";
 import { OWNERSHIP_TAG_PREFIX, OWNERSHIP_TAG_COUNT } from "./tags.ts";
+import { notJson } from "./json-value.ts";
 import { isUnknown } from "./unknown.ts";
 import { num, oneOf, secretAllowed, str, strict } from "./validate.ts";
 
@@ -39,6 +40,11 @@ const documentRules = z.union([z.string(), z.record(z.string(), z.unknown()), z.
     }
     text = value;
   } else {
+    const found = notJson(value);
+    if (found) {
+      ctx.addIssue({ code: "custom", path: found.path, message: found.reason });
+      return;
+    }
     text = JSON.stringify(value);
   }
   const bytes = utf8Length(text);
@@ -279,7 +285,8 @@ export function exactlyOne(value: Record<string, unknown>, members: readonly str
 /** A document that uses presigned S3 URL placeholders needs presignedUrlConfig.roleArn. */
 export function presignedNeedsRole(value: Record<string, any>, ctx: z.RefinementCtx): void {
   const doc = value.document;
-  const text = typeof doc === "string" ? doc : doc === undefined ? "" : JSON.stringify(doc);
+  // A document that is not JSON is refused by its own rule (documentRules), not read here.
+  const text = typeof doc === "string" ? doc : doc === undefined || notJson(doc) ? "" : JSON.stringify(doc);
   if (text.includes(PRESIGNED_PLACEHOLDER) && !value.presignedUrlConfig?.roleArn) {
     ctx.addIssue({
       code: "custom",

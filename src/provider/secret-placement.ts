@@ -10,6 +10,7 @@
 import { isSecret, Secret } from "alchemy";
 import { z } from "zod";
 import { formatPath, type PathPart, type ValidationIssue } from "./paths.ts";
+import { CycleMark } from "./json-value.ts";
 
 /**
  * A secret as the placement check shows it to a schema: an object that no
@@ -27,14 +28,16 @@ class SecretValue {
 const placed = new WeakSet<SecretValue>();
 
 /** Marks every secret inside `v` as placed and returns `v` with their values (for `deep` places). */
-function unwrapAll(v: unknown): unknown {
+function unwrapAll(v: unknown, ancestors: readonly object[] = []): unknown {
   if (v instanceof SecretValue) {
     placed.add(v);
-    return unwrapAll(v.value);
+    return unwrapAll(v.value, ancestors);
   }
-  if (Array.isArray(v)) return v.map(unwrapAll);
+  // A cycle is marked, for the schema to refuse where it is (./json-value.ts), instead of recursing for ever.
+  if (v && typeof v === "object" && ancestors.includes(v)) return new CycleMark();
+  if (Array.isArray(v)) return v.map((x) => unwrapAll(x, [...ancestors, v]));
   if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapAll(x)]));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapAll(x, [...ancestors, v])]));
   }
   return v;
 }
@@ -114,17 +117,19 @@ export function refusal(path: string, policy: SecretPolicy | undefined): string 
 type Found = { path: string; marker: SecretValue; revealed: unknown };
 
 /** Replaces every secret in `value` (plain objects and lists) by a SecretValue, listing where each was. */
-export function markSecrets(value: unknown, path: PathPart[], found: Found[]): unknown {
+export function markSecrets(value: unknown, path: PathPart[], found: Found[], ancestors: readonly object[] = []): unknown {
   if (isSecret(value)) {
     const revealed = (value as Secret<unknown>).unencrypted;
     const entry: Found = { path: formatPath(path) || "(props)", marker: new SecretValue(undefined), revealed };
     found.push(entry);
-    entry.marker.value = markSecrets(revealed, path, found);
+    entry.marker.value = markSecrets(revealed, path, found, ancestors);
     return entry.marker;
   }
-  if (Array.isArray(value)) return value.map((x, i) => markSecrets(x, [...path, i], found));
+  if (value && typeof value === "object" && ancestors.includes(value)) return new CycleMark();
+  const inside = value && typeof value === "object" ? [...ancestors, value] : ancestors;
+  if (Array.isArray(value)) return value.map((x, i) => markSecrets(x, [...path, i], found, inside));
   if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, markSecrets(x, [...path, k], found)]));
+    return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, markSecrets(x, [...path, k], found, inside)]));
   }
   return value;
 }
@@ -167,8 +172,9 @@ export function secretAsText(text: string): string | undefined {
 }
 
 /** Strings in the props that hold a secret turned into text (never sent: the value would go out in clear, or not at all). */
-export function secretsAsText(value: unknown, path: PathPart[], out: ValidationIssue[]): void {
-  if (isSecret(value)) return;
+export function secretsAsText(value: unknown, path: PathPart[], out: ValidationIssue[], ancestors: readonly object[] = []): void {
+  if (isSecret(value) || (value && typeof value === "object" && ancestors.includes(value))) return;
+  const inside = value && typeof value === "object" ? [...ancestors, value] : ancestors;
   if (typeof value === "string") {
     const what = secretAsText(value);
     const p = formatPath(path) || "(props)";
@@ -177,20 +183,19 @@ export function secretsAsText(value: unknown, path: PathPart[], out: ValidationI
         path: p,
         message: `${p}: ${what}; pass the secret itself where secrets are accepted (a job document, documentParameters values, client credentials), or a plain string`,
       });
-  } else if (Array.isArray(value)) value.forEach((x, i) => secretsAsText(x, [...path, i], out));
+  } else if (Array.isArray(value)) value.forEach((x, i) => secretsAsText(x, [...path, i], out, inside));
   else if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [k, x] of Object.entries(value)) secretsAsText(x, [...path, k], out);
+    for (const [k, x] of Object.entries(value)) secretsAsText(x, [...path, k], out, inside);
   }
 }
 
 /** Every string in a secret's value (the value itself, or the strings inside an object value). */
-export function stringsIn(value: unknown, out: string[] = []): string[] {
-  if (isSecret(value)) return stringsIn((value as Secret<unknown>).unencrypted, out);
+export function stringsIn(value: unknown, out: string[] = [], ancestors: readonly object[] = []): string[] {
+  if (isSecret(value)) return stringsIn((value as Secret<unknown>).unencrypted, out, ancestors);
   if (typeof value === "string") {
     if (value.length > 0) out.push(value);
-  } else if (Array.isArray(value)) value.forEach((x) => stringsIn(x, out));
-  else if (value && typeof value === "object") {
-    for (const x of Object.values(value)) stringsIn(x, out);
+  } else if (value && typeof value === "object" && !ancestors.includes(value)) {
+    for (const x of Array.isArray(value) ? value : Object.values(value)) stringsIn(x, out, [...ancestors, value]);
   }
   return out;
 }

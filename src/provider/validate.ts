@@ -22,6 +22,7 @@ import { checkNumber, checkString, type NumberRule, type StringRule } from "../a
 import { formatPath, type PathPart, type ValidationIssue } from "./paths.ts";
 import { isSecretText, isUnder, misplacedSecrets, policyOf, refusal, scrub, secretsAsText, stringsIn } from "./secret-placement.ts";
 import { isUnknown } from "./unknown.ts";
+import { CycleMark } from "./json-value.ts";
 
 export { formatPath, type PathPart, type ValidationIssue };
 export { reference, SECRET_REFUSED, secretAllowed, withSecretPolicy, type SecretPolicy } from "./secret-placement.ts";
@@ -73,18 +74,20 @@ export function revealForChecks(
   view: unknown;
   sensitive: Set<string>;
 } {
-  const walk = (v: unknown, p: PathPart[]): unknown => {
+  const walk = (v: unknown, p: PathPart[], ancestors: readonly object[]): unknown => {
     if (isSecret(v)) {
       sensitive.add(formatPath(p));
-      return walk((v as Secret<unknown>).unencrypted, p);
+      return walk((v as Secret<unknown>).unencrypted, p, ancestors);
     }
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...p, i]));
+    // A cycle is marked where it is, for the schema to refuse (./json-value.ts), instead of recursing for ever.
+    if (v && typeof v === "object" && ancestors.includes(v)) return new CycleMark();
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...p, i], [...ancestors, v]));
     if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...p, k])]));
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...p, k], [...ancestors, v])]));
     }
     return v;
   };
-  return { view: walk(value, path), sensitive };
+  return { view: walk(value, path, []), sensitive };
 }
 
 function isSensitive(path: string, sensitive: Set<string>): boolean {

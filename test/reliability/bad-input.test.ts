@@ -343,6 +343,35 @@ test.each(cases)("%s, %s: %j", async (kind, _family, props, path, rule) => {
   expect(stack.stateFiles()).toEqual({});
 });
 
+// Documents written as objects that JSON cannot carry: JSON.stringify would send null, leave members out, or throw.
+const cyclic: Record<string, unknown> = { op: "x", steps: [] };
+(cyclic.steps as unknown[]).push({ back: cyclic });
+const notJsonDocuments: Array<[string, Record<string, unknown>, string, string]> = [
+  ["NaN", { op: "x", retries: Number.NaN }, "document.retries", "NaN is not a JSON number"],
+  ["Infinity", { op: "x", limits: [1, Number.POSITIVE_INFINITY] }, "document.limits[1]", "Infinity is not a JSON number"],
+  ["undefined", { op: "x", url: undefined }, "document.url", "undefined is not a JSON value"],
+  ["a function", { op: "x", run: () => 1 }, "document.run", "a function is not a JSON value"],
+  ["a BigInt", { op: "x", size: 10n }, "document.size", "a BigInt is not a JSON number"],
+  ["a cycle", cyclic, "document.steps[0].back", "refers back to an object that contains it"],
+];
+
+test.each(notJsonDocuments)(
+  "a document holding %s is refused, naming where it is, before any call",
+  async (_what, document, path, rule) => {
+    for (const kind of ["JobTemplate", "Job"] as const) {
+      stack.local.resetStats();
+      const props = kind === "JobTemplate" ? { ...template, document } : { ...job, document };
+      const error = (await stack.deploy(() => call(kind, props)).catch((e: unknown) => e)) as ValidationError;
+      expect(error, kind).toBeInstanceOf(ValidationError);
+      expect(error.issues.map((i) => i.path)).toEqual([path]);
+      expect(error.issues[0].message.startsWith(`${path}: `), error.issues[0].message).toBe(true);
+      expect(error.issues[0].message).toContain(rule);
+      expect(stack.local.stats().requests).toBe(0);
+      expect(stack.stateFiles()).toEqual({});
+    }
+  },
+);
+
 test("a target of another account than the deploy's (known from a resource deployed there) is refused before any call", async () => {
   const fleet = await stack.deploy(() => ThingGroup("known", {}));
   expect(fleet.thingGroupArn).toContain(":123456789012:");
