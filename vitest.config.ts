@@ -39,6 +39,7 @@ const SLOW = [
   "test/reliability/interrupted-destroy.test.ts", // 14
   "test/rehearsal/cli.test.ts", // 10
   "test/preview/gate.test.ts", // 9
+  "test/reliability/secret-props-cli.test.ts", // 7
   "test/cli/**/*.test.ts",
   "test/rehearsal/isolation.test.ts",
   "test/reliability/state-safety.test.ts",
@@ -46,7 +47,7 @@ const SLOW = [
 
 /** Fast suites that load the preview's runtime into their own process (src/preview/runtime.ts); longest first. */
 const OWN_PROCESS = [
-  "test/reliability/secret-props.test.ts", // 24
+  "test/reliability/secret-props.test.ts", // 20
   "test/preview/accuracy.test.ts", // 13
   "test/preview/impact.test.ts", // 9
   "test/runtime/s3-store.test.ts", // 8
@@ -94,8 +95,6 @@ export default defineConfig({
     // simulated deletions), so three files at a time keep a 2-core machine busy; Vitest's
     // default (cores - 1) would run them one by one there.
     pool: "forks",
-    // Child processes run the sources compiled once, here (test/support/compiled.ts says why).
-    globalSetup: ["test/support/build.ts"],
     sequence: { sequencer: LongestFirst },
     maxWorkers: 3,
     testTimeout: 60_000,
@@ -126,7 +125,9 @@ export default defineConfig({
         test: { name: "fast", isolate: false, include: ["test/**/*.test.ts"], exclude: [...SLOW, ...OWN_PROCESS, "test/package/**"] },
       },
       { extends: true, test: { name: "fast:own-process", include: OWN_PROCESS } },
-      { extends: true, test: { name: "child-processes", isolate: false, include: SLOW } },
+      // Their child processes run the sources compiled once per run (test/support/compiled.ts says why);
+      // the fast projects start none, so `npm run test:fast` does not compile.
+      { extends: true, test: { name: "child-processes", isolate: false, include: SLOW, globalSetup: ["test/support/build.ts"] } },
     ],
   },
 });

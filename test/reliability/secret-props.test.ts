@@ -7,15 +7,11 @@
  * and encrypted in state. Anywhere else (thing and group attributes,
  * descriptions, names and ids, tags, ARNs, targets, ...) it is refused by
  * validation, before any call and before any state is written, with an
- * error that names the resource, the prop path and the rule, never the value;
- * a preview and a rehearsal of the same program refuse it with the same message.
+ * error that names the resource, the prop path and the rule, never the value
+ * (the deploy, preview and rehearsal commands: ./secret-props-cli.test.ts).
  */
 import "../../src/preview/globals.ts";
-import { execFile } from "node:child_process";
-import fs from "node:fs";
 import http from "node:http";
-import os from "node:os";
-import path from "node:path";
 import { DescribeJobCommand, DescribeJobTemplateCommand, DescribeThingCommand } from "@aws-sdk/client-iot";
 import alchemy, { type Secret } from "alchemy";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
@@ -26,10 +22,7 @@ import { jobKind } from "../../src/provider/kinds/job/contract.ts";
 import { jobTemplateKind } from "../../src/provider/kinds/job-template/contract.ts";
 import { thingKind } from "../../src/provider/kinds/thing/contract.ts";
 import { thingGroupKind } from "../../src/provider/kinds/thing-group/contract.ts";
-import { startLocalIoT } from "../../src/local/index.ts";
 import { preview } from "../support/accuracy.ts";
-import { compiledArgs } from "../support/compiled.ts";
-import { endpointEnv } from "../support/endpoint-env.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
 /** A secret where the types want a string: what a program that gets it wrong writes. */
@@ -459,48 +452,3 @@ describe("a Secret object that reaches a call is never sent: the call is refused
     });
   }
 });
-
-// ------------------------------------------------------------------ the command line
-
-test("deploy, preview and rehearse of the same program refuse it with the same message and exit 1, before any call", async () => {
-  const repo = path.resolve(import.meta.dirname, "../..");
-  const node = process.execPath;
-  const fixture = path.join("test", "reliability", "fixtures", "secret-attribute.run.ts");
-  const value = "cli-secret-0c5d8e";
-  const local = await startLocalIoT();
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-secret-props-"));
-  const run = (args: string[]) =>
-    new Promise<{ code: number; out: string }>((resolve) => {
-      execFile(
-        node,
-        compiledArgs(args),
-        { cwd: repo, env: endpointEnv(local, root, { API_KEY: value }), encoding: "utf8", timeout: 120_000 },
-        (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: `${stdout}${stderr}` });
-        },
-      );
-    });
-  const rule = `attributes.apiKey: ${REFUSED}: IoT stores thing attributes in clear and returns them to anyone who can call DescribeThing; pass a plain string, or keep the secret out of the registry`;
-  try {
-    for (const args of [
-      [fixture, "--stage", "sp"],
-      ["src/cli/index.ts", "preview", fixture, "--stage", "sp"],
-      ["src/cli/index.ts", "rehearse", fixture, "--job", "firmware", "--stage", "sp"],
-    ]) {
-      local.resetStats();
-      const r = await run(args);
-      expect(r.code, `${args.join(" ")}\n${r.out}`).toBe(1);
-      // The deploy and the rehearsal stop on it; the preview lists it among the program's problems. Same words.
-      if (args[1] === "preview")
-        expect(r.out, args.join(" ")).toContain(
-          `✖ 1 problem: a deploy of this program changes nothing and exits 1 until it is fixed.\n  - Thing "sensor": ${rule}`,
-        );
-      else expect(r.out, args.join(" ")).toContain(`Invalid props for Thing "sensor" (1 problem):\n  - ${rule}`);
-      expect(r.out).not.toContain(value);
-      expect(local.stats().mutatingRequests, args.join(" ")).toBe(0);
-    }
-  } finally {
-    await local.stop();
-    fs.rmSync(root, { recursive: true, force: true });
-  }
-}, 240_000);
