@@ -128,7 +128,8 @@ describe.skipIf(!s3)("the lease on S3", () => {
     // Two renewals accepted at least in the 9 s and more that the contender waited (its own create-only writes were refused: 412).
     const writes = s3!.requests.filter((r) => r.method === "PUT" && r.path.startsWith(`/${BUCKET}/${key("renew")}?`));
     expect(writes.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(2);
-    expect(writes.filter((r) => r.status !== 200 && r.status !== 412)).toEqual([]);
+    // (A renewal still in flight when the contender gave up has no answer yet: it is neither.)
+    expect(writes.filter((r) => r.status !== undefined && r.status !== 200 && r.status !== 412)).toEqual([]);
     // A renewal refused would have lost the lease.
     expect(renewing.events().filter((e) => e.startsWith("LOST"))).toEqual([]);
     // Each renewal writes a new body (a new ETag), so a takeover conditional on an ETag judged expired fails if the holder renewed since.
