@@ -7,6 +7,7 @@ import type * as executions from "./account/executions.ts";
 import type { FaultOptions } from "./protocol/faults.ts";
 import type { LocalCredentials } from "./protocol/sigv4.ts";
 import type { DeviceBehaviour } from "./simulation/behaviour.ts";
+import type { PackageLimits } from "./state/catalog.ts";
 import type { SimulatedDevicesRequest } from "./simulation/devices.ts";
 import type { ExecutionEvent } from "./simulation/events.ts";
 import type { World } from "./state/world.ts";
@@ -69,6 +70,12 @@ export interface LocalIoTOptions {
   holdRollouts?: boolean;
   /** Called for every execution status change, creation included ("QUEUED": notified), on the endpoint's clock. */
   onExecution?: (event: ExecutionEvent) => void;
+  /**
+   * Quotas of the Software Package Catalog: packages per account, versions
+   * per package (ServiceQuotaExceededException beyond them).
+   * @default { packages: 10000, versionsPerPackage: 1000 }
+   */
+  packageLimits?: Partial<PackageLimits>;
 }
 
 /** The credentials the endpoint accepts unless told otherwise. Not a secret: the endpoint is local. */
@@ -168,7 +175,11 @@ export interface LocalIoT {
   addSimulatedDevices(request: SimulatedDevicesRequest): Promise<string[]>;
   /** Marks an existing thing as a simulated device with this behaviour (DEFAULT_BEHAVIOUR overridden) and seed. */
   simulateThing(thingName: string, behaviour?: Partial<DeviceBehaviour>, seed?: number): Promise<void>;
-  /** Registers an S3 object that jobs with `documentSource` read their document from. */
+  /**
+   * Registers an S3 object that jobs with `documentSource` read their document
+   * from, or an SBOM (`s3://<bucket>/<key>`, `?versionId=<version>` when the
+   * SBOM's location names a version).
+   */
   putS3Object(url: string, body: string): void;
   /**
    * Registers a CloudFormation stack and creates its IoT resources as

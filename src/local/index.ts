@@ -3,6 +3,7 @@ export {
   startLocalIoT,
   LOCAL_CREDENTIALS,
   OPERATIONS,
+  DATA_PLANE_OPERATIONS,
   isReadOnly,
   type LocalIoT,
   type LocalIoTOptions,
@@ -15,6 +16,7 @@ export { DEFAULT_BEHAVIOUR, type DeviceBehaviour } from "./simulation/behaviour.
 export type { SimulatedDevicesRequest } from "./simulation/devices.ts";
 export type { ExecutionEvent } from "./simulation/events.ts";
 export { PersistenceError } from "./state/store.ts";
+export { PACKAGE_SHADOW, type PackageLimits } from "./state/catalog.ts";
 export type { LocalCredentials } from "./protocol/sigv4.ts";
 export { MANAGED_TEMPLATES, type ManagedTemplate, type ManagedParameter } from "./account/managed.ts";
 export {

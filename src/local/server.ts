@@ -23,6 +23,8 @@ import { Persister, PersistenceError, readStateFile, removeOrphanedTemporaryFile
 import { addSimulatedDevices, simulateThing } from "./simulation/devices.ts";
 import { Simulation } from "./simulation/engine.ts";
 import { World } from "./state/world.ts";
+import { DEFAULT_PACKAGE_LIMITS } from "./account/packages.ts";
+import type { PackageLimits } from "./state/catalog.ts";
 import { LOCAL_CREDENTIALS, type LocalIoT, type LocalIoTOptions, type LocalIoTStats } from "./api.ts";
 
 export { LOCAL_CREDENTIALS } from "./api.ts";
@@ -91,6 +93,7 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     virtualClockMs: checkVirtualClock(options.virtualClock),
     holdRollouts: options.holdRollouts ?? false,
     onExecution: options.onExecution,
+    packageLimits: packageLimits(options.packageLimits),
   });
   const simulation = new Simulation(world);
   const instanceId = loaded?.instanceId ?? randomUUID();
@@ -287,6 +290,15 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
   return api;
 }
 
+function packageLimits(given: LocalIoTOptions["packageLimits"]): PackageLimits | undefined {
+  if (given === undefined) return undefined;
+  const limits = { ...DEFAULT_PACKAGE_LIMITS, ...given };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`packageLimits.${name} must be a whole number, got ${String(value)}`);
+  }
+  return limits;
+}
+
 function checkVirtualClock(value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
@@ -296,5 +308,6 @@ function checkVirtualClock(value: number | undefined): number | undefined {
 }
 
 export { OPERATIONS, isReadOnly } from "./protocol/routes.ts";
+export { DATA_PLANE_OPERATIONS } from "./protocol/data-plane.ts";
 export type { FaultOptions } from "./protocol/faults.ts";
 export type { ErrorCode };

@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
-import { DOC, createThings, expectError, iotClient } from "./helpers.ts";
+import { DOC, createThings, expectError, iotClient, packageVersions } from "./helpers.ts";
 
 let local: LocalIoT;
 let iot: IoTClient;
@@ -420,9 +420,15 @@ const validRows: Row[] = [
 ];
 
 describe("values exactly at the limits are accepted", () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     // Drop what the invalid table created, so ids stay unique whatever the order.
     seq = 1000;
+    // A job can install only versions that exist and are published.
+    await packageVersions(
+      iot,
+      "p",
+      Array.from({ length: 25 }, (_, i) => String(i)),
+    );
   });
   test.each(validRows)("%s", async (_name, send) => {
     const out: any = await send();

@@ -5,9 +5,12 @@
  */
 import {
   AddThingToThingGroupCommand,
+  CreatePackageCommand,
+  CreatePackageVersionCommand,
   CreateThingCommand,
   CreateThingGroupCommand,
   IoTClient,
+  UpdatePackageVersionCommand,
   type IoTClientConfig,
 } from "@aws-sdk/client-iot";
 import { Hash } from "@smithy/hash-node";
@@ -146,6 +149,20 @@ export async function createThings(
     }
   }
   return { thingArns, groupArn };
+}
+
+/**
+ * Creates a software package and versions of it, PUBLISHED unless `draft`
+ * (a job can deploy only a PUBLISHED or DEPRECATED version); returns the versions' ARNs.
+ */
+export async function packageVersions(client: IoTClient, packageName: string, versionNames: string[], draft = false): Promise<string[]> {
+  await client.send(new CreatePackageCommand({ packageName }));
+  const arns: string[] = [];
+  for (const versionName of versionNames) {
+    arns.push((await client.send(new CreatePackageVersionCommand({ packageName, versionName }))).packageVersionArn!);
+    if (!draft) await client.send(new UpdatePackageVersionCommand({ packageName, versionName, action: "PUBLISH" }));
+  }
+  return arns;
 }
 
 /** A minimal valid job document. */

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
-import { DOC, createThings, expectError, iotClient, rawRequest } from "./helpers.ts";
+import { DOC, createThings, expectError, iotClient, packageVersions, rawRequest } from "./helpers.ts";
 
 let local: LocalIoT;
 let iot: IoTClient;
@@ -22,6 +22,8 @@ beforeAll(async () => {
   local = await startLocalIoT({ port: 0 });
   iot = iotClient(local);
   thingArn = (await createThings(iot, ["tpl-thing"])).thingArns[0];
+  // The package version FULL installs (a template may name a DRAFT version; its jobs may not).
+  await packageVersions(iot, "pkg", ["1.0.0"]);
 });
 afterAll(() => local.stop());
 

@@ -4,7 +4,9 @@
  * (required members; string lengths, patterns and enums; numeric ranges; list
  * and map sizes; map keys and values), one request that breaks only that
  * constraint and one on its boundary go through the real SDK over HTTP. The
- * breaking one must be answered 400 InvalidRequestException naming the
+ * breaking one must be answered 400 with the operation's validation error
+ * (InvalidRequestException, or ValidationException where the model lists it
+ * instead: the Software Package Catalog) naming the
  * member's path and the rule, in the service's validation wording; the
  * boundary one must not be refused for that member (it may still fail for
  * another reason, e.g. a resource it names does not exist).
@@ -19,12 +21,19 @@ import { IoTClient } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { MANAGED_TEMPLATES, startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
 import { SERVED_OPERATIONS } from "../../src/api/model/served.ts";
+import { OPERATIONS as MODEL_OPERATIONS } from "../../src/api/model/iot.generated.ts";
 import { constraintsOf, describeConstraint, type Constraint } from "../support/model-constraints.ts";
 import { namesMember, reportsViolation } from "../support/model-messages.ts";
 import { EMPTY_LABEL, requestMaker, type ConformanceCase } from "../support/model-requests.ts";
 import type { Fixtures } from "../support/model-values.ts";
 
 const CONSTRAINTS: readonly Constraint[] = SERVED_OPERATIONS.flatMap((op) => constraintsOf(op));
+
+/** The error a request that breaks the operation's input shape is answered with: the one the model lists for it. */
+const validationError = (operation: string) =>
+  (MODEL_OPERATIONS as Record<string, { errors: readonly string[] }>)[operation].errors.includes("InvalidRequestException")
+    ? "InvalidRequestException"
+    : "ValidationException";
 const TOTAL = CONSTRAINTS.length;
 
 interface Answer {
@@ -38,7 +47,7 @@ interface Outcome {
   /** The answers to the breaking requests, in order. */
   broken: Answer[];
   valid: Answer;
-  /** Each breaking request was answered 400 InvalidRequestException naming the path and the rule. */
+  /** Each breaking request was answered 400 with the operation's validation error, naming the path and the rule. */
   refused: boolean;
   /** The first breaking request that was not refused so. */
   unrefused?: { input: Record<string, unknown>; answer: Answer };
@@ -97,6 +106,12 @@ beforeAll(async () => {
   const { jobTemplateId, jobTemplateArn } = await client.send(
     new sdk.CreateJobTemplateCommand({ jobTemplateId: "conformance-template", description: "conformance", document }),
   );
+  // A software package with a PUBLISHED version (the one the seeds' PackageVersionArn names) and a DRAFT one.
+  const packageName = "conformance";
+  await client.send(new sdk.CreatePackageCommand({ packageName }));
+  await client.send(new sdk.CreatePackageVersionCommand({ packageName, versionName: "1.0.0" }));
+  await client.send(new sdk.UpdatePackageVersionCommand({ packageName, versionName: "1.0.0", action: "PUBLISH" }));
+  await client.send(new sdk.CreatePackageVersionCommand({ packageName, versionName: "draft" }));
   const fx: Fixtures = {
     thingName,
     thingArn: thingArn!,
@@ -106,6 +121,9 @@ beforeAll(async () => {
     jobTemplateId: jobTemplateId!,
     jobTemplateArn: jobTemplateArn!,
     managedTemplateName: MANAGED_TEMPLATES[0].templateName,
+    packageName,
+    versionName: "1.0.0",
+    draftVersionName: "draft",
   };
 
   const maker = requestMaker(fx);
@@ -115,7 +133,7 @@ beforeAll(async () => {
     const broken: Answer[] = [];
     for (const input of kase.broken) broken.push(await send(c.operation, input));
     const valid = await send(c.operation, kase.valid);
-    const isRefusal = (a: Answer) => a.status === 400 && a.name === "InvalidRequestException" && reportsViolation(a.message, kase.expect);
+    const isRefusal = (a: Answer) => a.status === 400 && a.name === validationError(c.operation) && reportsViolation(a.message, kase.expect);
     const i = broken.findIndex((a) => !isRefusal(a));
     const unrefused = i < 0 ? undefined : { input: kase.broken[i], answer: broken[i] };
     const accepted = !namesMember(valid.message, kase.expect);
@@ -126,10 +144,11 @@ afterAll(() => local?.stop());
 
 const expected = (o: Outcome) => {
   const e = o.case.expect;
+  const code = validationError(o.case.constraint.operation);
   const rule = e.phrases.length === 1 ? e.phrases[0] : `one of [${e.phrases.join(" | ")}]`;
   return e.map
-    ? `400 InvalidRequestException: ... at '${e.path}' failed to satisfy constraint: Map ${e.map} must satisfy constraint: [${rule}]`
-    : `400 InvalidRequestException: ... at '${e.path}' failed to satisfy constraint: ${rule}`;
+    ? `400 ${code}: ... at '${e.path}' failed to satisfy constraint: Map ${e.map} must satisfy constraint: [${rule}]`
+    : `400 ${code}: ... at '${e.path}' failed to satisfy constraint: ${rule}`;
 };
 
 const failures = () =>

@@ -1,9 +1,10 @@
 /**
  * The success scenario of the routes test (test/model/routes.test.ts): one
- * run that drives all 33 operations the local endpoint serves to success
+ * run that drives every operation the local endpoint serves to success
  * through the real SDK, over things and thing groups, job templates, jobs, a
  * device's job executions, managed job templates, tags and the ends of life
- * of each, with the variants of their members the model's output covers.
+ * of each, the Software Package Catalog (model-catalog.ts), with the
+ * variants of their members the model's output covers.
  * The error cases that need the state the success calls leave just then sit
  * in place; the others are in test/support/model-errors.ts.
  */
@@ -44,6 +45,7 @@ import {
   UpdateThingGroupCommand,
   type JobExecutionStatus,
 } from "@aws-sdk/client-iot";
+import { catalogScenario, catalogSetup } from "./model-catalog.ts";
 import { DOC, type CallRecorder } from "./model-calls.ts";
 import { deliberateErrors, faultPass, tooManyDeletions } from "./model-errors.ts";
 
@@ -113,6 +115,9 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
   await ok("list a thing's groups, one page", new ListThingGroupsForThingCommand({ thingName: "rt-1", maxResults: 1 }));
   await ok("list a group's things, recursively", new ListThingsInThingGroupCommand({ thingGroupName: "rt-site", recursive: true }));
   await ok("list a group's things, one page", new ListThingsInThingGroupCommand({ thingGroupName: "rt-floor", maxResults: 1 }));
+
+  // The software package version the job template below installs (the rest of the catalog: catalogScenario).
+  await catalogSetup(calls);
 
   // Job templates.
   await ok(
@@ -308,6 +313,9 @@ export async function runScenario(calls: CallRecorder): Promise<void> {
   await fails("untag an unknown job", new UntagResourceCommand({ resourceArn: arn("job/rt-nope"), tagKeys: ["a"] }));
   await fails("list the tags of an unknown job", new ListTagsForResourceCommand({ resourceArn: arn("job/rt-nope") }));
   await fails("list the tags of a managed job template", new ListTagsForResourceCommand({ resourceArn: managedArn("AWS-Reboot") }));
+
+  // The Software Package Catalog.
+  await catalogScenario(calls);
 
   // Errors of jobs, job templates, things and thing groups.
   await deliberateErrors(calls);

@@ -17,6 +17,10 @@ export interface Fixtures {
   jobTemplateId: string;
   jobTemplateArn: string;
   managedTemplateName: string;
+  /** A software package with a PUBLISHED version (`versionName`) and a DRAFT one (`draftVersionName`). */
+  packageName: string;
+  versionName: string;
+  draftVersionName: string;
 }
 
 /**
@@ -37,6 +41,7 @@ function seeds(fx: Fixtures): Record<string, string> {
     CronExpression: "cron(0 2 ? * MON *)",
     ManagedTemplateVersion: "1.0",
     ManagedJobTemplateName: fx.managedTemplateName,
+    ClientToken: "00000000-0000-4000-8000-000000000000",
   };
 }
 
@@ -110,7 +115,8 @@ export function valueMaker(fx: Fixtures): ValueMaker {
       case "map":
         return { [string(shape.key)]: sample(shape.value, variant, [...stack, shapeName]) };
       case "structure": {
-        const out: Record<string, unknown> = { ...STRUCTURE_EXTRAS[shapeName] };
+        // A copy: cases change the members of their own request.
+        const out: Record<string, unknown> = structuredClone(STRUCTURE_EXTRAS[shapeName] ?? {});
         for (const name of shape.required ?? []) {
           const member = shape.members[name];
           if (!stack.includes(member.shape)) out[name] = sample(member.shape, variant, [...stack, shapeName]);
@@ -125,10 +131,12 @@ export function valueMaker(fx: Fixtures): ValueMaker {
 /**
  * Members a structure needs beyond what the model requires, by the service's
  * rules between members (an exponential rollout rate needs one of its two
- * criteria).
+ * criteria; an SBOM, its S3 location).
  */
 const STRUCTURE_EXTRAS: Record<string, Record<string, unknown>> = {
   RateIncreaseCriteria: { numberOfNotifiedThings: 1 },
+  // An SBOM names the object it is read from.
+  Sbom: { s3Location: { bucket: "conformance-bucket", key: "sbom.spdx.json" } },
 };
 
 /** A string of the shape, of `length` characters, that breaks its pattern (and nothing else). */

@@ -37,6 +37,21 @@ export const SERVED_OPERATIONS = [
   "RemoveThingFromThingGroup",
   "ListThingGroupsForThing",
   "ListThingsInThingGroup",
+  "CreatePackage",
+  "GetPackage",
+  "UpdatePackage",
+  "DeletePackage",
+  "ListPackages",
+  "CreatePackageVersion",
+  "GetPackageVersion",
+  "UpdatePackageVersion",
+  "DeletePackageVersion",
+  "ListPackageVersions",
+  "AssociateSbomWithPackageVersion",
+  "DisassociateSbomFromPackageVersion",
+  "ListSbomValidationResults",
+  "GetPackageConfiguration",
+  "UpdatePackageConfiguration",
 ] as const;
 
 export type ServedOperation = (typeof SERVED_OPERATIONS)[number];

@@ -18,6 +18,7 @@ import type { JobRecord, JsonObject } from "../state/store.ts";
 import { parseScheduleTime, type World } from "../state/world.ts";
 import * as check from "./checks.ts";
 import { checkDocumentParameters, managedFromArn } from "./managed.ts";
+import { checkDestinationVersions } from "./packages.ts";
 import { requireTemplate } from "./templates.ts";
 
 const MINUTE = 60_000;
@@ -210,6 +211,8 @@ export function createJob(world: World, input: CreateJobInput): JobRecord {
     }
   }
   schedulingConfig = checkScheduling(world, schedulingConfig, targetSelection);
+  // The versions it installs, its own or its template's: existing, and not DRAFT.
+  checkDestinationVersions(world, destinationPackageVersions, true);
 
   const existing = world.tables.jobs.get(jobId);
   if (existing) {

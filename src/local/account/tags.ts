@@ -1,15 +1,41 @@
-/** The account's tags on jobs, job templates, things and thing groups: what TagResource, UntagResource and ListTagsForResource check and change. */
+/**
+ * The account's tags on jobs, job templates, things, thing groups, software
+ * packages and package versions: what TagResource, UntagResource and
+ * ListTagsForResource check and change.
+ */
 import { LISTS, STRINGS } from "../../api/constraints.ts";
-import { invalid } from "../errors.ts";
+import { IoTError, invalid } from "../errors.ts";
+import { catalogResourceExists } from "../state/catalog.ts";
 import type { Page } from "../state/pagination.ts";
 import type { World } from "../state/world.ts";
 import * as check from "./checks.ts";
+
+/** A 404 unless the ARN names a taggable resource of this account and region (a 400 for a managed template). */
+function requireTaggable(world: World, resourceArn: string): void {
+  const parsed = world.parseArn(resourceArn);
+  if (parsed && parsed.account === "" && parsed.type === "jobtemplate") {
+    throw invalid(`Managed job templates cannot be tagged: ${resourceArn}`);
+  }
+  const { tables } = world;
+  const exists =
+    parsed !== undefined &&
+    parsed.region === world.region &&
+    parsed.account === world.accountId &&
+    ((parsed.type === "job" && tables.jobs.has(parsed.name) && tables.jobs.get(parsed.name)!.status !== "DELETION_IN_PROGRESS") ||
+      (parsed.type === "jobtemplate" && tables.templates.has(parsed.name)) ||
+      (parsed.type === "thing" && tables.things.has(parsed.name)) ||
+      (parsed.type === "thinggroup" && tables.thingGroups.has(parsed.name)) ||
+      (parsed.type === "package" && catalogResourceExists(tables, parsed.name)));
+  if (!exists) {
+    throw new IoTError("ResourceNotFoundException", `Resource ${resourceArn} cannot be found.`);
+  }
+}
 
 export function tagResource(world: World, input: { resourceArn: string; tags: Array<{ Key?: string; Value?: string }> }): void {
   const resourceArn = check.str("resourceArn", input.resourceArn, {}, { required: true })!;
   check.required("tags", input.tags);
   const tags = check.tags("tags", input.tags)!;
-  world.requireTaggable(resourceArn);
+  requireTaggable(world, resourceArn);
   const merged = { ...(world.tables.tags.get(resourceArn) ?? {}), ...tags };
   if (Object.keys(merged).length > LISTS.tagsPerResource.max) {
     throw invalid(
@@ -24,7 +50,7 @@ export function untagResource(world: World, input: { resourceArn: string; tagKey
   check.required("tagKeys", input.tagKeys);
   const keys = check.list("tagKeys", input.tagKeys) as string[];
   keys.forEach((key, i) => check.str(`tagKeys.${i + 1}`, key, STRINGS.tagKey, { required: true }));
-  world.requireTaggable(resourceArn);
+  requireTaggable(world, resourceArn);
   const current = { ...(world.tables.tags.get(resourceArn) ?? {}) };
   for (const key of keys) delete current[key];
   world.tables.tags.set(resourceArn, current);
@@ -36,7 +62,7 @@ export function listTagsForResource(
   input: { resourceArn: string; nextToken?: string },
 ): Page<{ Key: string; Value: string }> {
   const resourceArn = check.str("resourceArn", input.resourceArn, {}, { required: true })!;
-  world.requireTaggable(resourceArn);
+  requireTaggable(world, resourceArn);
   const items = Object.entries(world.tables.tags.get(resourceArn) ?? {})
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([Key, Value], i) => ({ seq: i + 1, Key, Value }));

@@ -9,6 +9,7 @@ import type { Page } from "../state/pagination.ts";
 import type { JsonObject, TemplateRecord } from "../state/store.ts";
 import type { World } from "../state/world.ts";
 import * as check from "./checks.ts";
+import { checkDestinationVersions } from "./packages.ts";
 
 export interface CreateJobTemplateInput {
   jobTemplateId: string;
@@ -97,6 +98,8 @@ export function createJobTemplate(world: World, input: CreateJobTemplateInput): 
     createdAt: world.now(),
   };
   const tags = check.tags("tags", input.tags);
+  // The versions its jobs will install must exist; a template may name a DRAFT one (CreateJob refuses it).
+  checkDestinationVersions(world, record.destinationPackageVersions, false);
   if (world.tables.templates.has(jobTemplateId)) {
     throw new IoTError("ConflictException", `Job Template ${jobTemplateId} already exists.`, {
       resourceId: jobTemplateId,

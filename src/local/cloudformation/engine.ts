@@ -150,7 +150,7 @@ function summary(stack: StackRecord): LocalStack {
       logicalResourceId: r.logicalResourceId,
       physicalResourceId: r.physicalResourceId,
       resourceType: r.resourceType,
-      arn: r.attributes.Arn ?? "",
+      arn: r.attributes.Arn ?? r.attributes.PackageArn ?? r.attributes.PackageVersionArn ?? "",
     })),
   };
 }

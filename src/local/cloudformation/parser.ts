@@ -29,7 +29,14 @@ export interface ParsedTemplate {
   outputs: OutputDecl[];
 }
 
-const SUPPORTED_TYPES = ["AWS::IoT::JobTemplate", "AWS::IoT::Job", "AWS::IoT::Thing", "AWS::IoT::ThingGroup"];
+const SUPPORTED_TYPES = [
+  "AWS::IoT::JobTemplate",
+  "AWS::IoT::Job",
+  "AWS::IoT::Thing",
+  "AWS::IoT::ThingGroup",
+  "AWS::IoT::SoftwarePackage",
+  "AWS::IoT::SoftwarePackageVersion",
+];
 const SUPPORTED_INTRINSICS = ["Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join"];
 const PSEUDO_PARAMETERS = [
   "AWS::Region",
@@ -50,6 +57,8 @@ const ATTRIBUTES: Record<string, string[]> = {
   "AWS::IoT::Job": ["Arn"],
   "AWS::IoT::Thing": ["Arn", "Id"],
   "AWS::IoT::ThingGroup": ["Arn", "Id"],
+  "AWS::IoT::SoftwarePackage": ["PackageArn"],
+  "AWS::IoT::SoftwarePackageVersion": ["PackageVersionArn", "Status", "ErrorReason"],
 };
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

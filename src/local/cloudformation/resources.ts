@@ -14,6 +14,7 @@ import { deleteThing, deleteThingGroup } from "../account/things.ts";
 import type { World } from "../state/world.ts";
 import type { ResolveContext } from "./intrinsics.ts";
 import type { ResourceDecl } from "./parser.ts";
+import { CATALOG_HANDLERS } from "./catalog-resources.ts";
 import { fail } from "./types.ts";
 
 // ---------------------------------------------------------------- resource types
@@ -155,6 +156,7 @@ export const HANDLERS: Record<string, TypeHandler> = {
       if (world.tables.thingGroups.has(id)) deleteThingGroup(world, { thingGroupName: id });
     },
   },
+  ...CATALOG_HANDLERS,
 };
 
 /** CreateThing and CreateThingGroup are idempotent; CloudFormation refuses to take over an existing one. */

@@ -1,7 +1,7 @@
 /**
- * TagResource, UntagResource, ListTagsForResource on job, jobtemplate, thing
- * and thinggroup ARNs: their requests decoded, their answers shaped (the
- * checks and the changes: account/tags.ts).
+ * TagResource, UntagResource, ListTagsForResource on job, jobtemplate, thing,
+ * thinggroup, package and package version ARNs: their requests decoded, their
+ * answers shaped (the checks and the changes: account/tags.ts).
  */
 import * as tags from "../account/tags.ts";
 import * as decode from "./decode.ts";

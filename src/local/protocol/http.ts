@@ -1,4 +1,5 @@
-/** What the protocol handlers share: the request context the server passes them, BadRequest, the body limits and readBody. */
+/** What the protocol handlers share: the request context the server passes them, BadRequest, the body limits, readBody and the JSON answers. */
+import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { IoTError } from "../errors.ts";
 import type { FaultOutcome } from "./faults.ts";
@@ -62,4 +63,20 @@ export function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; too
     req.on("end", () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
     req.on("error", reject);
   });
+}
+
+export function send(res: http.ServerResponse, status: number, body: JsonObject | undefined, code?: string) {
+  const text = body === undefined ? "" : JSON.stringify(body);
+  const headers: http.OutgoingHttpHeaders = {
+    "x-amzn-requestid": randomUUID(),
+    "content-length": Buffer.byteLength(text),
+  };
+  if (text) headers["content-type"] = "application/json";
+  if (code) headers["x-amzn-errortype"] = code;
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+export function sendError(res: http.ServerResponse, error: IoTError) {
+  send(res, error.status, { message: error.message, ...error.extra } as JsonObject, error.code);
 }

@@ -1,24 +1,18 @@
-/** The restJson1 protocol of the IoT API: body and query parsing, signature check, routing, and the JSON responses and errors. */
-import { randomUUID } from "node:crypto";
+/**
+ * The restJson1 protocol of the IoT API: body and query parsing, signature
+ * check, routing, and the JSON responses and errors. A request signed for
+ * the data plane (`iotdata`) goes to its own routes (data-plane.ts).
+ */
 import type http from "node:http";
-import { IoTError, serverErrorFor } from "../errors.ts";
+import { asModeled, IoTError, serverErrorFor } from "../errors.ts";
+import { DATA_PLANE_SERVICE, handleDataPlane } from "./data-plane.ts";
 import { isReadOnly, matchRoute } from "./routes.ts";
-import { verifySignature } from "./sigv4.ts";
+import { signingService, verifySignature } from "./sigv4.ts";
 import { validateInput } from "./validation.ts";
 import type { JsonObject } from "../state/store.ts";
-import { ADMIN_PREFIX, BadRequest, MAX_BODY, readBody, type RequestContext } from "./http.ts";
+import { ADMIN_PREFIX, BadRequest, MAX_BODY, readBody, send, sendError, type RequestContext } from "./http.ts";
 
-export function send(res: http.ServerResponse, status: number, body: JsonObject | undefined, code?: string) {
-  const text = body === undefined ? "" : JSON.stringify(body);
-  const headers: http.OutgoingHttpHeaders = {
-    "x-amzn-requestid": randomUUID(),
-    "content-length": Buffer.byteLength(text),
-  };
-  if (text) headers["content-type"] = "application/json";
-  if (code) headers["x-amzn-errortype"] = code;
-  res.writeHead(status, headers);
-  res.end(text);
-}
+export { send, sendError } from "./http.ts";
 
 /** What a call acts on, for the stats: the id in its path, a tagged resource's name, or a membership. */
 function subjectOf(params: Record<string, string>, query: Record<string, string>, body: JsonObject): string | undefined {
@@ -27,13 +21,23 @@ function subjectOf(params: Record<string, string>, query: Record<string, string>
   const group = params.thingGroupName ?? str(body.thingGroupName);
   if (thing && group && !params.thingName && !params.thingGroupName) return `${thing} → ${group}`;
   const arn = str(body.resourceArn) ?? query.resourceArn;
+  const version = params.packageName && params.versionName ? `${params.packageName}/${params.versionName}` : undefined;
   return (
-    params.jobId ?? params.jobTemplateId ?? thing ?? group ?? params.templateName ?? (arn ? arn.slice(arn.lastIndexOf("/") + 1) : undefined)
+    params.jobId ??
+    params.jobTemplateId ??
+    thing ??
+    group ??
+    params.templateName ??
+    version ??
+    params.packageName ??
+    (arn ? arnSubject(arn) : undefined)
   );
 }
 
-export function sendError(res: http.ServerResponse, error: IoTError) {
-  send(res, error.status, { message: error.message, ...error.extra } as JsonObject, error.code);
+/** A tagged resource's name in the stats: its id, or `<package>/<version>` for a package version (as the version's own calls). */
+function arnSubject(arn: string): string {
+  const version = /:package\/([^/]+)\/version\/([^/]+)$/.exec(arn);
+  return version ? `${version[1]}/${version[2]}` : arn.slice(arn.lastIndexOf("/") + 1);
 }
 
 /**
@@ -64,12 +68,14 @@ export async function handleRestJson(
       signedQuery[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
       query[k] ??= v;
     }
+    const dataPlane = !admin && signingService(req.headers) === DATA_PLANE_SERVICE;
     await verifySignature(
       { method, path: rawPath, query: signedQuery, headers: req.headers, body: bodyText },
       ctx.credentials,
       ctx.world.region,
-      ["iot", "execute-api"],
+      dataPlane ? [DATA_PLANE_SERVICE] : ["iot", "execute-api"],
     );
+    if (dataPlane) return await handleDataPlane(ctx, req, res, { method, rawPath, query, body: bodyText });
     let body: JsonObject = {};
     if (bodyText.trim().length > 0) {
       try {
@@ -101,8 +107,10 @@ export async function handleRestJson(
     ctx.log?.(`${method} ${rawPath} -> 200 ${operation}`);
     send(res, 200, result);
   } catch (error) {
-    const e =
+    const raw =
       error instanceof IoTError ? error : new IoTError("InternalFailureException", `Internal error: ${(error as Error)?.message ?? error}`);
+    // A bad request is the operation's modeled code (ValidationException for the Software Package Catalog's).
+    const e = operation && !(raw instanceof BadRequest) ? asModeled(operation, raw) : raw;
     if (operation && !(e instanceof BadRequest)) ctx.countCall(operation, e.status, e.code, subject);
     else if (!admin) ctx.reject();
     ctx.log?.(`${method} ${rawPath} -> ${e.status} ${e.code}: ${e.message}`);

@@ -6,6 +6,7 @@ import * as executions from "../operations/executions.ts";
 import * as jobReads from "../operations/job-reads.ts";
 import * as jobs from "../operations/jobs.ts";
 import * as managed from "../operations/managed.ts";
+import * as packages from "../operations/packages.ts";
 import { BadRequest } from "./http.ts";
 import * as tags from "../operations/tags.ts";
 import * as templates from "../operations/templates.ts";
@@ -59,6 +60,21 @@ const HANDLERS: Record<ServedOperation, Handler> = {
   RemoveThingFromThingGroup: things.removeThingFromThingGroup,
   ListThingGroupsForThing: things.listThingGroupsForThing,
   ListThingsInThingGroup: things.listThingsInThingGroup,
+  CreatePackage: packages.createPackage,
+  GetPackage: packages.getPackage,
+  UpdatePackage: packages.updatePackage,
+  DeletePackage: packages.deletePackage,
+  ListPackages: packages.listPackages,
+  CreatePackageVersion: packages.createPackageVersion,
+  GetPackageVersion: packages.getPackageVersion,
+  UpdatePackageVersion: packages.updatePackageVersion,
+  DeletePackageVersion: packages.deletePackageVersion,
+  ListPackageVersions: packages.listPackageVersions,
+  AssociateSbomWithPackageVersion: packages.associateSbomWithPackageVersion,
+  DisassociateSbomFromPackageVersion: packages.disassociateSbomFromPackageVersion,
+  ListSbomValidationResults: packages.listSbomValidationResults,
+  GetPackageConfiguration: packages.getPackageConfiguration,
+  UpdatePackageConfiguration: packages.updatePackageConfiguration,
 };
 
 /** Method and URI template of every served operation, from the AWS model (src/api/model/iot.generated.ts). */

@@ -28,6 +28,12 @@ export interface IncomingSigned {
   body: string;
 }
 
+/** The service a request's Authorization header is scoped to (undefined when it is not a SigV4 header). */
+export function signingService(headers: IncomingSigned["headers"]): string | undefined {
+  const authorization = header(headers, "authorization");
+  return authorization ? AUTH.exec(authorization)?.[4] : undefined;
+}
+
 /** Throws a 403 IoTError unless the request carries a valid signature by `credentials`. */
 export async function verifySignature(
   request: IncomingSigned,

@@ -22,6 +22,7 @@ import type { JobExecutionStatus } from "../../api/constraints.ts";
 import type { ExecutionRecord, JobRecord, JsonObject, ThingRecord } from "../state/store.ts";
 import type { World } from "../state/world.ts";
 import { drawOutcome, isOffline } from "./behaviour.ts";
+import { recordInstalledVersions } from "./package-shadow.ts";
 import { rolloutDone } from "../state/job-state.ts";
 import type { Agenda } from "./queue.ts";
 import { MINUTE_MS } from "./time.ts";
@@ -42,6 +43,8 @@ export function changed(sim: Agenda, job: JobRecord, execution: ExecutionRecord,
   if (execution.status === "IN_PROGRESS" && previous !== "IN_PROGRESS") {
     started(sim, job, execution);
   } else if (execution.status === "SUCCEEDED") {
+    // The versions the job installs, in the thing's $package shadow (when the package configuration says so).
+    recordInstalledVersions(world, job, execution);
     // Counted towards numberOfSucceededThings at the next rollout minute.
     const rollout = job.rollout;
     if (rollout && !rolloutDone(job)) rollout.succeeded = (rollout.succeeded ?? 0) + 1;

@@ -12,8 +12,9 @@
  * of the file has written them all); no two records with the same id (the
  * tables are keyed by it: one would be dropped). Members added since the
  * first version of the file (instanceId, a job's sourceDocument and rollout,
- * an execution's timeoutAtMs and deviceDueAtMs, a thing's simulated device)
- * are optional, so files written by earlier versions load.
+ * an execution's timeoutAtMs and deviceDueAtMs, a thing's simulated device;
+ * the Software Package Catalog's tables and the device shadows) are
+ * optional, so files written by earlier versions load.
  *
  * Unknown members: at the top level they are refused (a table this version
  * does not know would be dropped by the next write). Inside a record they
@@ -22,11 +23,18 @@
  */
 import { z } from "zod";
 import { ENUMS } from "../../api/constraints.ts";
+import { describeIssue } from "./data-file-issues.ts";
 import type {
   ExecutionRecord,
   JobRecord,
   JsonObject,
+  PackageConfigurationRecord,
+  PackageRecord,
+  PackageVersionRecord,
   RolloutRecord,
+  S3LocationRecord,
+  SbomValidationRecord,
+  ShadowRecord,
   StackRecord,
   StackResourceRecord,
   TemplateRecord,
@@ -54,6 +62,12 @@ export interface PersistedFile {
   thingGroups: ThingGroupRecord[];
   tags: Record<string, Record<string, string>>;
   stacks: StackRecord[];
+  /** Added with the Software Package Catalog (absent in older files). */
+  packages?: PackageRecord[];
+  packageVersions?: PackageVersionRecord[];
+  packageConfiguration?: PackageConfigurationRecord;
+  /** Added with the device shadows (absent in older files). */
+  shadows?: ShadowRecord[];
 }
 
 // ------------------------------------------------------------------ schemas
@@ -234,6 +248,56 @@ const stack = record<StackRecord>({
   ),
 });
 
+const s3Location = record<S3LocationRecord>({ bucket: str.optional(), key: str.optional(), version: str.optional() });
+
+const softwarePackage = record<PackageRecord>({
+  seq: whole,
+  packageName: str,
+  packageArn: str,
+  description: str.optional(),
+  defaultVersionName: str.optional(),
+  createdAt: time,
+  lastModifiedAt: time,
+  clientToken: str.optional(),
+});
+
+const packageVersion = record<PackageVersionRecord>({
+  seq: whole,
+  packageName: str,
+  versionName: str,
+  packageVersionArn: str,
+  status: z.enum(["DRAFT", "PUBLISHED", "DEPRECATED"]),
+  description: str.optional(),
+  attributes: stringMap,
+  artifact: s3Location.optional(),
+  recipe: str.optional(),
+  sbom: s3Location.optional(),
+  sbomValidation: record<SbomValidationRecord>({
+    result: z.enum(["SUCCEEDED", "FAILED"]),
+    errorCode: z.enum(["INCOMPATIBLE_FORMAT", "FILE_SIZE_LIMIT_EXCEEDED"]).optional(),
+    errorMessage: str.optional(),
+  }).optional(),
+  createdAt: time,
+  lastModifiedAt: time,
+  clientToken: str.optional(),
+});
+
+type ByJobs = PackageConfigurationRecord["versionUpdateByJobsConfig"];
+const packageConfiguration = record<PackageConfigurationRecord>({
+  versionUpdateByJobsConfig: record<ByJobs>({ enabled: flag, roleArn: str.optional() }),
+});
+
+type ShadowSections = ShadowRecord["state"];
+const sections = record<ShadowSections>({ desired: object.optional(), reported: object.optional() });
+const shadow = record<ShadowRecord>({
+  thingName: str,
+  shadowName: str,
+  state: sections,
+  metadata: sections,
+  version: whole,
+  updatedAt: time,
+});
+
 /** The whole file; a top-level member this version does not know is refused. */
 const dataFile = z.strictObject({
   format: z.literal(FILE_FORMAT),
@@ -248,6 +312,10 @@ const dataFile = z.strictObject({
   thingGroups: z.array(thingGroup),
   tags: z.record(z.string(), stringMap),
   stacks: z.array(stack),
+  packages: z.array(softwarePackage).optional(),
+  packageVersions: z.array(packageVersion).optional(),
+  packageConfiguration: packageConfiguration.optional(),
+  shadows: z.array(shadow).optional(),
 }) satisfies z.ZodType<PersistedFile>;
 
 // ------------------------------------------------------------------ checking
@@ -268,73 +336,6 @@ export function checkDataFile(data: unknown): DataFileCheck {
   }
   const problems = duplicateIds(result.data);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, file: result.data };
-}
-
-type PathPart = PropertyKey;
-
-/** `jobs[3].rollout.pending`, `tags["arn:aws:iot:..."].team` */
-function formatPath(parts: readonly PathPart[]): string {
-  let out = "";
-  for (const p of parts) {
-    if (typeof p === "number") out += `[${p}]`;
-    else if (typeof p === "string" && /^[A-Za-z_$][\w$]*$/.test(p)) out += out ? `.${p}` : p;
-    else out += `[${JSON.stringify(String(p))}]`;
-  }
-  return out || "the file";
-}
-
-function valueAt(data: unknown, path: readonly PathPart[]): unknown {
-  let v: unknown = data;
-  for (const p of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
-
-/** What a value is, never what it says. */
-function kind(value: unknown): string {
-  if (value === undefined) return "nothing";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "number") return Number.isInteger(value) ? "a number" : "a number with a fraction";
-  if (typeof value === "boolean") return "a boolean";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
-
-const EXPECTED: Record<string, string> = {
-  string: "a string",
-  number: "a number",
-  int: "a whole number",
-  boolean: "true or false",
-  array: "an array",
-  object: "an object",
-  record: "an object",
-  literal: "a fixed value",
-};
-
-function describeIssue(issue: z.core.$ZodIssue, data: unknown): string[] {
-  const at = formatPath(issue.path);
-  const value = valueAt(data, issue.path);
-  switch (issue.code) {
-    case "unrecognized_keys":
-      return issue.keys.map((key) => `${formatPath([...issue.path, key])}: not a member of this version's data file`);
-    case "invalid_type":
-      if (issue.expected === "never") return [`${at}: must be absent`];
-      return [`${at}: expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${kind(value)}`];
-    case "invalid_value": {
-      const allowed = issue.values.map((v) => JSON.stringify(v)).join(", ");
-      return [`${at}: expected one of ${allowed}, got ${typeof value === "string" ? "another string" : kind(value)}`];
-    }
-    case "too_small":
-      return [`${at}: expected a number ${issue.inclusive ? "of at least" : "greater than"} ${issue.minimum}`];
-    case "too_big":
-      return [`${at}: expected a number ${issue.inclusive ? "of at most" : "less than"} ${issue.maximum}`];
-    case "custom":
-      return [`${at}: ${issue.message}, got ${kind(value)}`];
-    default:
-      return [`${at}: ${issue.message}`];
-  }
 }
 
 /** Records the endpoint keys by the same id: loading them would keep only the last one. */
@@ -362,6 +363,23 @@ function duplicateIds(file: PersistedFile): string[] {
   byId("things", file.things, "thingName");
   byId("thingGroups", file.thingGroups, "thingGroupName");
   byId("stacks", file.stacks, "stackName");
+  byId("packages", file.packages ?? [], "packageName");
+  const pair = (table: string, records: Array<Record<string, unknown>>, a: string, b: string, what: (r: any) => string) =>
+    unique(
+      table,
+      records,
+      (r) => JSON.stringify([r[a], r[b]]),
+      "",
+      (j) => `${what(records[j])} is already ${table}[${j}]`,
+    );
+  pair(
+    "packageVersions",
+    (file.packageVersions ?? []) as never,
+    "packageName",
+    "versionName",
+    (v) => `version ${v.versionName} of package ${v.packageName}`,
+  );
+  pair("shadows", (file.shadows ?? []) as never, "thingName", "shadowName", (s) => `shadow '${s.shadowName}' of thing ${s.thingName}`);
   unique(
     "executions",
     file.executions,

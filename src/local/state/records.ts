@@ -177,6 +177,73 @@ export interface StackRecord {
   resources: StackResourceRecord[];
 }
 
+/** An S3 object's location, as the Software Package Catalog names artifacts and SBOMs. */
+export interface S3LocationRecord {
+  bucket?: string;
+  key?: string;
+  version?: string;
+}
+
+export type PackageVersionStatus = "DRAFT" | "PUBLISHED" | "DEPRECATED";
+
+/** A software package (the Software Package Catalog). */
+export interface PackageRecord {
+  /** Creation order, for pagination. */
+  seq: number;
+  packageName: string;
+  packageArn: string;
+  description?: string;
+  defaultVersionName?: string;
+  /** Epoch seconds. */
+  createdAt: number;
+  lastModifiedAt: number;
+  /** The clientToken of the CreatePackage that made it (a retried create with it is answered again). */
+  clientToken?: string;
+}
+
+/** The outcome of validating a version's SBOM (account/sbom.ts). */
+export interface SbomValidationRecord {
+  result: "SUCCEEDED" | "FAILED";
+  errorCode?: "INCOMPATIBLE_FORMAT" | "FILE_SIZE_LIMIT_EXCEEDED";
+  errorMessage?: string;
+}
+
+/** A version of a software package. */
+export interface PackageVersionRecord {
+  seq: number;
+  packageName: string;
+  versionName: string;
+  packageVersionArn: string;
+  status: PackageVersionStatus;
+  description?: string;
+  attributes: Record<string, string>;
+  artifact?: S3LocationRecord;
+  recipe?: string;
+  sbom?: S3LocationRecord;
+  /** The validation of `sbom`, done when it was associated. */
+  sbomValidation?: SbomValidationRecord;
+  createdAt: number;
+  lastModifiedAt: number;
+  clientToken?: string;
+}
+
+/** UpdatePackageConfiguration's settings (one record per account and region). */
+export interface PackageConfigurationRecord {
+  versionUpdateByJobsConfig: { enabled: boolean; roleArn?: string };
+}
+
+/** A device shadow (the data plane): the classic shadow has the name "". */
+export interface ShadowRecord {
+  thingName: string;
+  shadowName: string;
+  state: { desired?: JsonObject; reported?: JsonObject };
+  /** Per-leaf update times (epoch seconds), in the shape of `state`. */
+  metadata: { desired?: JsonObject; reported?: JsonObject };
+  version: number;
+  /** Epoch seconds of the last update. */
+  updatedAt: number;
+}
+
 export interface Tables {
   templates: Map<string, TemplateRecord>;
   jobs: Map<string, JobRecord>;
@@ -187,4 +254,12 @@ export interface Tables {
   /** Tags by resource ARN. */
   tags: Map<string, Record<string, string>>;
   stacks: Map<string, StackRecord>;
+  /** Software packages by name. */
+  packages: Map<string, PackageRecord>;
+  /** Package versions by `${packageName}/${versionName}`. */
+  packageVersions: Map<string, PackageVersionRecord>;
+  /** The package configuration, under the key "default" once UpdatePackageConfiguration set it. */
+  packageConfiguration: Map<string, PackageConfigurationRecord>;
+  /** Device shadows by `${thingName}/${shadowName}` (the classic shadow: `${thingName}/`). */
+  shadows: Map<string, ShadowRecord>;
 }

@@ -20,6 +20,13 @@ export type {
   JobRecord,
   Json,
   JsonObject,
+  PackageConfigurationRecord,
+  PackageRecord,
+  PackageVersionRecord,
+  PackageVersionStatus,
+  S3LocationRecord,
+  SbomValidationRecord,
+  ShadowRecord,
   RolloutRecord,
   StackRecord,
   StackResourceRecord,
@@ -43,6 +50,10 @@ export function emptyTables(): Tables {
     thingGroups: new Map(),
     tags: new Map(),
     stacks: new Map(),
+    packages: new Map(),
+    packageVersions: new Map(),
+    packageConfiguration: new Map(),
+    shadows: new Map(),
   };
 }
 
@@ -108,6 +119,11 @@ function toTables(data: PersistedFile): { accountId: string; region: string; ins
   for (const g of data.thingGroups) tables.thingGroups.set(g.thingGroupName, g);
   for (const [arn, tags] of Object.entries(data.tags)) tables.tags.set(arn, tags);
   for (const s of data.stacks) tables.stacks.set(s.stackName, s);
+  // Tables added since the file's first version: absent in older files.
+  for (const p of data.packages ?? []) tables.packages.set(p.packageName, p);
+  for (const v of data.packageVersions ?? []) tables.packageVersions.set(`${v.packageName}/${v.versionName}`, v);
+  if (data.packageConfiguration) tables.packageConfiguration.set("default", data.packageConfiguration);
+  for (const s of data.shadows ?? []) tables.shadows.set(`${s.thingName}/${s.shadowName}`, s);
   return { accountId: data.accountId, region: data.region, instanceId: data.instanceId, tables };
 }
 
@@ -125,6 +141,10 @@ function toFile(accountId: string, region: string, t: Tables, instanceId: string
     thingGroups: [...t.thingGroups.values()],
     tags: Object.fromEntries(t.tags),
     stacks: [...t.stacks.values()],
+    packages: [...t.packages.values()],
+    packageVersions: [...t.packageVersions.values()],
+    ...(t.packageConfiguration.has("default") ? { packageConfiguration: t.packageConfiguration.get("default") } : {}),
+    shadows: [...t.shadows.values()],
   };
 }
 

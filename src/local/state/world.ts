@@ -12,11 +12,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { TERMINAL_EXECUTION_STATUSES, type JobExecutionStatus } from "../../api/constraints.ts";
-import { IoTError, invalid } from "../errors.ts";
 import { ExecutionCounts, type StatusCounts } from "../simulation/counts.ts";
 import { emitExecution, type ExecutionEvent } from "../simulation/events.ts";
 import { applyAbortCriteria, cancel, settle, stopRollout, type JobTables } from "./job-state.ts";
 import { emptyTables, type ExecutionRecord, type JobRecord, type Tables, type ThingRecord } from "./store.ts";
+import { installedVersions, type PackageLimits } from "./catalog.ts";
 import { paginate, type Page, type PageOptions } from "./pagination.ts";
 
 export interface WorldOptions {
@@ -31,6 +31,8 @@ export interface WorldOptions {
   virtualClockMs?: number;
   /** Create jobs without notifying anything until releaseJob. */
   holdRollouts?: boolean;
+  /** Quotas of the Software Package Catalog (account/packages.ts has the defaults). */
+  packageLimits?: PackageLimits;
   /** Called for every execution status change, creation included. */
   onExecution?: (event: ExecutionEvent) => void;
 }
@@ -61,6 +63,8 @@ export class World implements JobTables {
   readonly virtualClockMs: number | undefined;
   /** Jobs wait for releaseJob before notifying anything. */
   readonly holdRollouts: boolean;
+  /** Quotas of the Software Package Catalog; undefined: the defaults. */
+  readonly packageLimits: PackageLimits | undefined;
   onExecution: ((event: ExecutionEvent) => void) | undefined;
   /** The time of the event the simulation is processing (records are stamped with it). */
   simulatedNowMs: number | undefined;
@@ -80,6 +84,7 @@ export class World implements JobTables {
     this.tables = options.tables ?? emptyTables();
     this.virtualClockMs = options.virtualClockMs;
     this.holdRollouts = options.holdRollouts ?? false;
+    this.packageLimits = options.packageLimits;
     this.onExecution = options.onExecution;
     this.counts = new ExecutionCounts(this.tables);
     for (const r of [
@@ -87,6 +92,8 @@ export class World implements JobTables {
       ...this.tables.jobs.values(),
       ...this.tables.things.values(),
       ...this.tables.thingGroups.values(),
+      ...this.tables.packages.values(),
+      ...this.tables.packageVersions.values(),
     ]) {
       this.seq = Math.max(this.seq, (r as { seq?: number }).seq ?? 0);
     }
@@ -354,25 +361,14 @@ export class World implements JobTables {
     applyAbortCriteria(this, job);
   }
 
-  /** Tags of a resource, or a 404 when no such resource exists here. */
-  requireTaggable(resourceArn: string): void {
-    const parsed = this.parseArn(resourceArn);
-    if (parsed && parsed.account === "" && parsed.type === "jobtemplate") {
-      throw invalid(`Managed job templates cannot be tagged: ${resourceArn}`);
-    }
-    const exists =
-      parsed !== undefined &&
-      parsed.region === this.region &&
-      parsed.account === this.accountId &&
-      ((parsed.type === "job" &&
-        this.tables.jobs.has(parsed.name) &&
-        this.tables.jobs.get(parsed.name)!.status !== "DELETION_IN_PROGRESS") ||
-        (parsed.type === "jobtemplate" && this.tables.templates.has(parsed.name)) ||
-        (parsed.type === "thing" && this.tables.things.has(parsed.name)) ||
-        (parsed.type === "thinggroup" && this.tables.thingGroups.has(parsed.name)));
-    if (!exists) {
-      throw new IoTError("ResourceNotFoundException", `Resource ${resourceArn} cannot be found.`);
-    }
+  /**
+   * The package versions installed on a thing, as its reserved named shadow
+   * `$package` reports them: `{ packageName: versionName }` (empty without the
+   * shadow). The fleet simulation updates the shadow when a job that installs
+   * versions succeeds on the thing (simulation/package-shadow.ts).
+   */
+  installedPackageVersions(thingName: string): Record<string, string> {
+    return installedVersions(this.tables, thingName);
   }
 }
 
