@@ -84,6 +84,7 @@ const modelEnum = (name: string): readonly string[] => shape(name, "string").enu
 const ID_TEXT = "letters, digits, '_' and '-' only";
 const NAME_TEXT = "letters, digits, ':', '_' and '-' only";
 const NO_CONTROL_TEXT = "no control characters";
+const CATALOG_NAME_TEXT = "letters, digits, '-', '_' and '.' only";
 const ARN_TEXT = 'an ARN ("arn:" followed by printable ASCII without spaces)';
 
 /** String members: the model's lengths and patterns, with wording for messages. */
@@ -117,6 +118,14 @@ export const STRINGS = {
   thingGroupDescription: modelString("ThingGroupDescription", "printable ASCII characters and spaces only"),
   thingGroupId: modelString("ThingGroupId", "letters, digits and '-' only"),
   thingTypeName: modelString("ThingTypeName", NAME_TEXT),
+  packageName: modelString("PackageName", CATALOG_NAME_TEXT),
+  versionName: modelString("VersionName", CATALOG_NAME_TEXT),
+  packageDescription: modelString("ResourceDescription", NO_CONTROL_TEXT),
+  packageAttributeName: modelString("ResourceAttributeKey", "letters, digits, ':', '_' and '-' only"),
+  packageAttributeValue: modelString("ResourceAttributeValue", NO_CONTROL_TEXT),
+  packageRecipe: need(modelString("PackageVersionRecipe"), "max"),
+  s3Bucket: modelString("S3Bucket"),
+  s3Key: modelString("S3Key"),
 } as const satisfies Record<string, StringRule>;
 
 // ------------------------------------------------------------------ from the documentation (the model does not say)
@@ -151,6 +160,8 @@ export const GUIDE = {
   attributes: { max: 50 },
   /** DG, thing groups: a thing belongs to at most 10 static thing groups. */
   thingGroupsPerThing: { max: 10 },
+  /** API, CreatePackageVersion / UpdatePackageVersion: a version's attributes are at most 3 KB together. */
+  packageVersionAttributes: { maxBytes: 3072 },
 } as const;
 
 export const NUMBERS = {
@@ -200,6 +211,7 @@ export const ENUMS = {
   retryFailureType: modelEnum("RetryableFailureType") as readonly ["FAILED", "TIMED_OUT", "ALL"],
   abortAction: modelEnum("AbortAction") as readonly ["CANCEL"],
   jobEndBehavior: modelEnum("JobEndBehavior") as readonly ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"],
+  packageVersionStatus: modelEnum("PackageVersionStatus") as readonly ["DRAFT", "PUBLISHED", "DEPRECATED"],
 } as const;
 
 export type TargetSelection = (typeof ENUMS.targetSelection)[number];

@@ -99,6 +99,14 @@ export interface Reference {
   path: string;
   type: string;
   id: string;
+  /**
+   * The program declares it after this resource, if at all (a package's
+   * default version): only a run that sees the whole program (a preview, a
+   * deploy's whole-program check) can tell a later declaration from a
+   * missing one, so a deploy without that check does not read its existence
+   * here; the call that needs it checks it when due (its guard).
+   */
+  forward?: boolean;
 }
 
 /** What a decision starts from: the resource as recorded or read, or nothing. */
@@ -155,6 +163,12 @@ export interface Kind<P extends object, O extends object, S extends Record<strin
    * declared by the program (and what that resource owns) or exist.
    */
   references?(desired: Desired<S>): Reference[];
+  /**
+   * What the deploy's calls answered that the kind keeps in its facts,
+   * besides what the Create call assigns (`created`): e.g. a version's SBOM
+   * validation status, answered by AssociateSbomWithPackageVersion.
+   */
+  answered?(facts: Facts, responses: ReadonlyMap<string, unknown>): Facts;
   /** The facts of a resource the deploy is about to create, as far as they are known before the call (the preview's). */
   predict(desired: Desired<S>, location: Location, account: string | undefined): Facts;
   output(props: P, desired: Desired<S>, facts: Facts, location: Location, recorded?: { stack?: StackResourceRef; adopted?: boolean }): O;

@@ -66,7 +66,8 @@ export async function checkReferences(subject: Subject, references: Reference[],
   const { ctx, client, location, label } = subject;
   const problems = await checkDeclared(ctx.fqn, references, client, location, label);
   if (existence) {
-    const others = references.filter((r) => !isDeclared(ctx.fqn, r));
+    // A forward reference is checked by the whole-program check only (Reference.forward).
+    const others = references.filter((r) => !isDeclared(ctx.fqn, r) && !r.forward);
     const found = await Promise.all(others.map((r) => exists(r, client, location)));
     others.forEach((r, i) => found[i] || problems.push(missing(r, location.description)));
   }

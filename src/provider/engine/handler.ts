@@ -238,7 +238,9 @@ async function carryOut<P extends object, O extends object, S extends Record<str
       }
       const done = await execute(executeContext(run), operations);
       const created = [...done.responses.entries()].find(([op]) => op.startsWith("Create"));
-      const facts = created ? createdFacts(kind, desired, location, created[1]) : from!.facts;
+      const made = created ? createdFacts(kind, desired, location, created[1]) : from!.facts;
+      // What other calls answered that the kind keeps (Kind.answered).
+      const facts = kind.answered ? kind.answered(made, done.responses) : made;
       // Members a guard kept from being sent (an update of a finished job) keep their previous values in the recorded facts.
       const members = done.skipped.flatMap((s) => s.kept ?? []);
       const notSent = { ...plan, kept: [...(plan.kept ?? []), ...members] };

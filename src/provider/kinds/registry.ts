@@ -9,11 +9,25 @@
 import type { Kind } from "../engine/contract.ts";
 import { jobTemplateKind } from "./job-template/contract.ts";
 import { jobKind } from "./job/contract.ts";
+import { softwarePackageConfigurationKind } from "./software-package-configuration/contract.ts";
+import { softwarePackageVersionKind } from "./software-package-version/contract.ts";
+import { softwarePackageKind } from "./software-package/contract.ts";
 import { thingGroupKind } from "./thing-group/contract.ts";
 import { thingKind } from "./thing/contract.ts";
 
 export { JobTemplate, type JobTemplateProps } from "./job-template/contract.ts";
 export { Job, type JobDeletion, type JobProps } from "./job/contract.ts";
+export {
+  SoftwarePackageConfiguration,
+  type SoftwarePackageConfigurationProps,
+  type VersionUpdateByJobsConfig,
+} from "./software-package-configuration/contract.ts";
+export {
+  SoftwarePackageVersion,
+  type PackageVersionStatus,
+  type SoftwarePackageVersionProps,
+} from "./software-package-version/contract.ts";
+export { SoftwarePackage, type SoftwarePackageProps } from "./software-package/contract.ts";
 export { Thing, type ThingProps } from "./thing/contract.ts";
 export { ThingGroup, type ThingGroupProps } from "./thing-group/contract.ts";
 
@@ -28,4 +42,7 @@ export const KINDS: readonly KindEntry[] = [
   { kind: jobKind, docs: "docs/job.md" },
   { kind: thingGroupKind, docs: "docs/things.md" },
   { kind: thingKind, docs: "docs/things.md" },
+  { kind: softwarePackageKind, docs: "docs/software-packages.md" },
+  { kind: softwarePackageVersionKind, docs: "docs/software-packages.md" },
+  { kind: softwarePackageConfigurationKind, docs: "docs/software-packages.md" },
 ];
