@@ -55,6 +55,8 @@ const OWN_PROCESS = [
   "test/provider/job-targets.test.ts",
   "test/preview/policy.test.ts",
   "test/provider/thing-ownership.test.ts",
+  "test/provider/software-package-preview.test.ts",
+  "test/provider/job-packages.test.ts",
 ];
 
 /** The order in which LongestFirst starts files: SLOW's, then OWN_PROCESS's. */

@@ -182,6 +182,33 @@ export function parseCron(expression: string): Cron {
   }
 }
 
+/**
+ * What is wrong with a maintenance window's cron expression, as AWS reads it
+ * (EventBridge's cron syntax, eb-cron-expressions: six fields; values and
+ * wildcards per field; a value or * in one of day-of-month and day-of-week
+ * needs ? in the other), or undefined. W (nearest weekday) is valid here,
+ * though the local simulation cannot run it.
+ */
+export function cronProblem(expression: string): string | undefined {
+  const parts = /^cron\(\s*(.+?)\s*\)$/.exec(expression.trim())?.[1].split(/\s+/);
+  if (!parts || parts.length !== 6) {
+    return "must be a cron expression with six fields, e.g. cron(0 2 ? * MON *) (minutes hours day-of-month month day-of-week year, UTC)";
+  }
+  const [, , dom, , dow] = parts;
+  if ((dom === "?") === (dow === "?")) {
+    return `${dom === "?" ? "leaves both" : "sets both"} day-of-month (${dom}) and day-of-week (${dow}): AWS cron expressions need ? in exactly one of them, e.g. cron(0 2 ? * MON *) or cron(0 2 1 * ? *)`;
+  }
+  const weekday = /^(\d{1,2}|L)W$/.exec(dom);
+  if (weekday && weekday[1] !== "L" && (Number(weekday[1]) < 1 || Number(weekday[1]) > 31))
+    return `day-of-month "${dom}" is not a day from 1 to 31`;
+  try {
+    parseCron(weekday ? expression.replace(dom, "1") : expression);
+  } catch (error) {
+    return (error as Error).message.replace(`${expression}: `, "");
+  }
+  return undefined;
+}
+
 function dayMatches(cron: Cron, d: Date): boolean {
   const day = d.getUTCDate();
   if (cron.dom === "L") {

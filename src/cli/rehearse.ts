@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseOptions, type Command } from "./args.ts";
+import { parseScheduleTime } from "../api/schedule-time.ts";
 import { PreviewError, runProgram } from "../preview/run.ts";
 import { runtimePath } from "../preview/runner.ts";
 import { renderRehearsal, renderSvg, type RehearsalFormat } from "../rehearsal/render.ts";
@@ -29,9 +30,12 @@ Options:
   --run-minutes <m>        Minutes a run takes                                     [default: 1]
   --seed <n>               Seed of the devices' random draws                       [default: 1]
   --horizon-minutes <m>    Stop after this many virtual minutes                    [default: ${DEFAULT_HORIZON_MINUTES} (7 days)]
+  --start <time>           When the virtual clock starts (ISO 8601, e.g. 2027-03-01T22:00Z; no zone: UTC)
+                           [default: now, to the minute]
   --format <format>        text, markdown or json                                  [default: text]
-  --out <file>             Write the report to a file (a one-line summary still goes to stdout)
-  --chart <file.svg>       Also write the timeline chart as an SVG file
+  --out <file>             Write the report to a file (a one-line summary still goes to stdout;
+                           missing directories are made)
+  --chart <file.svg>       Also write the timeline chart as an SVG file (missing directories are made)
   --tsx                    Run a TypeScript program through tsx instead of Node's type stripping
   --verbose                Print the program's output`;
 
@@ -55,6 +59,18 @@ function numberOption(name: string, value: string | undefined, rule: { min: numb
 
 class UsageError extends Error {}
 
+/** `--start`: an ISO 8601 time that exists (no zone: UTC, as IoT reads schedule times), to the minute. */
+function startOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseScheduleTime(value);
+  if (ms === undefined) {
+    throw new UsageError(
+      `--start must be a date and time that exists, like 2027-03-01T22:00 or 2027-03-01T22:00:00Z (no zone: UTC), not "${value}".`,
+    );
+  }
+  return Math.floor(ms / 60_000) * 60_000;
+}
+
 export const rehearseCommand: Command = {
   summary: "Rehearse a job's rollout against a simulated fleet in virtual time, before it reaches devices.",
   usage,
@@ -74,6 +90,7 @@ export const rehearseCommand: Command = {
         "run-minutes": { type: "string" },
         seed: { type: "string" },
         "horizon-minutes": { type: "string" },
+        start: { type: "string" },
         format: { type: "string", default: "text" },
         out: { type: "string" },
         chart: { type: "string" },
@@ -88,6 +105,14 @@ export const rehearseCommand: Command = {
       if (!values.job) throw new UsageError("--job is required: the resource id of the Job to rehearse.");
       if (!["text", "markdown", "json"].includes(format)) throw new UsageError(`--format must be text, markdown or json, not "${format}".`);
       if (positionals.length > 1) throw new UsageError(`Expected at most one entrypoint, got: ${positionals.join(" ")}`);
+      for (const name of ["out", "chart"] as const) {
+        const file = values[name];
+        if (file !== undefined && fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
+          throw new UsageError(
+            `--${name} names a directory (${file}): give a file in it, e.g. ${path.join(file, name === "chart" ? "rehearsal.svg" : `rehearsal.${format === "markdown" ? "md" : format === "json" ? "json" : "txt"}`)}.`,
+          );
+        }
+      }
       const rate = (name: string) => numberOption(name, values[name as "fail-rate"], { min: 0, max: 1 });
       const behaviour = {
         failRate: rate("fail-rate"),
@@ -106,6 +131,7 @@ export const rehearseCommand: Command = {
         devices: numberOption("devices", values.devices, { min: 1, max: 1_000_000, integer: true }),
         seed: numberOption("seed", values.seed, { min: 0, max: 2 ** 32 - 1, integer: true }),
         horizonMinutes: numberOption("horizon-minutes", values["horizon-minutes"], { min: 1, max: 366 * 24 * 60, integer: true }),
+        startMs: startOption(values.start),
         behaviour: Object.fromEntries(Object.entries(behaviour).filter(([, v]) => v !== undefined)),
       };
     } catch (error) {

@@ -151,6 +151,7 @@ function devicesWords(i: DeviceImpact): string {
  */
 export function impactLine(i: DeviceImpact): string {
   const parts = [`devices: ${devicesWords(i)}`];
+  if (i.installs?.length) parts.push(`installs ${i.installs.join(", ")}`);
   if (i.change === "replace" || i.change === "delete") {
     if (i.inProgress === null) parts.push(`executions in progress: ${WITHOUT_REFRESH}`);
     else if (i.inProgress === 0) parts.push("no execution in progress");

@@ -19,6 +19,7 @@ import {
   checkString,
   utf8Length,
 } from "../api/constraints.ts";
+import { cronProblem } from "../api/rollout.ts";
 import { OWNERSHIP_TAG_PREFIX, OWNERSHIP_TAG_COUNT } from "./tags.ts";
 import { notJson } from "./json-value.ts";
 import { isUnknown } from "./unknown.ts";
@@ -186,14 +187,11 @@ export const retryConfigSchema = strict(
   },
 );
 
-/** A cron expression with the six fields AWS uses (minutes hours day-of-month month day-of-week year), e.g. cron(0 2 ? * MON *). */
-const CRON = /^cron\(\s*\S+(\s+\S+){5}\s*\)$/;
+/** A cron expression as AWS reads it (minutes hours day-of-month month day-of-week year), e.g. cron(0 2 ? * MON *): src/api/rollout.ts. */
 const cronSchema = str(STRINGS.maintenanceWindowStartTime).superRefine((value, ctx) => {
-  if (isUnknown(value) || CRON.test(value)) return;
-  ctx.addIssue({
-    code: "custom",
-    message: "must be a cron expression with six fields, e.g. cron(0 2 ? * MON *) (minutes hours day-of-month month day-of-week year, UTC)",
-  });
+  if (isUnknown(value)) return;
+  const problem = cronProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
 export const maintenanceWindowsSchema = z.array(
@@ -207,10 +205,6 @@ export const maintenanceWindowsSchema = z.array(
     },
   ),
 );
-
-export const destinationPackageVersionsSchema = z
-  .array(str(STRINGS.destinationPackageVersion))
-  .max(LISTS.destinationPackageVersions.max, `lists at most ${LISTS.destinationPackageVersions.max} package version ARNs`);
 
 /** User tags; the provider adds its ownership tags on top, so they count against the 50-tag limit. */
 export const MAX_USER_TAGS = LISTS.tagsPerResource.max - OWNERSHIP_TAG_COUNT;

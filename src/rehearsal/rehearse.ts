@@ -5,10 +5,12 @@
  * horizon passes, and reports what the fleet did. Final results are read
  * through the SDK (ListJobExecutionsForJob, DescribeJob), as a user would.
  */
-import { DescribeJobCommand, paginateListJobExecutionsForJob, type IoTClient } from "@aws-sdk/client-iot";
+import { DescribeJobCommand, GetPackageCommand, paginateListJobExecutionsForJob, type IoTClient } from "@aws-sdk/client-iot";
+import { parseVersionArn } from "../provider/kinds/package-versions.ts";
 import { isFinishedJob } from "../api/constraints.ts";
 import { DEFAULT_BEHAVIOUR, type DeviceBehaviour, type ExecutionEvent, type LocalIoT } from "../local/index.ts";
 import { n as count } from "./render.ts";
+import { installedVersions, versionCounts } from "./versions.ts";
 import { emptyCounts, REHEARSAL_FORMAT_VERSION, timelineOf, type FinalStatus, type Rehearsal } from "./report.ts";
 
 export interface RehearsalOptions {
@@ -19,6 +21,8 @@ export interface RehearsalOptions {
   seed?: number;
   /** @default 7 days */
   horizonMinutes?: number;
+  /** When the virtual clock starts (epoch ms, whole minutes). @default now, to the minute (runtime.ts) */
+  startMs?: number;
   /** Notes from running the program (targets it did not declare), reported first. */
   notes?: readonly string[];
   /** Resources of other providers the program declared, which the rehearsal did not run. */
@@ -89,8 +93,9 @@ async function results(
   client: IoTClient,
   jobId: string,
   devices: number,
-): Promise<{ executions: Record<FinalStatus, number>; attempts: number }> {
+): Promise<{ executions: Record<FinalStatus, number>; attempts: number; statuses: Map<string, string> }> {
   const executions = emptyCounts();
+  const statuses = new Map<string, string>();
   let attempts = 0;
   let reached = 0;
   for await (const page of paginateListJobExecutionsForJob({ client, pageSize: 250 }, { jobId })) {
@@ -99,10 +104,32 @@ async function results(
       executions[status] += 1;
       attempts += e.jobExecutionSummary?.executionNumber ?? 1;
       reached += 1;
+      if (e.thingArn) statuses.set(nameOf(e.thingArn), status);
     }
   }
   executions.NOT_NOTIFIED = Math.max(0, devices - reached);
-  return { executions, attempts };
+  return { executions, attempts, statuses };
+}
+
+/** `$default` versions as the version they stand for (the package's default version when the job ran). */
+async function resolveDefaults(client: IoTClient, arns: string[]): Promise<string[]> {
+  return Promise.all(
+    arns.map(async (arn) => {
+      const p = parseVersionArn(arn);
+      if (p?.versionName !== "$default") return arn;
+      const pkg = await client.send(new GetPackageCommand({ packageName: p.packageName }));
+      return pkg.defaultVersionName ? `${arn.slice(0, -"$default".length)}${pkg.defaultVersionName}` : arn;
+    }),
+  );
+}
+
+/** The things behind the job's targets (targeted things, and the members of targeted groups). */
+function devicesBehind(local: LocalIoT, targets: string[]): string[] {
+  const names = new Set(targets.filter((t) => t.includes(":thing/")).map(nameOf));
+  for (const t of targets.filter((t) => t.includes(":thinggroup/"))) {
+    for (const m of local.world.tables.thingGroups.get(nameOf(t))?.members ?? []) names.add(m);
+  }
+  return [...names];
 }
 
 /**
@@ -121,6 +148,9 @@ export async function rehearseJob(
   const described = (await client.send(new DescribeJobCommand({ jobId: job.jobId }))).job!;
   const notes: string[] = [...(options.notes ?? [])];
   const devices = await giveDevices(local, described.targets ?? [], opts, notes);
+  const installs = described.destinationPackageVersions ?? [];
+  const fleet = installs.length > 0 ? devicesBehind(local, described.targets ?? []) : [];
+  const had = new Map(fleet.map((thing) => [thing, installedVersions(local, thing)]));
   const startMs = local.world.nowMs();
   const before = events.length;
   await local.releaseJob(job.jobId);
@@ -132,7 +162,8 @@ export async function rehearseJob(
   }
   const final = (await client.send(new DescribeJobCommand({ jobId: job.jobId }))).job!;
   if (!isFinishedJob(final.status)) notes.push(`the horizon (${count(horizon)} minutes) passed with the job ${final.status}`);
-  const { executions, attempts } = await results(client, job.jobId, devices);
+  const { executions, attempts, statuses } = await results(client, job.jobId, devices);
+  const ends = fleet.map((thing) => ({ thing, status: statuses.get(thing) ?? "NOT_NOTIFIED" }));
   return {
     formatVersion: REHEARSAL_FORMAT_VERSION,
     job: job.resourceId,
@@ -141,6 +172,7 @@ export async function rehearseJob(
     seed: opts.seed,
     behaviour: { ...DEFAULT_BEHAVIOUR, ...opts.behaviour },
     horizonMinutes: horizon,
+    start: new Date(startMs).toISOString(),
     settings: {
       targetSelection: final.targetSelection ?? "SNAPSHOT",
       ...(final.jobExecutionsRolloutConfig ? { jobExecutionsRolloutConfig: final.jobExecutionsRolloutConfig } : {}),
@@ -154,6 +186,9 @@ export async function rehearseJob(
     minutes,
     executions,
     attempts,
+    ...(installs.length > 0
+      ? { packageVersions: versionCounts(await resolveDefaults(client, installs), ends, (t) => had.get(t) ?? {}) }
+      : {}),
     timeline: timelineOf(events.slice(before), startMs, minutes),
     notRehearsed: [...(options.notRehearsed ?? [])],
     notes,

@@ -68,12 +68,28 @@ function behaviourWords(r: Rehearsal): string {
   return `${rates.length ? rates.join(", ") : "every device succeeds"}; a run takes ${plural(b.runMinutes, "minute")}; seed ${r.seed}`;
 }
 
+/** When minute 0 was: "2027-03-01 22:00 UTC". */
+const startWords = (r: Rehearsal) => `${r.start.slice(0, 10)} ${r.start.slice(11, 16)} UTC`;
+
+/** "firmware: 950 on 1.1.0, 50 (none)", one string per package. */
+export function versionWords(r: Rehearsal): string[] {
+  return Object.entries(r.packageVersions ?? {}).map(
+    ([pkg, versions]) =>
+      `${pkg}: ${Object.entries(versions)
+        .sort((a, b) => b[1] - a[1])
+        .map(([v, count]) => (v.startsWith("(") ? `${n(count)} ${v}` : `${n(count)} on ${v}`))
+        .join(", ")}`,
+  );
+}
+
 export function renderText(r: Rehearsal): string {
   const max = Math.max(0, ...r.timeline.map((m) => m.notified));
   return [
     `Rehearsal of job ${r.job} (${r.jobId}): ${plural(r.devices, "device")}; rollout ${rolloutWords(r.settings.jobExecutionsRolloutConfig)}; ${outcome(r)}.`,
     `Executions: ${n(r.attempts)} in all (retries included); at most ${n(max)} notified in a minute.`,
     `Devices: ${behaviourWords(r)}.`,
+    `Virtual clock: minute 0 is ${startWords(r)}.`,
+    ...versionWords(r).map((v) => `Versions at the end: ${v}.`),
     ...r.notes.map((note) => `Note: ${note}.`),
     "",
   ].join("\n");
@@ -111,8 +127,9 @@ export function renderMarkdown(r: Rehearsal): string {
     "",
     `**${plural(r.devices, "simulated device")}; rollout ${rolloutWords(r.settings.jobExecutionsRolloutConfig)}; ${outcome(r)}.**`,
     "",
-    `Devices: ${behaviourWords(r)}. Executions: ${n(r.attempts)} (retries included).`,
+    `Devices: ${behaviourWords(r)}. Executions: ${n(r.attempts)} (retries included). Minute 0 is ${startWords(r)}.`,
     "",
+    ...versionWords(r).flatMap((v) => [`Versions at the end: ${v}.`, ""]),
     "| Final status | Devices |",
     "|---|---:|",
     ...rows.map(([k, v]) => `| ${k} | ${n(v)} |`),
@@ -129,6 +146,17 @@ export function renderMarkdown(r: Rehearsal): string {
     ...(r.notes.length ? ["", ...r.notes.map((note) => `> ${note}.`)] : []),
     "",
   ].join("\n");
+}
+
+/** Round values from 0 to `max` (about 5 of them: steps of 1, 2 or 5 times a power of ten). */
+export function ticks(max: number): number[] {
+  if (max <= 0) return [0];
+  const raw = max / 5;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = Math.max(1, [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw) ?? 10 * power);
+  const out: number[] = [];
+  for (let v = 0; v <= max + 1e-9; v += step) out.push(Math.round(v));
+  return out;
 }
 
 /** The same chart as an SVG file: bars for notified, lines for succeeded and failures, with a legend. */
@@ -152,10 +180,19 @@ export function renderSvg(r: Rehearsal): string {
     `<text x="${left}" y="20" font-size="14">${esc(`Job ${r.job}: ${n(r.devices)} devices, executions ${size === 1 ? "per minute" : `per ${size} minutes`}`)}</text>`,
     `<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#333"/>`,
     `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#333"/>`,
-    `<text x="${left - 6}" y="${top + 4}" text-anchor="end">${n(max)}</text>`,
-    `<text x="${left - 6}" y="${top + plotH + 4}" text-anchor="end">0</text>`,
-    `<text x="${left}" y="${h - 12}">minute 0</text>`,
-    `<text x="${left + plotW}" y="${h - 12}" text-anchor="end">minute ${last}</text>`,
+    // Ticks at round values on both axes, with light grid lines across the plot.
+    ...ticks(max).map((v) =>
+      [
+        `<line x1="${left}" y1="${y(v).toFixed(1)}" x2="${left + plotW}" y2="${y(v).toFixed(1)}" stroke="#eee"/>`,
+        `<line x1="${left - 4}" y1="${y(v).toFixed(1)}" x2="${left}" y2="${y(v).toFixed(1)}" stroke="#333"/>`,
+        `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${n(v)}</text>`,
+      ].join(""),
+    ),
+    ...ticks(last).map((m) => {
+      const at = x(m / size).toFixed(1);
+      return `<line x1="${at}" y1="${top + plotH}" x2="${at}" y2="${top + plotH + 4}" stroke="#333"/><text x="${at}" y="${top + plotH + 16}" text-anchor="middle">${n(m)}</text>`;
+    }),
+    `<text x="${left + plotW / 2}" y="${h - 6}" text-anchor="middle">minute</text>`,
     ...buckets.map(
       (b, i) =>
         `<rect x="${(x(i) - barW / 2).toFixed(1)}" y="${y(b.notified).toFixed(1)}" width="${barW.toFixed(1)}" height="${(top + plotH - y(b.notified)).toFixed(1)}" fill="#9ecae1"/>`,

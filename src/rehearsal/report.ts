@@ -41,6 +41,8 @@ export interface Rehearsal {
   seed: number;
   behaviour: DeviceBehaviour;
   horizonMinutes: number;
+  /** When the virtual clock started (minute 0: the job's release), ISO 8601 UTC. The same program, seed and start give the same report. */
+  start: string;
   /** The job's settings that shape the rollout, as the endpoint stored them. */
   settings: {
     targetSelection: string;
@@ -60,6 +62,15 @@ export interface Rehearsal {
   executions: Record<FinalStatus, number>;
   /** Executions including retries. */
   attempts: number;
+  /**
+   * For a job that installs software package versions (destinationPackageVersions):
+   * per package, how many of the devices end on each version. A device whose
+   * execution SUCCEEDED has the job's version ("(none)" for `$null`, an
+   * uninstall); any other keeps what its `$package` shadow recorded before
+   * the job ("(none)" without the package).
+   * @example { "firmware": { "1.1.0": 950, "(none)": 50 } }
+   */
+  packageVersions?: Record<string, Record<string, number>>;
   /** One entry per virtual minute, from 0 to `minutes`. */
   timeline: Minute[];
   /**

@@ -24,6 +24,7 @@ import { isOwnKind, participates, refusingProvider } from "../preview/providers.
 import { EMPTY_STORE, overlayStore } from "../preview/overlay.ts";
 import { alchemySerde } from "../preview/serde.ts";
 import { foreignResources } from "./foreign.ts";
+import { localVersions } from "./versions.ts";
 import { rehearseJob, RehearsalError, type RehearsalOptions } from "./rehearse.ts";
 
 /** What the parent passes (as JSON in ALCHEMY_IOT_REHEARSAL). */
@@ -38,7 +39,7 @@ const local = await startLocalIoT({
   port: 0,
   unref: true,
   region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
-  virtualClock: Math.floor(Date.now() / 60_000) * 60_000,
+  virtualClock: request.startMs ?? Math.floor(Date.now() / 60_000) * 60_000,
   holdRollouts: true,
   onExecution: (e) => events.push(e),
 });
@@ -77,6 +78,9 @@ async function localTargets(props: Record<string, unknown>): Promise<Record<stri
   return { ...props, targets };
 }
 
+/** Package versions the program names by ARN, made on the rehearsal's endpoint (versions.ts). */
+const withLocalVersions = (props: Record<string, unknown>) => localVersions(localClient(local), (r) => local.world.arn(r), props, notes);
+
 /** Jobs the program declared: resource id, path, jobId. */
 const jobs: Array<{ id: string; fqn: string; jobId: string }> = [];
 
@@ -98,8 +102,9 @@ function rehearsed(kind: string, provider: unknown): unknown {
     const label = kind.replace(/^iot::/, "");
     const handler: Handler = async function (this: HandlerContext, id, props) {
       for (const note of foreign.placeholdersIn(props, `${label} "${id}"`)) if (!notes.includes(note)) notes.push(note);
+      if (kind === "iot::JobTemplate") return p.handler.call(this, id, await withLocalVersions(props as Record<string, unknown>));
       if (kind !== "iot::Job") return p.handler.call(this, id, props);
-      const output = (await p.handler.call(this, id, await localTargets(props as Record<string, unknown>))) as
+      const output = (await p.handler.call(this, id, await withLocalVersions(await localTargets(props as Record<string, unknown>)))) as
         { jobId?: string } | undefined;
       if (output?.jobId) jobs.push({ id: this.id, fqn: this.fqn, jobId: output.jobId });
       return output;

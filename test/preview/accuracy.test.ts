@@ -404,6 +404,14 @@ const CASES: Case[] = [
     expect: { job: "create CreateJob" },
   },
   { name: "no drift, --refresh: nothing to do", refresh: true, v1: () => fleetJob(), v2: () => fleetJob(), expect: {} },
+  {
+    // UpdateJob cannot remove a retry config: it is sent as 0 retries, which later --refresh runs must not call drift.
+    name: "a job's retry config is removed, then --refresh finds nothing to do",
+    refresh: true,
+    v1: () => fleetJob({ jobExecutionsRetryConfig: retry }),
+    v2: () => fleetJob(),
+    expect: { job: "update UpdateJob" },
+  },
 ];
 
 /** What the plan says, in the cases' notation. */

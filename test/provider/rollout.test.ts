@@ -2,6 +2,7 @@
 import { describe, expect, test } from "vitest";
 import {
   cronMatches,
+  cronProblem,
   inMaintenanceWindow,
   maxFailuresBeforeAbort,
   minutesToNotifyAll,
@@ -104,5 +105,22 @@ describe("failures before an abort", () => {
     expect(maxFailuresBeforeAbort(1000, { criteriaList: [c(10, 20), c(5, 10, "ALL")] })).toBe(50);
     expect(maxFailuresBeforeAbort(1000, { criteriaList: [c(10, 20, "REJECTED")] })).toBeNull();
     expect(maxFailuresBeforeAbort(1000, undefined)).toBeNull();
+  });
+});
+
+describe("cron expressions as AWS reads them", () => {
+  test("valid forms pass, W (nearest weekday) included, though the simulation cannot run it", () => {
+    for (const e of ["cron(0 2 ? * MON *)", "cron(0 2 1 * ? *)", "cron(0/15 * L * ? 2027)", "cron(0 2 15W * ? *)", "cron(0 2 ? * 6#3 *)"]) {
+      expect(cronProblem(e), e).toBeUndefined();
+    }
+  });
+
+  test("out-of-range values, both day fields, or neither, are refused with the reason", () => {
+    expect(cronProblem("cron(99 99 ? * MON *)")).toBe('"99" is not a value from 0 to 59');
+    expect(cronProblem("cron(0 2 1 * MON *)")).toContain("sets both day-of-month (1) and day-of-week (MON)");
+    expect(cronProblem("cron(0 2 * * * *)")).toContain("sets both day-of-month (*) and day-of-week (*)");
+    expect(cronProblem("cron(0 2 ? * ? *)")).toContain("leaves both day-of-month (?) and day-of-week (?)");
+    expect(cronProblem("cron(0 2 32W * ? *)")).toBe('day-of-month "32W" is not a day from 1 to 31');
+    expect(cronProblem("cron(0 2 * *)")).toContain("six fields");
   });
 });

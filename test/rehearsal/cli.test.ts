@@ -81,6 +81,9 @@ test("Markdown with a Mermaid chart, an SVG chart file, and the text story", asy
   expect(md.stdout).toContain("**200 simulated devices; rollout 50/min; completed at minute");
   const svg = fs.readFileSync(path.join(root, "chart.svg"), "utf8");
   expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  // Ticks at round values on both axes: 0, 10, ... 50 executions; minutes 0, 1, 2, ...
+  for (const v of [0, 10, 20, 30, 40, 50]) expect(svg).toContain(`text-anchor="end">${v}</text>`);
+  expect(svg).toMatch(/text-anchor="middle">1<\/text>/);
   fs.rmSync(path.join(root, "chart.svg"));
   const text = await rehearse(["--job", "firmware", "--devices", "200"], job);
   expect(text.stdout).toMatch(
@@ -101,6 +104,45 @@ test("errors: an unknown job, too few devices, a bad rate; each exits 1 with the
   expect(rates.stderr).toContain("add up to 1.2");
 });
 
+test("usage errors name the option and the value: a negative number, a directory for --out, a --start that does not exist", async () => {
+  const negative = await rehearse(["--job", "firmware", "--devices", "-5"]);
+  expect(negative.code).toBe(1);
+  expect(negative.stderr).toContain(`--devices must be a whole number from 1 to 1000000, not "-5".`);
+  fs.mkdirSync(path.join(root, "reports"), { recursive: true });
+  const directory = await rehearse(["--job", "firmware", "--format", "markdown", "--out", "reports"]);
+  expect(directory.code).toBe(1);
+  expect(directory.stderr).toContain(`--out names a directory (reports): give a file in it, e.g. ${path.join("reports", "rehearsal.md")}.`);
+  fs.rmSync(path.join(root, "reports"), { recursive: true });
+  const start = await rehearse(["--job", "firmware", "--start", "2027-02-30T22:00"]);
+  expect(start.code).toBe(1);
+  expect(start.stderr).toContain(`--start must be a date and time that exists`);
+});
+
+test("--start sets the virtual clock: printed in the report, and the same seed and start give the same report", async () => {
+  const args = [
+    "--job",
+    "firmware",
+    "--devices",
+    "60",
+    "--fail-rate",
+    "0.3",
+    "--seed",
+    "7",
+    "--start",
+    "2027-03-01T22:00",
+    "--format",
+    "json",
+  ];
+  const [a, b] = await Promise.all([rehearse(args), rehearse(args)]);
+  expect(a.code, a.stderr).toBe(0);
+  const report = JSON.parse(a.stdout) as Rehearsal;
+  expect(report.start).toBe("2027-03-01T22:00:00.000Z");
+  expect(report.executions.FAILED).toBeGreaterThan(0);
+  expect(b.stdout).toBe(a.stdout);
+  const text = await rehearse(args.slice(0, -2));
+  expect(text.stdout).toContain("Virtual clock: minute 0 is 2027-03-01 22:00 UTC.");
+});
+
 test("a target group the program names by ARN but does not declare (another account and region) is made on the rehearsal's endpoint and filled", async () => {
   const arn = "arn:aws:iot:ap-south-1:111122223333:thinggroup/prod-fleet";
   const r = await rehearse(["--job", "firmware", "--devices", "40", "--format", "json"], {}, { FIXTURE_TARGET: arn });
@@ -110,4 +152,19 @@ test("a target group the program names by ARN but does not declare (another acco
   expect(report.notes).toContain(
     `thing group prod-fleet (${arn}) is not declared by the program: the rehearsal made it on its own endpoint`,
   );
+});
+
+test("a package version the program names by ARN but does not declare is made on the rehearsal's endpoint, and the report counts the devices on it", async () => {
+  const arn = "arn:aws:iot:ap-south-1:111122223333:package/th200-firmware/version/2.0.0";
+  const r = await rehearse(["--job", "firmware", "--devices", "30", "--fail-rate", "0.2", "--format", "json"], {
+    destinationPackageVersions: [arn],
+  });
+  expect(r.code, r.stderr).toBe(0);
+  const report = JSON.parse(r.stdout) as Rehearsal;
+  expect(report.notes).toContain(
+    `package version th200-firmware 2.0.0 (${arn}) is not declared by the program: the rehearsal made it on its own endpoint, PUBLISHED (a deploy checks its real status)`,
+  );
+  expect(report.packageVersions).toEqual({
+    "th200-firmware": { "2.0.0": report.executions.SUCCEEDED, "(none)": 30 - report.executions.SUCCEEDED },
+  });
 });

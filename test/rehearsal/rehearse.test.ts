@@ -3,12 +3,25 @@
  * with a virtual clock and held rollouts (as the rehearse command starts it),
  * a group and a job made through the real SDK, then rehearseJob.
  */
-import { CreateJobCommand, CreateThingGroupCommand, type CreateJobCommandInput } from "@aws-sdk/client-iot";
+import {
+  AddThingToThingGroupCommand,
+  CreateJobCommand,
+  CreatePackageCommand,
+  CreatePackageVersionCommand,
+  CreateThingCommand,
+  CreateThingGroupCommand,
+  DescribeJobExecutionCommand,
+  UpdatePackageCommand,
+  UpdatePackageVersionCommand,
+  type CreateJobCommandInput,
+} from "@aws-sdk/client-iot";
+import { IoTDataPlaneClient, UpdateThingShadowCommand } from "@aws-sdk/client-iot-data-plane";
 import { afterEach, expect, test } from "vitest";
 import { localClient } from "../../src/provider/client.ts";
 import { startLocalIoT, type DeviceBehaviour, type ExecutionEvent, type LocalIoT } from "../../src/local/index.ts";
 import type { Rehearsal } from "../../src/rehearsal/report.ts";
 import { rehearseJob } from "../../src/rehearsal/rehearse.ts";
+import { renderText } from "../../src/rehearsal/render.ts";
 
 const START = Date.parse("2027-03-01T00:00:00Z");
 const endpoints: LocalIoT[] = [];
@@ -99,4 +112,49 @@ test("the same seed gives the same rehearsal; another seed another one; a contin
   const continuous = await rehearse({ targetSelection: "CONTINUOUS" }, 10, {}, 1, 120);
   expect([continuous.outcome, continuous.minutes, continuous.executions.SUCCEEDED]).toEqual(["IN_PROGRESS", 120, 10]);
   expect(continuous.notes).toEqual(["the horizon (120 minutes) passed with the job IN_PROGRESS"]);
+});
+
+test("a job that installs a package version: devices whose execution succeeded end on it, the others keep what their $package shadow had", async () => {
+  const events: ExecutionEvent[] = [];
+  const local = await startLocalIoT({ virtualClock: START, holdRollouts: true, onExecution: (e) => events.push(e) });
+  endpoints.push(local);
+  const client = localClient(local);
+  const data = new IoTDataPlaneClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials });
+  await client.send(new CreatePackageCommand({ packageName: "fw" }));
+  for (const v of ["1.0.0", "1.1.0"]) {
+    await client.send(new CreatePackageVersionCommand({ packageName: "fw", versionName: v }));
+    await client.send(new UpdatePackageVersionCommand({ packageName: "fw", versionName: v, action: "PUBLISH" }));
+  }
+  await client.send(new UpdatePackageCommand({ packageName: "fw", defaultVersionName: "1.1.0" }));
+  const group = await client.send(new CreateThingGroupCommand({ thingGroupName: "fleet" }));
+  // Two devices of the program run 1.0.0 already (their $package shadow says so).
+  for (const thingName of ["old-1", "old-2"]) {
+    await client.send(new CreateThingCommand({ thingName }));
+    await client.send(new AddThingToThingGroupCommand({ thingName, thingGroupName: "fleet" }));
+    const payload = new TextEncoder().encode(JSON.stringify({ state: { reported: { fw: { version: "1.0.0" } } } }));
+    await data.send(new UpdateThingShadowCommand({ thingName, shadowName: "$package", payload }));
+  }
+  const arn = (v: string) => local.world.arn(`package/fw/version/${v}`);
+  await client.send(
+    new CreateJobCommand({ jobId: "fw", targets: [group.thingGroupArn!], document: "{}", destinationPackageVersions: [arn("$default")] }),
+  );
+  const r = await rehearseJob(local, client, { resourceId: "firmware", jobId: "fw" }, events, {
+    devices: 100,
+    behaviour: { failRate: 0.2 },
+    seed: 3,
+  });
+  const e = r.executions;
+  expect(e.SUCCEEDED + e.FAILED).toBe(100);
+  // $default stands for the package's default version, 1.1.0; failed devices keep what they had.
+  const counts = r.packageVersions!.fw;
+  expect(counts["1.1.0"]).toBe(e.SUCCEEDED);
+  expect((counts["1.0.0"] ?? 0) + (counts["(none)"] ?? 0)).toBe(e.FAILED);
+  let oldFailed = 0;
+  for (const thingName of ["old-1", "old-2"]) {
+    const x = await client.send(new DescribeJobExecutionCommand({ jobId: "fw", thingName }));
+    if (x.execution?.status !== "SUCCEEDED") oldFailed++;
+  }
+  expect(counts["1.0.0"] ?? 0).toBe(oldFailed);
+  expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(100);
+  expect(renderText(r)).toContain(`Versions at the end: fw: ${e.SUCCEEDED} on 1.1.0`);
 });

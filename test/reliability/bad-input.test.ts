@@ -141,6 +141,38 @@ const cases: Array<[Kind, string, Record<string, unknown>, string, string]> = [
   ],
   [
     "JobTemplate",
+    "range",
+    { ...template, maintenanceWindows: [{ startTime: "cron(99 99 ? * MON *)", durationInMinutes: 60 }] },
+    "maintenanceWindows[0].startTime",
+    '"99" is not a value from 0 to 59',
+  ],
+  [
+    "JobTemplate",
+    "mutually exclusive",
+    { ...template, maintenanceWindows: [{ startTime: "cron(0 2 1 * MON *)", durationInMinutes: 60 }] },
+    "maintenanceWindows[0].startTime",
+    "sets both day-of-month (1) and day-of-week (MON): AWS cron expressions need ? in exactly one of them",
+  ],
+  [
+    "Job",
+    "mutually exclusive",
+    {
+      ...job,
+      targetSelection: "CONTINUOUS",
+      schedulingConfig: { maintenanceWindows: [{ startTime: "cron(0 2 ? * ? *)", durationInMinutes: 60 }] },
+    },
+    "schedulingConfig.maintenanceWindows[0].startTime",
+    "leaves both day-of-month (?) and day-of-week (?)",
+  ],
+  [
+    "Job",
+    "pattern",
+    { ...job, destinationPackageVersions: ["arn:aws:iot:us-east-1:123456789012:job/ota"] },
+    "destinationPackageVersions[0]",
+    "must be a package version ARN",
+  ],
+  [
+    "JobTemplate",
     "duplicate",
     { ...template, abortConfig: { criteriaList: [criterion, { ...criterion, thresholdPercentage: 50 }] } },
     "abortConfig.criteriaList",

@@ -212,4 +212,27 @@ describe("the whole program is checked before the first change", () => {
     expect(mutating()).toEqual([]);
     expect(readTree(path.join(root, ".alchemy"), () => "")).toEqual({});
   });
+
+  test("a job installing a version declared DRAFT, and a placeholder it does not install: listed, nothing created", async () => {
+    const declarations = [
+      { kind: "SoftwarePackage", id: "fw", props: { packageName: `${app}-fw` } },
+      { kind: "SoftwarePackageVersion", id: "1.2.0-rc1", package: "fw", props: { status: "DRAFT", attributes: { url: "https://x/1.bin" } } },
+      { kind: "ThingGroup", id: "fleet", props: {} },
+      {
+        kind: "Job",
+        id: "ota",
+        targets: ["fleet"],
+        versions: ["1.2.0-rc1"],
+        props: { document: { url: `\${aws:iot:package:${app}-fw:version:1.2.0-rc1:attributes:sha256}` } },
+      },
+    ];
+    local.resetStats();
+    const deployed = await deploy(declarations);
+    expect(deployed.code).toBe(1);
+    expect(deployed.out).toContain("✖ Deploy failed: the program has 2 problems; nothing was changed");
+    expect(deployed.out).toContain(`version 1.2.0-rc1 of package ${app}-fw is declared DRAFT`);
+    expect(deployed.out).toContain(`names attribute "sha256", which version 1.2.0-rc1 of package ${app}-fw does not have (its attributes: url)`);
+    expect(mutating()).toEqual([]);
+    expect(readTree(path.join(root, ".alchemy"), () => "")).toEqual({});
+  });
 });

@@ -93,6 +93,12 @@ export interface DeviceImpact {
    * when `devices` is null, and for updates and deletions.
    */
   maxFailuresBeforeAbort: number | null;
+  /**
+   * The software package versions the job installs on the devices it
+   * reaches ("<package> <version>", from its destinationPackageVersions):
+   * for create, replace and add-targets; absent when it installs none.
+   */
+  installs?: string[];
   /** What the figures leave out or where they come from (e.g. a rollout configuration taken from the job template). */
   notes: string[];
 }

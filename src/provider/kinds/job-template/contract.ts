@@ -28,6 +28,7 @@ import { jobTemplatePropsSchema } from "./schema.ts";
 import { ownershipTags, toTagList } from "../../tags.ts";
 import { isUnknown, UNKNOWN } from "../../unknown.ts";
 import { checkProps, ValidationError } from "../../validate.ts";
+import { checkInstalls, checkLiveVersions, declaredVersions, packageVersionArns } from "../package-versions.ts";
 import {
   arnFor,
   documentText,
@@ -106,6 +107,7 @@ export function templateSpec(view: Record<string, any>, jobTemplateId: string): 
     let v = view[m];
     if (m === "document") v = documentText(v);
     if (m === "jobArn") v = jobArnOf(v);
+    if (m === "destinationPackageVersions") v = packageVersionArns(v);
     if (v !== undefined) spec[m] = structuredClone(v);
   }
   return spec;
@@ -147,6 +149,7 @@ const kind: Kind<JobTemplateProps, JobTemplate, Spec> = sealed({
   desire(ctx, props, location): Desired<Spec> {
     const checked = checkProps(`JobTemplate "${ctx.id}"`, jobTemplatePropsSchema, props);
     const view = checked.view as Record<string, any>;
+    checkInstalls(`JobTemplate "${ctx.id}"`, view, documentText);
     const ownership = ownershipOf(ctx);
     const id: string = view.jobTemplateId ?? defaultPhysicalId(ownership);
     const fingerprint = view.jobArn && typeof view.jobArn === "object" ? (view.jobArn as { fingerprint?: string }).fingerprint : undefined;
@@ -265,6 +268,16 @@ const kind: Kind<JobTemplateProps, JobTemplate, Spec> = sealed({
       return refuse(`names a job that does not exist in ${describeLocation(desired.state)}`);
   },
 
+  /** The package versions named by ARN: each exists and is not DRAFT (read before the create). */
+  async checkCreate(client, desired, props) {
+    await checkLiveVersions(
+      client,
+      `JobTemplate "${desired.ownership.resource.split("/").pop()}"`,
+      "destinationPackageVersions",
+      props.destinationPackageVersions,
+    );
+  },
+
   predict(desired, location, account) {
     return { arn: arnFor(location, account, "jobtemplate", desired.id), extra: {} };
   },
@@ -323,9 +336,13 @@ const kind: Kind<JobTemplateProps, JobTemplate, Spec> = sealed({
  */
 export const JobTemplate = defineResource(kind, {
   validate(id, props) {
-    checkProps(`JobTemplate "${id}"`, jobTemplatePropsSchema, props);
+    const checked = checkProps(`JobTemplate "${id}"`, jobTemplatePropsSchema, props);
+    checkInstalls(`JobTemplate "${id}"`, checked.view as Record<string, any>, documentText);
   },
-  normalize(props, scope) {
+  normalize(given, scope) {
+    const props = Array.isArray(given.destinationPackageVersions)
+      ? { ...given, destinationPackageVersions: declaredVersions(given.destinationPackageVersions) }
+      : given;
     const job = props.jobArn;
     if (!job || typeof job !== "object") return props;
     // A Job resource: keep its ARN, and a fingerprint of what the template copies from it.

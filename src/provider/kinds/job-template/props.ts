@@ -1,5 +1,6 @@
 /** The props and output of JobTemplate (its behaviour is in job-template.ts). */
 import type { IoTClientProps } from "../../location.ts";
+import type { PackageVersionInput } from "../package-versions.ts";
 import type {
   AbortConfig,
   JobDocument,
@@ -67,8 +68,15 @@ export interface JobTemplateProps extends IoTClientProps {
   /** Recurring windows in which jobs from the template roll out (continuous jobs only). */
   maintenanceWindows?: MaintenanceWindow[];
 
-  /** ARNs of software package versions the jobs install (at most 25). */
-  destinationPackageVersions?: string[];
+  /**
+   * The software package versions the template's jobs install (at most 25):
+   * SoftwarePackageVersion resources or ARNs (`$default`, `$null` as for Job). A DRAFT
+   * version is refused before any call, and the document's package placeholders must
+   * name versions, attributes and artifacts listed here. Changing them replaces the template.
+   * @example
+   * destinationPackageVersions: [firmware110]
+   */
+  destinationPackageVersions?: PackageVersionInput[];
 
   /**
    * Tags. Changing them updates the template in place (TagResource /

@@ -13,7 +13,6 @@ import {
   abortConfigSchema,
   arns,
   clientPropsShape,
-  destinationPackageVersionsSchema,
   documentSchema,
   documentSourceSchema,
   exactlyOne,
@@ -26,6 +25,7 @@ import {
   tagsSchema,
   timeoutConfigSchema,
 } from "../../schemas.ts";
+import { destinationPackageVersionsSchema } from "../package-versions.ts";
 
 /** A job's ARN (arn:aws:iot:<region>:<account>:job/<jobId>): what a template is copied from. */
 const JOB_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:job\/[a-zA-Z0-9_-]{1,64}$/;

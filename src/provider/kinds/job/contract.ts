@@ -25,7 +25,8 @@ import { checkSchedule, comparable, deletionOf, jobSpec, liveJobSpec, MEMBERS, t
 import { checkDocumentParameters, isManagedJobTemplate, type ManagedJobTemplate } from "../managed-job-template/lookup.ts";
 import { checkTargetsWhere, decide, defaultJobId, deleteOperations, forceWords, labelOf, secretParameter } from "./decide.ts";
 import { impactProbe, noteLiveJob } from "./impact.ts";
-import { arnFor, outputBase, readOwnership, recordedBase, revealed, sealed, type RecordedOutput } from "../shared.ts";
+import { arnFor, documentText, outputBase, readOwnership, recordedBase, revealed, sealed, type RecordedOutput } from "../shared.ts";
+import { checkInstalls, checkLiveVersions, declaredVersions, noteInstalls } from "../package-versions.ts";
 
 export type JobProps = Declared.JobProps;
 export type Job = Declared.Job;
@@ -49,6 +50,7 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
       checkDocumentParameters(label, view.jobTemplate, view.documentParameters, secretParameter(checked.sensitive));
     }
     checkTargetsWhere(label, view.targets, location);
+    checkInstalls(label, view, documentText);
     const ownership = ownershipOf(ctx);
     const draft = jobSpec(view, "");
     const id: string =
@@ -56,6 +58,8 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
       (containsUnknown(draft)
         ? UNKNOWN
         : defaultJobId(ownership, draft, location, checked.sensitive, kind.recorded(ctx.output as Job | undefined)));
+    const spec = { ...draft, jobId: id };
+    noteInstalls(spec, view.destinationPackageVersions);
     return {
       id,
       ownership,
@@ -63,7 +67,7 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
       state: {
         location: location.key,
         region: location.region,
-        spec: { ...draft, jobId: id },
+        spec,
         tags: { ...(view.tags ?? {}) },
         settings: { deletion: deletionOf(view.deletion) },
       },
@@ -141,6 +145,7 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
   /** The time rules of a new job, and the documentParameters of a managed template named only by ARN (read first). */
   async checkCreate(client, desired, props) {
     checkSchedule(labelOf(desired), desired.state.spec);
+    await checkLiveVersions(client, labelOf(desired), "destinationPackageVersions", props.destinationPackageVersions);
     const arn = desired.state.spec.jobTemplateArn as string | undefined;
     if (!arn || isUnknown(arn) || !isManagedTemplateArn(arn) || isManagedJobTemplate(props.jobTemplate)) return;
     const m = /jobtemplate\/(.+):([^:]+)$/.exec(arn);
@@ -246,6 +251,9 @@ function normalize(props: JobProps): JobProps {
   return {
     ...props,
     ...(Array.isArray(props.targets) ? { targets: props.targets.map((t) => targetArn(t) ?? t) as JobProps["targets"] } : {}),
+    ...(Array.isArray(props.destinationPackageVersions)
+      ? { destinationPackageVersions: declaredVersions(props.destinationPackageVersions) }
+      : {}),
     // A JobTemplate resource becomes its ARN; a ManagedJobTemplate lookup stays (its parameters are checked from it, without a call).
     ...(template && typeof template === "object" && !isManagedJobTemplate(template) && "jobTemplateArn" in template
       ? { jobTemplate: (template as { jobTemplateArn: string }).jobTemplateArn }
@@ -297,6 +305,7 @@ export const Job = defineResource(kind, {
     if (isManagedJobTemplate(view.jobTemplate)) {
       checkDocumentParameters(`Job "${id}"`, view.jobTemplate, view.documentParameters, secretParameter(checked.sensitive));
     }
+    checkInstalls(`Job "${id}"`, view, documentText);
   },
   normalize,
 });

@@ -39,6 +39,7 @@ import {
 } from "../../../api/rollout.ts";
 import { isUnknown } from "../../unknown.ts";
 import type { Spec } from "./spec.ts";
+import { installsOf, versionLabel } from "../package-versions.ts";
 
 /** Whom a change reaches, as the decision says it. */
 export interface ImpactBasis {
@@ -160,7 +161,13 @@ const WORDS: Record<(typeof ROLLOUT_MEMBERS)[number], string> = {
  * rule, the one the local endpoint's CreateJob applies.
  * undefined when they are not known, with a note saying why.
  */
-async function rolloutOf(basis: ImpactBasis, live: Live | undefined, refresh: boolean, notes: string[]): Promise<Rollout | undefined> {
+async function rolloutOf(
+  basis: ImpactBasis,
+  live: Live | undefined,
+  refresh: boolean,
+  notes: string[],
+  readTemplate: (id: string) => Promise<Record<string, any> | undefined>,
+): Promise<Rollout | undefined> {
   const spec = basis.spec as Record<string, any>;
   const template = spec.jobTemplateArn as string | undefined;
   const left = leftToTemplate(spec);
@@ -174,7 +181,7 @@ async function rolloutOf(basis: ImpactBasis, live: Live | undefined, refresh: bo
     from = live?.job && { ...live.job, maintenanceWindows: live.job.schedulingConfig?.maintenanceWindows };
   } else if (live && refresh) {
     try {
-      from = await ifFound(live.client.send(new DescribeJobTemplateCommand({ jobTemplateId: id })));
+      from = await readTemplate(id);
     } catch (error) {
       notes.push(
         `the job takes its ${what} from job template ${id}, which could not be read (${(error as Error).name}: ${(error as Error).message})`,
@@ -192,6 +199,40 @@ async function rolloutOf(basis: ImpactBasis, live: Live | undefined, refresh: bo
   }
   notes.push(basis.change === "add-targets" ? `${what} as the job has them (from job template ${id})` : `${what} from job template ${id}`);
   return rolloutFrom(inheritTemplate(spec, from));
+}
+
+/**
+ * The versions the job installs: its own, or (when it gives none) its
+ * template's, read with --refresh; a template of the account that cannot be
+ * read leaves them unsaid, with a note.
+ */
+async function installsWith(
+  basis: ImpactBasis,
+  live: Live | undefined,
+  refresh: boolean,
+  notes: string[],
+  readTemplate: (id: string) => Promise<Record<string, any> | undefined>,
+): Promise<string[]> {
+  const own = installsOf(basis.spec);
+  const template = basis.spec.jobTemplateArn as string | undefined;
+  if (
+    own.length > 0 ||
+    basis.spec.destinationPackageVersions !== undefined ||
+    !template ||
+    isUnknown(template) ||
+    isManagedTemplateArn(template)
+  ) {
+    return own;
+  }
+  const id = /jobtemplate\/([^/]+)$/.exec(template)?.[1] ?? template;
+  if (!live || !refresh) return [];
+  try {
+    const versions = ((await readTemplate(id))?.destinationPackageVersions ?? []) as string[];
+    if (versions.length > 0) notes.push(`the versions it installs are job template ${id}'s`);
+    return versions.map(versionLabel);
+  } catch {
+    return [];
+  }
 }
 
 /** The rollout members of a job's CreateJob input (a member set to null counts as unset). */
@@ -230,10 +271,16 @@ async function measure(
 
   const inProgress = !cancels ? 0 : !live ? null : (live.job?.jobProcessDetails?.numberOfInProgressThings ?? 0);
 
+  // The template is read once (with --refresh), for the rollout and for the versions the job takes from it.
+  const templates = new Map<string, Promise<Record<string, any> | undefined>>();
+  const readTemplate = (id: string) => {
+    if (!templates.has(id)) templates.set(id, ifFound(live!.client.send(new DescribeJobTemplateCommand({ jobTemplateId: id }))));
+    return templates.get(id)!;
+  };
   let minutes: number | null = null;
   let failures: number | null = null;
   if (basis.change === "create" || basis.change === "replace" || basis.change === "add-targets") {
-    const rollout = await rolloutOf(basis, live, refresh, notes);
+    const rollout = await rolloutOf(basis, live, refresh, notes, readTemplate);
     if (rollout) {
       if (maxFailuresBeforeAbort(1, rollout.abort) === null && basis.change !== "add-targets") {
         warnings.push(
@@ -254,10 +301,13 @@ async function measure(
       }
     }
   }
+  const installs =
+    basis.change === "update" || basis.change === "delete" ? [] : await installsWith(basis, live, refresh, notes, readTemplate);
   return {
     impact: {
       change: basis.change,
       devices,
+      ...(installs.length > 0 ? { installs } : {}),
       ...(unknownReason ? { unknownReason } : {}),
       inProgress,
       ...(cancels ? { forceCancel: basis.force === true } : {}),

@@ -2,6 +2,7 @@
 import type { JobStatus } from "@aws-sdk/client-iot";
 import type { Secret } from "alchemy";
 import type { IoTClientProps } from "../../location.ts";
+import type { PackageVersionInput } from "../package-versions.ts";
 import type { ManagedJobTemplate } from "../managed-job-template/lookup.ts";
 import type {
   AbortConfig,
@@ -102,8 +103,18 @@ export interface JobProps extends IoTClientProps {
   /** IoT Greengrass namespace of the job. */
   namespaceId?: string;
 
-  /** ARNs of software package versions the job installs (at most 25). */
-  destinationPackageVersions?: string[];
+  /**
+   * The software package versions the job installs (at most 25): SoftwarePackageVersion
+   * resources or ARNs (`arn:aws:iot:<region>:<account>:package/<package>/version/<version>`,
+   * `$default` for the package's default version, `$null` to uninstall). Each must be
+   * PUBLISHED or DEPRECATED: a DRAFT version is refused before any call (declared ones
+   * by their status, ARNs by a read), and the document's package placeholders
+   * (`${aws:iot:package:<package>:version:<version>:attributes:<key>}` ...) must name
+   * versions, attributes and artifacts listed here. Changing them replaces the job.
+   * @example
+   * destinationPackageVersions: [firmware110]
+   */
+  destinationPackageVersions?: PackageVersionInput[];
 
   /** Tags, updated in place. The provider adds its `alchemy_*` ownership tags. */
   tags?: Record<string, string>;

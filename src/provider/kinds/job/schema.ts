@@ -16,7 +16,6 @@ import {
   abortConfigSchema,
   arns,
   clientPropsShape,
-  destinationPackageVersionsSchema,
   documentSchema,
   documentSourceSchema,
   exactlyOne,
@@ -29,6 +28,7 @@ import {
   tagsSchema,
   timeoutConfigSchema,
 } from "../../schemas.ts";
+import { destinationPackageVersionsSchema } from "../package-versions.ts";
 
 const JOB_SECRETS: SecretPolicy = {
   describe: "DescribeJob",

@@ -29,6 +29,7 @@ import { jobPropsSchema, targetArn, templateRefArn } from "./schema.ts";
 import { revealForChecks, ValidationError } from "../../validate.ts";
 import { DEFAULT_DELETION_TIMEOUT_SECONDS, type JobDeletion, type JobProps } from "./props.ts";
 import { documentText, isUnset, type MembersOf } from "../shared.ts";
+import { packageVersionArns } from "../package-versions.ts";
 import { shortHash } from "../../common.ts";
 
 export type Spec = { jobId: string } & Record<string, unknown>;
@@ -175,7 +176,8 @@ export function copiedJobFingerprint(job: Record<string, unknown>, key: string):
   const copied: Record<string, unknown> = {};
   for (const [m, row] of Object.entries(ROWS) as Array<[string, MemberRow]>) {
     if (row.copied === undefined) continue;
-    const value = m === "document" ? documentText(view.document) : view[m];
+    const value =
+      m === "document" ? documentText(view.document) : m === "destinationPackageVersions" ? packageVersionArns(view[m]) : view[m];
     if (row.copied === true) copied[m] = value;
     else copied[row.copied] = (value as Record<string, unknown> | undefined)?.[row.copied];
   }
@@ -192,6 +194,7 @@ export function jobSpec(view: Record<string, any>, jobId: string): Spec {
     targetSelection: view.targetSelection ?? "SNAPSHOT",
     document: documentText(view.document),
     jobTemplateArn: templateRefArn(view.jobTemplate ?? view.jobTemplateArn),
+    destinationPackageVersions: packageVersionArns(view.destinationPackageVersions),
   };
   for (const m of SPEC_MEMBERS) {
     const v = source[m];
@@ -217,11 +220,17 @@ export function liveJobSpec(live: DescribeJobCommandOutput, document: string | u
 
 /**
  * A live job compared with what the program gives: members a template
- * supplied (the program does not give them) are taken as the program has them.
+ * supplied (the program does not give them) are taken as the program has them,
+ * and a retry config of 0 retries for every failure type (what removing one
+ * leaves, as UpdateJob cannot remove it) as none when the program gives none.
  */
 export function comparable(live: Spec, hint: Spec | undefined): Spec {
-  if (!hint?.jobTemplateArn) return live;
   const out: Spec = { ...live };
+  // A removed retry config is sent as 0 retries per failure type (updateJobInput): that is no retry config.
+  const retries = (live.jobExecutionsRetryConfig as Retry | undefined)?.criteriaList;
+  if (hint && hint.jobExecutionsRetryConfig === undefined && retries?.every((c) => c.numberOfRetries === 0))
+    delete out.jobExecutionsRetryConfig;
+  if (!hint?.jobTemplateArn) return out;
   for (const m of SPEC_MEMBERS) if (hint[m] === undefined) delete out[m];
   return out;
 }
