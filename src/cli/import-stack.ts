@@ -1,16 +1,17 @@
-/** `alchemy-iot-jobs import-stack`: declarations for a CloudFormation stack's IoT job templates and jobs. */
+/** `alchemy-iot-jobs import-stack`: declarations for a CloudFormation stack's IoT software packages, package versions, job templates and jobs. */
 import fs from "node:fs";
 import path from "node:path";
 import { parseOptions, type Command } from "./args.ts";
 import { stopEmbeddedEndpoints } from "../provider/location.ts";
-import { importStack } from "../cloudformation/import-stack.ts";
+import { importStack, type ImportedType, type StackImport } from "../cloudformation/import-stack.ts";
 
 const usage = `Usage: alchemy-iot-jobs import-stack <stack-name> [options]
 
-Reads the AWS::IoT::JobTemplate and AWS::IoT::Job resources of a CloudFormation
-stack (read calls only) and writes a TypeScript module that declares them with
-their live configuration and adopt: true, so that the first deploy takes them
-over without changing anything. See docs/migrating-from-cloudformation.md.
+Reads the AWS::IoT::SoftwarePackage, AWS::IoT::SoftwarePackageVersion,
+AWS::IoT::JobTemplate and AWS::IoT::Job resources of a CloudFormation stack
+(read calls only) and writes a TypeScript module that declares them with their
+live configuration and adopt: true, so that the first deploy takes them over
+without changing anything. See docs/migrating-from-cloudformation.md.
 
 Options:
   --out <file>            Write the module to this file (default: stdout)
@@ -23,8 +24,25 @@ Options:
   --endpoint <url>        Send the calls to this endpoint (e.g. a standalone local endpoint)
   --local                 Use the embedded local endpoint (same as ALCHEMY_IOT_LOCAL=1)`;
 
+/** How the summary counts each type. */
+const COUNTED: Record<ImportedType, string> = {
+  "AWS::IoT::SoftwarePackage": "software package(s)",
+  "AWS::IoT::SoftwarePackageVersion": "package version(s)",
+  "AWS::IoT::JobTemplate": "job template(s)",
+  "AWS::IoT::Job": "job(s)",
+};
+
+/** "1 software package(s), 2 package version(s), 3 job template(s) and 1 job(s)": the catalog's types only when the stack has any. */
+function importCounts(result: Pick<StackImport, "resources">): string {
+  const counts = Object.entries(COUNTED).flatMap(([type, noun]) => {
+    const n = result.resources.filter((r) => r.type === type).length;
+    return n === 0 && type.startsWith("AWS::IoT::SoftwarePackage") ? [] : [`${n} ${noun}`];
+  });
+  return `${counts.slice(0, -1).join(", ")} and ${counts[counts.length - 1]}`;
+}
+
 export const importStackCommand: Command = {
-  summary: "Generate declarations (with adopt: true) for a CloudFormation stack's IoT job templates and jobs.",
+  summary: "Generate declarations (with adopt: true) for a CloudFormation stack's IoT software packages, job templates and jobs.",
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(
@@ -71,11 +89,8 @@ export const importStackCommand: Command = {
       } else {
         process.stdout.write(result.code);
       }
-      const counts = ["AWS::IoT::JobTemplate", "AWS::IoT::Job"].map(
-        (t) => `${result.resources.filter((r) => r.type === t).length} ${t === "AWS::IoT::Job" ? "job(s)" : "job template(s)"}`,
-      );
       console.error(
-        `Imported ${counts.join(" and ")} from stack ${result.stackName}${out ? ` into ${path.relative(process.cwd(), out)}` : ""}.` +
+        `Imported ${importCounts(result)} from stack ${result.stackName}${out ? ` into ${path.relative(process.cwd(), out)}` : ""}.` +
           (result.skipped.length > 0 ? ` Skipped ${result.skipped.length} resource(s) of other types.` : ""),
       );
       for (const w of result.warnings) console.error(`warning: ${w}`);

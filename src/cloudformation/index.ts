@@ -2,7 +2,10 @@
  * `alchemy-iot-jobs/cloudformation`: JobTemplate and Job with the property
  * names and shapes of CloudFormation's `AWS::IoT::JobTemplate` and
  * `AWS::IoT::Job` (and of Alchemy's generated Cloud Control resource
- * `AWS.IoT.JobTemplate`), so a property block can be moved over as it is.
+ * `AWS.IoT.JobTemplate`), so a property block can be moved over as it is;
+ * SoftwarePackage and SoftwarePackageVersion likewise
+ * (`AWS::IoT::SoftwarePackage`, `AWS::IoT::SoftwarePackageVersion`,
+ * software-packages.ts).
  *
  * They are the package's own resources under another spelling: the same
  * Alchemy resource kinds and state, the same lifecycle (tags are updated in
@@ -11,10 +14,7 @@
  * error naming the CloudFormation property path.
  */
 import { wireProcess } from "../wiring.ts";
-import { randomUUID } from "node:crypto";
-import { isSecret, type Secret } from "alchemy";
-import { IOT_CLIENT_KEYS, type IoTClientProps } from "../provider/location.ts";
-import { keepIdentity } from "../provider/common.ts";
+import type { Secret } from "alchemy";
 import { aliasesOf } from "../provider/engine/members.ts";
 import {
   Job as CoreJob,
@@ -29,22 +29,19 @@ import {
   type JobTemplate as CoreJobTemplateOutput,
   type JobTemplateProps as CoreJobTemplateProps,
 } from "../provider/kinds/job-template/contract.ts";
+import type { PackageVersionInput } from "../provider/kinds/package-versions.ts";
 import type { JobTarget } from "../provider/types.ts";
 import { jobPropsSchema } from "../provider/kinds/job/schema.ts";
 import { jobTemplatePropsSchema } from "../provider/kinds/job-template/schema.ts";
-import { checkProps, SECRET_REFUSED, ValidationError, type ValidationIssue } from "../provider/validate.ts";
-import { cloudFormationPath, fromCloudFormation, JOB, JOB_TEMPLATE, nameMap, type Shape } from "../api/cloudformation/properties.ts";
+import { JOB, JOB_TEMPLATE } from "../api/cloudformation/properties.ts";
+import { PASSTHROUGH, run, type CloudFormationType, type ProviderOptions, type Tag } from "./translate.ts";
 
 // ------------------------------------------------------------------ CloudFormation shapes
 
-/** `{ Key, Value }`, as in every CloudFormation `Tags` list. */
 // The same wiring as the main entry's (src/wiring.ts).
 wireProcess();
 
-export interface Tag {
-  Key: string;
-  Value: string;
-}
+export type { ProviderOptions, Tag } from "./translate.ts";
 
 export interface AbortCriteria {
   /** The only action is `CANCEL`. */
@@ -92,14 +89,6 @@ export interface TimeoutConfig {
 /** A job document: JSON text as in CloudFormation, or a JSON value, or an `alchemy.secret(...)`. */
 export type Document = string | Record<string, unknown> | Secret<string>;
 
-/** Options of this package that CloudFormation has no property for. */
-export interface ProviderOptions extends IoTClientProps {
-  /** Take over an existing resource with the same id (see docs/migrating-from-cloudformation.md). */
-  adopt?: boolean;
-  /** Act on a resource even though a CloudFormation stack still manages it. @default false */
-  overrideCloudFormationStack?: boolean;
-}
-
 /** The properties of `AWS::IoT::JobTemplate`. */
 export interface JobTemplateProperties {
   /**
@@ -121,7 +110,8 @@ export interface JobTemplateProperties {
   MaintenanceWindows?: MaintenanceWindow[];
   PresignedUrlConfig?: PresignedUrlConfig;
   TimeoutConfig?: TimeoutConfig;
-  DestinationPackageVersions?: string[];
+  /** Package version ARNs; a SoftwarePackageVersion output is accepted too (its status and attributes are then checked before any call). */
+  DestinationPackageVersions?: PackageVersionInput[];
   /**
    * Tags, updated in place (CloudFormation replaces the template instead).
    * A `{ key: value }` object, as Alchemy's Cloud Control docs write it, is accepted too.
@@ -157,7 +147,8 @@ export interface JobProperties {
   };
   PresignedUrlConfig?: PresignedUrlConfig;
   TimeoutConfig?: TimeoutConfig;
-  DestinationPackageVersions?: string[];
+  /** Package version ARNs; a SoftwarePackageVersion output is accepted too (its status and attributes are then checked before any call). */
+  DestinationPackageVersions?: PackageVersionInput[];
   /** Tags, updated in place. A `{ key: value }` object is accepted too. */
   Tags?: Tag[] | Record<string, string>;
 }
@@ -187,174 +178,27 @@ export interface Job extends CoreJobOutput {
 
 // ------------------------------------------------------------------ translation
 
-const PASSTHROUGH = [...IOT_CLIENT_KEYS, "adopt", "overrideCloudFormationStack"];
-
-/** Main-API props that a CloudFormation property also stands for (prop -> the prop of the shape), from the member rows. */
-const ALIASES: Record<"template" | "job", Record<string, string>> = {
-  job: aliasesOf(JOB_ROWS),
-  template: aliasesOf(JOB_TEMPLATE_ROWS),
+const TEMPLATE_TYPE: CloudFormationType = {
+  shape: JOB_TEMPLATE,
+  schema: jobTemplatePropsSchema,
+  aliases: aliasesOf(JOB_TEMPLATE_ROWS),
+  passthrough: PASSTHROUGH,
 };
 
-/** `{ key: value }` tags as a `[{ Key, Value }]` list (the list is what CloudFormation takes). */
-function tagList(tags: unknown): unknown {
-  if (tags && typeof tags === "object" && !Array.isArray(tags) && Object.values(tags).every((v) => typeof v === "string")) {
-    return Object.entries(tags as Record<string, string>).map(([Key, Value]) => ({ Key, Value }));
-  }
-  return tags;
-}
-
-/** Rewords a main-API message for CloudFormation: prop names become property names, outside quoted values. */
-function reword(text: string, names: Map<string, string>): string {
-  return text
-    .split(/("(?:[^"\\]|\\.)*")/)
-    .map((part, i) => {
-      if (i % 2 === 1) return part; // a quoted value
-      const replaced = part.replace(/\b[a-z][a-zA-Z]*\b/g, (word, offset: number) => {
-        const name = names.get(word);
-        if (!name) return word;
-        // camelCase names are unambiguous; one-word names ("document", "tags") only where they are listed as props.
-        if (/[A-Z]/.test(word)) return name;
-        const after = part.slice(offset + word.length);
-        return /^(,|:| or\b)/.test(after) ? name : word;
-      });
-      // "JobTemplateArn or JobTemplateArn" when two API props share one property.
-      return replaced.replace(/\b([A-Z]\w+)(, | or )\1\b/g, "$1");
-    })
-    .join("");
-}
-
-/** A main-API validation issue, with its path and names in CloudFormation terms. */
-function toCloudFormationIssue(
-  issue: ValidationIssue,
-  shape: Shape,
-  cfnValue: Record<string, unknown>,
-  names: Map<string, string>,
-  aliases: Record<string, string>,
-): ValidationIssue {
-  const root = /^[^.[]+/.exec(issue.path)?.[0] ?? "";
-  const apiPath = aliases[root] ? aliases[root] + issue.path.slice(root.length) : issue.path;
-  let path = cloudFormationPath(shape, apiPath, cfnValue);
-  let rest = issue.message.startsWith(`${issue.path}: `) ? issue.message.slice(issue.path.length + 2) : issue.message;
-  if (/^Tags\[\d+\]$/.test(path)) {
-    // The main API reports a tag by its key (tags.<key>); CloudFormation has a list entry with a Key and a Value.
-    const key = apiPath.slice("tags.".length);
-    const [, problem] = /^(?:"(?:[^"\\]|\\.)*"|\(sensitive\)) (.*)$/.exec(rest) ?? [undefined, rest];
-    // (A refused secret is a tag's value: one given as a Key is refused before this, in CloudFormation terms.)
-    const isValue = /^tag value/.test(problem) || problem.startsWith(SECRET_REFUSED);
-    path += isValue ? ".Value" : ".Key";
-    rest = isValue ? rest : `${JSON.stringify(key)} ${problem}`;
-  }
-  return { path, message: `${path}: ${reword(rest, names)}` };
-}
-
-const isPlain = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
-
-/**
- * Secrets go through the translation as opaque strings and are put back in
- * the API props after it: the translation neither takes a secret apart nor
- * prints one (a tag it cannot read is quoted in its message), and the main
- * API's checks then decide where a secret may go. Objects without a secret
- * inside are kept as they are (a resource given as a target stays itself).
- */
-function hideSecrets(value: Record<string, unknown>) {
-  const secrets = new Map<string, unknown>();
-  const nonce = randomUUID().slice(0, 8);
-  const holds = (v: unknown): boolean => isSecret(v) || (Array.isArray(v) ? v.some(holds) : isPlain(v) && Object.values(v).some(holds));
-  const hide = (v: unknown): unknown => {
-    if (isSecret(v)) {
-      const token = `(secret ${nonce}-${secrets.size})`;
-      secrets.set(token, v);
-      return token;
-    }
-    if (!holds(v)) return v;
-    if (Array.isArray(v)) return v.map(hide);
-    const out: Record<PropertyKey, unknown> = { ...(v as Record<string, unknown>) };
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = hide(x);
-    return out;
-  };
-  const hidden = hide(value) as Record<string, unknown>;
-  const isToken = (v: unknown): v is string => typeof v === "string" && secrets.has(v);
-  const inside = (v: unknown): boolean =>
-    isToken(v) || (Array.isArray(v) ? v.some(inside) : isPlain(v) && Object.entries(v).some(([k, x]) => isToken(k) || inside(x)));
-  const restore = (v: unknown): unknown => {
-    if (isToken(v)) return secrets.get(v);
-    if (!inside(v)) return v;
-    if (Array.isArray(v)) return v.map(restore);
-    const out: Record<PropertyKey, unknown> = { ...(v as Record<string, unknown>) };
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      // A secret as a key (a tag's Key) cannot be put back: it is refused on its own (tagKeySecrets).
-      if (isToken(k)) delete out[k];
-      else out[k] = restore(x);
-    }
-    return out;
-  };
-  /** A message with every token (quoted or not) shown as "(sensitive)". */
-  const redact = (text: string) =>
-    [...secrets.keys()].reduce((t, token) => t.split(JSON.stringify(token)).join("(sensitive)").split(token).join("(sensitive)"), text);
-  return { hidden, restore, redact };
-}
-
-/** A secret as a tag's Key: refused (IoT stores tag keys in clear, and a key cannot be kept encrypted). */
-function tagKeySecrets(tags: unknown): ValidationIssue[] {
-  if (!Array.isArray(tags)) return [];
-  return tags.flatMap((tag, i) =>
-    tag && typeof tag === "object" && isSecret((tag as { Key?: unknown }).Key)
-      ? [
-          {
-            path: `Tags[${i}].Key`,
-            message: `Tags[${i}].Key: ${SECRET_REFUSED}: IoT stores tags in clear and returns them to anyone who can call ListTagsForResource; pass a plain string`,
-          },
-        ]
-      : [],
-  );
-}
-
-/**
- * Translates CloudFormation properties and validates them with the main
- * API's schema, reporting every problem at once in CloudFormation terms.
- */
-function prepare(
-  kind: "template" | "job",
-  label: string,
-  props: Record<string, unknown>,
-): { apiProps: Record<string, unknown>; rethrow: (error: unknown) => never } {
-  const shape = kind === "template" ? JOB_TEMPLATE : JOB;
-  const names = nameMap(shape);
-  const aliases = ALIASES[kind];
-  for (const [api, target] of Object.entries(aliases)) names.set(api, names.get(target)!);
-  const { hidden: given, restore, redact } = hideSecrets(props ?? {});
-  const cfnValue = given.Tags === undefined ? given : { ...given, Tags: tagList(given.Tags) };
-  const translated = fromCloudFormation(shape, cfnValue, kind === "job" ? [...PASSTHROUGH, "deletion"] : PASSTHROUGH);
-  const apiProps = restore(translated.props) as Record<string, unknown>;
-  const issues = [...tagKeySecrets((props ?? {}).Tags), ...translated.issues.map((i) => ({ path: i.path, message: redact(i.message) }))];
-  if (kind === "job") {
+const JOB_TYPE: CloudFormationType = {
+  shape: JOB,
+  schema: jobPropsSchema,
+  aliases: aliasesOf(JOB_ROWS),
+  passthrough: [...PASSTHROUGH, "deletion"],
+  adjust(apiProps) {
     // JobTemplateArn may be a JobTemplate output or a ManagedJobTemplate lookup: the main API's jobTemplate.
     const ref = apiProps.jobTemplateArn;
     if (ref !== undefined && typeof ref === "object") {
       apiProps.jobTemplate = ref;
       delete apiProps.jobTemplateArn;
     }
-  }
-  const translateIssues = (error: ValidationError): ValidationIssue[] =>
-    error.issues.map((i) => toCloudFormationIssue(i, shape, cfnValue, names, aliases));
-  const all: ValidationIssue[] = [...issues];
-  try {
-    checkProps(label, kind === "template" ? jobTemplatePropsSchema : jobPropsSchema, apiProps);
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    for (const issue of translateIssues(error)) {
-      // An unknown property already explains what is missing under it.
-      if (!all.some((t) => t.path === issue.path)) all.push(issue);
-    }
-  }
-  if (all.length > 0) throw new ValidationError(label, all);
-  return {
-    apiProps,
-    rethrow(error: unknown): never {
-      throw error instanceof ValidationError ? new ValidationError(label, translateIssues(error)) : error;
-    },
-  };
-}
+  },
+};
 
 // ------------------------------------------------------------------ resources
 
@@ -393,7 +237,7 @@ function prepare(
  */
 export function JobTemplate(id: string, props: JobTemplateProps): Promise<JobTemplate> {
   return run(
-    "template",
+    TEMPLATE_TYPE,
     `JobTemplate "${id}"`,
     props,
     (apiProps) => CoreJobTemplate(id, apiProps as unknown as CoreJobTemplateProps),
@@ -402,31 +246,6 @@ export function JobTemplate(id: string, props: JobTemplateProps): Promise<JobTem
       Arn: out.jobTemplateArn,
       JobTemplateId: out.jobTemplateId,
     }),
-  );
-}
-
-/**
- * Translates and checks the props, then runs the main API's resource; its
- * output gets CloudFormation's attribute names, and a validation error that
- * it raises later (e.g. a schedule checked at create time) CloudFormation paths.
- */
-function run<O, R>(
-  kind: "template" | "job",
-  label: string,
-  props: object,
-  resource: (apiProps: Record<string, unknown>) => Promise<O>,
-  attributes: (out: O) => R,
-): Promise<R> {
-  let prepared: ReturnType<typeof prepare>;
-  try {
-    prepared = prepare(kind, label, props as Record<string, unknown>);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  const pending = resource(prepared.apiProps);
-  return keepIdentity(
-    pending,
-    pending.then(attributes, (error) => prepared.rethrow(error)),
   );
 }
 
@@ -459,7 +278,7 @@ function run<O, R>(
  */
 export function Job(id: string, props: JobProps): Promise<Job> {
   return run(
-    "job",
+    JOB_TYPE,
     `Job "${id}"`,
     props,
     (apiProps) => CoreJob(id, apiProps as unknown as CoreJobProps),
@@ -471,5 +290,21 @@ export function Job(id: string, props: JobProps): Promise<Job> {
   );
 }
 
-export { fromCloudFormation, toCloudFormation, JOB, JOB_TEMPLATE } from "../api/cloudformation/properties.ts";
+export {
+  SoftwarePackage,
+  SoftwarePackageVersion,
+  type S3Location,
+  type SoftwarePackageProperties,
+  type SoftwarePackageProps,
+  type SoftwarePackageVersionProperties,
+  type SoftwarePackageVersionProps,
+} from "./software-packages.ts";
+export {
+  fromCloudFormation,
+  toCloudFormation,
+  JOB,
+  JOB_TEMPLATE,
+  SOFTWARE_PACKAGE,
+  SOFTWARE_PACKAGE_VERSION,
+} from "../api/cloudformation/properties.ts";
 export { ManagedByStackError } from "../provider/stack-guard.ts";

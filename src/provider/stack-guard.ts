@@ -89,7 +89,14 @@ export async function checkStack(
 ): Promise<void> {
   if (!stack) return;
   const { client, location, label, override, log } = c;
-  await assertNotManagedByStack({ client, location, label, override, log, what, physicalIds: arn ? [id, arn] : [id] }, stack, operation);
+  const physicalIds = arn ? [id, arn, ...cloudFormationIds(arn)] : [id];
+  await assertNotManagedByStack({ client, location, label, override, log, what, physicalIds }, stack, operation);
+}
+
+/** Physical ids CloudFormation gives a resource other than its id and ARN: a package version is `PackageName|VersionName`. */
+function cloudFormationIds(arn: string): string[] {
+  const version = /:package\/([^/]+)\/version\/([^/]+)$/.exec(arn);
+  return version ? [`${version[1]}|${version[2]}`] : [];
 }
 
 const VERB: Record<GuardedOperation, string> = {

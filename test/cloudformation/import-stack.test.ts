@@ -6,67 +6,28 @@
  *   stack with three templates and a job -> import-stack -> a deploy is refused
  *   while the stack manages them -> Retain + remove from the stack -> preview
  *   shows nothing to change -> deploy makes zero mutating calls -> the
- *   resources are ordinary resources of the app (change, destroy).
+ *   resources are ordinary resources of the app (change, destroy);
+ *
+ *   and a stack's software packages: a package, a version published outside
+ *   the stack (CloudFormation cannot publish), a draft and a template
+ *   installing the published one -> import-stack in both styles -> each
+ *   generated module deploys with zero mutating calls -> destroy.
  */
-import { execFile } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { ListJobTemplatesCommand, ListJobsCommand, IoTClient } from "@aws-sdk/client-iot";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
+import fs from "node:fs";
+import {
+  ListJobTemplatesCommand,
+  ListJobsCommand,
+  ListPackagesCommand,
+  UpdatePackageCommand,
+  UpdatePackageVersionCommand,
+} from "@aws-sdk/client-iot";
+import { expect, test } from "vitest";
 import type { Plan } from "../../src/preview/plan.ts";
-import { endpointEnv } from "../support/endpoint-env.ts";
-import { BUILD_DIR, js } from "../support/compiled.ts";
-import ts from "typescript";
+import { migration } from "./migrate.ts";
 
-const repo = path.resolve(import.meta.dirname, "../..");
-const tsc = path.join(repo, "node_modules", ".bin", "tsc");
-const fixture = path.join("test", "cloudformation", "fixtures", "migrate.run.ts");
-// Inside the repository, so that the generated `import ... from "alchemy-iot-jobs"` resolves (to the sources for
-// the typecheck); compiled beside the other programs (test/support/compiled.ts), where it resolves to the compiled copy.
-const generated = path.join(repo, "test", "cloudformation", "fixtures", "generated", `run-${process.pid}`);
-const generatedJs = path.join(BUILD_DIR, path.relative(repo, generated));
-let local: LocalIoT;
-let root: string;
-let iot: IoTClient;
-
-beforeAll(async () => {
-  local = await startLocalIoT({ deletionDelayMs: 20, cloudFormationPageSize: 2 });
-  root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-migrate-"));
-  fs.mkdirSync(generated, { recursive: true });
-  iot = new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials });
-});
-afterAll(async () => {
-  await local.stop();
-  fs.rmSync(root, { recursive: true, force: true });
-  if (!process.env.KEEP_GENERATED) {
-    fs.rmSync(generated, { recursive: true, force: true });
-    fs.rmSync(generatedJs, { recursive: true, force: true });
-  }
-});
-
-// AWS_ENDPOINT_URL also sends the CloudFormation calls to the local endpoint.
-const env = (extra: Record<string, string> = {}) => endpointEnv(local, root, { AWS_ENDPOINT_URL: local.endpoint, ...extra });
-
-/** Runs a command without blocking this process (the endpoint the child talks to lives here). */
-function run(
-  command: string,
-  args: string[],
-  extra: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd: repo, env: env(extra), encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-const mutating = () =>
-  local
-    .stats()
-    .calls.filter((c) => !/^(Describe|List|Get)/.test(c.operation))
-    .map((c) => `${c.operation} ${c.status}`);
+const m = migration({ deletionDelayMs: 20, cloudFormationPageSize: 2 });
+const { cli, deploy, preview, mutating } = m;
 
 const STACK = `
 AWSTemplateFormatVersion: "2010-09-09"
@@ -143,15 +104,15 @@ Resources:
 `;
 
 test("import-stack, then take the stack's templates and job over with zero changes", async () => {
-  await local.createStack({ stackName: "legacy-jobs", template: STACK, tags: { cost: "fleet" } });
+  await m.local.createStack({ stackName: "legacy-jobs", template: STACK, tags: { cost: "fleet" } });
 
   // 1. Import (read calls only). ConfigTemplate has no DeletionPolicy: the command warns.
-  local.resetStats();
-  const out = path.join(generated, "legacy-jobs.ts");
-  const imported = await run(process.execPath, [js("src/cli/index.ts"), "import-stack", "legacy-jobs", "--out", out]);
+  m.local.resetStats();
+  const out = path.join(m.generated, "legacy-jobs.ts");
+  const imported = await cli("import-stack", "legacy-jobs", "--out", out);
   expect(imported.code, imported.stderr).toBe(0);
   expect(mutating()).toEqual([]);
-  expect(local.stats().byOperation.ListStackResources.count).toBe(3); // 5 resources, pages of 2
+  expect(m.local.stats().byOperation.ListStackResources.count).toBe(3); // 5 resources, pages of 2
   expect(imported.stderr).toContain("Imported 3 job template(s) and 1 job(s) from stack legacy-jobs");
   expect(imported.stderr).toContain("Skipped 1 resource(s) of other types.");
   expect(imported.stderr).toMatch(
@@ -165,71 +126,51 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(code).toContain('jobTemplateId: "legacy-jobs-reboot",');
   expect(code).toContain("//   - Fleet (AWS::IoT::ThingGroup)");
   // The same stack in CloudFormation's spelling, for alchemy-iot-jobs/cloudformation.
-  const cfnOut = path.join(generated, "legacy-jobs-cfn.ts");
-  const importedCfn = await run(process.execPath, [
-    js("src/cli/index.ts"),
-    "import-stack",
-    "legacy-jobs",
-    "--out",
-    cfnOut,
-    "--style",
-    "cloudformation",
-  ]);
+  const cfnOut = path.join(m.generated, "legacy-jobs-cfn.ts");
+  const importedCfn = await cli("import-stack", "legacy-jobs", "--out", cfnOut, "--style", "cloudformation");
   expect(importedCfn.code, importedCfn.stderr).toBe(0);
   const cfnCode = fs.readFileSync(cfnOut, "utf8");
   expect(cfnCode).toContain('from "alchemy-iot-jobs/cloudformation"');
   expect(cfnCode).toContain("RetryCriteriaList: [");
   expect(cfnCode).toContain("JobTemplateArn: firmwareTemplate.Arn,");
-  // Both typecheck against the package's types.
-  fs.writeFileSync(path.join(generated, "tsconfig.json"), JSON.stringify({ extends: "../../../../../tsconfig.json", include: ["./*.ts"] }));
-  const typecheck = await run(tsc, ["--noEmit", "-p", path.join(generated, "tsconfig.json")]);
+  // Both typecheck against the package's types, and are compiled for the programs below.
+  const typecheck = await m.typecheck();
   expect(typecheck.code, typecheck.stdout).toBe(0);
-  // Compiled for the programs below, beside the other compiled programs.
-  fs.mkdirSync(generatedJs, { recursive: true });
-  for (const file of [out, cfnOut]) {
-    const compiled = ts.transpileModule(fs.readFileSync(file, "utf8"), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-    });
-    fs.writeFileSync(path.join(generatedJs, path.basename(file).replace(/\.ts$/, ".js")), compiled.outputText);
-  }
-  const program = { IMPORTED_MODULE: path.join(generatedJs, "legacy-jobs.js") };
+  const program = m.compile(out);
+  const cfnProgram = m.compile(cfnOut);
   // Overwriting needs --force.
-  const again = await run(process.execPath, [js("src/cli/index.ts"), "import-stack", "legacy-jobs", "--out", out]);
+  const again = await cli("import-stack", "legacy-jobs", "--out", out);
   expect(again.code).toBe(1);
   expect(again.stderr).toContain("exists; pass --force to overwrite it");
 
   // 2. While the stack manages them, a deploy refuses (and changes nothing).
-  local.resetStats();
-  const refused = await run(process.execPath, [js(fixture), "--stage", "prod"], program);
+  m.local.resetStats();
+  const refused = await deploy(program, "--stage", "prod");
   expect(refused.code).toBe(1);
   expect(`${refused.stdout}${refused.stderr}`).toContain('is managed by CloudFormation stack "legacy-jobs"');
   expect(mutating(), `${refused.stdout}${refused.stderr}`).toEqual([]);
   // So does a preview: the same read, the same message, exit code 1.
-  const refusedPreview = await run(process.execPath, [js("src/cli/index.ts"), "preview", js(fixture), "--stage", "prod"], program);
+  const refusedPreview = await preview(program, "--stage", "prod");
   expect(refusedPreview.code).toBe(1);
   expect(refusedPreview.stdout).toContain('is managed by CloudFormation stack "legacy-jobs"');
   expect(mutating()).toEqual([]);
 
   // 3. The migration: Retain on ConfigTemplate, then remove the four from the stack.
-  await local.updateStack({
+  await m.local.updateStack({
     stackName: "legacy-jobs",
     template: STACK.replace(
       "    Type: AWS::IoT::JobTemplate\n    Properties:\n      JobTemplateId: legacy-config",
       "    Type: AWS::IoT::JobTemplate\n    DeletionPolicy: Retain\n    Properties:\n      JobTemplateId: legacy-config",
     ),
   });
-  const released = await local.updateStack({ stackName: "legacy-jobs", template: STACK.slice(0, STACK.indexOf("  FirmwareTemplate:")) });
+  const released = await m.local.updateStack({ stackName: "legacy-jobs", template: STACK.slice(0, STACK.indexOf("  FirmwareTemplate:")) });
   expect(released.retained?.sort()).toEqual(["ConfigTemplate", "FirmwareTemplate", "RebootTemplate", "Rollout"]);
 
   // 4. A preview right after shows nothing to change: four resources adopted unchanged.
-  local.resetStats();
-  const preview = await run(
-    process.execPath,
-    [js("src/cli/index.ts"), "preview", js(fixture), "--stage", "prod", "--format", "json", "--detailed-exitcode"],
-    program,
-  );
-  expect(preview.code, preview.stderr).toBe(0);
-  const plan = JSON.parse(preview.stdout) as Plan;
+  m.local.resetStats();
+  const planned = await preview(program, "--stage", "prod", "--format", "json", "--detailed-exitcode");
+  expect(planned.code, planned.stderr).toBe(0);
+  const plan = JSON.parse(planned.stdout) as Plan;
   expect(plan.summary).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
   expect(
     plan.resources
@@ -238,34 +179,28 @@ test("import-stack, then take the stack's templates and job over with zero chang
       .sort(),
   ).toEqual(["ConfigTemplate no-op", "FirmwareTemplate no-op", "RebootTemplate no-op", "Rollout no-op"]);
   expect(mutating()).toEqual([]);
-  const text = await run(process.execPath, [js("src/cli/index.ts"), "preview", js(fixture), "--stage", "prod"], program);
+  const text = await preview(program, "--stage", "prod");
   expect(text.stdout).toContain("No changes.");
   expect(text.stdout).toContain("4 existing resources are adopted unchanged");
 
   // 5. The deploy takes them over with zero mutating calls.
-  local.resetStats();
-  const deployed = await run(process.execPath, [js(fixture), "--stage", "prod"], program);
+  m.local.resetStats();
+  const deployed = await deploy(program, "--stage", "prod");
   expect(deployed.code, `${deployed.stdout}${deployed.stderr}`).toBe(0);
   expect(mutating()).toEqual([]);
   // Each stack resource is read twice: by the deploy's whole-program check, and by the deploy before it adopts it.
-  expect(local.stats().byOperation.DescribeStackResource.count).toBe(8);
+  expect(m.local.stats().byOperation.DescribeStackResource.count).toBe(8);
 
   // 6. From now on they are the app's: nothing to change, and a no-op deploy makes no call at all.
-  const after = await run(
-    process.execPath,
-    [js("src/cli/index.ts"), "preview", js(fixture), "--stage", "prod", "--format", "json", "--detailed-exitcode"],
-    program,
-  );
+  const after = await preview(program, "--stage", "prod", "--format", "json", "--detailed-exitcode");
   expect(after.code, after.stderr).toBe(0);
   expect((JSON.parse(after.stdout) as Plan).resources.filter((e) => e.adopt)).toEqual([]);
-  local.resetStats();
-  expect((await run(process.execPath, [js(fixture), "--stage", "prod"], program)).code).toBe(0);
-  expect(local.stats().requests).toBe(0);
+  m.local.resetStats();
+  expect((await deploy(program, "--stage", "prod")).code).toBe(0);
+  expect(m.local.stats().requests).toBe(0);
   // The CloudFormation spelling of the same declarations is the same resources: no API call. (Its props list
   // some members in another order, so Alchemy runs the handlers and says "Updated": the preview says so too.)
-  const respelled = await run(process.execPath, [js("src/cli/index.ts"), "preview", js(fixture), "--stage", "prod", "--format", "json"], {
-    IMPORTED_MODULE: path.join(generatedJs, "legacy-jobs-cfn.js"),
-  });
+  const respelled = await preview(cfnProgram, "--stage", "prod", "--format", "json");
   expect(respelled.code, `${respelled.stdout}${respelled.stderr}`).toBe(0);
   const respelledPlan = JSON.parse(respelled.stdout) as Plan;
   expect(respelledPlan.summary).toMatchObject({ create: 0, replace: 0, delete: 0 });
@@ -273,14 +208,159 @@ test("import-stack, then take the stack's templates and job over with zero chang
   expect(mutating()).toEqual([]);
 
   // 7. Destroy deletes them (the stack no longer lists them) and leaves the stack's own group alone.
-  const destroyed = await run(process.execPath, [js(fixture), "--stage", "prod", "--destroy"], program);
+  const destroyed = await deploy(program, "--stage", "prod", "--destroy");
   expect(destroyed.code, `${destroyed.stdout}${destroyed.stderr}`).toBe(0);
-  expect((await iot.send(new ListJobTemplatesCommand({}))).jobTemplates, `${destroyed.stdout}${destroyed.stderr}`).toEqual([]);
-  expect((await iot.send(new ListJobsCommand({}))).jobs).toEqual([]);
+  expect((await m.iot.send(new ListJobTemplatesCommand({}))).jobTemplates, `${destroyed.stdout}${destroyed.stderr}`).toEqual([]);
+  expect((await m.iot.send(new ListJobsCommand({}))).jobs).toEqual([]);
 }, 180_000);
 
 test("import-stack names a missing stack clearly", async () => {
-  const r = await run(process.execPath, [js("src/cli/index.ts"), "import-stack", "no-such-stack"]);
+  const r = await cli("import-stack", "no-such-stack");
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('CloudFormation stack "no-such-stack" does not exist');
 });
+
+const PACKAGES = `
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Devices:
+    Type: AWS::IoT::ThingGroup
+    Properties:
+      ThingGroupName: legacy-devices
+  Firmware:
+    Type: AWS::IoT::SoftwarePackage
+    DeletionPolicy: Retain
+    Properties:
+      PackageName: legacy-firmware
+      Description: TH-200 firmware
+      Tags:
+        - Key: team
+          Value: firmware
+  FirmwareV1:
+    Type: AWS::IoT::SoftwarePackageVersion
+    DeletionPolicy: Retain
+    Properties:
+      PackageName: !Ref Firmware
+      VersionName: 1.0.0
+      Description: First release
+      Attributes:
+        min-hw: "2"
+      Artifact:
+        S3Location:
+          Bucket: firmware-builds
+          Key: th200/1.0.0.bin
+      Recipe: '{"operation":"install"}'
+  FirmwareBeta:
+    Type: AWS::IoT::SoftwarePackageVersion
+    Properties:
+      PackageName: !Ref Firmware
+      VersionName: 2.0.0-beta
+`;
+const INSTALL_TEMPLATE = `
+  InstallTemplate:
+    Type: AWS::IoT::JobTemplate
+    DeletionPolicy: Retain
+    Properties:
+      JobTemplateId: legacy-install
+      Description: Install firmware 1.0.0
+      Document: '{"operation":"install","minHw":"\${aws:iot:package:legacy-firmware:version:1.0.0:attributes:min-hw}"}'
+      DestinationPackageVersions:
+        - !GetAtt FirmwareV1.PackageVersionArn
+`;
+
+test("import-stack takes over software packages, their versions and a template installing one, with zero changes", async () => {
+  await m.local.createStack({ stackName: "legacy-firmware", template: PACKAGES });
+  // CloudFormation leaves versions DRAFT: the team published 1.0.0 and made it the default outside the stack.
+  await m.iot.send(new UpdatePackageVersionCommand({ packageName: "legacy-firmware", versionName: "1.0.0", action: "PUBLISH" }));
+  await m.iot.send(new UpdatePackageCommand({ packageName: "legacy-firmware", defaultVersionName: "1.0.0" }));
+  await m.local.updateStack({ stackName: "legacy-firmware", template: PACKAGES + INSTALL_TEMPLATE });
+
+  // 1. Import (read calls only), in both styles.
+  m.local.resetStats();
+  const out = path.join(m.generated, "legacy-firmware.ts");
+  const imported = await cli("import-stack", "legacy-firmware", "--out", out);
+  expect(imported.code, imported.stderr).toBe(0);
+  expect(mutating()).toEqual([]);
+  expect(imported.stderr).toContain(
+    "Imported 1 software package(s), 2 package version(s), 1 job template(s) and 0 job(s) from stack legacy-firmware",
+  );
+  expect(imported.stderr).toMatch(
+    /warning: FirmwareBeta \(AWS::IoT::SoftwarePackageVersion legacy-firmware\|2\.0\.0-beta\) has DeletionPolicy Delete \(the default\)/,
+  );
+  const code = fs.readFileSync(out, "utf8");
+  expect(code).toContain('import { JobTemplate, SoftwarePackage, SoftwarePackageVersion } from "alchemy-iot-jobs";');
+  // Packages, then versions, then templates; references by variable; the live status and default version.
+  const order = [
+    "const firmware = await SoftwarePackage(",
+    "const firmwareBeta = await",
+    "const firmwareV1 = await",
+    "const installTemplate",
+  ];
+  const at = order.map((s) => code.indexOf(s));
+  expect(at.every((p) => p > 0) && at.every((p, i) => i === 0 || p > at[i - 1]), code).toBe(true);
+  expect(code).toContain('defaultVersion: "1.0.0",');
+  expect(code.match(/^ {4}package: firmware,$/gm)).toHaveLength(2);
+  expect(code).toContain('status: "PUBLISHED",');
+  expect(code).toContain('status: "DRAFT",');
+  expect(code).toContain("destinationPackageVersions: [firmwareV1],");
+  expect(code.match(/^ {4}adopt: true,$/gm)).toHaveLength(4);
+  const cfnOut = path.join(m.generated, "legacy-firmware-cfn.ts");
+  const importedCfn = await cli("import-stack", "legacy-firmware", "--out", cfnOut, "--style", "cloudformation");
+  expect(importedCfn.code, importedCfn.stderr).toBe(0);
+  const cfnCode = fs.readFileSync(cfnOut, "utf8");
+  expect(cfnCode).toContain('import { JobTemplate, SoftwarePackage, SoftwarePackageVersion } from "alchemy-iot-jobs/cloudformation";');
+  expect(cfnCode).toContain('DefaultVersion: "1.0.0",');
+  expect(cfnCode.match(/^ {4}PackageName: firmware,$/gm)).toHaveLength(2);
+  expect(cfnCode).toContain('Status: "PUBLISHED",');
+  expect(cfnCode).toContain('Status: "DRAFT",');
+  expect(cfnCode).toContain("S3Location: {");
+  expect(cfnCode).toContain("DestinationPackageVersions: [firmwareV1],");
+  const typecheck = await m.typecheck();
+  expect(typecheck.code, typecheck.stdout).toBe(0);
+  const program = m.compile(out);
+  const cfnProgram = m.compile(cfnOut);
+
+  // 2. While the stack manages them, a deploy refuses and changes nothing.
+  m.local.resetStats();
+  const refused = await deploy(program, "--stage", "prod");
+  expect(refused.code).toBe(1);
+  expect(`${refused.stdout}${refused.stderr}`).toContain('is managed by CloudFormation stack "legacy-firmware"');
+  expect(mutating()).toEqual([]);
+
+  // 3. The stack lets go of them: Retain on FirmwareBeta, then remove the four from the stack.
+  const retained = (PACKAGES + INSTALL_TEMPLATE).replace(
+    "  FirmwareBeta:\n    Type: AWS::IoT::SoftwarePackageVersion\n",
+    "  FirmwareBeta:\n    Type: AWS::IoT::SoftwarePackageVersion\n    DeletionPolicy: Retain\n",
+  );
+  await m.local.updateStack({ stackName: "legacy-firmware", template: retained });
+  const released = await m.local.updateStack({
+    stackName: "legacy-firmware",
+    template: PACKAGES.slice(0, PACKAGES.indexOf("  Firmware:")),
+  });
+  expect(released.retained?.sort()).toEqual(["Firmware", "FirmwareBeta", "FirmwareV1", "InstallTemplate"]);
+
+  // 4. Each generated module previews nothing to change and deploys with zero mutating calls (a stage per style).
+  for (const [stage, module] of [
+    ["prod", program],
+    ["cfn", cfnProgram],
+  ]) {
+    m.local.resetStats();
+    const planned = await preview(module, "--stage", stage, "--format", "json", "--detailed-exitcode");
+    expect(planned.code, `${stage}: ${planned.stdout}${planned.stderr}`).toBe(0);
+    const plan = JSON.parse(planned.stdout) as Plan;
+    expect(plan.summary).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
+    expect(plan.resources.flatMap((e) => e.operations)).toEqual([]);
+    const deployed = await deploy(module, "--stage", stage);
+    expect(deployed.code, `${stage}: ${deployed.stdout}${deployed.stderr}`).toBe(0);
+    expect(mutating(), `${stage}: ${deployed.stdout}${deployed.stderr}`).toEqual([]);
+  }
+
+  // 5. They are the app's: a no-op deploy makes no call; destroy deletes them (the default version unset first).
+  m.local.resetStats();
+  expect((await deploy(program, "--stage", "prod")).code).toBe(0);
+  expect(m.local.stats().requests).toBe(0);
+  const destroyed = await deploy(program, "--stage", "prod", "--destroy");
+  expect(destroyed.code, `${destroyed.stdout}${destroyed.stderr}`).toBe(0);
+  expect((await m.iot.send(new ListJobTemplatesCommand({}))).jobTemplates).toEqual([]);
+  expect((await m.iot.send(new ListPackagesCommand({}))).packageSummaries).toEqual([]);
+}, 180_000);

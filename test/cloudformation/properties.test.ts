@@ -3,11 +3,14 @@
  * resources and lifecycle as the main API, and errors in CloudFormation terms.
  */
 import {
+  CreatePackageCommand,
+  CreatePackageVersionCommand,
   DescribeJobTemplateCommand,
   GetJobDocumentCommand,
   DescribeJobCommand,
   ListJobTemplatesCommand,
   ListTagsForResourceCommand,
+  UpdatePackageVersionCommand,
 } from "@aws-sdk/client-iot";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 // Imported by the package name, as users write it.
@@ -70,6 +73,10 @@ describe("JobTemplate with CloudFormation properties", () => {
   });
 
   test("every property of AWS::IoT::JobTemplate reaches the API under its API name", async () => {
+    // The version it installs exists and is published (a DRAFT or missing one is refused before any call).
+    await stack.client.send(new CreatePackageCommand({ packageName: "agent" }));
+    await stack.client.send(new CreatePackageVersionCommand({ packageName: "agent", versionName: "1.0.0" }));
+    await stack.client.send(new UpdatePackageVersionCommand({ packageName: "agent", versionName: "1.0.0", action: "PUBLISH" }));
     const tpl = await stack.deploy(() =>
       JobTemplate("full", {
         JobTemplateId: "full",

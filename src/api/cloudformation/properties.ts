@@ -1,7 +1,8 @@
 /**
- * CloudFormation property names and shapes of AWS::IoT::JobTemplate and
- * AWS::IoT::Job, and their translation to the IoT API's (this package's)
- * names, both ways.
+ * CloudFormation property names and shapes of AWS::IoT::JobTemplate,
+ * AWS::IoT::Job, AWS::IoT::SoftwarePackage and
+ * AWS::IoT::SoftwarePackageVersion, and their translation to the IoT API's
+ * (this package's) names, both ways.
  *
  * A CloudFormation name is the API's name capitalised; the exceptions are
  * written as data (`spelled`). The two CloudFormation types do not agree
@@ -109,11 +110,53 @@ export const JOB_PROPERTIES = {
   schedulingConfig: { startTime: true, endTime: true, endBehavior: true, maintenanceWindows: WINDOWS },
 } satisfies Members;
 
+/**
+ * The properties of AWS::IoT::SoftwarePackage, keyed by the API's member
+ * names (CreatePackage). A package's default version has no property: it is
+ * set by UpdatePackage only.
+ *
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iot-softwarepackage.html
+ */
+export const SOFTWARE_PACKAGE_PROPERTIES = {
+  packageName: true,
+  description: true,
+  tags: "tags",
+} satisfies Members;
+
+/** An S3 object, as a package version's artifact and SBOM name it. */
+const S3_LOCATION = { s3Location: { bucket: true, key: true, version: true } } satisfies Members;
+
+/**
+ * The properties of AWS::IoT::SoftwarePackageVersion, keyed by the API's
+ * member names (CreatePackageVersion), except its package: `package` (the
+ * provider's prop, which may be a SoftwarePackage) for the API's
+ * `packageName`. Its status has no property: CloudFormation creates every
+ * version as a draft and cannot publish one.
+ *
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iot-softwarepackageversion.html
+ */
+export const SOFTWARE_PACKAGE_VERSION_PROPERTIES = {
+  package: spelled("PackageName", true),
+  versionName: true,
+  description: true,
+  attributes: "map",
+  artifact: S3_LOCATION,
+  recipe: true,
+  sbom: S3_LOCATION,
+  tags: "tags",
+} satisfies Members;
+
 /** AWS::IoT::JobTemplate. */
 export const JOB_TEMPLATE: Shape = shapeOf(JOB_TEMPLATE_PROPERTIES);
 
 /** AWS::IoT::Job. */
 export const JOB: Shape = shapeOf(JOB_PROPERTIES);
+
+/** AWS::IoT::SoftwarePackage. */
+export const SOFTWARE_PACKAGE: Shape = shapeOf(SOFTWARE_PACKAGE_PROPERTIES);
+
+/** AWS::IoT::SoftwarePackageVersion. */
+export const SOFTWARE_PACKAGE_VERSION: Shape = shapeOf(SOFTWARE_PACKAGE_VERSION_PROPERTIES);
 
 /** Names the two CloudFormation types use for the same thing. */
 const OTHER_TYPE_NAME: Record<string, string> = {
