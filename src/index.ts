@@ -21,6 +21,7 @@ export { AlreadyExistsError } from "./provider/common.ts";
 export { IoTConfigurationError, UnreadableResponseError } from "./provider/client.ts";
 export { ManagedByStackError, type StackResourceRef } from "./provider/stack-guard.ts";
 export { AtomicFileSystemStateStore, StateFileError } from "./runtime/state/file-store.ts";
+export { StatePasswordError } from "./runtime/state/revive.ts";
 export {
   S3StateError,
   S3StateStore,

@@ -18,6 +18,8 @@ Options:
   --latency <ms>           Add this much latency to every request
   --drop-rate <0-1>        Drop this fraction of connections without answering
   --seed <n>               Seed of the fault generator              [default: 1]
+  --access-key-id <id>     The key pair requests must be signed with (give both, e.g. to share
+  --secret-access-key <k>  one with another local server)           [default: a fixed test pair]
   --quiet                  Do not log requests`;
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -43,8 +45,16 @@ export const localCommand: Command = {
       latency: { type: "string" },
       "drop-rate": { type: "string" },
       seed: { type: "string" },
+      "access-key-id": { type: "string" },
+      "secret-access-key": { type: "string" },
       quiet: { type: "boolean" },
     });
+    const keyId = values["access-key-id"];
+    const secret = values["secret-access-key"];
+    if ((keyId === undefined) !== (secret === undefined)) {
+      console.error(`--access-key-id and --secret-access-key go together: give both, or neither.\n\n${usage}`);
+      return 1;
+    }
     const faults: FaultOptions = {
       throttle: number("throttle", values.throttle),
       errorRate: number("error-rate", values["error-rate"]),
@@ -62,6 +72,7 @@ export const localCommand: Command = {
       lockTimeoutMs: 0,
       deletionDelayMs: number("deletion-delay", values["deletion-delay"]),
       faults,
+      ...(keyId !== undefined && secret !== undefined ? { credentials: { accessKeyId: keyId, secretAccessKey: secret } } : {}),
       log: values.quiet ? undefined : (line) => console.log(line),
     });
     const { accessKeyId, secretAccessKey } = local.credentials;

@@ -265,10 +265,18 @@ export function explainUnreadableResponses(client: IoTClient): void {
         if (e?.name !== "SyntaxError" || !e.$metadata) throw error;
         const operation = (context.commandName ?? "the call").replace(/Command$/, "");
         const excerpt = /"([^"]*)"\.{3} is not valid JSON/.exec(e.message ?? "")?.[1] ?? (e.message ?? "").split("\n")[0].slice(0, 80);
+        const status = e.$metadata.httpStatusCode;
+        const answered = `${operation}: the IoT endpoint answered HTTP ${status ?? "?"} with a body that is not the API's (it starts ${JSON.stringify(excerpt)}).`;
+        // An error page for a call of the API's own shape: an emulator that lacks the operation answers so (moto: HTTP 500).
+        const unserved = status === 404 || status === 405 || status === 500 || status === 501;
         throw new UnreadableResponseError(
-          `${operation}: the IoT endpoint answered HTTP ${e.$metadata.httpStatusCode ?? "?"} with a body that is not the API's ` +
-            `(it starts ${JSON.stringify(excerpt)}). Something other than the AWS IoT API answered (a proxy, or another ` +
-            `service at the endpoint): check the endpoint and network settings. Whether the call took effect is unknown.`,
+          unserved
+            ? `${answered} The endpoint does not serve ${operation}, it seems: an emulator that lacks an operation answers so ` +
+                `(moto, for one, has no ${operation === "UpdateJob" || operation === "ListTagsForResource" ? operation : "UpdateJob or ListTagsForResource"}). ` +
+                `Use an endpoint that serves every operation the provider calls (the package's local endpoint does: docs/local-endpoint.md), ` +
+                `or check the endpoint and network settings. Whether the call took effect is unknown.`
+            : `${answered} Something other than the AWS IoT API answered (a proxy, or another ` +
+                `service at the endpoint): check the endpoint and network settings. Whether the call took effect is unknown.`,
         );
       }
     },

@@ -8,6 +8,7 @@ import path from "node:path";
 import { ResourceNotFoundException } from "@aws-sdk/client-iot";
 import type { Scope } from "alchemy";
 import type { Ownership } from "./tags.ts";
+import { isWrongPassword, StatePasswordError, wrongPasswordMessage } from "../runtime/state/revive.ts";
 
 /** The identity of an Alchemy resource, as written into ownership tags. */
 export function ownershipOf(ctx: { scope: Scope; fqn: string }): Ownership {
@@ -55,10 +56,12 @@ export class AlreadyExistsError extends Error {
 
 /**
  * Alchemy's file store fails on a corrupt state file with a bare JSON
- * SyntaxError, before any handler runs: say which resource and file, and what
- * to do. (Errors from inside a handler are never state errors; see handlerErrors.)
+ * SyntaxError, and on a state written with another password with the
+ * cipher's "unable to authenticate data", before any handler runs: say which
+ * resource and file, and what to do. (Errors from inside a handler are never state errors; see handlerErrors.)
  */
 export function explainStateError(error: unknown, kind: string, id: string, scope: Scope | undefined): unknown {
+  if (isWrongPassword(error)) return new StatePasswordError(wrongPasswordMessage(`${kind} "${id}"`));
   if (!(error instanceof SyntaxError) || !/JSON/i.test(error.message)) return error;
   const file = scope ? path.join(scope.dotAlchemy, ...scope.chain, `${id}.json`) : undefined;
   const where = file && fs.existsSync(file) ? `; with Alchemy's file store it is ${path.relative(process.cwd(), file)}` : "";

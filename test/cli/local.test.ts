@@ -89,6 +89,31 @@ describe("the standalone `local` command", () => {
     expect(r.stdout()).toContain("Stopped.");
   });
 
+  test("--access-key-id and --secret-access-key set the key pair requests must be signed with (both, or neither)", async () => {
+    const r = await startCli(["--port", "0", "--quiet", "--access-key-id", "AKIDSHARED", "--secret-access-key", "shared-secret"]);
+    try {
+      expect([r.accessKeyId, r.secretAccessKey]).toEqual(["AKIDSHARED", "shared-secret"]);
+      expect((await clientFor(r).send(new ListJobTemplatesCommand({}))).jobTemplates).toEqual([]);
+      const other = new IoTClient({
+        endpoint: r.endpoint,
+        region: r.region,
+        credentials: { accessKeyId: "AKIDOTHER", secretAccessKey: "x" },
+      });
+      await expect(other.send(new ListJobTemplatesCommand({}))).rejects.toThrow();
+    } finally {
+      expect(await stop(r)).toBe(0);
+    }
+    const half = await startCli(["--port", "0", "--access-key-id", "AKIDSHARED"]).then(
+      async (x) => {
+        await stop(x);
+        return undefined;
+      },
+      (e: Error) => e,
+    );
+    expect(half?.message).toMatch(/exited with 1/);
+    expect(half?.message).toContain("--access-key-id and --secret-access-key go together: give both, or neither.");
+  });
+
   test("logs one line per request unless --quiet, and keeps data with --persist across runs", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-iot-cli-"));
     const file = path.join(dir, "state.json");

@@ -122,6 +122,24 @@ test("a response that is not the API's is reported as such (operation, HTTP stat
   }
 });
 
+test("an endpoint that lacks an operation (an HTML error page for the API's route, as moto gives) is named as not serving it", async () => {
+  // moto answers HTTP 500 (which the SDK retries first); an unknown route, 404: the same message.
+  const server = http.createServer((_req, res) => {
+    res.writeHead(404, { "content-type": "text/html" });
+    res.end("<!doctype html><title>404 Not Found</title>");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const error = await stack.deploy(() => firmware(), { iot: { endpoint } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnreadableResponseError);
+    expect((error as Error).message).toContain("CreateJobTemplate: the IoT endpoint answered HTTP 404 with a body that is not the API's");
+    expect((error as Error).message).toContain("The endpoint does not serve CreateJobTemplate, it seems");
+  } finally {
+    server.close();
+  }
+});
+
 test("an in-place change a finished job cannot take is kept in state, and later refreshed previews report no drift", async () => {
   const job = (description: string) => async () => {
     const d = await Thing("d", { thingName: "d" });

@@ -28,6 +28,8 @@ export interface DeployOptions {
   destroyStrategy?: "sequential" | "parallel";
   /** A state store factory instead of Alchemy's file store. */
   stateStore?: (scope: Scope) => StateStore;
+  /** The app's password (the state's secrets are encrypted with it). @default PASSWORD */
+  password?: string;
 }
 
 export interface TestStack {
@@ -73,7 +75,7 @@ export async function createStack(options: { app?: string; stage?: string; local
       phase: "up",
       stage,
       rootDir: dir,
-      password: PASSWORD,
+      password: o.password ?? PASSWORD,
       quiet: o.quiet ?? true,
       adopt: o.adopt,
       force: o.force,

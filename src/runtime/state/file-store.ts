@@ -114,7 +114,12 @@ export class AtomicFileSystemStateStore implements StateStore {
       if (this.scope.phase === "destroy") markFailureForExit(`${failure.name}: ${failure.message}`, failure);
       throw failure;
     }
-    return reviveState(this.scope, parsed);
+    try {
+      return await reviveState(this.scope, parsed, path.relative(process.cwd(), file) || file);
+    } catch (error) {
+      if (this.scope.phase === "destroy") markFailureForExit(`${(error as Error).name}: ${(error as Error).message}`, error);
+      throw error;
+    }
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {

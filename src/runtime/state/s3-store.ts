@@ -209,7 +209,7 @@ export class S3StateStore implements StateStore {
           `Restore it (from the bucket's versions, or a backup), or delete it and deploy with --adopt so that the resource is taken over instead of created again.`,
       );
     }
-    return reviveState(this.scope, parsed);
+    return reviveState(this.scope, parsed, `s3://${this.bucketName}/${objectKey}`);
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {
