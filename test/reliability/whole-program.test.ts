@@ -216,7 +216,12 @@ describe("the whole program is checked before the first change", () => {
   test("a job installing a version declared DRAFT, and a placeholder it does not install: listed, nothing created", async () => {
     const declarations = [
       { kind: "SoftwarePackage", id: "fw", props: { packageName: `${app}-fw` } },
-      { kind: "SoftwarePackageVersion", id: "1.2.0-rc1", package: "fw", props: { status: "DRAFT", attributes: { url: "https://x/1.bin" } } },
+      {
+        kind: "SoftwarePackageVersion",
+        id: "1.2.0-rc1",
+        package: "fw",
+        props: { status: "DRAFT", attributes: { url: "https://x/1.bin" } },
+      },
       { kind: "ThingGroup", id: "fleet", props: {} },
       {
         kind: "Job",
@@ -231,7 +236,9 @@ describe("the whole program is checked before the first change", () => {
     expect(deployed.code).toBe(1);
     expect(deployed.out).toContain("✖ Deploy failed: the program has 2 problems; nothing was changed");
     expect(deployed.out).toContain(`version 1.2.0-rc1 of package ${app}-fw is declared DRAFT`);
-    expect(deployed.out).toContain(`names attribute "sha256", which version 1.2.0-rc1 of package ${app}-fw does not have (its attributes: url)`);
+    expect(deployed.out).toContain(
+      `names attribute "sha256", which version 1.2.0-rc1 of package ${app}-fw does not have (its attributes: url)`,
+    );
     expect(mutating()).toEqual([]);
     expect(readTree(path.join(root, ".alchemy"), () => "")).toEqual({});
   });
