@@ -342,6 +342,22 @@ describe("device simulation", () => {
     expect(j.comment).toContain("2 of 2");
     expect((await describeExecution("e3", "abort")).status).toBe("CANCELED");
   });
+
+  test("a threshold of 0 aborts on the first failure, not before: an abort is initiated by failures", async () => {
+    await iot.send(
+      new CreateJobCommand({
+        jobId: "zero",
+        targets: [groupArn],
+        document: DOC,
+        abortConfig: { criteriaList: [{ failureType: "FAILED", action: "CANCEL", thresholdPercentage: 0, minNumberOfExecutedThings: 1 }] },
+      }),
+    );
+    await device("e1", "zero", "SUCCEEDED");
+    await device("e2", "zero", "SUCCEEDED");
+    expect((await jobOf("zero")).status).toBe("IN_PROGRESS"); // 0 % failed of 2: no failure has occurred
+    await device("e3", "zero", "FAILED");
+    expect(await jobOf("zero")).toMatchObject({ status: "CANCELED", reasonCode: "FAILED_THRESHOLD_EXCEEDED" });
+  });
 });
 
 describe("CONTINUOUS jobs", () => {

@@ -147,7 +147,10 @@ test("an in-place change a finished job cannot take is kept in state, and later 
   };
   await stack.deploy(job("v1"));
   await stack.local.updateJobExecution({ thingName: "d", jobId: "snap", status: "SUCCEEDED" });
+  stack.local.resetStats();
   await stack.deploy(job("v2"));
+  // The job is read first: the UpdateJob IoT would refuse (the job has completed) is not sent at all.
+  expect(stack.local.stats().calls.map((c) => c.operation)).not.toContain("UpdateJob");
   for (let i = 0; i < 2; i++) {
     const plan = await preview(stack, job("v2"), { refresh: true });
     expect(plan.drift).toEqual([]);
@@ -156,4 +159,20 @@ test("an in-place change a finished job cannot take is kept in state, and later 
   await expect(stack.client.send(new DescribeJobTemplateCommand({ jobTemplateId: "none" }))).rejects.toBeInstanceOf(
     ResourceNotFoundException,
   );
+});
+
+test("destroying a completed job sends no CancelJob (IoT refuses it), forced or not: DeleteJob only", async () => {
+  for (const force of [false, true]) {
+    const job = async () => {
+      const d = await Thing("d", { thingName: "d" });
+      return Job("job", { jobId: `done-${force}`, targets: [d], document, deletion: { force } });
+    };
+    await stack.deploy(job);
+    await stack.local.updateJobExecution({ thingName: "d", jobId: `done-${force}`, status: "SUCCEEDED" });
+    stack.local.resetStats();
+    await stack.deploy(async () => Thing("d", { thingName: "d" }));
+    const calls = stack.local.stats().calls.map((c) => c.operation);
+    expect(calls).not.toContain("CancelJob");
+    expect(calls).toContain("DeleteJob");
+  }
 });

@@ -96,7 +96,9 @@ export function applyAbortCriteria(world: JobTables, job: JobRecord): void {
     if (executed < Number(criterion.minNumberOfExecutedThings)) continue;
     const failed =
       criterion.failureType === "ALL" ? c.FAILED + c.REJECTED + c.TIMED_OUT : (c[criterion.failureType as JobExecutionStatus] ?? 0);
-    if ((failed / executed) * 100 >= Number(criterion.thresholdPercentage)) {
+    // "The minimum percentage of job execution failures that must occur to initiate the job abort" (the model):
+    // an abort is initiated by failures, so a threshold of 0 means the first one, not an abort without any.
+    if (failed > 0 && (failed / executed) * 100 >= Number(criterion.thresholdPercentage)) {
       cancel(world, job, {
         force: false,
         reasonCode: `${criterion.failureType}_THRESHOLD_EXCEEDED`.replace("ALL_", "FAILURE_"),

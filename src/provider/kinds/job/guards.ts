@@ -69,15 +69,25 @@ const deleting = (jobId: string) => `job ${jobId} DELETION_IN_PROGRESS`;
 /**
  * UpdateJob or AssociateTargetsWithJob, unless the job has finished
  * (isFinishedJob; a SNAPSHOT job finishes by itself): IoT refuses them then
- * (FINISHED_JOB_RULE), so the change is kept in state only. Sent first; read only when
- * IoT refuses it.
+ * (FINISHED_JOB_RULE), so the change is kept in state only. The job is read
+ * first (the state's status may be old): a call IoT would refuse is not sent.
  */
 async function unlessFinished(ctx: ExecuteContext, operation: Operation, done: Executed): Promise<unknown> {
   const { op, input } = operation as OperationOf<"UpdateJob"> | OperationOf<"AssociateTargetsWithJob">;
+  const skip = (status: string | undefined) => {
+    const kept = Object.keys(input).filter((k) => k !== "jobId" && k !== "namespaceId" && k !== "comment");
+    done.skipped.push({ operation, reason: `the job is ${status}: ${FINISHED_JOB_RULE}; the change is kept in state only`, status, kept });
+    ctx.log(`${ctx.label}: job ${input.jobId} is ${status}; ${FINISHED_JOB_RULE}, so the change is kept in state only`);
+    return SKIPPED;
+  };
+  const before = await describeJob(ctx.client, input.jobId!);
+  if (!before) throw new Vanished(operation);
+  if (isFinishedJob(before.job?.status)) return skip(before.job?.status);
   try {
     return await send(ctx, operation);
   } catch (error) {
     if (!(error instanceof InvalidRequestException)) throw error;
+    // It may have finished between the read and the call.
     const live = await describeJob(ctx.client, input.jobId!);
     if (!live) throw new Vanished(operation);
     const status = live.job?.status;
@@ -89,19 +99,16 @@ async function unlessFinished(ctx: ExecuteContext, operation: Operation, done: E
       );
     }
     if (!isFinishedJob(status)) throw error;
-    const kept = Object.keys(input).filter((k) => k !== "jobId" && k !== "namespaceId" && k !== "comment");
-    done.skipped.push({ operation, reason: `the job is ${status}: ${FINISHED_JOB_RULE}; the change is kept in state only`, status, kept });
-    ctx.log(`${ctx.label}: job ${input.jobId} is ${status}; ${FINISHED_JOB_RULE}, so the change is kept in state only`);
-    return SKIPPED;
+    return skip(status);
   }
 }
 
 /**
- * CancelJob, only for a job that still runs. Without force, the job is read
- * first: if devices are running it, cancelling would stop their work, which
- * needs `deletion.force`, so nothing is changed and the deploy stops. With
- * force there is nothing to find out first: the call is sent as planned, and
- * a job that has finished (or is being deleted) is left as it is.
+ * CancelJob, only for a job that still runs: the job is read first, and a job
+ * that has finished (or is being deleted) is left as it is, without a call IoT
+ * would refuse. Without force, if devices are running it, cancelling would
+ * stop their work, which needs `deletion.force`, so nothing is changed and the
+ * deploy stops.
  */
 async function cancelJob(ctx: ExecuteContext, operation: Operation, done: Executed): Promise<unknown> {
   const { input } = operation as OperationOf<"CancelJob">;
@@ -111,11 +118,11 @@ async function cancelJob(ctx: ExecuteContext, operation: Operation, done: Execut
     done.skipped.push({ operation, reason: `the job is ${status}` });
     return SKIPPED;
   };
+  const live = await describeJob(ctx.client, jobId);
+  if (!live) return GONE;
+  const status = live.job?.status;
+  if (status === "DELETION_IN_PROGRESS" || isFinishedJob(status)) return settled(status);
   if (!input.force) {
-    const live = await describeJob(ctx.client, jobId);
-    if (!live) return GONE;
-    const status = live.job?.status;
-    if (status === "DELETION_IN_PROGRESS" || isFinishedJob(status)) return settled(status);
     const running = live.job?.jobProcessDetails?.numberOfInProgressThings ?? 0;
     if (running > 0) {
       throw new JobInUseError(
