@@ -73,7 +73,8 @@ export function recordedBase(output: RecordedOutput) {
   return {
     location: recordedLocation(output) ?? "aws",
     region: output.region ?? "",
-    tags: { ...(output.tags ?? {}) },
+    // Revealed: state written by earlier versions may hold a tag value as an alchemy.secret (compared by its value).
+    tags: { ...((revealed({ tags: output.tags ?? {} }).tags as Record<string, string>) ?? {}) },
   };
 }
 
