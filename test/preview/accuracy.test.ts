@@ -274,6 +274,64 @@ const CASES: Case[] = [
     expect: { fleet: "delete/create DeleteThingGroup CreateThingGroup" },
   },
   {
+    name: "a group's parent changes: the things in it are added to the new group in the same deploy",
+    v1: async () => {
+      await ThingGroup("root", { thingGroupName: "root" });
+      const fleet = await group();
+      await Thing("d1", { thingName: "d1", thingGroups: [fleet] });
+    },
+    v2: async () => {
+      const root = await ThingGroup("root", { thingGroupName: "root" });
+      const fleet = await group({ parentGroupName: root.thingGroupName });
+      await Thing("d1", { thingName: "d1", thingGroups: [fleet] });
+    },
+    expect: { fleet: "delete/create DeleteThingGroup CreateThingGroup", d1: "update AddThingToThingGroup" },
+  },
+  {
+    name: "a group's parent changes, with --refresh: the thing read in the old group is added to the new one",
+    refresh: true,
+    v1: async () => {
+      await ThingGroup("root", { thingGroupName: "root" });
+      const fleet = await group();
+      await Thing("d1", { thingName: "d1", thingGroups: [fleet] });
+    },
+    v2: async () => {
+      const root = await ThingGroup("root", { thingGroupName: "root" });
+      const fleet = await group({ parentGroupName: root.thingGroupName });
+      await Thing("d1", { thingName: "d1", thingGroups: [fleet] });
+    },
+    expect: { fleet: "delete/create DeleteThingGroup CreateThingGroup", d1: "update AddThingToThingGroup" },
+  },
+  {
+    name: "a parent group is renamed: the new parent first, then its child under it, then the old parent goes",
+    v1: async () => {
+      const root = await ThingGroup("root", { thingGroupName: "root" });
+      const fleet = await group({ parentGroupName: root.thingGroupName });
+      await Thing("d1", { thingName: "d1", thingGroups: [fleet] });
+    },
+    v2: async () => {
+      const root = await ThingGroup("root", { thingGroupName: "root2" });
+      const fleet = await group({ parentGroupName: root.thingGroupName });
+      await Thing("d1", { thingName: "d1", thingGroups: [fleet] });
+    },
+    expect: {
+      root: "create/delete CreateThingGroup DeleteThingGroup",
+      fleet: "delete/create DeleteThingGroup CreateThingGroup",
+      d1: "update AddThingToThingGroup",
+    },
+  },
+  {
+    // The job (explicit id) is deleted first, then created on the new group, which the deploy has created by then.
+    name: "a group is renamed: the job with an explicit id on it is replaced, its check knowing the new group is planned",
+    v1: () => fleetJob({ jobId: "j" }),
+    v2: () => fleetJob({ jobId: "j" }, { thingGroupName: "fleet2" }),
+    expect: {
+      fleet: "create/delete CreateThingGroup DeleteThingGroup",
+      d1: "update AddThingToThingGroup RemoveThingFromThingGroup",
+      job: "delete/create CancelJob DeleteJob CreateJob",
+    },
+  },
+  {
     name: "a group is renamed: the job on it is replaced",
     v1: () => fleetJob(),
     v2: () => fleetJob({}, { thingGroupName: "fleet2" }),
@@ -447,5 +505,27 @@ describe("the preview predicts exactly what the deploy does", () => {
     // Afterwards nothing is left to do.
     const after = await preview(stack, c.v2, { refresh: c.refresh });
     expect(summary(after)).toEqual({});
+  });
+});
+
+// A replacement that deletes first reads what its create needs: what the deploy refuses before any call, the preview refuses too.
+describe("a parent neither existing nor declared earlier: the preview and the deploy refuse it before any call", () => {
+  const later = async () => {
+    await group({ parentGroupName: "late" });
+    await ThingGroup("late", { thingGroupName: "late" });
+  };
+  test.each<{ parent: string; program: () => Promise<unknown> }>([
+    { parent: "nowhere", program: () => group({ parentGroupName: "nowhere" }) },
+    { parent: "late", program: later },
+  ])("a group's new parent $parent", async ({ parent, program }) => {
+    await stack.deploy(() => group());
+    stack.local.resetStats();
+    const plan = await preview(stack, program);
+    expect(plan.problems.map((p) => p.message)).toEqual([
+      `ThingGroup "fleet": parentGroupName: "${parent}" does not exist in ${stack.local.endpoint} (us-east-1); the group is replaced by deleting it first, so nothing was deleted`,
+    ]);
+    const error = await stack.deploy(program).catch((e: unknown) => e);
+    expect((error as Error).message).toContain(`"${parent}" does not exist`);
+    expect(stack.mutatingCalls()).toEqual([]);
   });
 });

@@ -97,9 +97,41 @@ export function currentRecorder(): PlanRecorder | undefined {
   return recorder;
 }
 
+/** Where a recorder keeps what the preview has planned so far (a symbol every copy of the package shares). */
+const PLANNED = Symbol.for("alchemy-iot-jobs.planned");
+
+/**
+ * The recorder, keeping what the preview has planned so far: each resource
+ * (kind, location, physical id) that exists once the deploy has reached it.
+ */
+function tracking(recorder: PlanRecorder): PlanRecorder {
+  const planned = new Set<string>();
+  const change = (record: ChangeRecord) => {
+    const key = `${record.type}|${record.location ?? ""}|${record.physicalId}`;
+    if (record.phase === "delete") planned.delete(key);
+    else planned.add(key);
+    recorder.change(record);
+  };
+  return new Proxy(recorder, {
+    get: (target, member) => (member === "change" ? change : member === PLANNED ? planned : Reflect.get(target, member)),
+  });
+}
+
+/**
+ * In a preview: will the resource exist when the deploy reaches this point,
+ * because the program declared it earlier (created, kept or updated)? What
+ * a deploy reads live is there by then; a preview, which creates nothing,
+ * asks this before reading. Always false in a deploy.
+ * `location`: the location key and region (`local|us-east-1`).
+ */
+export function plannedEarlier(type: string, location: string, physicalId: string): boolean {
+  const recorder = currentRecorder() as (PlanRecorder & { [PLANNED]?: Set<string> }) | undefined;
+  return recorder?.[PLANNED]?.has(`${type}|${location}|${physicalId}`) ?? false;
+}
+
 /** Opens (with a recorder) or closes (undefined) a preview in this process. */
 export function installRecorder(recorder: PlanRecorder | undefined): void {
-  registry().recorder = recorder;
+  registry().recorder = recorder && tracking(recorder);
   setMode(recorder ? "preview" : undefined);
 }
 

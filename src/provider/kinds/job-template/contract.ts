@@ -9,6 +9,7 @@ import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
 import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../../engine/change.ts";
 import type { Desired, Kind, Observed, Recorded, ResourceState } from "../../engine/contract.ts";
 import { defineResource } from "../../engine/define.ts";
+import { plannedEarlier } from "../../engine/recorder.ts";
 import {
   compare,
   memberTable,
@@ -263,6 +264,8 @@ const kind: Kind<JobTemplateProps, JobTemplate, Spec> = sealed({
     };
     if (!m) return refuse("is not a job ARN (arn:aws:iot:<region>:<account>:job/<jobId>)");
     if (m[1] !== location.region) return refuse(`is in ${m[1]}, and the template is created in ${location.region}`);
+    // A job the program declares earlier exists by then in a deploy; a preview, which creates nothing, knows it from its plan.
+    if (plannedEarlier("iot::Job", `${location.key}|${location.region}`, m[3])) return;
     const job = await ifFound(client.send(new DescribeJobCommand({ jobId: m[3] })));
     if (!job || job.job?.status === "DELETION_IN_PROGRESS")
       return refuse(`names a job that does not exist in ${describeLocation(desired.state)}`);

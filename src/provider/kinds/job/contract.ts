@@ -16,6 +16,7 @@ import { ifFound, ownershipOf } from "../../common.ts";
 import { noChange, type Change } from "../../engine/change.ts";
 import type { Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";
 import { defineResource } from "../../engine/define.ts";
+import { plannedEarlier } from "../../engine/recorder.ts";
 import { containsUnknown, isUnknown, UNKNOWN } from "../../unknown.ts";
 import { checkProps, ValidationError } from "../../validate.ts";
 import { describeLocation } from "../decide.ts";
@@ -190,10 +191,13 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
     const spec = desired.state.spec;
     const problems: Array<{ path: string; message: string }> = [];
     const targets = (spec.targets as string[]) ?? [];
+    // What the program declares earlier exists by then in a deploy; a preview, which creates nothing, knows it from its plan.
+    const where = `${location.key}|${location.region}`;
     await Promise.all(
       targets.map(async (arn, i) => {
         const m = /^arn:aws[a-z-]*:iot:([a-z0-9-]+):\d{12}:(thing|thinggroup)\/(.+)$/.exec(arn);
         if (!m || isUnknown(arn)) return;
+        if (m[1] === location.region && plannedEarlier(m[2] === "thing" ? "iot::Thing" : "iot::ThingGroup", where, m[3])) return;
         const found =
           m[1] === location.region &&
           (m[2] === "thing"
@@ -209,7 +213,11 @@ const kind: Kind<JobProps, Job, Spec> = sealed({
     const template = spec.jobTemplateArn as string | undefined;
     if (template && !isUnknown(template) && !isManagedTemplateArn(template)) {
       const id = /jobtemplate\/([a-zA-Z0-9_-]+)$/.exec(template)?.[1];
-      if (id && !(await ifFound(client.send(new DescribeJobTemplateCommand({ jobTemplateId: id }))))) {
+      if (
+        id &&
+        !plannedEarlier("iot::JobTemplate", where, id) &&
+        !(await ifFound(client.send(new DescribeJobTemplateCommand({ jobTemplateId: id }))))
+      ) {
         problems.push({
           path: "jobTemplate",
           message: `jobTemplate: ${JSON.stringify(template)} does not exist in ${describeLocation(desired.state)}`,

@@ -1,12 +1,19 @@
 /**
  * ThingGroup: a static thing group. Description and attributes change in
  * place (UpdateThingGroup), tags too; a new name or parent replaces it.
+ *
+ * IoT drops a group's memberships when it deletes the group, so a new group
+ * (a replacement, or one made again after it was deleted out of band) has no
+ * members: the output's `generation` counts the groups this resource has
+ * made, and a Thing given the resource keeps it, so that a new group changes
+ * the thing's props and the thing is added to it in the same deploy.
  */
 import { DescribeThingGroupCommand } from "@aws-sdk/client-iot";
 import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
 import { creationDiffs, noChange, tagDiffs, type Change } from "../../engine/change.ts";
 import type { Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";
 import { defineResource } from "../../engine/define.ts";
+import { plannedEarlier } from "../../engine/recorder.ts";
 import type { z } from "zod";
 import { compare, memberTable, type MemberRows, type MemberTable, type PropMembers } from "../../engine/members.ts";
 import type { Holds, Same } from "../../engine/same.ts";
@@ -53,6 +60,13 @@ export interface ThingGroup extends ThingGroupProps, Deployed {
   /** Same as `thingGroupArn` (so the group can be used wherever an `{ arn }` target is expected). */
   arn: string;
   thingGroupId: string;
+  /**
+   * Which group this resource has made under its name: 2 after the first new
+   * group (a replacement, or a group made again after it was deleted out of
+   * band), one more with each; absent for the first. A Thing given this
+   * resource keeps it, and is added again to a new group.
+   */
+  generation?: number;
 }
 
 const SOURCE = "API reference: UpdateThingGroup (thingGroupProperties); CreateThingGroup (thingGroupName, parentGroupName)";
@@ -85,6 +99,14 @@ function spec(name: string, props: { parentGroupName?: string; description?: str
   return out;
 }
 
+/**
+ * The generation a create makes, by desired state: one more than the
+ * recorded group's (a new group of a resource that had one), else the first.
+ */
+const making = new WeakMap<Desired<Spec>, number>();
+const generationOf = (facts: { extra: Record<string, unknown> }) =>
+  typeof facts.extra.generation === "number" ? facts.extra.generation : 1;
+
 /** What UpdateThingGroup sends: the whole declared description and attributes (an empty description clears it). */
 const properties = (s: Spec, clear: boolean) => ({
   thingGroupDescription: s.description ?? (clear ? "" : undefined),
@@ -106,19 +128,25 @@ const kind: Kind<ThingGroupProps, ThingGroup, Spec> = sealed({
     checkProps(`ThingGroup "${ctx.id}"`, thingGroupPropsSchema, props);
     const ownership = ownershipOf(ctx);
     const id = props.thingGroupName ?? defaultPhysicalId(ownership, 128);
-    return {
+    const desired: Desired<Spec> = {
       id,
       ownership,
       sensitive: new Set(),
       state: { location: location.key, region: location.region, spec: spec(id, props), tags: { ...(props.tags ?? {}) }, settings: {} },
     };
+    const last = ctx.output as Partial<ThingGroup> | undefined;
+    making.set(desired, last?.thingGroupId ? (last.generation ?? 1) + 1 : 1);
+    return desired;
   },
 
   recorded(output): Recorded<Spec> | undefined {
     if (!output?.thingGroupName || (output as RecordedOutput).absent) return undefined;
     return {
       state: { ...recordedBase(output), spec: spec(output.thingGroupName, output), settings: {} },
-      facts: { arn: output.thingGroupArn, extra: { thingGroupId: output.thingGroupId } },
+      facts: {
+        arn: output.thingGroupArn,
+        extra: { thingGroupId: output.thingGroupId, ...(output.generation ? { generation: output.generation } : {}) },
+      },
       ...(output.cloudFormation ? { stack: output.cloudFormation } : {}),
       ...((output as RecordedOutput).adopted ? { adopted: true } : {}),
     };
@@ -130,6 +158,9 @@ const kind: Kind<ThingGroupProps, ThingGroup, Spec> = sealed({
     const hint = recorded?.state ?? desired?.state;
     const reading = await readOwnership(client, live.thingGroupArn!, desired?.ownership);
     const props = live.thingGroupProperties;
+    // The group recorded, or (another id: made again out of band, without its members) a new generation.
+    const was = recorded?.facts;
+    const generation = !was ? 1 : was.extra.thingGroupId === live.thingGroupId ? generationOf(was) : generationOf(was) + 1;
     return {
       state: {
         location: hint?.location ?? "",
@@ -142,7 +173,11 @@ const kind: Kind<ThingGroupProps, ThingGroup, Spec> = sealed({
         tags: reading.tags,
         settings: {},
       },
-      facts: { arn: live.thingGroupArn!, createdAt: live.thingGroupMetadata?.creationDate, extra: { thingGroupId: live.thingGroupId } },
+      facts: {
+        arn: live.thingGroupArn!,
+        createdAt: live.thingGroupMetadata?.creationDate,
+        extra: { thingGroupId: live.thingGroupId, ...(generation > 1 ? { generation } : {}) },
+      },
       ours: reading.ours,
       ...(reading.ownerTag ? { ownerTag: reading.ownerTag } : {}),
       ...(reading.stack ? { stack: reading.stack } : {}),
@@ -195,10 +230,15 @@ const kind: Kind<ThingGroupProps, ThingGroup, Spec> = sealed({
     return parent && !isUnknown(parent) ? [{ path: "parentGroupName", type: "iot::ThingGroup", id: parent }] : [];
   },
 
-  /** Before the old group is deleted: the parent the new one names exists. */
-  async preflight(client, desired) {
+  /**
+   * Before the old group is deleted: the parent the new one names exists. A
+   * parent the program declares earlier (a new or renamed group) exists by
+   * then in a deploy: a preview, which creates nothing, knows it from its plan.
+   */
+  async preflight(client, desired, location) {
     const parent = desired.state.spec.parentGroupName;
-    if (parent && !(await ifFound(client.send(new DescribeThingGroupCommand({ thingGroupName: parent }))))) {
+    if (!parent || isUnknown(parent) || plannedEarlier(kind.type, `${location.key}|${location.region}`, parent)) return;
+    if (!(await ifFound(client.send(new DescribeThingGroupCommand({ thingGroupName: parent }))))) {
       throw new ValidationError(`ThingGroup "${desired.ownership.resource.split("/").pop()}"`, [
         {
           path: "parentGroupName",
@@ -209,7 +249,11 @@ const kind: Kind<ThingGroupProps, ThingGroup, Spec> = sealed({
   },
 
   predict(desired, location, account) {
-    return { arn: arnFor(location, account, "thinggroup", desired.id), extra: { thingGroupId: UNKNOWN } };
+    const generation = making.get(desired) ?? 1;
+    return {
+      arn: arnFor(location, account, "thinggroup", desired.id),
+      extra: { thingGroupId: UNKNOWN, ...(generation > 1 ? { generation } : {}) },
+    };
   },
 
   output(props, desired, facts, location, taken): ThingGroup {
@@ -219,6 +263,7 @@ const kind: Kind<ThingGroupProps, ThingGroup, Spec> = sealed({
       thingGroupArn: facts.arn,
       arn: facts.arn,
       thingGroupId: facts.extra.thingGroupId as string,
+      ...(generationOf(facts) > 1 ? { generation: generationOf(facts) } : {}),
       ...outputBase(location, taken),
     };
   },
