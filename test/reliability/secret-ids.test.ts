@@ -32,7 +32,8 @@ test("changing only a secret document keeps the default jobId (the job is replac
   stack.local.resetStats();
   const second = await stack.deploy(program("guess-me-2"));
   expect(second.jobId).toBe(first.jobId);
-  expect(stack.mutatingCalls()).toEqual(["CancelJob", "DeleteJob", "CreateJob"]);
+  // The group is empty, so the job has completed: it is deleted without a CancelJob (IoT would refuse one).
+  expect(stack.mutatingCalls()).toEqual(["DeleteJob", "CreateJob"]);
   // The same props with a secret that was never used give the same id.
   const third = await stack.deploy(program("guess-me-3"));
   expect(third.jobId).toBe(first.jobId);
