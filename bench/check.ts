@@ -37,13 +37,13 @@ export async function run(report: Report): Promise<void> {
       const env = endpointEnv(local, root, { TEMPLATES: String(N), JOBS: "1", TAG: tag });
       local.resetStats();
       const checked = must(await runTsx([program, "--stage", "checked"], { ...env, PREFIX: "checked" }), `${name} with the check`);
-      const reads = local.stats().calls.length;
+      const reads = local.stats().requests;
       local.resetStats();
       const unchecked = must(
         await runTsx([program, "--stage", "unchecked"], { ...env, PREFIX: "unchecked", ALCHEMY_IOT_CHECK: "0" }),
         `${name} without the check`,
       );
-      const readsWithout = local.stats().calls.length;
+      const readsWithout = local.stats().requests;
       report(`check.${name}.check_s`, checkSeconds(checked.stdout + checked.stderr));
       report(`check.${name}.wall_s`, checked.ms / 1000);
       report(`check.${name}.wall_without_s`, unchecked.ms / 1000);

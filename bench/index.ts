@@ -20,6 +20,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 /** Every benchmark, by name, loaded only when it runs. */
 export const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   endpoint: () => import("./endpoint.ts"),
+  "endpoint-memory": () => import("./endpoint-memory.ts"),
   preview: () => import("./preview.ts"),
   deploy: () => import("./deploy.ts"),
   calls: () => import("./calls.ts"),

@@ -76,6 +76,20 @@ export interface LocalIoTOptions {
    * @default { packages: 10000, versionsPerPackage: 1000 }
    */
   packageLimits?: Partial<PackageLimits>;
+  /**
+   * How many of the most recent calls `stats().calls` keeps (older ones are
+   * only counted, in `byOperation` and `callsOmitted`); 0 keeps none.
+   * @default 10000
+   */
+  maxCallRecords?: number;
+  /** Connections served at once; more are closed at once, without an answer (`stats().refusedConnections`). @default 256 */
+  maxConnections?: number;
+  /** Time a connection has to send a request's headers (from its start), or it is closed. @default 10000 */
+  headersTimeoutMs?: number;
+  /** Time a connection has to send a whole request, headers and body, or it is answered 408 and closed. @default 30000 */
+  requestTimeoutMs?: number;
+  /** Time a keep-alive connection may stay idle between requests before it is closed. @default 10000 */
+  idleTimeoutMs?: number;
 }
 
 /** The credentials the endpoint accepts unless told otherwise. Not a secret: the endpoint is local. */
@@ -113,11 +127,15 @@ export interface LocalIoTStats {
   throttled: number;
   injectedErrors: number;
   droppedConnections: number;
-  /** Requests refused before routing: unsigned, badly signed, malformed, too large, unknown route. */
+  /** Requests refused before routing: unsigned, badly signed, malformed, too large, unknown route, or not received in time. */
   rejected: number;
+  /** Connections closed on arrival because `maxConnections` were open. */
+  refusedConnections: number;
   peakDeletionsInProgress: number;
-  /** Every API call in arrival order. */
+  /** The most recent API calls (at most `maxCallRecords`), in arrival order. */
   calls: CallRecord[];
+  /** Calls since the last resetStats() that are no longer in `calls` (counted in `byOperation` all the same). */
+  callsOmitted: number;
 }
 
 export interface LocalIoT {

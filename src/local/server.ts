@@ -14,35 +14,24 @@ import { IoTError, type ErrorCode } from "./errors.ts";
 import * as executions from "./account/executions.ts";
 import { Faults } from "./protocol/faults.ts";
 import { handleAdmin } from "./protocol/admin.ts";
+import { applyConnectionLimits, connectionLimits, serverOptions } from "./protocol/connections.ts";
 import { handleRequest } from "./protocol/dispatch.ts";
 import type { RequestContext } from "./protocol/http.ts";
 import { sendError } from "./protocol/rest-json.ts";
 import { isReadOnly } from "./protocol/routes.ts";
+import { DEFAULT_MAX_CALL_RECORDS, StatsRecorder } from "./protocol/stats.ts";
 import { acquire, type HeldLock } from "../runtime/lock/index.ts";
 import { Persister, PersistenceError, readStateFile, removeOrphanedTemporaryFiles } from "./state/store.ts";
+import { refuseUnreadableDataFile } from "./state/data-file-text.ts";
 import { addSimulatedDevices, simulateThing } from "./simulation/devices.ts";
 import { Simulation } from "./simulation/engine.ts";
 import { World } from "./state/world.ts";
 import { DEFAULT_PACKAGE_LIMITS } from "./account/packages.ts";
 import type { PackageLimits } from "./state/catalog.ts";
-import { LOCAL_CREDENTIALS, type LocalIoT, type LocalIoTOptions, type LocalIoTStats } from "./api.ts";
+import { LOCAL_CREDENTIALS, type LocalIoT, type LocalIoTOptions } from "./api.ts";
 
 export { LOCAL_CREDENTIALS } from "./api.ts";
 export type { CallRecord, LocalIoT, LocalIoTOptions, LocalIoTStats, OperationStats } from "./api.ts";
-
-function emptyStats(): LocalIoTStats {
-  return {
-    requests: 0,
-    byOperation: {},
-    mutatingRequests: 0,
-    throttled: 0,
-    injectedErrors: 0,
-    droppedConnections: 0,
-    rejected: 0,
-    peakDeletionsInProgress: 0,
-    calls: [],
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -72,6 +61,8 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
   const credentials = options.credentials ?? LOCAL_CREDENTIALS;
   let region = options.region;
   let accountId = options.accountId;
+  // A file that is not even a JSON object (empty, binary, `null`, an array) is refused saying so, and kept as it is.
+  if (options.persistPath) refuseUnreadableDataFile(options.persistPath);
   const loaded = options.persistPath ? readStateFile(options.persistPath) : undefined;
   if (loaded) {
     if ((region && region !== loaded.region) || (accountId && accountId !== loaded.accountId)) {
@@ -105,22 +96,12 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
   if (!Number.isInteger(cloudFormationPageSize) || cloudFormationPageSize < 1) {
     throw new Error(`cloudFormationPageSize must be a positive integer, got ${options.cloudFormationPageSize}`);
   }
-  let stats = emptyStats();
+  const limits = connectionLimits(options);
+  const stats = new StatsRecorder(maxCallRecords(options.maxCallRecords));
   const log = options.log;
   let requestListener: ((operation: string, count: number) => void) | undefined;
 
   const commit = () => persister?.commit() ?? Promise.resolve();
-
-  function countCall(operation: string, status: number, error?: string, resource?: string) {
-    const s = (stats.byOperation[operation] ??= { count: 0, ok: 0, errors: {} });
-    s.count++;
-    if (status === 200) s.ok++;
-    else {
-      const key = error ?? "dropped";
-      s.errors[key] = (s.errors[key] ?? 0) + 1;
-    }
-    stats.calls.push({ operation, status, ...(error ? { error } : {}), ...(resource ? { resource } : {}) });
-  }
 
   /**
    * Counts an API request and applies the fault configuration to it: waits
@@ -128,26 +109,27 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
    * or says whether to drop the connection before or after serving it.
    */
   async function admit(operation: string, errors: { throttled: () => IoTError; failed: () => IoTError }) {
-    stats.requests++;
-    requestListener?.(operation, stats.requests);
-    if (!isReadOnly(operation)) stats.mutatingRequests++;
+    const counters = stats.counters;
+    counters.requests++;
+    requestListener?.(operation, counters.requests);
+    if (!isReadOnly(operation)) counters.mutatingRequests++;
     const latency = faults.latencyFor(operation);
     if (latency > 0) await sleep(latency);
     const outcome = faults.outcomeFor(operation);
     if (outcome === "throttle") {
-      stats.throttled++;
+      stats.counters.throttled++;
       throw errors.throttled();
     }
     if (outcome === "error") {
-      stats.injectedErrors++;
+      stats.counters.injectedErrors++;
       throw errors.failed();
     }
     return outcome;
   }
 
   function drop(req: http.IncomingMessage, res: http.ServerResponse, operation: string) {
-    stats.droppedConnections++;
-    countCall(operation, 0, "dropped");
+    stats.counters.droppedConnections++;
+    stats.countCall(operation, 0, "dropped");
     log?.(`${req.method} ${req.url} -> connection dropped (${operation})`);
     res.destroy();
     req.socket.destroy();
@@ -161,27 +143,30 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     commit,
     admit,
     drop,
-    countCall,
+    countCall: (operation, status, error, resource) => stats.countCall(operation, status, error, resource),
     reject() {
-      stats.rejected++;
+      stats.counters.rejected++;
     },
     admin: (method, path, body, res) => handleAdmin({ api, faults, world }, method, path, body, res),
   };
 
-  const server = http.createServer((req, res) => {
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handleRequest(requests, req, res).catch((error) => {
       // Never let a request take the server down.
       if (!res.headersSent && !res.destroyed) {
         sendError(res, new IoTError("InternalFailureException", String(error?.message ?? error)));
       }
     });
-  });
-  server.keepAliveTimeout = 30_000;
-  server.on("clientError", (_error, socket) => {
-    stats.rejected++;
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
-  });
+  };
+  const server = http.createServer(serverOptions(limits), serve);
+  // Expect: 100-continue: the handler sends 100 Continue only once the request's headers passed (protocol/intake.ts).
+  server.on("checkContinue", serve);
+  applyConnectionLimits(
+    server,
+    limits,
+    () => stats.counters.refusedConnections++,
+    () => stats.counters.rejected++,
+  );
 
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -217,10 +202,10 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
       await held?.release();
     },
     stats() {
-      return structuredClone({ ...stats, peakDeletionsInProgress: world.peakDeletionsInProgress });
+      return stats.snapshot(world.peakDeletionsInProgress);
     },
     resetStats() {
-      stats = emptyStats();
+      stats.reset();
       world.peakDeletionsInProgress = world.deletionsInProgress();
     },
     setFaults(f) {
@@ -288,6 +273,12 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     },
   };
   return api;
+}
+
+function maxCallRecords(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_CALL_RECORDS;
+  if (!Number.isInteger(value) || value < 0) throw new Error(`maxCallRecords must be a whole number, got ${String(value)}`);
+  return value;
 }
 
 function packageLimits(given: LocalIoTOptions["packageLimits"]): PackageLimits | undefined {

@@ -59,6 +59,54 @@ describe("stats()", () => {
   });
 });
 
+describe("stats() stays bounded", () => {
+  test("calls keeps only the most recent maxCallRecords; the counters keep the totals", async () => {
+    const small = await startLocalIoT({ maxCallRecords: 3 });
+    try {
+      const iot = iotClient(small, { maxAttempts: 1 });
+      for (let i = 1; i <= 5; i++) {
+        await iot.send(new CreateJobTemplateCommand({ jobTemplateId: `r${i}`, description: "d", document: DOC }));
+      }
+      await iot.send(new ListJobTemplatesCommand({}));
+      await iot.send(new CreateJobTemplateCommand({ jobTemplateId: "r1", description: "d", document: DOC })).catch(() => undefined);
+      const stats = small.stats();
+      expect(stats.requests).toBe(7);
+      expect(stats.byOperation).toEqual({
+        CreateJobTemplate: { count: 6, ok: 5, errors: { ConflictException: 1 } },
+        ListJobTemplates: { count: 1, ok: 1, errors: {} },
+      });
+      expect(stats.calls).toEqual([
+        { operation: "CreateJobTemplate", status: 200, resource: "r5" },
+        { operation: "ListJobTemplates", status: 200 },
+        { operation: "CreateJobTemplate", status: 409, error: "ConflictException", resource: "r1" },
+      ]);
+      expect(stats.callsOmitted).toBe(4);
+      // The same over HTTP.
+      const res = await rawRequest(small, { method: "GET", path: "/_local/stats" });
+      expect(res.json.calls).toEqual(stats.calls);
+      expect(res.json.callsOmitted).toBe(4);
+
+      // After a reset, the ring starts empty and fills again in order.
+      small.resetStats();
+      expect(small.stats()).toMatchObject({ requests: 0, calls: [], callsOmitted: 0 });
+      await iot.send(new ListJobTemplatesCommand({}));
+      expect(small.stats().calls).toEqual([{ operation: "ListJobTemplates", status: 200 }]);
+    } finally {
+      await small.stop();
+    }
+  });
+
+  test("maxCallRecords: 0 records no call, and counts every one", async () => {
+    const none = await startLocalIoT({ maxCallRecords: 0 });
+    try {
+      await iotClient(none).send(new ListJobTemplatesCommand({}));
+      expect(none.stats()).toMatchObject({ requests: 1, calls: [], callsOmitted: 1 });
+    } finally {
+      await none.stop();
+    }
+  });
+});
+
 describe("clock and S3 admin routes", () => {
   test("POST /_local/clock advances the clock like advanceTime()", async () => {
     const iot = iotClient(local);

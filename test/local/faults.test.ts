@@ -37,13 +37,16 @@ beforeEach(() => {
 });
 
 describe("throttling", () => {
-  test("throttle: { ListJobTemplates: 5 } answers ThrottlingException (400) beyond the burst; the SDK's retries recover", async () => {
-    local.setFaults({ throttle: { ListJobTemplates: 5 } });
+  test("throttle: { ListJobTemplates: n } answers ThrottlingException (400) beyond the burst; the SDK's retries recover", async () => {
+    // A token every 2 s and a burst of 5: the sixth call is refused however slowly a loaded machine sends the first five.
+    local.setFaults({ throttle: { ListJobTemplates: 0.5 }, burst: 5 });
     for (let i = 0; i < 5; i++) await raw.send(new ListJobTemplatesCommand({}));
     await expectError(raw.send(new ListJobTemplatesCommand({})), ThrottlingException, 400, "Rate exceeded");
     // Other operations have their own bucket (none here).
     await raw.send(new DescribeJobTemplateCommand({ jobTemplateId: "f-tpl" }));
 
+    // A burst of 1 at 5 a second: of six calls sent at once, some are throttled and retried until they succeed.
+    local.setFaults({ throttle: { ListJobTemplates: 5 }, burst: 1 });
     const results = await Promise.all(Array.from({ length: 6 }, () => patient.send(new ListJobTemplatesCommand({}))));
     expect(results.every((r) => r.jobTemplates!.length === 1)).toBe(true);
     expect(results.some((r) => r.$metadata.attempts! > 1)).toBe(true);

@@ -173,13 +173,18 @@ describe("malformed and oversized requests", () => {
       400,
       "1048576 byte limit",
     );
+    const signed = await rawRequest(local, { method: "PUT", path: "/job-templates/huge", body: "y".repeat(2 * 1024 * 1024) });
+    expect(signed.status).toBe(400);
+    expect(signed.headers.get("x-amzn-errortype")).toBe("InvalidRequestException");
+    // The signature is checked first, on the headers: an unsigned one is a 403 whatever its size.
     const unsigned = await rawRequest(local, {
       method: "PUT",
       path: "/job-templates/huge",
       body: "y".repeat(2 * 1024 * 1024),
       unsigned: true,
     });
-    expect(unsigned.status).toBe(400);
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get("x-amzn-errortype")).toBe("MissingAuthenticationTokenException");
     await stillServing();
   });
 

@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import * as cfn from "../cloudformation/index.ts";
 import { IoTError } from "../errors.ts";
-import { verifySignature } from "./sigv4.ts";
-import { BadRequest, MAX_BODY, readBody, type RequestContext } from "./http.ts";
+import { BadRequest, ConnectionLost, type RequestContext } from "./http.ts";
+import { discardUnread, receiveSigned } from "./intake.ts";
 
 function sendXml(res: http.ServerResponse, status: number, xml: string, requestId: string) {
   res.writeHead(status, {
@@ -24,24 +24,24 @@ export async function handleQuery(ctx: RequestContext, req: http.IncomingMessage
   const requestId = randomUUID();
   let operation: string | undefined;
   try {
-    const { body: bodyBuffer, tooLarge } = await readBody(req);
-    if (tooLarge) throw new BadRequest("ValidationError", `Request body exceeds the ${MAX_BODY} byte limit.`);
-    const bodyText = bodyBuffer.toString("utf8");
     const signedQuery: Record<string, string | string[]> = {};
     for (const [k, v] of new URLSearchParams(rawQuery)) {
       const prev = signedQuery[k];
       signedQuery[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
     }
+    let bodyText: string;
     try {
-      await verifySignature(
-        { method: "POST", path: "/", query: signedQuery, headers: req.headers, body: bodyText },
-        ctx.credentials,
-        ctx.world.region,
-        ["cloudformation"],
-      );
+      bodyText = await receiveSigned(ctx, req, res, {
+        method: "POST",
+        path: "/",
+        query: signedQuery,
+        services: ["cloudformation"],
+        tooLargeCode: "ValidationError",
+      });
     } catch (error) {
+      // The signature's refusals under CloudFormation's names.
       const e = error as IoTError;
-      throw new BadRequest(cfn.QUERY_AUTH_CODES[e.code] ?? e.code, e.message);
+      throw e instanceof IoTError && !(e instanceof BadRequest) ? new BadRequest(cfn.QUERY_AUTH_CODES[e.code] ?? e.code, e.message) : e;
     }
     const params: Record<string, string> = {};
     for (const [k, v] of new URLSearchParams(bodyText)) params[k] ??= v;
@@ -65,10 +65,13 @@ export async function handleQuery(ctx: RequestContext, req: http.IncomingMessage
     ctx.log?.(`POST / -> 200 ${operation}`);
     sendXml(res, 200, xml, requestId);
   } catch (error) {
+    // Counted by the server when it closed the connection (or the client left): nobody to answer.
+    if (error instanceof ConnectionLost) return ctx.log?.(`POST / -> connection lost: ${error.message}`);
     const e = error instanceof IoTError ? error : new IoTError("InternalFailure", `Internal error: ${(error as Error)?.message ?? error}`);
     if (operation && !(e instanceof BadRequest)) ctx.countCall(operation, e.status, e.code);
     else ctx.reject();
     ctx.log?.(`POST / -> ${e.status} ${operation ?? "CloudFormation"} ${e.code}: ${e.message}`);
+    discardUnread(req, res);
     if (!res.headersSent && !res.destroyed) sendXml(res, e.status, cfn.queryErrorXml(e.code, e.message, e.status, requestId), requestId);
   }
 }

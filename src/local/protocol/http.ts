@@ -40,10 +40,19 @@ export interface RequestContext {
 /** A request refused before it reaches an operation: counted as rejected, not as a call. */
 export class BadRequest extends IoTError {}
 
+/** The connection broke before the whole body arrived (the client left, or the server's requestTimeout closed it): nothing to answer. */
+export class ConnectionLost extends Error {}
+
 export const MAX_BODY = 1024 * 1024;
 /** Beyond this, an oversized body is not even drained: the connection is closed. */
-const HARD_BODY_LIMIT = 16 * MAX_BODY;
+export const HARD_BODY_LIMIT = 16 * MAX_BODY;
 export const ADMIN_PREFIX = "/_local/";
+
+/** The body length a request declares in Content-Length (undefined without one, e.g. a chunked body). */
+export function declaredLength(req: http.IncomingMessage): number | undefined {
+  const value = req.headers["content-length"];
+  return value === undefined ? undefined : Number(value);
+}
 
 export function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
   return new Promise((resolve, reject) => {
@@ -61,7 +70,7 @@ export function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; too
       else chunks.push(chunk);
     });
     req.on("end", () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
-    req.on("error", reject);
+    req.on("error", (error) => reject(new ConnectionLost(error.message)));
   });
 }
 

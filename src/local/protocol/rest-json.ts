@@ -7,10 +7,11 @@ import type http from "node:http";
 import { asModeled, IoTError, serverErrorFor } from "../errors.ts";
 import { DATA_PLANE_SERVICE, handleDataPlane } from "./data-plane.ts";
 import { isReadOnly, matchRoute } from "./routes.ts";
-import { signingService, verifySignature } from "./sigv4.ts";
+import { discardUnread, receiveSigned } from "./intake.ts";
+import { signingService } from "./sigv4.ts";
 import { validateInput } from "./validation.ts";
 import type { JsonObject } from "../state/store.ts";
-import { ADMIN_PREFIX, BadRequest, MAX_BODY, readBody, send, sendError, type RequestContext } from "./http.ts";
+import { ADMIN_PREFIX, BadRequest, ConnectionLost, send, sendError, type RequestContext } from "./http.ts";
 
 export { send, sendError } from "./http.ts";
 
@@ -42,8 +43,8 @@ function arnSubject(arn: string): string {
 
 /**
  * Serves a restJson1 request (an IoT API operation, or an admin route under
- * ADMIN_PREFIX): reads and checks the body, verifies the signature, routes it
- * and answers in JSON, errors included.
+ * ADMIN_PREFIX): verifies the signature (on the headers before the body is
+ * read, see intake.ts), routes it and answers in JSON, errors included.
  */
 export async function handleRestJson(
   ctx: RequestContext,
@@ -57,9 +58,6 @@ export async function handleRestJson(
   let subject: string | undefined;
   const admin = rawPath.startsWith(ADMIN_PREFIX);
   try {
-    const { body: bodyBuffer, tooLarge } = await readBody(req);
-    if (tooLarge) throw new BadRequest("InvalidRequestException", `Request body exceeds the ${MAX_BODY} byte limit.`);
-    const bodyText = bodyBuffer.toString("utf8");
     const searchParams = new URLSearchParams(rawQuery);
     const signedQuery: Record<string, string | string[]> = {};
     const query: Record<string, string> = {};
@@ -69,12 +67,13 @@ export async function handleRestJson(
       query[k] ??= v;
     }
     const dataPlane = !admin && signingService(req.headers) === DATA_PLANE_SERVICE;
-    await verifySignature(
-      { method, path: rawPath, query: signedQuery, headers: req.headers, body: bodyText },
-      ctx.credentials,
-      ctx.world.region,
-      dataPlane ? [DATA_PLANE_SERVICE] : ["iot", "execute-api"],
-    );
+    const bodyText = await receiveSigned(ctx, req, res, {
+      method,
+      path: rawPath,
+      query: signedQuery,
+      services: dataPlane ? [DATA_PLANE_SERVICE] : ["iot", "execute-api"],
+      tooLargeCode: "InvalidRequestException",
+    });
     if (dataPlane) return await handleDataPlane(ctx, req, res, { method, rawPath, query, body: bodyText });
     let body: JsonObject = {};
     if (bodyText.trim().length > 0) {
@@ -107,6 +106,8 @@ export async function handleRestJson(
     ctx.log?.(`${method} ${rawPath} -> 200 ${operation}`);
     send(res, 200, result);
   } catch (error) {
+    // Counted by the server when it closed the connection (or the client left): nobody to answer.
+    if (error instanceof ConnectionLost) return ctx.log?.(`${method} ${rawPath} -> connection lost: ${error.message}`);
     const raw =
       error instanceof IoTError ? error : new IoTError("InternalFailureException", `Internal error: ${(error as Error)?.message ?? error}`);
     // A bad request is the operation's modeled code (ValidationException for the Software Package Catalog's).
@@ -114,6 +115,7 @@ export async function handleRestJson(
     if (operation && !(e instanceof BadRequest)) ctx.countCall(operation, e.status, e.code, subject);
     else if (!admin) ctx.reject();
     ctx.log?.(`${method} ${rawPath} -> ${e.status} ${e.code}: ${e.message}`);
+    discardUnread(req, res);
     if (!res.headersSent && !res.destroyed) sendError(res, e);
   }
 }

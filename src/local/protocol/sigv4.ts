@@ -25,7 +25,8 @@ export interface IncomingSigned {
   path: string;
   query: Record<string, string | string[]>;
   headers: Record<string, string | string[] | undefined>;
-  body: string;
+  /** The body; undefined when it is not read yet (the signature must then cover a signed x-amz-content-sha256). */
+  body: string | undefined;
 }
 
 /** The service a request's Authorization header is scoped to (undefined when it is not a SigV4 header). */
@@ -34,15 +35,29 @@ export function signingService(headers: IncomingSigned["headers"]): string | und
   return authorization ? AUTH.exec(authorization)?.[4] : undefined;
 }
 
-/** Throws a 403 IoTError unless the request carries a valid signature by `credentials`. */
-export async function verifySignature(
-  request: IncomingSigned,
+/** A SigV4 Authorization header that passed the checks needing neither the secret nor the body. */
+export interface CheckedAuthorization {
+  service: string;
+  signingDate: Date;
+  signedHeaders: string[];
+  signature: string;
+}
+
+/**
+ * The checks that need only the headers: an Authorization header of the
+ * right form, the endpoint's access key, a service and region in scope, and
+ * a signing date within 15 minutes of `now`. Throws the 403 IoTError AWS
+ * answers (MissingAuthenticationToken, IncompleteSignature,
+ * UnrecognizedClient, InvalidSignature).
+ */
+export function checkAuthorization(
+  headers: IncomingSigned["headers"],
   credentials: LocalCredentials,
   region: string,
   services: readonly string[],
   now: number = Date.now(),
-): Promise<void> {
-  const authorization = header(request.headers, "authorization");
+): CheckedAuthorization {
+  const authorization = header(headers, "authorization");
   if (!authorization) {
     throw new IoTError(
       "MissingAuthenticationTokenException",
@@ -63,13 +78,59 @@ export async function verifySignature(
   if (signingRegion !== region) {
     throw new IoTError("InvalidSignatureException", `Credential should be scoped to a valid region ('${region}'), not '${signingRegion}'.`);
   }
-  const amzDate = header(request.headers, "x-amz-date");
+  const amzDate = header(headers, "x-amz-date");
   const signingDate = amzDate ? parseAmzDate(amzDate) : undefined;
   if (!signingDate) throw new IoTError("InvalidSignatureException", "Missing or malformed X-Amz-Date header.");
   if (Math.abs(signingDate.getTime() - now) > SKEW_MS) {
     throw new IoTError("InvalidSignatureException", "Signature expired: the request time is more than 15 minutes from the server time.");
   }
-  const signed = signedHeaderList.split(";");
+  return { service, signingDate, signedHeaders: signedHeaderList.split(";"), signature };
+}
+
+/**
+ * Whether the signature covers the body through a signed
+ * `x-amz-content-sha256` header (the SDK always sends one): then the
+ * signature can be verified before the body is read, and the body checked
+ * against that hash afterwards (checkPayloadHash).
+ */
+export function signsPayloadHash(headers: IncomingSigned["headers"]): boolean {
+  const authorization = header(headers, "authorization");
+  const signed = authorization ? AUTH.exec(authorization)?.[5] : undefined;
+  return (
+    signed !== undefined && signed.split(";").includes("x-amz-content-sha256") && header(headers, "x-amz-content-sha256") !== undefined
+  );
+}
+
+/** Throws a 403 InvalidSignatureException unless the body is what a signed x-amz-content-sha256 header says. */
+export function checkPayloadHash(headers: IncomingSigned["headers"], body: string): void {
+  const payloadHash = header(headers, "x-amz-content-sha256");
+  if (payloadHash !== undefined && payloadHash !== createHash("sha256").update(body).digest("hex")) {
+    throw new IoTError(
+      "InvalidSignatureException",
+      "The provided 'x-amz-content-sha256' header does not match what was computed from the request body.",
+    );
+  }
+}
+
+/**
+ * Throws a 403 IoTError unless the request carries a valid signature by
+ * `credentials`. Without the body (`body` undefined) the signature must
+ * cover a signed x-amz-content-sha256, which the caller then checks against
+ * the body (checkPayloadHash).
+ */
+export async function verifySignature(
+  request: IncomingSigned,
+  credentials: LocalCredentials,
+  region: string,
+  services: readonly string[],
+  now: number = Date.now(),
+): Promise<void> {
+  const {
+    service,
+    signingDate,
+    signedHeaders: signed,
+    signature,
+  } = checkAuthorization(request.headers, credentials, region, services, now);
   const headers: Record<string, string> = {};
   for (const name of signed) {
     const value = header(request.headers, name);
@@ -79,13 +140,9 @@ export async function verifySignature(
   // The signer takes a signed x-amz-content-sha256 header as the payload hash
   // without looking at the body, so check that it is the body's hash (the SDK
   // always sends it); otherwise the body could be swapped after signing.
-  const payloadHash = headers["x-amz-content-sha256"];
-  if (payloadHash !== undefined && payloadHash !== createHash("sha256").update(request.body).digest("hex")) {
-    throw new IoTError(
-      "InvalidSignatureException",
-      "The provided 'x-amz-content-sha256' header does not match what was computed from the request body.",
-    );
-  }
+  if (request.body !== undefined) checkPayloadHash(headers, request.body);
+  else if (headers["x-amz-content-sha256"] === undefined)
+    throw new Error("verifySignature needs the body: x-amz-content-sha256 is not signed");
   const signer = new SignatureV4({
     credentials,
     region,

@@ -1,0 +1,84 @@
+/**
+ * Receiving a signed request without trusting it first: what can be refused
+ * on the headers alone (the Authorization header, the access key, the
+ * signing date, the declared size, and the whole signature when it covers
+ * the body's hash) is refused before a byte of the body is read; the body is
+ * read only then, and checked against the signature.
+ */
+import type http from "node:http";
+import type { ErrorCode } from "../errors.ts";
+import { BadRequest, declaredLength, HARD_BODY_LIMIT, MAX_BODY, readBody, type RequestContext } from "./http.ts";
+import { checkAuthorization, checkPayloadHash, signsPayloadHash, verifySignature } from "./sigv4.ts";
+
+export interface SignedRequest {
+  method: string;
+  /** The raw path as received (still percent-encoded). */
+  path: string;
+  /** The query as signed (repeated keys as arrays). */
+  query: Record<string, string | string[]>;
+  /** The services the signature may be scoped to. */
+  services: readonly string[];
+  /** The code of the 400 for a body over MAX_BODY (InvalidRequestException, or ValidationError for awsQuery). */
+  tooLargeCode: ErrorCode;
+}
+
+/**
+ * Checks the request's signature and size, reading the body only once the
+ * headers passed, and returns the body. Throws the IoTError to answer (403
+ * for the signature, 400 for the size); the caller answers it and calls
+ * `discardUnread`. With `Expect: 100-continue`, 100 Continue is sent only
+ * once the headers passed, so a refused client never sends its body.
+ */
+export async function receiveSigned(
+  ctx: RequestContext,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  request: SignedRequest,
+): Promise<string> {
+  const { credentials } = ctx;
+  const region = ctx.world.region;
+  checkAuthorization(req.headers, credentials, region, request.services);
+  // The SDK signs the body's hash: the whole signature is then checked now, the body against the hash later.
+  const signedHash = signsPayloadHash(req.headers);
+  const unread = { method: request.method, path: request.path, query: request.query, headers: req.headers };
+  if (signedHash) await verifySignature({ ...unread, body: undefined }, credentials, region, request.services);
+  const declared = declaredLength(req);
+  const tooLarge = () => new BadRequest(request.tooLargeCode, `Request body exceeds the ${MAX_BODY} byte limit.`);
+  if (declared !== undefined && declared > MAX_BODY) throw tooLarge();
+  if (expectsContinue(req)) res.writeContinue();
+  const read = await readBody(req);
+  if (read.tooLarge) throw tooLarge();
+  const body = read.body.toString("utf8");
+  if (signedHash) checkPayloadHash(req.headers, body);
+  else await verifySignature({ ...unread, body }, credentials, region, request.services);
+  return body;
+}
+
+/**
+ * Before answering a request refused on its headers: the body the client may
+ * still send is discarded as it arrives (never stored), so that the client
+ * reads the answer and the connection serves its next request; beyond
+ * HARD_BODY_LIMIT (declared or received) the connection is closed after the
+ * answer instead. The server's requestTimeout bounds how long this lasts.
+ */
+export function discardUnread(req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (req.complete || req.destroyed || req.listenerCount("data") > 0) return;
+  const declared = declaredLength(req);
+  // A client that waits for 100 Continue never sends the body: the connection cannot carry another request.
+  if (expectsContinue(req) || (declared !== undefined && declared > HARD_BODY_LIMIT)) {
+    // Node ends the connection once the answer is written, without reading the body.
+    if (!res.headersSent) res.setHeader("connection", "close");
+    return;
+  }
+  let discarded = 0;
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > HARD_BODY_LIMIT) req.socket.destroy();
+  });
+  req.on("error", () => {});
+  req.resume();
+}
+
+function expectsContinue(req: http.IncomingMessage): boolean {
+  return /\b100-continue\b/i.test(String(req.headers.expect ?? ""));
+}
