@@ -3,12 +3,12 @@
  * ids, the props the wrappers add, and errors.
  */
 import { createHash } from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import { ResourceNotFoundException } from "@aws-sdk/client-iot";
 import type { Scope } from "alchemy";
 import type { Ownership } from "./tags.ts";
 import { isWrongPassword, StatePasswordError, wrongPasswordMessage } from "../runtime/state/revive.ts";
+import { shown, stateFileProblem, StateFileError } from "../runtime/state/check.ts";
 
 /** The identity of an Alchemy resource, as written into ownership tags. */
 export function ownershipOf(ctx: { scope: Scope; fqn: string }): Ownership {
@@ -55,19 +55,28 @@ export class AlreadyExistsError extends Error {
 }
 
 /**
- * Alchemy's file store fails on a corrupt state file with a bare JSON
- * SyntaxError, and on a state written with another password with the
- * cipher's "unable to authenticate data", before any handler runs: say which
- * resource and file, and what to do. (Errors from inside a handler are never state errors; see handlerErrors.)
+ * Alchemy's file store fails on a state file it cannot read with whatever
+ * went wrong inside it, before any handler runs: a bare JSON SyntaxError,
+ * "Cannot read properties of null" (a file holding `null`), "Cannot set
+ * properties of null" (an output that is null), EISDIR (a directory in its
+ * place); and on a state written with another password with the cipher's
+ * "unable to authenticate data". Say which resource and file, what is wrong
+ * with it, and what to do. (A deploy or a destroy checks every state of its
+ * stage first, src/runtime/state/check.ts; this explains what a run without
+ * that check, a preview, meets. Errors from inside a handler are never state
+ * errors; see handlerErrors.)
  */
 export function explainStateError(error: unknown, kind: string, id: string, scope: Scope | undefined): unknown {
   if (isWrongPassword(error)) return new StatePasswordError(wrongPasswordMessage(`${kind} "${id}"`));
-  if (!(error instanceof SyntaxError) || !/JSON/i.test(error.message)) return error;
-  const file = scope ? path.join(scope.dotAlchemy, ...scope.chain, `${id}.json`) : undefined;
-  const where = file && fs.existsSync(file) ? `; with Alchemy's file store it is ${path.relative(process.cwd(), file)}` : "";
-  return new Error(
-    `The state of ${kind} "${id}" could not be read (${error.message})${where}. ` +
-      `Nothing was changed. Restore the state (from version control or a backup), or delete it and deploy with --adopt ` +
+  const raw = error instanceof SyntaxError || error instanceof TypeError || typeof (error as { code?: unknown })?.code === "string";
+  if (!raw || !scope) return error;
+  const dir = (scope.state as { dir?: unknown }).dir;
+  const file = path.join(typeof dir === "string" ? dir : path.join(scope.dotAlchemy, ...scope.chain), `${id.replaceAll("/", ":")}.json`);
+  const problem = stateFileProblem(file);
+  if (!problem) return error;
+  return new StateFileError(
+    `The state of ${kind} "${id}" cannot be read: Alchemy's state file ${shown(file)} ${problem}. ` +
+      `Nothing was changed. Restore the file (from version control or a backup), or delete it and deploy with --adopt ` +
       `so that the resource is taken over instead of created again. AtomicFileSystemStateStore avoids half-written state files.`,
   );
 }

@@ -18,6 +18,7 @@ interface Running {
   secretAccessKey: string;
   region: string;
   stdout: () => string;
+  stderr: () => string;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -49,6 +50,7 @@ function startCli(args: string[], entry: string[] = compiledArgs(["src/cli/index
           secretAccessKey: keys[2],
           region: region[1],
           stdout: () => out,
+          stderr: () => err,
           exit,
         });
       }
@@ -185,4 +187,83 @@ describe("the standalone `local` command", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  test("a --persist file that is empty, holds null or an array makes the command fail saying so, and leaves it byte for byte", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-iot-cli-"));
+    const file = path.join(dir, "state.json");
+    try {
+      for (const [bytes, says] of [
+        ["", "is empty (0 bytes)"],
+        ["null", "holds null, not the endpoint's data"],
+        ["[]", "holds a JSON array, not the endpoint's data"],
+      ] as const) {
+        fs.writeFileSync(file, bytes);
+        const error = await startCli(["--port", "0", "--persist", file]).then(
+          async (r) => {
+            await stop(r);
+            return undefined;
+          },
+          (e: Error) => e,
+        );
+        expect(error?.message).toMatch(/exited with 1/);
+        expect(error?.message).toContain(`The local IoT endpoint's data file ${file} ${says}`);
+        expect(error?.message).toContain("Nothing was read or written: the file is kept as it is.");
+        expect(error?.message).not.toContain("replaced");
+        expect(fs.readFileSync(file, "utf8")).toBe(bytes);
+        expect(fs.readdirSync(dir)).toEqual(["state.json"]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("restarted on its --persist file right after it was killed (SIGKILL), it takes the dead process's lock over within seconds and serves the data", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-iot-cli-"));
+    const file = path.join(dir, "state.json");
+    try {
+      const first = await startCli(["--port", "0", "--quiet", "--persist", file]);
+      await clientFor(first).send(new CreateJobTemplateCommand({ jobTemplateId: "kept", description: "d", document: DOC }));
+
+      // While it runs, another one is refused at once, and told what is true of a holder of this machine.
+      const refused = await startCli(["--port", "0", "--quiet", "--persist", file]).then(
+        async (r) => {
+          await stop(r);
+          return undefined;
+        },
+        (e: Error) => e,
+      );
+      expect(refused?.message).toMatch(/exited with 1/);
+      expect(refused?.message).toContain(`is locked by process ${first.child.pid} (`);
+      expect(refused?.message).toContain(
+        "Wait for that process to finish and run again. If it ends without releasing the lock, the lock is taken over 5 s after its last renewal;",
+      );
+      expect(refused?.message).not.toContain("30 s");
+
+      first.child.kill("SIGKILL");
+      expect((await first.exit).signal).toBe("SIGKILL");
+      const killedAt = performance.now();
+      const second = await startCli(["--port", "0", "--quiet", "--persist", file]);
+      try {
+        const tookMs = performance.now() - killedAt;
+        expect(tookMs).toBeLessThan(15_000);
+        expect(second.stderr()).toMatch(
+          new RegExp(
+            `Waiting for the local IoT endpoint's data file ${file.replace(/[.*+?^$()|[\]\\]/g, "\\$&")}: process ${first.child.pid} \\(.*\\), since \\S+ held it and no longer runs; ` +
+              `its lock is taken over 5 s after its last renewal, in \\d s\\.`,
+          ),
+        );
+        expect(second.stderr()).toMatch(
+          new RegExp(
+            `Took over the lock on the local IoT endpoint's data file .* from process ${first.child.pid} .*: its process no longer runs, and it was last renewed \\d+ s ago\\.`,
+          ),
+        );
+        const t = await clientFor(second).send(new DescribeJobTemplateCommand({ jobTemplateId: "kept" }));
+        expect(t.description).toBe("d");
+      } finally {
+        expect(await stop(second)).toBe(0);
+      }
+      expect(fs.readdirSync(dir)).toEqual(["state.json"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

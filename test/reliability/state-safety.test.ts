@@ -38,8 +38,10 @@ describe("a corrupt state file", () => {
     const bytes = fs.readFileSync(file);
     stack.local.resetStats();
     const error = await stack.deploy(() => template("v2")).catch((e) => e);
+    // Read before the first change (src/runtime/state/check.ts): the file, what is wrong with it, its resource.
+    expect(error).toBeInstanceOf(StateFileError);
     expect(error.message).toMatch(
-      /The state of iot::JobTemplate "tpl" could not be read \(.*JSON.*\); with Alchemy's file store it is .*tpl\.json\. Nothing was changed\./,
+      /^Alchemy's state file \S*tpl\.json is not valid JSON \(.*\); it is the state of app\d+\/test\/tpl\. So the stage cannot be deployed: nothing was changed/,
     );
     expect(stack.local.stats().requests).toBe(0);
     expect(fs.readFileSync(file).equals(bytes)).toBe(true);
@@ -56,7 +58,7 @@ describe("a corrupt state file", () => {
     stack.local.resetStats();
     const error = await stack.deploy(() => template("v2"), store).catch((e) => e);
     expect(error).toBeInstanceOf(StateFileError);
-    expect(error.message).toMatch(/state file .*tpl\.json is not valid JSON .* Nothing was changed\. Restore it/);
+    expect(error.message).toMatch(/state file .*tpl\.json is not valid JSON .* nothing was changed .* Restore it/);
     expect(stack.local.stats().requests).toBe(0);
   });
 
@@ -95,6 +97,79 @@ describe("a corrupt state file", () => {
   }, 60_000);
 });
 
+describe("a destroy (--destroy) over state it cannot read, with Alchemy's default store", () => {
+  // Before: a directory in place of a state file made the destroy exit 0 and leave the resource; a file holding null
+  // ("Cannot read properties of null") and an output that is null ("Cannot set properties of null") said nothing of the file.
+  test("a directory in place of a state file, a file that holds null, an output that is null: exit 1, the file and the resource named, nothing deleted", async () => {
+    const repo = path.resolve(import.meta.dirname, "../..");
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-jobs-unreadable-"));
+    const program = path.join("test", "reliability", "fixtures", "local.run.ts");
+    const env = {
+      ...process.env,
+      ALCHEMY_ROOT: root,
+      ALCHEMY_IOT_LOCAL: "1",
+      ALCHEMY_TELEMETRY_DISABLED: "1",
+      ALCHEMY_CI_STATE_STORE_CHECK: "false",
+    };
+    const run = (args: string[]) =>
+      new Promise<{ code: number; out: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          compiledArgs([program, "--stage", "s", ...args]),
+          { cwd: repo, env, encoding: "utf8" },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+        ),
+      );
+    const templates = () => JSON.parse(fs.readFileSync(localDataFile(path.join(root, ".alchemy")), "utf8")).templates;
+    try {
+      const deployed = await run([]);
+      expect(deployed.code, deployed.out).toBe(0);
+      const file = path.join(root, ".alchemy", "procs", "s", "tpl.json");
+      const kept = fs.readFileSync(file);
+      const spoils: Array<[string, () => void]> = [
+        ["is a directory, not a file", () => fs.mkdirSync(file)],
+        ["holds null, not a resource's state (a JSON object)", () => fs.writeFileSync(file, "null")],
+        [
+          `records null as the resource's "output"`,
+          () => fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(kept.toString("utf8")), output: null })),
+        ],
+      ];
+      for (const [says, spoil] of spoils) {
+        fs.rmSync(file, { recursive: true, force: true });
+        spoil();
+        const destroyed = await run(["--destroy"]);
+        expect(destroyed.code, destroyed.out).toBe(1);
+        expect(destroyed.out).toContain(`✖ Destroy failed: Alchemy's state file ${path.relative(repo, file)} ${says}`);
+        expect(destroyed.out).toContain("it is the state of procs/s/tpl. So the stage cannot be destroyed: nothing was deleted");
+        expect(destroyed.out).not.toMatch(/Cannot (read|set) properties of null/);
+        expect(templates()).toHaveLength(1);
+      }
+      // Restored, it is destroyed.
+      fs.rmSync(file, { recursive: true, force: true });
+      fs.writeFileSync(file, kept);
+      const destroyed = await run(["--destroy"]);
+      expect(destroyed.code, destroyed.out).toBe(0);
+      expect(templates()).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+/** Waits until a state file Alchemy's file store rewrites in place reads as JSON again (at most 5 s). */
+async function stateSettled(file: string): Promise<void> {
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    try {
+      JSON.parse(fs.readFileSync(file, "utf8"));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      JSON.parse(fs.readFileSync(file, "utf8"));
+      return;
+    } catch {
+      // Being written.
+    }
+  }
+}
+
 describe("local endpoint data that is gone", () => {
   const localMode = { iot: { endpoint: undefined, accessKeyId: undefined, secretAccessKey: undefined, local: true } };
 
@@ -124,5 +199,33 @@ describe("local endpoint data that is gone", () => {
     await stopEmbeddedEndpoints();
     const error = await stack.deploy(() => template(), localMode).catch((e) => e);
     expect(error.message).toMatch(/endpoint\.json is not the one it was deployed to \(it was replaced\)/);
+  });
+
+  test('a data file that cannot be read is said to be what it is, not "replaced", and is kept byte for byte', async () => {
+    await stack.deploy(() => template(), localMode);
+    await stopEmbeddedEndpoints();
+    const file = localDataFile(path.join(stack.dir, ".alchemy"));
+    const cases: Array<[string | Buffer, string]> = [
+      ["", "is empty (0 bytes)"],
+      [
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe]),
+        "is not text: its 10 bytes are not UTF-8 (binary data, or a damaged file)",
+      ],
+      ["[]", "holds a JSON array, not a JSON object"],
+      ["null", "holds null, not a JSON object"],
+      ["secret-token-123", "is not valid JSON (an unexpected character)"],
+    ];
+    for (const [bytes, says] of cases) {
+      fs.writeFileSync(file, bytes);
+      // A deploy that changes nothing (no handler runs), and one that changes the template (the endpoint starts).
+      for (const description of ["v1", "v2"]) {
+        const error = await stack.deploy(() => template(description), localMode).catch((e) => e);
+        expect(error.message, description).toContain(`endpoint.json ${says}`);
+        expect(error.message).not.toContain("replaced");
+        expect(error.message).not.toContain("secret-token");
+        expect(fs.readFileSync(file).equals(Buffer.from(bytes))).toBe(true); // The refused run's promise rejects at its first failure, while Alchemy may still put the template's state back.
+        await stateSettled(path.join(stack.stateDir(), "tpl.json"));
+      }
+    }
   });
 });

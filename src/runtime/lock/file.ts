@@ -88,7 +88,8 @@ export function fileLock(target: string): LeaseBackend {
       // Expiry is judged by the holder's lease, not ours (its fence closes by its own); one that records none had 30 s.
       const theirs = previous?.leaseSeconds ? previous.leaseSeconds * 1000 : Math.max(leaseMs, STALE_MS);
       // A holder of this machine that no longer runs: its lock is taken over sooner.
-      const stale = deadHere(previous) ? Math.min(DEAD_STALE_MS, theirs) : theirs;
+      const ended = deadHere(previous);
+      const stale = ended ? Math.min(DEAD_STALE_MS, theirs) : theirs;
       const age = lockAge(target);
       const grant = fileGrant(target, me, leaseMs);
       try {
@@ -109,7 +110,9 @@ export function fileLock(target: string): LeaseBackend {
         });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
-        return { kind: "held", holder: previous };
+        // Were its holder to end without releasing it: 5 s for one of this machine (it is then known to have ended), else its lease.
+        const afterMs = previous?.host === os.hostname() ? Math.min(DEAD_STALE_MS, theirs) : theirs;
+        return { kind: "held", holder: previous, takeover: { afterMs, renewedMsAgo: lockAge(target) ?? 0, ended } };
       }
       const tookOver =
         age !== undefined && age > stale

@@ -9,6 +9,10 @@
  *   once) with a LockTimeoutError naming the holder. A lease its holder has
  *   not renewed in time is taken over (the backend judges expiry by the
  *   store's clock), and the process says so, naming the previous holder.
+ *   A holder known to have ended (the file backend: a process of this
+ *   machine that no longer runs, taken over 5 s after its last renewal) holds
+ *   nothing: its takeover is waited for, a few seconds, even with a wait of 0.
+ *   Messages say when a lock is taken over as the backend judges it.
  * - **Renew**: the file backend's proper-lockfile refreshes its directory;
  *   the S3 backend is renewed here, every third of the lease, with a write
  *   conditional on the lock still being ours.
@@ -35,6 +39,8 @@ import { capitalize, describeHolder, sameHolder, seconds, thisHolder, type Lease
 export const DEFAULT_WAIT_SECONDS = 15 * 60;
 /** How often a waiting process says it still waits. */
 const REPORT_EVERY_MS = 5_000;
+/** How long past its takeover time a lock whose holder has ended is waited for (the takeover itself checks again after a moment). */
+const ENDED_GRACE_MS = 2_000;
 /** How long a lost lease looks for its new holder before it reports the loss without naming it. */
 const LOOKUP_MS = 5_000;
 
@@ -65,9 +71,19 @@ export const fenceAfterMs = (leaseMs: number): number => leaseMs - Math.max(1_00
 /** What a backend found when it tried to take the lock. */
 export type Attempt =
   | { kind: "acquired"; grant: Grant; tookOver?: { previous: LeaseHolder | undefined; detail: string } }
-  | { kind: "held"; holder: LeaseHolder | undefined }
+  | { kind: "held"; holder: LeaseHolder | undefined; takeover?: Takeover }
   /** The lock changed hands while it looked: look again at once. */
   | { kind: "retry" };
+
+/** When a held lock is taken over, as the backend judges it (the file backend knows whether a holder of this machine runs). */
+export interface Takeover {
+  /** How long after its last renewal the lock is taken over once its holder has ended without releasing it. */
+  afterMs: number;
+  /** How long ago it was last renewed. */
+  renewedMsAgo: number;
+  /** The holder's process is known to have ended (a process of this machine that no longer runs). */
+  ended: boolean;
+}
 
 export type Renewal = { kind: "renewed" } | { kind: "retry" } | { kind: "lost"; reason: string; holder?: LeaseHolder };
 
@@ -196,6 +212,9 @@ export async function acquireLease(backend: LeaseBackend, options: LeaseOptions)
   let onBackendLoss: (reason: string, holder?: LeaseHolder) => void = () => {};
   const started = performance.now();
   let reported = 0;
+  // A holder known to have ended is no holder: its lock is taken over within seconds, even with a wait of 0.
+  let deadlineMs = waitMs;
+  let waitsForEnded = false;
   for (;;) {
     const attempt = await backend.attempt(me, leaseMs, (reason, holder) => onBackendLoss(reason, holder));
     if (attempt.kind === "acquired") {
@@ -214,18 +233,34 @@ export async function acquireLease(backend: LeaseBackend, options: LeaseOptions)
     }
     const waited = performance.now() - started;
     const owner = describeHolder(attempt.holder);
-    if (waited >= waitMs) {
+    const takeover = attempt.takeover;
+    const takeoverAfter = seconds(takeover?.afterMs ?? (attempt.holder?.leaseSeconds ?? leaseSeconds) * 1000);
+    const inMs = takeover ? Math.max(0, takeover.afterMs - takeover.renewedMsAgo) : 0;
+    if (takeover?.ended && !waitsForEnded) {
+      // Once: a lock that stays fresh (its process id reused by another) is then waited for as any other.
+      waitsForEnded = true;
+      deadlineMs = Math.max(deadlineMs, waited + inMs + ENDED_GRACE_MS);
+    }
+    if (waited >= deadlineMs) {
       throw new LockTimeoutError(
-        `${capitalize(options.what)} is locked by ${owner}${waitMs > 0 ? `; gave up after ${seconds(waited)}` : ""}. ` +
-          `Wait for that process to finish and run again. A lock whose process has ended is taken over ${seconds((attempt.holder?.leaseSeconds ?? leaseSeconds) * 1000)} after its last renewal; ` +
-          `ALCHEMY_IOT_LOCK_TIMEOUT (seconds) sets how long to wait.`,
+        takeover?.ended
+          ? `${capitalize(options.what)} is locked by ${owner}, which no longer runs on this machine, yet the lock was renewed ` +
+              `${seconds(takeover.renewedMsAgo)} ago (another process may have the same id, or run in another container with this host name). ` +
+              `It is taken over once it has not been renewed for ${takeoverAfter}; ALCHEMY_IOT_LOCK_TIMEOUT (seconds) sets how long to wait.`
+          : `${capitalize(options.what)} is locked by ${owner}${waitMs > 0 ? `; gave up after ${seconds(waited)}` : ""}. ` +
+              `Wait for that process to finish and run again. If it ends without releasing the lock, the lock is taken over ${takeoverAfter} after its last renewal; ` +
+              `ALCHEMY_IOT_LOCK_TIMEOUT (seconds) sets how long to wait.`,
       );
     }
     if (waited >= reported * REPORT_EVERY_MS) {
-      report(`Waiting for ${options.what}, locked by ${owner}; waited ${seconds(waited)} (gives up after ${seconds(waitMs)}).`);
+      report(
+        takeover?.ended
+          ? `Waiting for ${options.what}: ${owner} held it and no longer runs; its lock is taken over ${takeoverAfter} after its last renewal, in ${Math.ceil(inMs / 1000)} s.`
+          : `Waiting for ${options.what}, locked by ${owner}; waited ${seconds(waited)} (gives up after ${seconds(waitMs)}).`,
+      );
       reported++;
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(backend.pollMs, waitMs - waited)));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(backend.pollMs, deadlineMs - waited)));
   }
 }
 

@@ -7,8 +7,10 @@
  * store keeps the same layout and format (the two read each other's files)
  * but writes to a temporary file and renames it over the old one, so a state
  * file is always either the old version or the new one; it reports a file
- * that cannot be read with its path and what to do; and a destroy that stops
- * on such a file exits non-zero (Alchemy's destroy phase would exit 0).
+ * that cannot be read (not JSON, `null`, a directory, an output that is
+ * null: ./check.ts) with its path, the resource and what to do; and a
+ * destroy that stops on such a file exits non-zero (Alchemy's destroy phase
+ * would exit 0).
  *
  * It implements Alchemy's StateStore interface itself rather than extending
  * FileSystemStateStore: importing `alchemy/state` loads every store Alchemy
@@ -24,14 +26,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { serialize, type Scope, type State, type StateStore } from "alchemy";
 import { markFailureForExit } from "../failure.ts";
+import { readState, shown, StateFileError } from "./check.ts";
 import { readStates, reviveState } from "./revive.ts";
 
-const TMP = /\.tmp$/;
+export { StateFileError };
 
-/** A state file that exists but cannot be read. Nothing was changed. */
-export class StateFileError extends Error {
-  override name = "StateFileError";
-}
+const TMP = /\.tmp$/;
 
 export class AtomicFileSystemStateStore implements StateStore {
   /** The directory of this scope's state files. */
@@ -94,32 +94,33 @@ export class AtomicFileSystemStateStore implements StateStore {
 
   async get(key: string): Promise<State | undefined> {
     const file = this.fileOf(key);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await fs.promises.readFile(file, "utf8");
+      bytes = await fs.promises.readFile(file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return undefined;
+      throw this.unreadable(key, code === "EISDIR" ? "is a directory, not a file" : `cannot be read (${(error as Error).message})`);
     }
-    let parsed: unknown;
+    const read = readState(bytes);
+    if (!read.ok) throw this.unreadable(key, read.problem);
     try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      const failure = new StateFileError(
-        `Alchemy's state file ${path.relative(process.cwd(), file) || file} is not valid JSON (${(error as Error).message}). ` +
-          `Nothing was changed. Restore it (from version control or a backup), or delete it and deploy with --adopt ` +
-          `so that the resource is taken over instead of created again.`,
-      );
-      // A destroy swallows this error and exits 0: make it exit 1 and say why.
-      if (this.scope.phase === "destroy") markFailureForExit(`${failure.name}: ${failure.message}`, failure);
-      throw failure;
-    }
-    try {
-      return await reviveState(this.scope, parsed, path.relative(process.cwd(), file) || file);
+      return await reviveState(this.scope, read.value, shown(file));
     } catch (error) {
       if (this.scope.phase === "destroy") markFailureForExit(`${(error as Error).name}: ${(error as Error).message}`, error);
       throw error;
     }
+  }
+
+  /** The error for a state file that exists and cannot be read; a destroy (which would swallow it and exit 0) exits 1. */
+  private unreadable(key: string, problem: string): StateFileError {
+    const failure = new StateFileError(
+      `Alchemy's state file ${shown(this.fileOf(key))} ${problem}; it is the state of ${this.scope.fqn(key)}. Nothing was changed. ` +
+        `Restore it (from version control or a backup), or delete it and deploy with --adopt ` +
+        `so that the resource is taken over instead of created again.`,
+    );
+    if (this.scope.phase === "destroy") markFailureForExit(`${failure.name}: ${failure.message}`, failure);
+    return failure;
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {

@@ -20,6 +20,7 @@ import type { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Cli
 import { serialize, type Scope, type State, type StateStore } from "alchemy";
 import { assertMayWrite } from "../fence.ts";
 import { s3Sdk } from "../s3-sdk.ts";
+import { readState, type UnreadableState } from "./check.ts";
 import { readStates, reviveState } from "./revive.ts";
 import { explain, S3StateError, sharedClient, type Where } from "./s3-client.ts";
 import type { S3LockLocation } from "../lock/s3.ts";
@@ -191,25 +192,61 @@ export class S3StateStore implements StateStore {
   async get(key: string): Promise<State | undefined> {
     await this.init();
     const objectKey = this.objectKey(key);
-    let text: string;
+    const bytes = await this.readObject(objectKey);
+    if (bytes === undefined) return undefined;
+    const read = readState(bytes);
+    if (!read.ok) {
+      throw new S3StateError(
+        `Alchemy's state object s3://${this.bucketName}/${objectKey} ${read.problem}; it is the state of ${this.scope.fqn(key)}. Nothing was changed. ` +
+          `Restore it (from the bucket's versions, or a backup), or delete it and deploy with --adopt so that the resource is taken over instead of created again.`,
+      );
+    }
+    return reviveState(this.scope, read.value, `s3://${this.bucketName}/${objectKey}`);
+  }
+
+  /**
+   * The states of this scope and of every scope under it (and this scope's own
+   * entry) that cannot be read: what a deploy and a destroy check before they
+   * act (src/runtime/state/check.ts). One list and one read per state.
+   */
+  async unreadableStates(): Promise<UnreadableState[]> {
+    await this.init();
+    const keys = [this.scopePrefix.slice(0, -1)];
+    try {
+      const pages = s3Sdk().paginateListObjectsV2({ client: this.client }, { Bucket: this.bucketName, Prefix: this.scopePrefix });
+      for await (const page of pages)
+        for (const object of page.Contents ?? []) if (object.Key && !object.Key.endsWith("/")) keys.push(object.Key);
+    } catch (error) {
+      throw explain(error, "list", this.where());
+    }
+    const found: UnreadableState[] = [];
+    const prefix = this.prefix;
+    const check = async (objectKey: string) => {
+      const bytes = await this.readObject(objectKey);
+      const read = bytes === undefined ? undefined : readState(bytes);
+      if (read && !read.ok) {
+        const resource = objectKey
+          .slice(prefix.length)
+          .split("/")
+          .map((part) => part.replaceAll(":", "/"))
+          .join("/");
+        found.push({ where: `s3://${this.bucketName}/${objectKey}`, noun: "state object", resource, problem: read.problem });
+      }
+    };
+    // A few reads at a time, as the SDK's client would queue them anyway.
+    for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map(check));
+    return found.sort((a, b) => a.where.localeCompare(b.where));
+  }
+
+  /** An object's bytes, or undefined when there is none. */
+  private async readObject(objectKey: string): Promise<Uint8Array | undefined> {
     try {
       const response = await this.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: this.bucketName, Key: objectKey }));
-      if (!response.Body) return undefined;
-      text = await response.Body.transformToString();
+      return response.Body ? await response.Body.transformToByteArray() : undefined;
     } catch (error) {
       if ((error as { name?: string }).name === "NoSuchKey") return undefined;
       throw explain(error, "read", this.where(objectKey));
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new S3StateError(
-        `Alchemy's state object s3://${this.bucketName}/${objectKey} is not valid JSON (${(error as Error).message}). Nothing was changed. ` +
-          `Restore it (from the bucket's versions, or a backup), or delete it and deploy with --adopt so that the resource is taken over instead of created again.`,
-      );
-    }
-    return reviveState(this.scope, parsed, `s3://${this.bucketName}/${objectKey}`);
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {
