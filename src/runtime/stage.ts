@@ -13,21 +13,33 @@
  *   writes nothing more and exits 1.
  * - **The whole program checked before the first change**: the check the
  *   entry point passes (src/wiring.ts passes src/preview/check.ts's).
+ * - **No run past state it cannot read** (./state/check.ts): once it holds
+ *   the lease, a deploy (before its first change) and a destroy (before its
+ *   first delete) read every state of the stage, nested scopes included, and
+ *   stop naming each one they cannot read (a file that is not JSON, holds
+ *   `null`, a directory in its place, a state whose output is null).
+ *   Alchemy would find them only when it reaches them: a destroy would have
+ *   deleted the resources before them, or never seen them at all.
  * - **An exit status for destroy.** Alchemy's destroy phase catches what goes
- *   wrong outside a resource handler (a state file that cannot be read, with
- *   any store) and exits 0; the process now exits 1 and says why.
+ *   wrong outside a resource handler (a state that cannot be read, with any
+ *   store) and exits 0; the process now exits 1 and says why.
+ * - **Props in their recorded key order** (src/runtime/key-order.ts), settled
+ *   before Alchemy compares them, so that reordering keys is no change.
+ * - **A summary of what was really done** (src/runtime/summary.ts), printed
+ *   when the stage is finalized or its destroy has run.
  *
  * Installed by the package's entry points (src/wiring.ts), never as a side
  * effect of loading the provider. Scope methods are wrapped once per process (Alchemy's own objects are not
  * otherwise replaceable): `init` runs before every resource is applied,
  * `run` starts a destroy, `finalize` ends a deploy.
  */
-import fs from "node:fs";
-import path from "node:path";
-import { Scope } from "alchemy";
+import alchemy, { Scope } from "alchemy";
 import { formatFailure, handlerErrors, markFailureForExit } from "./failure.ts";
 import { lockStage, unlockStage } from "./lock/stage.ts";
+import { settleKeyOrder } from "./key-order.ts";
 import { currentMode } from "./registry.ts";
+import { assertStatesReadable } from "./state/check.ts";
+import { printSummary } from "./summary.ts";
 
 /** What the entry point adds to a stage's run. */
 export interface StageHooks {
@@ -63,36 +75,14 @@ function stageOf(scope: Scope): Scope | undefined {
 
 const isStage = (scope: Scope) => !!scope.parent && !scope.parent.parent;
 
-/**
- * A state file that is not JSON makes a store's read fail with the parser's
- * message alone ("Unexpected end of JSON input"): name the file, and say what to do.
- */
-function explainUnreadable(error: unknown, stage: Scope): unknown {
-  const dir = (stage.state as { dir?: unknown }).dir;
-  if (!(error instanceof SyntaxError) || typeof dir !== "string") return error;
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { recursive: true, withFileTypes: true });
-  } catch {
-    return error;
-  }
-  const broken = entries
-    .filter((e) => e.isFile() && e.name.endsWith(".json"))
-    .map((e) => path.join(e.parentPath, e.name))
-    .filter((file) => {
-      try {
-        JSON.parse(fs.readFileSync(file, "utf8"));
-        return false;
-      } catch {
-        return true;
-      }
-    });
-  if (broken.length === 0) return error;
-  const files = broken.map((f) => path.relative(process.cwd(), f) || f).join(", ");
-  return new Error(
-    `Alchemy's state file ${files} is not valid JSON (${error.message}), so the stage cannot be destroyed: nothing was deleted. ` +
-      `Restore the file (from version control or a backup) and destroy again. AtomicFileSystemStateStore avoids half-written state files.`,
-  );
+/** A deploy reads every state of its stage once per run (per stage scope), after taking the lock and before the first change. */
+const statesChecked = new WeakMap<Scope, Promise<void>>();
+
+function checkStates(stage: Scope): Promise<void> {
+  if (stage.phase !== "up" || currentMode()) return Promise.resolve();
+  let pending = statesChecked.get(stage);
+  if (!pending) statesChecked.set(stage, (pending = assertStatesReadable(stage, "deploy")));
+  return pending;
 }
 
 const INSTALLED = Symbol.for("alchemy-iot-jobs.stage");
@@ -101,19 +91,35 @@ const INSTALLED = Symbol.for("alchemy-iot-jobs.stage");
 export function installStageHooks(hooks: StageHooks): void {
   const proto = Scope.prototype as unknown as Record<string | symbol, unknown> & {
     init(this: Scope): Promise<void>;
+    deinit(this: Scope): Promise<void>;
     run<T>(this: Scope, fn: (scope: Scope) => Promise<T>): Promise<T>;
     finalize(this: Scope, options?: unknown): Promise<void>;
   };
   if (proto[INSTALLED]) return;
   proto[INSTALLED] = true;
-  const { init, run, finalize } = proto;
+  const { init, run, finalize, deinit } = proto;
+
+  // A program's own destroy of a stage (`alchemy.destroy(stage)`, in its "up" phase) checks the stage's states too;
+  // the "destroy" phase (`--destroy`) does it in run, below. Alchemy's destroy recurses through its own function, not this one.
+  const destroy = alchemy.destroy;
+  alchemy.destroy = async function (this: unknown, ...args: Parameters<typeof destroy>) {
+    const [target] = args;
+    if (target instanceof Scope && isStage(target) && target.phase === "up" && !currentMode()) {
+      await lockStage(target);
+      await assertStatesReadable(target, "destroy");
+    }
+    return destroy.apply(this, args);
+  } as typeof destroy;
 
   proto.init = async function (this: Scope) {
     const stage = stageOf(this);
     if (stage) {
       await lockStage(stage);
+      await checkStates(stage);
       await checkStage(stage, hooks);
     }
+    // Alchemy compares a resource's props with the recorded ones right after init: align their key order first.
+    await settleKeyOrder(this);
     return init.call(this);
   };
 
@@ -121,20 +127,30 @@ export function installStageHooks(hooks: StageHooks): void {
     if (this.phase !== "destroy" || !isStage(this)) return run.call(this, fn) as Promise<T>;
     try {
       await lockStage(this);
+      await assertStatesReadable(this, "destroy");
       return (await run.call(this, fn)) as T;
     } catch (error) {
       // Alchemy prints what a resource's handler threw; anything else it would swallow.
       if (error && typeof error === "object" && handlerErrors.has(error)) markFailureForExit();
-      else markFailureForExit(formatFailure(explainUnreadable(error, this), { action: "Destroy" }), error);
+      else markFailureForExit(formatFailure(error, { action: "Destroy" }), error);
       throw error;
     } finally {
+      // What was deleted, also when the destroy failed part of the way.
+      printSummary(this, false);
       await unlockStage(this);
     }
   };
 
+  // Alchemy's destroy(scope) runs the scope's deletions, then deinit (also when called from a program, in its "up" phase).
+  proto.deinit = async function (this: Scope) {
+    if (isStage(this)) printSummary(this, false);
+    return deinit.call(this);
+  };
+
   proto.finalize = async function (this: Scope, options?: unknown) {
     try {
-      return await finalize.call(this, options);
+      await finalize.call(this, options);
+      if (isStage(this) && this.phase === "up") printSummary(this, true);
     } finally {
       if (isStage(this)) await unlockStage(this);
     }

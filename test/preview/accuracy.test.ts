@@ -21,7 +21,7 @@ import {
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Job, JobTemplate, Thing, ThingGroup, type JobProps } from "../../src/index.ts";
 import type { Plan } from "../../src/preview/plan.ts";
-import { deploy, predictedCalls, predictedReports, preview, sameCalls } from "../support/accuracy.ts";
+import { deploy, predictedCalls, predictedReports, preview, sameCalls, summaryDisagrees } from "../support/accuracy.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
 let stack: TestStack;
@@ -505,6 +505,19 @@ describe("the preview predicts exactly what the deploy does", () => {
     // Afterwards nothing is left to do.
     const after = await preview(stack, c.v2, { refresh: c.refresh });
     expect(summary(after)).toEqual({});
+  });
+});
+
+// Alchemy's words follow its phases (an adoption "Created", everything "Updated" under --force); the package's
+// summary after them says what was done. For every kind of edit it says what the plan said, with the endpoint's calls.
+describe("the deploy's summary says what the plan said, with the calls the endpoint saw", () => {
+  test.each(CASES)("$name", async (c) => {
+    if (c.v1) await stack.deploy(c.v1);
+    await c.between?.(stack);
+    const plan = await preview(stack, c.v2, { refresh: c.refresh });
+    const done = await deploy(stack, c.v2, { force: c.refresh });
+    expect(summaryDisagrees(plan, done), done.lines.join("\n")).toBeUndefined();
+    expect(done.total).toMatch(/^total: \d+ created, \d+ updated, \d+ replaced, \d+ adopted, \d+ deleted, \d+ unchanged/);
   });
 });
 

@@ -10,15 +10,19 @@
  *   a name), so that a dependant's props change only when what it sends
  *   changes, not whenever anything in the other resource's output does;
  * - adds `__location`, so that pointing a stack elsewhere is a change Alchemy acts on;
+ * - has the props reach Alchemy in their recorded key order, so that
+ *   reordering keys is no change to Alchemy either (src/runtime/key-order.ts);
  * - for the embedded local endpoint, checks that the data the resource was
  *   deployed to is still there (a no-op deploy runs no handler);
  * - turns a failure into one readable block for people (src/runtime/failure.ts).
  */
+import path from "node:path";
 import { Resource, Scope } from "alchemy";
 import { reported } from "../../runtime/failure.ts";
 import { currentMode, registry } from "../../runtime/registry.ts";
 import { explainStateError, keepIdentity, LOCATION_PROP } from "../common.ts";
-import { assertLocalDataPresent, locationKey, type DeployedWhere } from "../location.ts";
+import { assertLocalDataPresent, localDataFile, locationKey, type DeployedWhere } from "../location.ts";
+import { jsonObjectFileProblem } from "../../runtime/json-file.ts";
 import type { Kind } from "./contract.ts";
 import { ValidationError } from "../validate.ts";
 import { UNKNOWN } from "../unknown.ts";
@@ -28,6 +32,7 @@ import { currentRecorder } from "./recorder.ts";
 import { registerKind } from "./kinds.ts";
 import { noteDeclared } from "./references.ts";
 import { keepSnapshots } from "./snapshots.ts";
+import { keepRecordedKeyOrder } from "../../runtime/key-order.ts";
 
 export interface Definition<P extends object> {
   /** Throws a ValidationError when the props break a rule (no call, no state written). */
@@ -38,7 +43,17 @@ export interface Definition<P extends object> {
 
 async function localDataPresent(scope: Scope, id: string, label: string): Promise<void> {
   const state = await scope.state.get(id).catch(() => undefined);
-  await assertLocalDataPresent(state?.output as DeployedWhere | undefined, scope, label);
+  await assertLocalDataPresent(state?.output as DeployedWhere | undefined, scope, label).catch((error: unknown) => {
+    // A data file that cannot be read is not another endpoint's data ("replaced"): say what is wrong with it.
+    const file = localDataFile(scope.dotAlchemy);
+    const problem = jsonObjectFileProblem(file);
+    if (!problem) throw error;
+    throw new Error(
+      `${label} is recorded in Alchemy's state as deployed to the local IoT endpoint, but the endpoint's data file ` +
+        `${path.relative(process.cwd(), file) || file} ${problem}, so the endpoint cannot read it. Nothing was changed, and the file is kept as it is: ` +
+        `restore it from a backup; or, to start the local stage over, move it away and remove the stage's Alchemy state.`,
+    );
+  });
 }
 
 /**
@@ -86,6 +101,8 @@ export function defineResource<P extends object, O extends object, S extends Rec
     }
     // A deploy remembers what the state was before its first write, so that a refused run can put it back exactly.
     if (scope && !currentMode()) keepSnapshots(scope.state);
+    // Reordered keys are no change: Alchemy receives the props in their recorded key order (src/runtime/key-order.ts).
+    if (scope) keepRecordedKeyOrder(scope, id, stored as Record<string, unknown>);
     const pending = resource.call(this, id, stored);
     // A deploy that changes nothing runs no handler: the loss of the local endpoint's data is checked here too.
     const present =

@@ -38,6 +38,7 @@ import { readOwnership } from "../tags.ts";
 import { allOf, assertOwned, checkReferences, ownReadsAllowed, readsAllowed } from "./guards.ts";
 import { movedAway, plannedMove, planMove } from "./moves.ts";
 import { movedWithinStage, ownershipError, stateWhere, verifyRecorded } from "./ownership.ts";
+import { noteChange, noteFailure, noteOutcome, noteResourceType, observeCalls, within } from "./performed.ts";
 import { isProblem, noteDesired, recordForgotten, recordProblem } from "./problems.ts";
 import { currentRecorder } from "./recorder.ts";
 import { exists, isDeclared } from "./references.ts";
@@ -68,7 +69,12 @@ const touch = (ctx: Ctx<any>) => {
 const wasTouched = (ctx: Ctx<any>) => touched.get(ctx.scope.state)?.has(ctx.id) ?? false;
 
 export function handler<P extends object, O extends object, S extends Record<string, unknown>>(kind: Kind<P, O, S>) {
-  return async function (this: Ctx<O>, id: string, rawProps: P): Promise<O> {
+  noteResourceType(kind.type);
+  // What each run really does is recorded for the deploy's summary (src/runtime/summary.ts).
+  return function (this: Ctx<O>, id: string, rawProps: P): Promise<O> {
+    return within(this.scope, this.fqn, () => run.call(this, id, rawProps));
+  };
+  async function run(this: Ctx<O>, id: string, rawProps: P): Promise<O> {
     const label = `${kind.label} "${id}"`;
     untouched.add(this);
     try {
@@ -81,6 +87,7 @@ export function handler<P extends object, O extends object, S extends Record<str
       const recorder = currentRecorder();
       if (recorder && isProblem(error)) return recordProblem(kind, this, id, rawProps, error as Error);
       if (error && typeof error === "object") handlerErrors.add(error);
+      noteFailure(error);
       // Refused before any call (a check, a read, a stack that still manages it): leave the state as it was.
       if (untouched.has(this) && !wasTouched(this) && this.phase !== "delete" && !currentRecorder()) await restoreState(this);
       // Alchemy's destroy phase logs errors (with their stack) and exits 0: make the process fail, and keep the log to the message.
@@ -92,7 +99,7 @@ export function handler<P extends object, O extends object, S extends Record<str
       }
       throw error;
     }
-  };
+  }
 }
 
 // ------------------------------------------------------------------ create and update
@@ -106,6 +113,7 @@ async function apply<P extends object, O extends object, S extends Record<string
 ): Promise<O> {
   const props = withoutLocation(rawProps);
   const { client, location } = await resolveLocation(props, ctx.scope);
+  observeCalls(client);
   const recorded = kind.recorded(ctx.output);
   if (recorded) {
     await assertLocalDataPresent(ctx.output as object, ctx.scope, label);
@@ -118,6 +126,7 @@ async function apply<P extends object, O extends object, S extends Record<string
   const move = !recorded && !currentRecorder() ? plannedMove(ctx.fqn) : undefined;
   if (move) {
     const moved = await planMove(run, move);
+    if (moved) noteChange(moved.change, { movedFrom: move.from });
     return moved
       ? carryOut(run, moved.change, moved.before as Before<S>, { part: "all" })
       : carryOut(run, kind.decide(undefined, desired), undefined, { part: "all" });
@@ -193,6 +202,9 @@ async function apply<P extends object, O extends object, S extends Record<string
     return kind.output(props, desired, kept(facts, change, before), location, taken);
   }
 
+  // A change with nothing to send is an update in state only, unless the handler runs only because of --force (as the plan says).
+  const sendsNothing = change.operations.length === 0 && ctx.phase === "update" && change.action !== "replace";
+  noteChange(change, { phase: ctx.phase, forced: sendsNothing && !(await propsChanged(ctx, rawProps)) });
   if (change.action === "replace" && ctx.phase === "update" && recorded) {
     // (A replacement found in the create phase, taking over an existing resource, is carried out here, in order.)
     replacing.set(ctx.fqn, { change, before: before!, oldId: physicalIdOf(kind, before!.state) });
@@ -257,6 +269,7 @@ async function carryOut<P extends object, O extends object, S extends Record<str
       from = beforeOf(kind, label, location, desired, undefined, observed, adoptOf(props, ctx));
       plan = kind.decide(from, desired);
       annotate(kind, plan, undefined, observed, desired);
+      noteChange(plan, { phase: ctx.phase });
       if (plan.notes.length > 0) ctx.scope.logger.log(`${label}: ${plan.notes[0]}`);
       if (observed?.stack) await guard(run, observed.stack, desired.id, observed.facts.arn, "adopt");
       taken = { stack: observed?.stack ?? taken.stack, adopted: observed ? !observed.ours : taken.adopted };
@@ -319,10 +332,16 @@ async function remove<P extends object, O extends object, S extends Record<strin
   label: string,
 ): Promise<O> {
   const recorded = kind.recorded(ctx.output);
-  if (!recorded) return ctx.destroy();
+  if (!recorded) {
+    // Nothing exists (its create failed, or a replacement's create failed after the delete): only the record goes.
+    // Alchemy says "Deleted Resource"; the plan has nothing to do.
+    noteOutcome("forgotten", "nothing of it exists (its create did not succeed); only its state record is removed");
+    return ctx.destroy();
+  }
   const oldId = physicalIdOf(kind, recorded.state);
   const props = withoutLocation(ctx.props ?? {}) as P;
   const { client, location } = await resolveRecorded(ctx.output as object, props, ctx.scope);
+  observeCalls(client);
   const recorder = currentRecorder();
   const pending = replacing.get(ctx.fqn);
   if (pending && pending.oldId === oldId && !recorder) {
@@ -349,6 +368,7 @@ async function remove<P extends object, O extends object, S extends Record<strin
   if (moved && !recorder) {
     // The whole-program check planned this: the resource moved to another address, which now records it.
     logOf(ctx)(`${label}: ${kind.noun} ${oldId} moved to ${moved.to}: only this record is removed; nothing is deleted`);
+    noteOutcome("moved-away", `to ${moved.to.split("/").slice(2).join(" > ")}; nothing is deleted`);
     return ctx.destroy();
   }
   if (ownReadsAllowed()) {
@@ -358,6 +378,7 @@ async function remove<P extends object, O extends object, S extends Record<strin
       const note = `${kind.noun} ${oldId} now belongs to ${verdict.owner!.resource}: only this stale record is removed; nothing is deleted`;
       if (recorder) recordForgotten(kind, ctx, oldId, recorded, change, note);
       else logOf(ctx)(`${label}: ${note}`);
+      noteOutcome("forgotten", note);
       return ctx.destroy();
     }
     if (verdict.kind === "other") throw ownershipError(label, kind.noun, oldId, stateWhere(ctx.scope, ctx.id, ctx.fqn), verdict, "deleted");
@@ -388,6 +409,7 @@ async function remove<P extends object, O extends object, S extends Record<strin
     });
     return ctx.destroy();
   }
+  noteOutcome("deleted");
   await execute({ client, location, label, log: logOf(ctx), changed: () => touch(ctx) }, change.operations);
   return ctx.destroy();
 }
