@@ -58,6 +58,7 @@ const OWN_PROCESS = [
   "test/provider/software-package-preview.test.ts",
   "test/provider/job-packages.test.ts",
   "test/preview/legacy-state.test.ts",
+  "test/provider/rollout-resource.test.ts",
   "test/preview/console-words.test.ts",
 ];
 

@@ -151,6 +151,8 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
   };
 
   const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    // The Date header is the endpoint's time (its virtual clock, or the wall clock plus what advanceTime added), as AWS's is its own.
+    res.setHeader("date", new Date(world.clockMs()).toUTCString());
     handleRequest(requests, req, res).catch((error) => {
       // Never let a request take the server down.
       if (!res.headersSent && !res.destroyed) {

@@ -37,11 +37,13 @@ export async function receiveSigned(
 ): Promise<string> {
   const { credentials } = ctx;
   const region = ctx.world.region;
-  checkAuthorization(req.headers, credentials, region, request.services);
+  // A client that corrected its clock to the endpoint's Date header signs with the endpoint's time.
+  const now = [Date.now(), ctx.world.clockMs()];
+  checkAuthorization(req.headers, credentials, region, request.services, now);
   // The SDK signs the body's hash: the whole signature is then checked now, the body against the hash later.
   const signedHash = signsPayloadHash(req.headers);
   const unread = { method: request.method, path: request.path, query: request.query, headers: req.headers };
-  if (signedHash) await verifySignature({ ...unread, body: undefined }, credentials, region, request.services);
+  if (signedHash) await verifySignature({ ...unread, body: undefined }, credentials, region, request.services, now);
   const declared = declaredLength(req);
   const tooLarge = () => new BadRequest(request.tooLargeCode, `Request body exceeds the ${MAX_BODY} byte limit.`);
   if (declared !== undefined && declared > MAX_BODY) throw tooLarge();
@@ -50,7 +52,7 @@ export async function receiveSigned(
   if (read.tooLarge) throw tooLarge();
   const body = read.body.toString("utf8");
   if (signedHash) checkPayloadHash(req.headers, body);
-  else await verifySignature({ ...unread, body }, credentials, region, request.services);
+  else await verifySignature({ ...unread, body }, credentials, region, request.services, now);
   return body;
 }
 

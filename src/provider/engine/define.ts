@@ -39,7 +39,19 @@ export interface Definition<P extends object> {
   validate(id: string, props: P): void;
   /** The props as stored: references to other resources replaced by ARNs or names. */
   normalize?(props: P, scope: Scope | undefined): P;
+  /**
+   * Run the handler on every deploy, even when the props did not change
+   * (Alchemy's provider option `alwaysUpdate`): for a resource judged on each
+   * deploy (a Rollout reads its job and decides whether to advance).
+   * @default false
+   */
+  alwaysUpdate?: boolean;
+  /** Wraps the engine's handler (a Rollout reads what it decides on first, and fails the deploy after its calls). */
+  wrap?(generic: Handler): Handler;
 }
+
+/** The engine's handler, as Alchemy calls it (`this` is Alchemy's context). */
+export type Handler = (this: any, id: string, props: any) => Promise<unknown>;
 
 async function localDataPresent(scope: Scope, id: string, label: string): Promise<void> {
   const state = await scope.state.get(id).catch(() => undefined);
@@ -76,7 +88,12 @@ export function defineResource<P extends object, O extends object, S extends Rec
   kind: Kind<P, O, S>,
   definition: Definition<P>,
 ): ((id: string, props: P) => Promise<O>) & { type: string } {
-  const resource = Resource(kind.type, handler(kind) as never) as unknown as (id: string, props: object) => Promise<O>;
+  const generic = handler(kind) as unknown as Handler;
+  const run = definition.wrap ? definition.wrap(generic) : generic;
+  const resource = Resource(kind.type, { alwaysUpdate: definition.alwaysUpdate === true }, run as never) as unknown as (
+    id: string,
+    props: object,
+  ) => Promise<O>;
   // This copy's providers follow the process-wide registry: a preview or rehearsal runs them (and no copy's that does not).
   registry().providers.add(resource);
   registerKind(kind);

@@ -9,6 +9,7 @@
 import type { Kind } from "../engine/contract.ts";
 import { jobTemplateKind } from "./job-template/contract.ts";
 import { jobKind } from "./job/contract.ts";
+import { rolloutKind } from "./rollout/contract.ts";
 import { softwarePackageConfigurationKind } from "./software-package-configuration/contract.ts";
 import { softwarePackageVersionKind } from "./software-package-version/contract.ts";
 import { softwarePackageKind } from "./software-package/contract.ts";
@@ -17,6 +18,8 @@ import { thingKind } from "./thing/contract.ts";
 
 export { JobTemplate, type JobTemplateProps } from "./job-template/contract.ts";
 export { Job, type JobDeletion, type JobProps } from "./job/contract.ts";
+export { Rollout } from "./rollout/resource.ts";
+export type { RolloutGate, RolloutJobProps, RolloutProps, RolloutWave, WaveProgress } from "./rollout/props.ts";
 export {
   SoftwarePackageConfiguration,
   type SoftwarePackageConfigurationProps,
@@ -40,6 +43,7 @@ export interface KindEntry {
 export const KINDS: readonly KindEntry[] = [
   { kind: jobTemplateKind, docs: "docs/job-template.md" },
   { kind: jobKind, docs: "docs/job.md" },
+  { kind: rolloutKind, docs: "docs/rollout.md" },
   { kind: thingGroupKind, docs: "docs/things.md" },
   { kind: thingKind, docs: "docs/things.md" },
   { kind: softwarePackageKind, docs: "docs/software-packages.md" },
