@@ -8,7 +8,7 @@ import { runtimePath } from "../preview/runner.ts";
 import { renderRehearsal, renderSvg, type RehearsalFormat } from "../rehearsal/render.ts";
 import type { Rehearsal } from "../rehearsal/report.ts";
 import { rehearsalEnvironment } from "../rehearsal/environment.ts";
-import { DEFAULT_DEVICES, DEFAULT_HORIZON_MINUTES } from "../rehearsal/rehearse.ts";
+import { DEFAULT_DEPLOY_EVERY_MINUTES, DEFAULT_DEVICES, DEFAULT_HORIZON_MINUTES } from "../rehearsal/rehearse.ts";
 import type { RehearsalRequest } from "../rehearsal/runtime.ts";
 
 const usage = `Usage: alchemy-iot-jobs rehearse [entrypoint] --job <resource id> [options] [-- program args]
@@ -20,7 +20,8 @@ devices, and runs the job in virtual time until it completes, is canceled, or
 the horizon passes. See docs/rehearsal.md.
 
 Options:
-  --job <id>               The Job's resource id (or its path, e.g. fleet/prod/firmware)   [required]
+  --job <id>               The Job's or Rollout's resource id (or its path, e.g. fleet/prod/firmware)   [required]
+  --deploy-every <m>       A Rollout: re-run the program's deploy every m virtual minutes [default: ${DEFAULT_DEPLOY_EVERY_MINUTES}]
   --stage <name>           Alchemy stage (default jobIds contain it)
   --devices <n>            Simulated devices behind the job's targets, in all     [default: ${DEFAULT_DEVICES}]
   --fail-rate <p>          Chance (0-1) that a run ends FAILED                     [default: 0]
@@ -90,6 +91,7 @@ export const rehearseCommand: Command = {
         "run-minutes": { type: "string" },
         seed: { type: "string" },
         "horizon-minutes": { type: "string" },
+        "deploy-every": { type: "string" },
         start: { type: "string" },
         format: { type: "string", default: "text" },
         out: { type: "string" },
@@ -132,6 +134,7 @@ export const rehearseCommand: Command = {
         seed: numberOption("seed", values.seed, { min: 0, max: 2 ** 32 - 1, integer: true }),
         horizonMinutes: numberOption("horizon-minutes", values["horizon-minutes"], { min: 1, max: 366 * 24 * 60, integer: true }),
         startMs: startOption(values.start),
+        deployEvery: numberOption("deploy-every", values["deploy-every"], { min: 1, max: 366 * 24 * 60, integer: true }),
         behaviour: Object.fromEntries(Object.entries(behaviour).filter(([, v]) => v !== undefined)),
       };
     } catch (error) {

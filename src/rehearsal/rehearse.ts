@@ -5,13 +5,19 @@
  * horizon passes, and reports what the fleet did. Final results are read
  * through the SDK (ListJobExecutionsForJob, DescribeJob), as a user would.
  */
-import { DescribeJobCommand, GetPackageCommand, paginateListJobExecutionsForJob, type IoTClient } from "@aws-sdk/client-iot";
+import {
+  AddThingToThingGroupCommand,
+  DescribeJobCommand,
+  GetPackageCommand,
+  paginateListJobExecutionsForJob,
+  type IoTClient,
+} from "@aws-sdk/client-iot";
 import { parseVersionArn } from "../provider/kinds/package-versions.ts";
 import { isFinishedJob } from "../api/constraints.ts";
 import { DEFAULT_BEHAVIOUR, type DeviceBehaviour, type ExecutionEvent, type LocalIoT } from "../local/index.ts";
 import { n as count } from "./render.ts";
 import { installedVersions, versionCounts } from "./versions.ts";
-import { emptyCounts, REHEARSAL_FORMAT_VERSION, timelineOf, type FinalStatus, type Rehearsal } from "./report.ts";
+import { emptyCounts, REHEARSAL_FORMAT_VERSION, timelineOf, type FinalStatus, type Rehearsal, type WaveReport } from "./report.ts";
 
 export interface RehearsalOptions {
   /** Simulated devices the job's targets get in all (a thing target is one device). @default 1000 */
@@ -193,4 +199,172 @@ export async function rehearseJob(
     notRehearsed: [...(options.notRehearsed ?? [])],
     notes,
   };
+}
+
+/** What the rehearsal reads from a Rollout's output (src/provider/kinds/rollout/props.ts). */
+export interface RolloutOutput {
+  jobId: string;
+  fleetArn?: string;
+  waves: Array<{ name: string; targets?: unknown[]; percent?: number }>;
+  currentWave: number;
+  progress: Array<{ name: string; startedAt?: string; group?: string; devices?: number }>;
+  outcome: "in-progress" | "completed" | "cancelled" | "held";
+  lastVerdict?: string;
+}
+
+export const DEFAULT_DEPLOY_EVERY_MINUTES = 15;
+
+/** The share of the fleet's devices the rehearsal puts in an explicit wave group that has no members (a canary). */
+const EXPLICIT_GROUP_SHARE = 0.05;
+
+const groupName = (target: unknown): string | undefined => {
+  if (typeof target !== "string") {
+    const name = (target as { thingGroupName?: string } | undefined)?.thingGroupName;
+    return typeof name === "string" ? name : undefined;
+  }
+  if (target.includes(":thing/")) return undefined;
+  return target.includes(":thinggroup/") ? nameOf(target) : target;
+};
+
+/**
+ * Rehearses a Rollout whose first deploy (the program's run) created its job
+ * on `local`, held: gives the fleet simulated devices (and an empty explicit
+ * wave group, a canary, a share of them), releases the job, and advances the
+ * clock a minute at a time; every `deployEvery` minutes `deploy` runs the
+ * program again, as a scheduled deploy would, so the Rollout's own gates
+ * decide. Stops when the rollout completes, is cancelled or held, or at the
+ * horizon. Later waves' AssociateTargetsWithJob queue their executions at once
+ * (a released job is not held again).
+ */
+export async function rehearseRollout(
+  local: LocalIoT,
+  client: IoTClient,
+  rollout: { resourceId: string; latest: () => RolloutOutput; deploy: () => Promise<unknown> },
+  events: ExecutionEvent[],
+  options: RehearsalOptions & { deployEvery?: number } = {},
+): Promise<Rehearsal> {
+  const opts = { ...options, devices: options.devices ?? DEFAULT_DEVICES, seed: options.seed ?? 1 };
+  const horizon = options.horizonMinutes ?? DEFAULT_HORIZON_MINUTES;
+  const every = options.deployEvery ?? DEFAULT_DEPLOY_EVERY_MINUTES;
+  const first = rollout.latest();
+  const jobId = first.jobId;
+  const notes: string[] = [...(options.notes ?? [])];
+  const explicit = [...new Set(first.waves.flatMap((w) => (w.targets ?? []).map(groupName).filter((g): g is string => !!g)))];
+  const fleetGroup = first.fleetArn ? groupName(first.fleetArn) : undefined;
+  let devices: number;
+  if (fleetGroup) {
+    devices = await giveDevices(local, [local.world.arn(`thinggroup/${fleetGroup}`)], opts, notes);
+    const members = [...(local.world.tables.thingGroups.get(fleetGroup)?.members ?? [])].sort();
+    const share = Math.max(1, Math.round(members.length * EXPLICIT_GROUP_SHARE));
+    const step = Math.max(1, Math.floor(members.length / share));
+    let next = 0;
+    for (const g of explicit) {
+      if ((local.world.tables.thingGroups.get(g)?.members.length ?? 0) > 0) continue;
+      // Spread over the fleet (every step-th device), a different offset per group.
+      const picked = Array.from({ length: Math.min(share, members.length) }, (_, i) => members[(next + i * step) % members.length]);
+      next += 1;
+      for (const thing of picked) await client.send(new AddThingToThingGroupCommand({ thingGroupName: g, thingName: thing }));
+      notes.push(
+        `thing group ${g} had no devices: the rehearsal put ${count(picked.length)} of the fleet's devices in it (${EXPLICIT_GROUP_SHARE * 100} %, spread over the fleet)`,
+      );
+    }
+  } else {
+    devices = await giveDevices(
+      local,
+      explicit.map((g) => local.world.arn(`thinggroup/${g}`)),
+      opts,
+      notes,
+    );
+  }
+  const startMs = local.world.nowMs();
+  const before = events.length;
+  await local.releaseJob(jobId);
+  let minutes = 0;
+  let deploys = 1;
+  while (rollout.latest().outcome === "in-progress" && minutes < horizon) {
+    local.advanceTime(MINUTE);
+    minutes += 1;
+    if (minutes % every !== 0) continue;
+    deploys += 1;
+    const error = await rollout.deploy();
+    if (error && rollout.latest().outcome === "in-progress") {
+      throw new RehearsalError(`the deploy at minute ${minutes} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const last = rollout.latest();
+  const final = (await client.send(new DescribeJobCommand({ jobId }))).job!;
+  if (last.outcome === "in-progress")
+    notes.push(`the horizon (${count(horizon)} minutes) passed with the rollout in wave ${last.currentWave + 1} of ${last.waves.length}`);
+  notes.push(
+    `the program's deploy ran ${count(deploys)} times, every ${plural(every)}${last.lastVerdict ? `; the last gate: ${last.lastVerdict}` : ""}`,
+  );
+  const { executions, attempts, statuses } = await results(client, jobId, devices);
+  const outcome = { completed: "COMPLETED", cancelled: "CANCELED", held: "HELD", "in-progress": final.status ?? "IN_PROGRESS" }[
+    last.outcome
+  ];
+  const stoppedOn = last.outcome === "cancelled" || last.outcome === "held" ? last.waves[last.currentWave]?.name : undefined;
+  return {
+    formatVersion: REHEARSAL_FORMAT_VERSION,
+    job: rollout.resourceId,
+    jobId,
+    devices,
+    seed: opts.seed,
+    behaviour: { ...DEFAULT_BEHAVIOUR, ...opts.behaviour },
+    horizonMinutes: horizon,
+    start: new Date(startMs).toISOString(),
+    settings: {
+      targetSelection: final.targetSelection ?? "CONTINUOUS",
+      ...(final.jobExecutionsRolloutConfig ? { jobExecutionsRolloutConfig: final.jobExecutionsRolloutConfig } : {}),
+      ...(final.abortConfig?.criteriaList?.length ? { abortConfig: final.abortConfig } : {}),
+      ...(final.timeoutConfig?.inProgressTimeoutInMinutes ? { timeoutConfig: final.timeoutConfig } : {}),
+      ...(final.jobExecutionsRetryConfig?.criteriaList?.length ? { jobExecutionsRetryConfig: final.jobExecutionsRetryConfig } : {}),
+    },
+    outcome,
+    ...(stoppedOn ? { wave: stoppedOn } : {}),
+    ...(final.status === "CANCELED" && final.reasonCode ? { reasonCode: final.reasonCode } : {}),
+    minutes,
+    executions,
+    attempts,
+    waves: waveReports(local, last, statuses, startMs),
+    deployEveryMinutes: every,
+    timeline: timelineOf(events.slice(before), startMs, minutes),
+    notRehearsed: [...(options.notRehearsed ?? [])],
+    notes,
+  };
+}
+
+const plural = (m: number) => (m === 1 ? "minute" : `${count(m)} minutes`);
+
+/** Each wave's devices: the members of its groups that no earlier wave reached, with how their executions ended. */
+function waveReports(local: LocalIoT, r: RolloutOutput, statuses: Map<string, string>, startMs: number): WaveReport[] {
+  const seen = new Set<string>();
+  const fleet = r.fleetArn ? groupName(r.fleetArn) : undefined;
+  return r.waves.map((wave, i) => {
+    const progress = r.progress.find((p) => p.name === wave.name);
+    const started = i <= r.currentWave && progress !== undefined;
+    const things: string[] = [];
+    if (started) {
+      const groups =
+        wave.percent === undefined ? (wave.targets ?? []).map(groupName) : [progress.group ?? (wave.percent >= 100 ? fleet : undefined)];
+      const names = new Set<string>();
+      for (const t of wave.targets ?? []) if (typeof t === "string" && t.includes(":thing/")) names.add(nameOf(t));
+      for (const g of groups) for (const m of (g && local.world.tables.thingGroups.get(g)?.members) || []) names.add(m);
+      for (const m of names) {
+        if (seen.has(m)) continue;
+        seen.add(m);
+        things.push(m);
+      }
+    }
+    const ended = (s: string[]) => things.filter((t) => s.includes(statuses.get(t) ?? "")).length;
+    const failedHere = (r.outcome === "cancelled" || r.outcome === "held") && i === r.currentWave;
+    const passed = started && (i < r.currentWave || r.outcome === "completed");
+    return {
+      name: wave.name,
+      startMinute: started && progress.startedAt ? Math.round((Date.parse(progress.startedAt) - startMs) / MINUTE) : null,
+      devices: things.length,
+      succeeded: ended(["SUCCEEDED"]),
+      failed: ended(["FAILED", "REJECTED", "TIMED_OUT"]),
+      gate: failedHere ? "failed" : passed ? "passed" : "pending",
+    };
+  });
 }

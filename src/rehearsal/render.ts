@@ -48,6 +48,10 @@ function outcome(r: Rehearsal): string {
     .join(", ");
   const never = e.NOT_NOTIFIED > 0 ? `; ${plural(e.NOT_NOTIFIED, "device")} never received the job` : "";
   const open = e.QUEUED + e.IN_PROGRESS > 0 ? `; ${n(e.QUEUED)} still queued, ${n(e.IN_PROGRESS)} still in progress` : "";
+  if (r.waves && (r.outcome === "CANCELED" || r.outcome === "HELD")) {
+    const verb = r.outcome === "CANCELED" ? "canceled" : "held";
+    return `${verb} at minute ${r.minutes}: wave ${r.wave ?? "?"} failed its gate with ${failures || "no failures"}, ${n(e.SUCCEEDED)} succeeded${never}${open}`;
+  }
   if (r.outcome === "CANCELED") {
     const why = r.reasonCode ? ` (${r.reasonCode})` : "";
     return `canceled at minute ${r.minutes}${why} with ${failures || "no failures"}, ${n(e.SUCCEEDED)} succeeded${e.CANCELED ? `, ${n(e.CANCELED)} executions canceled` : ""}${never}${open}`;
@@ -55,6 +59,35 @@ function outcome(r: Rehearsal): string {
   if (r.outcome === "COMPLETED")
     return `completed at minute ${r.minutes}: ${n(e.SUCCEEDED)} succeeded${failed ? `, ${failures}` : ""}${never}${open}`;
   return `still ${r.outcome} after ${plural(r.minutes, "minute")} (the horizon): ${n(e.SUCCEEDED)} succeeded${failed ? `, ${failures}` : ""}${never}${open}`;
+}
+
+const startWordsOf = (m: number | null) => (m === null ? "not started" : `minute ${n(m)}`);
+
+/** A Rollout's waves as text lines, one a wave. */
+function waveLines(r: Rehearsal): string[] {
+  if (!r.waves) return [];
+  return [
+    `Waves (the program's deploy re-run every ${plural(r.deployEveryMinutes ?? 0, "virtual minute")}):`,
+    ...r.waves.map(
+      (w, i) =>
+        `  ${i + 1}. ${w.name}: ${startWordsOf(w.startMinute)}; ${plural(w.devices, "device")}, ${n(w.succeeded)} succeeded, ${n(w.failed)} failed; gate ${w.gate}`,
+    ),
+  ];
+}
+
+/** A Rollout's waves as a Markdown table. */
+function waveTable(r: Rehearsal): string[] {
+  if (!r.waves) return [];
+  return [
+    `Waves (the program's deploy re-run every ${plural(r.deployEveryMinutes ?? 0, "virtual minute")}):`,
+    "",
+    "| Wave | Started | Devices | Succeeded | Failed | Gate |",
+    "|---|---|---:|---:|---:|---|",
+    ...r.waves.map(
+      (w) => `| ${w.name} | ${startWordsOf(w.startMinute)} | ${n(w.devices)} | ${n(w.succeeded)} | ${n(w.failed)} | ${w.gate} |`,
+    ),
+    "",
+  ];
 }
 
 function behaviourWords(r: Rehearsal): string {
@@ -85,7 +118,8 @@ export function versionWords(r: Rehearsal): string[] {
 export function renderText(r: Rehearsal): string {
   const max = Math.max(0, ...r.timeline.map((m) => m.notified));
   return [
-    `Rehearsal of job ${r.job} (${r.jobId}): ${plural(r.devices, "device")}; rollout ${rolloutWords(r.settings.jobExecutionsRolloutConfig)}; ${outcome(r)}.`,
+    `Rehearsal of ${r.waves ? "rollout" : "job"} ${r.job} (${r.jobId}): ${plural(r.devices, "device")}; rollout ${rolloutWords(r.settings.jobExecutionsRolloutConfig)}; ${outcome(r)}.`,
+    ...waveLines(r),
     `Executions: ${n(r.attempts)} in all (retries included); at most ${n(max)} notified in a minute.`,
     `Devices: ${behaviourWords(r)}.`,
     `Virtual clock: minute 0 is ${startWords(r)}.`,
@@ -123,13 +157,14 @@ export function renderMarkdown(r: Rehearsal): string {
   const e = r.executions;
   const rows = Object.entries(e).filter(([, v]) => v > 0);
   return [
-    `### Rehearsal of job \`${r.job}\``,
+    `### Rehearsal of ${r.waves ? "rollout" : "job"} \`${r.job}\``,
     "",
     `**${plural(r.devices, "simulated device")}; rollout ${rolloutWords(r.settings.jobExecutionsRolloutConfig)}; ${outcome(r)}.**`,
     "",
     `Devices: ${behaviourWords(r)}. Executions: ${n(r.attempts)} (retries included). Minute 0 is ${startWords(r)}.`,
     "",
     ...versionWords(r).flatMap((v) => [`Versions at the end: ${v}.`, ""]),
+    ...waveTable(r),
     "| Final status | Devices |",
     "|---|---:|",
     ...rows.map(([k, v]) => `| ${k} | ${n(v)} |`),

@@ -31,6 +31,20 @@ export interface Minute {
   timedOut: number;
 }
 
+/** One wave of a rehearsed Rollout: the devices it added and how their executions ended. */
+export interface WaveReport {
+  name: string;
+  /** The minute the deploy that started it ran; null for a wave that never started. */
+  startMinute: number | null;
+  /** Devices the wave added (devices earlier waves reached are theirs). */
+  devices: number;
+  succeeded: number;
+  /** Failed, rejected and timed out. */
+  failed: number;
+  /** passed: a later wave started, or the rollout completed; failed: the rollout stopped on it; pending: neither (yet). */
+  gate: "passed" | "failed" | "pending";
+}
+
 export interface Rehearsal {
   formatVersion: typeof REHEARSAL_FORMAT_VERSION;
   /** The job's resource id in the program. */
@@ -52,8 +66,14 @@ export interface Rehearsal {
     jobExecutionsRetryConfig?: unknown;
     schedulingConfig?: unknown;
   };
-  /** COMPLETED, CANCELED, or the job's status when the horizon passed. */
+  /** COMPLETED, CANCELED, or the job's status when the horizon passed; for a Rollout also HELD (a gate failed with onGateFailure "hold"). */
   outcome: string;
+  /** A Rollout that was canceled or held: the wave whose gate failed. */
+  wave?: string;
+  /** A Rollout: its waves, in order (a wave that never started has `startMinute` null). */
+  waves?: WaveReport[];
+  /** A Rollout: the virtual minutes between re-runs of the program's deploy. */
+  deployEveryMinutes?: number;
   /** Why the job was canceled (an abort criterion, or the end of its schedule). */
   reasonCode?: string;
   /** Virtual minutes from the start until the outcome (the horizon when the job had not finished). */

@@ -13,6 +13,7 @@
  * When the program ends, the job named by `--job` is rehearsed
  * (rehearse.ts) and the report goes to the parent over IPC.
  */
+import { pathToFileURL } from "node:url";
 import { CreateThingCommand, CreateThingGroupCommand } from "@aws-sdk/client-iot";
 import { formatFailure } from "../runtime/failure.ts";
 import { localClient } from "../provider/client.ts";
@@ -25,12 +26,14 @@ import { EMPTY_STORE, overlayStore } from "../preview/overlay.ts";
 import { alchemySerde } from "../preview/serde.ts";
 import { foreignResources } from "./foreign.ts";
 import { localVersions } from "./versions.ts";
-import { rehearseJob, RehearsalError, type RehearsalOptions } from "./rehearse.ts";
+import { rehearseJob, rehearseRollout, RehearsalError, type RehearsalOptions, type RolloutOutput } from "./rehearse.ts";
 
 /** What the parent passes (as JSON in ALCHEMY_IOT_REHEARSAL). */
 export interface RehearsalRequest extends RehearsalOptions {
-  /** The Job's resource id, or its path (`fleet/prod/firmware`). */
+  /** The Job's or Rollout's resource id, or its path (`fleet/prod/firmware`). */
   job: string;
+  /** A Rollout: virtual minutes between re-runs of the program's deploy. @default 15 */
+  deployEvery?: number;
 }
 
 const request = JSON.parse(process.env.ALCHEMY_IOT_REHEARSAL ?? "{}") as RehearsalRequest;
@@ -84,6 +87,9 @@ const withLocalVersions = (props: Record<string, unknown>) => localVersions(loca
 /** Jobs the program declared: resource id, path, jobId. */
 const jobs: Array<{ id: string; fqn: string; jobId: string }> = [];
 
+/** Rollouts the program declared, by path: the output of the last run of each (also of a run that failed its gate). */
+const rollouts = new Map<string, { id: string; fqn: string; output: RolloutOutput }>();
+
 interface HandlerContext {
   id: string;
   fqn: string;
@@ -103,6 +109,22 @@ function rehearsed(kind: string, provider: unknown): unknown {
     const handler: Handler = async function (this: HandlerContext, id, props) {
       for (const note of foreign.placeholdersIn(props, `${label} "${id}"`)) if (!notes.includes(note)) notes.push(note);
       if (kind === "iot::JobTemplate") return p.handler.call(this, id, await withLocalVersions(props as Record<string, unknown>));
+      if (kind === "iot::Rollout") {
+        const learn = (output: unknown) => {
+          const o = output as RolloutOutput | undefined;
+          if (o?.jobId) rollouts.set(this.fqn, { id: this.id, fqn: this.fqn, output: o });
+        };
+        try {
+          const output = await p.handler.call(this, id, await withLocalVersions(props as Record<string, unknown>));
+          learn(output);
+          return output;
+        } catch (error) {
+          // A failed gate records what the deploy did (a cancelled job, a held rollout) before it throws (rollout/resource.ts).
+          const scope = (this as unknown as { scope?: { state: { get(id: string): Promise<{ output?: unknown } | undefined> } } }).scope;
+          learn((await scope?.state.get(this.id))?.output);
+          throw error;
+        }
+      }
       if (kind !== "iot::Job") return p.handler.call(this, id, props);
       const output = (await p.handler.call(this, id, await withLocalVersions(await localTargets(props as Record<string, unknown>)))) as
         { jobId?: string } | undefined;
@@ -168,9 +190,16 @@ async function finish(leftOpen: boolean): Promise<void> {
   if (done) return;
   done = true;
   try {
+    const rollout = [...rollouts.values()].filter(
+      (r) => r.id === request.job || r.fqn === request.job || r.fqn.endsWith(`/${request.job}`),
+    );
+    if (rollout.length === 1 && !jobs.some((j) => j.id === request.job || j.fqn === request.job)) {
+      await sendReport(leftOpen, await rehearseTheRollout(rollout[0].fqn));
+      return;
+    }
     const matches = jobs.filter((j) => j.id === request.job || j.fqn === request.job || j.fqn.endsWith(`/${request.job}`));
     if (matches.length !== 1) {
-      const known = jobs.map((j) => j.fqn).join(", ") || "none";
+      const known = [...jobs.map((j) => j.fqn), ...[...rollouts.keys()].map((fqn) => `${fqn} (a Rollout)`)].join(", ") || "none";
       throw new RehearsalError(
         matches.length === 0
           ? `the program declares no Job "${request.job}" (--job takes a Job's resource id or path; the program's jobs: ${known}).`
@@ -182,6 +211,14 @@ async function finish(leftOpen: boolean): Promise<void> {
       notes: [...notRehearsedNote(), ...notes],
       notRehearsed: foreign.notRehearsed,
     });
+    await sendReport(leftOpen, rehearsal);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function sendReport(leftOpen: boolean, rehearsal: Awaited<ReturnType<typeof rehearseJob>>): Promise<void> {
+  {
     await local.stop();
     const note = leftOpen ? leftOpenNote("rehearsal") : undefined;
     if (note) rehearsal.notes.push(note);
@@ -190,9 +227,33 @@ async function finish(leftOpen: boolean): Promise<void> {
       process.stdout.write(`${JSON.stringify(rehearsal)}\n`);
       if (leftOpen) process.exit(0);
     }
-  } catch (error) {
-    fail(error);
   }
+}
+
+/**
+ * Rehearses a Rollout: the program's deploy runs again every `deployEvery`
+ * virtual minutes, as scheduled deploys would, against the same state (the
+ * overlays are kept per scope chain, src/preview/overlay.ts) and endpoint.
+ * A run re-imports the program with a fresh query: the program re-evaluates,
+ * its dependencies stay loaded.
+ */
+async function rehearseTheRollout(fqn: string) {
+  const entry = process.argv[1];
+  let run = 0;
+  const deploy = async (): Promise<unknown> => {
+    run += 1;
+    try {
+      await import(`${pathToFileURL(entry).href}?rehearsal-run=${run}`);
+      return undefined;
+    } catch (error) {
+      return error ?? new Error("the program failed");
+    }
+  };
+  return rehearseRollout(local, localClient(local), { resourceId: request.job, latest: () => rollouts.get(fqn)!.output, deploy }, events, {
+    ...request,
+    notes: [...notRehearsedNote(), ...notes],
+    notRehearsed: foreign.notRehearsed,
+  });
 }
 
 process.once("beforeExit", () => void finish(false));

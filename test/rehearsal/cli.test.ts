@@ -15,6 +15,7 @@ import { readTree } from "../support/files.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const fixture = path.join(repo, "test", "rehearsal", "fixtures", "fleet.run.ts");
+const rolloutFixture = path.join(repo, "test", "rehearsal", "fixtures", "rollout.run.ts");
 const node = process.execPath;
 let root: string;
 
@@ -27,6 +28,7 @@ function rehearse(
   args: string[],
   job: Record<string, unknown> = {},
   extra: Record<string, string> = {},
+  program = fixture,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
@@ -47,7 +49,7 @@ function rehearse(
   return new Promise((resolve) => {
     execFile(
       node,
-      compiledArgs([path.join(repo, "src/cli/index.ts"), "rehearse", fixture, ...args]),
+      compiledArgs([path.join(repo, "src/cli/index.ts"), "rehearse", program, ...args]),
       { cwd: root, env, encoding: "utf8", timeout: 120_000 },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
@@ -167,4 +169,38 @@ test("a package version the program names by ARN but does not declare is made on
   expect(report.packageVersions).toEqual({
     "th200-firmware": { "2.0.0": report.executions.SUCCEEDED, "(none)": 30 - report.executions.SUCCEEDED },
   });
+});
+
+test("a Rollout: the deploy re-runs every 15 virtual minutes on one state and endpoint; without failures every wave passes, with 8 % failing it stops in the canary", async () => {
+  const ok = await rehearse(["--job", "firmware", "--devices", "200", "--format", "json"], {}, {}, rolloutFixture);
+  expect(ok.code, ok.stderr).toBe(0);
+  const done = JSON.parse(ok.stdout) as Rehearsal;
+  expect(done).toMatchObject({ formatVersion: 1, job: "firmware", devices: 200, outcome: "COMPLETED", deployEveryMinutes: 15 });
+  expect(done.wave).toBeUndefined();
+  expect(done.executions.SUCCEEDED).toBe(200);
+  expect(done.waves!.map((w) => [w.name, w.gate])).toEqual([
+    ["canary", "passed"],
+    ["early", "passed"],
+    ["everyone", "passed"],
+  ]);
+  expect(done.waves!.reduce((a, w) => a + w.devices, 0)).toBe(200);
+  // Each wave starts at a deploy (every 15 minutes) after the previous one's bake (60 minutes).
+  expect(done.waves!.map((w) => w.startMinute)).toEqual([0, 60, 120]);
+  expect(done.waves![0].devices).toBe(10);
+
+  const failing = await rehearse(["--job", "firmware", "--devices", "200", "--fail-rate", "0.08"], {}, {}, rolloutFixture);
+  expect(failing.code, failing.stderr).toBe(0);
+  expect(failing.stdout).toMatch(
+    /^Rehearsal of rollout firmware \([^)]+\): 200 devices; .*canceled at minute 15: wave canary failed its gate/m,
+  );
+  expect(failing.stdout).toMatch(/^ {2}1\. canary: minute 0; 10 devices, \d+ succeeded, [1-9]\d* failed; gate failed$/m);
+  expect(failing.stdout).toContain("  2. early: not started; 0 devices, 0 succeeded, 0 failed; gate pending");
+  const json = await rehearse(["--job", "firmware", "--devices", "200", "--fail-rate", "0.08", "--format", "json"], {}, {}, rolloutFixture);
+  const canceled = JSON.parse(json.stdout) as Rehearsal;
+  expect(canceled).toMatchObject({ outcome: "CANCELED", wave: "canary", minutes: 15 });
+  expect(canceled.waves!.map((w) => w.gate)).toEqual(["failed", "pending", "pending"]);
+  expect(canceled.executions.NOT_NOTIFIED).toBe(190);
+  const bad = await rehearse(["--job", "firmware", "--deploy-every", "0"], {}, {}, rolloutFixture);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain(`--deploy-every must be a whole number from 1 to 527040, not "0".`);
 });
