@@ -10,6 +10,7 @@ import { afterEach, beforeEach, expect, test } from "vitest";
 import { sampleWave } from "../../src/api/rollout-gate.ts";
 import { Rollout, type RolloutProps } from "../../src/index.ts";
 import { deploy, predictedCalls, preview, sameCalls } from "../support/accuracy.ts";
+import { deviceGate } from "../../src/cli/preview.ts";
 import { createStack, type TestStack } from "../support/stack.ts";
 
 let stack: TestStack;
@@ -92,6 +93,12 @@ test("three waves: canary, 10 % of the fleet (exactly the sampled devices), ever
   const group = `${first.jobId}-early`;
   const sampled = sampleWave(all, 10, first.jobId).filter((d) => !canaries.includes(d));
   expect(advance.warnings.join("\n")).toContain(`advance to wave 2 of 3 (early): +${sampled.length} device`);
+  // The device impact counts the devices the next wave adds, and --max-devices gates on it.
+  expect(advance.deviceImpact).toMatchObject({ change: "add-targets", devices: sampled.length });
+  expect(deviceGate(plan, sampled.length)).toEqual([]);
+  expect(deviceGate(plan, sampled.length - 1)).toEqual([
+    `job "firmware" (${first.jobId}): adding target groups would reach ${sampled.length} devices, more than ${sampled.length - 1}`,
+  ]);
   const performed = await deploy(stack, program());
   expect(sameCalls(predictedCalls(plan), performed.calls)).toBeUndefined();
   expect(performed.calls[group]).toEqual(["CreateThingGroup"]);

@@ -8,7 +8,7 @@
  */
 import { judgeWave, countsOf, notifiedOf, sampleWave, type Gate, type GateVerdict } from "../../../api/rollout-gate.ts";
 import { isFinishedJob } from "../../../api/constraints.ts";
-import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../../engine/change.ts";
+import { creationDiffs, listNames, noChange, tagDiffs, type Change, type ImpactProbe } from "../../engine/change.ts";
 import type { Before, Desired } from "../../engine/contract.ts";
 import { compare } from "../../engine/members.ts";
 import { operation, type Operation } from "../../engine/operations.ts";
@@ -88,6 +88,29 @@ interface Planned {
 }
 
 /** The calls that release wave `index` of the job `jobId`: its group made and filled (a percentage), then the targets. */
+/**
+ * The device impact of releasing the next wave (the preview's `deviceImpact`,
+ * which `--max-devices` gates on): the devices it adds, as the decision
+ * counted them; null when they are not known before the deploy.
+ */
+function nextWaveImpact(wave: string, devices: number | string): ImpactProbe {
+  return {
+    change: "add-targets",
+    measure: async () => ({
+      impact: {
+        change: "add-targets",
+        devices: typeof devices === "number" ? devices : null,
+        ...(typeof devices === "string" ? { unknownReason: devices } : {}),
+        inProgress: 0,
+        minutesToNotifyAll: null,
+        maxFailuresBeforeAbort: null,
+        notes: [`the rollout's next wave, ${wave}`],
+      },
+      warnings: [],
+    }),
+  };
+}
+
 export function planWave(
   settings: RolloutSettings,
   index: number,
@@ -345,6 +368,7 @@ function judge(
   if (planned.targets.length > 0)
     change.operations.push(operation("AssociateTargetsWithJob", { jobId: oldId, targets: planned.targets }, oldId));
   change.warnings.push(`advance to ${waveWords(s, k + 1)}: ${deviceWords(planned.devices)} receive job ${oldId} (${verdict.reason})`);
+  change.impact = nextWaveImpact(s.waves[k + 1].name, planned.devices);
   const progress: WaveProgress = {
     name: s.waves[k + 1].name,
     startedAt: new Date(live.nowMs).toISOString(),
