@@ -228,6 +228,13 @@ export function renderSvg(r: Rehearsal): string {
       return `<line x1="${at}" y1="${top + plotH}" x2="${at}" y2="${top + plotH + 4}" stroke="#333"/><text x="${at}" y="${top + plotH + 16}" text-anchor="middle">${n(m)}</text>`;
     }),
     `<text x="${left + plotW / 2}" y="${h - 6}" text-anchor="middle">minute</text>`,
+    // A Rollout's wave starts: a dashed line and the wave's name at the minute it was released.
+    ...(r.waves ?? [])
+      .filter((wave) => wave.startMinute !== null)
+      .map((wave) => {
+        const at = x(wave.startMinute! / size).toFixed(1);
+        return `<line x1="${at}" y1="${top}" x2="${at}" y2="${top + plotH}" stroke="#756bb1" stroke-dasharray="4 3"/><text x="${at}" y="${top - 4}" text-anchor="middle" fill="#756bb1">${esc(wave.name)}</text>`;
+      }),
     ...buckets.map(
       (b, i) =>
         `<rect x="${(x(i) - barW / 2).toFixed(1)}" y="${y(b.notified).toFixed(1)}" width="${barW.toFixed(1)}" height="${(top + plotH - y(b.notified)).toFixed(1)}" fill="#9ecae1"/>`,

@@ -172,7 +172,7 @@ test("a package version the program names by ARN but does not declare is made on
 });
 
 test("a Rollout: the deploy re-runs every 15 virtual minutes on one state and endpoint; without failures every wave passes, with 8 % failing it stops in the canary", async () => {
-  const ok = await rehearse(["--job", "firmware", "--devices", "200", "--format", "json"], {}, {}, rolloutFixture);
+  const ok = await rehearse(["--job", "firmware", "--devices", "200", "--format", "json", "--chart", "waves.svg"], {}, {}, rolloutFixture);
   expect(ok.code, ok.stderr).toBe(0);
   const done = JSON.parse(ok.stdout) as Rehearsal;
   expect(done).toMatchObject({ formatVersion: 1, job: "firmware", devices: 200, outcome: "COMPLETED", deployEveryMinutes: 15 });
@@ -187,6 +187,10 @@ test("a Rollout: the deploy re-runs every 15 virtual minutes on one state and en
   // Each wave starts at a deploy (every 15 minutes) after the previous one's bake (60 minutes).
   expect(done.waves!.map((w) => w.startMinute)).toEqual([0, 60, 120]);
   expect(done.waves![0].devices).toBe(10);
+  // The chart marks each wave's start with its name.
+  const svg = fs.readFileSync(path.join(root, "waves.svg"), "utf8");
+  for (const name of ["canary", "early", "everyone"]) expect(svg).toContain(`fill="#756bb1">${name}</text>`);
+  fs.rmSync(path.join(root, "waves.svg"));
 
   const failing = await rehearse(["--job", "firmware", "--devices", "200", "--fail-rate", "0.08"], {}, {}, rolloutFixture);
   expect(failing.code, failing.stderr).toBe(0);
