@@ -114,14 +114,17 @@ export function fileLock(target: string): LeaseBackend {
         const afterMs = previous?.host === os.hostname() ? Math.min(DEAD_STALE_MS, theirs) : theirs;
         return { kind: "held", holder: previous, takeover: { afterMs, renewedMsAgo: lockAge(target) ?? 0, ended } };
       }
+      // proper-lockfile judges staleness itself, when it tries: a lock a little younger than `stale` when its age was
+      // read may be stale (and taken over) by then. Its holder's owner record still in place says so: a release removes it.
+      const stillTheirs = !!previous && !sameToken(previous, me) && sameToken(readOwner(target), previous);
       const tookOver =
-        age !== undefined && age > stale
+        age !== undefined && (age > stale || stillTheirs)
           ? {
               previous,
               detail:
                 stale < theirs
-                  ? `its process no longer runs, and it was last renewed ${seconds(age)} ago`
-                  : `it was not renewed for ${seconds(age)} by this machine's clock (the lease is ${seconds(theirs)})`,
+                  ? `its process no longer runs, and it was last renewed ${seconds(Math.max(age, stale))} ago`
+                  : `it was not renewed for ${seconds(Math.max(age, stale))} by this machine's clock (the lease is ${seconds(theirs)})`,
             }
           : undefined;
       if (tookOver) {
