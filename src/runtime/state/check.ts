@@ -151,6 +151,12 @@ export function unreadableStateError(stage: Scope, states: UnreadableState[], ac
 
 /** Stops a deploy or a destroy whose stage holds a state it cannot read, before it acts. */
 export async function assertStatesReadable(stage: Scope, action: "deploy" | "destroy"): Promise<void> {
-  const states = await unreadableStates(stage);
+  let states = await unreadableStates(stage);
+  // Alchemy's own file store writes in place (truncate, then write): a write still in flight (a run that just failed in
+  // this process) reads as empty or cut short for a moment. What is still unreadable after a few looks is.
+  for (let look = 0; look < 3 && states.length > 0; look++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    states = await unreadableStates(stage);
+  }
   if (states.length > 0) throw unreadableStateError(stage, states, action);
 }
