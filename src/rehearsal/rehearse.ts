@@ -11,6 +11,7 @@ import {
   GetPackageCommand,
   paginateListJobExecutionsForJob,
   type IoTClient,
+  type Job,
 } from "@aws-sdk/client-iot";
 import { parseVersionArn } from "../provider/kinds/package-versions.ts";
 import { isFinishedJob } from "../api/constraints.ts";
@@ -129,6 +130,17 @@ async function resolveDefaults(client: IoTClient, arns: string[]): Promise<strin
   );
 }
 
+/** The job's settings that shape its rollout, as the endpoint stored them (the report's `settings`, schedulingConfig aside). */
+function rolloutSettings(final: Job, targetSelection: string): Rehearsal["settings"] {
+  return {
+    targetSelection: final.targetSelection ?? targetSelection,
+    ...(final.jobExecutionsRolloutConfig ? { jobExecutionsRolloutConfig: final.jobExecutionsRolloutConfig } : {}),
+    ...(final.abortConfig?.criteriaList?.length ? { abortConfig: final.abortConfig } : {}),
+    ...(final.timeoutConfig?.inProgressTimeoutInMinutes ? { timeoutConfig: final.timeoutConfig } : {}),
+    ...(final.jobExecutionsRetryConfig?.criteriaList?.length ? { jobExecutionsRetryConfig: final.jobExecutionsRetryConfig } : {}),
+  };
+}
+
 /** The things behind the job's targets (targeted things, and the members of targeted groups). */
 function devicesBehind(local: LocalIoT, targets: string[]): string[] {
   const names = new Set(targets.filter((t) => t.includes(":thing/")).map(nameOf));
@@ -180,11 +192,7 @@ export async function rehearseJob(
     horizonMinutes: horizon,
     start: new Date(startMs).toISOString(),
     settings: {
-      targetSelection: final.targetSelection ?? "SNAPSHOT",
-      ...(final.jobExecutionsRolloutConfig ? { jobExecutionsRolloutConfig: final.jobExecutionsRolloutConfig } : {}),
-      ...(final.abortConfig?.criteriaList?.length ? { abortConfig: final.abortConfig } : {}),
-      ...(final.timeoutConfig?.inProgressTimeoutInMinutes ? { timeoutConfig: final.timeoutConfig } : {}),
-      ...(final.jobExecutionsRetryConfig?.criteriaList?.length ? { jobExecutionsRetryConfig: final.jobExecutionsRetryConfig } : {}),
+      ...rolloutSettings(final, "SNAPSHOT"),
       ...(final.schedulingConfig && Object.keys(final.schedulingConfig).length ? { schedulingConfig: final.schedulingConfig } : {}),
     },
     outcome: final.status ?? "UNKNOWN",
@@ -312,13 +320,7 @@ export async function rehearseRollout(
     behaviour: { ...DEFAULT_BEHAVIOUR, ...opts.behaviour },
     horizonMinutes: horizon,
     start: new Date(startMs).toISOString(),
-    settings: {
-      targetSelection: final.targetSelection ?? "CONTINUOUS",
-      ...(final.jobExecutionsRolloutConfig ? { jobExecutionsRolloutConfig: final.jobExecutionsRolloutConfig } : {}),
-      ...(final.abortConfig?.criteriaList?.length ? { abortConfig: final.abortConfig } : {}),
-      ...(final.timeoutConfig?.inProgressTimeoutInMinutes ? { timeoutConfig: final.timeoutConfig } : {}),
-      ...(final.jobExecutionsRetryConfig?.criteriaList?.length ? { jobExecutionsRetryConfig: final.jobExecutionsRetryConfig } : {}),
-    },
+    settings: rolloutSettings(final, "CONTINUOUS"),
     outcome,
     ...(stoppedOn ? { wave: stoppedOn } : {}),
     ...(final.status === "CANCELED" && final.reasonCode ? { reasonCode: final.reasonCode } : {}),
