@@ -1,7 +1,7 @@
 /**
  * AssociateTargetsWithJob: thing groups added to a continuous job in progress
  * reach their members, except things that already have an execution of the
- * job; SNAPSHOT, finished or unknown jobs, thing (not group) ARNs, missing
+ * job, at the job's rollout rate; SNAPSHOT, finished or unknown jobs, thing (not group) ARNs, missing
  * groups and more than 100 targets are refused with the errors the model lists.
  */
 import {
@@ -19,7 +19,7 @@ import {
   type IoTClient,
 } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startLocalIoT, type LocalIoT } from "../../src/local/index.ts";
+import { startLocalIoT, type ExecutionEvent, type LocalIoT } from "../../src/local/index.ts";
 import { expectError, iotClient } from "./helpers.ts";
 
 let local: LocalIoT;
@@ -130,4 +130,53 @@ test("refused: SNAPSHOT, canceled and unknown jobs, thing ARNs, missing groups, 
     "101 targets",
   );
   expect((await iot.send(new DescribeJobCommand({ jobId: "assoc-cont" }))).job!.targets).toEqual([g]);
+});
+
+test("an added group's members are notified at the job's rollout rate, sharing the current minute's", async () => {
+  // Virtual clock from T0 (a whole minute); maximumPerMinute 3. Minute 0 (CreateJob): rate-1, rate-2 (2 of 3).
+  // T0 + 10 s, AssociateTargetsWithJob adds rate-3..rate-7: 1 more in minute 0 (3 - 2), then 3 at T0 + 1 min
+  // and the last 1 at T0 + 2 min, in thing name order; all 7 QUEUED in the end.
+  const T0 = Date.UTC(2030, 0, 7, 0, 0);
+  const events: ExecutionEvent[] = [];
+  const clocked = await startLocalIoT({ virtualClock: T0, onExecution: (e) => events.push(e) });
+  try {
+    const client = iotClient(clocked);
+    const make = async (name: string, members: string[]) => {
+      const arn = (await client.send(new CreateThingGroupCommand({ thingGroupName: name }))).thingGroupArn!;
+      for (const thingName of members) {
+        await client.send(new CreateThingCommand({ thingName }));
+        await client.send(new AddThingToThingGroupCommand({ thingGroupName: name, thingName }));
+      }
+      return arn;
+    };
+    const first = await make("rate-a", ["rate-1", "rate-2"]);
+    const later = await make("rate-b", ["rate-7", "rate-6", "rate-5", "rate-4", "rate-3"]);
+    await client.send(
+      new CreateJobCommand({
+        jobId: "rate-job",
+        targets: [first],
+        document: "{}",
+        targetSelection: "CONTINUOUS",
+        jobExecutionsRolloutConfig: { maximumPerMinute: 3 },
+      }),
+    );
+    clocked.advanceTime(10_000);
+    await client.send(new AssociateTargetsWithJobCommand({ jobId: "rate-job", targets: [later] }));
+    const queued = () => events.filter((e) => e.status === "QUEUED").map((e) => [e.thingName, (e.atMs - T0) / 1000]);
+    expect(queued()).toEqual([
+      ["rate-1", 0],
+      ["rate-2", 0],
+      ["rate-3", 10],
+    ]);
+    clocked.advanceTime(50_000);
+    expect(queued().slice(3)).toEqual([
+      ["rate-4", 60],
+      ["rate-5", 60],
+      ["rate-6", 60],
+    ]);
+    clocked.advanceTime(60_000 * 5);
+    expect(queued().slice(6)).toEqual([["rate-7", 120]]);
+  } finally {
+    await clocked.stop();
+  }
 });

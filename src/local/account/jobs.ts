@@ -298,8 +298,9 @@ export function updateJob(world: World, input: UpdateJobInput): void {
  * progress (the API reference's three criteria: CONTINUOUS, IN_PROGRESS, at
  * most 100 targets in all). The new groups' members get an execution, except
  * things that already have one of this job (a device never runs the job twice
- * because its group was added); things that join the groups later get one as
- * for any target group of a continuous job.
+ * because its group was added), at the job's rollout rate (the simulation's
+ * rollout notifies them as it notifies the first targets); things that join
+ * the groups later get one as for any target group of a continuous job.
  */
 export function associateTargetsWithJob(world: World, input: { jobId: string; targets: string[] }): JobRecord {
   const job = requireJob(world, input.jobId);
@@ -323,12 +324,14 @@ export function associateTargetsWithJob(world: World, input: { jobId: string; ta
   const added = all.filter((t) => !job.targets.includes(t));
   job.targets = all;
   job.lastUpdatedAt = world.now();
+  const newcomers = new Set<string>();
   for (const target of added) {
     const group = world.tables.thingGroups.get(world.parseArn(target)!.name)!;
     for (const thingName of group.members) {
-      if (world.executionsOf(job.jobId, thingName).length === 0) world.queueExecution(job, thingName);
+      if (world.executionsOf(job.jobId, thingName).length === 0) newcomers.add(thingName);
     }
   }
+  if (newcomers.size > 0) world.targetsAdded(job, [...newcomers]);
   return job;
 }
 

@@ -118,6 +118,10 @@ export class Simulation implements Agenda, WorldListener {
     rollouts.jobCreated(this, job);
   }
 
+  targetsAdded(job: JobRecord, thingNames: string[]): void {
+    rollouts.targetsAdded(this, job, thingNames);
+  }
+
   /** Starts a held job's rollout (releaseJob). */
   release(job: JobRecord): void {
     rollouts.release(this, job);

@@ -177,8 +177,14 @@ export function notifyMinute(sim: Agenda, job: JobRecord, atMs: number): void {
   }
   const pending = rollout.pending ?? [];
   let next = rollout.next ?? 0;
+  // A minute began `atMs`, unless things were added within the last one (targetsAdded): then its budget is shared.
+  if (rollout.minuteAtMs === undefined || atMs >= rollout.minuteAtMs + MINUTE_MS) {
+    rollout.minuteAtMs = atMs;
+    rollout.minuteNotified = 0;
+  }
+  const minuteAtMs = rollout.minuteAtMs;
   if (next < pending.length) {
-    const rate = ratePerMinute(config, progress);
+    const rate = ratePerMinute(config, progress) - (rollout.minuteNotified ?? 0);
     const continuous = job.targetSelection === "CONTINUOUS";
     let notified = 0;
     while (notified < rate && next < pending.length && job.status === "IN_PROGRESS") {
@@ -189,11 +195,12 @@ export function notifyMinute(sim: Agenda, job: JobRecord, atMs: number): void {
       if (world.createExecution(job, thingName, 0)) notified++;
     }
     rollout.next = next;
+    rollout.minuteNotified = (rollout.minuteNotified ?? 0) + notified;
     if (notified > 0) recordNotified(config, progress, notified);
     if (next >= pending.length) stopRollout(job);
   }
   if (job.status === "IN_PROGRESS" || job.status === "SCHEDULED") {
-    if ((rollout.next ?? 0) < (rollout.pending?.length ?? 0)) nextMinute(sim, job, atMs + MINUTE_MS);
+    if ((rollout.next ?? 0) < (rollout.pending?.length ?? 0)) nextMinute(sim, job, minuteAtMs + MINUTE_MS);
     else if (gated && job.targetSelection === "CONTINUOUS") {
       nextMinute(sim, job, minuteAtOrAfter(rollout, rollout.windowEndsAtMs ?? atMs + MINUTE_MS, atMs));
     }
@@ -239,4 +246,28 @@ function addNewcomers(sim: Agenda, job: JobRecord): void {
   if (newcomers.length === 0) return;
   rollout.pending = [...pending.slice(rollout.next ?? 0), ...newcomers];
   rollout.next = 0;
+}
+
+/**
+ * AssociateTargetsWithJob: the things a continuous job now also targets join
+ * the end of its rollout and are notified at its rate, as its first targets
+ * were (so a later wave of a Rollout reaches its devices at the job's
+ * `maximumPerMinute` or exponential rate, not all at once). When the rollout
+ * has nothing waiting, it resumes now, within what is left of the current
+ * minute's rate. A rollout not started yet (held, or waiting for its start)
+ * resolves its targets, these included, when it starts; a stopped one
+ * (endTime passed) notifies nothing more.
+ */
+export function targetsAdded(sim: Agenda, job: JobRecord, thingNames: string[]): void {
+  const rollout = job.rollout;
+  if (!rollout || rollout.held || rollout.stopped || rollout.pending === undefined) return;
+  const pending = rollout.pending.slice(rollout.next ?? 0);
+  const waiting = new Set(pending);
+  const newcomers = thingNames.filter((name) => !waiting.has(name)).sort();
+  if (newcomers.length === 0) return;
+  rollout.pending = [...pending, ...newcomers];
+  rollout.next = 0;
+  if (rollout.nextAtMs !== undefined) return; // the next rollout minute picks them up
+  nextMinute(sim, job, sim.world.nowMs());
+  sim.drain();
 }

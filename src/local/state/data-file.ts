@@ -126,6 +126,8 @@ const rollout = record<RolloutRecord>({
   pending: strings.optional(),
   next: whole.optional(),
   nextAtMs: time.optional(),
+  minuteAtMs: time.optional(),
+  minuteNotified: whole.optional(),
   progress: record<NonNullable<RolloutRecord["progress"]>>({
     increases: whole,
     notifiedSinceIncrease: whole,

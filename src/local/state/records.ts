@@ -81,6 +81,9 @@ export interface RolloutRecord {
   next?: number;
   /** Epoch ms of the next rollout minute, if one is due. */
   nextAtMs?: number;
+  /** Epoch ms at which the last rollout minute began, and how many things it notified (the minute's budget used). */
+  minuteAtMs?: number;
+  minuteNotified?: number;
   /** Rate progress, for the rollout helpers of src/api/rollout.ts. */
   progress?: RolloutProgress;
   /** Executions that succeeded since the last rollout minute, not yet counted towards the rate. */

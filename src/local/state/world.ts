@@ -43,6 +43,12 @@ export interface WorldListener {
   clockRead(untilMs: number): void;
   /** CreateJob made a job. */
   jobCreated(job: JobRecord): void;
+  /**
+   * AssociateTargetsWithJob added things to a continuous job's targets
+   * (`thingNames`: those with no execution of the job yet): the rollout
+   * notifies them at the job's rate.
+   */
+  targetsAdded(job: JobRecord, thingNames: string[]): void;
   /** A QUEUED execution was created (a thing was notified). */
   executionQueued(job: JobRecord, execution: ExecutionRecord, thing: ThingRecord): void;
   /** An execution changed status; the job's abort criteria and completion run after the listeners. */
@@ -221,6 +227,11 @@ export class World implements JobTables {
    */
   jobCreated(job: JobRecord): void {
     for (const l of this.listeners) l.jobCreated(job);
+  }
+
+  /** Things newly among a continuous job's targets (AssociateTargetsWithJob), for the rollout to notify. */
+  targetsAdded(job: JobRecord, thingNames: string[]): void {
+    for (const l of this.listeners) l.targetsAdded(job, thingNames);
   }
 
   executionsOf(jobId: string, thingName: string): ExecutionRecord[] {
