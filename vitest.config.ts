@@ -29,6 +29,7 @@ const SLOW = [
   "test/preview/preview.test.ts", // 54
   "test/cloudformation/import-stack.test.ts", // 52
   "test/reliability/crash-create.test.ts", // 51
+  "test/reliability/crash-rollout.test.ts",
   "test/runtime/lease.test.ts", // 50
   "test/state/team.test.ts", // 41
   "test/reliability/processes.test.ts", // 33

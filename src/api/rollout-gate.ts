@@ -1,6 +1,6 @@
 /**
  * The arithmetic of a Rollout's health gate (docs/rollout.md): from a job's
- * execution counts, the devices the waves so far reached, the wave's start
+ * execution counts since the wave's release, the devices it reached, its start
  * and the endpoint's time, whether the rollout may go on to its next wave
  * (advance), must wait (hold), has failed its gate (fail), or is done
  * (complete); and the stable sample of a fleet a percentage wave takes.
@@ -20,13 +20,13 @@ export interface JobCounts {
   removed?: number;
 }
 
-/** A wave's health gate: when the waves so far are healthy enough to go on. */
+/** A wave's health gate: when the wave is healthy enough to go on. */
 export interface Gate {
   /** Executions that must have finished (succeeded, failed, rejected, timed out) before the gate judges anything. */
   minExecuted: number;
   /** The most failed, rejected and timed-out executions may be, as a percentage of those executed. */
   maxFailedPercent: number;
-  /** The least succeeded executions must be, as a percentage of the devices the waves so far reached. */
+  /** The least succeeded executions must be, as a percentage of the devices the wave reached. */
   minSucceededPercent: number;
 }
 
@@ -35,7 +35,7 @@ export const DEFAULT_GATE: Gate = { minExecuted: 1, maxFailedPercent: 5, minSucc
 
 export interface GateInput {
   counts: JobCounts;
-  /** Devices the waves so far reached (notified); the denominator of succeeded %. */
+  /** Devices the wave reached (see sinceRelease); the denominator of succeeded %. */
   devices: number;
   /** When the wave started, on the endpoint's clock (epoch ms). */
   waveStartMs: number;
@@ -176,6 +176,52 @@ export function countsOf(details: Record<string, number | undefined> | undefined
     queued: d.numberOfQueuedThings ?? 0,
     canceled: d.numberOfCanceledThings ?? 0,
     removed: d.numberOfRemovedThings ?? 0,
+  };
+}
+
+/**
+ * The job's counts when a wave was released, which that wave's gate leaves
+ * out: executions finished by then, devices reached by then, and those of
+ * them not finished yet (they finish during the wave and count in it).
+ */
+export interface WaveBaseline {
+  succeeded: number;
+  /** Failed, rejected and timed out. */
+  failed: number;
+  notified: number;
+  /** Queued and in progress. */
+  unfinished: number;
+}
+
+export function baselineOf(c: JobCounts): WaveBaseline {
+  return {
+    succeeded: c.succeeded,
+    failed: c.failed + c.rejected + c.timedOut,
+    notified: notifiedOf(c),
+    unfinished: c.inProgress + c.queued,
+  };
+}
+
+/**
+ * What a wave's gate judges: the executions that finished since the wave
+ * was released (the job's counts less its baseline), out of the devices it
+ * reached plus those of earlier waves still unfinished at its release (whose
+ * results arrive during it). Without a baseline (the first wave), the job's
+ * counts as they are.
+ */
+export function sinceRelease(counts: JobCounts, baseline: WaveBaseline | undefined): { counts: JobCounts; devices: number } {
+  if (!baseline) return { counts, devices: notifiedOf(counts) };
+  const less = (a: number, b: number) => Math.max(0, a - b);
+  return {
+    counts: {
+      succeeded: less(counts.succeeded, baseline.succeeded),
+      failed: less(counts.failed + counts.rejected + counts.timedOut, baseline.failed),
+      rejected: 0,
+      timedOut: 0,
+      inProgress: counts.inProgress,
+      queued: counts.queued,
+    },
+    devices: less(notifiedOf(counts), baseline.notified) + baseline.unfinished,
   };
 }
 

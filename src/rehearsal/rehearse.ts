@@ -241,8 +241,8 @@ const groupName = (target: unknown): string | undefined => {
  * clock a minute at a time; every `deployEvery` minutes `deploy` runs the
  * program again, as a scheduled deploy would, so the Rollout's own gates
  * decide. Stops when the rollout completes, is cancelled or held, or at the
- * horizon. Later waves' AssociateTargetsWithJob queue their executions at once
- * (a released job is not held again).
+ * horizon. Later waves' AssociateTargetsWithJob reach their devices at the
+ * job's rollout rate (a released job is not held again).
  */
 export async function rehearseRollout(
   local: LocalIoT,

@@ -1,6 +1,7 @@
 /** The Rollout gate's arithmetic, against figures worked out by hand. */
 import { expect, test } from "vitest";
 import {
+  baselineOf,
   countsOf,
   gateFigures,
   judgeWave,
@@ -8,6 +9,7 @@ import {
   notifiedOf,
   percentText,
   sampleWave,
+  sinceRelease,
   type JobCounts,
 } from "../../src/api/rollout-gate.ts";
 
@@ -110,6 +112,24 @@ test("advance at 1 failed of 250 executed (0.4 %), 249 of 250 succeeded; complet
   expect(
     judgeWave({ ...input, counts: { ...zero, succeeded: 245, failed: 5 }, gate: { ...gate, minSucceededPercent: 0 }, last: false }).verdict,
   ).toBe("advance");
+});
+
+test("a later wave is judged on what finished since its release, not on the earlier waves' results", () => {
+  // Released when the canary stood at 48 succeeded, 1 failed, 1 rejected, 2 in progress, 0 queued (52 reached):
+  // baseline succeeded 48, failed 2, notified 52, unfinished 2.
+  const baseline = baselineOf({ ...zero, succeeded: 48, failed: 1, rejected: 1, inProgress: 2 });
+  expect(baseline).toEqual({ succeeded: 48, failed: 2, notified: 52, unfinished: 2 });
+  // Now: 140 succeeded, 4 failed, 2 rejected, 1 timed out, 10 in progress, 50 queued (207 reached).
+  // Since the release: 92 succeeded, 7 - 2 = 5 failed, executed 97; devices 207 - 52 + 2 (the canary's stragglers) = 157.
+  const now: JobCounts = { ...zero, succeeded: 140, failed: 4, rejected: 2, timedOut: 1, inProgress: 10, queued: 50 };
+  const own = sinceRelease(now, baseline);
+  expect(own).toEqual({ counts: { ...zero, succeeded: 92, failed: 5, inProgress: 10, queued: 50 }, devices: 157 });
+  // 5 of 97 = 5.15 % > 2 %: the wave fails; over every wave it would be 7 of 147 = 4.76 %.
+  const verdict = judgeWave({ ...own, waveStartMs: start, nowMs: start + 30 * min, bakeMinutes: 60, gate, last: false });
+  expect(verdict.verdict).toBe("fail");
+  expect(verdict.reason).toBe("5.2 % failed > 2 % (5 of 97 executed after 30 min)");
+  // The first wave has no baseline: the job's counts as they are.
+  expect(sinceRelease(now, undefined)).toEqual({ counts: now, devices: 207 });
 });
 
 test("counts from DescribeJob's jobProcessDetails", () => {

@@ -5,7 +5,14 @@
  * preview lists exactly the calls a deploy makes.
  */
 import "../../src/preview/globals.ts";
-import { DescribeJobCommand, ListJobExecutionsForJobCommand, ListThingsInThingGroupCommand } from "@aws-sdk/client-iot";
+import {
+  AddThingToThingGroupCommand,
+  AssociateTargetsWithJobCommand,
+  CreateThingGroupCommand,
+  DescribeJobCommand,
+  ListJobExecutionsForJobCommand,
+  ListThingsInThingGroupCommand,
+} from "@aws-sdk/client-iot";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { sampleWave } from "../../src/api/rollout-gate.ts";
 import { Rollout, type RolloutProps } from "../../src/index.ts";
@@ -109,6 +116,12 @@ test("three waves: canary, 10 % of the fleet (exactly the sampled devices), ever
   expect(second.targets?.sort()).toEqual([groupArn("canary"), groupArn(group)].sort());
   stack.local.advanceTime(5 * MIN);
   expect(Object.keys(await executions(first.jobId)).sort()).toEqual([...canaries, ...sampled].sort());
+  // Wave 2's gate counts its own devices: the canary's 5 are its baseline, left out.
+  const n = sampled.length;
+  const judged = (await preview(stack, program())).resources.find((e) => e.name === "firmware")!;
+  expect(judged.notes.join("\n")).toContain(
+    `wave 2 of 3 (early): ${n} executed, 0 failed, ${n} succeeded of ${n} devices reached since its release`,
+  );
 
   // Wave 2 baked: everyone (the fleet group itself).
   stack.local.advanceTime(60 * MIN);
@@ -180,6 +193,70 @@ test('onGateFailure "hold": the deploy fails the same way, and cancels nothing',
   expect(failed?.message).toContain("wave canary failed its gate: 100 % failed > 2 %");
   expect(stack.mutatingCalls()).toEqual([]);
   expect((await stack.client.send(new DescribeJobCommand({ jobId: first.jobId }))).job!.status).toBe("IN_PROGRESS");
+});
+
+test("a later wave is judged on its own devices: a failing wave 2 after a healthy canary fails its gate", async () => {
+  // The canary succeeds; every other device fails. Over every wave, wave 2 would be 5 succeeded and n failed
+  // (n ≤ 6: under 60 % failed, so a hold); on its own devices it is n of n failed, 100 % > 60 %.
+  const canaries = await stack.local.addSimulatedDevices({ thingGroupName: "canary", count: 5, namePrefix: "canary-" });
+  await stack.local.addSimulatedDevices({ thingGroupName: "fleet", count: 5, namePrefix: "canary-" });
+  const others = await stack.local.addSimulatedDevices({
+    thingGroupName: "fleet",
+    count: 50,
+    namePrefix: "sim-",
+    behaviour: { failRate: 1 },
+  });
+  const gate = { gate: { minExecuted: 1, maxFailedPercent: 60, minSucceededPercent: 95 } };
+  const first = await stack.deploy(program(gate));
+  stack.local.advanceTime(125 * MIN);
+  const second = await stack.deploy(program(gate));
+  expect(second.currentWave).toBe(1);
+  expect(second.progress[1].baseline).toEqual({ succeeded: 5, failed: 0, notified: 5, unfinished: 0 });
+  const n = sampleWave([...canaries, ...others], 10, first.jobId).filter((d) => !canaries.includes(d)).length;
+  expect(n).toBeGreaterThan(0);
+  expect(n).toBeLessThanOrEqual(6);
+  stack.local.advanceTime(5 * MIN);
+  const failed = await stack.deploy(program(gate)).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  expect(failed?.message).toContain(`wave early failed its gate: 100 % failed > 60 % (${n} of ${n} executed after 5 min)`);
+  expect((await stack.client.send(new DescribeJobCommand({ jobId: first.jobId }))).job!.status).toBe("CANCELED");
+});
+
+test("a wave an interrupted deploy released (already among the job's targets) is recorded by the next deploy with no call", async () => {
+  const { canaries, all } = await fleet();
+  const first = await stack.deploy(
+    program({
+      waves: [
+        { name: "canary", targets: [groupArn("canary")] },
+        { name: "early", percent: 10 },
+      ],
+    }),
+  );
+  stack.local.advanceTime(5 * MIN);
+  // What the interrupted deploy did: the wave's group, its members, the association; not its state.
+  const group = `${first.jobId}-early`;
+  await stack.client.send(new CreateThingGroupCommand({ thingGroupName: group }));
+  for (const thingName of sampleWave(all, 10, first.jobId).filter((d) => !canaries.includes(d)))
+    await stack.client.send(new AddThingToThingGroupCommand({ thingGroupName: group, thingName }));
+  await stack.client.send(new AssociateTargetsWithJobCommand({ jobId: first.jobId, targets: [groupArn(group)] }));
+  const waves = {
+    waves: [
+      { name: "canary", targets: [groupArn("canary")] },
+      { name: "early", percent: 10 },
+    ],
+  };
+  const plan = (await preview(stack, program(waves))).resources.find((e) => e.name === "firmware")!;
+  expect(plan.operations).toEqual([]);
+  expect(plan.notes.join("\n")).toContain(
+    `wave 2 of 2 (early) is already among job ${first.jobId}'s targets (a deploy released it and was interrupted before recording it): recorded as released now, no call`,
+  );
+  stack.local.resetStats();
+  const recorded = await stack.deploy(program(waves));
+  expect(stack.mutatingCalls()).toEqual([]);
+  expect(recorded.currentWave).toBe(1);
+  expect(recorded.progress[1]).toMatchObject({ name: "early", group });
 });
 
 test("changing what the job installs starts a new rollout from the first wave with a new job; changing the gates is state only", async () => {

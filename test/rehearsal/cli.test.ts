@@ -204,6 +204,20 @@ test("a Rollout: the deploy re-runs every 15 virtual minutes on one state and en
   expect(canceled).toMatchObject({ outcome: "CANCELED", wave: "canary", minutes: 15 });
   expect(canceled.waves!.map((w) => w.gate)).toEqual(["failed", "pending", "pending"]);
   expect(canceled.executions.NOT_NOTIFIED).toBe(190);
+  // onGateFailure "hold": the same gate stops the rollout without cancelling the job; the outcome is HELD.
+  const holding = await rehearse(
+    ["--job", "firmware", "--devices", "200", "--fail-rate", "0.08", "--format", "json"],
+    {},
+    { FIXTURE_ON_GATE_FAILURE: "hold" },
+    rolloutFixture,
+  );
+  expect(holding.code, holding.stderr).toBe(0);
+  const held = JSON.parse(holding.stdout) as Rehearsal;
+  expect(held).toMatchObject({ outcome: "HELD", wave: "canary", minutes: 15 });
+  expect(held.reasonCode).toBeUndefined();
+  expect(held.waves!.map((w) => w.gate)).toEqual(["failed", "pending", "pending"]);
+  expect(held.executions.CANCELED ?? 0).toBe(0);
+  expect(held.executions.NOT_NOTIFIED).toBe(190);
   const bad = await rehearse(["--job", "firmware", "--deploy-every", "0"], {}, {}, rolloutFixture);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain(`--deploy-every must be a whole number from 1 to 527040, not "0".`);

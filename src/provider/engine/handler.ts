@@ -30,7 +30,7 @@ import { checkStack, type GuardedOperation } from "../stack-guard.ts";
 import { isUnknown } from "../unknown.ts";
 import { accountOf, learnAccount } from "./accounts.ts";
 import type { Change } from "./change.ts";
-import type { Before, Desired, Facts, Kind, Observed, Recorded } from "./contract.ts";
+import { ownsExistence, type Before, type Desired, type Facts, type Kind, type Observed, type Recorded } from "./contract.ts";
 import { AlreadyThere, execute, Vanished, type ExecuteContext } from "./execute.ts";
 import { annotate, beforeOf, physicalIdOf, reportDrift, view } from "./observation.ts";
 import { registry } from "../../runtime/registry.ts";
@@ -249,7 +249,7 @@ async function carryOut<P extends object, O extends object, S extends Record<str
         await writeOutput(ctx, { ...(ctx.output as object), creating: desired.id } as O);
       }
       const done = await execute(executeContext(run), operations);
-      const created = [...done.responses.entries()].find(([op]) => op.startsWith("Create"));
+      const created = [...done.responses.entries()].find(([op]) => op.startsWith("Create") && ownsExistence(kind, op));
       const made = created ? createdFacts(kind, desired, location, created[1]) : from!.facts;
       // What other calls answered that the kind keeps (Kind.answered).
       const facts = kind.answered ? kind.answered(made, done.responses) : made;
@@ -304,6 +304,8 @@ function executeContext<P extends object, O extends object, S extends Record<str
       touch(ctx);
     },
     async progress(operation, response) {
+      // A side call (a Rollout's wave group) changes what the resource has, not whether it exists: recorded at the end.
+      if (!ownsExistence(kind, operation.op)) return;
       // Record what exists now, before the next call: the new resource, or (after a delete) nothing.
       if (operation.op.startsWith("Create")) {
         const facts = createdFacts(kind, desired, location, response);
@@ -357,7 +359,11 @@ async function remove<P extends object, O extends object, S extends Record<strin
         log: logOf(ctx),
         changed: () => touch(ctx),
         // Delete-first: the state still holds the old output; record that it is gone, so a failed create leaves "absent".
-        progress: deleteFirst ? async () => writeOutput(ctx, { ...(ctx.output as object), absent: true } as O) : undefined,
+        progress: deleteFirst
+          ? async (operation) => {
+              if (ownsExistence(kind, operation.op)) await writeOutput(ctx, { ...(ctx.output as object), absent: true } as O);
+            }
+          : undefined,
       },
       operations,
     );

@@ -20,7 +20,8 @@ import { comparable, deletionOf, jobSpec, liveJobSpec, MEMBERS as JOB_MEMBERS, t
 import type { MemberTable } from "../../engine/members.ts";
 import type { Location } from "../../location.ts";
 import { arnFor, outputBase, readOwnership, recordedBase, revealed, sealed, type RecordedOutput } from "../shared.ts";
-import { decideRollout, settingsOf, stateOf, type Next, type RolloutSettings } from "./decide.ts";
+import { decideRollout, settingsOf, stateOf, type Next } from "./decide.ts";
+import type { RolloutSettings } from "./waves.ts";
 import type { LiveRollout } from "./live.ts";
 import type { Rollout, RolloutProps } from "./props.ts";
 import { checkRolloutProps } from "./schema.ts";
@@ -98,7 +99,7 @@ const kind: Kind<RolloutProps, Rollout, Spec> = sealed({
   members: MEMBERS,
   tagged: true,
   idMember: "jobId",
-  created: { arn: "jobArn" },
+  created: { arn: "jobArn", op: "CreateJob" },
 
   desire(ctx, props, location): Desired<Spec> {
     const label = `Rollout "${ctx.id}"`;

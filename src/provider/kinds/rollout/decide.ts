@@ -6,40 +6,21 @@
  * cancel on a failed gate; start over with a new job when what it installs
  * changed) and the rollout's next state, which the output records.
  */
-import { judgeWave, countsOf, notifiedOf, sampleWave, type Gate, type GateVerdict } from "../../../api/rollout-gate.ts";
+import { baselineOf, judgeWave, countsOf, sinceRelease, type GateVerdict } from "../../../api/rollout-gate.ts";
 import { isFinishedJob } from "../../../api/constraints.ts";
-import { creationDiffs, listNames, noChange, tagDiffs, type Change, type ImpactProbe } from "../../engine/change.ts";
+import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../../engine/change.ts";
 import type { Before, Desired } from "../../engine/contract.ts";
 import { compare } from "../../engine/members.ts";
 import { operation, type Operation } from "../../engine/operations.ts";
 import { ownershipTags, toTagList } from "../../tags.ts";
-import { isUnknown, UNKNOWN } from "../../unknown.ts";
+import { isUnknown } from "../../unknown.ts";
 import { describeLocation, moved, replacement } from "../decide.ts";
 import { deleteOperations } from "../job/decide.ts";
 import { updateJobInput, MEMBERS as JOB_MEMBERS, type Spec } from "../job/spec.ts";
 import { tagOperations } from "../shared.ts";
 import type { LiveRollout } from "./live.ts";
 import type { Rollout, WaveProgress } from "./props.ts";
-
-/** A wave as the decision reads it: targets as ARNs, its gate complete. */
-export interface WaveSpec {
-  name: string;
-  targets?: string[];
-  percent?: number;
-  bakeMinutes: number;
-  gate: Gate;
-}
-
-/** The rollout's settings (kept in state; changing them is no call). */
-export interface RolloutSettings {
-  deletion: { force: boolean; timeoutSeconds: number };
-  waves: WaveSpec[];
-  onGateFailure: "cancel" | "hold";
-  /** The fleet group's ARN, when known before the deploy (a ThingGroup resource, an ARN, or a name where the account is known). */
-  fleet?: string;
-  /** The fleet group's name. */
-  fleetName?: string;
-}
+import { nextWaveImpact, planWave, type RolloutSettings } from "./waves.ts";
 
 /** Where the rollout stands (recorded in the output). */
 export interface RolloutState {
@@ -62,107 +43,6 @@ export const settingsOf = (desired: { state: { settings: Record<string, unknown>
   desired.state.settings as unknown as RolloutSettings;
 export const stateOf = (extra: Record<string, unknown>): RolloutState | undefined =>
   typeof extra.currentWave === "number" ? (extra as unknown as RolloutState) : undefined;
-
-export const groupNameOf = (jobId: string, wave: string) => (isUnknown(jobId) ? UNKNOWN : `${jobId}-${wave}`.slice(0, 128));
-const groupOfArn = (arn: string) => /:thinggroup\/(.+)$/.exec(arn)?.[1];
-const thingOfArn = (arn: string) => /:thing\/(.+)$/.exec(arn)?.[1];
-const groupArn = (fleetOrAny: string | undefined, name: string, region: string) => {
-  const m = fleetOrAny ? /^arn:(aws[a-z-]*):iot:[a-z0-9-]+:(\d{12}):/.exec(fleetOrAny) : null;
-  return m && !isUnknown(name) ? `arn:${m[1]}:iot:${region}:${m[2]}:thinggroup/${name}` : UNKNOWN;
-};
-
-/** The thing groups a decision about wave `index` needs the members of: the fleet, and the earlier waves' groups. */
-export function groupsToRead(settings: RolloutSettings, index: number): string[] {
-  const wave = settings.waves[index];
-  if (!wave || wave.percent === undefined) return [];
-  const groups = settings.waves.slice(0, index).flatMap((w) => (w.targets ?? []).map(groupOfArn).filter((g): g is string => !!g));
-  return settings.fleetName ? [settings.fleetName, ...groups] : groups;
-}
-
-interface Planned {
-  operations: Operation[];
-  targets: string[];
-  /** Devices the wave adds, or why they are not known. */
-  devices: number | string;
-  group?: string;
-}
-
-/** The calls that release wave `index` of the job `jobId`: its group made and filled (a percentage), then the targets. */
-/**
- * The device impact of releasing the next wave (the preview's `deviceImpact`,
- * which `--max-devices` gates on): the devices it adds, as the decision
- * counted them; null when they are not known before the deploy.
- */
-function nextWaveImpact(wave: string, devices: number | string): ImpactProbe {
-  return {
-    change: "add-targets",
-    measure: async () => ({
-      impact: {
-        change: "add-targets",
-        devices: typeof devices === "number" ? devices : null,
-        ...(typeof devices === "string" ? { unknownReason: devices } : {}),
-        inProgress: 0,
-        minutesToNotifyAll: null,
-        maxFailuresBeforeAbort: null,
-        notes: [`the rollout's next wave, ${wave}`],
-      },
-      warnings: [],
-    }),
-  };
-}
-
-export function planWave(
-  settings: RolloutSettings,
-  index: number,
-  jobId: string,
-  region: string,
-  live: LiveRollout | undefined,
-  tags: Record<string, string>,
-  knownArn?: string,
-): Planned {
-  const wave = settings.waves[index];
-  // An ARN of the account (the fleet's, the job's, a target's) gives the account of the groups' ARNs.
-  const account = [settings.fleet, knownArn, ...settings.waves.flatMap((w) => w.targets ?? [])].find(
-    (a): a is string => typeof a === "string" && a.startsWith("arn:") && !isUnknown(a),
-  );
-  const members = (group: string | undefined) => (group ? live?.members.get(group) : undefined);
-  if (wave.percent === undefined) {
-    const targets = wave.targets ?? [];
-    let devices: number | string = 0;
-    for (const t of targets) {
-      if (thingOfArn(t) !== undefined) devices = typeof devices === "number" ? devices + 1 : devices;
-      else if (typeof devices === "number") devices = "the devices of its thing groups are counted when they are released";
-    }
-    return { operations: [], targets, devices };
-  }
-  const fleet = settings.fleet && !isUnknown(settings.fleet) ? settings.fleet : groupArn(account, settings.fleetName ?? "", region);
-  const all = members(settings.fleetName);
-  if (!all)
-    return {
-      operations: [],
-      targets: wave.percent >= 100 ? [fleet] : [],
-      devices: "the fleet's devices are not known (its group does not exist yet)",
-    };
-  // Devices the earlier waves reached: their samples, their things, the members of their groups.
-  const already = new Set<string>();
-  for (const w of settings.waves.slice(0, index)) {
-    if (w.percent !== undefined) sampleWave(all, w.percent, jobId).forEach((d) => already.add(d));
-    for (const t of w.targets ?? []) {
-      const thing = thingOfArn(t);
-      if (thing) already.add(thing);
-      else (members(groupOfArn(t)) ?? []).forEach((d) => already.add(d));
-    }
-  }
-  const fresh = sampleWave(all, wave.percent, jobId).filter((d) => !already.has(d));
-  if (wave.percent >= 100) return { operations: [], targets: [fleet], devices: fresh.length };
-  if (fresh.length === 0) return { operations: [], targets: [], devices: 0 };
-  const group = groupNameOf(jobId, wave.name);
-  const operations: Operation[] = [
-    operation("CreateThingGroup", { thingGroupName: group, tags: toTagList(tags) }, group),
-    ...fresh.map((thingName) => operation("AddThingToThingGroup", { thingGroupName: group, thingName }, `${thingName} → ${group}`)),
-  ];
-  return { operations, targets: [groupArn(account, group, region)], devices: fresh.length, group };
-}
 
 const deviceWords = (n: number | string) => (typeof n === "number" ? `+${n} device${n === 1 ? "" : "s"}` : n);
 const waveWords = (settings: RolloutSettings, i: number) => `wave ${i + 1} of ${settings.waves.length} (${settings.waves[i].name})`;
@@ -270,6 +150,44 @@ export function decideRollout(
   return { change, next };
 }
 
+/**
+ * A deploy that released the next wave but was interrupted before it
+ * recorded it (after its AssociateTargetsWithJob): the job's targets hold
+ * every target of the next wave. Records the wave as released now, with no
+ * call; its bake starts now, and as the job's counts at its release are not
+ * known, its gate counts the executions of every wave so far. True when it
+ * did.
+ */
+function recordInterruptedRelease(
+  change: Change,
+  next: Next,
+  c: {
+    s: RolloutSettings;
+    oldId: string;
+    region: string;
+    live: LiveRollout | undefined;
+    tags: Record<string, string>;
+    k: number;
+    nowMs: number;
+    targets: string[];
+  },
+): boolean {
+  if (c.k + 1 >= c.s.waves.length) return false;
+  const planned = planWave(c.s, c.k + 1, c.oldId, c.region, c.live, c.tags, next.jobArn);
+  if (planned.targets.length === 0 || !planned.targets.every((t) => !isUnknown(t) && c.targets.includes(t))) return false;
+  const wave = c.s.waves[c.k + 1];
+  change.action = "update";
+  change.notes.push(
+    `${waveWords(c.s, c.k + 1)} is already among job ${c.oldId}'s targets (a deploy released it and was interrupted before recording it): recorded as released now, no call; its bake starts now, and its gate counts every wave's executions`,
+  );
+  next.currentWave = c.k + 1;
+  next.progress = [
+    ...next.progress.slice(0, c.k + 1),
+    { name: wave.name, startedAt: new Date(c.nowMs).toISOString(), ...(planned.group ? { group: planned.group } : {}) },
+  ];
+  return true;
+}
+
 /** The gate of the current wave, and what it makes this deploy do. */
 function judge(
   change: Change,
@@ -310,14 +228,17 @@ function judge(
     change.notes.push(`job ${oldId} is ${live.job.status}: no call`);
     return;
   }
+  if (recordInterruptedRelease(change, next, { ...c, k, nowMs: live.nowMs, targets: live.job.targets })) return;
   const counts = countsOf(live.job.details);
   // The first wave starts when IoT created the job (its clock); later ones at the deploy that released them.
   const startedAt =
     recorded.progress[k]?.startedAt ?? (k === 0 && live.job.createdAtMs ? new Date(live.job.createdAtMs).toISOString() : undefined);
   if (startedAt && next.progress[k] && !next.progress[k].startedAt) next.progress[k].startedAt = startedAt;
+  // The wave's own figures: what finished since its release (earlier waves' stragglers included).
+  const own = sinceRelease(counts, recorded.progress[k]?.baseline);
   const verdict: GateVerdict = judgeWave({
-    counts,
-    devices: notifiedOf(counts),
+    counts: own.counts,
+    devices: own.devices,
     waveStartMs: startedAt ? Date.parse(startedAt) : live.nowMs,
     nowMs: live.nowMs,
     bakeMinutes: wave.bakeMinutes,
@@ -325,7 +246,7 @@ function judge(
     last: k === s.waves.length - 1,
   });
   const f = verdict.figures;
-  const figures = `${f.executed} executed, ${f.failed} failed, ${f.succeeded} succeeded of ${f.devices} devices reached`;
+  const figures = `${f.executed} executed, ${f.failed} failed, ${f.succeeded} succeeded of ${f.devices} devices reached${k > 0 ? " since its release" : ""}`;
   change.notes.push(`${where}: ${figures}`);
   next.lastVerdict = verdict.reason;
   if (verdict.verdict === "fail") {
@@ -373,6 +294,7 @@ function judge(
     name: s.waves[k + 1].name,
     startedAt: new Date(live.nowMs).toISOString(),
     ...(planned.group ? { group: planned.group } : {}),
+    baseline: baselineOf(counts),
   };
   if (typeof planned.devices === "number" && s.waves[k + 1].percent !== undefined) progress.devices = planned.devices;
   next.currentWave = k + 1;

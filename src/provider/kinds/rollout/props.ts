@@ -1,4 +1,5 @@
 /** The props and output of Rollout (its behaviour is in contract.ts and decide.ts; docs/rollout.md). */
+import type { WaveBaseline } from "../../../api/rollout-gate.ts";
 import type { IoTClientProps } from "../../location.ts";
 import type { JobTarget } from "../../types.ts";
 import type { Deployed } from "../deployed.ts";
@@ -99,6 +100,8 @@ export interface WaveProgress {
   group?: string;
   /** Devices it added (percentage waves), when known. */
   devices?: number;
+  /** The job's counts when it was released (waves after the first), which its gate leaves out. */
+  baseline?: WaveBaseline;
 }
 
 /** A deployed rollout. */
