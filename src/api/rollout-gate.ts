@@ -69,6 +69,9 @@ export interface GateVerdict {
   figures: GateFigures;
 }
 
+/** A count as people read it: thousands grouped ("8,559"). */
+export const countText = (n: number) => n.toLocaleString("en-US");
+
 /** A percentage as people read it: one decimal at most ("0.4 %", "6 %"). */
 export function percentText(value: number): string {
   return `${Math.round(value * 10) / 10} %`;
@@ -116,30 +119,30 @@ export function judgeWave(input: GateInput): GateVerdict {
   if (f.executed >= g.minExecuted && f.executed > 0 && f.failedPercent > g.maxFailedPercent) {
     return {
       verdict: "fail",
-      reason: `${percentText(f.failedPercent)} failed > ${percentText(g.maxFailedPercent)} (${f.failed} of ${f.executed} executed ${after})`,
+      reason: `${percentText(f.failedPercent)} failed > ${percentText(g.maxFailedPercent)} (${countText(f.failed)} of ${countText(f.executed)} executed ${after})`,
       figures: f,
     };
   }
   if (f.bakeRemainingMinutes > 0) {
     return {
       verdict: "hold",
-      reason: `bake ends in ${f.bakeRemainingMinutes} min (${percentText(f.failedPercent)} failed of ${f.executed} executed so far)`,
+      reason: `bake ends in ${f.bakeRemainingMinutes} min (${percentText(f.failedPercent)} failed of ${countText(f.executed)} executed so far)`,
       figures: f,
     };
   }
   if (f.executed < g.minExecuted) {
-    return { verdict: "hold", reason: `${f.executed} executed < ${g.minExecuted} needed ${after}`, figures: f };
+    return { verdict: "hold", reason: `${countText(f.executed)} executed < ${countText(g.minExecuted)} needed ${after}`, figures: f };
   }
   if (f.succeededPercent < g.minSucceededPercent) {
     return {
       verdict: "hold",
-      reason: `${percentText(f.succeededPercent)} succeeded < ${percentText(g.minSucceededPercent)} of ${f.devices} devices ${after}`,
+      reason: `${percentText(f.succeededPercent)} succeeded < ${percentText(g.minSucceededPercent)} of ${countText(f.devices)} devices ${after}`,
       figures: f,
     };
   }
   return {
     verdict: input.last ? "complete" : "advance",
-    reason: `gate passed: ${percentText(f.failedPercent)} failed of ${f.executed} executed, ${percentText(f.succeededPercent)} succeeded of ${f.devices} devices ${after}`,
+    reason: `gate passed: ${percentText(f.failedPercent)} failed of ${countText(f.executed)} executed, ${percentText(f.succeededPercent)} succeeded of ${countText(f.devices)} devices ${after}`,
     figures: f,
   };
 }

@@ -2,6 +2,7 @@
 import { expect, test } from "vitest";
 import {
   baselineOf,
+  countText,
   countsOf,
   gateFigures,
   judgeWave,
@@ -138,7 +139,8 @@ test("counts from DescribeJob's jobProcessDetails", () => {
   expect(notifiedOf(c)).toBe(7);
 });
 
-test("words: percentages and durations", () => {
+test("words: counts, percentages and durations", () => {
+  expect([countText(8559), countText(1_000_000), countText(97)]).toEqual(["8,559", "1,000,000", "97"]);
   expect([percentText(6), percentText(0.4), percentText(100 / 3)]).toEqual(["6 %", "0.4 %", "33.3 %"]);
   expect([minutesText(35), minutesText(120), minutesText(125), minutesText(1440), minutesText(1500)]).toEqual([
     "35 min",

@@ -6,7 +6,7 @@
  * cancel on a failed gate; start over with a new job when what it installs
  * changed) and the rollout's next state, which the output records.
  */
-import { baselineOf, judgeWave, countsOf, sinceRelease, type GateVerdict } from "../../../api/rollout-gate.ts";
+import { baselineOf, countText, judgeWave, countsOf, sinceRelease, type GateVerdict } from "../../../api/rollout-gate.ts";
 import { isFinishedJob } from "../../../api/constraints.ts";
 import { creationDiffs, listNames, noChange, tagDiffs, type Change } from "../../engine/change.ts";
 import type { Before, Desired } from "../../engine/contract.ts";
@@ -246,7 +246,7 @@ function judge(
     last: k === s.waves.length - 1,
   });
   const f = verdict.figures;
-  const figures = `${f.executed} executed, ${f.failed} failed, ${f.succeeded} succeeded of ${f.devices} devices reached${k > 0 ? " since its release" : ""}`;
+  const figures = `${countText(f.executed)} executed, ${countText(f.failed)} failed, ${countText(f.succeeded)} succeeded of ${countText(f.devices)} devices reached${k > 0 ? " since its release" : ""}`;
   change.notes.push(`${where}: ${figures}`);
   next.lastVerdict = verdict.reason;
   if (verdict.verdict === "fail") {
