@@ -3,19 +3,35 @@
  * the preview's read-only guard, and clear errors for a missing region or
  * credentials and for responses that are not the API's.
  *
- * Clients are shared per location and credentials, so the SDK's adaptive
- * retry rate limiter sees all the traffic that goes to one account and region.
+ * Clients are shared per location and credentials, so the rate limiter of
+ * each operation (src/provider/pacing.ts) sees all of its traffic to one
+ * account and region.
  */
 import { IoTClient } from "@aws-sdk/client-iot";
 import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import type { AdaptiveRetryStrategy } from "@smithy/core/retry";
 import type { Secret } from "alchemy";
 import { NO_CREDENTIALS, NO_REGION } from "../runtime/failure.ts";
 import { assertMayWrite } from "../runtime/fence.ts";
 import { assertIsolated, currentMode, type SharedEndpoint } from "../runtime/registry.ts";
+import { pacedRetryStrategy } from "./pacing.ts";
 import { Semaphore } from "./semaphore.ts";
 
 /** Retries: the SDK's adaptive mode (a client-side rate limiter that adapts to throttling). */
 export const RETRY = { retryMode: "adaptive", maxAttempts: 10 } as const;
+
+/**
+ * An IoT client's retries: the SDK's adaptive strategy with 10 attempts, its
+ * rate limiter a Pacer of its own (src/provider/pacing.ts), which sends at
+ * IoT's rate once IoT throttles. Each client gets its own: the provider sends
+ * each operation through a client of its own (perOperation, below).
+ */
+export function retryConfig(): { maxAttempts: number; retryStrategy: AdaptiveRetryStrategy } {
+  return {
+    maxAttempts: RETRY.maxAttempts,
+    retryStrategy: pacedRetryStrategy(RETRY.maxAttempts),
+  };
+}
 
 /**
  * Operations one client runs at once. The SDK paces attempts once IoT
@@ -65,7 +81,7 @@ function cachedClient(key: string, make: () => IoTClient): IoTClient {
 export function localClient(local: SharedEndpoint): IoTClient {
   return cachedClient(
     `local|${local.endpoint}`,
-    () => new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...RETRY }),
+    () => new IoTClient({ endpoint: local.endpoint, region: local.region, credentials: local.credentials, ...retryConfig() }),
   );
 }
 
@@ -104,7 +120,7 @@ export async function clientFor(settings: Settings): Promise<{ client: IoTClient
         ...(endpoint ? { endpoint } : {}),
         ...(credentials ? { credentials: credentials as any } : {}),
         ...(settings.profile && !credentials ? { profile: settings.profile } : {}),
-        ...RETRY,
+        ...retryConfig(),
       }),
   );
   return { client, region: await checkedConfig(client) };
@@ -151,8 +167,8 @@ export function forgetClients(): void {
  * client. With one client, throttling on CreateJobTemplate would also slow
  * DescribeJobTemplate, and a deploy would run at the rate of one API instead
  * of each at its own. So each operation gets a client of its own, built with
- * the same configuration, and therefore its own adaptive limiter, retry quota
- * and concurrency cap.
+ * the same configuration, and therefore its own pacer, retry quota and
+ * concurrency cap.
  */
 function perOperation(make: () => IoTClient): IoTClient {
   const router = make();
