@@ -6,21 +6,20 @@
  *   1. deploy of N job templates declared with Promise.all: wall time / (N / TPS), throttled responses, failures
  *   2. no-op redeploy: IoT calls and wall time
  *   3. destroy of the N templates: wall time / (N / TPS), failures
- *   4. 100 jobs created then destroyed, with a deletion delay and the 10-concurrent-deletions limit
- *   6. peak RSS of the deploy process
- * (5, calls per lifecycle operation, is bench/calls.ts.)
+ *   4. peak RSS of the deploy process
+ * (Calls per lifecycle operation are bench/calls.ts; 100 jobs created and destroyed, bench/jobs.ts.)
  *
- * BENCH_TEMPLATES (default 1000), BENCH_JOBS (default 100) and BENCH_TPS (default 10) scale it.
+ * The program runs compiled, with plain `node` (bench/run-program.ts).
+ * BENCH_TEMPLATES (default 1000) and BENCH_TPS (default 10) scale it.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startLocalIoT, type LocalIoT } from "../src/local/index.ts";
 import type { Report } from "./report.ts";
-import { endpointEnv, runTsx, type ProgramRun } from "./run-program.ts";
+import { endpointEnv, runNode, type ProgramRun } from "./run-program.ts";
 
 const N = Number(process.env.BENCH_TEMPLATES ?? "1000");
-const JOBS = Number(process.env.BENCH_JOBS ?? "100");
 const TPS = Number(process.env.BENCH_TPS ?? "10");
 const program = path.join("bench", "fixtures", "templates.run.ts");
 
@@ -45,9 +44,9 @@ export async function run(report: Report): Promise<void> {
     report("deploy.tps_limit", TPS);
 
     // 1. Deploy.
-    let env = endpointEnv(local, root, { TEMPLATES: String(N), JOBS: "0" });
+    const env = endpointEnv(local, root, { TEMPLATES: String(N), JOBS: "0" });
     local.resetStats();
-    const deploy = await runTsx([program, "--stage", "bench"], env);
+    const deploy = await runNode([program, "--stage", "bench"], env);
     explain(deploy, "deploy");
     const s1 = local.stats();
     report("deploy.wall_s", deploy.ms / 1000);
@@ -59,7 +58,7 @@ export async function run(report: Report): Promise<void> {
 
     // 2. No-op redeploy.
     local.resetStats();
-    const noop = await runTsx([program, "--stage", "bench"], env);
+    const noop = await runNode([program, "--stage", "bench"], env);
     explain(noop, "no-op redeploy");
     report("noop.wall_s", noop.ms / 1000);
     report("noop.iot_calls", local.stats().requests);
@@ -67,33 +66,13 @@ export async function run(report: Report): Promise<void> {
 
     // 3. Destroy.
     local.resetStats();
-    const destroy = await runTsx([program, "--stage", "bench", "--destroy"], env);
+    const destroy = await runNode([program, "--stage", "bench", "--destroy"], env);
     explain(destroy, "destroy");
     const s3 = local.stats();
     report("destroy.wall_s", destroy.ms / 1000);
     report("destroy.ratio_to_limit", destroy.ms / 1000 / ideal);
     report("destroy.throttled_responses", s3.throttled);
     report("destroy.failures", failures(destroy) + (await templateCount(local)));
-
-    // 4. Jobs: create, then destroy with a 2 s deletion delay and at most 10 deletions at once.
-    env = endpointEnv(local, root, { TEMPLATES: "0", JOBS: String(JOBS) });
-    local.resetStats();
-    const jobs = await runTsx([program, "--stage", "jobs"], env);
-    explain(jobs, "jobs deploy");
-    report("jobs.count", JOBS);
-    report("jobs.create_wall_s", jobs.ms / 1000);
-    report("jobs.create_failures", failures(jobs) + (JOBS - local.world.tables.jobs.size));
-    local.resetStats();
-    const jobsDestroy = await runTsx([program, "--stage", "jobs", "--destroy"], env);
-    explain(jobsDestroy, "jobs destroy");
-    const s4 = local.stats();
-    report("jobs.destroy_wall_s", jobsDestroy.ms / 1000);
-    // Each deletion takes 2 s and at most 10 run at once: the limit is JOBS / 10 * 2 s.
-    report("jobs.destroy_limit_s", (JOBS / 10) * 2);
-    report("jobs.destroy_ratio_to_limit", jobsDestroy.ms / 1000 / ((JOBS / 10) * 2));
-    report("jobs.peak_deletions_in_progress", s4.peakDeletionsInProgress);
-    report("jobs.limit_exceeded_responses", s4.byOperation.DeleteJob?.errors.LimitExceededException ?? 0);
-    report("jobs.destroy_failures", failures(jobsDestroy) + local.world.tables.jobs.size);
   } finally {
     await local.stop();
     fs.rmSync(root, { recursive: true, force: true });

@@ -23,6 +23,7 @@ export const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   "endpoint-memory": () => import("./endpoint-memory.ts"),
   preview: () => import("./preview.ts"),
   deploy: () => import("./deploy.ts"),
+  jobs: () => import("./jobs.ts"),
   calls: () => import("./calls.ts"),
   simulation: () => import("./simulation.ts"),
   rehearsal: () => import("./rehearsal.ts"),

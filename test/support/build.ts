@@ -1,5 +1,5 @@
 /**
- * Vitest's global setup: compiles `src/` and every `test/<suite>/fixtures/`
+ * Vitest's global setup: compiles `src/`, every `test/<suite>/fixtures/` and `bench/fixtures/`
  * into BUILD_DIR (see ./compiled.ts) before any test file runs, with the
  * package's build settings (tsconfig.build.json) less the type check and the
  * declarations. The package name resolves there to the compiled copy, as it
@@ -44,7 +44,11 @@ export default function setup(): void {
       rootDir: repo,
       outDir: BUILD_DIR,
     },
-    include: [path.join(repo, "src"), path.join(repo, "test", "*", "fixtures", "**", "*.ts")],
+    include: [
+      path.join(repo, "src"),
+      path.join(repo, "test", "*", "fixtures", "**", "*.ts"),
+      path.join(repo, "bench", "fixtures", "**", "*.ts"),
+    ],
   };
   const tsconfig = path.join(BUILD_DIR, "tsconfig.json");
   fs.writeFileSync(tsconfig, JSON.stringify(config, null, 2));

@@ -42,10 +42,10 @@ export function js(file: string): string {
   return compiled;
 }
 
-/** Is `file` a TypeScript file that the compiled copy holds (one of `src/` or of a suite's `fixtures/`)? */
+/** Is `file` a TypeScript file that the compiled copy holds (one of `src/`, of a suite's `fixtures/` or of `bench/fixtures/`)? */
 function isCompiled(file: string): boolean {
   const relative = path.relative(repo, path.resolve(repo, file));
-  return /^(src|test\/[^/]+\/fixtures)\/.*\.ts$/.test(relative) && fs.existsSync(path.join(repo, relative));
+  return /^(src|test\/[^/]+\/fixtures|bench\/fixtures)\/.*\.ts$/.test(relative) && fs.existsSync(path.join(repo, relative));
 }
 
 /**

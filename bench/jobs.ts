@@ -1,0 +1,120 @@
+/**
+ * 100 jobs created, then destroyed, against an endpoint that behaves like
+ * IoT's limits (`npm run bench -- jobs`): every API throttled at 10 requests
+ * a second (IoT's rate for the jobs APIs), each deletion lasting 2 s, at most
+ * 10 deletions in progress. The floors: N / 10 s to create (CreateJob at its
+ * rate), N / 10 × 2 s to destroy (ten deletions at a time). Goals (issue 23):
+ * at most 1.1× the floor on a quiet machine, 1.2× with other work on the
+ * second core, with no failure, no LimitExceededException reaching the user
+ * and never more than 10 deletions in progress.
+ *
+ * Measured twice: quiet (`jobs.*`), then with a busy process on the other
+ * core (`jobs_loaded.*`). Each run prints its timeline: the calls the
+ * endpoint received in each second since the program started, by operation,
+ * and when the first call came (the program's start-up, the whole-program
+ * check's included).
+ *
+ * The program (bench/fixtures/templates.run.ts) runs compiled, with plain
+ * `node`, as the installed package does (bench/run-program.ts).
+ * BENCH_JOBS (default 100) and BENCH_TPS (default 10) scale it.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startLocalIoT, type LocalIoT } from "../src/local/index.ts";
+import type { Report } from "./report.ts";
+import { endpointEnv, runNode, type ProgramRun } from "./run-program.ts";
+
+const JOBS = Number(process.env.BENCH_JOBS ?? "100");
+const TPS = Number(process.env.BENCH_TPS ?? "10");
+const DELETION_MS = 2000;
+const program = path.join("bench", "fixtures", "templates.run.ts");
+const GOAL = { quiet: 1.1, loaded: 1.2 };
+
+/** Calls per second since `t0`, by operation: "0:CreateThing 1,CreateJob 9|1:CreateJob 10|...". */
+function timeline(calls: Array<[number, string]>): string {
+  const seconds = new Map<number, Map<string, number>>();
+  for (const [ms, op] of calls) {
+    const s = Math.floor(ms / 1000);
+    const ops = seconds.get(s) ?? new Map<string, number>();
+    ops.set(op, (ops.get(op) ?? 0) + 1);
+    seconds.set(s, ops);
+  }
+  return [...seconds]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, ops]) => `${s}:${[...ops].map(([op, n]) => `${op} ${n}`).join(",")}`)
+    .join("|");
+}
+
+async function timed(
+  local: LocalIoT,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ run: ProgramRun; calls: Array<[number, string]> }> {
+  const calls: Array<[number, string]> = [];
+  const t0 = performance.now();
+  local.resetStats();
+  local.onRequest((op) => calls.push([performance.now() - t0, op]));
+  try {
+    const run = await runNode(args, env);
+    if (run.code !== 0) console.error(`${args.join(" ")} failed (exit ${run.code}):\n${(run.stdout + run.stderr).slice(-3000)}`);
+    return { run, calls };
+  } finally {
+    local.onRequest(undefined);
+  }
+}
+
+async function measure(report: Report, prefix: string, goal: number): Promise<void> {
+  const local = await startLocalIoT({ port: 0, faults: { throttle: TPS }, deletionDelayMs: DELETION_MS });
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-bench-jobs-"));
+  try {
+    const env = endpointEnv(local, root, { TEMPLATES: "0", JOBS: String(JOBS) });
+    const floors = { create: JOBS / TPS, destroy: (JOBS / 10) * (DELETION_MS / 1000) };
+    const create = await timed(local, [program, "--stage", "jobs"], env);
+    const s1 = local.stats();
+    report(`${prefix}.create_wall_s`, create.run.ms / 1000);
+    report(`${prefix}.create_floor_s`, floors.create);
+    report(`${prefix}.create_ratio_to_floor`, create.run.ms / 1000 / floors.create);
+    report(`${prefix}.create_goal_ratio`, goal);
+    report(`${prefix}.create_first_call_s`, (create.calls[0]?.[0] ?? 0) / 1000);
+    report(`${prefix}.create_throttled_responses`, s1.throttled);
+    report(`${prefix}.create_failures`, (create.run.code === 0 ? 0 : 1) + (JOBS - local.world.tables.jobs.size));
+    report(`${prefix}.create_timeline`, timeline(create.calls));
+
+    const destroy = await timed(local, [program, "--stage", "jobs", "--destroy"], env);
+    const s2 = local.stats();
+    report(`${prefix}.destroy_wall_s`, destroy.run.ms / 1000);
+    report(`${prefix}.destroy_floor_s`, floors.destroy);
+    report(`${prefix}.destroy_ratio_to_floor`, destroy.run.ms / 1000 / floors.destroy);
+    report(`${prefix}.destroy_goal_ratio`, goal);
+    report(`${prefix}.destroy_first_call_s`, (destroy.calls[0]?.[0] ?? 0) / 1000);
+    report(`${prefix}.destroy_throttled_responses`, s2.throttled);
+    report(`${prefix}.destroy_peak_deletions_in_progress`, s2.peakDeletionsInProgress);
+    report(`${prefix}.destroy_limit_exceeded_responses`, s2.byOperation.DeleteJob?.errors.LimitExceededException ?? 0);
+    report(`${prefix}.destroy_failures`, (destroy.run.code === 0 ? 0 : 1) + local.world.tables.jobs.size);
+    report(`${prefix}.destroy_timeline`, timeline(destroy.calls));
+  } finally {
+    await local.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** A process that keeps one core busy until killed: the other work of a CI machine. */
+function burner(): { stop(): void } {
+  const child = spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" });
+  return { stop: () => child.kill("SIGKILL") };
+}
+
+export async function run(report: Report): Promise<void> {
+  report("jobs.count", JOBS);
+  report("jobs.tps_limit", TPS);
+  report("jobs.cores", os.availableParallelism());
+  await measure(report, "jobs", GOAL.quiet);
+  const busy = burner();
+  try {
+    await measure(report, "jobs_loaded", GOAL.loaded);
+  } finally {
+    busy.stop();
+  }
+}
