@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".alchemy/", "lib/", "dist/", "coverage/", ".test-build/"] },
+  { ignores: ["node_modules/", ".alchemy/", "lib/", "dist/", "coverage/", ".test-build/", ".bench-build/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

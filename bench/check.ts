@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { startLocalIoT } from "../src/local/index.ts";
 import type { Report } from "./report.ts";
-import { endpointEnv, must, runTsx } from "./run-program.ts";
+import { endpointEnv, must, runNode } from "./run-program.ts";
 
 const N = Number(process.env.BENCH_TEMPLATES ?? "1000");
 const program = path.join("bench", "fixtures", "templates.run.ts");
@@ -36,11 +36,11 @@ export async function run(report: Report): Promise<void> {
     ] as const) {
       const env = endpointEnv(local, root, { TEMPLATES: String(N), JOBS: "1", TAG: tag });
       local.resetStats();
-      const checked = must(await runTsx([program, "--stage", "checked"], { ...env, PREFIX: "checked" }), `${name} with the check`);
+      const checked = must(await runNode([program, "--stage", "checked"], { ...env, PREFIX: "checked" }), `${name} with the check`);
       const reads = local.stats().requests;
       local.resetStats();
       const unchecked = must(
-        await runTsx([program, "--stage", "unchecked"], { ...env, PREFIX: "unchecked", ALCHEMY_IOT_CHECK: "0" }),
+        await runNode([program, "--stage", "unchecked"], { ...env, PREFIX: "unchecked", ALCHEMY_IOT_CHECK: "0" }),
         `${name} without the check`,
       );
       const readsWithout = local.stats().requests;

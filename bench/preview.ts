@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { startLocalIoT } from "../src/local/index.ts";
 import type { Report } from "./report.ts";
-import { endpointEnv, must, runTsx } from "./run-program.ts";
+import { endpointEnv, must, runNode } from "./run-program.ts";
 
 const N = Number(process.env.BENCH_TEMPLATES ?? "1000");
 const program = path.join("bench", "fixtures", "templates.run.ts");
@@ -17,12 +17,12 @@ export async function run(report: Report): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "iot-bench-preview-"));
   try {
     const env = endpointEnv(local, root, { TEMPLATES: String(N) });
-    must(await runTsx([program, "--stage", "bench"], env), "deploy");
+    must(await runNode([program, "--stage", "bench"], env), "deploy");
     report("preview.templates", N);
     for (const refresh of [false, true]) {
       local.resetStats();
       const r = must(
-        await runTsx(
+        await runNode(
           ["src/cli/index.ts", "preview", program, "--stage", "bench", "--format", "json", ...(refresh ? ["--refresh"] : [])],
           env,
         ),
@@ -38,7 +38,7 @@ export async function run(report: Report): Promise<void> {
     // A preview of a change to every template (tags): what a large plan costs.
     local.resetStats();
     const changed = must(
-      await runTsx(["src/cli/index.ts", "preview", program, "--stage", "bench", "--format", "json"], { ...env, TAG: "b" }),
+      await runNode(["src/cli/index.ts", "preview", program, "--stage", "bench", "--format", "json"], { ...env, TAG: "b" }),
       "preview",
     );
     report("preview.changed.wall_s", changed.ms / 1000);

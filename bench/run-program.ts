@@ -1,12 +1,13 @@
-/** Runs a benchmark program (or the preview CLI) in a child process against an endpoint, without blocking this one. */
+/** Runs a benchmark program (or the preview CLI) in a child process against an endpoint, without blocking this one, compiled. */
 import { spawn } from "node:child_process";
 import path from "node:path";
-import compile from "../test/support/build.ts";
+import { compileTo } from "../test/support/build.ts";
 import { compiledArgs } from "../test/support/compiled.ts";
 export { endpointEnv } from "../test/support/endpoint-env.ts";
 
 export const repo = path.resolve(import.meta.dirname, "..");
-const tsx = path.join(repo, "node_modules", ".bin", "tsx");
+/** The benchmarks' compiled copy: apart from the tests' (.test-build), which a test run remakes. */
+const BENCH_BUILD_DIR = path.join(repo, ".bench-build");
 
 export interface ProgramRun {
   code: number | null;
@@ -15,10 +16,6 @@ export interface ProgramRun {
   stderr: string;
   /** Peak RSS the program reported (kB), when it does. */
   maxRssKb?: number;
-}
-
-export function runTsx(args: string[], env: NodeJS.ProcessEnv): Promise<ProgramRun> {
-  return run(tsx, args, env);
 }
 
 let compiled = false;
@@ -36,13 +33,13 @@ export function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<Program
     const log = console.log;
     console.log = console.error;
     try {
-      compile();
+      compileTo(BENCH_BUILD_DIR);
     } finally {
       console.log = log;
     }
     compiled = true;
   }
-  return run(process.execPath, compiledArgs(args), env);
+  return run(process.execPath, compiledArgs(args, BENCH_BUILD_DIR), env);
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ProgramRun> {

@@ -15,7 +15,7 @@ import path from "node:path";
 import { startLocalIoT } from "../src/local/index.ts";
 import { startS3, type S3Request } from "../test/support/s3.ts";
 import type { Report } from "./report.ts";
-import { endpointEnv, must, runTsx } from "./run-program.ts";
+import { endpointEnv, must, runNode } from "./run-program.ts";
 
 const N = Number(process.env.BENCH_STATE_RESOURCES ?? "100");
 const program = path.join("test", "reliability", "fixtures", "program.run.ts");
@@ -59,7 +59,7 @@ export async function run(report: Report): Promise<void> {
       ["destroy", [program, "--stage", "bench", "--destroy"]],
     ] as const) {
       s3.resetRequests();
-      must(await runTsx([...args], env), name);
+      must(await runNode([...args], env), name);
       for (const [figure, value] of Object.entries(classify(s3.requests))) report(`state.${name}.${figure}`, value);
     }
   } finally {

@@ -10,13 +10,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { BUILD_DIR, repo } from "./compiled.ts";
 
-/**
- * Written once the copy is made, with this process's id: Vitest runs the global setup for the root and
- * again for each project, one after the other in its main process (with a fresh process.env each time).
- */
-const BUILT = path.join(BUILD_DIR, ".built-by");
-
 export default function setup(): void {
+  compileTo(BUILD_DIR);
+}
+
+/** Compiles the copy into `dir` (the benchmarks keep theirs apart from the tests': bench/run-program.ts), once per process. */
+export function compileTo(dir: string): void {
+  const BUILD_DIR = dir;
+  // Written once the copy is made, with this process's id: Vitest runs the global setup for the root and
+  // again for each project, one after the other in its main process (with a fresh process.env each time).
+  const BUILT = path.join(BUILD_DIR, ".built-by");
   if (fs.existsSync(BUILT) && fs.readFileSync(BUILT, "utf8") === String(process.pid)) return;
   const started = Date.now();
   fs.rmSync(BUILD_DIR, { recursive: true, force: true });

@@ -29,10 +29,10 @@ export const BUILD_DIR = path.join(repo, ".test-build");
  * The compiled copy of a repository TypeScript file (absolute, or relative to
  * the repository): `js("src/cli/index.ts")` is `<BUILD_DIR>/src/cli/index.js`.
  */
-export function js(file: string): string {
+export function js(file: string, dir: string = BUILD_DIR): string {
   const relative = path.relative(repo, path.resolve(repo, file));
   if (relative.startsWith("..") || !/\.ts$/.test(relative)) throw new Error(`js(): ${file} is not a TypeScript file of the repository`);
-  const compiled = path.join(BUILD_DIR, relative.replace(/\.ts$/, ".js"));
+  const compiled = path.join(dir, relative.replace(/\.ts$/, ".js"));
   if (!fs.existsSync(compiled)) {
     throw new Error(
       `js(): ${compiled} does not exist. The compiled copy is made by Vitest's global setup (test/support/build.ts); ` +
@@ -55,6 +55,6 @@ function isCompiled(file: string): boolean {
  * runs the compiled command line on the compiled program. Other arguments
  * (options, a path that does not exist) are passed as they are.
  */
-export function compiledArgs(args: readonly string[]): string[] {
-  return args.map((arg) => (isCompiled(arg) ? js(arg) : arg));
+export function compiledArgs(args: readonly string[], dir: string = BUILD_DIR): string[] {
+  return args.map((arg) => (isCompiled(arg) ? js(arg, dir) : arg));
 }
