@@ -75,7 +75,7 @@ export async function run(report: Report): Promise<void> {
     count(
       "job_destroy_forced",
       2,
-      "with deletion.force there is nothing to read first: CancelJob(force), DeleteJob, then the shared looks",
+      "with deletion.force the job is still read before CancelJob (IoT refuses to cancel a finished job; its status decides whether CancelJob is sent), then CancelJob(force), DeleteJob and the shared looks",
     );
 
     // Adopting a template a CloudFormation stack created and then let go of (DeletionPolicy: Retain).
