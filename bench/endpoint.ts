@@ -16,19 +16,27 @@
  *
  * Every request is SigV4-signed with @smithy/signature-v4 (the signer the SDK
  * uses), for service "iot", and fully verified by the endpoint. The requests
- * are signed before the timed phase so that the load generator's own CPU cost
- * stays out of the figures (signatures stay valid for 15 minutes). A second,
- * smaller run drives the same workload through the real @aws-sdk/client-iot
- * for the end-to-end figure an SDK user sees (client work included).
+ * are signed and serialised to bytes before the timed phase, and each virtual
+ * client writes them on a raw keep-alive socket and reads the answers with a
+ * minimal HTTP/1.1 response parser, so that the load generator's own CPU cost
+ * stays small (node:http's client costs more per request than the endpoint
+ * now does; signatures stay valid for 15 minutes). A second, smaller run
+ * drives the same workload through the real @aws-sdk/client-iot for the
+ * end-to-end figure an SDK user sees (client work included).
  *
  * Besides throughput and latency it reports the server process's CPU time per
  * request, which stays comparable between runs when other work competes for
- * the cores (throughput does not).
+ * the cores (throughput does not), and each figure with a goal beside its
+ * goal: at least 10,000 requests a second with p99 under 5 ms (issue 23).
+ * For calibration it also drives a plain node:http server (answering `{}` to
+ * every request, no signature) with the same load generator: the floor the
+ * machine allows at the moment of the run.
  *
  * Environment knobs: BENCH_ENDPOINT_REQUESTS (default 30000),
  * BENCH_ENDPOINT_CONCURRENCY (8), BENCH_ENDPOINT_WARMUP (6000),
- * BENCH_ENDPOINT_SDK_REQUESTS (6000, 0 to skip), BENCH_CPU_PROF=<dir> (write a
- * V8 CPU profile of the server process there).
+ * BENCH_ENDPOINT_SDK_REQUESTS (6000, 0 to skip), BENCH_ENDPOINT_PLAIN (1; 0 to
+ * skip the plain node:http calibration), BENCH_CPU_PROF=<dir> (write a V8 CPU
+ * profile of the server process there).
  */
 import {
   CreateJobTemplateCommand,
@@ -44,6 +52,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
+import { runSigned, serialise, type RunResult, type Signed } from "./endpoint-load.ts";
 import type { Report } from "./report.ts";
 
 const num = (name: string, fallback: number) => {
@@ -53,6 +62,9 @@ const num = (name: string, fallback: number) => {
 };
 
 const SEED_TEMPLATES = 50;
+/** Issue 23's goal: at least this many signed requests a second, with p99 under P99_GOAL_MS. */
+const RPS_GOAL = 10_000;
+const P99_GOAL_MS = 5;
 const CYCLE = 6;
 const DOCUMENT = JSON.stringify({ operation: "reboot", steps: [{ action: "restart", service: "agent" }] });
 
@@ -73,16 +85,9 @@ interface Planned {
   body?: string;
 }
 
-interface Signed {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: string;
-}
-
-async function startServer(): Promise<Server> {
+async function startServer(plain = false): Promise<Server> {
   const root = fileURLToPath(new URL("..", import.meta.url));
-  const profDir = process.env.BENCH_CPU_PROF;
+  const profDir = plain ? process.env.BENCH_CPU_PROF_PLAIN : process.env.BENCH_CPU_PROF;
   const child = spawn(
     process.execPath,
     [
@@ -90,6 +95,7 @@ async function startServer(): Promise<Server> {
       "--import",
       "tsx",
       fileURLToPath(new URL("./endpoint-server.ts", import.meta.url)),
+      ...(plain ? ["--plain"] : []),
     ],
     { cwd: root, stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } },
   );
@@ -188,47 +194,6 @@ function send(agent: http.Agent, url: URL, r: Signed): Promise<number> {
   });
 }
 
-interface RunResult {
-  requests: number;
-  errors: number;
-  seconds: number;
-  latenciesMs: Float64Array;
-  firstError?: string;
-}
-
-/** Runs every client's sequence concurrently, one keep-alive connection per client. */
-async function runSigned(server: Server, sequences: Signed[][]): Promise<RunResult> {
-  const url = new URL(server.endpoint);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: sequences.length });
-  const total = sequences.reduce((n, s) => n + s.length, 0);
-  const latencies = new Float64Array(total);
-  let index = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  const started = performance.now();
-  await Promise.all(
-    sequences.map(async (sequence) => {
-      for (const r of sequence) {
-        const t0 = performance.now();
-        let status = 0;
-        try {
-          status = await send(agent, url, r);
-        } catch (error) {
-          firstError ??= String(error);
-        }
-        latencies[index++] = performance.now() - t0;
-        if (status !== 200) {
-          errors++;
-          firstError ??= `${r.method} ${r.path} -> ${status}`;
-        }
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
-  return { requests: total, errors, seconds, latenciesMs: latencies, firstError };
-}
-
 /** The same workload through the real SDK client (end to end, client work included). */
 async function runSdk(server: Server, clients: number, cycles: number): Promise<RunResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
@@ -305,6 +270,7 @@ export async function run(report: Report): Promise<void> {
   const concurrency = Math.max(1, Math.floor(num("BENCH_ENDPOINT_CONCURRENCY", 8)));
   const warmup = num("BENCH_ENDPOINT_WARMUP", 6_000);
   const sdkRequests = num("BENCH_ENDPOINT_SDK_REQUESTS", 6_000);
+  const plainRuns = num("BENCH_ENDPOINT_PLAIN", 1) > 0;
   const cyclesFor = (n: number) => Math.max(1, Math.ceil(n / (CYCLE * concurrency)));
 
   const server = await startServer();
@@ -312,37 +278,53 @@ export async function run(report: Report): Promise<void> {
     await seed(server);
     const sign = makeSigner(server);
     const signAll = async (phase: string, cycles: number) => {
-      const sequences: Signed[][] = [];
+      const sequences: Buffer[][] = [];
+      const labels: string[][] = [];
       for (let w = 0; w < concurrency; w++) {
-        const signed: Signed[] = [];
-        for (const p of plan(phase, w, cycles)) signed.push(await sign(p));
-        sequences.push(signed);
+        const bytes: Buffer[] = [];
+        const names: string[] = [];
+        for (const p of plan(phase, w, cycles)) {
+          bytes.push(serialise(await sign(p)));
+          names.push(`${p.method} ${p.path}`);
+        }
+        sequences.push(bytes);
+        labels.push(names);
       }
-      return sequences;
+      return { sequences, labels };
     };
 
     if (warmup > 0) {
       console.error(`endpoint: warming up (${cyclesFor(warmup) * CYCLE * concurrency} requests)...`);
-      await runSigned(server, await signAll("warm", cyclesFor(warmup)));
+      const warm = await signAll("warm", cyclesFor(warmup));
+      await runSigned(server.endpoint, warm.sequences, warm.labels);
     }
-    const sequences = await signAll("run", cyclesFor(requests));
+    const { sequences, labels } = await signAll("run", cyclesFor(requests));
     console.error(`endpoint: measuring ${sequences.length * sequences[0].length} signed requests at concurrency ${concurrency}...`);
     const cpuBefore = await server.cpuMicros();
     const clientBefore = process.cpuUsage();
-    const result = await runSigned(server, sequences);
+    const result = await runSigned(server.endpoint, sequences, labels);
     const clientUsage = process.cpuUsage(clientBefore);
     const cpuMicros = (await server.cpuMicros()) - cpuBefore;
     if (result.firstError) console.error(`endpoint: first error: ${result.firstError}`);
     const sorted = Float64Array.from(result.latenciesMs).sort();
+    const rps = result.requests / result.seconds;
+    const p99 = percentile(sorted, 99);
     report("endpoint.requests", result.requests);
     report("endpoint.concurrency", concurrency);
     report("endpoint.errors", result.errors);
     report("endpoint.duration_s", result.seconds);
-    report("endpoint.throughput_rps", Math.round(result.requests / result.seconds));
+    report("endpoint.throughput_rps", Math.round(rps));
+    report("endpoint.rps_goal", RPS_GOAL);
+    report("endpoint.rps_ratio_to_goal", rps / RPS_GOAL);
     report("endpoint.latency_p50_ms", percentile(sorted, 50));
-    report("endpoint.latency_p99_ms", percentile(sorted, 99));
+    report("endpoint.latency_p99_ms", p99);
+    report("endpoint.p99_goal_ms", P99_GOAL_MS);
+    report("endpoint.p99_ratio_to_goal", p99 / P99_GOAL_MS);
     report("endpoint.latency_max_ms", sorted[sorted.length - 1]);
     report("endpoint.server_cpu_us_per_request", cpuMicros / result.requests);
+    // At the goal's rate one core has 1e6 / RPS_GOAL µs for each request.
+    report("endpoint.server_cpu_us_per_request_goal", 1e6 / RPS_GOAL);
+    report("endpoint.server_cpu_ratio_to_goal", cpuMicros / result.requests / (1e6 / RPS_GOAL));
     // The load generator's own cost: when it nears 1e6 / throughput, the client, not the server, is the limit.
     report("endpoint.client_cpu_us_per_request", (clientUsage.user + clientUsage.system) / result.requests);
 
@@ -361,5 +343,31 @@ export async function run(report: Report): Promise<void> {
     }
   } finally {
     await stopServer(server);
+  }
+  if (plainRuns) await calibrate(report, concurrency, cyclesFor(requests));
+}
+
+/** The same load generator against a plain node:http server: the machine's floor at the moment of the run. */
+async function calibrate(report: Report, concurrency: number, cycles: number): Promise<void> {
+  const plain = await startServer(true);
+  try {
+    const url = new URL(plain.endpoint);
+    const sequences = Array.from({ length: concurrency }, (_, w) =>
+      plan("plain", w, cycles).map((p) => serialise({ method: p.method, path: p.path, headers: { host: url.host }, body: undefined })),
+    );
+    console.error(`endpoint: the same load against a plain node:http server (${sequences.length * sequences[0].length} requests)...`);
+    await runSigned(
+      plain.endpoint,
+      sequences.map((s) => s.slice(0, Math.min(s.length, 1000))),
+    );
+    const cpuBefore = await plain.cpuMicros();
+    const result = await runSigned(plain.endpoint, sequences);
+    const cpuMicros = (await plain.cpuMicros()) - cpuBefore;
+    const sorted = Float64Array.from(result.latenciesMs).sort();
+    report("endpoint.plain_node.throughput_rps", Math.round(result.requests / result.seconds));
+    report("endpoint.plain_node.latency_p99_ms", percentile(sorted, 99));
+    report("endpoint.plain_node.server_cpu_us_per_request", cpuMicros / result.requests);
+  } finally {
+    await stopServer(plain);
   }
 }

@@ -16,7 +16,7 @@ import { Faults } from "./protocol/faults.ts";
 import { handleAdmin } from "./protocol/admin.ts";
 import { applyConnectionLimits, connectionLimits, serverOptions } from "./protocol/connections.ts";
 import { handleRequest } from "./protocol/dispatch.ts";
-import type { RequestContext } from "./protocol/http.ts";
+import { setResponseDate, type Admitted, type FaultErrors, type RequestContext } from "./protocol/http.ts";
 import { sendError } from "./protocol/rest-json.ts";
 import { isReadOnly } from "./protocol/routes.ts";
 import { DEFAULT_MAX_CALL_RECORDS, StatsRecorder } from "./protocol/stats.ts";
@@ -108,13 +108,18 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
    * the injected latency, throws the protocol's throttling or server error,
    * or says whether to drop the connection before or after serving it.
    */
-  async function admit(operation: string, errors: { throttled: () => IoTError; failed: () => IoTError }) {
+  function admit(operation: string, errors: FaultErrors): Admitted | Promise<Admitted> {
     const counters = stats.counters;
     counters.requests++;
     requestListener?.(operation, counters.requests);
     if (!isReadOnly(operation)) counters.mutatingRequests++;
     const latency = faults.latencyFor(operation);
-    if (latency > 0) await sleep(latency);
+    // Without injected latency the outcome is known now: no promise, no turn of the event loop.
+    if (latency > 0) return sleep(latency).then(() => outcomeOf(operation, errors));
+    return outcomeOf(operation, errors);
+  }
+
+  function outcomeOf(operation: string, errors: FaultErrors): Admitted {
     const outcome = faults.outcomeFor(operation);
     if (outcome === "throttle") {
       stats.counters.throttled++;
@@ -122,7 +127,7 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     }
     if (outcome === "error") {
       stats.counters.injectedErrors++;
-      throw errors.failed();
+      throw errors.failed(operation);
     }
     return outcome;
   }
@@ -150,9 +155,18 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     admin: (method, path, body, res) => handleAdmin({ api, faults, world }, method, path, body, res),
   };
 
+  // The Date header's text, made again only when the second changes (it shows whole seconds).
+  let dateSecond = NaN;
+  let dateText = "";
   const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
     // The Date header is the endpoint's time (its virtual clock, or the wall clock plus what advanceTime added), as AWS's is its own.
-    res.setHeader("date", new Date(world.clockMs()).toUTCString());
+    const clock = world.clockMs();
+    const second = Math.floor(clock / 1000);
+    if (second !== dateSecond) {
+      dateSecond = second;
+      dateText = new Date(clock).toUTCString();
+    }
+    setResponseDate(res, dateText);
     handleRequest(requests, req, res).catch((error) => {
       // Never let a request take the server down.
       if (!res.headersSent && !res.destroyed) {

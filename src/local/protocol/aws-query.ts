@@ -3,15 +3,11 @@ import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import * as cfn from "../cloudformation/index.ts";
 import { IoTError } from "../errors.ts";
-import { BadRequest, ConnectionLost, type RequestContext } from "./http.ts";
+import { BadRequest, ConnectionLost, writeHead, type RequestContext } from "./http.ts";
 import { discardUnread, receiveSigned } from "./intake.ts";
 
 function sendXml(res: http.ServerResponse, status: number, xml: string, requestId: string) {
-  res.writeHead(status, {
-    "x-amzn-requestid": requestId,
-    "content-type": "text/xml",
-    "content-length": Buffer.byteLength(xml),
-  });
+  writeHead(res, status, ["x-amzn-requestid", requestId, "content-type", "text/xml", "content-length", Buffer.byteLength(xml)]);
   res.end(xml);
 }
 

@@ -21,12 +21,10 @@ export interface RequestContext {
   /**
    * Counts an API request and applies the fault configuration to it: waits
    * the injected latency, throws the protocol's throttling or server error,
-   * or says whether to drop the connection before or after serving it.
+   * or says whether to drop the connection before or after serving it
+   * (synchronously when no latency is injected).
    */
-  admit(
-    operation: string,
-    errors: { throttled: () => IoTError; failed: () => IoTError },
-  ): Promise<Exclude<FaultOutcome, "throttle" | "error">>;
+  admit(operation: string, errors: FaultErrors): Admitted | Promise<Admitted>;
   /** Closes the connection without a response, counting the call as dropped. */
   drop(req: http.IncomingMessage, res: http.ServerResponse, operation: string): void;
   /** Records an API call's outcome in the stats (and, for the stats' call list, what it acted on). */
@@ -35,6 +33,15 @@ export interface RequestContext {
   reject(): void;
   /** Serves a request under ADMIN_PREFIX (signed and parsed as a restJson1 request). */
   admin(method: string, path: string, body: JsonObject, res: http.ServerResponse): Promise<void>;
+}
+
+/** What happens to an admitted request: served, or its connection dropped before or after serving it. */
+export type Admitted = Exclude<FaultOutcome, "throttle" | "error">;
+
+/** The protocol's errors for an injected throttle or server error of an operation. */
+export interface FaultErrors {
+  throttled(): IoTError;
+  failed(operation: string): IoTError;
 }
 
 /** A request refused before it reaches an operation: counted as rejected, not as a call. */
@@ -74,15 +81,32 @@ export function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; too
   });
 }
 
+/** Where the server leaves the Date header a response will carry (its clock's time when the request arrived). */
+const RESPONSE_DATE = Symbol("response date");
+type Dated = http.ServerResponse & { [RESPONSE_DATE]?: string };
+
+/** Sets the Date header `send` and the other answers will write (the endpoint's clock, not the machine's). */
+export function setResponseDate(res: http.ServerResponse, date: string): void {
+  (res as Dated)[RESPONSE_DATE] = date;
+}
+
+/**
+ * Writes a response's status and headers: its Date (setResponseDate), a
+ * request id, and `headers` (name, value, name, value...). One flat list,
+ * which node:http serialises without building a header map first.
+ */
+export function writeHead(res: http.ServerResponse, status: number, headers: Array<string | number>): void {
+  const date = (res as Dated)[RESPONSE_DATE];
+  if (date !== undefined) headers.push("date", date);
+  res.writeHead(status, headers);
+}
+
 export function send(res: http.ServerResponse, status: number, body: JsonObject | undefined, code?: string) {
   const text = body === undefined ? "" : JSON.stringify(body);
-  const headers: http.OutgoingHttpHeaders = {
-    "x-amzn-requestid": randomUUID(),
-    "content-length": Buffer.byteLength(text),
-  };
-  if (text) headers["content-type"] = "application/json";
-  if (code) headers["x-amzn-errortype"] = code;
-  res.writeHead(status, headers);
+  const headers: Array<string | number> = ["x-amzn-requestid", randomUUID(), "content-length", Buffer.byteLength(text)];
+  if (text) headers.push("content-type", "application/json");
+  if (code) headers.push("x-amzn-errortype", code);
+  writeHead(res, status, headers);
   res.end(text);
 }
 

@@ -8,7 +8,14 @@
 import type http from "node:http";
 import type { ErrorCode } from "../errors.ts";
 import { BadRequest, declaredLength, HARD_BODY_LIMIT, MAX_BODY, readBody, type RequestContext } from "./http.ts";
-import { checkAuthorization, checkPayloadHash, signsPayloadHash, verifySignature } from "./sigv4.ts";
+import {
+  checkAuthorization,
+  checkPayloadHash,
+  signsPayloadHash,
+  verifyChecked,
+  type CheckedAuthorization,
+  type IncomingSigned,
+} from "./sigv4.ts";
 
 export interface SignedRequest {
   method: string;
@@ -28,31 +35,59 @@ export interface SignedRequest {
  * for the signature, 400 for the size); the caller answers it and calls
  * `discardUnread`. With `Expect: 100-continue`, 100 Continue is sent only
  * once the headers passed, so a refused client never sends its body.
+ *
+ * A request that has no body (no Content-Length and no Transfer-Encoding, or
+ * Content-Length 0) is answered synchronously: the body is "" without
+ * waiting for the stream's end. Otherwise the returned promise settles once
+ * the body is read and checked.
  */
-export async function receiveSigned(
+export function receiveSigned(
   ctx: RequestContext,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   request: SignedRequest,
-): Promise<string> {
+): string | Promise<string> {
   const { credentials } = ctx;
   const region = ctx.world.region;
   // A client that corrected its clock to the endpoint's Date header signs with the endpoint's time.
   const now = [Date.now(), ctx.world.clockMs()];
-  checkAuthorization(req.headers, credentials, region, request.services, now);
+  const checked = checkAuthorization(req.headers, credentials, region, request.services, now);
   // The SDK signs the body's hash: the whole signature is then checked now, the body against the hash later.
-  const signedHash = signsPayloadHash(req.headers);
-  const unread = { method: request.method, path: request.path, query: request.query, headers: req.headers };
-  if (signedHash) await verifySignature({ ...unread, body: undefined }, credentials, region, request.services, now);
+  const signedHash = signsPayloadHash(req.headers, checked);
+  const unread: IncomingSigned = {
+    method: request.method,
+    path: request.path,
+    query: request.query,
+    headers: req.headers,
+    body: undefined,
+  };
+  if (signedHash) verifyChecked(unread, checked, credentials, region);
   const declared = declaredLength(req);
-  const tooLarge = () => new BadRequest(request.tooLargeCode, `Request body exceeds the ${MAX_BODY} byte limit.`);
-  if (declared !== undefined && declared > MAX_BODY) throw tooLarge();
+  if (declared !== undefined && declared > MAX_BODY) throw tooLarge(request);
   if (expectsContinue(req)) res.writeContinue();
-  const read = await readBody(req);
-  if (read.tooLarge) throw tooLarge();
-  const body = read.body.toString("utf8");
+  if (declared === 0 || (declared === undefined && req.headers["transfer-encoding"] === undefined)) {
+    // Nothing to read (RFC 9112: without either header, a request has no body).
+    return checkedBody(req, unread, checked, ctx, signedHash, "");
+  }
+  return readBody(req).then((read) => {
+    if (read.tooLarge) throw tooLarge(request);
+    return checkedBody(req, unread, checked, ctx, signedHash, read.body.toString("utf8"));
+  });
+}
+
+const tooLarge = (request: SignedRequest) => new BadRequest(request.tooLargeCode, `Request body exceeds the ${MAX_BODY} byte limit.`);
+
+/** The body, once checked against the signed payload hash, or with the whole signature when it did not cover the hash. */
+function checkedBody(
+  req: http.IncomingMessage,
+  unread: IncomingSigned,
+  checked: CheckedAuthorization,
+  ctx: RequestContext,
+  signedHash: boolean,
+  body: string,
+): string {
   if (signedHash) checkPayloadHash(req.headers, body);
-  else await verifySignature({ ...unread, body }, credentials, region, request.services, now);
+  else verifyChecked({ ...unread, body }, checked, ctx.credentials, ctx.world.region);
   return body;
 }
 

@@ -15,9 +15,19 @@ import { ADMIN_PREFIX, BadRequest, ConnectionLost, send, sendError, type Request
 
 export { send, sendError } from "./http.ts";
 
+/** The services an IoT API request may be signed for. */
+const IOT_SERVICES: readonly string[] = ["iot", "execute-api"];
+
+/** The errors of an injected fault, in restJson1. */
+const REST_JSON_FAULTS = {
+  throttled: () => new IoTError("ThrottlingException", "Rate exceeded"),
+  failed: (operation: string) => serverErrorFor(operation),
+};
+
 /** What a call acts on, for the stats: the id in its path, a tagged resource's name, or a membership. */
+const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+
 function subjectOf(params: Record<string, string>, query: Record<string, string>, body: JsonObject): string | undefined {
-  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
   const thing = params.thingName ?? str(body.thingName);
   const group = params.thingGroupName ?? str(body.thingGroupName);
   if (thing && group && !params.thingName && !params.thingGroupName) return `${thing} → ${group}`;
@@ -58,22 +68,26 @@ export async function handleRestJson(
   let subject: string | undefined;
   const admin = rawPath.startsWith(ADMIN_PREFIX);
   try {
-    const searchParams = new URLSearchParams(rawQuery);
+    // The query as signed (a repeated key's values as an array) and as the operation reads it (the first value).
     const signedQuery: Record<string, string | string[]> = {};
     const query: Record<string, string> = {};
-    for (const [k, v] of searchParams) {
-      const prev = signedQuery[k];
-      signedQuery[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-      query[k] ??= v;
+    if (rawQuery !== "") {
+      for (const [k, v] of new URLSearchParams(rawQuery)) {
+        const prev = signedQuery[k];
+        signedQuery[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+        query[k] ??= v;
+      }
     }
     const dataPlane = !admin && signingService(req.headers) === DATA_PLANE_SERVICE;
-    const bodyText = await receiveSigned(ctx, req, res, {
+    const received = receiveSigned(ctx, req, res, {
       method,
       path: rawPath,
       query: signedQuery,
-      services: dataPlane ? [DATA_PLANE_SERVICE] : ["iot", "execute-api"],
+      services: dataPlane ? [DATA_PLANE_SERVICE] : IOT_SERVICES,
       tooLargeCode: "InvalidRequestException",
     });
+    // A request without a body is served synchronously, without waiting a turn.
+    const bodyText = typeof received === "string" ? received : await received;
     if (dataPlane) return await handleDataPlane(ctx, req, res, { method, rawPath, query, body: bodyText });
     let body: JsonObject = {};
     if (bodyText.trim().length > 0) {
@@ -91,10 +105,8 @@ export async function handleRestJson(
     if (!matched) throw new BadRequest("UnknownOperationException", `No operation matches ${method} ${rawPath}.`);
     operation = matched.route.operation;
     subject = subjectOf(matched.params, query, body);
-    const outcome = await ctx.admit(operation, {
-      throttled: () => new IoTError("ThrottlingException", "Rate exceeded"),
-      failed: () => serverErrorFor(operation!),
-    });
+    const admitted = ctx.admit(operation, REST_JSON_FAULTS);
+    const outcome = typeof admitted === "string" ? admitted : await admitted;
     if (outcome === "drop-before") return ctx.drop(req, res, operation);
     // The model's constraints first (as the service's validation layer does), then the operation.
     validateInput(operation, { params: matched.params, query, body });

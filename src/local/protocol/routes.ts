@@ -86,30 +86,58 @@ export const ROUTES: readonly Route[] = SERVED_OPERATIONS.map((operation) => {
 /** The API operations this endpoint serves. */
 export const OPERATIONS: readonly string[] = SERVED_OPERATIONS;
 
+const readOnly = new Map<string, boolean>();
+
 export function isReadOnly(operation: string): boolean {
-  return /^(Describe|List|Get)/.test(operation);
+  let answer = readOnly.get(operation);
+  if (answer === undefined) {
+    answer = /^(Describe|List|Get)/.test(operation);
+    if (readOnly.size < 1024) readOnly.set(operation, answer);
+  }
+  return answer;
 }
 
+/** The routes by method and number of path segments, in ROUTES' order. */
+const BY_SHAPE = new Map<string, Route[]>();
+for (const r of ROUTES) {
+  const key = `${r.method} ${r.segments.length}`;
+  const list = BY_SHAPE.get(key);
+  if (list) list.push(r);
+  else BY_SHAPE.set(key, [r]);
+}
+
+/**
+ * The route of a request: among the routes of its method and number of
+ * segments, the one whose literal segments all match, the most of them;
+ * with its labels decoded. Throws a 400 on a label that is not valid
+ * percent-encoding.
+ */
 export function matchRoute(method: string, rawPath: string): { route: Route; params: Record<string, string> } | undefined {
   const segments = rawPath.split("/").slice(1);
+  const candidates = BY_SHAPE.get(`${method} ${segments.length}`);
+  if (!candidates) return undefined;
+  // Without a "%", no label needs decoding (nor can fail to decode).
+  const encoded = rawPath.includes("%");
   let best: { route: Route; params: Record<string, string>; literals: number } | undefined;
-  for (const r of ROUTES) {
-    if (r.method !== method || r.segments.length !== segments.length) continue;
+  for (const r of candidates) {
     const params: Record<string, string> = {};
     let literals = 0;
     let ok = true;
     for (let i = 0; i < segments.length && ok; i++) {
       const t = r.segments[i];
-      if (t.startsWith("{")) {
-        try {
-          params[t.slice(1, -1)] = decodeURIComponent(segments[i]);
-        } catch {
-          throw new BadRequest("InvalidRequestException", `Malformed percent-encoding in path segment '${segments[i]}'.`);
-        }
-      } else if (t === segments[i]) literals++;
+      if (t.charCodeAt(0) === 123 /* { */) params[t.slice(1, -1)] = encoded ? decodeLabel(segments[i]) : segments[i];
+      else if (t === segments[i]) literals++;
       else ok = false;
     }
     if (ok && (!best || literals > best.literals)) best = { route: r, params, literals };
   }
-  return best;
+  return best && { route: best.route, params: best.params };
+}
+
+function decodeLabel(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequest("InvalidRequestException", `Malformed percent-encoding in path segment '${segment}'.`);
+  }
 }

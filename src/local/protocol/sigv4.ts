@@ -1,12 +1,18 @@
 /**
- * Verifies AWS Signature Version 4 on incoming requests by re-signing the
- * request as received with the endpoint's credentials (the SDK's own
- * `@smithy/signature-v4`) and comparing signatures.
+ * Verifies AWS Signature Version 4 on incoming requests by computing the
+ * request's signature as received, with the endpoint's credentials, and
+ * comparing it with the one the client sent. Every request's signature is
+ * checked; what the computation can reuse is cached: the signing key derived
+ * from (secret key, date, region, service), which AWS's verifiers cache too.
+ *
+ * The canonical request is built exactly as `@smithy/signature-v4` (the SDK's
+ * signer) builds it when re-signing the received request — same path
+ * normalisation and escaping, query and header canonicalisation, payload hash
+ * — but synchronously with node:crypto, without copying the request (the
+ * signer's async hashing and request clones were most of a request's cost).
+ * test/local/sigv4.test.ts checks it against the SDK's signer.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
-import { Hash } from "@smithy/hash-node";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { createHmac, hash, timingSafeEqual } from "node:crypto";
 import { IoTError } from "../errors.ts";
 
 export interface LocalCredentials {
@@ -17,7 +23,8 @@ export interface LocalCredentials {
 const AUTH =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 const SKEW_MS = 15 * 60_000;
-const sha256 = Hash.bind(null, "sha256");
+const PAYLOAD_HASH_HEADER = "x-amz-content-sha256";
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 export interface IncomingSigned {
   method: string;
@@ -29,10 +36,18 @@ export interface IncomingSigned {
   body: string | undefined;
 }
 
+/** The parts of the last Authorization header parsed: the router and the checks read the same header. */
+let lastAuthorization: { text: string; parts: RegExpExecArray | null } | undefined;
+
+function parseAuthorization(text: string): RegExpExecArray | null {
+  if (lastAuthorization?.text !== text) lastAuthorization = { text, parts: AUTH.exec(text) };
+  return lastAuthorization.parts;
+}
+
 /** The service a request's Authorization header is scoped to (undefined when it is not a SigV4 header). */
 export function signingService(headers: IncomingSigned["headers"]): string | undefined {
   const authorization = header(headers, "authorization");
-  return authorization ? AUTH.exec(authorization)?.[4] : undefined;
+  return authorization ? parseAuthorization(authorization)?.[4] : undefined;
 }
 
 /** A SigV4 Authorization header that passed the checks needing neither the secret nor the body. */
@@ -64,7 +79,7 @@ export function checkAuthorization(
       "Missing Authentication Token: requests must be signed with AWS Signature Version 4.",
     );
   }
-  const m = AUTH.exec(authorization);
+  const m = parseAuthorization(authorization);
   if (!m) {
     throw new IoTError("IncompleteSignatureException", "Authorization header is not an AWS4-HMAC-SHA256 signature.");
   }
@@ -79,11 +94,12 @@ export function checkAuthorization(
     throw new IoTError("InvalidSignatureException", `Credential should be scoped to a valid region ('${region}'), not '${signingRegion}'.`);
   }
   const amzDate = header(headers, "x-amz-date");
-  const signingDate = amzDate ? parseAmzDate(amzDate) : undefined;
+  const signingDate = amzDate ? signingDateOf(amzDate) : undefined;
   if (!signingDate) throw new IoTError("InvalidSignatureException", "Missing or malformed X-Amz-Date header.");
   // The server's time: the machine's, or the endpoint's clock (which its Date header gives, and clients correct to).
-  const times = typeof now === "number" ? [now] : now;
-  if (times.every((t) => Math.abs(signingDate.getTime() - t) > SKEW_MS)) {
+  const t = signingDate.getTime();
+  const fresh = typeof now === "number" ? Math.abs(t - now) <= SKEW_MS : now.some((n) => Math.abs(t - n) <= SKEW_MS);
+  if (!fresh) {
     throw new IoTError("InvalidSignatureException", "Signature expired: the request time is more than 15 minutes from the server time.");
   }
   return { service, signingDate, signedHeaders: signedHeaderList.split(";"), signature };
@@ -95,18 +111,19 @@ export function checkAuthorization(
  * signature can be verified before the body is read, and the body checked
  * against that hash afterwards (checkPayloadHash).
  */
-export function signsPayloadHash(headers: IncomingSigned["headers"]): boolean {
-  const authorization = header(headers, "authorization");
-  const signed = authorization ? AUTH.exec(authorization)?.[5] : undefined;
-  return (
-    signed !== undefined && signed.split(";").includes("x-amz-content-sha256") && header(headers, "x-amz-content-sha256") !== undefined
-  );
+export function signsPayloadHash(headers: IncomingSigned["headers"], checked?: CheckedAuthorization): boolean {
+  let signed = checked?.signedHeaders;
+  if (!signed) {
+    const authorization = header(headers, "authorization");
+    signed = authorization ? parseAuthorization(authorization)?.[5]?.split(";") : undefined;
+  }
+  return signed !== undefined && signed.includes(PAYLOAD_HASH_HEADER) && header(headers, PAYLOAD_HASH_HEADER) !== undefined;
 }
 
 /** Throws a 403 InvalidSignatureException unless the body is what a signed x-amz-content-sha256 header says. */
 export function checkPayloadHash(headers: IncomingSigned["headers"], body: string): void {
-  const payloadHash = header(headers, "x-amz-content-sha256");
-  if (payloadHash !== undefined && payloadHash !== createHash("sha256").update(body).digest("hex")) {
+  const payloadHash = header(headers, PAYLOAD_HASH_HEADER);
+  if (payloadHash !== undefined && payloadHash !== sha256Hex(body)) {
     throw new IoTError(
       "InvalidSignatureException",
       "The provided 'x-amz-content-sha256' header does not match what was computed from the request body.",
@@ -127,48 +144,59 @@ export async function verifySignature(
   services: readonly string[],
   now: number | readonly number[] = Date.now(),
 ): Promise<void> {
-  const {
-    service,
-    signingDate,
-    signedHeaders: signed,
-    signature,
-  } = checkAuthorization(request.headers, credentials, region, services, now);
-  const headers: Record<string, string> = {};
+  verifyChecked(request, checkAuthorization(request.headers, credentials, region, services, now), credentials, region);
+}
+
+/** Headers the SDK's signer never takes from the request: it sets x-amz-date itself, and drops the others. */
+const GENERATED_HEADERS = new Set(["authorization", "x-amz-date", "date"]);
+
+/**
+ * verifySignature for an Authorization header checkAuthorization already
+ * passed: synchronous, throws the 403 IoTError on a wrong signature.
+ */
+export function verifyChecked(
+  request: IncomingSigned,
+  checked: CheckedAuthorization,
+  credentials: LocalCredentials & { sessionToken?: string },
+  region: string,
+): void {
+  const { service, signingDate, signedHeaders: signed, signature } = checked;
+  // The signed headers' values, as the signer would see them (the generated ones replaced).
+  const values = new Map<string, string>();
+  let payloadHash: string | undefined;
   for (const name of signed) {
     const value = header(request.headers, name);
-    if (value === undefined) throw new IoTError("InvalidSignatureException", `Signed header '${name}' is missing.`);
-    headers[name] = value;
+    if (typeof value !== "string") throw new IoTError("InvalidSignatureException", `Signed header '${name}' is missing.`);
+    if (name === PAYLOAD_HASH_HEADER) payloadHash = value;
+    if (!GENERATED_HEADERS.has(name)) values.set(name, value);
   }
   // The signer takes a signed x-amz-content-sha256 header as the payload hash
   // without looking at the body, so check that it is the body's hash (the SDK
   // always sends it); otherwise the body could be swapped after signing.
-  if (request.body !== undefined) checkPayloadHash(headers, request.body);
-  else if (headers["x-amz-content-sha256"] === undefined)
-    throw new Error("verifySignature needs the body: x-amz-content-sha256 is not signed");
-  const signer = new SignatureV4({
-    credentials,
-    region,
-    service,
-    sha256,
-    uriEscapePath: true,
-    applyChecksum: signed.includes("x-amz-content-sha256"),
-  });
-  const [hostname, port] = (headers.host ?? "").split(":");
-  const resigned = await signer.sign(
-    new HttpRequest({
-      method: request.method,
-      protocol: "http:",
-      hostname,
-      port: port ? Number(port) : undefined,
-      path: request.path,
-      query: request.query,
-      headers,
-      body: request.body,
-    }),
-    { signingDate, signableHeaders: new Set(signed), signingRegion: region, signingService: service },
-  );
-  const expected = /Signature=([0-9a-f]{64})$/.exec(String(resigned.headers.authorization))?.[1] ?? "";
-  if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
+  if (request.body !== undefined) {
+    if (payloadHash !== undefined && payloadHash !== sha256Hex(request.body)) {
+      throw new IoTError(
+        "InvalidSignatureException",
+        "The provided 'x-amz-content-sha256' header does not match what was computed from the request body.",
+      );
+    }
+  } else if (payloadHash === undefined) throw new Error("verifySignature needs the body: x-amz-content-sha256 is not signed");
+  const longDate = longDateOf(signingDate);
+  const shortDate = longDate.slice(0, 8);
+  values.set("x-amz-date", longDate);
+  if (typeof credentials.sessionToken === "string" && credentials.sessionToken)
+    values.set("x-amz-security-token", credentials.sessionToken);
+  const names = [...values.keys()].sort();
+  let canonicalHeaders = "";
+  for (const name of names) canonicalHeaders += `${name}:${canonicalHeaderValue(values.get(name)!)}\n`;
+  const canonicalRequest = `${request.method}\n${canonicalPath(request.path)}\n${canonicalQuery(request.query)}\n${canonicalHeaders}\n${names.join(";")}\n${payloadHash ?? sha256Hex(request.body ?? "")}`;
+  const scope = `${shortDate}/${region}/${service}/aws4_request`;
+  const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
+  const expected = createHmac("sha256", signingKey(credentials.secretAccessKey, shortDate, region, service))
+    .update(stringToSign)
+    .digest();
+  // The header's signature is 64 lower-case hex digits (AUTH), so it decodes to the 32 bytes compared.
+  if (signature.length !== 64 || !timingSafeEqual(expected, Buffer.from(signature, "hex"))) {
     throw new IoTError(
       "InvalidSignatureException",
       "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
@@ -176,9 +204,122 @@ export async function verifySignature(
   }
 }
 
+/**
+ * Derived signing keys, by secret key, date, region and service: a key is
+ * valid for one day's requests in one scope, and four HMACs to derive.
+ * Bounded: cleared when full (a day, region or service change adds a key).
+ */
+const signingKeys = new Map<string, Buffer>();
+const MAX_SIGNING_KEYS = 64;
+
+/** The SigV4 signing key: HMAC("AWS4" + secret, date) chained over region, service and "aws4_request". */
+export function signingKey(secret: string, shortDate: string, region: string, service: string): Buffer {
+  const cacheKey = `${shortDate}/${region}/${service}/${secret}`;
+  let key = signingKeys.get(cacheKey);
+  if (key === undefined) {
+    key = createHmac("sha256", `AWS4${secret}`).update(shortDate).digest();
+    for (const part of [region, service, "aws4_request"]) key = createHmac("sha256", key).update(part).digest();
+    if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
+    signingKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
+/** SHA-256 of a text's UTF-8 bytes, in hex (one-shot: no Hash object per call; the empty body's is known). */
+function sha256Hex(text: string): string {
+  return text === "" ? EMPTY_SHA256 : hash("sha256", text, "hex");
+}
+
+/** As the signer: line breaks and runs of spaces or tabs become one space, then one leading and one trailing space go. */
+function canonicalHeaderValue(value: string): string {
+  if (!/[\r\n\t]| {2}|^ | $/.test(value)) return value;
+  return value
+    .replace(/[\r\n]/g, " ")
+    .replace(/[ \t]+/g, " ")
+    .replace(/^ | $/g, "");
+}
+
+/** RFC 3986 escaping as the signer's escapeUri: encodeURIComponent, plus !'()* escaped. */
+const escapeUri = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** A path that normalises and escapes to itself: segments of unreserved characters, none "." or "..", no empty one. */
+const PLAIN_PATH = /^(?:\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*|\.[A-Za-z0-9_~-][A-Za-z0-9._~-]*|\.\.[A-Za-z0-9._~-]+))+\/?$/;
+
+/** The signer's canonical URI (uriEscapePath): "." and ".." resolved, empty segments dropped, then escaped again. */
+export function canonicalPath(path: string): string {
+  if (path === "/" || PLAIN_PATH.test(path)) return path;
+  const segments: string[] = [];
+  for (const segment of path.split("/")) {
+    if (segment.length === 0 || segment === ".") continue;
+    if (segment === "..") segments.pop();
+    else segments.push(segment);
+  }
+  const normalized = `${path.startsWith("/") ? "/" : ""}${segments.join("/")}${segments.length > 0 && path.endsWith("/") ? "/" : ""}`;
+  return escapeUri(normalized).replace(/%2F/g, "/");
+}
+
+/** The signer's canonical query: keys and values escaped, sorted by key (a repeated key's pairs sorted), x-amz-signature left out. */
+export function canonicalQuery(query: Record<string, string | string[]>): string {
+  const keys: string[] = [];
+  const serialized: Record<string, string> = {};
+  for (const key in query) {
+    if (!Object.hasOwn(query, key) || key.toLowerCase() === "x-amz-signature") continue;
+    const encodedKey = escapeUri(key);
+    keys.push(encodedKey);
+    const value = query[key];
+    if (typeof value === "string") serialized[encodedKey] = `${encodedKey}=${escapeUri(value)}`;
+    else if (Array.isArray(value)) {
+      serialized[encodedKey] = value
+        .map((v) => `${encodedKey}=${escapeUri(v)}`)
+        .sort()
+        .join("&");
+    }
+  }
+  if (keys.length === 0) return "";
+  return keys
+    .sort()
+    .map((key) => serialized[key])
+    .filter((s) => s)
+    .join("&");
+}
+
 function header(headers: IncomingSigned["headers"], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(",") : value;
+}
+
+/**
+ * X-Amz-Date headers parsed, and dates formatted as the signer's X-Amz-Date:
+ * the requests of a second share them. Bounded, cleared when full.
+ */
+const signingDates = new Map<string, number>();
+const longDates = new Map<number, string>();
+const MAX_DATES = 256;
+
+function signingDateOf(text: string): Date | undefined {
+  const time = signingDates.get(text);
+  if (time !== undefined) return new Date(time);
+  const date = parseAmzDate(text);
+  if (date) {
+    if (signingDates.size >= MAX_DATES) signingDates.clear();
+    signingDates.set(text, date.getTime());
+  }
+  return date;
+}
+
+/** The signer's X-Amz-Date for a date: ISO 8601 basic format, to the second. */
+function longDateOf(date: Date): string {
+  const time = date.getTime();
+  let text = longDates.get(time);
+  if (text === undefined) {
+    text = date
+      .toISOString()
+      .replace(/\.\d{3}Z$/, "Z")
+      .replace(/[-:]/g, "");
+    if (longDates.size >= MAX_DATES) longDates.clear();
+    longDates.set(time, text);
+  }
+  return text;
 }
 
 function parseAmzDate(value: string): Date | undefined {

@@ -45,7 +45,10 @@ export class StatsRecorder {
       s.errors[key] = (s.errors[key] ?? 0) + 1;
     }
     if (this.capacity > 0) {
-      this.ring[this.recorded % this.capacity] = { operation, status, ...(error ? { error } : {}), ...(resource ? { resource } : {}) };
+      const record: CallRecord = { operation, status };
+      if (error) record.error = error;
+      if (resource) record.resource = resource;
+      this.ring[this.recorded % this.capacity] = record;
     }
     this.recorded++;
   }

@@ -113,10 +113,25 @@ function checkPresent(shapeName: string, value: unknown, path: string, errors: s
   else check(shapeName, value, path, errors, seen);
 }
 
+/** A structure's members as a list, and its required ones, computed once per shape. */
+interface Members {
+  list: Array<[name: string, member: { shape: string; location?: string; wire?: string }]>;
+  required: ReadonlySet<string>;
+}
+const membersOf = new Map<string, Members>();
+function members(shapeName: string): Members {
+  let found = membersOf.get(shapeName);
+  if (!found) {
+    const shape = SHAPES[shapeName] as Extract<ModelShape, { type: "structure" }>;
+    found = { list: Object.entries(shape.members), required: new Set(shape.required ?? []) };
+    membersOf.set(shapeName, found);
+  }
+  return found;
+}
+
 function checkMembers(shapeName: string, value: Record<string, unknown>, prefix: string, errors: string[], seen: readonly string[]): void {
-  const shape = SHAPES[shapeName] as Extract<ModelShape, { type: "structure" }>;
-  const required = new Set(shape.required ?? []);
-  for (const [name, m] of Object.entries(shape.members)) {
+  const { list, required } = members(shapeName);
+  for (const [name, m] of list) {
     const v = value[name];
     if (v === undefined || v === null) {
       if (required.has(name)) errors.push(violation(`${prefix}${name}`, null, "Member must not be null"));
@@ -140,7 +155,7 @@ export function inputOf(operation: string, parts: RequestParts): Record<string, 
   const shape = op?.input ? SHAPES[op.input] : undefined;
   if (!shape || shape.type !== "structure") return {};
   const input: Record<string, unknown> = {};
-  for (const [name, m] of Object.entries(shape.members)) {
+  for (const [name, m] of members(op.input!).list) {
     const wire = m.wire ?? name;
     // An empty label or parameter is an empty string for a string member, and no value for any other.
     const text = m.location === "uri" ? parts.params[wire] : m.location === "querystring" ? parts.query[wire] : undefined;
