@@ -2,23 +2,23 @@
  * Rehearses one job on a local endpoint whose rollouts are held and whose
  * clock is virtual: gives the job's targets simulated devices, releases the
  * job, advances the clock a minute at a time until the job finishes or the
- * horizon passes, and reports what the fleet did. Final results are read
- * through the SDK (ListJobExecutionsForJob, DescribeJob), as a user would.
+ * horizon passes, and reports what the fleet did. The job is read through
+ * the SDK (DescribeJob), as a user would; the final status of every device is
+ * read from the endpoint's records, the ones ListJobExecutionsForJob answers
+ * from (paging a million executions through the SDK took longer than
+ * simulating them).
  */
-import {
-  AddThingToThingGroupCommand,
-  DescribeJobCommand,
-  GetPackageCommand,
-  paginateListJobExecutionsForJob,
-  type IoTClient,
-  type Job,
-} from "@aws-sdk/client-iot";
+import { AddThingToThingGroupCommand, DescribeJobCommand, GetPackageCommand, type IoTClient, type Job } from "@aws-sdk/client-iot";
 import { parseVersionArn } from "../provider/kinds/package-versions.ts";
 import { isFinishedJob } from "../api/constraints.ts";
 import { DEFAULT_BEHAVIOUR, type DeviceBehaviour, type ExecutionEvent, type LocalIoT } from "../local/index.ts";
 import { n as count } from "./render.ts";
 import { installedVersions, versionCounts } from "./versions.ts";
-import { emptyCounts, REHEARSAL_FORMAT_VERSION, timelineOf, type FinalStatus, type Rehearsal, type WaveReport } from "./report.ts";
+import { emptyCounts, REHEARSAL_FORMAT_VERSION, type FinalStatus, type Rehearsal, type WaveReport } from "./report.ts";
+import { timelineSince, type ExecutionLog } from "./event-log.ts";
+
+/** The endpoint's execution events since it started: a compact ExecutionLog, or every event (tests). */
+export type RehearsalEvents = ExecutionLog | ExecutionEvent[];
 
 export interface RehearsalOptions {
   /** Simulated devices the job's targets get in all (a thing target is one device). @default 1000 */
@@ -95,27 +95,30 @@ async function giveDevices(
   return options.devices;
 }
 
-/** Final status per device, and attempts (executions including retries), read through the SDK. */
-async function results(
-  client: IoTClient,
+/** A device's final status: its latest execution's, NOT_NOTIFIED when the job never reached it. */
+type StatusOf = (thingName: string) => string;
+
+/**
+ * Final status counts (one per device), attempts (executions including
+ * retries), and each device's final status: the latest execution on each
+ * thing, as ListJobExecutionsForJob lists them (the endpoint's records).
+ */
+function results(
+  local: LocalIoT,
   jobId: string,
   devices: number,
-): Promise<{ executions: Record<FinalStatus, number>; attempts: number; statuses: Map<string, string> }> {
+): { executions: Record<FinalStatus, number>; attempts: number; statusOf: StatusOf } {
   const executions = emptyCounts();
-  const statuses = new Map<string, string>();
   let attempts = 0;
   let reached = 0;
-  for await (const page of paginateListJobExecutionsForJob({ client, pageSize: 250 }, { jobId })) {
-    for (const e of page.executionSummaries ?? []) {
-      const status = e.jobExecutionSummary?.status as FinalStatus;
-      executions[status] += 1;
-      attempts += e.jobExecutionSummary?.executionNumber ?? 1;
-      reached += 1;
-      if (e.thingArn) statuses.set(nameOf(e.thingArn), status);
-    }
+  for (const e of local.world.jobExecutions(jobId)) {
+    executions[e.status as FinalStatus] += 1;
+    attempts += e.executionNumber;
+    reached += 1;
   }
   executions.NOT_NOTIFIED = Math.max(0, devices - reached);
-  return { executions, attempts, statuses };
+  const statusOf = (thing: string) => local.world.latestExecution(jobId, thing)?.status ?? "NOT_NOTIFIED";
+  return { executions, attempts, statusOf };
 }
 
 /** `$default` versions as the version they stand for (the package's default version when the job ran). */
@@ -158,7 +161,7 @@ export async function rehearseJob(
   local: LocalIoT,
   client: IoTClient,
   job: { resourceId: string; jobId: string },
-  events: ExecutionEvent[],
+  events: RehearsalEvents,
   options: RehearsalOptions = {},
 ): Promise<Rehearsal> {
   const opts = { ...options, devices: options.devices ?? DEFAULT_DEVICES, seed: options.seed ?? 1 };
@@ -180,8 +183,8 @@ export async function rehearseJob(
   }
   const final = (await client.send(new DescribeJobCommand({ jobId: job.jobId }))).job!;
   if (!isFinishedJob(final.status)) notes.push(`the horizon (${count(horizon)} minutes) passed with the job ${final.status}`);
-  const { executions, attempts, statuses } = await results(client, job.jobId, devices);
-  const ends = fleet.map((thing) => ({ thing, status: statuses.get(thing) ?? "NOT_NOTIFIED" }));
+  const { executions, attempts, statusOf } = results(local, job.jobId, devices);
+  const ends = fleet.map((thing) => ({ thing, status: statusOf(thing) }));
   return {
     formatVersion: REHEARSAL_FORMAT_VERSION,
     job: job.resourceId,
@@ -203,7 +206,7 @@ export async function rehearseJob(
     ...(installs.length > 0
       ? { packageVersions: versionCounts(await resolveDefaults(client, installs), ends, (t) => had.get(t) ?? {}) }
       : {}),
-    timeline: timelineOf(events.slice(before), startMs, minutes),
+    timeline: timelineSince(events, before, startMs, minutes),
     notRehearsed: [...(options.notRehearsed ?? [])],
     notes,
   };
@@ -248,7 +251,7 @@ export async function rehearseRollout(
   local: LocalIoT,
   client: IoTClient,
   rollout: { resourceId: string; latest: () => RolloutOutput; deploy: () => Promise<unknown> },
-  events: ExecutionEvent[],
+  events: RehearsalEvents,
   options: RehearsalOptions & { deployEvery?: number } = {},
 ): Promise<Rehearsal> {
   const opts = { ...options, devices: options.devices ?? DEFAULT_DEVICES, seed: options.seed ?? 1 };
@@ -306,7 +309,7 @@ export async function rehearseRollout(
   notes.push(
     `the program's deploy ran ${count(deploys)} times, every ${plural(every)}${last.lastVerdict ? `; the last gate: ${last.lastVerdict}` : ""}`,
   );
-  const { executions, attempts, statuses } = await results(client, jobId, devices);
+  const { executions, attempts, statusOf } = results(local, jobId, devices);
   const outcome = { completed: "COMPLETED", cancelled: "CANCELED", held: "HELD", "in-progress": final.status ?? "IN_PROGRESS" }[
     last.outcome
   ];
@@ -327,9 +330,9 @@ export async function rehearseRollout(
     minutes,
     executions,
     attempts,
-    waves: waveReports(local, last, statuses, startMs),
+    waves: waveReports(local, last, statusOf, startMs),
     deployEveryMinutes: every,
-    timeline: timelineOf(events.slice(before), startMs, minutes),
+    timeline: timelineSince(events, before, startMs, minutes),
     notRehearsed: [...(options.notRehearsed ?? [])],
     notes,
   };
@@ -338,7 +341,7 @@ export async function rehearseRollout(
 const plural = (m: number) => (m === 1 ? "minute" : `${count(m)} minutes`);
 
 /** Each wave's devices: the members of its groups that no earlier wave reached, with how their executions ended. */
-function waveReports(local: LocalIoT, r: RolloutOutput, statuses: Map<string, string>, startMs: number): WaveReport[] {
+function waveReports(local: LocalIoT, r: RolloutOutput, statusOf: StatusOf, startMs: number): WaveReport[] {
   const seen = new Set<string>();
   const fleet = r.fleetArn ? groupName(r.fleetArn) : undefined;
   return r.waves.map((wave, i) => {
@@ -357,7 +360,7 @@ function waveReports(local: LocalIoT, r: RolloutOutput, statuses: Map<string, st
         things.push(m);
       }
     }
-    const ended = (s: string[]) => things.filter((t) => s.includes(statuses.get(t) ?? "")).length;
+    const ended = (s: string[]) => things.filter((t) => s.includes(statusOf(t))).length;
     const failedHere = (r.outcome === "cancelled" || r.outcome === "held") && i === r.currentWave;
     const passed = started && (i < r.currentWave || r.outcome === "completed");
     return {

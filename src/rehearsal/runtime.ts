@@ -18,12 +18,13 @@ import { CreateThingCommand, CreateThingGroupCommand } from "@aws-sdk/client-iot
 import { formatFailure } from "../runtime/failure.ts";
 import { localClient } from "../provider/client.ts";
 import { rehearseOn } from "../provider/location.ts";
-import { startLocalIoT, type ExecutionEvent } from "../local/index.ts";
+import { startLocalIoT } from "../local/index.ts";
 import { leftOpenNote, onFinishedButBusy } from "../preview/finished.ts";
 import { setHooks } from "../preview/globals.ts";
 import { isOwnKind, participates, refusingProvider } from "../preview/providers.ts";
 import { EMPTY_STORE, overlayStore } from "../preview/overlay.ts";
 import { alchemySerde } from "../preview/serde.ts";
+import { ExecutionLog } from "./event-log.ts";
 import { foreignResources } from "./foreign.ts";
 import { localVersions } from "./versions.ts";
 import { rehearseJob, rehearseRollout, RehearsalError, type RehearsalOptions, type RolloutOutput } from "./rehearse.ts";
@@ -37,14 +38,14 @@ export interface RehearsalRequest extends RehearsalOptions {
 }
 
 const request = JSON.parse(process.env.ALCHEMY_IOT_REHEARSAL ?? "{}") as RehearsalRequest;
-const events: ExecutionEvent[] = [];
+const events = new ExecutionLog();
 const local = await startLocalIoT({
   port: 0,
   unref: true,
   region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
   virtualClock: request.startMs ?? Math.floor(Date.now() / 60_000) * 60_000,
   holdRollouts: true,
-  onExecution: (e) => events.push(e),
+  onExecution: events.record,
 });
 rehearseOn(local);
 

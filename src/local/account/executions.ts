@@ -7,7 +7,7 @@
  */
 import { ENUMS, LISTS, STRINGS, type JobExecutionStatus } from "../../api/constraints.ts";
 import { IoTError, notFound } from "../errors.ts";
-import type { Page } from "../state/pagination.ts";
+import { pageByPosition, type Page } from "../state/pagination.ts";
 import type { ExecutionRecord } from "../state/store.ts";
 import { isTerminal, type World } from "../state/world.ts";
 import * as check from "./checks.ts";
@@ -54,17 +54,12 @@ export function listJobExecutionsForJob(
   const status = check.oneOf("status", input.status, ENUMS.jobExecutionStatus);
   const maxResults = check.pageSize(input.maxResults);
   requireJob(world, jobId);
-  const items = world
-    .jobExecutions(jobId)
-    .filter((e) => status === undefined || e.status === status)
-    .sort((a, b) => a.queuedAt - b.queuedAt || a.thingName.localeCompare(b.thingName))
-    .map((e, i) => ({ seq: i + 1, e }));
-  const page = world.paginate("ListJobExecutionsForJob", items, {
+  // Kept sorted between requests (state/execution-order.ts): a page costs its items, not the job's executions.
+  return pageByPosition("ListJobExecutionsForJob", world.executionOrder.list(jobId, status), {
     nextToken: input.nextToken,
     maxResults,
     filter: `${jobId}|${status ?? ""}`,
   });
-  return { items: page.items.map(({ e }) => e), nextToken: page.nextToken };
 }
 
 /** The thing's latest execution of each job, oldest queued first. */
@@ -79,10 +74,11 @@ export function listJobExecutionsForThing(
   const maxResults = check.pageSize(input.maxResults);
   if (!world.tables.things.has(thingName)) throw notFound(`Thing ${thingName} cannot be found.`);
   const items: Array<{ seq: number; e: ExecutionRecord }> = [];
-  for (const [key, list] of world.tables.executions) {
-    const e = list[list.length - 1];
-    if (!e || !key.endsWith(`/${thingName}`) || e.thingName !== thingName) continue;
-    if (jobId !== undefined && e.jobId !== jobId) continue;
+  for (const [job, byThing] of world.tables.executions) {
+    if (jobId !== undefined && job !== jobId) continue;
+    const list = byThing.get(thingName);
+    const e = list?.[list.length - 1];
+    if (!e) continue;
     if (status !== undefined && e.status !== status) continue;
     if (namespaceId !== undefined && world.tables.jobs.get(e.jobId)?.namespaceId !== namespaceId) continue;
     items.push({ seq: 0, e });

@@ -31,9 +31,8 @@ export class ExecutionCounts {
     let counts = this.cache.get(job);
     if (!counts) {
       counts = zero();
-      const prefix = `${job.jobId}/`;
-      for (const [key, list] of this.tables.executions) {
-        if (list.length > 0 && key.startsWith(prefix)) counts[list[list.length - 1].status] += 1;
+      for (const list of this.tables.executions.get(job.jobId)?.values() ?? []) {
+        if (list.length > 0) counts[list[list.length - 1].status] += 1;
       }
       this.cache.set(job, counts);
     }
@@ -45,7 +44,7 @@ export class ExecutionCounts {
     const job = this.tables.jobs.get(execution.jobId);
     const counts = job && this.cache.get(job);
     if (!counts) return;
-    const list = this.tables.executions.get(`${execution.jobId}/${execution.thingName}`);
+    const list = this.tables.executions.get(execution.jobId)?.get(execution.thingName);
     if (!list || list[list.length - 1] !== execution) return;
     counts[from] -= 1;
     counts[execution.status] += 1;

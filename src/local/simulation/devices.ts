@@ -3,7 +3,7 @@
  * a behaviour model (behaviour.ts), instead of a test acting as the device.
  */
 import { STRINGS } from "../../api/constraints.ts";
-import type { ThingGroupRecord, ThingRecord } from "../state/store.ts";
+import type { JobRecord, ThingGroupRecord, ThingRecord } from "../state/store.ts";
 import { createThing, createThingGroup } from "../account/things.ts";
 import type { World } from "../state/world.ts";
 import { checkSeed, resolveBehaviour, type DeviceBehaviour } from "./behaviour.ts";
@@ -50,15 +50,19 @@ export function addSimulatedDevices(world: World, request: SimulatedDevicesReque
   if (thingGroupName !== undefined && !new RegExp(`^(?:${STRINGS.thingGroupName.pattern})$`).test(thingGroupName)) {
     throw new Error(`thingGroupName ${JSON.stringify(thingGroupName)} is not a valid thing group name.`);
   }
+  // One record of the behaviour for all the devices (it is only read): a million devices need not have a million copies.
+  const simulated = { behaviour, seed };
+  const jobs = liveJobs(world);
   for (const name of names) {
     const thing = world.tables.things.get(name) ?? created(world, "thing", name);
-    markSimulated(world, thing, behaviour, seed);
+    markSimulated(world, thing, simulated, jobs);
   }
   if (thingGroupName !== undefined) {
     const group = world.tables.thingGroups.get(thingGroupName) ?? created(world, "thingGroup", thingGroupName);
-    const members = new Set(group.members);
-    const added = names.filter((name) => !members.has(name));
-    group.members.push(...added);
+    const members = group.members.length > 0 ? new Set(group.members) : undefined;
+    const added = members ? names.filter((name) => !members.has(name)) : names;
+    // One at a time: push(...added) passes every name as an argument, which overflows the stack for large fleets.
+    for (const name of added) group.members.push(name);
     // As AddThingToThingGroup: continuous jobs that target the group reach the new members.
     for (const job of world.tables.jobs.values()) {
       if (job.status === "IN_PROGRESS" && job.targetSelection === "CONTINUOUS" && job.targets.includes(group.thingGroupArn)) {
@@ -73,13 +77,20 @@ export function addSimulatedDevices(world: World, request: SimulatedDevicesReque
 export function simulateThing(world: World, thingName: string, behaviour?: Partial<DeviceBehaviour>, seed?: number): void {
   const thing = world.tables.things.get(thingName);
   if (!thing) throw new Error(`Thing ${thingName} cannot be found: create it first, or use addSimulatedDevices.`);
-  markSimulated(world, thing, resolveBehaviour(behaviour), checkSeed(seed));
+  markSimulated(world, thing, { behaviour: resolveBehaviour(behaviour), seed: checkSeed(seed) }, liveJobs(world));
 }
 
-function markSimulated(world: World, thing: ThingRecord, behaviour: DeviceBehaviour, seed: number): void {
-  thing.simulated = { behaviour, seed };
-  const jobs = [...world.tables.jobs.values()].sort((a, b) => a.seq - b.seq);
+/** Jobs whose QUEUED executions a newly simulated device picks up, in creation order. */
+function liveJobs(world: World): JobRecord[] {
+  return [...world.tables.jobs.values()]
+    .filter((job) => job.status === "IN_PROGRESS" || job.status === "SCHEDULED")
+    .sort((a, b) => a.seq - b.seq);
+}
+
+function markSimulated(world: World, thing: ThingRecord, simulated: NonNullable<ThingRecord["simulated"]>, jobs: JobRecord[]): void {
+  thing.simulated = simulated;
   for (const job of jobs) {
+    // Still live? An earlier device's pick-up may have ended the job (its abort criteria run on every change).
     if (job.status !== "IN_PROGRESS" && job.status !== "SCHEDULED") continue;
     const latest = world.latestExecution(job.jobId, thing.thingName);
     if (latest?.status === "QUEUED") pickUp(world, job, latest, thing);

@@ -22,6 +22,10 @@ import { EventQueue, type Agenda, type SimEvent } from "./queue.ts";
 import * as rollouts from "./rollouts.ts";
 import { scheduleEnd, scheduleStart } from "./time.ts";
 
+function* eachExecution(byThing: Map<string, ExecutionRecord[]>): Iterable<ExecutionRecord> {
+  for (const list of byThing.values()) yield* list;
+}
+
 export class Simulation implements Agenda, WorldListener {
   readonly world: World;
   private readonly queue = new EventQueue();
@@ -76,8 +80,8 @@ export class Simulation implements Agenda, WorldListener {
       }
       if (job.rollout?.nextAtMs !== undefined) this.schedule(job.rollout.nextAtMs, { kind: "notify", jobId: job.jobId });
     }
-    for (const list of executions.values()) {
-      for (const e of list) {
+    for (const byThing of executions.values()) {
+      for (const e of eachExecution(byThing)) {
         if (e.status !== "IN_PROGRESS") continue;
         const job = jobs.get(e.jobId);
         if (e.timeoutAtMs === undefined && job && e.startedAt !== undefined) {

@@ -250,8 +250,13 @@ export interface ShadowRecord {
 export interface Tables {
   templates: Map<string, TemplateRecord>;
   jobs: Map<string, JobRecord>;
-  /** Keyed by `${jobId}/${thingName}`: every execution number of that pair, oldest first. */
-  executions: Map<string, ExecutionRecord[]>;
+  /**
+   * By job id, then thing name: every execution number of that pair, oldest
+   * first. Nested rather than keyed by `${jobId}/${thingName}` so that a
+   * million-device fleet needs no key string per execution and a job's
+   * executions are read without scanning the others'.
+   */
+  executions: Map<string, Map<string, ExecutionRecord[]>>;
   things: Map<string, ThingRecord>;
   thingGroups: Map<string, ThingGroupRecord>;
   /** Tags by resource ARN. */

@@ -13,7 +13,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { onExit } from "signal-exit";
 import { checkDataFile, FILE_FORMAT, FILE_VERSION, type PersistedFile } from "./data-file.ts";
-import type { Tables } from "./records.ts";
+import type { ExecutionRecord, Tables } from "./records.ts";
 
 export type {
   ExecutionRecord,
@@ -110,10 +110,11 @@ function toTables(data: PersistedFile): { accountId: string; region: string; ins
   for (const t of data.templates) tables.templates.set(t.jobTemplateId, t);
   for (const j of data.jobs) tables.jobs.set(j.jobId, j);
   for (const e of data.executions) {
-    const key = `${e.jobId}/${e.thingName}`;
-    const list = tables.executions.get(key) ?? [];
-    list.push(e);
-    tables.executions.set(key, list);
+    let byThing = tables.executions.get(e.jobId);
+    if (!byThing) tables.executions.set(e.jobId, (byThing = new Map()));
+    const list = byThing.get(e.thingName);
+    if (list) list.push(e);
+    else byThing.set(e.thingName, [e]);
   }
   for (const t of data.things) tables.things.set(t.thingName, t);
   for (const g of data.thingGroups) tables.thingGroups.set(g.thingGroupName, g);
@@ -136,7 +137,7 @@ function toFile(accountId: string, region: string, t: Tables, instanceId: string
     region,
     templates: [...t.templates.values()],
     jobs: [...t.jobs.values()],
-    executions: [...t.executions.values()].flat(),
+    executions: allExecutions(t),
     things: [...t.things.values()],
     thingGroups: [...t.thingGroups.values()],
     tags: Object.fromEntries(t.tags),
@@ -146,6 +147,13 @@ function toFile(accountId: string, region: string, t: Tables, instanceId: string
     ...(t.packageConfiguration.has("default") ? { packageConfiguration: t.packageConfiguration.get("default") } : {}),
     shadows: [...t.shadows.values()],
   };
+}
+
+/** Every execution, job by job, each thing's oldest first. */
+function allExecutions(t: Tables): ExecutionRecord[] {
+  const out: ExecutionRecord[] = [];
+  for (const byThing of t.executions.values()) for (const list of byThing.values()) for (const e of list) out.push(e);
+  return out;
 }
 
 /**

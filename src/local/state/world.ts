@@ -10,7 +10,6 @@
  * The world knows no simulation: it tells its listeners (WorldListener) what
  * happened, and the fleet simulation (src/local/simulation/engine.ts) subscribes.
  */
-import { randomUUID } from "node:crypto";
 import { TERMINAL_EXECUTION_STATUSES, type JobExecutionStatus } from "../../api/constraints.ts";
 import { ExecutionCounts, type StatusCounts } from "../simulation/counts.ts";
 import { emitExecution, type ExecutionEvent } from "../simulation/events.ts";
@@ -18,6 +17,11 @@ import { applyAbortCriteria, cancel, settle, stopRollout, type JobTables } from 
 import { emptyTables, type ExecutionRecord, type JobRecord, type Tables, type ThingRecord } from "./store.ts";
 import { installedVersions, type PackageLimits } from "./catalog.ts";
 import { paginate, type Page, type PageOptions } from "./pagination.ts";
+import { ExecutionOrder } from "./execution-order.ts";
+import { newUuid } from "./ids.ts";
+
+/** What executionsOf returns for a pair without executions (frozen: nobody may add to it). */
+const NO_EXECUTIONS = Object.freeze([]) as unknown as ExecutionRecord[];
 
 export interface WorldOptions {
   accountId: string;
@@ -80,6 +84,8 @@ export class World implements JobTables {
   readonly s3Objects = new Map<string, string>();
   private readonly listeners: WorldListener[] = [];
   private readonly counts: ExecutionCounts;
+  /** ListJobExecutionsForJob's order of each job's executions, kept between requests. */
+  readonly executionOrder: ExecutionOrder;
   private seq = 0;
 
   constructor(options: WorldOptions) {
@@ -93,6 +99,7 @@ export class World implements JobTables {
     this.packageLimits = options.packageLimits;
     this.onExecution = options.onExecution;
     this.counts = new ExecutionCounts(this.tables);
+    this.executionOrder = new ExecutionOrder(this.tables);
     for (const r of [
       ...this.tables.templates.values(),
       ...this.tables.jobs.values(),
@@ -140,7 +147,7 @@ export class World implements JobTables {
   }
 
   newId(): string {
-    return randomUUID();
+    return newUuid();
   }
 
   arn(resource: string): string {
@@ -190,9 +197,7 @@ export class World implements JobTables {
     if (!job) return;
     this.tables.jobs.delete(jobId);
     this.tables.tags.delete(job.jobArn);
-    for (const key of [...this.tables.executions.keys()]) {
-      if (key.startsWith(`${jobId}/`)) this.tables.executions.delete(key);
-    }
+    this.tables.executions.delete(jobId);
   }
 
   /** Starts asynchronous deletion of a job (the caller checked the rules). */
@@ -234,8 +239,9 @@ export class World implements JobTables {
     for (const l of this.listeners) l.targetsAdded(job, thingNames);
   }
 
+  /** A thing's executions of a job, oldest first (an empty array, not to be changed, when it has none). */
   executionsOf(jobId: string, thingName: string): ExecutionRecord[] {
-    return this.tables.executions.get(`${jobId}/${thingName}`) ?? [];
+    return this.tables.executions.get(jobId)?.get(thingName) ?? NO_EXECUTIONS;
   }
 
   latestExecution(jobId: string, thingName: string): ExecutionRecord | undefined {
@@ -246,8 +252,8 @@ export class World implements JobTables {
   /** All executions of a job, latest per thing. */
   jobExecutions(jobId: string): ExecutionRecord[] {
     const out: ExecutionRecord[] = [];
-    for (const [key, list] of this.tables.executions) {
-      if (key.startsWith(`${jobId}/`) && list.length > 0) out.push(list[list.length - 1]);
+    for (const list of this.tables.executions.get(jobId)?.values() ?? []) {
+      if (list.length > 0) out.push(list[list.length - 1]);
     }
     return out;
   }
@@ -277,9 +283,10 @@ export class World implements JobTables {
   createExecution(job: JobRecord, thingName: string, retryAttempt: number): ExecutionRecord | undefined {
     const thing = this.tables.things.get(thingName);
     if (!thing) return undefined;
-    const key = `${job.jobId}/${thingName}`;
-    const list = this.tables.executions.get(key) ?? [];
-    const latest = list[list.length - 1];
+    let byThing = this.tables.executions.get(job.jobId);
+    if (!byThing) this.tables.executions.set(job.jobId, (byThing = new Map()));
+    const list = byThing.get(thingName);
+    const latest = list?.[list.length - 1];
     const now = this.now();
     const execution: ExecutionRecord = {
       jobId: job.jobId,
@@ -292,9 +299,10 @@ export class World implements JobTables {
       versionNumber: 1,
       retryAttempt,
     };
-    list.push(execution);
-    this.tables.executions.set(key, list);
+    if (list) list.push(execution);
+    else byThing.set(thingName, [execution]);
     this.counts.added(job, latest?.status);
+    this.executionOrder.reordered(job.jobId);
     this.emit(execution);
     for (const l of this.listeners) l.executionQueued(job, execution, thing);
     return execution;
@@ -302,10 +310,11 @@ export class World implements JobTables {
 
   /** Deletes one execution (DeleteJobExecution), then re-evaluates its job. */
   removeExecution(execution: ExecutionRecord): void {
-    const key = `${execution.jobId}/${execution.thingName}`;
+    const byThing = this.tables.executions.get(execution.jobId);
     const remaining = this.executionsOf(execution.jobId, execution.thingName).filter((x) => x !== execution);
-    if (remaining.length > 0) this.tables.executions.set(key, remaining);
-    else this.tables.executions.delete(key);
+    this.executionOrder.reordered(execution.jobId);
+    if (remaining.length > 0) byThing?.set(execution.thingName, remaining);
+    else byThing?.delete(execution.thingName);
     const job = this.tables.jobs.get(execution.jobId);
     if (job) {
       this.counts.forget(job);
@@ -347,6 +356,7 @@ export class World implements JobTables {
     if (options.statusDetails) execution.statusDetails = options.statusDetails;
     if (previous !== status) {
       this.counts.changed(execution, previous);
+      this.executionOrder.statusChanged(execution.jobId);
       this.emit(execution);
     }
     return previous;
