@@ -128,6 +128,48 @@ describe("the verifier agrees with the SDK's signer", () => {
       expect(canonicalPath(path), path).toBe(theirs(path));
     }
   });
+
+  test("a SignedHeaders list out of order or with a name repeated is canonicalised sorted, as the signer does", async () => {
+    const put = await signed(CASES[9]);
+    const authorization = put.headers.authorization as string;
+    const list = /SignedHeaders=([^,]+)/.exec(authorization)![1].split(";");
+    for (const reordered of [[...list].reverse(), [...list, list[0]], [list[1], ...list]]) {
+      const headers = {
+        ...put.headers,
+        authorization: authorization.replace(/SignedHeaders=[^,]+/, `SignedHeaders=${reordered.join(";")}`),
+      };
+      await expect(verify({ ...put, headers })).resolves.toBeUndefined();
+    }
+  });
+
+  test("a session token is signed as the signer signs it", async () => {
+    const sessionToken = "the-session-token";
+    const signer = new SignatureV4({
+      credentials: { ...CREDENTIALS, sessionToken },
+      region: REGION,
+      service: "iot",
+      sha256: Hash.bind(null, "sha256"),
+    });
+    const request = await signer.sign(
+      new HttpRequest({
+        method: "GET",
+        protocol: "http:",
+        hostname: "127.0.0.1",
+        port: 4566,
+        path: "/jobs",
+        headers: { host: "127.0.0.1:4566" },
+      }),
+      { signingDate: WHEN },
+    );
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = String(value);
+    expect(headers["x-amz-security-token"]).toBe(sessionToken);
+    const incoming: IncomingSigned = { method: "GET", path: "/jobs", query: {}, headers, body: "" };
+    const same = { ...CREDENTIALS, sessionToken };
+    await expect(verifySignature(incoming, same, REGION, SERVICES, WHEN.getTime())).resolves.toBeUndefined();
+    const other = { ...CREDENTIALS, sessionToken: "another-token" };
+    await expect(verifySignature(incoming, other, REGION, SERVICES, WHEN.getTime())).rejects.toBeInstanceOf(IoTError);
+  });
 });
 
 describe("what the verifier refuses", () => {

@@ -17,9 +17,21 @@ export interface RequestParts {
 /** Serves one operation: synchronous over the in-memory tables; throws IoTError. */
 export type Handler = (world: World, request: RequestParts) => JsonObject | undefined;
 
-/** Drops undefined members (the service omits unset members). */
+/**
+ * Drops undefined members (the service omits unset members): a copy without
+ * them, or the object itself when it has none (callers pass the answer they
+ * just built, and only serialise what comes back).
+ */
 export function compact<T extends Record<string, unknown>>(value: T): JsonObject {
+  let unset = false;
+  for (const k in value) {
+    if (Object.hasOwn(value, k) && value[k] === undefined) {
+      unset = true;
+      break;
+    }
+  }
+  if (!unset) return value as unknown as JsonObject;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  for (const k in value) if (Object.hasOwn(value, k) && value[k] !== undefined) out[k] = value[k];
   return out as JsonObject;
 }

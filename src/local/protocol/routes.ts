@@ -97,13 +97,20 @@ export function isReadOnly(operation: string): boolean {
   return answer;
 }
 
+/** A route with each segment's label name (undefined for a literal segment), computed once. */
+interface Shaped {
+  route: Route;
+  labels: Array<string | undefined>;
+}
+
 /** The routes by method and number of path segments, in ROUTES' order. */
-const BY_SHAPE = new Map<string, Route[]>();
+const BY_SHAPE = new Map<string, Shaped[]>();
 for (const r of ROUTES) {
   const key = `${r.method} ${r.segments.length}`;
+  const shaped = { route: r, labels: r.segments.map((t) => (t.charCodeAt(0) === 123 /* { */ ? t.slice(1, -1) : undefined)) };
   const list = BY_SHAPE.get(key);
-  if (list) list.push(r);
-  else BY_SHAPE.set(key, [r]);
+  if (list) list.push(shaped);
+  else BY_SHAPE.set(key, [shaped]);
 }
 
 /**
@@ -119,14 +126,14 @@ export function matchRoute(method: string, rawPath: string): { route: Route; par
   // Without a "%", no label needs decoding (nor can fail to decode).
   const encoded = rawPath.includes("%");
   let best: { route: Route; params: Record<string, string>; literals: number } | undefined;
-  for (const r of candidates) {
+  for (const { route: r, labels } of candidates) {
     const params: Record<string, string> = {};
     let literals = 0;
     let ok = true;
     for (let i = 0; i < segments.length && ok; i++) {
-      const t = r.segments[i];
-      if (t.charCodeAt(0) === 123 /* { */) params[t.slice(1, -1)] = encoded ? decodeLabel(segments[i]) : segments[i];
-      else if (t === segments[i]) literals++;
+      const label = labels[i];
+      if (label !== undefined) params[label] = encoded ? decodeLabel(segments[i]) : segments[i];
+      else if (r.segments[i] === segments[i]) literals++;
       else ok = false;
     }
     if (ok && (!best || literals > best.literals)) best = { route: r, params, literals };

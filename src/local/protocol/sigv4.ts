@@ -37,11 +37,17 @@ export interface IncomingSigned {
 }
 
 /** The parts of the last Authorization header parsed: the router and the checks read the same header. */
-let lastAuthorization: { text: string; parts: RegExpExecArray | null } | undefined;
+let lastAuthorization: { text: string; parts: RegExpExecArray | null; signedHeaders: readonly string[] | undefined } | undefined;
 
 function parseAuthorization(text: string): RegExpExecArray | null {
-  if (lastAuthorization?.text !== text) lastAuthorization = { text, parts: AUTH.exec(text) };
+  if (lastAuthorization?.text !== text) lastAuthorization = { text, parts: AUTH.exec(text), signedHeaders: undefined };
   return lastAuthorization.parts;
+}
+
+/** The SignedHeaders list of the Authorization header parseAuthorization parsed last (split once). */
+function signedHeadersOf(parts: RegExpExecArray): readonly string[] {
+  if (lastAuthorization?.parts !== parts) return parts[5].split(";");
+  return (lastAuthorization.signedHeaders ??= parts[5].split(";"));
 }
 
 /** The service a request's Authorization header is scoped to (undefined when it is not a SigV4 header). */
@@ -54,7 +60,7 @@ export function signingService(headers: IncomingSigned["headers"]): string | und
 export interface CheckedAuthorization {
   service: string;
   signingDate: Date;
-  signedHeaders: string[];
+  signedHeaders: readonly string[];
   signature: string;
 }
 
@@ -83,7 +89,10 @@ export function checkAuthorization(
   if (!m) {
     throw new IoTError("IncompleteSignatureException", "Authorization header is not an AWS4-HMAC-SHA256 signature.");
   }
-  const [, accessKeyId, , signingRegion, service, signedHeaderList, signature] = m;
+  const accessKeyId = m[1];
+  const signingRegion = m[3];
+  const service = m[4];
+  const signature = m[6];
   if (accessKeyId !== credentials.accessKeyId) {
     throw new IoTError("UnrecognizedClientException", "The security token included in the request is invalid.");
   }
@@ -102,7 +111,7 @@ export function checkAuthorization(
   if (!fresh) {
     throw new IoTError("InvalidSignatureException", "Signature expired: the request time is more than 15 minutes from the server time.");
   }
-  return { service, signingDate, signedHeaders: signedHeaderList.split(";"), signature };
+  return { service, signingDate, signedHeaders: signedHeadersOf(m), signature };
 }
 
 /**
@@ -115,7 +124,8 @@ export function signsPayloadHash(headers: IncomingSigned["headers"], checked?: C
   let signed = checked?.signedHeaders;
   if (!signed) {
     const authorization = header(headers, "authorization");
-    signed = authorization ? parseAuthorization(authorization)?.[5]?.split(";") : undefined;
+    const parts = authorization ? parseAuthorization(authorization) : null;
+    signed = parts ? signedHeadersOf(parts) : undefined;
   }
   return signed !== undefined && signed.includes(PAYLOAD_HASH_HEADER) && header(headers, PAYLOAD_HASH_HEADER) !== undefined;
 }
@@ -161,14 +171,24 @@ export function verifyChecked(
   region: string,
 ): void {
   const { service, signingDate, signedHeaders: signed, signature } = checked;
-  // The signed headers' values, as the signer would see them (the generated ones replaced).
-  const values = new Map<string, string>();
+  const token = typeof credentials.sessionToken === "string" && credentials.sessionToken ? credentials.sessionToken : undefined;
+  // The signed headers' names and values, as the signer would see them (the generated ones replaced), sorted.
+  const names: string[] = [];
+  const values: string[] = [];
   let payloadHash: string | undefined;
+  // A signer lists the names sorted: then they need no sorting, nor deduplicating.
+  let ascending = true;
+  let previous = "";
   for (const name of signed) {
     const value = header(request.headers, name);
     if (typeof value !== "string") throw new IoTError("InvalidSignatureException", `Signed header '${name}' is missing.`);
     if (name === PAYLOAD_HASH_HEADER) payloadHash = value;
-    if (!GENERATED_HEADERS.has(name)) values.set(name, value);
+    if (name <= previous) ascending = false;
+    previous = name;
+    if (!GENERATED_HEADERS.has(name) && (token === undefined || name !== SECURITY_TOKEN_HEADER)) {
+      names.push(name);
+      values.push(value);
+    }
   }
   // The signer takes a signed x-amz-content-sha256 header as the payload hash
   // without looking at the body, so check that it is the body's hash (the SDK
@@ -183,13 +203,16 @@ export function verifyChecked(
   } else if (payloadHash === undefined) throw new Error("verifySignature needs the body: x-amz-content-sha256 is not signed");
   const longDate = longDateOf(signingDate);
   const shortDate = longDate.slice(0, 8);
-  values.set("x-amz-date", longDate);
-  if (typeof credentials.sessionToken === "string" && credentials.sessionToken)
-    values.set("x-amz-security-token", credentials.sessionToken);
-  const names = [...values.keys()].sort();
+  if (!ascending) sortUnique(names, values);
+  insertSorted(names, values, "x-amz-date", longDate);
+  if (token !== undefined) insertSorted(names, values, SECURITY_TOKEN_HEADER, token);
   let canonicalHeaders = "";
-  for (const name of names) canonicalHeaders += `${name}:${canonicalHeaderValue(values.get(name)!)}\n`;
-  const canonicalRequest = `${request.method}\n${canonicalPath(request.path)}\n${canonicalQuery(request.query)}\n${canonicalHeaders}\n${names.join(";")}\n${payloadHash ?? sha256Hex(request.body ?? "")}`;
+  let signedList = "";
+  for (let i = 0; i < names.length; i++) {
+    canonicalHeaders += `${names[i]}:${canonicalHeaderValue(values[i])}\n`;
+    signedList += i === 0 ? names[i] : `;${names[i]}`;
+  }
+  const canonicalRequest = `${request.method}\n${canonicalPath(request.path)}\n${canonicalQuery(request.query)}\n${canonicalHeaders}\n${signedList}\n${payloadHash ?? sha256Hex(request.body ?? "")}`;
   const scope = `${shortDate}/${region}/${service}/aws4_request`;
   const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
   const expected = createHmac("sha256", signingKey(credentials.secretAccessKey, shortDate, region, service))
@@ -202,6 +225,29 @@ export function verifyChecked(
       "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
     );
   }
+}
+
+const SECURITY_TOKEN_HEADER = "x-amz-security-token";
+
+/** Sorts names (and their values alongside), keeping a repeated name's first value (all of a name's values are the same). */
+function sortUnique(names: string[], values: string[]): void {
+  const byName = new Map<string, string>();
+  for (let i = 0; i < names.length; i++) if (!byName.has(names[i])) byName.set(names[i], values[i]);
+  const sorted = [...byName.keys()].sort();
+  names.length = 0;
+  values.length = 0;
+  for (const name of sorted) {
+    names.push(name);
+    values.push(byName.get(name)!);
+  }
+}
+
+/** Inserts a name absent from the sorted names at its place, with its value. */
+function insertSorted(names: string[], values: string[], name: string, value: string): void {
+  let i = names.length;
+  while (i > 0 && names[i - 1] > name) i--;
+  names.splice(i, 0, name);
+  values.splice(i, 0, value);
 }
 
 /**

@@ -149,20 +149,48 @@ function fromText(shape: ModelShape, text: string): unknown {
   return text;
 }
 
+/** Where one input member travels, and its shape, looked up once per operation. */
+interface InputMember {
+  name: string;
+  wire: string;
+  location: "uri" | "querystring" | "body" | "other";
+  shape: ModelShape;
+}
+/** Each operation's input shape name and members (undefined: no input shape, or not a structure). */
+const inputsOf = new Map<string, { input: string; members: InputMember[] } | undefined>();
+function inputMembers(operation: string): { input: string; members: InputMember[] } | undefined {
+  if (inputsOf.has(operation)) return inputsOf.get(operation);
+  const op = Object.hasOwn(OPERATIONS, operation) ? (OPERATIONS as Record<string, { input?: string }>)[operation] : undefined;
+  const shape = op?.input ? SHAPES[op.input] : undefined;
+  const found =
+    op?.input && shape && shape.type === "structure"
+      ? {
+          input: op.input,
+          members: members(op.input).list.map(([name, m]): InputMember => ({
+            name,
+            wire: m.wire ?? name,
+            location: m.location === "uri" || m.location === "querystring" ? m.location : m.location === undefined ? "body" : "other",
+            shape: SHAPES[m.shape],
+          })),
+        }
+      : undefined;
+  if (inputsOf.size < 1024) inputsOf.set(operation, found);
+  return found;
+}
+
 /** The operation's input as one object of members, taken from where the model says each travels. */
 export function inputOf(operation: string, parts: RequestParts): Record<string, unknown> {
-  const op = (OPERATIONS as Record<string, { input?: string }>)[operation];
-  const shape = op?.input ? SHAPES[op.input] : undefined;
-  if (!shape || shape.type !== "structure") return {};
   const input: Record<string, unknown> = {};
-  for (const [name, m] of members(op.input!).list) {
-    const wire = m.wire ?? name;
-    // An empty label or parameter is an empty string for a string member, and no value for any other.
-    const text = m.location === "uri" ? parts.params[wire] : m.location === "querystring" ? parts.query[wire] : undefined;
-    if (m.location === "uri" || m.location === "querystring") {
-      if (text !== undefined && (text !== "" || SHAPES[m.shape].type === "string")) input[name] = fromText(SHAPES[m.shape], text);
-    } else if (m.location === undefined && parts.body[wire] !== undefined) {
-      input[name] = parts.body[wire];
+  const found = inputMembers(operation);
+  if (!found) return input;
+  for (const m of found.members) {
+    if (m.location === "body") {
+      const value = parts.body[m.wire];
+      if (value !== undefined) input[m.name] = value;
+    } else if (m.location !== "other") {
+      // An empty label or parameter is an empty string for a string member, and no value for any other.
+      const text = m.location === "uri" ? parts.params[m.wire] : parts.query[m.wire];
+      if (text !== undefined && (text !== "" || m.shape.type === "string")) input[m.name] = fromText(m.shape, text);
     }
   }
   return input;
@@ -170,10 +198,10 @@ export function inputOf(operation: string, parts: RequestParts): Record<string, 
 
 /** Throws InvalidRequestException listing every way the request breaks the operation's input shape. */
 export function validateInput(operation: string, parts: RequestParts): void {
-  const op = (OPERATIONS as Record<string, { input?: string }>)[operation];
-  if (!op?.input) return;
+  const found = inputMembers(operation);
+  if (!found) return;
   const errors: string[] = [];
-  checkMembers(op.input, inputOf(operation, parts), "", errors, [op.input]);
+  checkMembers(found.input, inputOf(operation, parts), "", errors, [found.input]);
   if (errors.length === 0) return;
   throw invalid(`${errors.length} validation error${errors.length === 1 ? "" : "s"} detected: ${errors.join("; ")}`);
 }
