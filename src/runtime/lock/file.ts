@@ -137,7 +137,8 @@ export function fileLock(target: string): LeaseBackend {
           return { kind: "retry" };
         }
       }
-      await fs.promises.writeFile(ownerFile(target), JSON.stringify(me), { mode: 0o600 });
+      // Written at once (not in the thread pool): no exit finds it half written, or writes it after the exit handler removed it.
+      fs.writeFileSync(ownerFile(target), JSON.stringify(me), { mode: 0o600 });
       return { kind: "acquired", grant, ...(tookOver ? { tookOver } : {}) };
     },
 
@@ -179,13 +180,24 @@ type FileGrant = Grant & { fs: typeof fs; unlock?: () => Promise<void>; ours(): 
  */
 function fileGrant(target: string, me: LeaseHolder, leaseMs: number): FileGrant {
   let mtime: number | undefined;
+  /**
+   * The mtime of the refresh in flight (sent in time), from when it is sent until its callback has run.
+   * The change lands in libuv's thread pool, and its callback waits for the main thread: a process that
+   * exits in between (process.exit, a signal, a failed deploy's exit under load) finds the directory
+   * with an mtime newer than `mtime` by a refresh interval (2 s), which ours() took for another holder's:
+   * it left its lock and owner record behind. The directory's mtime is then this one, or still the last.
+   */
+  let sending: number | undefined;
   let abandoned = false;
   const ours = () => {
     // Once lost, a lock is no longer removed at all: between the check and rmdir another process could take it (it is stale by then).
     if (abandoned) return false;
+    const newest = Math.max(mtime ?? -Infinity, sending ?? -Infinity);
     try {
       // A contender takes the lock only once it is stale (2 s at least), so another holder's mtime is at least that much later.
-      return mtime !== undefined && fs.statSync(lockDir(target)).mtimeMs < mtime + 1_000;
+      // Than a refresh in flight too: one sent in time (by the fence's clock) was sent at least max(1 s, a quarter of the
+      // lease) before the lock could be stale by our last renewal; a late one counts only once it has landed, as before.
+      return newest !== -Infinity && fs.statSync(lockDir(target)).mtimeMs < newest + 1_000;
     } catch {
       return false;
     }
@@ -204,14 +216,28 @@ function fileGrant(target: string, me: LeaseHolder, leaseMs: number): FileGrant 
         if (abandoned) return callback(Object.assign(new Error("the lease was lost"), { code: "EABANDONED" }));
         const sent = now();
         const late = elapsedSince(grant.renewedAt) > fenceAfterMs(leaseMs);
+        const setting = time instanceof Date ? time.getTime() : Number(time) * 1000;
+        if (!late) sending = setting;
         fs.utimes(file, atime, time, (error) => {
+          if (sending === setting) sending = undefined;
           if (!error) {
-            mtime = time instanceof Date ? time.getTime() : Number(time) * 1000;
+            mtime = setting;
             // A refresh sent after the fence closed does not reopen it (the lease may have changed hands meanwhile).
             if (!late) grant.renewedAt = sent;
           }
           callback(error);
         });
+      },
+      // Synchronous, so that a release has removed the directory when release() returns (proper-lockfile's unlock
+      // runs synchronously up to here): the process has stopped counting it as held (no exit handler removes it
+      // any more), and no exit (a signal, an exit that does not wait for the release) can come before it is gone.
+      rmdir(dir: fs.PathLike, callback: fs.NoParamCallback) {
+        try {
+          fs.rmdirSync(dir);
+        } catch (error) {
+          return callback(error as NodeJS.ErrnoException);
+        }
+        callback(null);
       },
       // proper-lockfile removes the locks it still knows of as the process exits: never one that is no longer ours.
       rmdirSync(dir: fs.PathLike) {
