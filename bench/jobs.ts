@@ -24,7 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import { startLocalIoT, type LocalIoT } from "../src/local/index.ts";
 import type { Report } from "./report.ts";
-import { endpointEnv, runNode, type ProgramRun } from "./run-program.ts";
+import { compileForBench, endpointEnv, runNode, type ProgramRun } from "./run-program.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? "100");
 const TPS = Number(process.env.BENCH_TPS ?? "10");
@@ -107,6 +107,7 @@ function burner(): { stop(): void } {
 }
 
 export async function run(report: Report): Promise<void> {
+  compileForBench(); // before any clock starts
   report("jobs.count", JOBS);
   report("jobs.tps_limit", TPS);
   report("jobs.cores", os.availableParallelism());

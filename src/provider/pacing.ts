@@ -30,7 +30,7 @@ import { AdaptiveRetryStrategy, MAXIMUM_RETRY_DELAY, Retry, type RateLimiter } f
 export const IOT_RATE_PER_SECOND = 10;
 
 /** Sending at this share of the rate: requests at even intervals never arrive faster than IoT's bucket refills. */
-const MARGIN = 0.97;
+const MARGIN = 0.98;
 const DECREASE = 0.8;
 const INCREASE = 0.05;
 const MIN_RATE = 0.5;

@@ -15,7 +15,7 @@ const throttle = { errorType: "THROTTLING", error: { name: "ThrottlingException"
 
 afterEach(() => vi.useRealTimers());
 
-test("not pacing until a throttle; then 97 % of the rate, at even intervals", async () => {
+test("not pacing until a throttle; then 98 % of the rate, at even intervals", async () => {
   vi.useFakeTimers();
   const clock = 0;
   const pacer = new Pacer(10, () => clock);
@@ -26,10 +26,10 @@ test("not pacing until a throttle; then 97 % of the rate, at even intervals", as
   expect(pacer.pacingRate).toBeUndefined();
 
   pacer.updateClientSendingRate(throttle);
-  expect(pacer.pacingRate).toBeCloseTo(9.7);
-  // Three requests at once: sent 1/9.7 s apart, the first one interval after the throttle (IoT's bucket is empty).
+  expect(pacer.pacingRate).toBeCloseTo(9.8);
+  // Three requests at once: sent 1/9.8 s apart, the first one interval after the throttle (IoT's bucket is empty).
   const sent: number[] = [];
-  const interval = 1000 / 9.7;
+  const interval = 1000 / 9.8;
   const all = [0, 1, 2].map((i) => pacer.getSendToken().then(() => sent.push(i)));
   await vi.advanceTimersByTimeAsync(interval - 1);
   expect(sent).toEqual([]);
@@ -45,21 +45,21 @@ test("not pacing until a throttle; then 97 % of the rate, at even intervals", as
 test("a throttle while pacing: a fifth slower, once a second at most; a second without one: a twentieth faster, up to the start", () => {
   let clock = 0;
   const pacer = new Pacer(10, () => clock);
-  pacer.updateClientSendingRate(throttle); // 9.7
+  pacer.updateClientSendingRate(throttle); // 9.8
   clock = 500;
   pacer.updateClientSendingRate(throttle); // the same throttle (within a second): unchanged
-  expect(pacer.pacingRate).toBeCloseTo(9.7);
+  expect(pacer.pacingRate).toBeCloseTo(9.8);
   clock = 1000;
   pacer.updateClientSendingRate(throttle);
-  expect(pacer.pacingRate).toBeCloseTo(7.76); // 9.7 × 0.8
+  expect(pacer.pacingRate).toBeCloseTo(7.84); // 9.8 × 0.8
   clock = 2000;
   void pacer.getSendToken();
-  expect(pacer.pacingRate).toBeCloseTo(8.148); // × 1.05
+  expect(pacer.pacingRate).toBeCloseTo(8.232); // × 1.05
   for (let s = 3; s <= 10; s++) {
     clock = s * 1000;
     void pacer.getSendToken();
   }
-  expect(pacer.pacingRate).toBeCloseTo(9.7); // never above where it started
+  expect(pacer.pacingRate).toBeCloseTo(9.8); // never above where it started
 });
 
 test("ALCHEMY_IOT_RATE_PER_SECOND sets the rate; anything but a positive number is refused, naming the variable and the value", () => {

@@ -52,6 +52,8 @@ interface Waiting {
   deadline: number;
   /** Seen in the list of jobs being deleted (so its leaving the list means it is gone). */
   seen: boolean;
+  /** When the last look that listed it started. */
+  lastSeenAt?: number;
   lastProgress: number;
   options: WaitOptions;
   done(gone: boolean): void;
@@ -69,7 +71,7 @@ interface Waiting {
 class DeletionWatcher {
   private readonly waiting = new Map<string, Waiting>();
   private running = false;
-  /** The shortest deletion seen so far (ms from DeleteJob to gone): when the next look is due. */
+  /** The shortest deletion seen so far (ms from DeleteJob to the last look that still listed it): when the next look is due. */
   private shortestMs: number | undefined;
   private readonly client: IoTClient;
   private readonly bounds: [number, number];
@@ -114,34 +116,46 @@ class DeletionWatcher {
   }
 
   /**
-   * How long until the next look: a quarter of the oldest waiting deletion's
-   * age, within the bounds; sooner when a deletion as short as the shortest
-   * seen would end before that (deletions of one account take about as long
-   * as each other, so the look comes as a slot frees up).
+   * How long until the next look. Until a deletion has finished: a quarter
+   * of the oldest waiting deletion's age, within the bounds. Then deletions
+   * of the account are expected to take about as long as the shortest seen
+   * (at least): the look comes when the next one should end, then at the
+   * lower bound while one is ending any moment, so the next DeleteJob follows
+   * a freed slot closely; one much later than expected is looked for as
+   * before.
    */
   private delay(): number {
     const now = Date.now();
-    let oldest = now;
-    let due = Infinity;
+    const [min, max] = this.bounds;
+    let next = Infinity;
     for (const w of this.waiting.values()) {
-      oldest = Math.min(oldest, w.started);
-      if (this.shortestMs !== undefined && w.started + this.shortestMs > now) due = Math.min(due, w.started + this.shortestMs - now);
+      const regular = Math.min(max, Math.max(min, (now - w.started) / 4));
+      if (this.shortestMs === undefined) {
+        next = Math.min(next, regular);
+        continue;
+      }
+      const end = w.started + this.shortestMs;
+      if (end > now) next = Math.min(next, end - now);
+      else next = Math.min(next, now - end < Math.max(this.shortestMs / 4, 4 * min) ? min : regular);
     }
-    const regular = Math.min(this.bounds[1], Math.max(this.bounds[0], (now - oldest) / 4));
-    return Math.max(this.bounds[0], Math.min(regular, due));
+    return Math.max(min, next);
   }
 
   private async look(): Promise<void> {
+    const lookedAt = Date.now();
     const deleting = new Set<string>();
     for await (const page of paginateListJobs({ client: this.client, pageSize: 250 }, { status: "DELETION_IN_PROGRESS" })) {
       for (const j of page.jobs ?? []) deleting.add(j.jobId!);
     }
     const now = Date.now();
     for (const [jobId, w] of this.waiting) {
-      if (deleting.has(jobId)) w.seen = true;
-      else if (w.seen || (await this.gone(jobId))) {
+      if (deleting.has(jobId)) {
+        w.seen = true;
+        w.lastSeenAt = lookedAt;
+      } else if (w.seen || (await this.gone(jobId))) {
         this.waiting.delete(jobId);
-        this.shortestMs = Math.min(this.shortestMs ?? Infinity, now - w.started);
+        // It ended after the last look that listed it: at least that long (a lower bound, so looks are never late).
+        this.shortestMs = Math.min(this.shortestMs ?? Infinity, (w.lastSeenAt ?? lookedAt) - w.started);
         w.done(true);
         continue;
       }
