@@ -5,18 +5,11 @@
 import { expect, test } from "vitest";
 import type { ExecutionEvent } from "../../src/local/index.ts";
 import { ExecutionLog, timelineSince } from "../../src/rehearsal/event-log.ts";
+import { ENUMS } from "../../src/api/constraints.ts";
 import { timelineOf } from "../../src/rehearsal/report.ts";
 
-const STATUSES: ExecutionEvent["status"][] = [
-  "QUEUED",
-  "IN_PROGRESS",
-  "SUCCEEDED",
-  "FAILED",
-  "REJECTED",
-  "TIMED_OUT",
-  "CANCELED",
-  "REMOVED",
-];
+/** Every status an execution can have (the model's JobExecutionStatus). */
+const STATUSES = ENUMS.jobExecutionStatus;
 const START = Date.UTC(2027, 2, 1);
 
 test("the same timeline as from the events themselves, from any mark, past its first growth", () => {

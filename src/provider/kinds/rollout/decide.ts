@@ -150,6 +150,16 @@ export function decideRollout(
   return { change, next };
 }
 
+/** What judging a rollout's current wave reads. */
+interface Judging {
+  s: RolloutSettings;
+  oldId: string;
+  region: string;
+  live: LiveRollout | undefined;
+  recorded: RolloutState;
+  tags: Record<string, string>;
+}
+
 /**
  * A deploy that released the next wave but was interrupted before it
  * recorded it (after its AssociateTargetsWithJob): the job's targets hold
@@ -158,20 +168,7 @@ export function decideRollout(
  * known, its gate counts the executions of every wave so far. True when it
  * did.
  */
-function recordInterruptedRelease(
-  change: Change,
-  next: Next,
-  c: {
-    s: RolloutSettings;
-    oldId: string;
-    region: string;
-    live: LiveRollout | undefined;
-    tags: Record<string, string>;
-    k: number;
-    nowMs: number;
-    targets: string[];
-  },
-): boolean {
+function recordInterruptedRelease(change: Change, next: Next, c: Judging & { k: number; nowMs: number; targets: string[] }): boolean {
   if (c.k + 1 >= c.s.waves.length) return false;
   const planned = planWave(c.s, c.k + 1, c.oldId, c.region, c.live, c.tags, next.jobArn);
   if (planned.targets.length === 0 || !planned.targets.every((t) => !isUnknown(t) && c.targets.includes(t))) return false;
@@ -189,18 +186,7 @@ function recordInterruptedRelease(
 }
 
 /** The gate of the current wave, and what it makes this deploy do. */
-function judge(
-  change: Change,
-  next: Next,
-  c: {
-    s: RolloutSettings;
-    oldId: string;
-    region: string;
-    live: LiveRollout | undefined;
-    recorded: RolloutState;
-    tags: Record<string, string>;
-  },
-): void {
+function judge(change: Change, next: Next, c: Judging): void {
   const { s, oldId, live, recorded } = c;
   const k = Math.min(recorded.currentWave, s.waves.length - 1);
   const wave = s.waves[k];
