@@ -9,6 +9,7 @@ import {
   AddThingToThingGroupCommand,
   AssociateTargetsWithJobCommand,
   CreateThingGroupCommand,
+  DeleteJobCommand,
   DescribeJobCommand,
   ListJobExecutionsForJobCommand,
   ListThingsInThingGroupCommand,
@@ -257,6 +258,44 @@ test("a wave an interrupted deploy released (already among the job's targets) is
   expect(stack.mutatingCalls()).toEqual([]);
   expect(recorded.currentWave).toBe(1);
   expect(recorded.progress[1]).toMatchObject({ name: "early", group });
+});
+
+test("destroy after the job was deleted out of band still deletes the wave groups the rollout made", async () => {
+  const { canaries, all } = await fleet();
+  const first = await stack.deploy(
+    program({
+      waves: [
+        { name: "canary", targets: [groupArn("canary")] },
+        { name: "early", percent: 10 },
+      ],
+    }),
+  );
+  // (The endpoint's clock moves less than 5 minutes in all: beyond that the SDK takes a 404 for clock skew and retries it.)
+  stack.local.advanceTime(3 * MIN);
+  const released = await stack.deploy(
+    program({
+      waves: [
+        { name: "canary", targets: [groupArn("canary")] },
+        { name: "early", percent: 10 },
+      ],
+    }),
+  );
+  const group = `${first.jobId}-early`;
+  expect(released.progress[1].group).toBe(group);
+  expect(await members(group)).toEqual(
+    sampleWave(all, 10, first.jobId)
+      .filter((d) => !canaries.includes(d))
+      .sort(),
+  );
+  // Someone deletes the job by hand; the wave group stays.
+  await stack.client.send(new DeleteJobCommand({ jobId: first.jobId, force: true }));
+  stack.local.advanceTime(MIN); // its deletion (20 ms) completes
+  expect(stack.local.world.tables.jobs.has(first.jobId)).toBe(false);
+  stack.local.resetStats();
+  await stack.destroy();
+  // The job's own calls stop at "gone"; the wave group, a thing of its own, is still deleted.
+  expect(stack.mutatingCalls()).toEqual(["DeleteThingGroup"]);
+  expect(await members(group).catch((e: Error) => e.name)).toBe("ResourceNotFoundException");
 });
 
 test("changing what the job installs starts a new rollout from the first wave with a new job; changing the gates is state only", async () => {

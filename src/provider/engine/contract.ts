@@ -19,7 +19,6 @@ import type { StackResourceRef } from "../tags.ts";
 import type { Ownership } from "../tags.ts";
 import type { Change } from "./change.ts";
 import type { MemberTable } from "./members.ts";
-import type { OperationName } from "./operations.ts";
 
 /** Where a resource's IoT calls go; recorded in outputs so updates and deletes act in the same place. */
 export interface Location {
@@ -131,12 +130,8 @@ export interface Kind<P extends object, O extends object, S extends Record<strin
   tagged: boolean;
   /** The spec member that is its physical id (and the output member that holds it), e.g. "jobTemplateId". */
   idMember: string;
-  /**
-   * What a Create call answers: the member holding the new resource's ARN, and ids IoT gives it (kept in the facts).
-   * `op`: the call that creates the resource itself, when its plans also create or delete other things (a
-   * Rollout's wave groups); those side calls are not recorded as the resource's creation or deletion.
-   */
-  created: { arn: string; ids?: readonly string[]; op?: OperationName };
+  /** What a Create call answers: the member holding the new resource's ARN, and ids IoT gives it (kept in the facts). */
+  created: { arn: string; ids?: readonly string[] };
   /**
    * How a create tells that it made the resource rather than found it (the
    * Create call succeeds for an identical existing thing or thing group):
@@ -177,10 +172,4 @@ export interface Kind<P extends object, O extends object, S extends Record<strin
   /** The facts of a resource the deploy is about to create, as far as they are known before the call (the preview's). */
   predict(desired: Desired<S>, location: Location, account: string | undefined): Facts;
   output(props: P, desired: Desired<S>, facts: Facts, location: Location, recorded?: { stack?: StackResourceRef; adopted?: boolean }): O;
-}
-
-/** Does a Create or Delete call make or remove the resource itself (not a side resource of its plan)? */
-export function ownsExistence(kind: { created: { op?: OperationName } }, op: string): boolean {
-  const own = kind.created.op;
-  return own === undefined || op === own || op === own.replace(/^Create/, "Delete");
 }

@@ -87,7 +87,10 @@ export function registerGuard(kind: string, check: GuardCheck): void {
 
 export async function execute(ctx: ExecuteContext, operations: readonly Operation[]): Promise<Executed> {
   const done: Executed = { responses: new Map(), skipped: [], found: new Set() };
+  let gone = false;
   for (const operation of operations) {
+    // The resource is gone already: the rest of its own calls are moot; side calls (other things) are still made.
+    if (gone && !operation.side) continue;
     let response: unknown;
     try {
       response = await one(ctx, operation, done);
@@ -95,7 +98,10 @@ export async function execute(ctx: ExecuteContext, operations: readonly Operatio
       if (!withoutEffect(error)) ctx.changed?.();
       throw error;
     }
-    if (response === GONE) break; // the resource is gone already: nothing left to delete
+    if (response === GONE) {
+      gone = true;
+      continue;
+    }
     if (response === SKIPPED) continue;
     done.responses.set(operation.op, response);
     if (changesExistence(operation.op)) await ctx.progress?.(operation, response);

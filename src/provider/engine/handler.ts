@@ -30,7 +30,7 @@ import { checkStack, type GuardedOperation } from "../stack-guard.ts";
 import { isUnknown } from "../unknown.ts";
 import { accountOf, learnAccount } from "./accounts.ts";
 import type { Change } from "./change.ts";
-import { ownsExistence, type Before, type Desired, type Facts, type Kind, type Observed, type Recorded } from "./contract.ts";
+import type { Before, Desired, Facts, Kind, Observed, Recorded } from "./contract.ts";
 import { AlreadyThere, execute, Vanished, type ExecuteContext } from "./execute.ts";
 import { annotate, beforeOf, physicalIdOf, reportDrift, view } from "./observation.ts";
 import { registry } from "../../runtime/registry.ts";
@@ -249,8 +249,9 @@ async function carryOut<P extends object, O extends object, S extends Record<str
         await writeOutput(ctx, { ...(ctx.output as object), creating: desired.id } as O);
       }
       const done = await execute(executeContext(run), operations);
-      const created = [...done.responses.entries()].find(([op]) => op.startsWith("Create") && ownsExistence(kind, op));
-      const made = created ? createdFacts(kind, desired, location, created[1]) : from!.facts;
+      // The resource's own create (not a side call's, such as a Rollout's wave group).
+      const own = operations.find((o) => o.op.startsWith("Create") && !o.side && done.responses.has(o.op));
+      const made = own ? createdFacts(kind, desired, location, done.responses.get(own.op)) : from!.facts;
       // What other calls answered that the kind keeps (Kind.answered).
       const facts = kind.answered ? kind.answered(made, done.responses) : made;
       // Members a guard kept from being sent (an update of a finished job) keep their previous values in the recorded facts.
@@ -305,7 +306,7 @@ function executeContext<P extends object, O extends object, S extends Record<str
     },
     async progress(operation, response) {
       // A side call (a Rollout's wave group) changes what the resource has, not whether it exists: recorded at the end.
-      if (!ownsExistence(kind, operation.op)) return;
+      if (operation.side) return;
       // Record what exists now, before the next call: the new resource, or (after a delete) nothing.
       if (operation.op.startsWith("Create")) {
         const facts = createdFacts(kind, desired, location, response);
@@ -361,7 +362,7 @@ async function remove<P extends object, O extends object, S extends Record<strin
         // Delete-first: the state still holds the old output; record that it is gone, so a failed create leaves "absent".
         progress: deleteFirst
           ? async (operation) => {
-              if (ownsExistence(kind, operation.op)) await writeOutput(ctx, { ...(ctx.output as object), absent: true } as O);
+              if (!operation.side) await writeOutput(ctx, { ...(ctx.output as object), absent: true } as O);
             }
           : undefined,
       },

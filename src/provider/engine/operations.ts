@@ -58,6 +58,11 @@ export interface OperationOf<N extends OperationName> {
   guard?: Guard;
   /** In a replacement: whether the call creates the new resource or deletes the old one. */
   part?: "create" | "delete";
+  /**
+   * A call on another thing than the resource itself (a Rollout's wave groups): not recorded as the
+   * resource's creation or deletion, and still made when the resource turns out to be gone already.
+   */
+  side?: true;
 }
 
 /**
@@ -71,6 +76,7 @@ export interface Operation {
   resource: string;
   guard?: Guard;
   part?: "create" | "delete";
+  side?: true;
 }
 
 /** Builds an operation (typed by its name). */
@@ -78,7 +84,7 @@ export function operation<N extends OperationName>(
   op: N,
   input: NoInfer<InputOf<N>>,
   resource: string,
-  extra: { guard?: Guard; part?: "create" | "delete" } = {},
+  extra: { guard?: Guard; part?: "create" | "delete"; side?: true } = {},
 ): Operation {
   return { op, input: input as object, resource, ...extra };
 }

@@ -99,7 +99,7 @@ const kind: Kind<RolloutProps, Rollout, Spec> = sealed({
   members: MEMBERS,
   tagged: true,
   idMember: "jobId",
-  created: { arn: "jobArn", op: "CreateJob" },
+  created: { arn: "jobArn" },
 
   desire(ctx, props, location): Desired<Spec> {
     const label = `Rollout "${ctx.id}"`;
@@ -188,7 +188,7 @@ const kind: Kind<RolloutProps, Rollout, Spec> = sealed({
       action: "delete",
       operations: [
         ...deleteOperations(id, s.deletion, recorded.state.spec.namespaceId),
-        ...groups.map((g) => operation("DeleteThingGroup", { thingGroupName: g }, g)),
+        ...groups.map((g) => operation("DeleteThingGroup", { thingGroupName: g }, g, { side: true })),
       ],
       warnings: [
         `deletes the rollout's job ${id}: it is cancelled${forceWords(s.deletion.force)} and deleted; devices stop receiving it${groups.length ? `; its wave groups ${groups.join(", ")} are deleted` : ""}`,

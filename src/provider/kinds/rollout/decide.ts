@@ -106,7 +106,7 @@ export function decideRollout(
     const groups = recorded.progress.flatMap((p) => (p.group ? [p.group] : []));
     const remove = [
       ...deleteOperations(oldId, oldSettings.deletion, b.spec.namespaceId),
-      ...groups.map((g) => operation("DeleteThingGroup", { thingGroupName: g }, g)),
+      ...groups.map((g) => operation("DeleteThingGroup", { thingGroupName: g }, g, { side: true })),
     ];
     const what =
       replaced.length > 0

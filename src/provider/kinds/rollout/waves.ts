@@ -126,8 +126,10 @@ export function planWave(
   if (fresh.length === 0) return { operations: [], targets: [], devices: 0 };
   const group = groupNameOf(jobId, wave.name);
   const operations: Operation[] = [
-    operation("CreateThingGroup", { thingGroupName: group, tags: toTagList(tags) }, group),
-    ...fresh.map((thingName) => operation("AddThingToThingGroup", { thingGroupName: group, thingName }, `${thingName} → ${group}`)),
+    operation("CreateThingGroup", { thingGroupName: group, tags: toTagList(tags) }, group, { side: true }),
+    ...fresh.map((thingName) =>
+      operation("AddThingToThingGroup", { thingGroupName: group, thingName }, `${thingName} → ${group}`, { side: true }),
+    ),
   ];
   return { operations, targets: [groupArn(account, group, region)], devices: fresh.length, group };
 }
