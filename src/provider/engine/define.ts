@@ -53,8 +53,25 @@ export interface Definition<P extends object> {
 /** The engine's handler, as Alchemy calls it (`this` is Alchemy's context). */
 export type Handler = (this: any, id: string, props: any) => Promise<unknown>;
 
+/**
+ * The resource's recorded state. Alchemy's own file store writes in place (truncate, then write): a write still in
+ * flight (a run that just failed in this process restoring the state) reads as cut short for a moment, and a state
+ * read as missing would let a deploy skip this check. What is still unreadable after a few looks is left to the
+ * stage's state check and Alchemy, which say what is wrong with it.
+ */
+async function recordedState(scope: Scope, id: string) {
+  for (let look = 0; ; look++) {
+    try {
+      return await scope.state.get(id);
+    } catch {
+      if (look >= 3) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 async function localDataPresent(scope: Scope, id: string, label: string): Promise<void> {
-  const state = await scope.state.get(id).catch(() => undefined);
+  const state = await recordedState(scope, id);
   await assertLocalDataPresent(state?.output as DeployedWhere | undefined, scope, label).catch((error: unknown) => {
     // A data file that cannot be read is not another endpoint's data ("replaced"): say what is wrong with it.
     const file = localDataFile(scope.dotAlchemy);
