@@ -45,6 +45,14 @@ const program =
       ...overrides,
     });
 
+/** Two waves: the canary group, then 10 % of the fleet. */
+const twoWaves = (): Partial<RolloutProps> => ({
+  waves: [
+    { name: "canary", targets: [groupArn("canary")] },
+    { name: "early", percent: 10 },
+  ],
+});
+
 async function executions(jobId: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   let nextToken: string | undefined;
@@ -227,14 +235,7 @@ test("a later wave is judged on its own devices: a failing wave 2 after a health
 
 test("a wave an interrupted deploy released (already among the job's targets) is recorded by the next deploy with no call", async () => {
   const { canaries, all } = await fleet();
-  const first = await stack.deploy(
-    program({
-      waves: [
-        { name: "canary", targets: [groupArn("canary")] },
-        { name: "early", percent: 10 },
-      ],
-    }),
-  );
+  const first = await stack.deploy(program(twoWaves()));
   stack.local.advanceTime(5 * MIN);
   // What the interrupted deploy did: the wave's group, its members, the association; not its state.
   const group = `${first.jobId}-early`;
@@ -242,19 +243,13 @@ test("a wave an interrupted deploy released (already among the job's targets) is
   for (const thingName of sampleWave(all, 10, first.jobId).filter((d) => !canaries.includes(d)))
     await stack.client.send(new AddThingToThingGroupCommand({ thingGroupName: group, thingName }));
   await stack.client.send(new AssociateTargetsWithJobCommand({ jobId: first.jobId, targets: [groupArn(group)] }));
-  const waves = {
-    waves: [
-      { name: "canary", targets: [groupArn("canary")] },
-      { name: "early", percent: 10 },
-    ],
-  };
-  const plan = (await preview(stack, program(waves))).resources.find((e) => e.name === "firmware")!;
+  const plan = (await preview(stack, program(twoWaves()))).resources.find((e) => e.name === "firmware")!;
   expect(plan.operations).toEqual([]);
   expect(plan.notes.join("\n")).toContain(
     `wave 2 of 2 (early) is already among job ${first.jobId}'s targets (a deploy released it and was interrupted before recording it): recorded as released now, no call`,
   );
   stack.local.resetStats();
-  const recorded = await stack.deploy(program(waves));
+  const recorded = await stack.deploy(program(twoWaves()));
   expect(stack.mutatingCalls()).toEqual([]);
   expect(recorded.currentWave).toBe(1);
   expect(recorded.progress[1]).toMatchObject({ name: "early", group });
@@ -262,24 +257,10 @@ test("a wave an interrupted deploy released (already among the job's targets) is
 
 test("destroy after the job was deleted out of band still deletes the wave groups the rollout made", async () => {
   const { canaries, all } = await fleet();
-  const first = await stack.deploy(
-    program({
-      waves: [
-        { name: "canary", targets: [groupArn("canary")] },
-        { name: "early", percent: 10 },
-      ],
-    }),
-  );
+  const first = await stack.deploy(program(twoWaves()));
   // (The endpoint's clock moves less than 5 minutes in all: beyond that the SDK takes a 404 for clock skew and retries it.)
   stack.local.advanceTime(3 * MIN);
-  const released = await stack.deploy(
-    program({
-      waves: [
-        { name: "canary", targets: [groupArn("canary")] },
-        { name: "early", percent: 10 },
-      ],
-    }),
-  );
+  const released = await stack.deploy(program(twoWaves()));
   const group = `${first.jobId}-early`;
   expect(released.progress[1].group).toBe(group);
   expect(await members(group)).toEqual(

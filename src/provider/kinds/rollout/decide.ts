@@ -20,7 +20,7 @@ import { updateJobInput, MEMBERS as JOB_MEMBERS, type Spec } from "../job/spec.t
 import { tagOperations } from "../shared.ts";
 import type { LiveRollout } from "./live.ts";
 import type { Rollout, WaveProgress } from "./props.ts";
-import { nextWaveImpact, planWave, type RolloutSettings } from "./waves.ts";
+import { nextWaveImpact, planWave, waveTargets, type RolloutSettings } from "./waves.ts";
 
 /** Where the rollout stands (recorded in the output). */
 export interface RolloutState {
@@ -170,7 +170,8 @@ interface Judging {
  */
 function recordInterruptedRelease(change: Change, next: Next, c: Judging & { k: number; nowMs: number; targets: string[] }): boolean {
   if (c.k + 1 >= c.s.waves.length) return false;
-  const planned = planWave(c.s, c.k + 1, c.oldId, c.region, c.live, c.tags, next.jobArn);
+  // The targets alone (no sample of the fleet): this runs on every deploy.
+  const planned = waveTargets(c.s, c.k + 1, c.oldId, c.region, next.jobArn);
   if (planned.targets.length === 0 || !planned.targets.every((t) => !isUnknown(t) && c.targets.includes(t))) return false;
   const wave = c.s.waves[c.k + 1];
   change.action = "update";

@@ -78,6 +78,38 @@ export function nextWaveImpact(wave: string, devices: number | string): ImpactPr
   };
 }
 
+/** The ARNs of the fleet group and of a wave's group, from an ARN of the account (the fleet's, the job's, a target's). */
+function arnsOf(settings: RolloutSettings, region: string, knownArn: string | undefined) {
+  const account = [settings.fleet, knownArn, ...settings.waves.flatMap((w) => w.targets ?? [])].find(
+    (a): a is string => typeof a === "string" && a.startsWith("arn:") && !isUnknown(a),
+  );
+  return {
+    fleet: settings.fleet && !isUnknown(settings.fleet) ? settings.fleet : groupArn(account, settings.fleetName ?? "", region),
+    group: (name: string) => groupArn(account, name, region),
+  };
+}
+
+/**
+ * The targets wave `index` adds to the job when released (and the group it
+ * makes), without sampling the fleet: what a job that has them was released
+ * to. (A percentage wave whose sample is empty adds nothing, so its group is
+ * never among the job's targets.)
+ */
+export function waveTargets(
+  settings: RolloutSettings,
+  index: number,
+  jobId: string,
+  region: string,
+  knownArn?: string,
+): { targets: string[]; group?: string } {
+  const wave = settings.waves[index];
+  if (wave.percent === undefined) return { targets: wave.targets ?? [] };
+  const arns = arnsOf(settings, region, knownArn);
+  if (wave.percent >= 100) return { targets: [arns.fleet] };
+  const group = groupNameOf(jobId, wave.name);
+  return { targets: [arns.group(group)], group };
+}
+
 /** The calls that release wave `index` of the job `jobId`: its group made and filled (a percentage), then the targets. */
 export function planWave(
   settings: RolloutSettings,
@@ -89,10 +121,6 @@ export function planWave(
   knownArn?: string,
 ): Planned {
   const wave = settings.waves[index];
-  // An ARN of the account (the fleet's, the job's, a target's) gives the account of the groups' ARNs.
-  const account = [settings.fleet, knownArn, ...settings.waves.flatMap((w) => w.targets ?? [])].find(
-    (a): a is string => typeof a === "string" && a.startsWith("arn:") && !isUnknown(a),
-  );
   const members = (group: string | undefined) => (group ? live?.members.get(group) : undefined);
   if (wave.percent === undefined) {
     const targets = wave.targets ?? [];
@@ -103,7 +131,8 @@ export function planWave(
     }
     return { operations: [], targets, devices };
   }
-  const fleet = settings.fleet && !isUnknown(settings.fleet) ? settings.fleet : groupArn(account, settings.fleetName ?? "", region);
+  const arns = arnsOf(settings, region, knownArn);
+  const fleet = arns.fleet;
   const all = members(settings.fleetName);
   if (!all)
     return {
@@ -131,5 +160,5 @@ export function planWave(
       operation("AddThingToThingGroup", { thingGroupName: group, thingName }, `${thingName} → ${group}`, { side: true }),
     ),
   ];
-  return { operations, targets: [groupArn(account, group, region)], devices: fresh.length, group };
+  return { operations, targets: [arns.group(group)], devices: fresh.length, group };
 }
