@@ -90,7 +90,7 @@ test("two deploys of one stage at once: the second waits for the first, says so,
   expect(done.code, done.out).toBe(0);
   expect(second.code, second.out).toBe(0);
   expect(second.out).toMatch(
-    /Waiting for the state of stage "s" of app "procs" \(.*\), locked by process \d+ \(.*local\.run\.js --stage s\), since .*; waited 0 s/,
+    /Waiting for the state of stage "s" of app "procs" \(.*\), locked by process \d+ \(.*local\.run\.js --stage s\), since .*; waited \d+ s/,
   );
   expect(second.out).toMatch(/Got the lock on the state of stage "s"/);
   // One endpoint instance, recorded by every resource; the second deploy's change is there.
