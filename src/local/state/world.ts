@@ -179,12 +179,19 @@ export class World implements JobTables {
     const until = this.clockMs();
     for (const l of this.listeners) l.clockRead(until);
     const now = this.nowMs();
+    // Every request ticks: the jobs are scanned only once a deletion is due, not on each request.
+    if (now < this.nextDeletionAt) return;
+    let next = Infinity;
     for (const job of this.tables.jobs.values()) {
-      if (job.status === "DELETION_IN_PROGRESS" && job.deleteAt !== undefined && job.deleteAt <= now) {
-        this.removeJob(job.jobId);
-      }
+      if (job.status !== "DELETION_IN_PROGRESS" || job.deleteAt === undefined) continue;
+      if (job.deleteAt <= now) this.removeJob(job.jobId);
+      else next = Math.min(next, job.deleteAt);
     }
+    this.nextDeletionAt = next;
   }
+
+  /** When the earliest deletion in progress ends (epoch ms): -Infinity until the jobs were first scanned (loaded tables may hold some). */
+  private nextDeletionAt = -Infinity;
 
   deletionsInProgress(): number {
     let n = 0;
@@ -206,6 +213,7 @@ export class World implements JobTables {
     job.status = "DELETION_IN_PROGRESS";
     job.lastUpdatedAt = this.now();
     job.deleteAt = this.nowMs() + this.deletionDelayMs;
+    this.nextDeletionAt = Math.min(this.nextDeletionAt, job.deleteAt);
     stopRollout(job);
     this.peakDeletionsInProgress = Math.max(this.peakDeletionsInProgress, this.deletionsInProgress());
     if (this.deletionDelayMs <= 0) this.removeJob(job.jobId);
