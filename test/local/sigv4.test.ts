@@ -7,12 +7,13 @@
  * scope is cached. And the Date header the endpoint answers with.
  */
 import { Hash } from "@smithy/hash-node";
+import { createHmac, randomBytes } from "node:crypto";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { describe, expect, test } from "vitest";
 import { IoTError } from "../../src/local/errors.ts";
 import { startLocalIoT } from "../../src/local/index.ts";
-import { canonicalPath, verifySignature, type IncomingSigned } from "../../src/local/protocol/sigv4.ts";
+import { canonicalPath, SigningKey, verifySignature, type IncomingSigned } from "../../src/local/protocol/sigv4.ts";
 import { rawRequest } from "./helpers.ts";
 
 const CREDENTIALS = { accessKeyId: "AKIDSIGV4TEST", secretAccessKey: "the-secret" };
@@ -240,6 +241,20 @@ describe("the Date header", () => {
       expect(missing.headers.get("date")).toBe(new Date(at + 61_000).toUTCString());
     } finally {
       await local.stop();
+    }
+  });
+});
+
+describe("SigningKey", () => {
+  test("signs as node:crypto's HMAC-SHA256 does, for keys shorter than, as long as and longer than a block, and any text", () => {
+    const texts = ["", "AWS4-HMAC-SHA256\n20261207T120000Z\nscope\nhash", "é ü 𝄞 ".repeat(40), "x".repeat(1000)];
+    for (const length of [1, 32, 64, 65, 200]) {
+      const key = randomBytes(length);
+      for (const text of texts) {
+        expect(new SigningKey(key).sign(text).toString("hex"), `key of ${length} bytes`).toBe(
+          createHmac("sha256", key).update(text).digest("hex"),
+        );
+      }
     }
   });
 });

@@ -215,9 +215,7 @@ export function verifyChecked(
   const canonicalRequest = `${request.method}\n${canonicalPath(request.path)}\n${canonicalQuery(request.query)}\n${canonicalHeaders}\n${signedList}\n${payloadHash ?? sha256Hex(request.body ?? "")}`;
   const scope = `${shortDate}/${region}/${service}/aws4_request`;
   const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
-  const expected = createHmac("sha256", signingKey(credentials.secretAccessKey, shortDate, region, service))
-    .update(stringToSign)
-    .digest();
+  const expected = signingKey(credentials.secretAccessKey, shortDate, region, service).sign(stringToSign);
   // The header's signature is 64 lower-case hex digits (AUTH), so it decodes to the 32 bytes compared.
   if (signature.length !== 64 || !timingSafeEqual(expected, Buffer.from(signature, "hex"))) {
     throw new IoTError(
@@ -255,16 +253,52 @@ function insertSorted(names: string[], values: string[], name: string, value: st
  * valid for one day's requests in one scope, and four HMACs to derive.
  * Bounded: cleared when full (a day, region or service change adds a key).
  */
-const signingKeys = new Map<string, Buffer>();
+const signingKeys = new Map<string, SigningKey>();
 const MAX_SIGNING_KEYS = 64;
 
+/**
+ * A signing key ready to sign: HMAC-SHA256 (RFC 2104) as two one-shot
+ * SHA-256 hashes over the key's inner and outer pads, computed once per key,
+ * rather than an HMAC context made for each request (most of a signature
+ * check's cost in node:crypto).
+ */
+export class SigningKey {
+  readonly key: Buffer;
+  private readonly innerPad: Buffer;
+  /** The outer pad, followed by room for the inner hash. */
+  private readonly outer: Buffer;
+
+  constructor(key: Buffer) {
+    this.key = key;
+    // A SHA-256 HMAC key longer than the 64-byte block is hashed first (a derived key is 32 bytes).
+    const block = Buffer.alloc(64);
+    (key.length > 64 ? hash("sha256", key, "buffer") : key).copy(block);
+    this.innerPad = Buffer.alloc(64);
+    this.outer = Buffer.alloc(96);
+    for (let i = 0; i < 64; i++) {
+      this.innerPad[i] = block[i] ^ 0x36;
+      this.outer[i] = block[i] ^ 0x5c;
+    }
+  }
+
+  /** HMAC-SHA256 of a text's UTF-8 bytes. */
+  sign(text: string): Buffer {
+    const inner = Buffer.allocUnsafe(64 + Buffer.byteLength(text));
+    this.innerPad.copy(inner);
+    inner.write(text, 64);
+    hash("sha256", inner, "buffer").copy(this.outer, 64);
+    return hash("sha256", this.outer, "buffer");
+  }
+}
+
 /** The SigV4 signing key: HMAC("AWS4" + secret, date) chained over region, service and "aws4_request". */
-export function signingKey(secret: string, shortDate: string, region: string, service: string): Buffer {
+export function signingKey(secret: string, shortDate: string, region: string, service: string): SigningKey {
   const cacheKey = `${shortDate}/${region}/${service}/${secret}`;
   let key = signingKeys.get(cacheKey);
   if (key === undefined) {
-    key = createHmac("sha256", `AWS4${secret}`).update(shortDate).digest();
-    for (const part of [region, service, "aws4_request"]) key = createHmac("sha256", key).update(part).digest();
+    let derived = createHmac("sha256", `AWS4${secret}`).update(shortDate).digest();
+    for (const part of [region, service, "aws4_request"]) derived = createHmac("sha256", derived).update(part).digest();
+    key = new SigningKey(derived);
     if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
     signingKeys.set(cacheKey, key);
   }
