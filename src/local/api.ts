@@ -131,6 +131,13 @@ export interface LocalIoTStats {
   rejected: number;
   /** Connections closed on arrival because `maxConnections` were open. */
   refusedConnections: number;
+  /**
+   * Connections the endpoint's fast path handed to node:http, from a request
+   * that was not of the kind it serves (not arrived whole, chunked, `Expect`,
+   * malformed...): such requests are answered as before, only more slowly.
+   * The SDK's requests leave it at 0.
+   */
+  handedOverConnections: number;
   peakDeletionsInProgress: number;
   /** The most recent API calls (at most `maxCallRecords`), in arrival order. */
   calls: CallRecord[];

@@ -16,7 +16,8 @@ import { Faults } from "./protocol/faults.ts";
 import { handleAdmin } from "./protocol/admin.ts";
 import { applyConnectionLimits, connectionLimits, serverOptions } from "./protocol/connections.ts";
 import { handleRequest } from "./protocol/dispatch.ts";
-import { setResponseDate, type Admitted, type FaultErrors, type RequestContext } from "./protocol/http.ts";
+import { useFastPath } from "./protocol/fast-path.ts";
+import { setResponseDate, type Admitted, type FaultErrors, type Incoming, type Outgoing, type RequestContext } from "./protocol/http.ts";
 import { sendError } from "./protocol/rest-json.ts";
 import { isReadOnly } from "./protocol/routes.ts";
 import { DEFAULT_MAX_CALL_RECORDS, StatsRecorder } from "./protocol/stats.ts";
@@ -102,6 +103,7 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
   let requestListener: ((operation: string, count: number) => void) | undefined;
 
   const commit = () => persister?.commit() ?? Promise.resolve();
+  const commitRequest = () => persister?.commit();
 
   /**
    * Counts an API request and applies the fault configuration to it: waits
@@ -132,7 +134,7 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     return outcome;
   }
 
-  function drop(req: http.IncomingMessage, res: http.ServerResponse, operation: string) {
+  function drop(req: Incoming, res: Outgoing, operation: string) {
     stats.counters.droppedConnections++;
     stats.countCall(operation, 0, "dropped");
     log?.(`${req.method} ${req.url} -> connection dropped (${operation})`);
@@ -145,7 +147,7 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     credentials,
     cloudFormationPageSize,
     log,
-    commit,
+    commit: commitRequest,
     admit,
     drop,
     countCall: (operation, status, error, resource) => stats.countCall(operation, status, error, resource),
@@ -158,7 +160,7 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
   // The Date header's text, made again only when the second changes (it shows whole seconds).
   let dateSecond = NaN;
   let dateText = "";
-  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const serve = (req: Incoming, res: Outgoing) => {
     // The Date header is the endpoint's time (its virtual clock, or the wall clock plus what advanceTime added), as AWS's is its own.
     const clock = world.clockMs();
     const second = Math.floor(clock / 1000);
@@ -177,6 +179,12 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
   const server = http.createServer(serverOptions(limits), serve);
   // Expect: 100-continue: the handler sends 100 Continue only once the request's headers passed (protocol/intake.ts).
   server.on("checkContinue", serve);
+  // The SDK's requests are served by the fast path; every other request by node:http, as before.
+  const fastPath = useFastPath(server, serve, {
+    headersTimeoutMs: limits.headersTimeoutMs,
+    idleTimeoutMs: limits.idleTimeoutMs,
+    onHandOver: () => stats.counters.handedOverConnections++,
+  });
   applyConnectionLimits(
     server,
     limits,
@@ -213,6 +221,7 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        fastPath.closeAll();
       });
       await commit();
       await held?.release();

@@ -1,12 +1,11 @@
 /** The admin routes under ADMIN_PREFIX (`/_local/`): device updates, stats, faults, clock, stacks and S3 objects. */
-import type http from "node:http";
 import type * as cfn from "../cloudformation/index.ts";
 import { IoTError, invalid } from "../errors.ts";
 import type * as executions from "../account/executions.ts";
 import type { FaultOptions, Faults } from "./faults.ts";
 import type { JsonObject } from "../state/store.ts";
 import type { World } from "../state/world.ts";
-import { ADMIN_PREFIX } from "./http.ts";
+import { ADMIN_PREFIX, type Outgoing } from "./http.ts";
 import { send } from "./rest-json.ts";
 
 /** What the admin routes act on: the endpoint's API (a LocalIoT), its fault configuration and its world. */
@@ -39,7 +38,7 @@ export interface AdminApi {
  * Admin routes. GET only reads (stats, faults, clock); every change needs
  * another method (POST). A bad request is a 400, never a 500.
  */
-export async function handleAdmin(ctx: AdminContext, method: string, path: string, body: JsonObject, res: http.ServerResponse) {
+export async function handleAdmin(ctx: AdminContext, method: string, path: string, body: JsonObject, res: Outgoing) {
   const { api, faults, world } = ctx;
   let parts: string[];
   try {

@@ -1,12 +1,11 @@
 /** The awsQuery protocol of the CloudFormation read operations: the signed form POST to `/`, dispatched to the CloudFormation module, answered in XML. */
 import { randomUUID } from "node:crypto";
-import type http from "node:http";
 import * as cfn from "../cloudformation/index.ts";
 import { IoTError } from "../errors.ts";
-import { BadRequest, ConnectionLost, writeHead, type RequestContext } from "./http.ts";
+import { BadRequest, ConnectionLost, writeHead, type Incoming, type Outgoing, type RequestContext } from "./http.ts";
 import { discardUnread, receiveSigned } from "./intake.ts";
 
-function sendXml(res: http.ServerResponse, status: number, xml: string, requestId: string) {
+function sendXml(res: Outgoing, status: number, xml: string, requestId: string) {
   writeHead(res, status, ["x-amzn-requestid", requestId, "content-type", "text/xml", "content-length", Buffer.byteLength(xml)]);
   res.end(xml);
 }
@@ -16,7 +15,7 @@ function sendXml(res: http.ServerResponse, status: number, xml: string, requestI
  * form-urlencoded body naming the Action, signed for service
  * "cloudformation", answered in XML.
  */
-export async function handleQuery(ctx: RequestContext, req: http.IncomingMessage, res: http.ServerResponse, rawQuery: string) {
+export async function handleQuery(ctx: RequestContext, req: Incoming, res: Outgoing, rawQuery: string) {
   const requestId = randomUUID();
   let operation: string | undefined;
   try {

@@ -7,10 +7,9 @@
  * `{"message"}`, at the data plane's statuses (ThrottlingException is 429
  * there; a known path with another method is 405 MethodNotAllowedException).
  */
-import type http from "node:http";
 import { IoTError } from "../errors.ts";
 import * as shadows from "../operations/shadows.ts";
-import { BadRequest, send, sendError, type RequestContext } from "./http.ts";
+import { BadRequest, send, sendError, type Incoming, type Outgoing, type RequestContext } from "./http.ts";
 import { isReadOnly } from "./routes.ts";
 
 /** The SigV4 service name of the data plane. */
@@ -64,8 +63,8 @@ function matchPath(rawPath: string): Array<{ route: DataPlaneRoute; params: Reco
 /** Serves a data-plane request whose signature was verified (protocol/rest-json.ts). */
 export async function handleDataPlane(
   ctx: RequestContext,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: Incoming,
+  res: Outgoing,
   request: { method: string; rawPath: string; query: Record<string, string>; body: string },
 ): Promise<void> {
   const candidates = matchPath(request.rawPath);
@@ -85,7 +84,9 @@ export async function handleDataPlane(
     if (outcome === "drop-before") return ctx.drop(req, res, operation);
     ctx.world.tick();
     const result = matched.route.handler(ctx.world, { params: matched.params, query: request.query, body: request.body });
-    if (!isReadOnly(operation)) await ctx.commit();
+    // Without a persist file there is nothing to wait for: answered in the same turn.
+    const committed = isReadOnly(operation) ? undefined : ctx.commit();
+    if (committed) await committed;
     if (outcome === "drop-after") return ctx.drop(req, res, operation);
     ctx.countCall(operation, 200, undefined, subject);
     ctx.log?.(`${request.method} ${request.rawPath} -> 200 ${operation}`);

@@ -1,10 +1,9 @@
 /** Hands each request to its protocol: awsQuery for a form POST to `/`, restJson1 (IoT API and admin routes) otherwise. */
-import type http from "node:http";
 import { handleQuery } from "./aws-query.ts";
-import type { RequestContext } from "./http.ts";
+import type { Incoming, Outgoing, RequestContext } from "./http.ts";
 import { handleRestJson } from "./rest-json.ts";
 
-export async function handleRequest(ctx: RequestContext, req: http.IncomingMessage, res: http.ServerResponse) {
+export async function handleRequest(ctx: RequestContext, req: Incoming, res: Outgoing) {
   const rawUrl = req.url ?? "/";
   const q = rawUrl.indexOf("?");
   const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);

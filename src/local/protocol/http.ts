@@ -1,11 +1,50 @@
 /** What the protocol handlers share: the request context the server passes them, BadRequest, the body limits, readBody and the JSON answers. */
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
+import type net from "node:net";
 import { IoTError } from "../errors.ts";
 import type { FaultOutcome } from "./faults.ts";
 import type { LocalCredentials } from "./sigv4.ts";
 import type { JsonObject } from "../state/store.ts";
 import type { World } from "../state/world.ts";
+
+/**
+ * A request the fast path (fast-path.ts) read whole before serving it: the
+ * head parsed, the body in memory, no stream left to read.
+ */
+export class BufferedRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Lower-case names, as node:http gives them; never repeated (a request repeating one goes to node:http). */
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+  readonly socket: net.Socket;
+
+  constructor(method: string, url: string, headers: Record<string, string>, body: Buffer, socket: net.Socket) {
+    this.method = method;
+    this.url = url;
+    this.headers = headers;
+    this.body = body;
+    this.socket = socket;
+  }
+}
+
+/** A request as the handlers get it: from node:http (its body still to read), or from the fast path (read whole). */
+export type Incoming = http.IncomingMessage | BufferedRequest;
+
+/** What the handlers do with a response: node:http's ServerResponse has it, and so has the fast path's. */
+export interface Outgoing {
+  /** True once the status and headers are set (as node:http's `headersSent` after writeHead). */
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  /** `headers` as one flat list: name, value, name, value... */
+  writeHead(status: number, headers: Array<string | number>): unknown;
+  setHeader(name: string, value: string): unknown;
+  writeContinue(): void;
+  end(body: string): unknown;
+  /** Closes the connection without an answer. */
+  destroy(): unknown;
+}
 
 /** What the protocol handlers need from the running endpoint (startLocalIoT builds it), passed explicitly. */
 export interface RequestContext {
@@ -16,8 +55,8 @@ export interface RequestContext {
   cloudFormationPageSize: number;
   /** Receives one line per request. */
   log: ((line: string) => void) | undefined;
-  /** Writes the tables to the persist file (nothing without one). */
-  commit(): Promise<void>;
+  /** Writes the tables to the persist file; undefined without one (nothing to wait for). */
+  commit(): Promise<void> | undefined;
   /**
    * Counts an API request and applies the fault configuration to it: waits
    * the injected latency, throws the protocol's throttling or server error,
@@ -26,13 +65,13 @@ export interface RequestContext {
    */
   admit(operation: string, errors: FaultErrors): Admitted | Promise<Admitted>;
   /** Closes the connection without a response, counting the call as dropped. */
-  drop(req: http.IncomingMessage, res: http.ServerResponse, operation: string): void;
+  drop(req: Incoming, res: Outgoing, operation: string): void;
   /** Records an API call's outcome in the stats (and, for the stats' call list, what it acted on). */
   countCall(operation: string, status: number, error?: string, resource?: string): void;
   /** Counts a request refused before routing. */
   reject(): void;
   /** Serves a request under ADMIN_PREFIX (signed and parsed as a restJson1 request). */
-  admin(method: string, path: string, body: JsonObject, res: http.ServerResponse): Promise<void>;
+  admin(method: string, path: string, body: JsonObject, res: Outgoing): Promise<void>;
 }
 
 /** What happens to an admitted request: served, or its connection dropped before or after serving it. */
@@ -83,10 +122,10 @@ export function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; too
 
 /** Where the server leaves the Date header a response will carry (its clock's time when the request arrived). */
 const RESPONSE_DATE = Symbol("response date");
-type Dated = http.ServerResponse & { [RESPONSE_DATE]?: string };
+type Dated = Outgoing & { [RESPONSE_DATE]?: string };
 
 /** Sets the Date header `send` and the other answers will write (the endpoint's clock, not the machine's). */
-export function setResponseDate(res: http.ServerResponse, date: string): void {
+export function setResponseDate(res: Outgoing, date: string): void {
   (res as Dated)[RESPONSE_DATE] = date;
 }
 
@@ -95,13 +134,13 @@ export function setResponseDate(res: http.ServerResponse, date: string): void {
  * request id, and `headers` (name, value, name, value...). One flat list,
  * which node:http serialises without building a header map first.
  */
-export function writeHead(res: http.ServerResponse, status: number, headers: Array<string | number>): void {
+export function writeHead(res: Outgoing, status: number, headers: Array<string | number>): void {
   const date = (res as Dated)[RESPONSE_DATE];
   if (date !== undefined) headers.push("date", date);
   res.writeHead(status, headers);
 }
 
-export function send(res: http.ServerResponse, status: number, body: JsonObject | undefined, code?: string) {
+export function send(res: Outgoing, status: number, body: JsonObject | undefined, code?: string) {
   const text = body === undefined ? "" : JSON.stringify(body);
   const headers: Array<string | number> = ["x-amzn-requestid", randomUUID(), "content-length", Buffer.byteLength(text)];
   if (text) headers.push("content-type", "application/json");
@@ -110,6 +149,6 @@ export function send(res: http.ServerResponse, status: number, body: JsonObject 
   res.end(text);
 }
 
-export function sendError(res: http.ServerResponse, error: IoTError) {
+export function sendError(res: Outgoing, error: IoTError) {
   send(res, error.status, { message: error.message, ...error.extra } as JsonObject, error.code);
 }

@@ -5,9 +5,18 @@
  * the body's hash) is refused before a byte of the body is read; the body is
  * read only then, and checked against the signature.
  */
-import type http from "node:http";
 import type { ErrorCode } from "../errors.ts";
-import { BadRequest, declaredLength, HARD_BODY_LIMIT, MAX_BODY, readBody, type RequestContext } from "./http.ts";
+import {
+  BadRequest,
+  BufferedRequest,
+  declaredLength,
+  HARD_BODY_LIMIT,
+  MAX_BODY,
+  readBody,
+  type Incoming,
+  type Outgoing,
+  type RequestContext,
+} from "./http.ts";
 import {
   checkAuthorization,
   checkPayloadHash,
@@ -37,16 +46,11 @@ export interface SignedRequest {
  * once the headers passed, so a refused client never sends its body.
  *
  * A request that has no body (no Content-Length and no Transfer-Encoding, or
- * Content-Length 0) is answered synchronously: the body is "" without
- * waiting for the stream's end. Otherwise the returned promise settles once
- * the body is read and checked.
+ * Content-Length 0), or whose body the fast path read already, is answered
+ * synchronously, without waiting for a stream. Otherwise the returned
+ * promise settles once the body is read and checked.
  */
-export function receiveSigned(
-  ctx: RequestContext,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  request: SignedRequest,
-): string | Promise<string> {
+export function receiveSigned(ctx: RequestContext, req: Incoming, res: Outgoing, request: SignedRequest): string | Promise<string> {
   const { credentials } = ctx;
   const region = ctx.world.region;
   // A client that corrected its clock to the endpoint's Date header signs with the endpoint's time.
@@ -62,6 +66,9 @@ export function receiveSigned(
     body: undefined,
   };
   if (signedHash) verifyChecked(unread, checked, credentials, region);
+  // Read whole by the fast path (never over MAX_BODY: node:http serves those).
+  if (req instanceof BufferedRequest)
+    return checkedBody(req, unread, checked, ctx, signedHash, req.body.length === 0 ? "" : req.body.toString("utf8"));
   const declared = declaredLength(req);
   if (declared !== undefined && declared > MAX_BODY) throw tooLarge(request);
   if (expectsContinue(req)) res.writeContinue();
@@ -79,7 +86,7 @@ const tooLarge = (request: SignedRequest) => new BadRequest(request.tooLargeCode
 
 /** The body, once checked against the signed payload hash, or with the whole signature when it did not cover the hash. */
 function checkedBody(
-  req: http.IncomingMessage,
+  req: Incoming,
   unread: IncomingSigned,
   checked: CheckedAuthorization,
   ctx: RequestContext,
@@ -98,8 +105,8 @@ function checkedBody(
  * HARD_BODY_LIMIT (declared or received) the connection is closed after the
  * answer instead. The server's requestTimeout bounds how long this lasts.
  */
-export function discardUnread(req: http.IncomingMessage, res: http.ServerResponse): void {
-  if (req.complete || req.destroyed || req.listenerCount("data") > 0) return;
+export function discardUnread(req: Incoming, res: Outgoing): void {
+  if (req instanceof BufferedRequest || req.complete || req.destroyed || req.listenerCount("data") > 0) return;
   const declared = declaredLength(req);
   // A client that waits for 100 Continue never sends the body: the connection cannot carry another request.
   if (expectsContinue(req) || (declared !== undefined && declared > HARD_BODY_LIMIT)) {
@@ -116,6 +123,6 @@ export function discardUnread(req: http.IncomingMessage, res: http.ServerRespons
   req.resume();
 }
 
-function expectsContinue(req: http.IncomingMessage): boolean {
+function expectsContinue(req: Incoming): boolean {
   return /\b100-continue\b/i.test(String(req.headers.expect ?? ""));
 }

@@ -3,7 +3,6 @@
  * check, routing, and the JSON responses and errors. A request signed for
  * the data plane (`iotdata`) goes to its own routes (data-plane.ts).
  */
-import type http from "node:http";
 import { asModeled, IoTError, serverErrorFor } from "../errors.ts";
 import { DATA_PLANE_SERVICE, handleDataPlane } from "./data-plane.ts";
 import { isReadOnly, matchRoute } from "./routes.ts";
@@ -11,7 +10,7 @@ import { discardUnread, receiveSigned } from "./intake.ts";
 import { signingService } from "./sigv4.ts";
 import { validateInput } from "./validation.ts";
 import type { JsonObject } from "../state/store.ts";
-import { ADMIN_PREFIX, BadRequest, ConnectionLost, send, sendError, type RequestContext } from "./http.ts";
+import { ADMIN_PREFIX, BadRequest, ConnectionLost, send, sendError, type Incoming, type Outgoing, type RequestContext } from "./http.ts";
 
 export { send, sendError } from "./http.ts";
 
@@ -56,14 +55,7 @@ function arnSubject(arn: string): string {
  * ADMIN_PREFIX): verifies the signature (on the headers before the body is
  * read, see intake.ts), routes it and answers in JSON, errors included.
  */
-export async function handleRestJson(
-  ctx: RequestContext,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  method: string,
-  rawPath: string,
-  rawQuery: string,
-) {
+export async function handleRestJson(ctx: RequestContext, req: Incoming, res: Outgoing, method: string, rawPath: string, rawQuery: string) {
   let operation: string | undefined;
   let subject: string | undefined;
   const admin = rawPath.startsWith(ADMIN_PREFIX);
@@ -112,7 +104,9 @@ export async function handleRestJson(
     validateInput(operation, { params: matched.params, query, body });
     ctx.world.tick();
     const result = matched.route.handler(ctx.world, { params: matched.params, query, body });
-    if (!isReadOnly(operation)) await ctx.commit();
+    // Without a persist file there is nothing to wait for: answered in the same turn.
+    const committed = isReadOnly(operation) ? undefined : ctx.commit();
+    if (committed) await committed;
     if (outcome === "drop-after") return ctx.drop(req, res, operation);
     ctx.countCall(operation, 200, undefined, subject);
     ctx.log?.(`${method} ${rawPath} -> 200 ${operation}`);

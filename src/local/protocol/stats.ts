@@ -20,6 +20,7 @@ function zero(): Counters {
     droppedConnections: 0,
     rejected: 0,
     refusedConnections: 0,
+    handedOverConnections: 0,
   };
 }
 
