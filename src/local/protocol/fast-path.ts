@@ -25,9 +25,9 @@ import { BufferedRequest, MAX_BODY, type Outgoing } from "./http.ts";
 /** Node's default limit on a request's head (its 431 beyond). */
 const MAX_HEAD = 16 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Control characters other than tab, and a CR or LF that is not part of a line break: node:http refuses them in a head. */
+/** Control characters other than tab (a bare CR or LF among them), which node:http refuses in a request line or a header. */
 // eslint-disable-next-line no-control-regex -- control characters are what this matches
-const BAD_HEAD = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+const CONTROL = /[\0-\x08\x0a-\x1f\x7f]/;
 const DIGITS = /^\d{1,8}$/;
 const REQUEST_LINE = /^([A-Z]+) (\/\S*) HTTP\/1\.1$/;
 /** Headers whose presence means a request node:http must handle (`Connection` unless it says keep-alive, HTTP/1.1's default). */
@@ -148,7 +148,8 @@ class Connection {
     this.serving = undefined;
     if (this.socket.destroyed) return;
     if (close) return this.close();
-    this.socket.setTimeout(this.options.idleTimeoutMs);
+    // Set once: Node renews a socket's timeout on every read and write.
+    if (this.socket.timeout !== this.options.idleTimeoutMs) this.socket.setTimeout(this.options.idleTimeoutMs);
     if (this.buffered) {
       this.socket.resume();
       this.pump();
@@ -257,10 +258,9 @@ function parse(buffer: Buffer): Parsed | undefined {
   const headEnd = buffer.indexOf("\r\n\r\n");
   if (headEnd === -1 || headEnd > MAX_HEAD) return undefined;
   const head = buffer.toString("latin1", 0, headEnd);
-  if (BAD_HEAD.test(head)) return undefined;
   let lineEnd = head.indexOf("\r\n");
   const line = REQUEST_LINE.exec(lineEnd === -1 ? head : head.slice(0, lineEnd));
-  if (line === null || line[1] === "HEAD" || line[1] === "CONNECT") return undefined;
+  if (line === null || line[1] === "HEAD" || line[1] === "CONNECT" || CONTROL.test(line[2])) return undefined;
   const headers: Record<string, string> = {};
   while (lineEnd !== -1) {
     const start = lineEnd + 2;
@@ -269,7 +269,9 @@ function parse(buffer: Buffer): Parsed | undefined {
     if (colon <= start || (lineEnd !== -1 && colon > lineEnd)) return undefined;
     const name = head.slice(start, colon).toLowerCase();
     if (!TOKEN.test(name) || NOT_HERE.has(name) || headers[name] !== undefined) return undefined;
-    headers[name] = head.slice(colon + 1, lineEnd === -1 ? head.length : lineEnd).trim();
+    const value = head.slice(colon + 1, lineEnd === -1 ? head.length : lineEnd).trim();
+    if (CONTROL.test(value)) return undefined;
+    headers[name] = value;
   }
   if (headers.host === undefined) return undefined;
   const connection = headers.connection;
