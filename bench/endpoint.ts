@@ -32,8 +32,13 @@
  * every request, no signature) with the same load generator: the floor the
  * machine allows at the moment of the run.
  *
- * Environment knobs: BENCH_ENDPOINT_REQUESTS (default 30000),
- * BENCH_ENDPOINT_CONCURRENCY (8), BENCH_ENDPOINT_WARMUP (6000),
+ * The measured run is made in rounds (each on requests signed for it), and
+ * each figure is the median of the rounds', the rounds' own beside it: on a
+ * shared host one round can land on a busy moment.
+ *
+ * Environment knobs: BENCH_ENDPOINT_REQUESTS (per round, default 30000),
+ * BENCH_ENDPOINT_ROUNDS (3),
+ * BENCH_ENDPOINT_CONCURRENCY (8), BENCH_ENDPOINT_WARMUP (30000),
  * BENCH_ENDPOINT_SDK_REQUESTS (6000, 0 to skip), BENCH_ENDPOINT_PLAIN (1; 0 to
  * skip the plain node:http calibration), BENCH_CPU_PROF=<dir> (write a V8 CPU
  * profile of the server process there).
@@ -76,6 +81,19 @@ interface Server {
   child: ChildProcess;
   /** The server process's CPU time so far, in microseconds. */
   cpuMicros(): Promise<number>;
+}
+
+/** One measured round's figures (latencies in ms, CPU in µs per request). */
+interface Round {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  serverCpu: number;
+  clientCpu: number;
 }
 
 interface Planned {
@@ -268,9 +286,10 @@ async function seed(server: Server): Promise<void> {
 export async function run(report: Report): Promise<void> {
   const requests = num("BENCH_ENDPOINT_REQUESTS", 30_000);
   const concurrency = Math.max(1, Math.floor(num("BENCH_ENDPOINT_CONCURRENCY", 8)));
-  const warmup = num("BENCH_ENDPOINT_WARMUP", 6_000);
+  const warmup = num("BENCH_ENDPOINT_WARMUP", 30_000);
   const sdkRequests = num("BENCH_ENDPOINT_SDK_REQUESTS", 6_000);
   const plainRuns = num("BENCH_ENDPOINT_PLAIN", 1) > 0;
+  const rounds = Math.max(1, Math.floor(num("BENCH_ENDPOINT_ROUNDS", 3)));
   const cyclesFor = (n: number) => Math.max(1, Math.ceil(n / (CYCLE * concurrency)));
 
   const server = await startServer();
@@ -298,35 +317,86 @@ export async function run(report: Report): Promise<void> {
       const warm = await signAll("warm", cyclesFor(warmup));
       await runSigned(server.endpoint, warm.sequences, warm.labels);
     }
-    const { sequences, labels } = await signAll("run", cyclesFor(requests));
-    console.error(`endpoint: measuring ${sequences.length * sequences[0].length} signed requests at concurrency ${concurrency}...`);
-    const cpuBefore = await server.cpuMicros();
-    const clientBefore = process.cpuUsage();
-    const result = await runSigned(server.endpoint, sequences, labels);
-    const clientUsage = process.cpuUsage(clientBefore);
-    const cpuMicros = (await server.cpuMicros()) - cpuBefore;
-    if (result.firstError) console.error(`endpoint: first error: ${result.firstError}`);
-    const sorted = Float64Array.from(result.latenciesMs).sort();
-    const rps = result.requests / result.seconds;
-    const p99 = percentile(sorted, 99);
-    report("endpoint.requests", result.requests);
+    // Rounds, each on requests of its own: a figure is the median of the rounds' (one round can land on a busy moment of the host).
+    const measured: Round[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const { sequences, labels } = await signAll(`run${round}`, cyclesFor(requests));
+      console.error(
+        `endpoint: round ${round} of ${rounds}: measuring ${sequences.length * sequences[0].length} signed requests at concurrency ${concurrency}...`,
+      );
+      const cpuBefore = await server.cpuMicros();
+      const clientBefore = process.cpuUsage();
+      const result = await runSigned(server.endpoint, sequences, labels);
+      const clientUsage = process.cpuUsage(clientBefore);
+      const cpuMicros = (await server.cpuMicros()) - cpuBefore;
+      if (result.firstError) console.error(`endpoint: first error: ${result.firstError}`);
+      const sorted = Float64Array.from(result.latenciesMs).sort();
+      measured.push({
+        requests: result.requests,
+        errors: result.errors,
+        seconds: result.seconds,
+        rps: result.requests / result.seconds,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        max: sorted[sorted.length - 1],
+        serverCpu: cpuMicros / result.requests,
+        clientCpu: (clientUsage.user + clientUsage.system) / result.requests,
+      });
+    }
+    const median = (figure: (r: Round) => number) => {
+      const values = measured.map(figure).sort((a, b) => a - b);
+      return values[Math.floor(values.length / 2)];
+    };
+    const each = (figure: (r: Round) => number, digits: number) => measured.map((r) => figure(r).toFixed(digits)).join(" / ");
+    const rps = median((r) => r.rps);
+    const p99 = median((r) => r.p99);
+    const serverCpu = median((r) => r.serverCpu);
+    report("endpoint.rounds", rounds);
+    report("endpoint.requests_per_round", measured[0].requests);
     report("endpoint.concurrency", concurrency);
-    report("endpoint.errors", result.errors);
-    report("endpoint.duration_s", result.seconds);
+    report(
+      "endpoint.errors",
+      measured.reduce((n, r) => n + r.errors, 0),
+    );
+    report(
+      "endpoint.duration_s",
+      median((r) => r.seconds),
+    );
     report("endpoint.throughput_rps", Math.round(rps));
+    report(
+      "endpoint.throughput_rps_by_round",
+      each((r) => r.rps, 0),
+    );
     report("endpoint.rps_goal", RPS_GOAL);
     report("endpoint.rps_ratio_to_goal", rps / RPS_GOAL);
-    report("endpoint.latency_p50_ms", percentile(sorted, 50));
+    report(
+      "endpoint.latency_p50_ms",
+      median((r) => r.p50),
+    );
     report("endpoint.latency_p99_ms", p99);
+    report(
+      "endpoint.latency_p99_ms_by_round",
+      each((r) => r.p99, 2),
+    );
     report("endpoint.p99_goal_ms", P99_GOAL_MS);
     report("endpoint.p99_ratio_to_goal", p99 / P99_GOAL_MS);
-    report("endpoint.latency_max_ms", sorted[sorted.length - 1]);
-    report("endpoint.server_cpu_us_per_request", cpuMicros / result.requests);
+    report(
+      "endpoint.latency_max_ms",
+      median((r) => r.max),
+    );
+    report("endpoint.server_cpu_us_per_request", serverCpu);
+    report(
+      "endpoint.server_cpu_us_per_request_by_round",
+      each((r) => r.serverCpu, 1),
+    );
     // At the goal's rate one core has 1e6 / RPS_GOAL µs for each request.
     report("endpoint.server_cpu_us_per_request_goal", 1e6 / RPS_GOAL);
-    report("endpoint.server_cpu_ratio_to_goal", cpuMicros / result.requests / (1e6 / RPS_GOAL));
+    report("endpoint.server_cpu_ratio_to_goal", serverCpu / (1e6 / RPS_GOAL));
     // The load generator's own cost: when it nears 1e6 / throughput, the client, not the server, is the limit.
-    report("endpoint.client_cpu_us_per_request", (clientUsage.user + clientUsage.system) / result.requests);
+    report(
+      "endpoint.client_cpu_us_per_request",
+      median((r) => r.clientCpu),
+    );
 
     if (sdkRequests > 0) {
       console.error(
