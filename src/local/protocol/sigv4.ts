@@ -44,10 +44,22 @@ function parseAuthorization(text: string): RegExpExecArray | null {
   return lastAuthorization.parts;
 }
 
-/** The SignedHeaders list of the Authorization header parseAuthorization parsed last (split once). */
+/** SignedHeaders lists as split, by their text: a client sends the same few lists again and again. Bounded, cleared when full. */
+const signedLists = new Map<string, readonly string[]>();
+const MAX_SIGNED_LISTS = 256;
+
+/** The SignedHeaders list of an Authorization header, split once per distinct list. */
 function signedHeadersOf(parts: RegExpExecArray): readonly string[] {
-  if (lastAuthorization?.parts !== parts) return parts[5].split(";");
-  return (lastAuthorization.signedHeaders ??= parts[5].split(";"));
+  if (lastAuthorization?.parts === parts && lastAuthorization.signedHeaders) return lastAuthorization.signedHeaders;
+  const text = parts[5];
+  let list = signedLists.get(text);
+  if (list === undefined) {
+    list = Object.freeze(text.split(";"));
+    if (signedLists.size >= MAX_SIGNED_LISTS) signedLists.clear();
+    signedLists.set(text, list);
+  }
+  if (lastAuthorization?.parts === parts) lastAuthorization.signedHeaders = list;
+  return list;
 }
 
 /** The service a request's Authorization header is scoped to (undefined when it is not a SigV4 header). */
