@@ -103,7 +103,6 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
   let requestListener: ((operation: string, count: number) => void) | undefined;
 
   const commit = () => persister?.commit() ?? Promise.resolve();
-  const commitRequest = () => persister?.commit();
 
   /**
    * Counts an API request and applies the fault configuration to it: waits
@@ -147,7 +146,8 @@ async function start(options: LocalIoTOptions, held: HeldLock | undefined): Prom
     credentials,
     cloudFormationPageSize,
     log,
-    commit: commitRequest,
+    // Without a persist file, nothing to wait for: a request is answered in the turn it arrived.
+    commit: () => persister?.commit(),
     admit,
     drop,
     countCall: (operation, status, error, resource) => stats.countCall(operation, status, error, resource),
