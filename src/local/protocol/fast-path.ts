@@ -9,8 +9,8 @@
  * Anything else is node:http's, from that request on for the rest of the
  * connection: a request that has not arrived whole (a body still coming, a
  * head not yet ended), chunked bodies, `Expect`, `Upgrade`, `Connection`
- * other than keep-alive, HTTP/1.0, a repeated header, a body over MAX_BODY, a head over 16 KB, and
- * anything malformed. The bytes received are handed over with the socket, so
+ * other than keep-alive, HTTP/1.0, a repeated header, a body over
+ * MAX_BODY, a head near node:http's limit, and anything malformed. The bytes received are handed over with the socket, so
  * node:http answers those exactly as it did before this path existed (100
  * Continue, 400, 408, 431, the request and headers timeouts).
  *
@@ -22,8 +22,6 @@ import http from "node:http";
 import type net from "node:net";
 import { BufferedRequest, MAX_BODY, type Outgoing } from "./http.ts";
 
-/** Node's default limit on a request's head (its 431 beyond). */
-const MAX_HEAD = 16 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters other than tab (a bare CR or LF among them), which node:http refuses in a request line or a header. */
 // eslint-disable-next-line no-control-regex -- control characters are what this matches
@@ -219,7 +217,8 @@ class Answer implements Outgoing {
   }
 
   writeContinue(): void {
-    this.socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+    // After the answers already made (the fast path hands `Expect` to node:http, so this is for completeness).
+    writeSoon(this.socket, "HTTP/1.1 100 Continue\r\n\r\n");
   }
 
   end(body: string): this {
@@ -256,7 +255,8 @@ interface Parsed {
 /** The first request in `buffer`, when it is whole and of the kind the fast path serves; undefined otherwise (node:http's then). */
 function parse(buffer: Buffer): Parsed | undefined {
   const headEnd = buffer.indexOf("\r\n\r\n");
-  if (headEnd === -1 || headEnd > MAX_HEAD) return undefined;
+  // Near node:http's own limit on a head (its 431 beyond, --max-http-header-size), node:http decides.
+  if (headEnd === -1 || headEnd + 4 > http.maxHeaderSize) return undefined;
   const head = buffer.toString("latin1", 0, headEnd);
   let lineEnd = head.indexOf("\r\n");
   const line = REQUEST_LINE.exec(lineEnd === -1 ? head : head.slice(0, lineEnd));

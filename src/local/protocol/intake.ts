@@ -67,8 +67,7 @@ export function receiveSigned(ctx: RequestContext, req: Incoming, res: Outgoing,
   };
   if (signedHash) verifyChecked(unread, checked, credentials, region);
   // Read whole by the fast path (never over MAX_BODY: node:http serves those).
-  if (req instanceof BufferedRequest)
-    return checkedBody(req, unread, checked, ctx, signedHash, req.body.length === 0 ? "" : req.body.toString("utf8"));
+  if (req instanceof BufferedRequest) return checkedBody(req, unread, checked, ctx, signedHash, req.body.toString("utf8"));
   const declared = declaredLength(req);
   if (declared !== undefined && declared > MAX_BODY) throw tooLarge(request);
   if (expectsContinue(req)) res.writeContinue();

@@ -37,10 +37,10 @@ export interface IncomingSigned {
 }
 
 /** The parts of the last Authorization header parsed: the router and the checks read the same header. */
-let lastAuthorization: { text: string; parts: RegExpExecArray | null; signedHeaders: readonly string[] | undefined } | undefined;
+let lastAuthorization: { text: string; parts: RegExpExecArray | null } | undefined;
 
 function parseAuthorization(text: string): RegExpExecArray | null {
-  if (lastAuthorization?.text !== text) lastAuthorization = { text, parts: AUTH.exec(text), signedHeaders: undefined };
+  if (lastAuthorization?.text !== text) lastAuthorization = { text, parts: AUTH.exec(text) };
   return lastAuthorization.parts;
 }
 
@@ -50,7 +50,6 @@ const MAX_SIGNED_LISTS = 256;
 
 /** The SignedHeaders list of an Authorization header, split once per distinct list. */
 function signedHeadersOf(parts: RegExpExecArray): readonly string[] {
-  if (lastAuthorization?.parts === parts && lastAuthorization.signedHeaders) return lastAuthorization.signedHeaders;
   const text = parts[5];
   let list = signedLists.get(text);
   if (list === undefined) {
@@ -58,7 +57,6 @@ function signedHeadersOf(parts: RegExpExecArray): readonly string[] {
     if (signedLists.size >= MAX_SIGNED_LISTS) signedLists.clear();
     signedLists.set(text, list);
   }
-  if (lastAuthorization?.parts === parts) lastAuthorization.signedHeaders = list;
   return list;
 }
 
