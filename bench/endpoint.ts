@@ -347,10 +347,13 @@ export async function run(report: Report): Promise<void> {
       const values = measured.map(figure).sort((a, b) => a - b);
       return values[Math.floor(values.length / 2)];
     };
-    const each = (figure: (r: Round) => number, digits: number) => measured.map((r) => figure(r).toFixed(digits)).join(" / ");
-    const rps = median((r) => r.rps);
-    const p99 = median((r) => r.p99);
-    const serverCpu = median((r) => r.serverCpu);
+    /** Reports the rounds' median of a figure, and each round's beside it (`<name>_by_round`); returns the median. */
+    const medianAndRounds = (name: string, figure: (r: Round) => number, digits: number, shown = (m: number) => m) => {
+      const m = median(figure);
+      report(name, shown(m));
+      report(`${name}_by_round`, measured.map((r) => figure(r).toFixed(digits)).join(" / "));
+      return m;
+    };
     report("endpoint.rounds", rounds);
     report("endpoint.requests_per_round", measured[0].requests);
     report("endpoint.concurrency", concurrency);
@@ -362,33 +365,21 @@ export async function run(report: Report): Promise<void> {
       "endpoint.duration_s",
       median((r) => r.seconds),
     );
-    report("endpoint.throughput_rps", Math.round(rps));
-    report(
-      "endpoint.throughput_rps_by_round",
-      each((r) => r.rps, 0),
-    );
+    const rps = medianAndRounds("endpoint.throughput_rps", (r) => r.rps, 0, Math.round);
     report("endpoint.rps_goal", RPS_GOAL);
     report("endpoint.rps_ratio_to_goal", rps / RPS_GOAL);
     report(
       "endpoint.latency_p50_ms",
       median((r) => r.p50),
     );
-    report("endpoint.latency_p99_ms", p99);
-    report(
-      "endpoint.latency_p99_ms_by_round",
-      each((r) => r.p99, 2),
-    );
+    const p99 = medianAndRounds("endpoint.latency_p99_ms", (r) => r.p99, 2);
     report("endpoint.p99_goal_ms", P99_GOAL_MS);
     report("endpoint.p99_ratio_to_goal", p99 / P99_GOAL_MS);
     report(
       "endpoint.latency_max_ms",
       median((r) => r.max),
     );
-    report("endpoint.server_cpu_us_per_request", serverCpu);
-    report(
-      "endpoint.server_cpu_us_per_request_by_round",
-      each((r) => r.serverCpu, 1),
-    );
+    const serverCpu = medianAndRounds("endpoint.server_cpu_us_per_request", (r) => r.serverCpu, 1);
     // At the goal's rate one core has 1e6 / RPS_GOAL µs for each request.
     report("endpoint.server_cpu_us_per_request_goal", 1e6 / RPS_GOAL);
     report("endpoint.server_cpu_ratio_to_goal", serverCpu / (1e6 / RPS_GOAL));

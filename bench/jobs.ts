@@ -71,29 +71,27 @@ async function measure(report: Report, prefix: string, goal: number): Promise<vo
   try {
     const env = endpointEnv(local, root, { TEMPLATES: "0", JOBS: String(JOBS) });
     const floors = { create: JOBS / TPS, destroy: (JOBS / 10) * (DELETION_MS / 1000) };
-    const create = await timed(local, [program, "--stage", "jobs"], env);
-    const s1 = local.stats();
-    report(`${prefix}.create_wall_s`, create.run.ms / 1000);
-    report(`${prefix}.create_floor_s`, floors.create);
-    report(`${prefix}.create_ratio_to_floor`, create.run.ms / 1000 / floors.create);
-    report(`${prefix}.create_goal_ratio`, goal);
-    report(`${prefix}.create_first_call_s`, (create.calls[0]?.[0] ?? 0) / 1000);
-    report(`${prefix}.create_throttled_responses`, s1.throttled);
-    report(`${prefix}.create_failures`, (create.run.code === 0 ? 0 : 1) + (JOBS - local.world.tables.jobs.size));
-    report(`${prefix}.create_timeline`, timeline(create.calls));
+    /** Runs one phase of the program and reports what both phases share; returns the stats for the phase's own figures. */
+    const phase = async (name: "create" | "destroy", args: string[], floor: number, failuresLeft: () => number) => {
+      const { run, calls } = await timed(local, [program, "--stage", "jobs", ...args], env);
+      const stats = local.stats();
+      report(`${prefix}.${name}_wall_s`, run.ms / 1000);
+      report(`${prefix}.${name}_floor_s`, floor);
+      report(`${prefix}.${name}_ratio_to_floor`, run.ms / 1000 / floor);
+      report(`${prefix}.${name}_goal_ratio`, goal);
+      report(`${prefix}.${name}_first_call_s`, (calls[0]?.[0] ?? 0) / 1000);
+      report(`${prefix}.${name}_throttled_responses`, stats.throttled);
+      return { stats, failures: (run.code === 0 ? 0 : 1) + failuresLeft(), timeline: timeline(calls) };
+    };
+    const create = await phase("create", [], floors.create, () => JOBS - local.world.tables.jobs.size);
+    report(`${prefix}.create_failures`, create.failures);
+    report(`${prefix}.create_timeline`, create.timeline);
 
-    const destroy = await timed(local, [program, "--stage", "jobs", "--destroy"], env);
-    const s2 = local.stats();
-    report(`${prefix}.destroy_wall_s`, destroy.run.ms / 1000);
-    report(`${prefix}.destroy_floor_s`, floors.destroy);
-    report(`${prefix}.destroy_ratio_to_floor`, destroy.run.ms / 1000 / floors.destroy);
-    report(`${prefix}.destroy_goal_ratio`, goal);
-    report(`${prefix}.destroy_first_call_s`, (destroy.calls[0]?.[0] ?? 0) / 1000);
-    report(`${prefix}.destroy_throttled_responses`, s2.throttled);
-    report(`${prefix}.destroy_peak_deletions_in_progress`, s2.peakDeletionsInProgress);
-    report(`${prefix}.destroy_limit_exceeded_responses`, s2.byOperation.DeleteJob?.errors.LimitExceededException ?? 0);
-    report(`${prefix}.destroy_failures`, (destroy.run.code === 0 ? 0 : 1) + local.world.tables.jobs.size);
-    report(`${prefix}.destroy_timeline`, timeline(destroy.calls));
+    const destroy = await phase("destroy", ["--destroy"], floors.destroy, () => local.world.tables.jobs.size);
+    report(`${prefix}.destroy_peak_deletions_in_progress`, destroy.stats.peakDeletionsInProgress);
+    report(`${prefix}.destroy_limit_exceeded_responses`, destroy.stats.byOperation.DeleteJob?.errors.LimitExceededException ?? 0);
+    report(`${prefix}.destroy_failures`, destroy.failures);
+    report(`${prefix}.destroy_timeline`, destroy.timeline);
   } finally {
     await local.stop();
     fs.rmSync(root, { recursive: true, force: true });
