@@ -87,6 +87,8 @@ export class World implements JobTables {
   /** ListJobExecutionsForJob's order of each job's executions, kept between requests. */
   readonly executionOrder: ExecutionOrder;
   private seq = 0;
+  /** When the earliest deletion in progress ends (epoch ms): -Infinity until the jobs were first scanned (loaded tables may hold some). */
+  private nextDeletionAt = -Infinity;
 
   constructor(options: WorldOptions) {
     this.accountId = options.accountId;
@@ -189,9 +191,6 @@ export class World implements JobTables {
     }
     this.nextDeletionAt = next;
   }
-
-  /** When the earliest deletion in progress ends (epoch ms): -Infinity until the jobs were first scanned (loaded tables may hold some). */
-  private nextDeletionAt = -Infinity;
 
   deletionsInProgress(): number {
     let n = 0;
