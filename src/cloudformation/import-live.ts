@@ -4,15 +4,14 @@
  * changes nothing. Read calls only: DescribeJobTemplate, DescribeJob,
  * GetJobDocument, GetPackage, GetPackageVersion, ListTagsForResource.
  */
+import type { IoTClient, S3Location } from "@aws-sdk/client-iot";
 import {
   DescribeJobCommand,
   DescribeJobTemplateCommand,
   GetJobDocumentCommand,
   GetPackageCommand,
   GetPackageVersionCommand,
-  type IoTClient,
-  type S3Location,
-} from "@aws-sdk/client-iot";
+} from "../provider/iot-sdk.ts";
 import { parseDocument } from "../provider/engine/change.ts";
 import { liveJobSpec } from "../provider/kinds/job/spec.ts";
 import { liveTemplateSpec } from "../provider/kinds/job-template/contract.ts";

@@ -7,7 +7,7 @@
  * each operation (src/provider/pacing.ts) sees all of its traffic to one
  * account and region.
  */
-import { IoTClient } from "@aws-sdk/client-iot";
+import { IoTClient } from "./iot-sdk.ts";
 import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { AdaptiveRetryStrategy } from "@smithy/core/retry";
 import type { Secret } from "alchemy";

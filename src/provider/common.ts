@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { ResourceNotFoundException } from "@aws-sdk/client-iot";
+import { ResourceNotFoundException } from "./iot-sdk.ts";
 import type { Scope } from "alchemy";
 import type { Ownership } from "./tags.ts";
 import { isWrongPassword, StatePasswordError, wrongPasswordMessage } from "../runtime/state/revive.ts";

@@ -2,14 +2,8 @@
  * Tags: the ownership tags that identify the Alchemy resource that created an
  * IoT resource, and in-place tag changes with TagResource / UntagResource.
  */
-import {
-  ListTagsForResourceCommand,
-  TagResourceCommand,
-  UntagResourceCommand,
-  paginateListTagsForResource,
-  type IoTClient,
-  type Tag,
-} from "@aws-sdk/client-iot";
+import type { IoTClient, Tag } from "@aws-sdk/client-iot";
+import { ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand, paginateListTagsForResource } from "./iot-sdk.ts";
 
 // ------------------------------------------------------------------ CloudFormation's tags
 

@@ -8,7 +8,8 @@
  * from (paging a million executions through the SDK took longer than
  * simulating them).
  */
-import { AddThingToThingGroupCommand, DescribeJobCommand, GetPackageCommand, type IoTClient, type Job } from "@aws-sdk/client-iot";
+import type { IoTClient, Job } from "@aws-sdk/client-iot";
+import { AddThingToThingGroupCommand, DescribeJobCommand, GetPackageCommand } from "../provider/iot-sdk.ts";
 import { parseVersionArn } from "../provider/kinds/package-versions.ts";
 import { isFinishedJob } from "../api/constraints.ts";
 import { DEFAULT_BEHAVIOUR, type DeviceBehaviour, type ExecutionEvent, type LocalIoT } from "../local/index.ts";

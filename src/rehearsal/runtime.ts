@@ -14,7 +14,7 @@
  * (rehearse.ts) and the report goes to the parent over IPC.
  */
 import { pathToFileURL } from "node:url";
-import { CreateThingCommand, CreateThingGroupCommand } from "@aws-sdk/client-iot";
+import { CreateThingCommand, CreateThingGroupCommand } from "../provider/iot-sdk.ts";
 import { formatFailure } from "../runtime/failure.ts";
 import { localClient } from "../provider/client.ts";
 import { rehearseOn } from "../provider/location.ts";

@@ -11,6 +11,7 @@
  *   device's `$package` reserved named shadow, as AWS does; the report counts,
  *   per package, how many devices end on each version.
  */
+import type { IoTClient } from "@aws-sdk/client-iot";
 import {
   CreatePackageCommand,
   CreatePackageVersionCommand,
@@ -18,8 +19,7 @@ import {
   GetPackageVersionCommand,
   UpdatePackageCommand,
   UpdatePackageVersionCommand,
-  type IoTClient,
-} from "@aws-sdk/client-iot";
+} from "../provider/iot-sdk.ts";
 import { ifFound } from "../provider/common.ts";
 import { parseVersionArn } from "../provider/kinds/package-versions.ts";
 import type { LocalIoT } from "../local/index.ts";

@@ -7,7 +7,8 @@
  * creates or deletes something, `progress` lets the handler record it in
  * state before the next call starts.
  */
-import { ConflictException, ResourceAlreadyExistsException, ResourceNotFoundException, type IoTClient } from "@aws-sdk/client-iot";
+import type { IoTClient } from "@aws-sdk/client-iot";
+import { ConflictException, ResourceAlreadyExistsException, ResourceNotFoundException } from "../iot-sdk.ts";
 import type { Location } from "../location.ts";
 import { changesExistence, commandOf, type Operation } from "./operations.ts";
 

@@ -9,7 +9,8 @@
  * input is that command's input, so a new kind names its calls without
  * registering them anywhere.
  */
-import * as SDK from "@aws-sdk/client-iot";
+import type * as SDK from "@aws-sdk/client-iot";
+import { sdk } from "../iot-sdk.ts";
 
 type Commands = typeof SDK;
 type CommandKey = Extract<keyof Commands, `${string}Command`>;
@@ -91,7 +92,7 @@ export function operation<N extends OperationName>(
 
 /** The SDK command that sends an operation. */
 export function commandOf(op: OperationName): new (input: unknown) => Parameters<SDK.IoTClient["send"]>[0] {
-  const Command = (SDK as unknown as Record<string, unknown>)[`${op}Command`];
+  const Command = (sdk as unknown as Record<string, unknown>)[`${op}Command`];
   if (typeof Command !== "function") throw new Error(`${op} is not an operation of the IoT API`);
   return Command as new (input: unknown) => Parameters<SDK.IoTClient["send"]>[0];
 }

@@ -17,7 +17,8 @@
  *   and the same with empty names (`package::version::`), which stand for the
  *   one version of a single-package deployment.
  */
-import { GetPackageCommand, GetPackageVersionCommand, type IoTClient } from "@aws-sdk/client-iot";
+import type { IoTClient } from "@aws-sdk/client-iot";
+import { GetPackageCommand, GetPackageVersionCommand } from "../iot-sdk.ts";
 import { z } from "zod";
 import { LISTS, STRINGS } from "../../api/constraints.ts";
 import { ifFound } from "../common.ts";

@@ -2,7 +2,8 @@
  * JobTemplate: an AWS IoT job template. IoT has no UpdateJobTemplate: tags
  * change in place, anything else replaces the template (MEMBERS).
  */
-import { DescribeJobTemplateCommand, DescribeJobCommand, type DescribeJobTemplateCommandOutput } from "@aws-sdk/client-iot";
+import type { DescribeJobTemplateCommandOutput } from "@aws-sdk/client-iot";
+import { DescribeJobTemplateCommand, DescribeJobCommand } from "../../iot-sdk.ts";
 import type { z } from "zod";
 import type { JOB_TEMPLATE_PROPERTIES } from "../../../api/cloudformation/properties.ts";
 import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";

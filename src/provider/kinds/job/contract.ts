@@ -3,6 +3,7 @@
  * UpdateJob can express), tags too; anything else replaces the job, which
  * runs it again on its devices (ROWS in spec.ts).
  */
+import type { IoTClient } from "@aws-sdk/client-iot";
 import {
   DescribeJobCommand,
   DescribeJobTemplateCommand,
@@ -10,8 +11,7 @@ import {
   DescribeThingCommand,
   DescribeThingGroupCommand,
   GetJobDocumentCommand,
-  type IoTClient,
-} from "@aws-sdk/client-iot";
+} from "../../iot-sdk.ts";
 import { ifFound, ownershipOf } from "../../common.ts";
 import { noChange, type Change } from "../../engine/change.ts";
 import type { Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";

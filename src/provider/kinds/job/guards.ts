@@ -6,6 +6,7 @@
  * force of a cancellation is decided with the plan (deletion.force, or
  * ALCHEMY_IOT_FORCE_JOB_DELETION=1 for one destroy).
  */
+import type { DescribeJobCommandOutput, IoTClient } from "@aws-sdk/client-iot";
 import {
   DeleteJobCommand,
   DescribeJobCommand,
@@ -13,9 +14,7 @@ import {
   InvalidStateTransitionException,
   LimitExceededException,
   ResourceNotFoundException,
-  type DescribeJobCommandOutput,
-  type IoTClient,
-} from "@aws-sdk/client-iot";
+} from "../../iot-sdk.ts";
 import { FINISHED_JOB_RULE, FINISHED_JOB_STATUSES, isFinishedJob } from "../../../api/constraints.ts";
 import { GONE, Refusal, registerGuard, send, SKIPPED, Vanished, type ExecuteContext, type Executed } from "../../engine/execute.ts";
 import type { Guard, Operation, OperationOf } from "../../engine/operations.ts";

@@ -17,13 +17,8 @@
  *
  * The arithmetic is src/api/rollout.ts's.
  */
-import {
-  DescribeJobTemplateCommand,
-  paginateListThingsInThingGroup,
-  ResourceNotFoundException,
-  type DescribeJobCommandOutput,
-  type IoTClient,
-} from "@aws-sdk/client-iot";
+import type { DescribeJobCommandOutput, IoTClient } from "@aws-sdk/client-iot";
+import { DescribeJobTemplateCommand, paginateListThingsInThingGroup, ResourceNotFoundException } from "../../iot-sdk.ts";
 import { ifFound } from "../../common.ts";
 import { listNames, type DeviceImpact, type ImpactProbe } from "../../engine/change.ts";
 import { currentRecorder, type PlanRecorder } from "../../engine/recorder.ts";

@@ -3,7 +3,8 @@
  * DELETION_IN_PROGRESS until IoT has removed its executions), and an account
  * may have at most 10 jobs deleting at once.
  */
-import { DescribeJobCommand, paginateListJobs, ResourceNotFoundException, type IoTClient } from "@aws-sdk/client-iot";
+import type { IoTClient } from "@aws-sdk/client-iot";
+import { DescribeJobCommand, paginateListJobs, ResourceNotFoundException } from "../../iot-sdk.ts";
 import type { Location } from "../../location.ts";
 import { Semaphore } from "../../semaphore.ts";
 

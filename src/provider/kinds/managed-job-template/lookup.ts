@@ -4,13 +4,8 @@
  * nothing to destroy; a Job created from its result has its
  * `documentParameters` checked against the template before any call.
  */
-import {
-  DescribeManagedJobTemplateCommand,
-  ResourceNotFoundException,
-  paginateListManagedJobTemplates,
-  type IoTClient,
-  type ManagedJobTemplateSummary,
-} from "@aws-sdk/client-iot";
+import type { IoTClient, ManagedJobTemplateSummary } from "@aws-sdk/client-iot";
+import { DescribeManagedJobTemplateCommand, ResourceNotFoundException, paginateListManagedJobTemplates } from "../../iot-sdk.ts";
 import { isSecret, Scope } from "alchemy";
 import { resolveLocation, type IoTClientProps } from "../../location.ts";
 import { STRINGS, wholeMatch } from "../../../api/constraints.ts";

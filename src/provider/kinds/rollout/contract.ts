@@ -5,7 +5,7 @@
  * endpoint's time) and advances, holds, or cancels on a failed gate. The
  * decision is decide.ts's; the arithmetic src/api/rollout-gate.ts's.
  */
-import { DescribeJobCommand } from "@aws-sdk/client-iot";
+import { DescribeJobCommand } from "../../iot-sdk.ts";
 import { ifFound, ownershipOf } from "../../common.ts";
 import { noChange, type Change } from "../../engine/change.ts";
 import type { Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";

@@ -5,7 +5,8 @@
  * endpoint's, never this machine's), and the members of the thing groups a
  * percentage wave samples or leaves out. Reads only (Describe, List).
  */
-import { DescribeJobCommand, paginateListThingsInThingGroup, ResourceNotFoundException, type IoTClient } from "@aws-sdk/client-iot";
+import type { IoTClient } from "@aws-sdk/client-iot";
+import { DescribeJobCommand, paginateListThingsInThingGroup, ResourceNotFoundException } from "../../iot-sdk.ts";
 import { ifFound } from "../../common.ts";
 
 /**

@@ -6,7 +6,7 @@
  * taken over. The first deploy records the configuration it found; an update
  * sends UpdatePackageConfiguration; a destroy puts back what it found.
  */
-import { GetPackageConfigurationCommand } from "@aws-sdk/client-iot";
+import { GetPackageConfigurationCommand } from "../../iot-sdk.ts";
 import { Scope } from "alchemy";
 import type { z } from "zod";
 import { ownershipOf } from "../../common.ts";

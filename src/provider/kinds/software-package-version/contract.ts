@@ -4,7 +4,8 @@
  * change in place depends on the status (decide.ts); a new name or package
  * replaces it. Its physical id is its ARN's resource: `<package>/version/<versionName>`.
  */
-import { DescribeJobCommand, GetPackageVersionCommand, paginateListJobs, type IoTClient } from "@aws-sdk/client-iot";
+import type { IoTClient } from "@aws-sdk/client-iot";
+import { DescribeJobCommand, GetPackageVersionCommand, paginateListJobs } from "../../iot-sdk.ts";
 import type { z } from "zod";
 import { ifFound, ownershipOf } from "../../common.ts";
 import type { Desired, Facts, Kind, Observed, Recorded } from "../../engine/contract.ts";

@@ -5,7 +5,7 @@
  * version that is not published yet is made the default by the
  * SoftwarePackageVersion that declares it, once that version publishes it.
  */
-import { GetPackageCommand } from "@aws-sdk/client-iot";
+import { GetPackageCommand } from "../../iot-sdk.ts";
 import type { z } from "zod";
 import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
 import { creationDiffs, noChange, tagDiffs, type Change } from "../../engine/change.ts";

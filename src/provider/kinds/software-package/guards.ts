@@ -10,7 +10,8 @@
  * default while it is published), and DeletePackageVersion refuses the
  * default version until UpdatePackage unsets it (API reference: DeletePackageVersion).
  */
-import { GetPackageCommand, GetPackageVersionCommand, type IoTClient } from "@aws-sdk/client-iot";
+import type { IoTClient } from "@aws-sdk/client-iot";
+import { GetPackageCommand, GetPackageVersionCommand } from "../../iot-sdk.ts";
 import { ifFound } from "../../common.ts";
 import { GONE, registerGuard, send, SKIPPED, type ExecuteContext, type Executed } from "../../engine/execute.ts";
 import type { Guard, Operation } from "../../engine/operations.ts";

@@ -8,7 +8,7 @@
  * made, and a Thing given the resource keeps it, so that a new group changes
  * the thing's props and the thing is added to it in the same deploy.
  */
-import { DescribeThingGroupCommand } from "@aws-sdk/client-iot";
+import { DescribeThingGroupCommand } from "../../iot-sdk.ts";
 import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
 import { creationDiffs, noChange, tagDiffs, type Change } from "../../engine/change.ts";
 import type { Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";

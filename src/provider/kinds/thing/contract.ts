@@ -11,7 +11,7 @@
  * first group, so a name and the resource stay the same props). A new group
  * changes the thing's props, and its decision adds it again in the same deploy.
  */
-import { DescribeThingCommand, ListThingGroupsForThingCommand } from "@aws-sdk/client-iot";
+import { DescribeThingCommand, ListThingGroupsForThingCommand } from "../../iot-sdk.ts";
 import { defaultPhysicalId, ifFound, ownershipOf } from "../../common.ts";
 import { creationDiffs, noChange, type Change } from "../../engine/change.ts";
 import type { Desired, Kind, Observed, Recorded } from "../../engine/contract.ts";
