@@ -45,6 +45,7 @@ const SLOW = [
   "test/rehearsal/isolation.test.ts",
   "test/reliability/state-safety.test.ts",
   "test/runtime/lock-release.test.ts",
+  "test/runtime/admission.test.ts",
 ];
 
 /** Fast suites that load the preview's runtime into their own process (src/preview/runtime.ts); longest first. */

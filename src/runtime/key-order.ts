@@ -22,7 +22,8 @@ import type { Scope } from "alchemy";
 
 interface Pending {
   props: Record<string, unknown>;
-  settled?: Promise<void>;
+  /** Settles the order; true when the resource is recorded as deployed (created or updated). */
+  settled?: Promise<boolean>;
 }
 
 const KEY = Symbol.for("alchemy-iot-jobs.key-order");
@@ -37,24 +38,35 @@ export function keepRecordedKeyOrder(scope: Scope, id: string, props: Record<str
   byId.set(id, { props });
 }
 
-/** Puts the registered props of the scope's resources in their recorded key order (the init hook calls it). */
-export async function settleKeyOrder(scope: Scope): Promise<void> {
+/**
+ * Puts the registered props of resource `id` of the scope, or when no id is
+ * given of all the scope's resources, in their recorded key order (the init
+ * hook calls it). For one resource, says whether its state records it as
+ * deployed (created or updated): Alchemy may then find nothing to do.
+ */
+export async function settleKeyOrder(scope: Scope, id?: string): Promise<boolean> {
   const byId = pending.get(scope);
-  if (!byId || byId.size === 0) return;
-  await Promise.all(
-    [...byId].map(([id, p]) => (p.settled ??= settle(scope, id, p.props).finally(() => byId.get(id) === p && byId.delete(id)))),
-  );
+  if (!byId || byId.size === 0) return false;
+  const settleOne = (id: string, p: Pending) =>
+    (p.settled ??= settle(scope, id, p.props).finally(() => byId.get(id) === p && byId.delete(id)));
+  if (id !== undefined) {
+    const p = byId.get(id);
+    return p ? settleOne(id, p) : false;
+  }
+  await Promise.all([...byId].map(([id, p]) => settleOne(id, p)));
+  return false;
 }
 
-async function settle(scope: Scope, id: string, props: Record<string, unknown>): Promise<void> {
+async function settle(scope: Scope, id: string, props: Record<string, unknown>): Promise<boolean> {
   // A state that cannot be read is Alchemy's to report, when it reads it next.
   const state = await scope.state.get(id).catch(() => undefined);
-  if (!state || (state.status !== "created" && state.status !== "updated")) return;
+  if (!state || (state.status !== "created" && state.status !== "updated")) return false;
   const ordered = inRecordedOrder(props, state.props);
-  if (ordered === props) return;
+  if (ordered === props) return true;
   // The props object is the wrapper's own: its keys are put in order in place.
   for (const key of Object.keys(props)) delete props[key];
   Object.assign(props, ordered);
+  return true;
 }
 
 const isPlain = (v: unknown): v is Record<string, unknown> =>

@@ -25,6 +25,8 @@
  *   store) and exits 0; the process now exits 1 and says why.
  * - **Props in their recorded key order** (src/runtime/key-order.ts), settled
  *   before Alchemy compares them, so that reordering keys is no change.
+ * - **Resources to create start a few at a time**, in declaration order
+ *   (src/runtime/admission.ts), so that the first sends while the rest prepare.
  * - **A summary of what was really done** (src/runtime/summary.ts), printed
  *   when the stage is finalized or its destroy has run.
  *
@@ -37,6 +39,7 @@ import alchemy, { Scope } from "alchemy";
 import { formatFailure, handlerErrors, markFailureForExit } from "./failure.ts";
 import { lockStage, unlockStage } from "./lock/stage.ts";
 import { settleKeyOrder } from "./key-order.ts";
+import { takeHandedOver } from "./admission.ts";
 import { currentMode } from "./registry.ts";
 import { assertStatesReadable } from "./state/check.ts";
 import { printSummary } from "./summary.ts";
@@ -112,14 +115,21 @@ export function installStageHooks(hooks: StageHooks): void {
   } as typeof destroy;
 
   proto.init = async function (this: Scope) {
+    // The resource whose apply is starting (Alchemy calls init first, synchronously), when it queues for its turn.
+    const ticket = takeHandedOver();
     const stage = stageOf(this);
     if (stage) {
       await lockStage(stage);
       await checkStates(stage);
       await checkStage(stage, hooks);
     }
-    // Alchemy compares a resource's props with the recorded ones right after init: align their key order first.
-    await settleKeyOrder(this);
+    // Alchemy compares a resource's props with the recorded ones right after init: align their key order first
+    // (that resource's alone when it is known, else every one registered in the scope).
+    const deployed = await settleKeyOrder(this, ticket?.id);
+    // A resource to create waits for its turn to prepare (src/runtime/admission.ts); one already deployed goes on:
+    // Alchemy may find nothing to do, which a queue would only slow down (a no-op deploy reads states, sends nothing).
+    if (ticket && (deployed || this.phase !== "up")) ticket.release();
+    else if (ticket) await ticket.admitted();
     return init.call(this);
   };
 

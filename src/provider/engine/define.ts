@@ -33,6 +33,9 @@ import { registerKind } from "./kinds.ts";
 import { noteDeclared } from "./references.ts";
 import { keepSnapshots } from "./snapshots.ts";
 import { keepRecordedKeyOrder } from "../../runtime/key-order.ts";
+import { handOver, type Ticket } from "../../runtime/admission.ts";
+
+const release = (ticket: Ticket) => () => ticket.release();
 
 export interface Definition<P extends object> {
   /** Throws a ValidationError when the props break a rule (no call, no state written). */
@@ -137,7 +140,9 @@ export function defineResource<P extends object, O extends object, S extends Rec
     if (scope && !currentMode()) keepSnapshots(scope.state);
     // Reordered keys are no change: Alchemy receives the props in their recorded key order (src/runtime/key-order.ts).
     if (scope) keepRecordedKeyOrder(scope, id, stored as Record<string, unknown>);
-    const pending = resource.call(this, id, stored);
+    // The apply waits for its turn to prepare (src/runtime/admission.ts); its place is freed at the latest when it ends.
+    const { ticket, result: pending } = handOver(scope ? scope.fqn(id) : id, id, () => resource.call(this, id, stored));
+    if (ticket) void pending.then(release(ticket), release(ticket));
     // A deploy that changes nothing runs no handler: the loss of the local endpoint's data is checked here too.
     const present =
       scope && (stored as Record<string, unknown>)[LOCATION_PROP] === "local"

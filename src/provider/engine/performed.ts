@@ -6,6 +6,7 @@
  * guard sends (a job's DeleteJob) count as well as those `execute` sends.
  */
 import type { IoTClient } from "@aws-sdk/client-iot";
+import { sending } from "../../runtime/admission.ts";
 import { currentDone, recordCall, type Outcome } from "../../runtime/summary.ts";
 import type { Change } from "./change.ts";
 
@@ -20,6 +21,8 @@ export function observeCalls(client: IoTClient): IoTClient {
   if (c[OBSERVED]) return client;
   const send = c.send;
   const observed = function (this: IoTClient, command: object, ...rest: unknown[]) {
+    // The resource's first request: the next resource may start preparing (src/runtime/admission.ts).
+    sending(currentDone()?.address);
     const sent = (send as (...args: unknown[]) => unknown).call(this, command, ...rest) as Promise<unknown> | undefined;
     const operation = command.constructor.name.replace(/Command$/, "");
     if (sent && typeof sent.then === "function" && !READ.test(operation)) {
