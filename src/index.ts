@@ -2,6 +2,8 @@
  * Public API of alchemy-iot-jobs. Loading it wires the package into the
  * process (src/wiring.ts): its stage hooks and the embedded local endpoint.
  */
+// First: the whole-program check's process starts while the rest of the package loads (src/preview/early-check.ts).
+import "./preview/early-check.ts";
 import { wireProcess } from "./wiring.ts";
 
 wireProcess();

@@ -10,16 +10,17 @@
  */
 import { registry } from "./runtime/registry.ts";
 import { installStageHooks } from "./runtime/stage.ts";
+import { checkProgram, checkWanted, dropEarlyCheck, programOfProcess } from "./preview/check.ts";
 
 export function wireProcess(): void {
   installStageHooks({
     async checkProgram() {
-      const { checkProgram, checkWanted, programOfProcess } = await import("./preview/check.ts");
       if (!checkWanted()) return undefined;
       const outcome = await checkProgram(programOfProcess()!);
       const moved = outcome.moves ? `, ${outcome.moves} moved` : "";
       return `Checked the whole program before the first change: ${outcome.resources} resources in ${outcome.seconds.toFixed(1)} s${moved}`;
     },
+    checkNotNeeded: dropEarlyCheck,
   });
   registry().startEmbedded ??= async ({ persistPath, lock }) => {
     const { startLocalIoT } = await import("./local/server.ts");

@@ -13,6 +13,8 @@
  * docs/job-template.md and docs/job.md) and the same validation, with every
  * error naming the CloudFormation property path.
  */
+// First: the whole-program check's process starts while the rest of the package loads (src/preview/early-check.ts).
+import "../preview/early-check.ts";
 import { wireProcess } from "../wiring.ts";
 import type { Secret } from "alchemy";
 import { aliasesOf } from "../provider/engine/members.ts";

@@ -3,7 +3,7 @@
  * runtime preloaded, receiving the plan over IPC. The program's own output is
  * kept apart (returned as `log`) so it cannot mix with the rendered plan.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { Plan } from "./plan.ts";
@@ -95,6 +95,18 @@ export interface ProgramRun {
  * PreviewError with that text.
  */
 export async function runProgram<T>(options: ProgramRun): Promise<{ message: T; log: string }> {
+  return startProgram<T>(options).result;
+}
+
+/** A program started by startProgram. */
+export interface StartedProgram<T> {
+  child: ChildProcess;
+  /** What runProgram returns (or throws), once the child has ended. */
+  result: Promise<{ message: T; log: string }>;
+}
+
+/** Starts what runProgram runs, without waiting for it; throws a PreviewError when it cannot start (no program). */
+export function startProgram<T>(options: ProgramRun): StartedProgram<T> {
   const cwd = options.cwd ?? process.cwd();
   const entrypoint = path.resolve(cwd, options.entrypoint ?? "alchemy.run.ts");
   const failed = (message: string, log = "") => new PreviewError(`✖ ${options.action} failed: ${message}`, log);
@@ -140,22 +152,26 @@ export async function runProgram<T>(options: ProgramRun): Promise<{ message: T; 
     if (message?.type === options.resultType) result = message[options.resultType] as T;
     if (message?.type === "failure") failure = message.text;
   });
-  const code = await new Promise<number | null>((resolve, reject) => {
+  const ended = new Promise<number | null>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (c) => resolve(c));
   });
-  if (code !== 0 || result === undefined) {
-    if (failure) throw new PreviewError(failure, log);
-    const tail = log.trim().split("\n").slice(-40).join("\n");
-    if (log.includes("ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX")) {
-      throw failed(
-        `Node's type stripping cannot run the program: it uses TypeScript syntax that has no plain-JavaScript form ` +
-          `(an enum, a namespace, a constructor parameter property, ...). Run it with --tsx (and tsx installed), ` +
-          `or keep the program to erasable syntax (TypeScript's erasableSyntaxOnly).\n${tail}`,
-        log,
-      );
+  return { child, result: ended.then((code) => outcome(code)) };
+
+  function outcome(code: number | null): { message: T; log: string } {
+    if (code !== 0 || result === undefined) {
+      if (failure) throw new PreviewError(failure, log);
+      const tail = log.trim().split("\n").slice(-40).join("\n");
+      if (log.includes("ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX")) {
+        throw failed(
+          `Node's type stripping cannot run the program: it uses TypeScript syntax that has no plain-JavaScript form ` +
+            `(an enum, a namespace, a constructor parameter property, ...). Run it with --tsx (and tsx installed), ` +
+            `or keep the program to erasable syntax (TypeScript's erasableSyntaxOnly).\n${tail}`,
+          log,
+        );
+      }
+      throw failed(`the program exited with code ${code} before it finished${tail ? `:\n${tail}` : "."}`, log);
     }
-    throw failed(`the program exited with code ${code} before it finished${tail ? `:\n${tail}` : "."}`, log);
+    return { message: result, log };
   }
-  return { message: result, log };
 }

@@ -1,13 +1,38 @@
 /**
  * The preview runtime, loaded with `node --import` into the process that runs
- * the program (after globals.ts): it opens a preview session for the whole
+ * the program (after globals.ts): (for a check started early, once the deploy
+ * says go) it opens a preview session for the whole
  * program (src/preview/session.ts), and when the program ends sends the plan
  * to the parent over IPC: when the event loop empties, or soon after the
  * program's root scope is finalized if the program left something open.
  */
 import { formatFailure } from "../runtime/failure.ts";
+import { GATE_ENV } from "./check.ts";
 import { leftOpenNote, onFinishedButBusy } from "./finished.ts";
 import { startSession } from "./session.ts";
+
+/**
+ * A deploy's whole-program check started ahead of need (src/preview/check.ts)
+ * has loaded its modules by now; it reads nothing (no state, no endpoint)
+ * until the deploy says go, once it holds its stage's lease. It says it
+ * waits, so that the go is not sent before anything listens for it, and ends
+ * quietly when the deploy goes away without needing it.
+ */
+if (process.env[GATE_ENV] === "1" && process.send) {
+  await new Promise<void>((resolve) => {
+    const gone = () => process.exit(0);
+    const onMessage = (message: { type?: string } | undefined) => {
+      if (message?.type !== "go") return;
+      // Listening no longer: the channel must not keep the event loop alive (the plan goes when it empties).
+      process.off("message", onMessage);
+      process.off("disconnect", gone);
+      resolve();
+    };
+    process.on("message", onMessage);
+    process.once("disconnect", gone);
+    process.send!({ type: "waiting" });
+  });
+}
 
 const session = startSession({
   refresh: process.env.ALCHEMY_IOT_PREVIEW_REFRESH === "1",

@@ -51,13 +51,19 @@ export interface StageHooks {
    * the deploy before anything is changed. Returns a line to log, if any.
    */
   checkProgram(): Promise<string | undefined>;
+  /** This process does not deploy the stage (a destroy, a read): a check started ahead of need is stopped. */
+  checkNotNeeded(): void;
 }
 
 const checked = new Map<string, Promise<void>>();
 
 /** A deploy checks its whole program once per stage and process, before the stage's first resource is applied. */
 function checkStage(stage: Scope, hooks: StageHooks): Promise<void> {
-  if (stage.phase !== "up" || currentMode()) return Promise.resolve();
+  if (currentMode()) return Promise.resolve();
+  if (stage.phase !== "up") {
+    hooks.checkNotNeeded();
+    return Promise.resolve();
+  }
   const key = stage.chain.join("/");
   let pending = checked.get(key);
   if (!pending) {
@@ -136,6 +142,7 @@ export function installStageHooks(hooks: StageHooks): void {
   proto.run = async function <T>(this: Scope, fn: (scope: Scope) => Promise<T>): Promise<T> {
     if (this.phase !== "destroy" || !isStage(this)) return run.call(this, fn) as Promise<T>;
     try {
+      hooks.checkNotNeeded();
       await lockStage(this);
       await assertStatesReadable(this, "destroy");
       return (await run.call(this, fn)) as T;

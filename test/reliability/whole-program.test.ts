@@ -8,7 +8,7 @@
  * resource whose address changes moves: the state follows it, nothing is
  * created or deleted.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -241,5 +241,53 @@ describe("the whole program is checked before the first change", () => {
     );
     expect(mutating()).toEqual([]);
     expect(readTree(path.join(root, ".alchemy"), () => "")).toEqual({});
+  });
+});
+
+describe("the check starts as the package loads, and reads nothing before the deploy holds its stage's lease", () => {
+  /** A deploy in a child process, whose output can be waited for while it runs. */
+  function started(declarations: unknown[], extra: Record<string, string> = {}) {
+    const env = endpointEnv(local, root, { PROGRAM: JSON.stringify(declarations), PROGRAM_APP: app, ...extra });
+    const child = spawn(process.execPath, compiledArgs([program, "--stage", "s"]), { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const seen: Array<{ pattern: RegExp; resolve: () => void }> = [];
+    const look = () => seen.filter((s) => s.pattern.test(out)).forEach((s) => s.resolve());
+    child.stdout.on("data", (d) => ((out += d), look()));
+    child.stderr.on("data", (d) => ((out += d), look()));
+    const done = new Promise<{ code: number | null; out: string }>((resolve) => child.on("close", (code) => resolve({ code, out })));
+    const until = (pattern: RegExp) =>
+      Promise.race([
+        new Promise<void>((resolve) => (seen.push({ pattern, resolve }), look())),
+        done.then(({ out }) => Promise.reject(new Error(`ended before ${pattern}:\n${out}`))),
+      ]);
+    return { until, done, kill: () => child.kill("SIGKILL") };
+  }
+
+  test("a deploy waiting for the lease: its check reads nothing until then, and sees what the holder deployed", async () => {
+    const pause = path.join(root, "pause");
+    fs.writeFileSync(pause, "");
+    const first = [{ kind: "Thing", id: "t1", props: { thingName: `${app}-t1` } }];
+    const holder = started(first, { PAUSE_AFTER: "t1", PAUSE_FILE: pause });
+    let second: ReturnType<typeof started> | undefined;
+    try {
+      await holder.until(/paused after t1/);
+      const before = local.stats().calls.length;
+      second = started([...first, { kind: "Thing", id: "t2", props: { thingName: `${app}-t2` } }]);
+      await second.until(/Waiting for/);
+      // Time for the second deploy's check to load and run (it reads the new thing), were it not waiting for the lease.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(local.stats().calls.slice(before)).toEqual([]);
+      fs.rmSync(pause);
+      expect((await holder.done).code).toBe(0);
+      const { code, out } = await second.done;
+      expect(code, out).toBe(0);
+      expect(out).toMatch(/Checked the whole program before the first change: 2 resources/);
+      // t1 is the holder's, recorded: the check and the deploy read the state the holder left.
+      expect(out).not.toMatch(/t1[^\n]*(Creat|creat)/);
+      expect(local.world.tables.things.has(`${app}-t2`)).toBe(true);
+    } finally {
+      holder.kill();
+      second?.kill();
+    }
   });
 });
