@@ -13,7 +13,9 @@
  * holds across the two.
  *
  * The package imports the SDK's values from here and its types from the SDK
- * itself (`import type`, erased at run time).
+ * itself (`import type`, erased at run time). Every deploy needs this client,
+ * so it is loaded at once; S3's, which most processes never need, is loaded
+ * the same way on first use (src/runtime/s3-sdk.ts).
  */
 import { createRequire } from "node:module";
 

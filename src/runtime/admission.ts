@@ -133,22 +133,26 @@ const queue = (g[KEY] ??= new Queue()) as Queue;
 
 /**
  * Runs `start` (the call of Alchemy's resource function) with a ticket for
- * resource `id` at `address` handed over to the stage's `init` hook, which Alchemy
- * calls synchronously as the apply starts (`takeHandedOver`). Returns the
- * ticket, or undefined when nothing queues (not a deploy). The caller
- * releases it when the apply ends.
+ * resource `id` at `address` handed over to the stage's `init` hook, which
+ * Alchemy calls synchronously as the apply starts (`takeHandedOver`), and
+ * returns what it returns: the apply, at whose end the ticket is released.
+ * Nothing queues outside a deploy (a preview, a rehearsal).
  */
-export function handOver<T>(address: string, id: string, start: () => T): { ticket: Ticket | undefined; result: T } {
-  if (currentMode()) return { ticket: undefined, result: start() };
+export function handOver<T>(address: string, id: string, start: () => Promise<T>): Promise<T> {
+  if (currentMode()) return start();
   const ticket = new Ticket(queue, address, id);
   queue.byAddress.get(address)?.release();
   queue.byAddress.set(address, ticket);
   queue.handed = ticket;
+  let apply: Promise<T>;
   try {
-    return { ticket, result: start() };
+    apply = start();
   } finally {
     queue.handed = undefined;
   }
+  const release = () => ticket.release();
+  void apply.then(release, release);
+  return apply;
 }
 
 /** The ticket of the apply that is starting, once (the stage's init hook takes it before its first await). */

@@ -33,9 +33,7 @@ import { registerKind } from "./kinds.ts";
 import { noteDeclared } from "./references.ts";
 import { keepSnapshots } from "./snapshots.ts";
 import { keepRecordedKeyOrder } from "../../runtime/key-order.ts";
-import { handOver, type Ticket } from "../../runtime/admission.ts";
-
-const release = (ticket: Ticket) => () => ticket.release();
+import { handOver } from "../../runtime/admission.ts";
 
 export interface Definition<P extends object> {
   /** Throws a ValidationError when the props break a rule (no call, no state written). */
@@ -141,8 +139,7 @@ export function defineResource<P extends object, O extends object, S extends Rec
     // Reordered keys are no change: Alchemy receives the props in their recorded key order (src/runtime/key-order.ts).
     if (scope) keepRecordedKeyOrder(scope, id, stored as Record<string, unknown>);
     // The apply waits for its turn to prepare (src/runtime/admission.ts); its place is freed at the latest when it ends.
-    const { ticket, result: pending } = handOver(scope ? scope.fqn(id) : id, id, () => resource.call(this, id, stored));
-    if (ticket) void pending.then(release(ticket), release(ticket));
+    const pending = handOver(scope ? scope.fqn(id) : id, id, () => resource.call(this, id, stored));
     // A deploy that changes nothing runs no handler: the loss of the local endpoint's data is checked here too.
     const present =
       scope && (stored as Record<string, unknown>)[LOCATION_PROP] === "local"
