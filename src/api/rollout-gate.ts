@@ -37,6 +37,12 @@ export interface GateInput {
   counts: JobCounts;
   /** Devices the wave reached (see sinceRelease); the denominator of succeeded %. */
   devices: number;
+  /**
+   * Devices the wave was planned to add, when known (a percentage wave): a
+   * wave of fewer devices than `minExecuted` needs only as many executions
+   * as it has devices, or it would hold for ever once all of them finished.
+   */
+  size?: number;
   /** When the wave started, on the endpoint's clock (epoch ms). */
   waveStartMs: number;
   /** Now, on the endpoint's clock (epoch ms). */
@@ -106,9 +112,10 @@ export function gateFigures(input: Pick<GateInput, "counts" | "devices" | "waveS
 
 /**
  * Judges a wave: **fail** as soon as at least `minExecuted` executions have
- * finished and more than `maxFailedPercent` of them failed (during the bake
- * too: a failing wave stops early); **hold** while the wave bakes, while
- * fewer than `minExecuted` have finished, and while fewer than
+ * finished (or all of a wave's `size` devices, when it has fewer) and more
+ * than `maxFailedPercent` of them failed (during the bake too: a failing
+ * wave stops early); **hold** while the wave bakes, while fewer than that
+ * have finished, and while fewer than
  * `minSucceededPercent` of the devices reached have succeeded; else
  * **advance** (**complete** after the last wave).
  */
@@ -116,7 +123,10 @@ export function judgeWave(input: GateInput): GateVerdict {
   const f = gateFigures(input);
   const g = input.gate;
   const after = `after ${minutesText(f.elapsedMinutes)}`;
-  if (f.executed >= g.minExecuted && f.executed > 0 && f.failedPercent > g.maxFailedPercent) {
+  const size = input.size ?? 0;
+  const smaller = size > 0 && size < g.minExecuted;
+  const needed = smaller ? size : g.minExecuted;
+  if (f.executed >= needed && f.executed > 0 && f.failedPercent > g.maxFailedPercent) {
     return {
       verdict: "fail",
       reason: `${percentText(f.failedPercent)} failed > ${percentText(g.maxFailedPercent)} (${countText(f.failed)} of ${countText(f.executed)} executed ${after})`,
@@ -130,8 +140,9 @@ export function judgeWave(input: GateInput): GateVerdict {
       figures: f,
     };
   }
-  if (f.executed < g.minExecuted) {
-    return { verdict: "hold", reason: `${countText(f.executed)} executed < ${countText(g.minExecuted)} needed ${after}`, figures: f };
+  if (f.executed < needed) {
+    const why = smaller ? ` (all of the wave's ${countText(needed)} devices: fewer than minExecuted ${countText(g.minExecuted)})` : "";
+    return { verdict: "hold", reason: `${countText(f.executed)} executed < ${countText(needed)} needed${why} ${after}`, figures: f };
   }
   if (f.succeededPercent < g.minSucceededPercent) {
     return {

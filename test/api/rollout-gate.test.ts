@@ -68,6 +68,21 @@ test("too few executed: failures do not count yet (4 failed of 4 < minExecuted 5
   expect(v.reason).toBe("4 executed < 5 needed after 3 h 20 min");
 });
 
+test("a percentage wave of 4 devices, fewer than minExecuted 5: judged once all 4 finished", () => {
+  const wave = { devices: 4, size: 4, waveStartMs: start, nowMs: start + 65 * min, bakeMinutes: 60, gate, last: false };
+  const partial = judgeWave({ ...wave, counts: { ...zero, succeeded: 3, inProgress: 1 } });
+  expect(partial.verdict).toBe("hold");
+  expect(partial.reason).toBe("3 executed < 4 needed (all of the wave's 4 devices: fewer than minExecuted 5) after 1 h 5 min");
+  expect(judgeWave({ ...wave, counts: { ...zero, succeeded: 4 } }).verdict).toBe("advance");
+  // 4 of 4 failed: the gate fails (before, it held for ever: 4 executed < 5 needed).
+  const failed = judgeWave({ ...wave, counts: { ...zero, failed: 4 } });
+  expect(failed.verdict).toBe("fail");
+  expect(failed.reason).toBe("100 % failed > 2 % (4 of 4 executed after 1 h 5 min)");
+  // A wave of more devices than minExecuted, or of an unknown size, needs minExecuted.
+  expect(judgeWave({ ...wave, size: 10, counts: { ...zero, succeeded: 4 } }).reason).toBe("4 executed < 5 needed after 1 h 5 min");
+  expect(judgeWave({ ...wave, size: undefined, counts: { ...zero, succeeded: 4 } }).verdict).toBe("hold");
+});
+
 test("hold while baking: bake ends in N min", () => {
   const v = judgeWave({
     counts: { ...zero, succeeded: 20 },

@@ -226,6 +226,7 @@ function judge(change: Change, next: Next, c: Judging): void {
   const verdict: GateVerdict = judgeWave({
     counts: own.counts,
     devices: own.devices,
+    size: recorded.progress[k]?.devices,
     waveStartMs: startedAt ? Date.parse(startedAt) : live.nowMs,
     nowMs: live.nowMs,
     bakeMinutes: wave.bakeMinutes,

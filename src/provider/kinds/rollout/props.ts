@@ -15,7 +15,8 @@ export type RolloutJobProps = Omit<
 export interface RolloutGate {
   /**
    * Executions of the job that must have finished (succeeded, failed,
-   * rejected or timed out) before the gate judges anything.
+   * rejected or timed out) before the gate judges anything. A percentage
+   * wave of fewer devices needs all of its devices' executions instead.
    * @default 1
    */
   minExecuted?: number;
