@@ -119,8 +119,9 @@ export async function checkProgram(program: string): Promise<CheckOutcome> {
  * second overlaps the deploy's own loading; the check still reads nothing
  * before the deploy holds its stage's lease: its runtime waits for the
  * deploy's go (src/preview/runtime.ts), sent by checkProgram. A deploy that
- * turns out not to need it (a destroy, a read) stops it, and it ends with
- * the deploy's process in any case.
+ * turns out not to need it (a destroy, a read) stops it; it ends by itself
+ * when no go comes in time (`earlyCheckWaitMs`), and with the deploy's
+ * process in any case.
  */
 interface EarlyCheck {
   program: string;
@@ -129,10 +130,24 @@ interface EarlyCheck {
   waiting: boolean;
   /** The deploy wants the check: the go goes as soon as the child waits. */
   wanted: boolean;
+  /** The child waited for the go longer than it may, and ended without reading anything. */
+  expired: boolean;
 }
 
 /** Set in the check's environment when it waits for the go. */
 export const GATE_ENV = "ALCHEMY_IOT_CHECK_GATE";
+
+/**
+ * How long a check started early waits for the go before it ends by itself,
+ * in ms (ALCHEMY_IOT_EARLY_CHECK_WAIT_MS; 30 s): a process that imports the
+ * package and never deploys (a script that only uses a helper, a server)
+ * does not keep an idle process for its whole life. A deploy that wants its
+ * check after that (it waited longer for its stage's lease) starts another.
+ */
+export function earlyCheckWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(env.ALCHEMY_IOT_EARLY_CHECK_WAIT_MS);
+  return Number.isFinite(ms) && ms > 0 ? ms : 30_000;
+}
 const EARLY = Symbol.for("alchemy-iot-jobs.early-check");
 const g = globalThis as Record<PropertyKey, unknown>;
 
@@ -151,11 +166,16 @@ export function startCheckEarly(argv: readonly string[] = process.argv): void {
   } catch {
     return; // checkProgram says why, if a check is wanted
   }
-  const early: EarlyCheck = { program, started, waiting: false, wanted: false };
+  const early: EarlyCheck = { program, started, waiting: false, wanted: false, expired: false };
   g[EARLY] = early;
   const { child } = started;
   started.result.catch(() => undefined); // read by checkProgram, or never: the deploy did not need it
   child.on("message", (message: { type?: string } | undefined) => {
+    if (message?.type === "expired") {
+      early.expired = true;
+      // Not wanted yet: a later checkProgram starts its own (one wanted already falls back to it, below).
+      if (!early.wanted && g[EARLY] === early) g[EARLY] = null;
+    }
     if (message?.type !== "waiting") return;
     early.waiting = true;
     if (early.wanted) go(child);
@@ -174,7 +194,11 @@ function goEarlyCheck(program: string): Promise<{ message: Plan; log: string }> 
   early.wanted = true;
   holdOpen(early.started.child, true);
   if (early.waiting) go(early.started.child);
-  return early.started.result;
+  // The child may have given up waiting just as the go went out: then the check runs in a new process.
+  return early.started.result.catch((error: unknown) => {
+    if (!early.expired) throw error;
+    return startProgram<Plan>(checkRun(program, false)).result;
+  });
 }
 
 /** This process does not deploy: the early check, if any, is stopped (a later checkProgram starts its own). */

@@ -7,7 +7,7 @@
  * program's root scope is finalized if the program left something open.
  */
 import { formatFailure } from "../runtime/failure.ts";
-import { GATE_ENV } from "./check.ts";
+import { earlyCheckWaitMs, GATE_ENV } from "./check.ts";
 import { leftOpenNote, onFinishedButBusy } from "./finished.ts";
 import { startSession } from "./session.ts";
 
@@ -16,18 +16,25 @@ import { startSession } from "./session.ts";
  * has loaded its modules by now; it reads nothing (no state, no endpoint)
  * until the deploy says go, once it holds its stage's lease. It says it
  * waits, so that the go is not sent before anything listens for it, and ends
- * quietly when the deploy goes away without needing it.
+ * quietly when the deploy goes away without needing it, or when no go came
+ * in time (src/preview/check.ts, `earlyCheckWaitMs`).
  */
 if (process.env[GATE_ENV] === "1" && process.send) {
   await new Promise<void>((resolve) => {
     const gone = () => process.exit(0);
     const onMessage = (message: { type?: string } | undefined) => {
       if (message?.type !== "go") return;
+      clearTimeout(expire);
       // Listening no longer: the channel must not keep the event loop alive (the plan goes when it empties).
       process.off("message", onMessage);
       process.off("disconnect", gone);
       resolve();
     };
+    // No go in time (a process that deploys nothing): it ends, having read nothing, and says so first.
+    const expire = setTimeout(() => {
+      process.off("message", onMessage);
+      process.send!({ type: "expired" }, () => process.exit(0));
+    }, earlyCheckWaitMs());
     process.on("message", onMessage);
     process.once("disconnect", gone);
     process.send!({ type: "waiting" });

@@ -260,7 +260,24 @@ describe("the check starts as the package loads, and reads nothing before the de
         new Promise<void>((resolve) => (seen.push({ pattern, resolve }), look())),
         done.then(({ out }) => Promise.reject(new Error(`ended before ${pattern}:\n${out}`))),
       ]);
-    return { until, done, kill: () => child.kill("SIGKILL") };
+    return { until, done, pid: child.pid!, kill: () => child.kill("SIGKILL") };
+  }
+
+  /** The processes whose parent is `pid` (Linux's /proc). */
+  function childrenOf(pid: number): number[] {
+    return fs
+      .readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          // "pid (comm) state ppid ...": the command may hold spaces, so read after its closing parenthesis.
+          const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+          return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+        } catch {
+          return false; // ended meanwhile
+        }
+      })
+      .map(Number);
   }
 
   test("a deploy waiting for the lease: its check reads nothing until then, and sees what the holder deployed", async () => {
@@ -290,4 +307,36 @@ describe("the check starts as the package loads, and reads nothing before the de
       second?.kill();
     }
   });
+
+  test.skipIf(!fs.existsSync("/proc/self/stat"))(
+    "a check not wanted in time ends by itself; a deploy that waited longer for its lease checks in a new process",
+    async () => {
+      const pause = path.join(root, "pause");
+      fs.writeFileSync(pause, "");
+      const first = [{ kind: "Thing", id: "t1", props: { thingName: `${app}-t1` } }];
+      const holder = started(first, { PAUSE_AFTER: "t1", PAUSE_FILE: pause });
+      let second: ReturnType<typeof started> | undefined;
+      try {
+        await holder.until(/paused after t1/);
+        second = started([...first, { kind: "Thing", id: "t2", props: { thingName: `${app}-t2` } }], {
+          ALCHEMY_IOT_EARLY_CHECK_WAIT_MS: "300",
+        });
+        await second.until(/Waiting for/);
+        // The early check's process waits 300 ms for the go, which the deploy cannot send before it holds the lease.
+        const deadline = Date.now() + 10_000;
+        while (childrenOf(second.pid).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(childrenOf(second.pid)).toEqual([]);
+        fs.rmSync(pause);
+        expect((await holder.done).code).toBe(0);
+        const { code, out } = await second.done;
+        expect(code, out).toBe(0);
+        expect(out).toMatch(/Checked the whole program before the first change: 2 resources/);
+        expect(out).not.toMatch(/t1[^\n]*(Creat|creat)/);
+        expect(local.world.tables.things.has(`${app}-t2`)).toBe(true);
+      } finally {
+        holder.kill();
+        second?.kill();
+      }
+    },
+  );
 });
