@@ -19,9 +19,11 @@
  * arrives after k tokens came, and a late one leaves its token for the next
  * (a margin of 2 % cost a deploy of 100 jobs 0.18 s and avoided no throttle,
  * measured with `npm run bench -- jobs`, idle and loaded). A throttle while
- * pacing (another client spends the same rate, or the account's is lower)
- * lowers the rate by a fifth, at most once a second; each second without one
- * raises it by a twentieth, up to where it started.
+ * pacing (another client spends the same rate, the account's is lower, or
+ * IoT counts requests in a way that needs a margin) lowers the rate by a
+ * fifth, at most once a second; each second without one raises it by a
+ * twentieth, up to 98 % of the rate it was refused at: the margin is taken
+ * only once IoT has shown it is needed.
  * LimitExceededException (the SDK retries it as throttling) is a quota, not
  * a rate: it changes nothing here.
  *
@@ -38,6 +40,8 @@ export const IOT_RATE_PER_SECOND = 10;
 const DECREASE = 0.8;
 const INCREASE = 0.05;
 const MIN_RATE = 0.5;
+/** After a throttle while pacing, the pace climbs back to this share of the rate IoT refused. */
+const MARGIN_AFTER_THROTTLE = 0.98;
 
 /** The rate the pacer starts at after the first throttle: ALCHEMY_IOT_RATE_PER_SECOND, or IoT's default. */
 export function configuredRate(env: NodeJS.ProcessEnv = process.env): number {
@@ -62,7 +66,8 @@ export class Pacer implements RateLimiter {
   private nextAtMs = 0;
   /** When the rate last changed. */
   private changedAtMs = 0;
-  private readonly ceiling: number;
+  /** The most the rate climbs back to: the configured rate, then under the rate of each throttle while pacing. */
+  private ceiling: number;
   private readonly now: () => number;
 
   constructor(ratePerSecond: number = IOT_RATE_PER_SECOND, now: () => number = () => performance.now()) {
@@ -78,7 +83,7 @@ export class Pacer implements RateLimiter {
   async getSendToken(): Promise<void> {
     if (this.rate === undefined) return;
     const now = this.now();
-    // A second without a throttle: a twentieth more, up to where pacing started.
+    // A second without a throttle: a twentieth more, up to the ceiling.
     if (this.rate < this.ceiling && now - this.changedAtMs >= 1000) {
       this.rate = Math.min(this.ceiling, this.rate * (1 + INCREASE));
       this.changedAtMs = now;
@@ -92,8 +97,10 @@ export class Pacer implements RateLimiter {
     if (info?.errorType !== "THROTTLING" || info.error?.name === "LimitExceededException") return;
     const now = this.now();
     if (this.rate === undefined) this.rate = this.ceiling;
-    else if (now - this.changedAtMs >= 1000) this.rate = Math.max(MIN_RATE, this.rate * DECREASE);
-    else return; // the same throttle (requests sent together are refused together)
+    else if (now - this.changedAtMs >= 1000) {
+      this.ceiling = Math.min(this.ceiling, this.rate * MARGIN_AFTER_THROTTLE);
+      this.rate = Math.max(MIN_RATE, this.rate * DECREASE);
+    } else return; // the same throttle (requests sent together are refused together)
     this.changedAtMs = now;
     // IoT's bucket is empty: the next request waits one interval.
     this.nextAtMs = Math.max(this.nextAtMs, now + 1000 / this.rate);

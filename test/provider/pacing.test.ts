@@ -42,7 +42,7 @@ test("not pacing until a throttle; then the rate, at even intervals", async () =
   expect(sent).toEqual([0, 1, 2]);
 });
 
-test("a throttle while pacing: a fifth slower, once a second at most; a second without one: a twentieth faster, up to the start", () => {
+test("a throttle while pacing: a fifth slower, once a second at most; a second without one: a twentieth faster, up to 98 % of the refused rate", () => {
   let clock = 0;
   const pacer = new Pacer(10, () => clock);
   pacer.updateClientSendingRate(throttle); // 10
@@ -59,7 +59,16 @@ test("a throttle while pacing: a fifth slower, once a second at most; a second w
     clock = s * 1000;
     void pacer.getSendToken();
   }
-  expect(pacer.pacingRate).toBe(10); // never above where it started
+  expect(pacer.pacingRate).toBeCloseTo(9.8); // never above 98 % of the rate IoT refused (10)
+  // Refused again at 9.8: a fifth slower, and back up to 98 % of 9.8 at most.
+  clock = 11_000;
+  pacer.updateClientSendingRate(throttle);
+  expect(pacer.pacingRate).toBeCloseTo(7.84);
+  for (let s = 12; s <= 20; s++) {
+    clock = s * 1000;
+    void pacer.getSendToken();
+  }
+  expect(pacer.pacingRate).toBeCloseTo(9.604);
 });
 
 test("ALCHEMY_IOT_RATE_PER_SECOND sets the rate; anything but a positive number is refused, naming the variable and the value", () => {
