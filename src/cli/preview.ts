@@ -42,7 +42,11 @@ export function deviceGate(plan: Plan, max: number): string[] {
   for (const e of plan.resources) {
     const impact = e.deviceImpact;
     if (!impact || !ROLLS_OUT.has(impact.change)) continue;
-    const job = `job "${e.name}"${e.physicalId && e.physicalId !== e.name ? ` (${e.physicalId})` : ""}`;
+    // A Rollout's job is named by the rollout (its physical id is the job's).
+    const job =
+      e.type === "iot::Rollout"
+        ? `rollout "${e.name}"${e.physicalId ? ` (job ${e.physicalId})` : ""}`
+        : `job "${e.name}"${e.physicalId && e.physicalId !== e.name ? ` (${e.physicalId})` : ""}`;
     const what =
       impact.change === "add-targets" ? "adding target groups" : impact.change === "replace" ? "the replacement" : "the creation";
     if (impact.devices === null) {

@@ -113,7 +113,7 @@ test("three waves: canary, 10 % of the fleet (exactly the sampled devices), ever
   expect(advance.deviceImpact).toMatchObject({ change: "add-targets", devices: sampled.length });
   expect(deviceGate(plan, sampled.length)).toEqual([]);
   expect(deviceGate(plan, sampled.length - 1)).toEqual([
-    `job "firmware" (${first.jobId}): adding target groups would reach ${sampled.length} devices, more than ${sampled.length - 1}`,
+    `rollout "firmware" (job ${first.jobId}): adding target groups would reach ${sampled.length} devices, more than ${sampled.length - 1}`,
   ]);
   const performed = await deploy(stack, program());
   expect(sameCalls(predictedCalls(plan), performed.calls)).toBeUndefined();
