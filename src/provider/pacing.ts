@@ -22,8 +22,9 @@
  * pacing (another client spends the same rate, the account's is lower, or
  * IoT counts requests in a way that needs a margin) lowers the rate by a
  * fifth, at most once a second; each second without one raises it by a
- * twentieth, up to 98 % of the rate it was refused at: the margin is taken
- * only once IoT has shown it is needed.
+ * twentieth, up to 98 % of the configured rate: the margin is taken only once
+ * IoT has shown it is needed (and never more: a throttle caused by another
+ * client for a while does not lower the pace for the rest of the deploy).
  * LimitExceededException (the SDK retries it as throttling) is a quota, not
  * a rate: it changes nothing here.
  *
@@ -40,7 +41,7 @@ export const IOT_RATE_PER_SECOND = 10;
 const DECREASE = 0.8;
 const INCREASE = 0.05;
 const MIN_RATE = 0.5;
-/** After a throttle while pacing, the pace climbs back to this share of the rate IoT refused. */
+/** After a throttle while pacing, the pace climbs back to this share of the configured rate. */
 const MARGIN_AFTER_THROTTLE = 0.98;
 
 /** The rate the pacer starts at after the first throttle: ALCHEMY_IOT_RATE_PER_SECOND, or IoT's default. */
@@ -66,12 +67,13 @@ export class Pacer implements RateLimiter {
   private nextAtMs = 0;
   /** When the rate last changed. */
   private changedAtMs = 0;
-  /** The most the rate climbs back to: the configured rate, then under the rate of each throttle while pacing. */
+  /** The most the rate climbs back to: the configured rate, a little under it after a throttle while pacing. */
   private ceiling: number;
+  private readonly configured: number;
   private readonly now: () => number;
 
   constructor(ratePerSecond: number = IOT_RATE_PER_SECOND, now: () => number = () => performance.now()) {
-    this.ceiling = ratePerSecond;
+    this.ceiling = this.configured = ratePerSecond;
     this.now = now;
   }
 
@@ -98,7 +100,7 @@ export class Pacer implements RateLimiter {
     const now = this.now();
     if (this.rate === undefined) this.rate = this.ceiling;
     else if (now - this.changedAtMs >= 1000) {
-      this.ceiling = Math.min(this.ceiling, this.rate * MARGIN_AFTER_THROTTLE);
+      this.ceiling = this.configured * MARGIN_AFTER_THROTTLE;
       this.rate = Math.max(MIN_RATE, this.rate * DECREASE);
     } else return; // the same throttle (requests sent together are refused together)
     this.changedAtMs = now;
