@@ -280,7 +280,15 @@ describe("the check starts as the package loads, and reads nothing before the de
       .map(Number);
   }
 
-  test("a deploy waiting for the lease: its check reads nothing until then, and sees what the holder deployed", async () => {
+  /**
+   * Deploys t1 and t2 while another deploy of t1 holds the stage's lease (paused after t1): `during` runs while the
+   * second waits (with the endpoint's call count when it started), then the holder goes on. Both succeed, and the
+   * second's check and deploy read the state the holder left (t1 is recorded, not created again).
+   */
+  async function waitingForTheLease(
+    env: Record<string, string>,
+    during: (second: ReturnType<typeof started>, callsBefore: number) => Promise<void>,
+  ): Promise<void> {
     const pause = path.join(root, "pause");
     fs.writeFileSync(pause, "");
     const first = [{ kind: "Thing", id: "t1", props: { thingName: `${app}-t1` } }];
@@ -289,54 +297,39 @@ describe("the check starts as the package loads, and reads nothing before the de
     try {
       await holder.until(/paused after t1/);
       const before = local.stats().calls.length;
-      second = started([...first, { kind: "Thing", id: "t2", props: { thingName: `${app}-t2` } }]);
+      second = started([...first, { kind: "Thing", id: "t2", props: { thingName: `${app}-t2` } }], env);
       await second.until(/Waiting for/);
-      // Time for the second deploy's check to load and run (it reads the new thing), were it not waiting for the lease.
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      expect(local.stats().calls.slice(before)).toEqual([]);
+      await during(second, before);
       fs.rmSync(pause);
       expect((await holder.done).code).toBe(0);
       const { code, out } = await second.done;
       expect(code, out).toBe(0);
       expect(out).toMatch(/Checked the whole program before the first change: 2 resources/);
-      // t1 is the holder's, recorded: the check and the deploy read the state the holder left.
       expect(out).not.toMatch(/t1[^\n]*(Creat|creat)/);
       expect(local.world.tables.things.has(`${app}-t2`)).toBe(true);
     } finally {
       holder.kill();
       second?.kill();
     }
+  }
+
+  test("a deploy waiting for the lease: its check reads nothing until then, and sees what the holder deployed", async () => {
+    await waitingForTheLease({}, async (_, before) => {
+      // Time for the second deploy's check to load and run (it reads the new thing), were it not waiting for the lease.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(local.stats().calls.slice(before)).toEqual([]);
+    });
   });
 
   test.skipIf(!fs.existsSync("/proc/self/stat"))(
     "a check not wanted in time ends by itself; a deploy that waited longer for its lease checks in a new process",
     async () => {
-      const pause = path.join(root, "pause");
-      fs.writeFileSync(pause, "");
-      const first = [{ kind: "Thing", id: "t1", props: { thingName: `${app}-t1` } }];
-      const holder = started(first, { PAUSE_AFTER: "t1", PAUSE_FILE: pause });
-      let second: ReturnType<typeof started> | undefined;
-      try {
-        await holder.until(/paused after t1/);
-        second = started([...first, { kind: "Thing", id: "t2", props: { thingName: `${app}-t2` } }], {
-          ALCHEMY_IOT_EARLY_CHECK_WAIT_MS: "300",
-        });
-        await second.until(/Waiting for/);
+      await waitingForTheLease({ ALCHEMY_IOT_EARLY_CHECK_WAIT_MS: "300" }, async (second) => {
         // The early check's process waits 300 ms for the go, which the deploy cannot send before it holds the lease.
         const deadline = Date.now() + 10_000;
         while (childrenOf(second.pid).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
         expect(childrenOf(second.pid)).toEqual([]);
-        fs.rmSync(pause);
-        expect((await holder.done).code).toBe(0);
-        const { code, out } = await second.done;
-        expect(code, out).toBe(0);
-        expect(out).toMatch(/Checked the whole program before the first change: 2 resources/);
-        expect(out).not.toMatch(/t1[^\n]*(Creat|creat)/);
-        expect(local.world.tables.things.has(`${app}-t2`)).toBe(true);
-      } finally {
-        holder.kill();
-        second?.kill();
-      }
+      });
     },
   );
 });
