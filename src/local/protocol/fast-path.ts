@@ -10,9 +10,10 @@
  * connection: a request that has not arrived whole (a body still coming, a
  * head not yet ended), chunked bodies, `Expect`, `Upgrade`, `Connection`
  * other than keep-alive, HTTP/1.0, a repeated header, a body over
- * MAX_BODY, a head near node:http's limit, and anything malformed. The bytes received are handed over with the socket, so
- * node:http answers those exactly as it did before this path existed (100
- * Continue, 400, 408, 431, the request and headers timeouts).
+ * MAX_BODY, a head near node:http's limit, and anything malformed. The
+ * bytes received are handed over with the socket, so node:http answers those
+ * exactly as it did before this path existed (100 Continue, 400, 408, 431,
+ * the request and headers timeouts).
  *
  * Held by the fast path, a connection that sends nothing is closed after the
  * headers timeout, and one idle after an answer after the idle timeout, as
